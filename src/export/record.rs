@@ -1,0 +1,88 @@
+//! What the layer hands to the exporter: finished spans, grouped into a transaction.
+//!
+//! These are plain data, built on the instrumented thread when a local root closes and
+//! serialised on the export worker, so JSON encoding never runs on the caller's thread.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use crate::id::{SpanId, TraceId};
+use crate::propagation::DynamicSamplingContext;
+use crate::status::SpanStatus;
+
+/// A typed span `data` value.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum FieldValue {
+    Bool(bool),
+    I64(i64),
+    U64(u64),
+    F64(f64),
+    Str(String),
+}
+
+/// A link recorded with `follows_from`.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct SpanLink {
+    pub(crate) trace_id: TraceId,
+    pub(crate) span_id: SpanId,
+    pub(crate) sampled: Option<bool>,
+}
+
+/// One finished span (the transaction's root or one of its children).
+#[derive(Clone, Debug)]
+pub(crate) struct SpanRecord {
+    pub(crate) span_id: SpanId,
+    /// The local parent; for the root, the remote parent (if the trace was continued).
+    pub(crate) parent_span_id: Option<SpanId>,
+    pub(crate) op: Cow<'static, str>,
+    pub(crate) description: Option<String>,
+    pub(crate) status: Option<SpanStatus>,
+    /// Wall-clock start; `end = start + monotonic duration`, so `start <= end` always holds.
+    pub(crate) start: SystemTime,
+    pub(crate) end: SystemTime,
+    pub(crate) data: Vec<(Cow<'static, str>, FieldValue)>,
+    pub(crate) links: Vec<SpanLink>,
+    /// `auto.tracing` unless the user set `sentry.origin`.
+    pub(crate) origin: Cow<'static, str>,
+}
+
+/// How the transaction got its name (`transaction_info.source`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TransactionSource {
+    Custom,
+    Url,
+    Route,
+    View,
+    Component,
+    Task,
+}
+
+impl TransactionSource {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Custom => "custom",
+            Self::Url => "url",
+            Self::Route => "route",
+            Self::View => "view",
+            Self::Component => "component",
+            Self::Task => "task",
+        }
+    }
+}
+
+/// A finished local root with its finished children: one Sentry transaction.
+#[derive(Clone, Debug)]
+pub(crate) struct TransactionRecord {
+    pub(crate) trace_id: TraceId,
+    pub(crate) name: String,
+    pub(crate) source: TransactionSource,
+    /// The root span: its id and parent go into `contexts.trace`.
+    pub(crate) root: SpanRecord,
+    /// Finished descendants, in the order they closed (at most the configured maximum).
+    pub(crate) spans: Vec<SpanRecord>,
+    /// Children dropped because the transaction was full (already counted in stats).
+    pub(crate) dropped_spans: u32,
+    /// The frozen dynamic sampling context: the envelope header `trace`.
+    pub(crate) dsc: Arc<DynamicSamplingContext>,
+}

@@ -1,0 +1,87 @@
+//! Counters of what the crate dropped, sent or refused, readable as a [`Stats`] snapshot.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+macro_rules! stats {
+    ($( $(#[$doc:meta])* $name:ident ),* $(,)?) => {
+        /// A point-in-time snapshot of the crate's counters.
+        ///
+        /// Every buffer in the crate is bounded, and everything it drops is counted here, named
+        /// by what was lost and why. Read it from [`ExportGuard::stats`](crate::ExportGuard::stats)
+        /// or [`SentryLayer::stats`](crate::SentryLayer::stats).
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// let (layer, guard) = tracing_sentry::SentryLayer::builder()
+        ///     .transport(tracing_sentry::export::InMemoryTransport::new())
+        ///     .build()?;
+        /// let stats = guard.stats();
+        /// assert_eq!(stats.transactions_dropped_queue_full, 0);
+        /// # drop(layer);
+        /// # Ok::<(), tracing_sentry::BuildError>(())
+        /// ```
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+        #[non_exhaustive]
+        pub struct Stats {
+            $( $(#[$doc])* pub $name: u64, )*
+        }
+
+        #[derive(Debug, Default)]
+        pub(crate) struct StatsInner {
+            $( pub(crate) $name: AtomicU64, )*
+        }
+
+        impl StatsInner {
+            pub(crate) fn snapshot(&self) -> Stats {
+                Stats { $( $name: self.$name.load(Ordering::Relaxed), )* }
+            }
+        }
+    };
+}
+
+stats! {
+    /// Transactions the transport delivered.
+    transactions_sent,
+    /// Transactions dropped because the export queue was full.
+    transactions_dropped_queue_full,
+    /// Transactions dropped because Sentry asked the client to back off (429 or `X-Sentry-Rate-Limits`).
+    transactions_dropped_rate_limited,
+    /// Transactions dropped after every allowed attempt failed (network errors, 5xx).
+    transactions_dropped_send_failed,
+    /// Transactions dropped because Sentry rejected them (4xx other than 429).
+    transactions_dropped_rejected,
+    /// Transactions dropped because their serialised item exceeded the size limit.
+    transactions_dropped_too_large,
+    /// Transactions still queued when the export guard shut down and its flush timed out.
+    transactions_dropped_shutdown,
+    /// Responses from Sentry that set or extended a rate limit.
+    rate_limit_responses,
+    /// Send attempts that failed (network error, timeout or 5xx) and may have been retried.
+    send_failures,
+    /// Child spans dropped because their transaction already held the maximum number of spans.
+    spans_dropped_limit,
+    /// Child spans that closed after their transaction had been sent.
+    spans_dropped_late,
+    /// Transactions whose root span was dropped by the registry without closing normally.
+    transactions_unfinished,
+    /// Incoming `sentry-trace`/`traceparent` headers that were present but malformed.
+    invalid_incoming_headers,
+    /// Incoming traces not continued because of the org-id rule (strict trace continuation).
+    traces_not_continued_org_mismatch,
+    /// Incoming or outgoing `baggage` members dropped as invalid or over the W3C limits.
+    baggage_members_dropped,
+}
+
+impl StatsInner {
+    #[inline]
+    pub(crate) fn incr(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+    #[inline]
+    pub(crate) fn add(counter: &AtomicU64, n: u64) {
+        if n != 0 {
+            counter.fetch_add(n, Ordering::Relaxed);
+        }
+    }
+}
