@@ -44,6 +44,27 @@ impl Dsn {
     }
 }
 
+/// The error returned for a malformed DSN.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseDsnError(());
+
+impl std::fmt::Display for ParseDsnError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("invalid DSN")
+    }
+}
+impl std::error::Error for ParseDsnError {}
+
+impl std::str::FromStr for Dsn {
+    type Err = ParseDsnError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let rest = s.split_once("://").ok_or(ParseDsnError(()))?.1;
+        let (key, host) = rest.split_once('@').ok_or(ParseDsnError(()))?;
+        let host = host.split(['/', ':']).next().unwrap_or_default();
+        Ok(Self { public_key: key.to_owned(), host: host.to_owned() })
+    }
+}
+
 /// What the builder hands to [`start`].
 pub(crate) struct ExportConfig {
     pub(crate) dsn: Option<Dsn>,

@@ -1,0 +1,410 @@
+//! [`SentryLayerBuilder`]: the layer's options, named after the Sentry SDK options they mirror.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::export::{self, Dsn, ExportConfig, ExportGuard, ExportHandle, ParseDsnError, Transport};
+use crate::layer::SentryLayer;
+use crate::propagation::{org_id_from_dsn_host, PropagationTargets};
+use crate::sampling::{SamplingContext, SamplingOptions};
+use crate::stats::StatsInner;
+
+/// The default capacity of the export queue, in transactions.
+pub const DEFAULT_QUEUE_CAPACITY: usize = 1024;
+/// The default maximum number of child spans per transaction (Sentry's own limit).
+pub const DEFAULT_MAX_SPANS: usize = 1000;
+/// The default time the [`ExportGuard`] waits on drop for queued transactions.
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(2);
+/// The environment used when none is configured, as in Sentry's Python and JavaScript SDKs.
+pub const DEFAULT_ENVIRONMENT: &str = "production";
+
+/// The layer's resolved options, shared by every span through an `Arc`.
+pub(crate) struct Config {
+    pub(crate) public_key: Option<String>,
+    pub(crate) org_id: Option<String>,
+    pub(crate) release: Option<String>,
+    pub(crate) environment: String,
+    pub(crate) sampling: SamplingOptions,
+    pub(crate) strict_trace_continuation: bool,
+    pub(crate) targets: PropagationTargets,
+    pub(crate) propagate_traceparent: bool,
+    pub(crate) accept_traceparent: bool,
+    pub(crate) forward_third_party_baggage: bool,
+    pub(crate) max_spans: usize,
+    /// `Some` when transactions are recorded and exported.
+    pub(crate) export: Option<ExportHandle>,
+    pub(crate) stats: Arc<StatsInner>,
+}
+
+impl Config {
+    /// Whether sampled spans are recorded (tracing is configured and there is somewhere to send).
+    pub(crate) fn records(&self) -> bool {
+        self.export.is_some() && self.sampling.tracing_enabled()
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("public_key", &self.public_key)
+            .field("org_id", &self.org_id)
+            .field("release", &self.release)
+            .field("environment", &self.environment)
+            .field("traces_sample_rate", &self.sampling.traces_sample_rate)
+            .field("traces_sampler", &self.sampling.traces_sampler.is_some())
+            .field("strict_trace_continuation", &self.strict_trace_continuation)
+            .field("propagate_traceparent", &self.propagate_traceparent)
+            .field("accept_traceparent", &self.accept_traceparent)
+            .field("exports", &self.export.is_some())
+            .finish()
+    }
+}
+
+/// Builds a [`SentryLayer`] and the [`ExportGuard`] that keeps its export worker alive.
+///
+/// Setters are named after the Sentry SDK options they mirror. Nothing is read from the
+/// environment unless you start from [`SentryLayerBuilder::from_env`].
+///
+/// Without a DSN and without a [`transport`](Self::transport), the layer only propagates
+/// (continues incoming traces and produces outgoing headers) and records nothing.
+///
+/// # Examples
+///
+/// ```
+/// use tracing_sentry::SentryLayer;
+/// use tracing_subscriber::prelude::*;
+///
+/// let (layer, guard) = SentryLayer::builder()
+///     .dsn_str("https://public@o42.ingest.sentry.io/7")
+///     .release("my-service@1.2.3")
+///     .environment("staging")
+///     .traces_sample_rate(0.25)
+///     .build()?;
+/// let subscriber = tracing_subscriber::registry().with(layer);
+/// tracing::subscriber::with_default(subscriber, || {
+///     tracing::info_span!("startup").in_scope(|| {});
+/// });
+/// drop(guard); // flushes what is queued, waiting at most the shutdown timeout
+/// # Ok::<(), tracing_sentry::BuildError>(())
+/// ```
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct SentryLayerBuilder {
+    dsn: Option<Result<Dsn, ParseDsnError>>,
+    org_id: Option<String>,
+    release: Option<String>,
+    environment: Option<String>,
+    sampling: SamplingOptions,
+    strict_trace_continuation: bool,
+    targets: PropagationTargets,
+    propagate_traceparent: bool,
+    accept_traceparent: bool,
+    forward_third_party_baggage: bool,
+    transport: Option<Arc<dyn Transport>>,
+    queue_capacity: usize,
+    max_spans: usize,
+    shutdown_timeout: Duration,
+    debug: bool,
+}
+
+/// The error returned by [`SentryLayerBuilder::build`].
+pub struct BuildError {
+    kind: BuildErrorKind,
+}
+
+enum BuildErrorKind {
+    Dsn(ParseDsnError),
+    Worker(std::io::Error),
+}
+
+// === impl SentryLayerBuilder ===
+
+impl Default for SentryLayerBuilder {
+    fn default() -> Self {
+        Self {
+            dsn: None,
+            org_id: None,
+            release: None,
+            environment: None,
+            sampling: SamplingOptions::default(),
+            strict_trace_continuation: false,
+            targets: PropagationTargets::all(),
+            propagate_traceparent: false,
+            accept_traceparent: false,
+            forward_third_party_baggage: false,
+            transport: None,
+            queue_capacity: DEFAULT_QUEUE_CAPACITY,
+            max_spans: DEFAULT_MAX_SPANS,
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            debug: false,
+        }
+    }
+}
+
+impl SentryLayerBuilder {
+    /// Returns a builder with default options: no DSN, environment `production`, tracing not
+    /// configured (propagation only), propagation to every URL.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Returns a builder configured from the variables Sentry SDKs read: `SENTRY_DSN`,
+    /// `SENTRY_RELEASE`, `SENTRY_ENVIRONMENT` and `SENTRY_TRACES_SAMPLE_RATE`.
+    ///
+    /// Unset or empty variables are skipped. An invalid `SENTRY_DSN` is reported by
+    /// [`build`](Self::build); an unparseable sample rate is ignored.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let builder = tracing_sentry::SentryLayer::builder_from_env();
+    /// # drop(builder);
+    /// ```
+    pub fn from_env() -> Self {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let mut builder = Self::new();
+        if let Some(dsn) = var("SENTRY_DSN") {
+            builder = builder.dsn_str(dsn.trim());
+        }
+        if let Some(release) = var("SENTRY_RELEASE") {
+            builder = builder.release(release);
+        }
+        if let Some(environment) = var("SENTRY_ENVIRONMENT") {
+            builder = builder.environment(environment);
+        }
+        if let Some(rate) = var("SENTRY_TRACES_SAMPLE_RATE").and_then(|r| r.trim().parse().ok()) {
+            builder = builder.traces_sample_rate(rate);
+        }
+        builder
+    }
+
+    /// Sets the DSN: where transactions are sent, and the `public_key` (and org id, from an
+    /// `o<digits>.` host) of the traces this service starts.
+    pub fn dsn(mut self, dsn: Dsn) -> Self {
+        self.dsn = Some(Ok(dsn));
+        self
+    }
+
+    /// Sets the DSN from a string; a malformed DSN is reported by [`build`](Self::build).
+    pub fn dsn_str(mut self, dsn: &str) -> Self {
+        self.dsn = Some(dsn.parse());
+        self
+    }
+
+    /// Sets the organization id (`orgId`), which takes precedence over the one in the DSN host.
+    /// It is propagated as `sentry-org_id` and used by strict trace continuation.
+    pub fn org_id(mut self, org_id: impl Into<String>) -> Self {
+        self.org_id = Some(org_id.into()).filter(|s| !s.is_empty());
+        self
+    }
+
+    /// Sets the release, sent with transactions and in the DSC of traces this service starts.
+    pub fn release(mut self, release: impl Into<String>) -> Self {
+        self.release = Some(release.into()).filter(|s| !s.is_empty());
+        self
+    }
+
+    /// Sets the environment (default `production`).
+    pub fn environment(mut self, environment: impl Into<String>) -> Self {
+        self.environment = Some(environment.into()).filter(|s| !s.is_empty());
+        self
+    }
+
+    /// Sets the sample rate for traces this service starts or continues with a deferred
+    /// decision, in `[0, 1]` (clamped). Setting it enables tracing.
+    pub fn traces_sample_rate(mut self, rate: f64) -> Self {
+        self.sampling.traces_sample_rate = Some(rate);
+        self
+    }
+
+    /// Sets a sampling function, which takes precedence over the rate and over an incoming
+    /// decision. Setting it enables tracing. See [`SamplingContext`] for what it sees.
+    pub fn traces_sampler<F>(mut self, sampler: F) -> Self
+    where
+        F: Fn(&SamplingContext<'_>) -> f64 + Send + Sync + 'static,
+    {
+        self.sampling.traces_sampler = Some(Arc::new(sampler));
+        self
+    }
+
+    /// Continues an incoming trace only when its org id matches this service's (spec
+    /// `strictTraceContinuation`). Off by default: then only two different org ids break a trace.
+    pub fn strict_trace_continuation(mut self, strict: bool) -> Self {
+        self.strict_trace_continuation = strict;
+        self
+    }
+
+    /// Limits where outgoing trace headers may go (`tracePropagationTargets`). The default
+    /// propagates everywhere; [`PropagationTargets::none`] propagates nowhere. Applies to
+    /// [`headers_for_url`](crate::headers_for_url) and the HTTP client helpers.
+    pub fn trace_propagation_targets(mut self, targets: PropagationTargets) -> Self {
+        self.targets = targets;
+        self
+    }
+
+    /// Also emits a W3C `traceparent` header next to `sentry-trace` (`propagateTraceparent`).
+    pub fn propagate_traceparent(mut self, enabled: bool) -> Self {
+        self.propagate_traceparent = enabled;
+        self
+    }
+
+    /// Continues a trace from a W3C `traceparent` header when no `sentry-trace` header arrived.
+    /// Off by default: Sentry SDKs continue traces from `sentry-trace` only.
+    pub fn accept_traceparent(mut self, enabled: bool) -> Self {
+        self.accept_traceparent = enabled;
+        self
+    }
+
+    /// Forwards incoming third-party `baggage` members on outgoing requests. Off by default, as
+    /// Sentry's DSC spec requires ("SDKs MUST NOT add other vendors' baggage from incoming
+    /// requests to outgoing requests"); turn it on only when this service is meant to relay them.
+    pub fn forward_third_party_baggage(mut self, enabled: bool) -> Self {
+        self.forward_third_party_baggage = enabled;
+        self
+    }
+
+    /// Sends envelopes through `transport` instead of HTTP to the DSN.
+    pub fn transport(mut self, transport: impl Transport) -> Self {
+        self.transport = Some(Arc::new(transport));
+        self
+    }
+
+    /// Sets the export queue capacity, in transactions (default [`DEFAULT_QUEUE_CAPACITY`]).
+    /// When the queue is full, new transactions are dropped and counted.
+    pub fn queue_capacity(mut self, capacity: usize) -> Self {
+        self.queue_capacity = capacity.max(1);
+        self
+    }
+
+    /// Sets the maximum number of child spans per transaction (default [`DEFAULT_MAX_SPANS`]);
+    /// later children are dropped and counted.
+    pub fn max_spans(mut self, max_spans: usize) -> Self {
+        self.max_spans = max_spans;
+        self
+    }
+
+    /// Sets how long dropping the [`ExportGuard`] waits for queued transactions (default
+    /// [`DEFAULT_SHUTDOWN_TIMEOUT`]).
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = timeout;
+        self
+    }
+
+    /// Prints one line to stderr for each export failure.
+    pub fn debug(mut self, debug: bool) -> Self {
+        self.debug = debug;
+        self
+    }
+
+    /// Builds the layer, and starts the export worker if there is a DSN or a transport.
+    ///
+    /// # Errors
+    ///
+    /// Returns an error if the DSN given with [`dsn_str`](Self::dsn_str) is malformed, or if the
+    /// export worker thread cannot be spawned.
+    pub fn build(mut self) -> Result<(SentryLayer, ExportGuard), BuildError> {
+        let dsn = match self.dsn.take() {
+            Some(Ok(dsn)) => Some(dsn),
+            Some(Err(err)) => return Err(BuildError { kind: BuildErrorKind::Dsn(err) }),
+            None => None,
+        };
+        let stats = Arc::new(StatsInner::default());
+        let wants_export = dsn.is_some() || self.transport.is_some();
+        let (export, guard) = export::start(ExportConfig {
+            dsn: dsn.clone(),
+            transport: self.transport.take(),
+            release: self.release.clone(),
+            environment: self.environment_or_default(),
+            queue_capacity: self.queue_capacity,
+            shutdown_timeout: self.shutdown_timeout,
+            stats: Arc::clone(&stats),
+            debug: self.debug,
+        })
+        .map_err(|err| BuildError { kind: BuildErrorKind::Worker(err) })?;
+        self.dsn = dsn.map(Ok);
+        let mut config = self.into_config(wants_export.then_some(export));
+        config.stats = stats;
+        Ok((SentryLayer::from_config(config), guard))
+    }
+
+    fn environment_or_default(&self) -> String {
+        self.environment
+            .clone()
+            .unwrap_or_else(|| DEFAULT_ENVIRONMENT.to_owned())
+    }
+
+    /// Resolves the options (an invalid DSN is ignored here; `build` reports it first).
+    pub(crate) fn into_config(self, export: Option<ExportHandle>) -> Config {
+        let environment = self.environment_or_default();
+        let dsn = self.dsn.and_then(Result::ok);
+        let public_key = dsn.as_ref().map(|d| d.public_key().to_owned());
+        let org_id = self.org_id.or_else(|| {
+            dsn.as_ref()
+                .and_then(|d| org_id_from_dsn_host(d.host()).map(str::to_owned))
+        });
+        Config {
+            public_key,
+            org_id,
+            release: self.release,
+            environment,
+            sampling: self.sampling,
+            strict_trace_continuation: self.strict_trace_continuation,
+            targets: self.targets,
+            propagate_traceparent: self.propagate_traceparent,
+            accept_traceparent: self.accept_traceparent,
+            forward_third_party_baggage: self.forward_third_party_baggage,
+            max_spans: self.max_spans,
+            export,
+            stats: Arc::new(StatsInner::default()),
+        }
+    }
+}
+
+impl fmt::Debug for SentryLayerBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SentryLayerBuilder")
+            .field("dsn", &self.dsn.as_ref().map(|d| d.is_ok()))
+            .field("release", &self.release)
+            .field("environment", &self.environment)
+            .field("traces_sample_rate", &self.sampling.traces_sample_rate)
+            .field("traces_sampler", &self.sampling.traces_sampler.is_some())
+            .field("transport", &self.transport.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+// === impl BuildError ===
+
+impl BuildError {
+    /// Returns `true` if the DSN was malformed.
+    pub fn is_dsn(&self) -> bool {
+        matches!(self.kind, BuildErrorKind::Dsn(_))
+    }
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            BuildErrorKind::Dsn(_) => f.write_str("invalid Sentry DSN"),
+            BuildErrorKind::Worker(_) => f.write_str("could not start the export worker thread"),
+        }
+    }
+}
+
+impl fmt::Debug for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            BuildErrorKind::Dsn(err) => f.debug_tuple("BuildError::Dsn").field(err).finish(),
+            BuildErrorKind::Worker(err) => f.debug_tuple("BuildError::Worker").field(err).finish(),
+        }
+    }
+}
+
+impl std::error::Error for BuildError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.kind {
+            BuildErrorKind::Dsn(err) => Some(err),
+            BuildErrorKind::Worker(err) => Some(err),
+        }
+    }
+}

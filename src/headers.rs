@@ -1,0 +1,206 @@
+//! Outgoing trace headers for the current span: [`current_headers`] and friends.
+
+use http::header::{HeaderMap, HeaderName, HeaderValue};
+use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::Registry;
+
+use crate::propagation::{merge_baggage, Traceparent};
+use crate::span_data::SpanData;
+use crate::span_ext::with_span_data;
+use crate::trace_context::TraceContext;
+
+/// The `sentry-trace` header name.
+pub const SENTRY_TRACE: HeaderName = HeaderName::from_static("sentry-trace");
+/// The `baggage` header name.
+pub const BAGGAGE: HeaderName = HeaderName::from_static("baggage");
+/// The W3C `traceparent` header name.
+pub const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
+
+/// Returns the outgoing `sentry-trace` and `baggage` headers for the current span, ready to
+/// put on an `http::Request` or any HTTP client's request.
+///
+/// `baggage` carries only Sentry's members (the frozen dynamic sampling context): incoming
+/// third-party members are not forwarded unless
+/// [`forward_third_party_baggage`](crate::SentryLayerBuilder::forward_third_party_baggage) is
+/// on. `traceparent` is added when
+/// [`propagate_traceparent`](crate::SentryLayerBuilder::propagate_traceparent) is on.
+///
+/// The map is empty when there is no current span or no [`SentryLayer`](crate::SentryLayer).
+/// This function never panics. It does not look at
+/// [trace propagation targets](crate::SentryLayerBuilder::trace_propagation_targets), because it
+/// does not know the URL: use [`headers_for_url`] for that.
+///
+/// # Examples
+///
+/// ```
+/// use tracing_sentry::SentryLayer;
+/// use tracing_subscriber::prelude::*;
+///
+/// assert!(tracing_sentry::current_headers().is_empty()); // no layer, no span
+///
+/// let subscriber = tracing_subscriber::registry().with(SentryLayer::new());
+/// tracing::subscriber::with_default(subscriber, || {
+///     let _guard = tracing::info_span!("checkout").entered();
+///     let headers = tracing_sentry::current_headers();
+///     let sentry_trace = headers["sentry-trace"].to_str().unwrap();
+///     assert_eq!(sentry_trace.len(), 32 + 1 + 16); // no decision without tracing configured
+///     assert!(headers["baggage"].to_str().unwrap().contains("sentry-trace_id="));
+/// });
+/// ```
+pub fn current_headers() -> HeaderMap {
+    let mut map = HeaderMap::new();
+    with_current(|data| insert_for(data, &mut map, false));
+    map
+}
+
+/// Adds the current span's trace headers to `headers`, keeping what is there: `sentry-trace`
+/// is replaced, Sentry's `baggage` members are merged into an existing `baggage` header
+/// (foreign members kept verbatim, old `sentry-*` members replaced, W3C limits kept), and an
+/// existing `traceparent` is left alone.
+///
+/// Does nothing when there is no current span or no [`SentryLayer`](crate::SentryLayer).
+///
+/// # Examples
+///
+/// ```
+/// use tracing_sentry::SentryLayer;
+/// use tracing_subscriber::prelude::*;
+///
+/// let subscriber = tracing_subscriber::registry().with(SentryLayer::new());
+/// tracing::subscriber::with_default(subscriber, || {
+///     let _guard = tracing::info_span!("checkout").entered();
+///     let mut headers = http::HeaderMap::new();
+///     headers.insert("baggage", "tenant=t42;ttl=5".parse().unwrap());
+///     tracing_sentry::inject_current_headers(&mut headers);
+///     let baggage = headers["baggage"].to_str().unwrap();
+///     assert!(baggage.starts_with("tenant=t42;ttl=5,sentry-"));
+/// });
+/// ```
+pub fn inject_current_headers(headers: &mut HeaderMap) {
+    with_current(|data| insert_for(data, headers, true));
+}
+
+/// Returns [`current_headers`] if the trace propagation targets allow sending them to `url`,
+/// and an empty map otherwise.
+///
+/// # Examples
+///
+/// ```
+/// use tracing_sentry::propagation::{PropagationTarget, PropagationTargets};
+/// use tracing_sentry::SentryLayer;
+/// use tracing_subscriber::prelude::*;
+///
+/// let (layer, _guard) = SentryLayer::builder()
+///     .trace_propagation_targets(PropagationTargets::new([
+///         PropagationTarget::substring("api.internal"),
+///     ]))
+///     .build()?;
+/// let subscriber = tracing_subscriber::registry().with(layer);
+/// tracing::subscriber::with_default(subscriber, || {
+///     let _guard = tracing::info_span!("checkout").entered();
+///     assert!(!tracing_sentry::headers_for_url("https://api.internal/pay").is_empty());
+///     assert!(tracing_sentry::headers_for_url("https://thirdparty.example/").is_empty());
+/// });
+/// # Ok::<(), tracing_sentry::BuildError>(())
+/// ```
+pub fn headers_for_url(url: &str) -> HeaderMap {
+    let mut map = HeaderMap::new();
+    inject_headers_for_url(url, &mut map);
+    map
+}
+
+/// Like [`inject_current_headers`], but only if the trace propagation targets allow sending
+/// trace headers to `url`.
+///
+/// # Examples
+///
+/// ```
+/// let mut headers = http::HeaderMap::new();
+/// tracing_sentry::inject_headers_for_url("https://example.com/", &mut headers);
+/// assert!(headers.is_empty()); // no current span here
+/// ```
+pub fn inject_headers_for_url(url: &str, headers: &mut HeaderMap) {
+    with_current(|data| {
+        if data.root.config.targets.matches(url) {
+            insert_for(data, headers, true);
+        }
+    });
+}
+
+/// Returns the current span's [`TraceContext`], or `None` when there is no current span or no
+/// [`SentryLayer`](crate::SentryLayer): the trace id to put on a log line or an error report.
+///
+/// # Examples
+///
+/// ```
+/// use tracing_sentry::SentryLayer;
+/// use tracing_subscriber::prelude::*;
+///
+/// let subscriber = tracing_subscriber::registry().with(SentryLayer::new());
+/// tracing::subscriber::with_default(subscriber, || {
+///     assert!(tracing_sentry::current_trace_context().is_none());
+///     let _guard = tracing::info_span!("job").entered();
+///     let ctx = tracing_sentry::current_trace_context().unwrap();
+///     assert_eq!(ctx.parent_span_id(), None);
+/// });
+/// ```
+pub fn current_trace_context() -> Option<TraceContext> {
+    let mut out = None;
+    with_current(|data| out = Some(TraceContext::of(data)));
+    out
+}
+
+/// Runs `f` with the current span's data (created on demand, see `with_span_data`).
+fn with_current(f: impl FnOnce(&SpanData)) {
+    let mut f = Some(f);
+    tracing::dispatcher::get_default(|dispatch| {
+        let Some(f) = f.take() else { return };
+        let current = dispatch.current_span();
+        let Some(id) = current.id() else { return };
+        let Some(registry) = dispatch.downcast_ref::<Registry>() else {
+            return;
+        };
+        let Some(span) = registry.span(id) else { return };
+        with_span_data(&span, f);
+    });
+}
+
+/// Writes the outgoing headers naming `data`'s span as the parent. With `merge`, an existing
+/// `baggage` keeps its foreign members and an existing `traceparent` is kept.
+pub(crate) fn insert_for(data: &SpanData, headers: &mut HeaderMap, merge: bool) {
+    // The context leaves the process: the span no longer accepts a remote parent, and the
+    // DSC (built now for a new trace) is frozen.
+    data.mark_started();
+    let root = &data.root;
+    let mut buf = [0u8; 51];
+    let sentry_trace = crate::propagation::SentryTrace::new(data.trace_id, data.span_id, data.sampled);
+    if let Ok(value) = HeaderValue::from_str(sentry_trace.encode(&mut buf)) {
+        headers.insert(SENTRY_TRACE, value);
+    }
+    if root.config.propagate_traceparent && !(merge && headers.contains_key(TRACEPARENT)) {
+        let traceparent = Traceparent::new(data.trace_id, data.span_id, data.sampled == Some(true));
+        if let Ok(value) = HeaderValue::from_str(&traceparent.to_string()) {
+            headers.insert(TRACEPARENT, value);
+        }
+    }
+    let Some(ours) = root.baggage() else { return };
+    if merge && headers.contains_key(BAGGAGE) {
+        let existing: Vec<&str> = headers
+            .get_all(BAGGAGE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        let existing = existing.join(",");
+        let merged = merge_baggage(Some(&existing), ours.to_str().unwrap_or(""));
+        match merged.and_then(|m| HeaderValue::from_str(&m).ok()) {
+            Some(value) => {
+                headers.insert(BAGGAGE, value);
+            }
+            None => {
+                headers.remove(BAGGAGE);
+            }
+        }
+    } else {
+        headers.insert(BAGGAGE, ours.clone());
+    }
+}

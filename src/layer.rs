@@ -1,0 +1,262 @@
+//! [`SentryLayer`]: what happens on each span callback.
+
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::sync::Arc;
+use std::time::Instant;
+
+use tracing_core::span::{Attributes, Id, Record};
+use tracing_core::{Event, Level, Subscriber};
+use tracing_subscriber::layer::Context;
+use tracing_subscriber::registry::LookupSpan;
+
+use crate::builder::{Config, SentryLayerBuilder};
+use crate::propagation::PropagationContext;
+use crate::span_data::{
+    FieldVisitor, HasChildren, Recording, RootInit, SpanData, FIELD_NAME, FIELD_SOURCE,
+};
+use crate::stats::Stats;
+
+/// A [`tracing_subscriber::Layer`] that gives every span a Sentry trace context and reports
+/// sampled spans to Sentry as transactions.
+///
+/// The trace context lives in each span's extensions, derived from the span tree the registry
+/// already keeps, so it is right in async code and across threads without any thread-local
+/// scope. See the [crate documentation](crate) for the whole picture.
+///
+/// # Examples
+///
+/// ```
+/// use tracing_sentry::SentryLayer;
+/// use tracing_subscriber::prelude::*;
+///
+/// // Propagation only: continue incoming traces and produce outgoing headers, export nothing.
+/// let subscriber = tracing_subscriber::registry().with(SentryLayer::new());
+/// tracing::subscriber::with_default(subscriber, || {
+///     let _span = tracing::info_span!("handler").entered();
+///     let headers = tracing_sentry::current_headers();
+///     assert!(headers.contains_key("sentry-trace"));
+/// });
+/// ```
+#[derive(Clone)]
+pub struct SentryLayer {
+    config: Arc<Config>,
+}
+
+thread_local! {
+    /// A remote parent waiting for the next span created on this thread (see [`continue_trace`]).
+    static PENDING: RefCell<Option<PropagationContext>> = const { RefCell::new(None) };
+    /// A cheap check for `PENDING`, read on every span creation.
+    static HAS_PENDING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` so that the first span it creates continues the trace of `parent`.
+///
+/// That span becomes a local root with `parent` as its remote parent, even if it has a local
+/// parent, and the fields it is created with are recorded and shown to the sampler. This is the
+/// cheapest way to continue a trace, and what the `tower` integration does. To continue a trace
+/// from a span that already exists (for example inside an `#[instrument]` function), use
+/// [`SentrySpanExt::set_parent`](crate::SentrySpanExt::set_parent) instead.
+///
+/// If `f` creates no span, the parent is discarded when `f` returns.
+///
+/// # Examples
+///
+/// ```
+/// use tracing_sentry::{PropagationContext, SentryLayer, SentrySpanExt};
+/// use tracing_subscriber::prelude::*;
+///
+/// let incoming = PropagationContext::from_pairs([(
+///     "sentry-trace",
+///     "771a43a4192642f0b136d5159a501700-b7ad6b7169203331-1",
+/// )])?
+/// .expect("a sentry-trace header");
+///
+/// let subscriber = tracing_subscriber::registry().with(SentryLayer::new());
+/// tracing::subscriber::with_default(subscriber, || {
+///     let span = tracing_sentry::continue_trace(incoming, || tracing::info_span!("request"));
+///     let ctx = span.trace_context().expect("the layer is installed");
+///     assert_eq!(ctx.trace_id().to_string(), "771a43a4192642f0b136d5159a501700");
+///     assert_eq!(ctx.sampled(), Some(true));
+/// });
+/// # Ok::<(), tracing_sentry::propagation::ExtractError>(())
+/// ```
+pub fn continue_trace<R>(parent: PropagationContext, f: impl FnOnce() -> R) -> R {
+    struct Reset(Option<PropagationContext>, bool);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            let previous = self.0.take();
+            let had = self.1;
+            let _ = PENDING.try_with(|p| {
+                if let Ok(mut p) = p.try_borrow_mut() {
+                    *p = previous;
+                }
+            });
+            let _ = HAS_PENDING.try_with(|h| h.set(had));
+        }
+    }
+    let previous = PENDING.with(|p| p.replace(Some(parent)));
+    let had = HAS_PENDING.with(|h| h.replace(true));
+    let _reset = Reset(previous, had);
+    f()
+}
+
+fn take_pending() -> Option<PropagationContext> {
+    if !HAS_PENDING.with(Cell::get) {
+        return None;
+    }
+    HAS_PENDING.with(|h| h.set(false));
+    PENDING.with(|p| p.try_borrow_mut().ok().and_then(|mut p| p.take()))
+}
+
+// === impl SentryLayer ===
+
+impl SentryLayer {
+    /// Returns a propagation-only layer with default options: it continues incoming traces and
+    /// produces outgoing headers, and exports nothing. Use [`SentryLayer::builder`] to export.
+    pub fn new() -> Self {
+        Self::from_config(SentryLayerBuilder::new().into_config(None))
+    }
+
+    /// Returns a builder for a layer with options and export.
+    pub fn builder() -> SentryLayerBuilder {
+        SentryLayerBuilder::new()
+    }
+
+    /// Returns a builder configured from `SENTRY_DSN`, `SENTRY_RELEASE`, `SENTRY_ENVIRONMENT` and
+    /// `SENTRY_TRACES_SAMPLE_RATE` (see [`SentryLayerBuilder::from_env`]).
+    pub fn builder_from_env() -> SentryLayerBuilder {
+        SentryLayerBuilder::from_env()
+    }
+
+    pub(crate) fn from_config(config: Config) -> Self {
+        Self {
+            config: Arc::new(config),
+        }
+    }
+
+    /// Returns a snapshot of the counters (drops, sends, malformed headers).
+    pub fn stats(&self) -> Stats {
+        self.config.stats.snapshot()
+    }
+}
+
+impl Default for SentryLayer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for SentryLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SentryLayer")
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+impl<S> tracing_subscriber::Layer<S> for SentryLayer
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else { return };
+        let pending = take_pending();
+        if pending.is_none() {
+            if let Some(parent) = span.parent() {
+                let ext = parent.extensions();
+                let data = match ext.get::<SpanData>() {
+                    Some(parent_data) => {
+                        parent_data.mark_started();
+                        if !parent_data.records() {
+                            // An unsampled (or unrecorded) trace: nothing to store; this span
+                            // borrows its ancestor's context until it propagates.
+                            return;
+                        }
+                        let mut rec = Recording::new(attrs.metadata(), Instant::now());
+                        let mut visitor = FieldVisitor::default();
+                        attrs.record(&mut visitor);
+                        rec.absorb(visitor.fields);
+                        SpanData::child_of(parent_data, Some(Box::new(rec)))
+                    }
+                    None => {
+                        let marked = ext.get::<HasChildren>().is_some();
+                        drop(ext);
+                        if !marked {
+                            let _ = parent.extensions_mut().replace(HasChildren);
+                        }
+                        return;
+                    }
+                };
+                drop(ext);
+                let _ = span.extensions_mut().replace(data);
+                return;
+            }
+        }
+
+        // A local root: a span with no parent, or the first span inside `continue_trace`.
+        let data = SpanData::new_root(RootInit {
+            config: &self.config,
+            metadata: attrs.metadata(),
+            attrs: Some(attrs),
+            remote: pending,
+            previous: None,
+        });
+        let _ = span.extensions_mut().replace(data);
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else { return };
+        let mut ext = span.extensions_mut();
+        let Some(data) = ext.get_mut::<SpanData>() else { return };
+        let is_root = data.is_local_root;
+        let Some(rec) = data.recording.as_mut() else { return };
+        let mut visitor = FieldVisitor::default();
+        values.record(&mut visitor);
+        let mut renamed = None;
+        for (name, value) in visitor.fields {
+            if is_root && (name == FIELD_NAME || name == FIELD_SOURCE) {
+                renamed = Some(());
+            }
+            rec.set_field(name, value);
+        }
+        if renamed.is_some() {
+            let (name, source) = rec.name_and_source(span.name());
+            let root = Arc::clone(&data.root);
+            drop(ext);
+            root.rename(name, source);
+        }
+    }
+
+    fn on_follows_from(&self, id: &Id, follows: &Id, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else { return };
+        let Some(other) = ctx.span(follows) else { return };
+        let link = other
+            .scope()
+            .find_map(|s| s.extensions().get::<SpanData>().map(SpanData::as_link));
+        let Some(link) = link else { return };
+        let mut ext = span.extensions_mut();
+        if let Some(rec) = ext.get_mut::<SpanData>().and_then(|d| d.recording.as_mut()) {
+            rec.add_link(link);
+        }
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        if *event.metadata().level() != Level::ERROR {
+            return;
+        }
+        let Some(span) = ctx.event_span(event) else { return };
+        let mut ext = span.extensions_mut();
+        if let Some(rec) = ext.get_mut::<SpanData>().and_then(|d| d.recording.as_mut()) {
+            rec.error_seen();
+        }
+    }
+
+    fn on_close(&self, id: Id, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(&id) else { return };
+        let data = span.extensions_mut().remove::<SpanData>();
+        if let Some(data) = data {
+            data.finish();
+        }
+    }
+}

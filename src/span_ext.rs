@@ -1,0 +1,268 @@
+//! [`SentrySpanExt`]: remote parents, trace context and outgoing headers for a `tracing::Span`.
+//!
+//! # How the extension trait reaches the span's data
+//!
+//! The methods downcast the span's dispatcher to [`tracing_subscriber::Registry`] (which
+//! `Layered`, `Filtered`, `Option`, `Box` and `reload` all forward to) and read the span's
+//! extensions there. This needs no `unsafe` and works through every wrapper, including
+//! `reload::Layer`; the per-layer options travel with the span data itself. The trade-off:
+//! the root subscriber must be a `Registry`. With any other subscriber the methods return
+//! [`SetParentError::LayerNotFound`], `None` or empty headers.
+
+use std::fmt;
+
+use http::HeaderMap;
+use tracing::Span;
+use tracing_subscriber::registry::{LookupSpan, SpanRef};
+use tracing_subscriber::Registry;
+
+use crate::headers;
+use crate::propagation::{ExtractError, ExtractOptions, PropagationContext};
+use crate::span_data::{HasChildren, RootInit, SpanData};
+use crate::stats::StatsInner;
+use crate::trace_context::TraceContext;
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for tracing::Span {}
+}
+
+/// Sentry trace propagation for a [`tracing::Span`].
+///
+/// This trait is sealed: it is implemented for [`tracing::Span`] only.
+///
+/// # Examples
+///
+/// Continuing the caller's trace from inside an `#[instrument]` handler:
+///
+/// ```
+/// use tracing_sentry::{SentryLayer, SentrySpanExt};
+/// use tracing_subscriber::prelude::*;
+///
+/// #[tracing::instrument(skip(headers))]
+/// fn handle(headers: &http::HeaderMap) -> http::HeaderMap {
+///     let span = tracing::Span::current();
+///     if let Err(err) = span.set_parent_from_headers(headers) {
+///         tracing::warn!(%err, "ignoring malformed trace headers");
+///     }
+///     tracing_sentry::current_headers() // for the next hop
+/// }
+///
+/// let subscriber = tracing_subscriber::registry().with(SentryLayer::new());
+/// tracing::subscriber::with_default(subscriber, || {
+///     let mut incoming = http::HeaderMap::new();
+///     incoming.insert(
+///         "sentry-trace",
+///         "771a43a4192642f0b136d5159a501700-b7ad6b7169203331-1".parse().unwrap(),
+///     );
+///     let outgoing = handle(&incoming);
+///     let value = outgoing["sentry-trace"].to_str().unwrap();
+///     assert!(value.starts_with("771a43a4192642f0b136d5159a501700-"));
+///     assert!(value.ends_with("-1"));
+/// });
+/// ```
+pub trait SentrySpanExt: sealed::Sealed {
+    /// Makes `parent` the remote parent of this span: the span continues the caller's trace
+    /// (trace id, parent span id, sampling decision, frozen dynamic sampling context) and
+    /// becomes the root of a transaction.
+    ///
+    /// It works on a span that is already entered, such as `Span::current()` inside an
+    /// `#[instrument]` function, as long as the span has no children yet and its trace context
+    /// has not left the process (no outgoing headers were produced for it). An incoming trace
+    /// from another organization is not continued when the org-id rule forbids it (strict trace
+    /// continuation); the span then stays the root of its own trace and `Ok` is returned (the
+    /// case is counted in [`Stats::traces_not_continued_org_mismatch`](crate::Stats)).
+    ///
+    /// A span that started recording before its remote parent arrived keeps its start time and
+    /// fields. A span that was not recording (its own trace was unsampled) and is sampled once
+    /// continued starts recording now: fields given at creation are not known any more. To keep
+    /// them, create the span inside [`continue_trace`](crate::continue_trace).
+    ///
+    /// # Errors
+    ///
+    /// - [`SetParentError::AlreadyStarted`] if the span has children or has propagated;
+    /// - [`SetParentError::SpanDisabled`] if the span is disabled;
+    /// - [`SetParentError::LayerNotFound`] if no [`SentryLayer`](crate::SentryLayer) records
+    ///   this span (no layer, a filter excluded it, or the root subscriber is not a `Registry`).
+    fn set_parent(&self, parent: PropagationContext) -> Result<(), SetParentError>;
+
+    /// Reads `sentry-trace` and `baggage` from `headers` and makes them the remote parent of
+    /// this span, as [`set_parent`](Self::set_parent) does.
+    ///
+    /// A missing `sentry-trace` header is not an error: the span stays the root of a new trace.
+    ///
+    /// # Errors
+    ///
+    /// [`SetParentError::InvalidHeaders`] if `sentry-trace` is present but malformed (the span
+    /// keeps working as the root of a new trace; the case is counted), and every error of
+    /// [`set_parent`](Self::set_parent).
+    fn set_parent_from_headers(&self, headers: &HeaderMap) -> Result<(), SetParentError>;
+
+    /// Returns this span's trace context, or `None` if no layer records it.
+    fn trace_context(&self) -> Option<TraceContext>;
+
+    /// Returns the outgoing `sentry-trace` and `baggage` headers (and `traceparent`, if
+    /// configured) naming this span as the parent; empty if no layer records it.
+    ///
+    /// After this, the span's trace context has left the process: its dynamic sampling context
+    /// is frozen and it no longer accepts a remote parent.
+    fn propagation_headers(&self) -> HeaderMap;
+}
+
+/// The error returned by [`SentrySpanExt::set_parent`] and
+/// [`SentrySpanExt::set_parent_from_headers`].
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SetParentError {
+    /// No [`SentryLayer`](crate::SentryLayer) records this span: no layer is installed, a
+    /// filter excluded the span, or the root subscriber is not a
+    /// [`Registry`](tracing_subscriber::Registry).
+    LayerNotFound,
+    /// The span is disabled (for example `Span::none()`, or filtered out by every layer).
+    SpanDisabled,
+    /// The span already has children, or its trace context has already left the process, so
+    /// changing its trace now would split the trace.
+    AlreadyStarted,
+    /// A `sentry-trace` (or accepted `traceparent`) header was present but malformed.
+    InvalidHeaders(ExtractError),
+}
+
+impl fmt::Display for SetParentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::LayerNotFound => f.write_str("no tracing-sentry layer records this span"),
+            Self::SpanDisabled => f.write_str("the span is disabled"),
+            Self::AlreadyStarted => f.write_str(
+                "the span already has children or has propagated its trace context",
+            ),
+            Self::InvalidHeaders(_) => f.write_str("malformed incoming trace headers"),
+        }
+    }
+}
+
+impl fmt::Debug for SetParentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::LayerNotFound => f.write_str("LayerNotFound"),
+            Self::SpanDisabled => f.write_str("SpanDisabled"),
+            Self::AlreadyStarted => f.write_str("AlreadyStarted"),
+            Self::InvalidHeaders(err) => f.debug_tuple("InvalidHeaders").field(err).finish(),
+        }
+    }
+}
+
+impl std::error::Error for SetParentError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::InvalidHeaders(err) => Some(err),
+            _ => None,
+        }
+    }
+}
+
+/// Runs `f` with the registry's view of `span`, or returns `None`.
+fn with_registry_span<R>(
+    span: &Span,
+    f: impl FnOnce(SpanRef<'_, Registry>) -> R,
+) -> Result<R, SetParentError> {
+    span.with_subscriber(|(id, dispatch)| {
+        let registry = dispatch
+            .downcast_ref::<Registry>()
+            .ok_or(SetParentError::LayerNotFound)?;
+        let span = registry.span(id).ok_or(SetParentError::SpanDisabled)?;
+        Ok(f(span))
+    })
+    .unwrap_or(Err(SetParentError::SpanDisabled))
+}
+
+/// Runs `f` with the span's own data, creating it from the nearest recorded ancestor if the span
+/// has none yet (a span in an unrecorded trace gets an id only when someone asks for it). A span
+/// whose nearest recorded ancestor records its children was excluded by a filter: it uses that
+/// ancestor's context. Returns `None` if no ancestor has data (no layer records this span).
+pub(crate) fn with_span_data<R>(span: &SpanRef<'_, Registry>, f: impl FnOnce(&SpanData) -> R) -> Option<R> {
+    if let Some(data) = span.extensions().get::<SpanData>() {
+        return Some(f(data));
+    }
+    let mut materialized = None;
+    for ancestor in span.scope().skip(1) {
+        let ext = ancestor.extensions();
+        let Some(data) = ext.get::<SpanData>() else { continue };
+        if data.records() {
+            return Some(f(data));
+        }
+        data.mark_started();
+        materialized = Some(SpanData::child_of(data, None));
+        break;
+    }
+    let data = materialized?;
+    let mut ext = span.extensions_mut();
+    let _ = ext.replace(data);
+    drop(ext);
+    span.extensions().get::<SpanData>().map(f)
+}
+
+impl SentrySpanExt for Span {
+    fn set_parent(&self, parent: PropagationContext) -> Result<(), SetParentError> {
+        with_registry_span(self, |span| set_parent_on(&span, parent))?
+    }
+
+    fn set_parent_from_headers(&self, headers: &HeaderMap) -> Result<(), SetParentError> {
+        with_registry_span(self, |span| {
+            let config = with_span_data_config(&span).ok_or(SetParentError::LayerNotFound)?;
+            let options = ExtractOptions {
+                accept_traceparent: config.accept_traceparent,
+                ..ExtractOptions::default()
+            };
+            match PropagationContext::from_headers_with(options, headers) {
+                Ok(Some(parent)) => set_parent_on(&span, parent),
+                Ok(None) => Ok(()),
+                Err(err) => {
+                    StatsInner::incr(&config.stats.invalid_incoming_headers);
+                    Err(SetParentError::InvalidHeaders(err))
+                }
+            }
+        })?
+    }
+
+    fn trace_context(&self) -> Option<TraceContext> {
+        with_registry_span(self, |span| with_span_data(&span, TraceContext::of))
+            .ok()
+            .flatten()
+    }
+
+    fn propagation_headers(&self) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        let _ = with_registry_span(self, |span| {
+            with_span_data(&span, |data| headers::insert_for(data, &mut map, false))
+        });
+        map
+    }
+}
+
+/// The options of the layer that records `span` or its nearest recorded ancestor.
+fn with_span_data_config(span: &SpanRef<'_, Registry>) -> Option<std::sync::Arc<crate::builder::Config>> {
+    span.scope()
+        .find_map(|s| s.extensions().get::<SpanData>().map(|d| std::sync::Arc::clone(&d.root.config)))
+}
+
+fn set_parent_on(span: &SpanRef<'_, Registry>, parent: PropagationContext) -> Result<(), SetParentError> {
+    let config = with_span_data_config(span).ok_or(SetParentError::LayerNotFound)?;
+    let mut ext = span.extensions_mut();
+    if ext.get_mut::<HasChildren>().is_some() {
+        return Err(SetParentError::AlreadyStarted);
+    }
+    let previous = match ext.get_mut::<SpanData>() {
+        Some(data) if data.is_started() => return Err(SetParentError::AlreadyStarted),
+        Some(data) => data.take_for_reparent(),
+        None => None,
+    };
+    let data = SpanData::new_root(RootInit {
+        config: &config,
+        metadata: span.metadata(),
+        attrs: None,
+        remote: Some(parent),
+        previous,
+    });
+    let _ = ext.replace(data);
+    Ok(())
+}

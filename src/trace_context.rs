@@ -1,0 +1,89 @@
+//! [`TraceContext`]: a read-only snapshot of a span's trace context.
+
+use std::fmt;
+
+use crate::id::{SpanId, TraceId};
+use crate::propagation::SentryTrace;
+use crate::span_data::SpanData;
+
+/// A read-only snapshot of one span's Sentry trace context, for log correlation and error
+/// reports.
+///
+/// Get it with [`SentrySpanExt::trace_context`](crate::SentrySpanExt::trace_context) or
+/// [`current_trace_context`](crate::current_trace_context).
+///
+/// # Examples
+///
+/// ```
+/// use tracing_sentry::{SentryLayer, SentrySpanExt};
+/// use tracing_subscriber::prelude::*;
+///
+/// let subscriber = tracing_subscriber::registry().with(SentryLayer::new());
+/// tracing::subscriber::with_default(subscriber, || {
+///     let root = tracing::info_span!("request");
+///     let child = tracing::info_span!(parent: &root, "query");
+///     let (root_ctx, child_ctx) = (root.trace_context().unwrap(), child.trace_context().unwrap());
+///     assert_eq!(root_ctx.trace_id(), child_ctx.trace_id());
+///     assert_eq!(child_ctx.parent_span_id(), Some(root_ctx.span_id()));
+///     println!("trace_id={}", child_ctx.trace_id());
+/// });
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TraceContext {
+    trace_id: TraceId,
+    span_id: SpanId,
+    parent_span_id: Option<SpanId>,
+    sampled: Option<bool>,
+}
+
+impl TraceContext {
+    pub(crate) fn of(data: &SpanData) -> Self {
+        Self {
+            trace_id: data.trace_id,
+            span_id: data.span_id,
+            parent_span_id: data.parent_span_id,
+            sampled: data.sampled,
+        }
+    }
+
+    /// Returns the trace id, shared by every span of the distributed trace.
+    pub fn trace_id(&self) -> TraceId {
+        self.trace_id
+    }
+
+    /// Returns this span's id.
+    pub fn span_id(&self) -> SpanId {
+        self.span_id
+    }
+
+    /// Returns the parent's span id: the local parent, or the remote parent for a span that
+    /// continues a trace; `None` for the root of a new trace.
+    pub fn parent_span_id(&self) -> Option<SpanId> {
+        self.parent_span_id
+    }
+
+    /// Returns the sampling decision: `None` while it is deferred (tracing not configured here
+    /// and no decision arrived).
+    pub fn sampled(&self) -> Option<bool> {
+        self.sampled
+    }
+
+    /// Returns the `sentry-trace` value naming this span as the parent.
+    pub fn to_sentry_trace(&self) -> SentryTrace {
+        SentryTrace::new(self.trace_id, self.span_id, self.sampled)
+    }
+}
+
+impl fmt::Debug for TraceContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TraceContext")
+            .field("trace_id", &format_args!("{}", self.trace_id))
+            .field("span_id", &format_args!("{}", self.span_id))
+            .field(
+                "parent_span_id",
+                &self.parent_span_id.map(|id| id.to_string()),
+            )
+            .field("sampled", &self.sampled)
+            .finish()
+    }
+}
