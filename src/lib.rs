@@ -1,4 +1,143 @@
-//! tracing-sentry (work in progress)
+//! Sentry distributed tracing for [`tracing`]: make a Rust service a first-class member of the
+//! traces its Sentry-instrumented neighbours (a React front end, a Python backend) already share.
+//!
+//! [`SentryLayer`] is a [`tracing_subscriber::Layer`] that
+//! - keeps each span's Sentry trace context (trace id, span id, parent, sampling decision,
+//!   dynamic sampling context) in the span's extensions, derived from the `tracing` span tree;
+//! - continues the caller's trace from incoming `sentry-trace` and `baggage` headers, even from
+//!   inside an `#[instrument]` handler ([`SentrySpanExt::set_parent_from_headers`]);
+//! - produces the outgoing headers for the current span ([`current_headers`]);
+//! - reports sampled spans to Sentry as transactions with child spans, from a worker thread
+//!   behind a bounded queue ([`export`]).
+//!
+//! # Quick start
+//!
+//! ```
+//! use tracing_sentry::{SentryLayer, SentrySpanExt};
+//! use tracing_subscriber::prelude::*;
+//!
+//! // With a real DSN: `.dsn_str("https://<key>@o<org>.ingest.sentry.io/<project>")`.
+//! let transport = tracing_sentry::export::InMemoryTransport::new();
+//! let (layer, guard) = SentryLayer::builder()
+//!     .transport(transport.clone())
+//!     .release("checkout@1.4.2")
+//!     .traces_sample_rate(1.0)
+//!     .build()?;
+//! let subscriber = tracing_subscriber::registry().with(layer);
+//!
+//! #[tracing::instrument(skip_all)]
+//! fn handle(incoming: &http::HeaderMap) -> http::HeaderMap {
+//!     // Continue the caller's trace (a missing `sentry-trace` header starts a new one).
+//!     let _ = tracing::Span::current().set_parent_from_headers(incoming);
+//!     // ... and pass it on to the next service.
+//!     tracing_sentry::current_headers()
+//! }
+//!
+//! tracing::subscriber::with_default(subscriber, || {
+//!     let mut incoming = http::HeaderMap::new();
+//!     incoming.insert("sentry-trace", "771a43a4192642f0b136d5159a501700-b7ad6b7169203331-1".parse()?);
+//!     let outgoing = handle(&incoming);
+//!     println!("{:?}", outgoing);
+//!     Ok::<(), Box<dyn std::error::Error>>(())
+//! })?;
+//!
+//! assert!(guard.flush(std::time::Duration::from_secs(5)));
+//! assert_eq!(transport.envelopes().len(), 1); // the `handle` transaction
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # How it works
+//!
+//! Every span's trace context lives in the span's own extensions in the
+//! [`Registry`](tracing_subscriber::Registry), and a child's context is derived from its parent
+//! *in the span tree* (explicit `parent:`, the contextual parent, or none), the same tree the
+//! registry already keeps. That is why spans moved between threads, futures polled by
+//! different workers, and explicit parents just work: there is no thread-local "current
+//! transaction" that async code could leave behind, unlike scope-based designs.
+//!
+//! A span with no parent (for this layer) is a *local root*: it starts a trace, or continues a
+//! remote one, and becomes a Sentry transaction; its sampled descendants become the
+//! transaction's child spans. Spans in unsampled traces store nothing: they borrow their
+//! ancestor's context and get their own id only if they ever send it out.
+//!
+//! # Continuing a trace (incoming)
+//!
+//! - [`SentrySpanExt::set_parent_from_headers`] / [`SentrySpanExt::set_parent`] attach a remote
+//!   parent to an existing span, entered or not, until the span has children or has
+//!   propagated.
+//! - [`continue_trace`] creates the span with its remote parent already known (cheapest; the
+//!   creation fields are seen by the sampler and recorded).
+//! - [`PropagationContext::from_headers`] and [`PropagationContext::from_pairs`] read
+//!   `sentry-trace` and `baggage` from an `http::HeaderMap` or from any `(name, value)` pairs
+//!   (gRPC metadata, message headers). A missing `sentry-trace` is `Ok(None)`; malformed input
+//!   is a typed error that never echoes header bytes.
+//!
+//! The incoming decision (`-1`/`-0`) is kept; a deferred one is made locally with the incoming
+//! `sentry-sample_rand`. The incoming dynamic sampling context is frozen and forwarded
+//! unchanged (an empty one when the caller sent `sentry-trace` without Sentry baggage).
+//! [Strict trace continuation](SentryLayerBuilder::strict_trace_continuation) and the org-id
+//! rule decide whether a trace from another organization is continued.
+//!
+//! # Propagating (outgoing)
+//!
+//! [`current_headers`] returns `sentry-trace` and `baggage` for the current span (plus
+//! `traceparent` with [`propagate_traceparent`](SentryLayerBuilder::propagate_traceparent)).
+//! [`inject_current_headers`] merges them into an existing `HeaderMap` (foreign `baggage`
+//! members kept verbatim), and [`headers_for_url`] honours the
+//! [trace propagation targets](SentryLayerBuilder::trace_propagation_targets). Incoming
+//! third-party baggage is not forwarded unless asked for.
+//!
+//! # Sampling
+//!
+//! A local root decides once: [`traces_sampler`](SentryLayerBuilder::traces_sampler) if set
+//! (it sees the span's name, target, level, creation fields, and the parent's decision and
+//! rate), else the incoming decision, else
+//! [`traces_sample_rate`](SentryLayerBuilder::traces_sample_rate). The rule is
+//! `sample_rand < rate`, where `sample_rand` is created once per trace and propagated, so every
+//! service of a trace decides consistently. Children inherit the decision. Without a rate or a
+//! sampler the layer only propagates. Unsampled traces still propagate (`-0`) and cost close to
+//! nothing.
+//!
+//! # Exporting
+//!
+//! With a DSN (or a [`transport`](SentryLayerBuilder::transport)), a sampled local root becomes
+//! a transaction when it closes. It is queued (bounded; a full queue drops and counts) and sent
+//! by a worker thread, so the instrumented program never waits on the network. The
+//! [`ExportGuard`] returned by [`SentryLayerBuilder::build`] flushes on drop; [`Stats`] counts
+//! what was sent and every drop by reason. See [`export`].
+//!
+//! # Special fields
+//!
+//! Fields with these names set span properties instead of span `data` (the names sentry-tracing
+//! uses, so moving over needs no changes):
+//!
+//! | field | meaning | default |
+//! | --- | --- | --- |
+//! | `sentry.name` | the transaction name (roots) and the span description | the span's name |
+//! | `sentry.op` | the span `op` | `{target}::{name}` |
+//! | `sentry.description` | the span description, overriding `sentry.name` | the name |
+//! | `sentry.status` | a [`SpanStatus`] (`ok`, `not_found`, ...); invalid values are ignored | `internal_error` after an `ERROR` event in the span, else none |
+//! | `sentry.source` | the transaction source (`custom`, `route`, `url`, `view`, `component`, `task`) | `custom` (`url` for names that contain `://`) |
+//! | `sentry.origin` | the span origin | `auto.tracing` |
+//!
+//! All of them can also be set later with `span.record(..)` when declared as
+//! `tracing::field::Empty`. Other fields become span `data`, typed (bool, integer, float,
+//! string). `follows_from` is recorded as a span link.
+//!
+//! # Feature flags
+//!
+//! - `ureq` (default): [`export::HttpTransport`], sending envelopes with `ureq` (rustls) and
+//!   gzip (`flate2`). Without it, bring your own [`export::Transport`].
+//! - `tower`: a `tower` layer for servers (axum, hyper, tonic) that continues traces from request
+//!   headers.
+//!
+//! # Supported Rust versions
+//!
+//! The minimum supported Rust version (MSRV) is 1.75. We support the current stable release and
+//! the releases back to the MSRV; raising the MSRV is a minor release, not a breaking change,
+//! and gets a CHANGELOG line. It is checked by clippy's `incompatible_msrv` lint (which reads
+//! `rust-version`) and by MSRV-aware dependency resolution (`.cargo/config.toml`), since the
+//! project's machines have a single toolchain.
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -7,6 +146,7 @@ mod builder;
 pub mod export;
 mod headers;
 mod id;
+pub mod integrations;
 mod layer;
 pub mod propagation;
 mod rng;

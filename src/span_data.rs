@@ -140,12 +140,13 @@ impl SpanData {
                     let dsc = remote.dsc().clone();
                     let (rand, backfilled) = match dsc.sample_rand() {
                         Some(rand) => (rand, false),
-                        None => {
-                            let (lo, hi) =
-                                backfill_interval(remote.sampled(), dsc.sample_rate())
-                                    .unwrap_or((0.0, 1.0));
-                            (sample_rand_in(lo, hi, rng::next_f64()), true)
-                        }
+                        // Draw so that the incoming decision is reproduced (spec 3.2). For
+                        // inconsistent input (sampled with rate 0) no value can; draw from
+                        // [0, 1) for local use but write nothing into the frozen DSC.
+                        None => match backfill_interval(remote.sampled(), dsc.sample_rate()) {
+                            Some((lo, hi)) => (sample_rand_in(lo, hi, rng::next_f64()), true),
+                            None => (sample_rand_in(0.0, 1.0, rng::next_f64()), false),
+                        },
                     };
                     (
                         remote.trace_id(),
@@ -209,14 +210,24 @@ impl SpanData {
         } else {
             SystemTime::UNIX_EPOCH
         };
-        let name = recording
-            .as_ref()
-            .and_then(|r| r.name.clone().map(Cow::Owned))
-            .unwrap_or(Cow::Borrowed(init.metadata.name()));
-        let source = recording
-            .as_ref()
-            .and_then(|r| r.source)
-            .unwrap_or_else(|| default_source(&name));
+        let (name, source) = match &recording {
+            Some(rec) => (rec.name.clone().map(Cow::Owned), rec.source),
+            // An unrecorded root still names the head DSC's transaction: read `sentry.name`
+            // and `sentry.source` if the callsite declares them (no other field is visited).
+            None if declares_name(init.metadata) => {
+                let fields = ensure_fields(&mut fields, attrs);
+                let text = |key: &str| {
+                    fields.iter().find(|(k, _)| k == key).and_then(|(_, v)| v.as_str().map(str::to_owned))
+                };
+                (
+                    text(FIELD_NAME).map(Cow::Owned),
+                    text(FIELD_SOURCE).as_deref().and_then(parse_source),
+                )
+            }
+            None => (None, None),
+        };
+        let name = name.unwrap_or(Cow::Borrowed(init.metadata.name()));
+        let source = source.unwrap_or_else(|| default_source(&name));
 
         let third_party = match &remote {
             Some(remote) if config.forward_third_party_baggage => remote.third_party_baggage().to_vec(),
@@ -324,6 +335,10 @@ impl SpanData {
             root.push_child(record);
         }
     }
+}
+
+fn declares_name(metadata: &Metadata<'_>) -> bool {
+    metadata.fields().field(FIELD_NAME).is_some()
 }
 
 /// Visits `attrs` into `fields` once, on first need.

@@ -1,0 +1,11 @@
+//! Integration tests of the layer, grouped in one binary (link time matters on small CI machines).
+
+mod support;
+
+mod async_tasks;
+mod behaviour_vectors;
+mod composition;
+mod headers;
+mod remote_parent;
+mod sampling;
+mod span_tree;
