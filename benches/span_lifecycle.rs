@@ -106,7 +106,10 @@ fn ladder(c: &mut Criterion) {
 /// Prints allocations and live heap bytes per span for each rung.
 fn allocation_report() {
     println!("\nallocations per child span (create+enter+exit+close), and heap per open span:");
-    println!("{:<20} {:>12} {:>18}", "rung", "allocs/span", "heap bytes/open");
+    println!(
+        "{:<20} {:>12} {:>18}",
+        "rung", "allocs/span", "heap bytes/open"
+    );
     for rung in Rung::ALL {
         let (dispatch, guard) = rung.dispatch();
         tracing::dispatcher::with_default(&dispatch, || {
@@ -123,7 +126,11 @@ fn allocation_report() {
             let mut open = Vec::with_capacity(n as usize);
             let before = alloc_snapshot();
             for i in 0..n {
-                open.push(tracing::info_span!("child", user.id = i, http.method = "GET"));
+                open.push(tracing::info_span!(
+                    "child",
+                    user.id = i,
+                    http.method = "GET"
+                ));
             }
             let (_, heap) = before.per(n);
             drop(open);
@@ -142,6 +149,8 @@ fn main() {
         return;
     }
     benches();
-    criterion::Criterion::default().configure_from_args().final_summary();
+    criterion::Criterion::default()
+        .configure_from_args()
+        .final_summary();
     allocation_report();
 }

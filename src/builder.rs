@@ -305,7 +305,11 @@ impl SentryLayerBuilder {
     pub fn build(mut self) -> Result<(SentryLayer, ExportGuard), BuildError> {
         let dsn = match self.dsn.take() {
             Some(Ok(dsn)) => Some(dsn),
-            Some(Err(err)) => return Err(BuildError { kind: BuildErrorKind::Dsn(err) }),
+            Some(Err(err)) => {
+                return Err(BuildError {
+                    kind: BuildErrorKind::Dsn(err),
+                })
+            }
             None => None,
         };
         let stats = Arc::new(StatsInner::default());
@@ -320,7 +324,9 @@ impl SentryLayerBuilder {
             stats: Arc::clone(&stats),
             debug: self.debug,
         })
-        .map_err(|err| BuildError { kind: BuildErrorKind::Worker(err) })?;
+        .map_err(|err| BuildError {
+            kind: BuildErrorKind::Worker(err),
+        })?;
         self.dsn = dsn.map(Ok);
         let mut config = self.into_config(wants_export.then_some(export));
         config.stats = stats;

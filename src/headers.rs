@@ -160,7 +160,9 @@ fn with_current(f: impl FnOnce(&SpanData)) {
         let Some(registry) = dispatch.downcast_ref::<Registry>() else {
             return;
         };
-        let Some(span) = registry.span(id) else { return };
+        let Some(span) = registry.span(id) else {
+            return;
+        };
         with_span_data(&span, f);
     });
 }
@@ -173,7 +175,8 @@ pub(crate) fn insert_for(data: &SpanData, headers: &mut HeaderMap, merge: bool) 
     data.mark_started();
     let root = &data.root;
     let mut buf = [0u8; 51];
-    let sentry_trace = crate::propagation::SentryTrace::new(data.trace_id, data.span_id, data.sampled);
+    let sentry_trace =
+        crate::propagation::SentryTrace::new(data.trace_id, data.span_id, data.sampled);
     if let Ok(value) = HeaderValue::from_str(sentry_trace.encode(&mut buf)) {
         headers.insert(SENTRY_TRACE, value);
     }

@@ -365,14 +365,17 @@ mod tests {
 
     #[test]
     fn errors_do_not_echo_input() {
-        let err = "secret-token-value-secret-token!".parse::<TraceId>().unwrap_err();
+        let err = "secret-token-value-secret-token!"
+            .parse::<TraceId>()
+            .unwrap_err();
         assert!(!format!("{err:?}").contains("secret"));
         assert!(!err.to_string().contains("secret"));
     }
 
     #[test]
     fn random_ids_differ() {
-        let ids: std::collections::HashSet<SpanId> = (0..10_000).map(|_| SpanId::random()).collect();
+        let ids: std::collections::HashSet<SpanId> =
+            (0..10_000).map(|_| SpanId::random()).collect();
         assert_eq!(ids.len(), 10_000);
     }
 }

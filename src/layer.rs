@@ -208,9 +208,13 @@ where
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(id) else { return };
         let mut ext = span.extensions_mut();
-        let Some(data) = ext.get_mut::<SpanData>() else { return };
+        let Some(data) = ext.get_mut::<SpanData>() else {
+            return;
+        };
         let is_root = data.is_local_root;
-        let Some(rec) = data.recording.as_mut() else { return };
+        let Some(rec) = data.recording.as_mut() else {
+            return;
+        };
         let mut visitor = FieldVisitor::default();
         values.record(&mut visitor);
         let mut renamed = None;
@@ -230,7 +234,9 @@ where
 
     fn on_follows_from(&self, id: &Id, follows: &Id, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(id) else { return };
-        let Some(other) = ctx.span(follows) else { return };
+        let Some(other) = ctx.span(follows) else {
+            return;
+        };
         let link = other
             .scope()
             .find_map(|s| s.extensions().get::<SpanData>().map(SpanData::as_link));
@@ -245,7 +251,9 @@ where
         if *event.metadata().level() != Level::ERROR {
             return;
         }
-        let Some(span) = ctx.event_span(event) else { return };
+        let Some(span) = ctx.event_span(event) else {
+            return;
+        };
         let mut ext = span.extensions_mut();
         if let Some(rec) = ext.get_mut::<SpanData>().and_then(|d| d.recording.as_mut()) {
             rec.error_seen();

@@ -169,7 +169,9 @@ pub use headers::{
 };
 pub use id::{ParseIdError, SpanId, TraceId};
 pub use layer::{continue_trace, SentryLayer};
-pub use propagation::{DynamicSamplingContext, PropagationContext, SentryTrace};
+pub use propagation::{
+    Baggage, DynamicSamplingContext, ExtractError, PropagationContext, SentryTrace,
+};
 pub use sampling::SamplingContext;
 pub use span_ext::{SentrySpanExt, SetParentError};
 pub use stats::Stats;

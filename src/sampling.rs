@@ -211,7 +211,13 @@ mod tests {
     #[test]
     fn an_inherited_decision_wins_over_the_rate_and_applies_no_rate() {
         let d = opts(Some(0.0)).decide(0.1, Some(true), || None);
-        assert_eq!(d, Decision { sampled: Some(true), applied_rate: None });
+        assert_eq!(
+            d,
+            Decision {
+                sampled: Some(true),
+                applied_rate: None
+            }
+        );
         let d = opts(Some(1.0)).decide(0.1, Some(false), || None);
         assert_eq!(d.sampled, Some(false));
     }
@@ -219,7 +225,10 @@ mod tests {
     #[test]
     fn without_tracing_the_decision_stays_deferred_unless_inherited() {
         assert_eq!(opts(None).decide(0.1, None, || None).sampled, None);
-        assert_eq!(opts(None).decide(0.1, Some(true), || None).sampled, Some(true));
+        assert_eq!(
+            opts(None).decide(0.1, Some(true), || None).sampled,
+            Some(true)
+        );
     }
 
     #[test]
@@ -229,10 +238,22 @@ mod tests {
             traces_sampler: Some(Arc::new(|_| 0.0)),
         };
         let d = o.decide(0.0, Some(true), || Some(-3.0));
-        assert_eq!(d, Decision { sampled: Some(false), applied_rate: Some(0.0) });
+        assert_eq!(
+            d,
+            Decision {
+                sampled: Some(false),
+                applied_rate: Some(0.0)
+            }
+        );
         let d = o.decide(0.5, None, || Some(f64::NAN));
         assert_eq!(d.sampled, Some(false));
         let d = o.decide(0.5, None, || Some(7.0));
-        assert_eq!(d, Decision { sampled: Some(true), applied_rate: Some(1.0) });
+        assert_eq!(
+            d,
+            Decision {
+                sampled: Some(true),
+                applied_rate: Some(1.0)
+            }
+        );
     }
 }

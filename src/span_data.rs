@@ -18,7 +18,9 @@ use tracing_core::field::{Field, Visit};
 use tracing_core::Metadata;
 
 use crate::builder::Config;
-use crate::export::record::{FieldValue, SpanLink, SpanRecord, TransactionRecord, TransactionSource};
+use crate::export::record::{
+    FieldValue, SpanLink, SpanRecord, TransactionRecord, TransactionSource,
+};
 use crate::id::{SpanId, TraceId};
 use crate::propagation::{
     backfill_interval, format_sample_rand, sample_rand_in, should_continue_trace,
@@ -217,7 +219,10 @@ impl SpanData {
             None if declares_name(init.metadata) => {
                 let fields = ensure_fields(&mut fields, attrs);
                 let text = |key: &str| {
-                    fields.iter().find(|(k, _)| k == key).and_then(|(_, v)| v.as_str().map(str::to_owned))
+                    fields
+                        .iter()
+                        .find(|(k, _)| k == key)
+                        .and_then(|(_, v)| v.as_str().map(str::to_owned))
                 };
                 (
                     text(FIELD_NAME).map(Cow::Owned),
@@ -230,7 +235,9 @@ impl SpanData {
         let source = source.unwrap_or_else(|| default_source(&name));
 
         let third_party = match &remote {
-            Some(remote) if config.forward_third_party_baggage => remote.third_party_baggage().to_vec(),
+            Some(remote) if config.forward_third_party_baggage => {
+                remote.third_party_baggage().to_vec()
+            }
             _ => Vec::new(),
         };
         let frozen = OnceLock::new();
@@ -393,7 +400,10 @@ impl RootState {
                     sentry
                 } else {
                     let foreign = self.third_party.join(",");
-                    crate::propagation::merge_baggage(Some(&foreign), sentry.as_deref().unwrap_or(""))
+                    crate::propagation::merge_baggage(
+                        Some(&foreign),
+                        sentry.as_deref().unwrap_or(""),
+                    )
                 };
                 value.and_then(|v| http::HeaderValue::from_str(&v).ok())
             })
@@ -596,7 +606,10 @@ impl Recording {
     ) -> (SpanRecord, Option<String>, Option<TransactionSource>) {
         let end = Instant::now();
         let start = root.wall_clock(self.start);
-        let end = start + end.saturating_duration_since(self.start).max(Duration::ZERO);
+        let end = start
+            + end
+                .saturating_duration_since(self.start)
+                .max(Duration::ZERO);
         let status = self
             .status
             .or_else(|| self.error_seen.then_some(SpanStatus::InternalError));

@@ -132,9 +132,9 @@ impl fmt::Display for SetParentError {
         match self {
             Self::LayerNotFound => f.write_str("no tracing-sentry layer records this span"),
             Self::SpanDisabled => f.write_str("the span is disabled"),
-            Self::AlreadyStarted => f.write_str(
-                "the span already has children or has propagated its trace context",
-            ),
+            Self::AlreadyStarted => {
+                f.write_str("the span already has children or has propagated its trace context")
+            }
             Self::InvalidHeaders(_) => f.write_str("malformed incoming trace headers"),
         }
     }
@@ -179,14 +179,19 @@ fn with_registry_span<R>(
 /// has none yet (a span in an unrecorded trace gets an id only when someone asks for it). A span
 /// whose nearest recorded ancestor records its children was excluded by a filter: it uses that
 /// ancestor's context. Returns `None` if no ancestor has data (no layer records this span).
-pub(crate) fn with_span_data<R>(span: &SpanRef<'_, Registry>, f: impl FnOnce(&SpanData) -> R) -> Option<R> {
+pub(crate) fn with_span_data<R>(
+    span: &SpanRef<'_, Registry>,
+    f: impl FnOnce(&SpanData) -> R,
+) -> Option<R> {
     if let Some(data) = span.extensions().get::<SpanData>() {
         return Some(f(data));
     }
     let mut materialized = None;
     for ancestor in span.scope().skip(1) {
         let ext = ancestor.extensions();
-        let Some(data) = ext.get::<SpanData>() else { continue };
+        let Some(data) = ext.get::<SpanData>() else {
+            continue;
+        };
         if data.records() {
             return Some(f(data));
         }
@@ -240,12 +245,20 @@ impl SentrySpanExt for Span {
 }
 
 /// The options of the layer that records `span` or its nearest recorded ancestor.
-fn with_span_data_config(span: &SpanRef<'_, Registry>) -> Option<std::sync::Arc<crate::builder::Config>> {
-    span.scope()
-        .find_map(|s| s.extensions().get::<SpanData>().map(|d| std::sync::Arc::clone(&d.root.config)))
+fn with_span_data_config(
+    span: &SpanRef<'_, Registry>,
+) -> Option<std::sync::Arc<crate::builder::Config>> {
+    span.scope().find_map(|s| {
+        s.extensions()
+            .get::<SpanData>()
+            .map(|d| std::sync::Arc::clone(&d.root.config))
+    })
 }
 
-fn set_parent_on(span: &SpanRef<'_, Registry>, parent: PropagationContext) -> Result<(), SetParentError> {
+fn set_parent_on(
+    span: &SpanRef<'_, Registry>,
+    parent: PropagationContext,
+) -> Result<(), SetParentError> {
     let config = with_span_data_config(span).ok_or(SetParentError::LayerNotFound)?;
     let mut ext = span.extensions_mut();
     if ext.get_mut::<HasChildren>().is_some() {

@@ -164,7 +164,11 @@ mod tests {
             (500, "internal_error"), (502, "internal_error"),
         ];
         for (code, wire) in table {
-            assert_eq!(SpanStatus::from_http_status(code).as_str(), wire, "HTTP {code}");
+            assert_eq!(
+                SpanStatus::from_http_status(code).as_str(),
+                wire,
+                "HTTP {code}"
+            );
         }
     }
 }

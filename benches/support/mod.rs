@@ -48,7 +48,8 @@ pub struct AllocSnapshot {
 pub fn alloc_snapshot() -> AllocSnapshot {
     AllocSnapshot {
         allocs: ALLOCS.load(Ordering::Relaxed),
-        live: ALLOC_BYTES.load(Ordering::Relaxed) as i64 - FREED_BYTES.load(Ordering::Relaxed) as i64,
+        live: ALLOC_BYTES.load(Ordering::Relaxed) as i64
+            - FREED_BYTES.load(Ordering::Relaxed) as i64,
     }
 }
 
@@ -71,7 +72,12 @@ impl<S> Layer<S> for NoopExtLayer
 where
     S: tracing::Subscriber + for<'a> LookupSpan<'a>,
 {
-    fn on_new_span(&self, _: &tracing::span::Attributes<'_>, id: &tracing::span::Id, ctx: Context<'_, S>) {
+    fn on_new_span(
+        &self,
+        _: &tracing::span::Attributes<'_>,
+        id: &tracing::span::Id,
+        ctx: Context<'_, S>,
+    ) {
         if let Some(span) = ctx.span(id) {
             span.extensions_mut().insert(Marker);
         }
@@ -126,19 +132,31 @@ impl Rung {
         };
         match self {
             Rung::RegistryOnly => (Dispatch::new(tracing_subscriber::registry()), None),
-            Rung::NoopLayer => (Dispatch::new(tracing_subscriber::registry().with(NoopExtLayer)), None),
+            Rung::NoopLayer => (
+                Dispatch::new(tracing_subscriber::registry().with(NoopExtLayer)),
+                None,
+            ),
             Rung::Unsampled => {
                 let (layer, guard) = sentry(0.0, None);
-                (Dispatch::new(tracing_subscriber::registry().with(layer)), Some(guard))
+                (
+                    Dispatch::new(tracing_subscriber::registry().with(layer)),
+                    Some(guard),
+                )
             }
             Rung::SampledNoExport => {
                 let (layer, guard) = sentry(1.0, None);
-                (Dispatch::new(tracing_subscriber::registry().with(layer)), Some(guard))
+                (
+                    Dispatch::new(tracing_subscriber::registry().with(layer)),
+                    Some(guard),
+                )
             }
             Rung::SampledInMemory => {
                 let transport = tracing_sentry::export::InMemoryTransport::new();
                 let (layer, guard) = sentry(1.0, Some(transport));
-                (Dispatch::new(tracing_subscriber::registry().with(layer)), Some(guard))
+                (
+                    Dispatch::new(tracing_subscriber::registry().with(layer)),
+                    Some(guard),
+                )
             }
         }
     }

@@ -61,7 +61,10 @@ impl std::str::FromStr for Dsn {
         let rest = s.split_once("://").ok_or(ParseDsnError(()))?.1;
         let (key, host) = rest.split_once('@').ok_or(ParseDsnError(()))?;
         let host = host.split(['/', ':']).next().unwrap_or_default();
-        Ok(Self { public_key: key.to_owned(), host: host.to_owned() })
+        Ok(Self {
+            public_key: key.to_owned(),
+            host: host.to_owned(),
+        })
     }
 }
 
@@ -109,5 +112,10 @@ impl ExportGuard {
 
 /// Starts the worker.
 pub(crate) fn start(config: ExportConfig) -> std::io::Result<(ExportHandle, ExportGuard)> {
-    Ok((ExportHandle {}, ExportGuard { stats: config.stats }))
+    Ok((
+        ExportHandle {},
+        ExportGuard {
+            stats: config.stats,
+        },
+    ))
 }

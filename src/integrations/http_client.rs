@@ -69,7 +69,10 @@ impl OutgoingRequest {
     pub fn finish(self, status: StatusCode) {
         self.span
             .record("http.response.status_code", status.as_u16())
-            .record("sentry.status", SpanStatus::from_http_status(status.as_u16()).as_str());
+            .record(
+                "sentry.status",
+                SpanStatus::from_http_status(status.as_u16()).as_str(),
+            );
     }
 
     /// Records a failed request (no response: connection error, timeout) as `internal_error`

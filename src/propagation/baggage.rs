@@ -1,12 +1,73 @@
-//! W3C `baggage`.
+//! W3C `baggage` (spec 2.1, 2.3, 2.5).
+
+use std::borrow::Cow;
+
+use super::dsc::SENTRY_PREFIX;
+use super::percent;
+use super::sentry_trace::trim_ows;
 use super::DynamicSamplingContext;
 
-/// Most members a `baggage` value keeps (W3C lower bound).
+/// Most members a `baggage` value keeps (the W3C lower bound every platform must propagate).
+///
+/// # Examples
+///
+/// ```
+/// let members: Vec<String> = (0..100).map(|i| format!("k{i}=v")).collect();
+/// let b = tracing_sentry::propagation::Baggage::parse(&members.join(","));
+/// assert_eq!(b.third_party().len(), tracing_sentry::propagation::MAX_BAGGAGE_MEMBERS);
+/// ```
 pub const MAX_BAGGAGE_MEMBERS: usize = 64;
-/// Most bytes a `baggage` value keeps (W3C lower bound).
+
+/// Most bytes a `baggage` value keeps (the W3C lower bound every platform must propagate).
+///
+/// # Examples
+///
+/// ```
+/// use tracing_sentry::propagation::MAX_BAGGAGE_BYTES;
+/// let b = tracing_sentry::propagation::Baggage::parse(&format!("big={}", "x".repeat(MAX_BAGGAGE_BYTES)));
+/// assert!(b.third_party().is_empty());
+/// assert_eq!(b.dropped_members(), 1);
+/// ```
 pub const MAX_BAGGAGE_BYTES: usize = 8192;
 
+/// How many bytes of incoming `baggage` a parse looks at before counting the rest as dropped.
+///
+/// Eight times [`MAX_BAGGAGE_BYTES`]: generous for padded or partly invalid headers, yet it
+/// bounds the work a hostile header can cause.
+const SCAN_LIMIT: usize = 64 * 1024;
+
 /// A parsed `baggage` header: the Sentry members as a DSC, the third-party members kept apart.
+///
+/// Parsing (spec 2.3) never fails:
+///
+/// 1. All header values form one list. It is split on `,`; each member is trimmed of SP/HTAB and
+///    empty members are skipped.
+/// 2. A member without `=` is dropped. Otherwise it is split at the **first** `=` and the key is
+///    trimmed.
+/// 3. If the percent-decoded key starts with `sentry-` (case-sensitive) the member is a DSC
+///    entry: its key is the rest (`sentry-foo-bar` gives `foo-bar`), its value is the part before
+///    the first `;` (properties are dropped), trimmed and percent-decoded (`+` stays `+`; invalid
+///    UTF-8 becomes U+FFFD). It is dropped if an escape is malformed (`100%`, `%zz`), or the key
+///    or value is empty. A repeated key keeps the last value.
+/// 4. Every other member is third-party baggage, kept trimmed but otherwise verbatim (properties
+///    and inner spaces included). It is not forwarded (spec 2.5).
+///
+/// Limits: at most [`MAX_BAGGAGE_MEMBERS`] members and [`MAX_BAGGAGE_BYTES`] bytes (members as
+/// they arrived, joined with `,`) are kept; a member that would cross a limit is dropped whole.
+/// Only the first 64 KiB of input are looked at; the unscanned remainder counts as one dropped
+/// member. Every dropped member is counted in [`dropped_members`](Self::dropped_members).
+///
+/// # Examples
+///
+/// ```
+/// use tracing_sentry::propagation::Baggage;
+///
+/// let b = Baggage::parse("other=1;prop, sentry-release=1.0%2Brc, sentry-sample_rand=0.42, junk");
+/// assert_eq!(b.sentry().release(), Some("1.0+rc"));
+/// assert_eq!(b.sentry().get("sample_rand"), Some("0.42"));
+/// assert_eq!(b.third_party(), ["other=1;prop"]);
+/// assert_eq!(b.dropped_members(), 1); // `junk` has no `=`
+/// ```
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Baggage {
     pub(crate) sentry: DynamicSamplingContext,
@@ -16,21 +77,486 @@ pub struct Baggage {
 
 impl Baggage {
     /// Parses one header value. Never fails: invalid members are dropped and counted.
-    pub fn parse(value: &str) -> Self { Self::parse_values([value]) }
-    /// Parses several header values as one list.
-    pub fn parse_values<'a, I: IntoIterator<Item = &'a str>>(values: I) -> Self { let _ = values; unimplemented!() }
-    /// The `sentry-*` members.
-    pub fn sentry(&self) -> &DynamicSamplingContext { &self.sentry }
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tracing_sentry::propagation::Baggage;
+    ///
+    /// let b = Baggage::parse("sentry-trace_id=771a43a4192642f0b136d5159a501700,sentry-release=100%");
+    /// assert_eq!(b.sentry().trace_id(), Some("771a43a4192642f0b136d5159a501700"));
+    /// assert_eq!(b.sentry().release(), None); // malformed escape: dropped
+    /// assert_eq!(b.dropped_members(), 1);
+    /// ```
+    pub fn parse(value: &str) -> Self {
+        Self::parse_values([value])
+    }
+
+    /// Parses several header values as one list, as if joined with `,`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tracing_sentry::propagation::Baggage;
+    ///
+    /// let b = Baggage::parse_values(["a=1", "", "sentry-environment=prod", "b=2"]);
+    /// assert_eq!(b.sentry().environment(), Some("prod"));
+    /// assert_eq!(b.third_party(), ["a=1", "b=2"]);
+    /// ```
+    pub fn parse_values<'a, I: IntoIterator<Item = &'a str>>(values: I) -> Self {
+        let mut parser = Parser::default();
+        for value in values {
+            if !parser.value(value) {
+                break;
+            }
+        }
+        parser.baggage
+    }
+
+    /// Parses raw header values (such as `http::HeaderValue` bytes), converting bytes that are
+    /// not UTF-8 to U+FFFD first. Never panics.
+    pub(crate) fn parse_byte_values<'a, I: IntoIterator<Item = &'a [u8]>>(values: I) -> Self {
+        let mut parser = Parser::default();
+        for value in values {
+            if !parser.value(&String::from_utf8_lossy(value)) {
+                break;
+            }
+        }
+        parser.baggage
+    }
+
+    /// Returns the `sentry-*` members.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let b = tracing_sentry::propagation::Baggage::parse("sentry-release=1.0,other=x");
+    /// assert_eq!(b.sentry().release(), Some("1.0"));
+    /// ```
+    pub fn sentry(&self) -> &DynamicSamplingContext {
+        &self.sentry
+    }
+
     /// Takes the `sentry-*` members.
-    pub fn into_sentry(self) -> DynamicSamplingContext { self.sentry }
-    /// Third-party members, trimmed, verbatim, in order.
-    pub fn third_party(&self) -> &[String] { &self.third_party }
-    /// Members dropped as invalid or over the limits.
-    pub fn dropped_members(&self) -> usize { self.dropped }
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dsc = tracing_sentry::propagation::Baggage::parse("sentry-environment=prod").into_sentry();
+    /// assert_eq!(dsc.environment(), Some("prod"));
+    /// ```
+    pub fn into_sentry(self) -> DynamicSamplingContext {
+        self.sentry
+    }
+
+    /// Returns the third-party members, trimmed, verbatim, in order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let b = tracing_sentry::propagation::Baggage::parse(" key2 = value2 ;p, sentry-release=1");
+    /// assert_eq!(b.third_party(), ["key2 = value2 ;p"]);
+    /// ```
+    pub fn third_party(&self) -> &[String] {
+        &self.third_party
+    }
+
+    /// Returns how many members were dropped: without `=`, with a malformed escape or an empty
+    /// `sentry-` key or value, over the limits, or beyond the scanned prefix.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let b = tracing_sentry::propagation::Baggage::parse("novalue,sentry-empty=,ok=1");
+    /// assert_eq!(b.dropped_members(), 2);
+    /// ```
+    pub fn dropped_members(&self) -> usize {
+        self.dropped
+    }
+}
+
+/// Parsing state: the result so far plus reusable decode buffers.
+#[derive(Default)]
+struct Parser {
+    baggage: Baggage,
+    /// Length of the value being parsed, to size the DSC buffer once.
+    hint: usize,
+    bytes: usize,
+    scanned: usize,
+    key_buf: Vec<u8>,
+    value_buf: Vec<u8>,
+}
+
+impl Parser {
+    /// Parses one header value; returns `false` once the scan limit is reached.
+    fn value(&mut self, value: &str) -> bool {
+        let remaining = SCAN_LIMIT.saturating_sub(self.scanned);
+        let (view, truncated) = if value.len() > remaining {
+            (prefix_at_char_boundary(value, remaining), true)
+        } else {
+            (value, false)
+        };
+        self.scanned += view.len() + 1;
+        self.hint = view.len();
+        let mut members = view.split(',').peekable();
+        while let Some(member) = members.next() {
+            if truncated && members.peek().is_none() {
+                // The last piece was cut by the scan limit: it and everything after it count as
+                // one dropped member.
+                self.baggage.dropped += 1;
+                return false;
+            }
+            self.member(member);
+        }
+        !truncated
+    }
+
+    fn member(&mut self, raw: &str) {
+        let Self {
+            baggage,
+            hint,
+            bytes,
+            key_buf,
+            value_buf,
+            ..
+        } = self;
+        let member = trim_ows(raw);
+        if member.is_empty() {
+            return;
+        }
+        let Some((key, value)) = member.split_once('=') else {
+            baggage.dropped += 1;
+            return;
+        };
+        let key = trim_ows(key);
+        let Some(decoded_key) = decode(key, key_buf) else {
+            // A `sentry-` member whose key does not decode is a broken DSC entry; any other
+            // member with a bad escape is third-party and kept verbatim.
+            if key.starts_with(SENTRY_PREFIX) {
+                baggage.dropped += 1;
+            } else if fits(baggage, bytes, member, true) {
+                baggage.third_party.push(member.to_owned());
+            }
+            return;
+        };
+        let Some(name) = decoded_key.strip_prefix(SENTRY_PREFIX) else {
+            if fits(baggage, bytes, member, true) {
+                baggage.third_party.push(member.to_owned());
+            }
+            return;
+        };
+        let value = trim_ows(value.split(';').next().unwrap_or_default());
+        let Some(value) = decode(value, value_buf).filter(|v| !v.is_empty() && !name.is_empty())
+        else {
+            baggage.dropped += 1;
+            return;
+        };
+        let is_new = baggage.sentry.get(name).is_none();
+        if fits(baggage, bytes, member, is_new) {
+            if baggage.sentry.is_empty() {
+                baggage.sentry.reserve((*hint).min(MAX_BAGGAGE_BYTES));
+            }
+            baggage.sentry.set_str(name, &value);
+        }
+    }
+}
+
+/// Percent-decodes `s` (through `buf` only when it holds an escape); `None` if an escape is
+/// malformed. Invalid UTF-8 becomes U+FFFD.
+fn decode<'a>(s: &'a str, buf: &'a mut Vec<u8>) -> Option<Cow<'a, str>> {
+    if !s.contains('%') {
+        return Some(Cow::Borrowed(s));
+    }
+    percent::decode_into(s, buf).then(|| String::from_utf8_lossy(buf))
+}
+
+/// Charges `member` against the limits; counts it as dropped if it does not fit.
+fn fits(baggage: &mut Baggage, bytes: &mut usize, member: &str, adds_member: bool) -> bool {
+    let kept = baggage.third_party.len() + baggage.sentry.len();
+    let cost = member.len() + usize::from(*bytes > 0);
+    if (adds_member && kept >= MAX_BAGGAGE_MEMBERS) || *bytes + cost > MAX_BAGGAGE_BYTES {
+        baggage.dropped += 1;
+        return false;
+    }
+    // A repeated `sentry-` key replaces a value but its bytes still count: a conservative bound
+    // that keeps the accounting simple.
+    *bytes += cost;
+    true
+}
+
+/// The longest prefix of `s` of at most `max` bytes that ends on a char boundary.
+fn prefix_at_char_boundary(s: &str, max: usize) -> &str {
+    let mut end = max.min(s.len());
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.get(..end).unwrap_or_default()
+}
+
+/// Returns the key of a trimmed member: the trimmed text before its first `=`, or all of it.
+fn member_key(member: &str) -> &str {
+    member.split_once('=').map_or(member, |(k, _)| trim_ows(k))
+}
+
+fn members(value: &str) -> impl Iterator<Item = &str> + Clone {
+    value.split(',').map(trim_ows).filter(|m| !m.is_empty())
 }
 
 /// Merges Sentry members into a request's existing `baggage` (spec 2.5); `None` when empty.
-pub fn merge_baggage(existing: Option<&str>, sentry: &str) -> Option<String> { let _ = (existing, sentry); unimplemented!() }
+///
+/// - Members of `existing` are kept verbatim (trimmed of SP/HTAB; empty members skipped), in
+///   order, first.
+/// - If `sentry` has at least one `sentry-` member, **all** `sentry-` members of `existing` are
+///   removed; otherwise they stay.
+/// - Each member of `sentry` is appended unless a member with the same key is already in the
+///   result.
+/// - The result holds at most [`MAX_BAGGAGE_MEMBERS`] members and [`MAX_BAGGAGE_BYTES`] bytes: a
+///   member that would cross a limit is left out whole, so new members are the first to go.
+///
+/// Unlike JavaScript's helper it never re-encodes anything, so W3C properties survive.
+///
+/// # Examples
+///
+/// ```
+/// use tracing_sentry::propagation::merge_baggage;
+///
+/// let merged = merge_baggage(
+///     Some("key1=value1;property1, sentry-trace_id=old"),
+///     "sentry-trace_id=new,sentry-sampled=true",
+/// );
+/// assert_eq!(
+///     merged.as_deref(),
+///     Some("key1=value1;property1,sentry-trace_id=new,sentry-sampled=true"),
+/// );
+/// assert_eq!(merge_baggage(None, ""), None);
+/// ```
+pub fn merge_baggage(existing: Option<&str>, sentry: &str) -> Option<String> {
+    let new = members(sentry);
+    let replace_sentry = new.clone().any(|m| m.starts_with(SENTRY_PREFIX));
+    let old = members(existing.unwrap_or_default())
+        .filter(|m| !(replace_sentry && m.starts_with(SENTRY_PREFIX)));
+
+    let mut out = String::new();
+    let mut keys: Vec<&str> = Vec::new();
+    for (member, is_new) in old.map(|m| (m, false)).chain(new.map(|m| (m, true))) {
+        if keys.len() == MAX_BAGGAGE_MEMBERS {
+            break;
+        }
+        let key = member_key(member);
+        if is_new && keys.contains(&key) {
+            continue;
+        }
+        let sep = usize::from(!out.is_empty());
+        if out.len() + sep + member.len() > MAX_BAGGAGE_BYTES {
+            continue;
+        }
+        if sep == 1 {
+            out.push(',');
+        }
+        out.push_str(member);
+        keys.push(key);
+    }
+    (!out.is_empty()).then_some(out)
+}
 
 /// Removes the `sentry-*` members, keeping the others verbatim.
-pub fn strip_sentry_members(value: &str) -> String { let _ = value; unimplemented!() }
+///
+/// The value is split on `,`; a member is removed when its SP/HTAB-trimmed form starts with
+/// `sentry-`. Every other member, empty ones included, is kept untrimmed and the rest are
+/// re-joined with `,` (sentry-python's `Baggage.strip_sentry_baggage`).
+///
+/// # Examples
+///
+/// ```
+/// use tracing_sentry::propagation::strip_sentry_members;
+///
+/// assert_eq!(strip_sentry_members("foo=bar,sentry-trace_id=123, baz = qux"), "foo=bar, baz = qux");
+/// assert_eq!(strip_sentry_members("  sentry-trace_id = 123  "), "");
+/// ```
+pub fn strip_sentry_members(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut first = true;
+    for member in value
+        .split(',')
+        .filter(|m| !trim_ows(m).starts_with(SENTRY_PREFIX))
+    {
+        if !first {
+            out.push(',');
+        }
+        out.push_str(member);
+        first = false;
+    }
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::type_complexity)]
+mod tests {
+    use super::*;
+
+    type Entries<'a> = &'a [(&'a str, &'a str)];
+
+    #[rustfmt::skip]
+    const PARSE: &[(&str, Entries<'_>, &[&str], usize, &str)] = &[
+        ("",                                   &[],                    &[],                 0, "empty"),
+        (" , ,,\t",                            &[],                    &[],                 0, "only empty members"),
+        ("foo",                                &[],                    &[],                 1, "no `=`"),
+        ("sentry-a=value,sentry-b",            &[("a", "value")],      &[],                 1, "partial parse"),
+        ("  sentry-trace_id = 123  ",          &[("trace_id", "123")], &[],                 0, "OWS around `=`"),
+        ("sentry-foo-bar=baz",                 &[("foo-bar", "baz")],  &[],                 0, "dashes in the key"),
+        ("sentry-dup=a,sentry-dup=b",          &[("dup", "b")],        &[],                 0, "last wins"),
+        ("sentry-x=1;prop=2",                  &[("x", "1")],          &[],                 0, "properties dropped"),
+        ("sentry-x= 1 ;prop",                  &[("x", "1")],          &[],                 0, "value trimmed before `;`"),
+        ("sentry-x=a=b",                       &[("x", "a=b")],        &[],                 0, "split at the first `=`"),
+        ("sentry-x=a+b",                       &[("x", "a+b")],        &[],                 0, "`+` stays"),
+        ("sentry-x=%E2%82%AC%20%c3%a9",        &[("x", "€ é")],        &[],                 0, "UTF-8, either hex case"),
+        ("sentry-x=%FF",                       &[("x", "\u{FFFD}")],   &[],                 0, "invalid UTF-8 → U+FFFD"),
+        ("sentry-x=100%",                      &[],                    &[],                 1, "malformed escape"),
+        ("sentry-x=%zz",                       &[],                    &[],                 1, "malformed escape"),
+        ("sentry-x=",                          &[],                    &[],                 1, "empty value"),
+        ("sentry-x=;p",                        &[],                    &[],                 1, "empty value before properties"),
+        ("sentry-=x",                          &[],                    &[],                 1, "empty DSC key"),
+        ("sentry%2Dx=1",                       &[("x", "1")],          &[],                 0, "key decoded before the prefix test"),
+        ("sentry-%zz=1",                       &[],                    &[],                 1, "sentry key with a malformed escape"),
+        ("a%zz=1",                             &[],                    &["a%zz=1"],         0, "third-party kept verbatim even if malformed"),
+        ("SENTRY-release=1.0",                 &[],                    &["SENTRY-release=1.0"], 0, "prefix is case-sensitive"),
+        ("key2 = value2",                      &[],                    &["key2 = value2"],  0, "third-party inner spaces kept"),
+        ("k=v;p1;p2=x , sentry-a=1",           &[("a", "1")],          &["k=v;p1;p2=x"],    0, "third-party properties kept"),
+        ("ключ=значение,sentry-é=ü",           &[("é", "ü")],          &["ключ=значение"],  0, "non-ASCII raw text never panics"),
+    ];
+
+    #[test]
+    fn parse_table() {
+        for (input, entries, third, dropped, why) in PARSE {
+            let b = Baggage::parse(input);
+            assert_eq!(b.sentry().iter().collect::<Vec<_>>(), *entries, "{why}");
+            assert_eq!(b.third_party(), *third, "{why}");
+            assert_eq!(b.dropped_members(), *dropped, "{why}");
+        }
+    }
+
+    #[test]
+    fn several_values_form_one_list() {
+        let b = Baggage::parse_values(["a=1,sentry-x=1", "", "sentry-x=2, b=2"]);
+        assert_eq!(b.sentry().get("x"), Some("2"));
+        assert_eq!(b.third_party(), ["a=1", "b=2"]);
+    }
+
+    #[test]
+    fn at_most_64_members_are_kept() {
+        let input: Vec<String> = (0..100).map(|i| format!("k{i}=v")).collect();
+        let b = Baggage::parse(&input.join(","));
+        assert_eq!(b.third_party().len(), MAX_BAGGAGE_MEMBERS);
+        assert_eq!(b.dropped_members(), 100 - MAX_BAGGAGE_MEMBERS);
+        assert_eq!(b.third_party()[63], "k63=v");
+    }
+
+    #[test]
+    fn a_repeated_sentry_key_at_the_member_limit_still_replaces() {
+        let mut input: Vec<String> = (0..63).map(|i| format!("k{i}=v")).collect();
+        input.push("sentry-x=1".into());
+        input.push("sentry-x=2".into());
+        let b = Baggage::parse(&input.join(","));
+        assert_eq!(b.sentry().get("x"), Some("2"));
+        assert_eq!(b.dropped_members(), 0);
+    }
+
+    #[test]
+    fn at_most_8192_bytes_are_kept_dropping_whole_members() {
+        let big = format!("big={}", "x".repeat(5000));
+        let input = format!("a=1,{big},{big},sentry-release=1,b=2");
+        let b = Baggage::parse(&input);
+        assert_eq!(b.third_party(), ["a=1", big.as_str(), "b=2"]);
+        assert_eq!(b.sentry().release(), Some("1"));
+        assert_eq!(b.dropped_members(), 1);
+    }
+
+    #[test]
+    fn a_single_oversized_member_is_dropped() {
+        let b = Baggage::parse(&format!("sentry-transaction={}", "x".repeat(9000)));
+        assert!(b.sentry().is_empty());
+        assert_eq!(b.dropped_members(), 1);
+    }
+
+    #[test]
+    fn hostile_input_is_scanned_only_up_to_the_limit() {
+        // 1 MiB of commas and one member past the scan limit: nothing panics, the tail counts once.
+        let mut input = ",".repeat(1 << 20);
+        input.push_str("sentry-release=late");
+        let b = Baggage::parse(&input);
+        assert!(b.sentry().is_empty());
+        assert_eq!(b.dropped_members(), 1);
+
+        let long_member = format!("sentry-release=1,k={}", "é".repeat(SCAN_LIMIT));
+        let b = Baggage::parse_values([long_member.as_str(), "sentry-environment=never"]);
+        assert_eq!(b.sentry().release(), Some("1"));
+        assert_eq!(b.sentry().environment(), None);
+        assert_eq!(b.dropped_members(), 1);
+    }
+
+    #[test]
+    fn parse_counts_many_small_members_within_the_scan_limit() {
+        let input = "x".repeat(10) + &",y".repeat(20_000);
+        let b = Baggage::parse(&input);
+        assert!(b.third_party().is_empty());
+        assert!(b.dropped_members() > 0);
+    }
+
+    #[rustfmt::skip]
+    const MERGE: &[(Option<&str>, &str, Option<&str>, &str)] = &[
+        (None,                               "",                         None,                               "nothing"),
+        (Some(" , "),                        " ,",                       None,                               "only empty members"),
+        (Some("a=1 ,, b=2"),                 "",                         Some("a=1,b=2"),                    "existing trimmed, empties skipped"),
+        (Some("sentry-x=1,a=1"),             "b=2",                      Some("sentry-x=1,a=1,b=2"),         "no new sentry: old kept"),
+        (Some("sentry-x=1,a=1"),             "sentry-y=2",               Some("a=1,sentry-y=2"),             "new sentry: all old removed"),
+        (Some("a=1"),                        "a=2,b=2",                  Some("a=1,b=2"),                    "existing key wins"),
+        (Some("a = 1"),                      "a=2",                      Some("a = 1"),                      "keys compared trimmed"),
+        (None,                               "b=1,b=2",                  Some("b=1"),                        "duplicate new keys"),
+        (Some("k=v;p1;p2"),                  "sentry-t=1",               Some("k=v;p1;p2,sentry-t=1"),       "properties survive"),
+    ];
+
+    #[test]
+    fn merge_table() {
+        for (existing, sentry, expected, why) in MERGE {
+            assert_eq!(
+                merge_baggage(*existing, sentry).as_deref(),
+                *expected,
+                "{why}"
+            );
+        }
+    }
+
+    #[test]
+    fn merge_keeps_the_limits_and_drops_new_members_first() {
+        let existing: Vec<String> = (0..64).map(|i| format!("k{i}=v")).collect();
+        let out = merge_baggage(Some(&existing.join(",")), "sentry-a=1").unwrap();
+        assert_eq!(out, existing.join(","));
+
+        let big = "x".repeat(8000);
+        let out = merge_baggage(Some(&format!("a={big}")), "sentry-a=1,sentry-b=2");
+        assert_eq!(out, Some(format!("a={big},sentry-a=1,sentry-b=2")));
+        let out = merge_baggage(
+            Some(&format!("a={big}")),
+            &format!("sentry-t={}", "y".repeat(200)),
+        );
+        assert_eq!(out, Some(format!("a={big}")));
+    }
+
+    #[rustfmt::skip]
+    const STRIP: &[(&str, &str)] = &[
+        ("",                                         ""),
+        ("foo=bar",                                  "foo=bar"),
+        (" foo=bar, baz =  qux ",                    " foo=bar, baz =  qux "),
+        ("  sentry-trace_id = 123  ",                ""),
+        ("foo=bar,sentry-trace_id=123,baz=qux",      "foo=bar,baz=qux"),
+        ("a=1,,b=2",                                 "a=1,,b=2"),
+        ("SENTRY-x=1,sentryx=2",                     "SENTRY-x=1,sentryx=2"),
+    ];
+
+    #[test]
+    fn strip_table() {
+        for (input, expected) in STRIP {
+            assert_eq!(strip_sentry_members(input), *expected, "{input:?}");
+        }
+    }
+}

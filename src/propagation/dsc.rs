@@ -1,62 +1,536 @@
-//! The dynamic sampling context (`sentry-*` baggage members).
+//! The dynamic sampling context (`sentry-*` baggage members, spec 2.2 and 2.4).
+
+use std::fmt;
+
+use super::baggage::{MAX_BAGGAGE_BYTES, MAX_BAGGAGE_MEMBERS};
+use super::percent;
+
+/// The prefix of every DSC member in `baggage`.
+pub(crate) const SENTRY_PREFIX: &str = "sentry-";
 
 /// The dynamic sampling context: the `sentry-*` members of `baggage`, keys without the prefix,
 /// values decoded, all as strings. Known keys have accessors; unknown keys are kept as they came.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+///
+/// Entries keep insertion order; setting an existing key replaces its value in place. Empty keys
+/// and empty values are never stored. Equality compares the entries in order.
+///
+/// # Examples
+///
+/// ```
+/// use tracing_sentry::DynamicSamplingContext;
+///
+/// let dsc = DynamicSamplingContext::new()
+///     .with("trace_id", "771a43a4192642f0b136d5159a501700")
+///     .with("transaction", "GET /users/:id")
+///     .with("sample_rate", "0.25");
+/// assert_eq!(dsc.sample_rate(), Some(0.25));
+/// assert_eq!(
+///     dsc.to_baggage().as_deref(),
+///     Some("sentry-trace_id=771a43a4192642f0b136d5159a501700,\
+///           sentry-transaction=GET%20%2Fusers%2F%3Aid,sentry-sample_rate=0.25"),
+/// );
+/// ```
+#[derive(Clone, Default)]
 pub struct DynamicSamplingContext {
-    entries: Vec<(String, String)>,
+    // All keys and values live in one buffer, so a parsed DSC costs two allocations rather than
+    // two per entry. `entries` index into it; replaced or removed entries leave `garbage` bytes
+    // behind until the next compaction.
+    buf: String,
+    entries: Vec<Entry>,
+    garbage: usize,
 }
 
+/// `buf[start..key_end]` is the key, `buf[key_end..end]` the value.
+#[derive(Clone, Copy)]
+struct Entry {
+    start: usize,
+    key_end: usize,
+    end: usize,
+}
+
+impl Entry {
+    const fn len(&self) -> usize {
+        self.end - self.start
+    }
+}
+
+// === impl DynamicSamplingContext ===
+
 impl DynamicSamplingContext {
-    /// An empty DSC.
-    pub const fn new() -> Self { Self { entries: Vec::new() } }
-    /// Sets `key` (without `sentry-`) to `value`, replacing an existing value in place. Empty values remove the key.
-    pub fn set(&mut self, key: &str, value: impl Into<String>) {
-        let value = value.into();
-        let pos = self.entries.iter().position(|(k, _)| k == key);
-        match (pos, value.is_empty()) {
-            (Some(i), true) => { self.entries.remove(i); }
-            (Some(i), false) => self.entries[i].1 = value,
-            (None, true) => {}
-            (None, false) => self.entries.push((key.to_owned(), value)),
+    /// Returns an empty DSC.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dsc = tracing_sentry::DynamicSamplingContext::new();
+    /// assert!(dsc.is_empty());
+    /// assert_eq!(dsc.to_baggage(), None);
+    /// ```
+    pub const fn new() -> Self {
+        Self {
+            buf: String::new(),
+            entries: Vec::new(),
+            garbage: 0,
         }
     }
+
+    /// Sets `key` (without `sentry-`) to `value`, replacing an existing value in place.
+    ///
+    /// An empty `value` removes the key; an empty `key` is ignored.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut dsc = tracing_sentry::DynamicSamplingContext::new();
+    /// dsc.set("release", "1.0");
+    /// dsc.set("environment", "prod");
+    /// dsc.set("release", "2.0");
+    /// assert_eq!(dsc.iter().collect::<Vec<_>>(), [("release", "2.0"), ("environment", "prod")]);
+    /// dsc.set("release", "");
+    /// assert_eq!(dsc.release(), None);
+    /// ```
+    pub fn set(&mut self, key: &str, value: impl Into<String>) {
+        let value = value.into();
+        self.set_str(key, &value);
+    }
+
+    /// [`set`](Self::set) without taking ownership of the value.
+    pub(crate) fn set_str(&mut self, key: &str, value: &str) {
+        if key.is_empty() {
+            return;
+        }
+        let pos = self.entries.iter().position(|e| self.key_of(e) == key);
+        match (pos, value.is_empty()) {
+            (Some(i), true) => {
+                let old = self.entries.remove(i);
+                self.garbage += old.len();
+            }
+            (Some(i), false) => {
+                if self.value_of_index(i) == Some(value) {
+                    return;
+                }
+                let new = self.append(key, value);
+                if let Some(e) = self.entries.get_mut(i) {
+                    self.garbage += e.len();
+                    *e = new;
+                }
+            }
+            (None, true) => {}
+            (None, false) => {
+                let new = self.append(key, value);
+                self.entries.push(new);
+            }
+        }
+        if self.garbage > 256 && self.garbage > self.buf.len() / 2 {
+            self.compact();
+        }
+    }
+
     /// Builder form of [`set`](Self::set).
-    pub fn with(mut self, key: &str, value: impl Into<String>) -> Self { self.set(key, value); self }
-    /// The raw value of `key`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dsc = tracing_sentry::DynamicSamplingContext::new().with("org_id", "42");
+    /// assert_eq!(dsc.org_id(), Some("42"));
+    /// ```
+    #[must_use]
+    pub fn with(mut self, key: &str, value: impl Into<String>) -> Self {
+        self.set(key, value);
+        self
+    }
+
+    /// Returns the raw value of `key` (without `sentry-`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dsc = tracing_sentry::DynamicSamplingContext::new().with("foo-bar", "baz");
+    /// assert_eq!(dsc.get("foo-bar"), Some("baz"));
+    /// assert_eq!(dsc.get("sentry-foo-bar"), None);
+    /// ```
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
     }
-    /// Entries in order.
+
+    /// Returns the entries in insertion order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dsc = tracing_sentry::DynamicSamplingContext::new().with("a", "1").with("b", "2");
+    /// assert_eq!(dsc.iter().collect::<Vec<_>>(), [("a", "1"), ("b", "2")]);
+    /// ```
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
-        self.entries.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+        self.entries
+            .iter()
+            .map(|e| (self.key_of(e), self.slice(e.key_end, e.end)))
     }
-    /// Number of entries.
-    pub fn len(&self) -> usize { self.entries.len() }
-    /// Whether there are no entries.
-    pub fn is_empty(&self) -> bool { self.entries.is_empty() }
-    /// `trace_id`.
-    pub fn trace_id(&self) -> Option<&str> { self.get("trace_id") }
-    /// `public_key`.
-    pub fn public_key(&self) -> Option<&str> { self.get("public_key") }
-    /// `release`.
-    pub fn release(&self) -> Option<&str> { self.get("release") }
-    /// `environment`.
-    pub fn environment(&self) -> Option<&str> { self.get("environment") }
-    /// `transaction`.
-    pub fn transaction(&self) -> Option<&str> { self.get("transaction") }
-    /// `org_id`.
-    pub fn org_id(&self) -> Option<&str> { self.get("org_id") }
-    /// `replay_id`.
-    pub fn replay_id(&self) -> Option<&str> { self.get("replay_id") }
-    /// `sample_rate` parsed as a number in `[0, 1]`.
-    pub fn sample_rate(&self) -> Option<f64> { self.get("sample_rate").and_then(super::parse_sample_rate) }
-    /// `sample_rand` parsed as a number in `[0, 1)`.
-    pub fn sample_rand(&self) -> Option<f64> { self.get("sample_rand").and_then(super::parse_sample_rand) }
-    /// `sampled` parsed (`"true"`/`"false"`).
+
+    /// Returns the number of entries.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dsc = tracing_sentry::DynamicSamplingContext::new().with("a", "1").with("a", "2");
+    /// assert_eq!(dsc.len(), 1);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Returns whether there are no entries.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(tracing_sentry::DynamicSamplingContext::new().with("a", "").is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Returns `trace_id`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dsc = tracing_sentry::propagation::Baggage::parse("sentry-trace_id=771a43a4192642f0b136d5159a501700").into_sentry();
+    /// assert_eq!(dsc.trace_id(), Some("771a43a4192642f0b136d5159a501700"));
+    /// ```
+    pub fn trace_id(&self) -> Option<&str> {
+        self.get("trace_id")
+    }
+
+    /// Returns `public_key`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dsc = tracing_sentry::DynamicSamplingContext::new().with("public_key", "49d0f7386ad645858ae85020e393bef3");
+    /// assert_eq!(dsc.public_key(), Some("49d0f7386ad645858ae85020e393bef3"));
+    /// ```
+    pub fn public_key(&self) -> Option<&str> {
+        self.get("public_key")
+    }
+
+    /// Returns `release`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dsc = tracing_sentry::propagation::Baggage::parse("sentry-release=myapp%401.0.0").into_sentry();
+    /// assert_eq!(dsc.release(), Some("myapp@1.0.0"));
+    /// ```
+    pub fn release(&self) -> Option<&str> {
+        self.get("release")
+    }
+
+    /// Returns `environment`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dsc = tracing_sentry::DynamicSamplingContext::new().with("environment", "production");
+    /// assert_eq!(dsc.environment(), Some("production"));
+    /// ```
+    pub fn environment(&self) -> Option<&str> {
+        self.get("environment")
+    }
+
+    /// Returns `transaction`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dsc = tracing_sentry::propagation::Baggage::parse("sentry-transaction=GET%20%2Fusers").into_sentry();
+    /// assert_eq!(dsc.transaction(), Some("GET /users"));
+    /// ```
+    pub fn transaction(&self) -> Option<&str> {
+        self.get("transaction")
+    }
+
+    /// Returns `org_id`, as a string (org ids are compared as strings, spec 4).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dsc = tracing_sentry::propagation::Baggage::parse("sentry-org_id=007").into_sentry();
+    /// assert_eq!(dsc.org_id(), Some("007"));
+    /// ```
+    pub fn org_id(&self) -> Option<&str> {
+        self.get("org_id")
+    }
+
+    /// Returns `replay_id`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dsc = tracing_sentry::DynamicSamplingContext::new();
+    /// assert_eq!(dsc.replay_id(), None);
+    /// ```
+    pub fn replay_id(&self) -> Option<&str> {
+        self.get("replay_id")
+    }
+
+    /// Returns `sample_rate` parsed as a number in `[0, 1]`; `None` when absent or invalid.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tracing_sentry::DynamicSamplingContext;
+    ///
+    /// assert_eq!(DynamicSamplingContext::new().with("sample_rate", "1.0").sample_rate(), Some(1.0));
+    /// assert_eq!(DynamicSamplingContext::new().with("sample_rate", "bogus").sample_rate(), None);
+    /// ```
+    pub fn sample_rate(&self) -> Option<f64> {
+        self.get("sample_rate").and_then(super::parse_sample_rate)
+    }
+
+    /// Returns `sample_rand` parsed as a number in `[0, 1)`; `None` when absent or invalid.
+    ///
+    /// The raw string stays available through [`get`](Self::get) and is what gets propagated.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tracing_sentry::DynamicSamplingContext;
+    ///
+    /// assert_eq!(DynamicSamplingContext::new().with("sample_rand", "0.1").sample_rand(), Some(0.1));
+    /// assert_eq!(DynamicSamplingContext::new().with("sample_rand", "1.0").sample_rand(), None);
+    /// ```
+    pub fn sample_rand(&self) -> Option<f64> {
+        self.get("sample_rand").and_then(super::parse_sample_rand)
+    }
+
+    /// Returns `sampled` parsed (`"true"`/`"false"`); `None` for any other value or when absent.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tracing_sentry::DynamicSamplingContext;
+    ///
+    /// assert_eq!(DynamicSamplingContext::new().with("sampled", "true").sampled(), Some(true));
+    /// assert_eq!(DynamicSamplingContext::new().with("sampled", "yes").sampled(), None);
+    /// ```
     pub fn sampled(&self) -> Option<bool> {
-        match self.get("sampled") { Some("true") => Some(true), Some("false") => Some(false), _ => None }
+        match self.get("sampled") {
+            Some("true") => Some(true),
+            Some("false") => Some(false),
+            _ => None,
+        }
     }
-    /// Serialises as a `baggage` value (`sentry-` prefix, percent-encoded, limits kept); `None` if empty.
-    pub fn to_baggage(&self) -> Option<String> { unimplemented!() }
+
+    /// Serializes the DSC as a `baggage` value; `None` if there is nothing to send.
+    ///
+    /// Each entry becomes `sentry-` + key + `=` + value, key and value percent-encoded (every byte
+    /// outside RFC 3986 unreserved `[A-Za-z0-9-._~]` as uppercase `%XX`), joined with `,` and no
+    /// spaces, in insertion order. The result never exceeds [`MAX_BAGGAGE_MEMBERS`] members or
+    /// [`MAX_BAGGAGE_BYTES`] bytes: an entry that would cross a limit is left out whole, and later
+    /// entries that still fit are kept. An empty header is never produced (spec 2.4).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tracing_sentry::DynamicSamplingContext;
+    ///
+    /// let dsc = DynamicSamplingContext::new().with("release", "a+b").with("environment", "prod");
+    /// assert_eq!(dsc.to_baggage().as_deref(), Some("sentry-release=a%2Bb,sentry-environment=prod"));
+    ///
+    /// let too_big = DynamicSamplingContext::new().with("transaction", "x".repeat(9000));
+    /// assert_eq!(too_big.to_baggage(), None);
+    /// ```
+    ///
+    /// [`MAX_BAGGAGE_MEMBERS`]: super::MAX_BAGGAGE_MEMBERS
+    /// [`MAX_BAGGAGE_BYTES`]: super::MAX_BAGGAGE_BYTES
+    pub fn to_baggage(&self) -> Option<String> {
+        let mut out = String::new();
+        self.write_baggage(&mut out).then_some(out)
+    }
+
+    /// Appends the members [`to_baggage`](Self::to_baggage) would return to `out`, with no
+    /// leading separator and no intermediate allocation. Returns whether any member was written.
+    ///
+    /// The limits apply to the appended part alone.
+    pub(crate) fn write_baggage(&self, out: &mut String) -> bool {
+        let start = out.len();
+        let mut members = 0;
+        for (key, value) in self.iter() {
+            if members == MAX_BAGGAGE_MEMBERS {
+                break;
+            }
+            let sep = usize::from(members > 0);
+            let len = sep
+                + SENTRY_PREFIX.len()
+                + percent::encoded_len(key)
+                + 1
+                + percent::encoded_len(value);
+            if out.len() - start + len > MAX_BAGGAGE_BYTES {
+                continue;
+            }
+            if members == 0 {
+                // Room for the prefixes and separators plus a few escapes.
+                let estimate = self.buf.len() + self.entries.len() * 12;
+                out.reserve(estimate.min(MAX_BAGGAGE_BYTES));
+            } else {
+                out.push(',');
+            }
+            out.push_str(SENTRY_PREFIX);
+            percent::encode_into(key, out);
+            out.push('=');
+            percent::encode_into(value, out);
+            members += 1;
+        }
+        members > 0
+    }
+
+    /// Reserves room for about `bytes` of keys and values (a parser's hint).
+    pub(crate) fn reserve(&mut self, bytes: usize) {
+        self.buf.reserve(bytes);
+        self.entries.reserve(8);
+    }
+
+    fn append(&mut self, key: &str, value: &str) -> Entry {
+        let start = self.buf.len();
+        self.buf.push_str(key);
+        let key_end = self.buf.len();
+        self.buf.push_str(value);
+        Entry {
+            start,
+            key_end,
+            end: self.buf.len(),
+        }
+    }
+
+    fn compact(&mut self) {
+        let old = std::mem::take(&mut self.buf);
+        let entries = std::mem::take(&mut self.entries);
+        self.buf.reserve(old.len().saturating_sub(self.garbage));
+        self.garbage = 0;
+        for e in entries {
+            let key = old.get(e.start..e.key_end).unwrap_or_default();
+            let value = old.get(e.key_end..e.end).unwrap_or_default();
+            let new = self.append(key, value);
+            self.entries.push(new);
+        }
+    }
+
+    fn key_of(&self, e: &Entry) -> &str {
+        self.slice(e.start, e.key_end)
+    }
+
+    fn value_of_index(&self, i: usize) -> Option<&str> {
+        self.entries.get(i).map(|e| self.slice(e.key_end, e.end))
+    }
+
+    fn slice(&self, from: usize, to: usize) -> &str {
+        // Offsets always sit at the ends of pushed `&str`s, so they are char boundaries.
+        self.buf.get(from..to).unwrap_or_default()
+    }
+}
+
+impl PartialEq for DynamicSamplingContext {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for DynamicSamplingContext {}
+
+impl fmt::Debug for DynamicSamplingContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("DynamicSamplingContext ")?;
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::type_complexity)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_replaces_in_place_and_empty_removes() {
+        let mut dsc = DynamicSamplingContext::new();
+        dsc.set("a", "1");
+        dsc.set("b", "2");
+        dsc.set("a", "3");
+        dsc.set("", "ignored");
+        assert_eq!(dsc.iter().collect::<Vec<_>>(), [("a", "3"), ("b", "2")]);
+        dsc.set("a", "");
+        dsc.set("missing", "");
+        assert_eq!(dsc.iter().collect::<Vec<_>>(), [("b", "2")]);
+        assert_eq!(dsc.len(), 1);
+    }
+
+    #[test]
+    fn repeated_updates_stay_compact_and_equal() {
+        let mut dsc = DynamicSamplingContext::new().with("keep", "me");
+        for i in 0..10_000 {
+            dsc.set("transaction", format!("name {i}"));
+        }
+        assert!(
+            dsc.buf.len() < 1024,
+            "garbage is compacted: {}",
+            dsc.buf.len()
+        );
+        let fresh = DynamicSamplingContext::new()
+            .with("keep", "me")
+            .with("transaction", "name 9999");
+        assert_eq!(dsc, fresh);
+        assert_eq!(format!("{dsc:?}"), format!("{fresh:?}"));
+    }
+
+    #[test]
+    fn equality_is_by_entries_in_order() {
+        let a = DynamicSamplingContext::new().with("x", "1").with("y", "2");
+        let b = DynamicSamplingContext::new().with("y", "2").with("x", "1");
+        assert_ne!(a, b);
+        assert_eq!(a, a.clone());
+    }
+
+    #[test]
+    fn keys_are_encoded_too() {
+        let dsc = DynamicSamplingContext::new().with("user+id", "alice");
+        assert_eq!(dsc.to_baggage().unwrap(), "sentry-user%2Bid=alice");
+    }
+
+    #[test]
+    fn serialization_keeps_the_member_limit() {
+        let mut dsc = DynamicSamplingContext::new();
+        for i in 0..100 {
+            dsc.set(&format!("k{i}"), "v");
+        }
+        let out = dsc.to_baggage().unwrap();
+        assert_eq!(out.split(',').count(), MAX_BAGGAGE_MEMBERS);
+        assert!(out.starts_with("sentry-k0=v,"));
+    }
+
+    #[test]
+    fn serialization_drops_whole_members_over_the_byte_limit() {
+        let dsc = DynamicSamplingContext::new()
+            .with("trace_id", "771a43a4192642f0b136d5159a501700")
+            .with("transaction", "é".repeat(2000)) // 12000 encoded bytes: dropped
+            .with("release", "x".repeat(8120))
+            .with("environment", "prod") // neither fits after the release
+            .with("sampled", "true");
+        let out = dsc.to_baggage().unwrap();
+        assert!(out.len() <= MAX_BAGGAGE_BYTES, "{}", out.len());
+        let keys: Vec<_> = out
+            .split(',')
+            .map(|m| m.split('=').next().unwrap())
+            .collect();
+        assert_eq!(keys, ["sentry-trace_id", "sentry-release"]);
+    }
+
+    #[test]
+    fn write_baggage_appends_without_a_separator() {
+        let dsc = DynamicSamplingContext::new().with("a", "1");
+        let mut out = String::from("x=y,");
+        assert!(dsc.write_baggage(&mut out));
+        assert_eq!(out, "x=y,sentry-a=1");
+        assert!(!DynamicSamplingContext::new().write_baggage(&mut out));
+        assert_eq!(out, "x=y,sentry-a=1");
+    }
 }

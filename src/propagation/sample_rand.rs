@@ -1,12 +1,357 @@
 //! `sample_rand` and `sample_rate` values (spec 3.2).
+//!
+//! `sample_rand` is a float in `[0, 1)` written with exactly six decimals, created once per trace
+//! and propagated as `sentry-sample_rand`; the decision rule is `sample_rand < rate`. Six-decimal
+//! values are handled as integer micro-units (`0.123456` is 123 456) so that formatting never
+//! rounds up and drawing from an interval never lands outside it.
 
-/// Parses a `sample_rand`: a float in `[0, 1)`.
-pub fn parse_sample_rand(s: &str) -> Option<f64> { let _ = s; unimplemented!() }
-/// Parses a `sample_rate`: a float in `[0, 1]`.
-pub fn parse_sample_rate(s: &str) -> Option<f64> { let _ = s; unimplemented!() }
-/// Formats a `sample_rand` with six decimals, truncated.
-pub fn format_sample_rand(value: f64) -> String { let _ = value; unimplemented!() }
-/// The interval a missing `sample_rand` is drawn from so that the incoming decision is reproduced.
-pub fn backfill_interval(sampled: Option<bool>, sample_rate: Option<f64>) -> Option<(f64, f64)> { let _ = (sampled, sample_rate); unimplemented!() }
-/// Draws a six-decimal value in `[lo, hi)` using `u`, a uniform float in `[0, 1)`.
-pub fn sample_rand_in(lo: f64, hi: f64, u: f64) -> f64 { let _ = (lo, hi, u); unimplemented!() }
+/// One million: six-decimal values are integer multiples of `1 / MICROS`.
+const MICROS: u32 = 1_000_000;
+
+/// Parses a `sample_rand`: a decimal float in `[0, 1)`.
+///
+/// Accepted grammar: ASCII digits with an optional `.` and fraction and an optional exponent
+/// (`0`, `0.1`, `.5`, `1e-3`); the value must be finite and `0 <= v < 1`. Signs, whitespace,
+/// `inf`, `NaN`, and `1`/`1.0` are rejected (the range is half-open, as in Python and Rust; JS
+/// also accepts `1`).
+///
+/// # Examples
+///
+/// ```
+/// use tracing_sentry::propagation::parse_sample_rand;
+///
+/// assert_eq!(parse_sample_rand("0.999999"), Some(0.999999));
+/// assert_eq!(parse_sample_rand("1.0"), None);
+/// ```
+pub fn parse_sample_rand(s: &str) -> Option<f64> {
+    parse_decimal(s).filter(|v| (0.0..1.0).contains(v))
+}
+
+/// Parses a `sample_rate`: a decimal float in `[0, 1]`.
+///
+/// Same grammar as [`parse_sample_rand`]; `1` and `1.0` are valid rates.
+///
+/// # Examples
+///
+/// ```
+/// use tracing_sentry::propagation::parse_sample_rate;
+///
+/// assert_eq!(parse_sample_rate("1.0"), Some(1.0));
+/// assert_eq!(parse_sample_rate("-0.5"), None);
+/// ```
+pub fn parse_sample_rate(s: &str) -> Option<f64> {
+    parse_decimal(s).filter(|v| (0.0..=1.0).contains(v))
+}
+
+/// Formats a `sample_rand` with exactly six decimals, truncated (never rounded up).
+///
+/// The result is the largest six-decimal number not greater than `value`, so
+/// `0.9999999` gives `"0.999999"` and formatting a parsed six-decimal string gives it back.
+/// Inputs outside `[0, 1)` are clamped: NaN and negatives give `"0.000000"`, values `>= 1` give
+/// `"0.999999"`.
+///
+/// # Examples
+///
+/// ```
+/// use tracing_sentry::propagation::format_sample_rand;
+///
+/// assert_eq!(format_sample_rand(0.25), "0.250000");
+/// assert_eq!(format_sample_rand(0.9999999), "0.999999");
+/// ```
+pub fn format_sample_rand(value: f64) -> String {
+    format!("0.{:06}", floor_micros(value))
+}
+
+/// Returns the interval `[lo, hi)` a missing `sample_rand` is drawn from so that the incoming
+/// decision is reproduced (spec 3.2).
+///
+/// | `sampled` | `sample_rate` | interval |
+/// | --- | --- | --- |
+/// | `Some(true)` | `r > 0` | `[0, r)` |
+/// | `Some(true)` | `0` | `None`: inconsistent, no value can reproduce the decision |
+/// | `Some(false)` | `r < 1` | `[r, 1)` |
+/// | `Some(false)` | `1` | `None`: inconsistent |
+/// | anything else (deferred, or no valid rate) | | `[0, 1)` |
+///
+/// A rate outside `[0, 1]` (or NaN) counts as absent. Python also leaves `sample_rand` unset
+/// when the interval is empty (vector `sr-013`).
+///
+/// # Examples
+///
+/// ```
+/// use tracing_sentry::propagation::backfill_interval;
+///
+/// assert_eq!(backfill_interval(Some(true), Some(0.25)), Some((0.0, 0.25)));
+/// assert_eq!(backfill_interval(Some(false), Some(0.25)), Some((0.25, 1.0)));
+/// assert_eq!(backfill_interval(None, Some(0.25)), Some((0.0, 1.0)));
+/// assert_eq!(backfill_interval(Some(true), Some(0.0)), None);
+/// ```
+pub fn backfill_interval(sampled: Option<bool>, sample_rate: Option<f64>) -> Option<(f64, f64)> {
+    let rate = sample_rate.filter(|r| (0.0..=1.0).contains(r));
+    match (sampled, rate) {
+        (Some(true), Some(r)) => (r > 0.0).then_some((0.0, r)),
+        (Some(false), Some(r)) => (r < 1.0).then_some((r, 1.0)),
+        _ => Some((0.0, 1.0)),
+    }
+}
+
+/// Draws a six-decimal value `v` with `lo <= v < hi` from `u`, a uniform float in `[0, 1)`.
+///
+/// The six-decimal numbers inside `[lo, hi)` (intersected with `[0, 1)`) are equally likely.
+/// The result formats exactly with [`format_sample_rand`] and always lies in `[0, 1)`.
+///
+/// If the interval holds no six-decimal number (it is empty, inverted, or narrower than `1e-6`
+/// between two grid points), the result is `lo` truncated to six decimals and clamped to
+/// `[0, 0.999999]`: the closest value that still formats validly. It may then lie just below `lo`;
+/// callers that must reproduce a decision exactly check [`backfill_interval`] first.
+///
+/// # Examples
+///
+/// ```
+/// use tracing_sentry::propagation::sample_rand_in;
+///
+/// assert_eq!(sample_rand_in(0.0, 1.0, 0.5), 0.5);
+/// let v = sample_rand_in(0.25, 0.5, 0.999_999_999);
+/// assert!((0.25..0.5).contains(&v));
+/// // No six-decimal number in [0.1234561, 0.1234565): lo, truncated.
+/// assert_eq!(sample_rand_in(0.1234561, 0.1234565, 0.3), 0.123456);
+/// ```
+pub fn sample_rand_in(lo: f64, hi: f64, u: f64) -> f64 {
+    let lo_m = ceil_micros(lo);
+    let hi_m = ceil_micros(hi);
+    if lo_m >= hi_m {
+        return micros_to_f64(floor_micros(lo));
+    }
+    let span = hi_m - lo_m;
+    let u = if u.is_nan() { 0.0 } else { u.clamp(0.0, 1.0) };
+    // `u * span` may round up to `span` when `u` is just below 1.
+    let offset = ((u * f64::from(span)).floor() as u32).min(span - 1);
+    micros_to_f64(lo_m + offset)
+}
+
+// === helpers ===
+
+/// The decimal grammar shared by rates and rands; rejects what `f64::from_str` would accept
+/// beyond plain decimals (`inf`, `NaN`, signs).
+fn parse_decimal(s: &str) -> Option<f64> {
+    let first = *s.as_bytes().first()?;
+    if !(first.is_ascii_digit() || first == b'.') {
+        return None;
+    }
+    if !s
+        .bytes()
+        .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'))
+    {
+        return None;
+    }
+    s.parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
+/// `m / 10^6` as the `f64` nearest to that decimal (the same value parsing `"0.mmmmmm"` gives:
+/// both operands are exact and IEEE division rounds correctly).
+fn micros_to_f64(m: u32) -> f64 {
+    f64::from(m) / f64::from(MICROS)
+}
+
+/// The largest `m` in `[0, 999_999]` with `micros_to_f64(m) <= x` (0 for NaN and negatives).
+fn floor_micros(x: f64) -> u32 {
+    if x.is_nan() || x <= 0.0 {
+        return 0;
+    }
+    if x >= 1.0 {
+        return MICROS - 1;
+    }
+    // The product is off by at most ~1e-10, so one correction either way suffices.
+    let mut m = (x * f64::from(MICROS)).floor();
+    if m >= 1.0 && m / f64::from(MICROS) > x {
+        m -= 1.0;
+    }
+    if (m + 1.0) / f64::from(MICROS) <= x {
+        m += 1.0;
+    }
+    (m as u32).min(MICROS - 1)
+}
+
+/// The smallest `m` in `[0, 1_000_000]` with `micros_to_f64(m) >= x` (0 for NaN and negatives).
+fn ceil_micros(x: f64) -> u32 {
+    if x.is_nan() || x <= 0.0 {
+        return 0;
+    }
+    if x >= 1.0 {
+        return MICROS;
+    }
+    let mut m = (x * f64::from(MICROS)).ceil();
+    if m >= 1.0 && (m - 1.0) / f64::from(MICROS) >= x {
+        m -= 1.0;
+    }
+    if m / f64::from(MICROS) < x {
+        m += 1.0;
+    }
+    (m as u32).min(MICROS)
+}
+
+#[cfg(test)]
+#[allow(clippy::type_complexity)]
+mod tests {
+    use super::*;
+
+    #[rustfmt::skip]
+    const RAND_VALIDITY: &[(&str, Option<f64>, &str)] = &[
+        ("0",            Some(0.0),      "zero"),
+        ("0.0",          Some(0.0),      "zero with decimals"),
+        ("0.1",          Some(0.1),      "plain"),
+        ("0.999999",     Some(0.999999), "largest six-decimal"),
+        (".5",           Some(0.5),      "no integer part"),
+        ("1e-3",         Some(0.001),    "exponent"),
+        ("1",            None,           "1 is outside [0,1)"),
+        ("1.0",          None,           "1.0 is outside [0,1)"),
+        ("-0.1",         None,           "negative"),
+        ("-0",           None,           "sign"),
+        ("+0.1",         None,           "sign"),
+        ("NaN",          None,           "NaN"),
+        ("inf",          None,           "infinity"),
+        ("1e999",        None,           "overflows to infinity"),
+        ("abc",          None,           "garbage"),
+        ("",             None,           "empty"),
+        (" 0.1",         None,           "whitespace"),
+        ("0.1 ",         None,           "whitespace"),
+        ("0,5",          None,           "comma"),
+        ("0x1",          None,           "hex"),
+    ];
+
+    #[test]
+    fn sample_rand_validity() {
+        for (input, expected, why) in RAND_VALIDITY {
+            assert_eq!(parse_sample_rand(input), *expected, "{why}: {input:?}");
+        }
+    }
+
+    #[test]
+    fn sample_rate_includes_one() {
+        assert_eq!(parse_sample_rate("1"), Some(1.0));
+        assert_eq!(parse_sample_rate("1.0"), Some(1.0));
+        assert_eq!(parse_sample_rate("0"), Some(0.0));
+        assert_eq!(parse_sample_rate("1.0000001"), None);
+        assert_eq!(parse_sample_rate("bogus"), None);
+    }
+
+    #[rustfmt::skip]
+    const FORMAT: &[(f64, &str)] = &[
+        (0.0,           "0.000000"),
+        (0.25,          "0.250000"),
+        (0.9999999,     "0.999999"),
+        (0.123456,      "0.123456"),
+        (0.1234569,     "0.123456"),
+        (0.000001,      "0.000001"),
+        (0.0000009,     "0.000000"),
+        (0.3,           "0.300000"),
+        (0.7,           "0.700000"),
+        (1.0,           "0.999999"),
+        (7.5,           "0.999999"),
+        (-0.5,          "0.000000"),
+        (f64::NAN,      "0.000000"),
+        (f64::INFINITY, "0.999999"),
+    ];
+
+    #[test]
+    fn formatting_truncates_to_six_decimals() {
+        for (value, expected) in FORMAT {
+            assert_eq!(format_sample_rand(*value), *expected, "{value}");
+        }
+    }
+
+    #[test]
+    fn every_six_decimal_value_formats_to_itself() {
+        for m in (0..MICROS).step_by(7).chain([MICROS - 1]) {
+            let s = format!("0.{m:06}");
+            let v = parse_sample_rand(&s).unwrap();
+            assert_eq!(format_sample_rand(v), s);
+            assert_eq!(micros_to_f64(m), v, "{s}");
+        }
+    }
+
+    #[rustfmt::skip]
+    const BACKFILL: &[(Option<bool>, Option<f64>, Option<(f64, f64)>)] = &[
+        (None,        None,           Some((0.0, 1.0))),
+        (None,        Some(0.5),      Some((0.0, 1.0))),
+        (Some(true),  None,           Some((0.0, 1.0))),
+        (Some(false), None,           Some((0.0, 1.0))),
+        (Some(true),  Some(0.25),     Some((0.0, 0.25))),
+        (Some(false), Some(0.25),     Some((0.25, 1.0))),
+        (Some(false), Some(0.0),      Some((0.0, 1.0))),
+        (Some(true),  Some(1.0),      Some((0.0, 1.0))),
+        (Some(true),  Some(0.0),      None),
+        (Some(false), Some(1.0),      None),
+        (Some(true),  Some(1.5),      Some((0.0, 1.0))),
+        (Some(true),  Some(f64::NAN), Some((0.0, 1.0))),
+    ];
+
+    #[test]
+    fn backfill_reproduces_the_incoming_decision() {
+        for (sampled, rate, expected) in BACKFILL {
+            assert_eq!(
+                backfill_interval(*sampled, *rate),
+                *expected,
+                "{sampled:?} {rate:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn drawing_stays_inside_the_interval_at_the_edges() {
+        let us = [
+            0.0,
+            1e-12,
+            0.5,
+            0.999_999,
+            0.999_999_999_999,
+            1.0 - f64::EPSILON,
+        ];
+        let intervals = [
+            (0.0, 1.0),
+            (0.0, 0.25),
+            (0.25, 1.0),
+            (0.1, 0.2),
+            (0.3, 0.7),
+            (0.0, 1e-6),
+            (0.0, 1.1e-6),
+            (0.999_999, 1.0),
+            (0.5, 0.500_000_1),
+            (1e-7, 1.0),
+        ];
+        for (lo, hi) in intervals {
+            for u in us {
+                let v = sample_rand_in(lo, hi, u);
+                assert!(v >= lo && v < hi, "[{lo}, {hi}) u={u} gave {v}");
+                assert_eq!(
+                    parse_sample_rand(&format_sample_rand(v)),
+                    Some(v),
+                    "{v} is six-decimal"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn drawing_decision_matches_for_backfilled_values() {
+        for rate in [0.01, 0.1, 0.3, 0.5, 0.7, 0.123_456_7, 0.999_999_9] {
+            for u in [0.0, 0.3, 0.999_999_999] {
+                let (lo, hi) = backfill_interval(Some(true), Some(rate)).unwrap();
+                assert!(sample_rand_in(lo, hi, u) < rate);
+                let (lo, hi) = backfill_interval(Some(false), Some(rate)).unwrap();
+                let v = sample_rand_in(lo, hi, u);
+                if rate < 0.999_999 {
+                    assert!(v >= rate, "rate {rate} u {u} gave {v}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn an_interval_without_a_six_decimal_value_gives_lo_truncated() {
+        assert_eq!(sample_rand_in(0.123_456_1, 0.123_456_5, 0.5), 0.123_456);
+        assert_eq!(sample_rand_in(0.999_999_9, 1.0, 0.5), 0.999_999);
+        assert_eq!(sample_rand_in(0.5, 0.25, 0.5), 0.5);
+        assert_eq!(sample_rand_in(f64::NAN, f64::NAN, f64::NAN), 0.0);
+    }
+}

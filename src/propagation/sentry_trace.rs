@@ -1,7 +1,46 @@
-//! The `sentry-trace` header.
+//! The `sentry-trace` header (spec section 1).
+//!
+//! Grammar accepted for one element (spec 1.4, the crate's acceptance rule):
+//!
+//! ```text
+//! element  = OWS traceid "-" spanid [ "-" sampled ] OWS
+//! traceid  = 32HEXDIG        ; either case on input, lowercase on output
+//! spanid   = 16HEXDIG
+//! sampled  = "1" / "0"       ; absent = deferred
+//! OWS      = *( SP / HTAB )
+//! ```
+//!
+//! Every lenient form some SDK accepts (a flag alone, a trace id alone, a trailing `-`, other flag
+//! characters, extra components, the 4-part `traceparent` form, a 16-digit trace id) is rejected,
+//! which the caller treats as "no incoming trace".
+
+use std::fmt;
+use std::str::FromStr;
+
 use crate::id::{SpanId, TraceId};
 
+/// The longest element [`SentryTrace::from_str`] looks at. A valid element is at most 51 bytes;
+/// the slack allows generous surrounding whitespace while keeping the work per header bounded.
+const MAX_ELEMENT_LEN: usize = 256;
+
 /// A parsed `sentry-trace` value: `{trace_id}-{span_id}[-{1|0}]`.
+///
+/// `Display` writes the wire form with lowercase ids, plus `-1` or `-0` only when a sampling
+/// decision exists. `parse(display(x)) == x` holds for every value.
+///
+/// # Examples
+///
+/// ```
+/// use tracing_sentry::SentryTrace;
+///
+/// let st: SentryTrace = "771A43A4192642F0B136D5159A501700-B7AD6B7169203331-1".parse()?;
+/// assert_eq!(st.sampled(), Some(true));
+/// assert_eq!(st.to_string(), "771a43a4192642f0b136d5159a501700-b7ad6b7169203331-1");
+///
+/// // A lone sampling flag is not a trace.
+/// assert!("1".parse::<SentryTrace>().is_err());
+/// # Ok::<(), tracing_sentry::propagation::ParseSentryTraceError>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct SentryTrace {
     trace_id: TraceId,
@@ -10,6 +49,22 @@ pub struct SentryTrace {
 }
 
 /// The error returned when a `sentry-trace` value cannot be parsed.
+///
+/// Its `Debug` and `Display` show the [kind](SentryTraceErrorKind) and the input's length, never
+/// its bytes: headers may carry data callers do not want in their logs.
+///
+/// # Examples
+///
+/// ```
+/// use tracing_sentry::propagation::SentryTraceErrorKind;
+/// use tracing_sentry::SentryTrace;
+///
+/// let err = "771a43a4192642f0b136d5159a501700-b7ad6b7169203331-2"
+///     .parse::<SentryTrace>()
+///     .unwrap_err();
+/// assert_eq!(err.kind(), SentryTraceErrorKind::Sampled);
+/// assert!(!err.to_string().contains("771a43a4"));
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct ParseSentryTraceError {
     kind: SentryTraceErrorKind,
@@ -17,12 +72,22 @@ pub struct ParseSentryTraceError {
 }
 
 /// What was wrong with a `sentry-trace` value.
+///
+/// # Examples
+///
+/// ```
+/// use tracing_sentry::propagation::SentryTraceErrorKind;
+/// use tracing_sentry::SentryTrace;
+///
+/// assert_eq!("771a43a4192642f0b136d5159a501700-b7ad6b7169203331-".parse::<SentryTrace>().unwrap_err().kind(), SentryTraceErrorKind::Sampled);
+/// assert_eq!("".parse::<SentryTrace>().unwrap_err().kind(), SentryTraceErrorKind::Empty);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SentryTraceErrorKind {
     /// No non-empty value.
     Empty,
-    /// Not of the form `trace-span[-flag]`.
+    /// Not of the form `trace-span[-flag]`: no `-` at all, or more than three components.
     Format,
     /// The trace id was not 32 hex digits.
     TraceId,
@@ -30,62 +95,389 @@ pub enum SentryTraceErrorKind {
     SpanId,
     /// The sampled flag was not `1` or `0`.
     Sampled,
-    /// The value was longer than any valid header.
+    /// The value was longer than any valid header (more than 256 bytes).
     TooLong,
 }
 
+// === impl SentryTrace ===
+
 impl SentryTrace {
-    /// Creates a value.
+    /// Creates a value from its parts; `sampled: None` means the decision is deferred.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tracing_sentry::{SentryTrace, SpanId, TraceId};
+    ///
+    /// let st = SentryTrace::new(TraceId::from_bytes([1; 16]), SpanId::from_bytes([2; 8]), None);
+    /// assert_eq!(st.to_string(), "01010101010101010101010101010101-0202020202020202");
+    /// ```
     pub const fn new(trace_id: TraceId, span_id: SpanId, sampled: Option<bool>) -> Self {
-        Self { trace_id, span_id, sampled }
+        Self {
+            trace_id,
+            span_id,
+            sampled,
+        }
     }
-    /// The trace id.
-    pub const fn trace_id(&self) -> TraceId { self.trace_id }
-    /// The span id.
-    pub const fn span_id(&self) -> SpanId { self.span_id }
-    /// The sampling decision; `None` means deferred.
-    pub const fn sampled(&self) -> Option<bool> { self.sampled }
-    /// Applies the acceptance rule to all values of the header: split on `,`, first non-empty element.
+
+    /// Returns the trace id.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let st: tracing_sentry::SentryTrace = "771a43a4192642f0b136d5159a501700-b7ad6b7169203331".parse()?;
+    /// assert_eq!(st.trace_id().to_string(), "771a43a4192642f0b136d5159a501700");
+    /// # Ok::<(), tracing_sentry::propagation::ParseSentryTraceError>(())
+    /// ```
+    pub const fn trace_id(&self) -> TraceId {
+        self.trace_id
+    }
+
+    /// Returns the span id of the remote parent.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let st: tracing_sentry::SentryTrace = "771a43a4192642f0b136d5159a501700-b7ad6b7169203331".parse()?;
+    /// assert_eq!(st.span_id().to_string(), "b7ad6b7169203331");
+    /// # Ok::<(), tracing_sentry::propagation::ParseSentryTraceError>(())
+    /// ```
+    pub const fn span_id(&self) -> SpanId {
+        self.span_id
+    }
+
+    /// Returns the sampling decision; `None` means deferred.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tracing_sentry::SentryTrace;
+    ///
+    /// assert_eq!("771a43a4192642f0b136d5159a501700-b7ad6b7169203331-0".parse::<SentryTrace>()?.sampled(), Some(false));
+    /// assert_eq!("771a43a4192642f0b136d5159a501700-b7ad6b7169203331".parse::<SentryTrace>()?.sampled(), None);
+    /// # Ok::<(), tracing_sentry::propagation::ParseSentryTraceError>(())
+    /// ```
+    pub const fn sampled(&self) -> Option<bool> {
+        self.sampled
+    }
+
+    /// Applies the acceptance rule (spec 1.4) to all values of the header.
+    ///
+    /// Each value is split on `,`, each element trimmed of SP/HTAB, and the **first non-empty**
+    /// element across all values is parsed as by [`from_str`](Self::from_str). Later elements are
+    /// never looked at, even when the first one is invalid.
+    ///
+    /// Returns `Ok(None)` when there is no non-empty element at all (no header, or only empty
+    /// values and commas).
+    ///
+    /// # Errors
+    ///
+    /// Returns the [`ParseSentryTraceError`] of the first non-empty element when it is not a valid
+    /// `sentry-trace` value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tracing_sentry::SentryTrace;
+    ///
+    /// let first = "771a43a4192642f0b136d5159a501700-b7ad6b7169203331-1";
+    /// let second = "0af7651916cd43dd8448eb211c80319c-b9c7c989f97918e1-0";
+    /// let joined = format!(" , {first}, {second}");
+    /// let st = SentryTrace::from_header_values([joined.as_str()])?.unwrap();
+    /// assert_eq!(st.to_string(), first);
+    ///
+    /// assert_eq!(SentryTrace::from_header_values(["", " , "])?, None);
+    /// assert!(SentryTrace::from_header_values(["garbage", second]).is_err());
+    /// # Ok::<(), tracing_sentry::propagation::ParseSentryTraceError>(())
+    /// ```
     pub fn from_header_values<'a, I>(values: I) -> Result<Option<Self>, ParseSentryTraceError>
     where
         I: IntoIterator<Item = &'a str>,
     {
-        let _ = values;
-        unimplemented!()
+        Self::from_maybe_values(values.into_iter().map(Some))
     }
+
+    /// Like [`from_header_values`](Self::from_header_values), where `None` stands for a value
+    /// that is not text (a non-ASCII `HeaderValue`). Reaching such a value before any non-empty
+    /// element makes the header malformed.
+    pub(crate) fn from_maybe_values<'a, I>(values: I) -> Result<Option<Self>, ParseSentryTraceError>
+    where
+        I: IntoIterator<Item = Option<&'a str>>,
+    {
+        for value in values {
+            let Some(value) = value else {
+                return Err(ParseSentryTraceError::new(SentryTraceErrorKind::Format, 0));
+            };
+            if let Some(element) = value.split(',').map(trim_ows).find(|e| !e.is_empty()) {
+                return element.parse().map(Some);
+            }
+        }
+        Ok(None)
+    }
+
     /// Writes the header value into a stack buffer (at most 51 bytes) and returns it as `&str`.
-    pub(crate) fn encode(&self, buf: &mut [u8; 51]) -> &str {
-        let _ = buf;
-        unimplemented!()
+    pub(crate) fn encode<'b>(&self, buf: &'b mut [u8; 51]) -> &'b str {
+        let trace = self.trace_id.to_hex();
+        let span = self.span_id.to_hex();
+        let flag: &[u8] = match self.sampled {
+            Some(true) => b"-1",
+            Some(false) => b"-0",
+            None => b"",
+        };
+        let bytes = trace
+            .iter()
+            .chain(b"-")
+            .chain(span.iter())
+            .chain(flag.iter());
+        let mut len = 0;
+        for (dst, src) in buf.iter_mut().zip(bytes) {
+            *dst = *src;
+            len += 1;
+        }
+        // Only ASCII hex digits and `-` were written.
+        buf.get(..len)
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .unwrap_or_default()
     }
 }
 
-impl ParseSentryTraceError {
-    /// What was wrong.
-    pub fn kind(&self) -> SentryTraceErrorKind { self.kind }
-}
-
-impl std::str::FromStr for SentryTrace {
+impl FromStr for SentryTrace {
     type Err = ParseSentryTraceError;
+
+    /// Parses one element: `OWS 32HEXDIG "-" 16HEXDIG [ "-" ( "1" / "0" ) ] OWS`.
+    ///
+    /// Hex digits may be of either case; they are stored (and written) lowercase.
+    ///
+    /// # Errors
+    ///
+    /// Returns a [`ParseSentryTraceError`] naming the first part that is wrong; inputs over 256
+    /// bytes are rejected as [`TooLong`](SentryTraceErrorKind::TooLong) without being scanned.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let _ = s;
-        unimplemented!()
+        let err = |kind| ParseSentryTraceError::new(kind, s.len());
+        if s.len() > MAX_ELEMENT_LEN {
+            return Err(err(SentryTraceErrorKind::TooLong));
+        }
+        let element = trim_ows(s);
+        if element.is_empty() {
+            return Err(err(SentryTraceErrorKind::Empty));
+        }
+        let mut parts = element.splitn(4, '-');
+        let (Some(trace), Some(span)) = (parts.next(), parts.next()) else {
+            return Err(err(SentryTraceErrorKind::Format));
+        };
+        let flag = parts.next();
+        if parts.next().is_some() {
+            return Err(err(SentryTraceErrorKind::Format));
+        }
+        let trace_id = trace
+            .parse::<TraceId>()
+            .map_err(|_| err(SentryTraceErrorKind::TraceId))?;
+        let span_id = span
+            .parse::<SpanId>()
+            .map_err(|_| err(SentryTraceErrorKind::SpanId))?;
+        let sampled = match flag {
+            None => None,
+            Some("1") => Some(true),
+            Some("0") => Some(false),
+            Some(_) => return Err(err(SentryTraceErrorKind::Sampled)),
+        };
+        Ok(Self::new(trace_id, span_id, sampled))
     }
 }
-impl std::fmt::Display for SentryTrace {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+
+impl fmt::Display for SentryTrace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut buf = [0; 51];
         f.write_str(self.encode(&mut buf))
     }
 }
-impl std::fmt::Debug for ParseSentryTraceError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ParseSentryTraceError").field("kind", &self.kind).field("len", &self.len).finish()
+
+/// Trims SP and HTAB (HTTP's OWS), and nothing else.
+pub(crate) fn trim_ows(s: &str) -> &str {
+    s.trim_matches(|c| c == ' ' || c == '\t')
+}
+
+// === impl ParseSentryTraceError ===
+
+impl ParseSentryTraceError {
+    pub(crate) const fn new(kind: SentryTraceErrorKind, len: usize) -> Self {
+        Self { kind, len }
+    }
+
+    /// Returns what was wrong.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tracing_sentry::propagation::SentryTraceErrorKind;
+    /// use tracing_sentry::SentryTrace;
+    ///
+    /// let err = "not-a-trace".parse::<SentryTrace>().unwrap_err();
+    /// assert_eq!(err.kind(), SentryTraceErrorKind::TraceId);
+    /// ```
+    pub fn kind(&self) -> SentryTraceErrorKind {
+        self.kind
     }
 }
-impl std::fmt::Display for ParseSentryTraceError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "invalid sentry-trace value: {:?}", self.kind)
+
+impl fmt::Debug for ParseSentryTraceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ParseSentryTraceError")
+            .field("kind", &self.kind)
+            .field("len", &self.len)
+            .finish()
     }
 }
+
+impl fmt::Display for ParseSentryTraceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.kind {
+            SentryTraceErrorKind::Empty => "empty value",
+            SentryTraceErrorKind::Format => "expected `trace_id-span_id[-sampled]`",
+            SentryTraceErrorKind::TraceId => "trace id is not 32 hex digits",
+            SentryTraceErrorKind::SpanId => "span id is not 16 hex digits",
+            SentryTraceErrorKind::Sampled => "sampled flag is not `1` or `0`",
+            SentryTraceErrorKind::TooLong => "value too long",
+        };
+        write!(f, "invalid sentry-trace value ({} bytes): {what}", self.len)
+    }
+}
+
 impl std::error::Error for ParseSentryTraceError {}
+
+#[cfg(test)]
+#[allow(clippy::type_complexity)]
+mod tests {
+    use super::*;
+    use SentryTraceErrorKind as K;
+
+    const T: &str = "d49d9bf66f13450b81f65bc51cf49c03";
+    const S: &str = "1cc4b26ab9094ef0";
+
+    #[rustfmt::skip]
+    const VALID: &[(&str, &str, &str, Option<bool>)] = &[
+        ("d49d9bf66f13450b81f65bc51cf49c03-1cc4b26ab9094ef0-1", T, S, Some(true)),
+        ("d49d9bf66f13450b81f65bc51cf49c03-1cc4b26ab9094ef0-0", T, S, Some(false)),
+        ("d49d9bf66f13450b81f65bc51cf49c03-1cc4b26ab9094ef0",   T, S, None),
+        ("D49D9BF66F13450B81F65BC51CF49C03-1CC4B26AB9094EF0-1", T, S, Some(true)),   // uppercase, lowercased
+        ("D49d9bf66f13450b81f65bc51cf49c03-1cC4b26ab9094ef0",   T, S, None),         // mixed case
+        (" \t d49d9bf66f13450b81f65bc51cf49c03-1cc4b26ab9094ef0 \t ", T, S, None),   // SP/HTAB trimmed
+        ("00000000000000000000000000000000-0000000000000000",
+            "00000000000000000000000000000000", "0000000000000000", None),           // all-zero ids accepted
+    ];
+
+    #[rustfmt::skip]
+    const INVALID: &[(&str, SentryTraceErrorKind, &str)] = &[
+        ("",                                                        K::Empty,   "empty"),
+        (" \t ",                                                    K::Empty,   "whitespace only"),
+        ("1",                                                       K::Format,  "flag only"),
+        ("0",                                                       K::Format,  "flag only"),
+        ("d49d9bf66f13450b81f65bc51cf49c03",                        K::Format,  "trace id only"),
+        ("d49d9bf66f13450b81f65bc51cf49c031cc4b26ab9094ef0",        K::Format,  "no separators"),
+        ("-",                                                       K::TraceId, "single dash"),
+        ("d49d9bf66f13450b81f65bc51cf49c03-1cc4b26ab9094ef0-",      K::Sampled, "trailing dash"),
+        ("d49d9bf66f13450b81f65bc51cf49c03-1cc4b26ab9094ef0-2",     K::Sampled, "flag 2"),
+        ("d49d9bf66f13450b81f65bc51cf49c03-1cc4b26ab9094ef0-11",    K::Sampled, "flag 11"),
+        ("d49d9bf66f13450b81f65bc51cf49c03-1cc4b26ab9094ef0-x",     K::Sampled, "flag x"),
+        ("d49d9bf66f13450b81f65bc51cf49c03-1cc4b26ab9094ef0-1\n",   K::Sampled, "trailing LF is not OWS"),
+        ("d49d9bf66f13450b81f65bc51cf49c03-1cc4b26ab9094ef0-1-extra", K::Format, "extra component"),
+        ("00-d49d9bf66f13450b81f65bc51cf49c03-1cc4b26ab9094ef0-01", K::Format,  "traceparent form"),
+        ("00-d49d9bf66f13450b81f65bc51cf49c03-1cc4b26ab9094ef0",    K::TraceId, "traceparent without flags"),
+        ("81f65bc51cf49c03-1cc4b26ab9094ef0-1",                     K::TraceId, "16-hex trace id (b3)"),
+        ("d49d9bf66f13450b81f65bc51cf49c0-1cc4b26ab9094ef0",        K::TraceId, "31-hex trace id"),
+        ("d49d9bf66f13450b81f65bc51cf49c03a-1cc4b26ab9094ef0",      K::TraceId, "33-hex trace id"),
+        ("d49d9bf66f13450b81f65bc51cf49c0g-1cc4b26ab9094ef0",       K::TraceId, "non-hex trace id"),
+        ("d49d9bf66f13450b81f65bc51cf49c03-1cc4b26ab9094ef",        K::SpanId,  "15-hex span id"),
+        ("d49d9bf66f13450b81f65bc51cf49c03-1cc4b26ab9094ef0a",      K::SpanId,  "17-hex span id"),
+        ("d49d9bf66f13450b81f65bc51cf49c03--1cc4b26ab9094ef0",      K::SpanId,  "double dash"),
+        ("d49d9bf66f13450b81f65bc51cf49c03-1cc4b26ab9094eé",        K::SpanId,  "non-ASCII, right byte length"),
+        ("d49d9bf66f13450b81f65bc51cf49c03-1cc4b26ab9094ef0-1,x",   K::Sampled, "FromStr takes one element"),
+        ("xxx-malformed",                                           K::TraceId, "garbage"),
+    ];
+
+    #[test]
+    fn valid_elements_parse_to_lowercase_ids() {
+        for (input, trace, span, sampled) in VALID {
+            let st: SentryTrace = input.parse().unwrap_or_else(|e| panic!("{input:?}: {e:?}"));
+            assert_eq!(st.trace_id().to_string(), *trace, "{input:?}");
+            assert_eq!(st.span_id().to_string(), *span, "{input:?}");
+            assert_eq!(st.sampled(), *sampled, "{input:?}");
+            assert_eq!(
+                st.to_string().parse::<SentryTrace>(),
+                Ok(st),
+                "round trip {input:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn invalid_elements_are_rejected_with_a_specific_kind() {
+        for (input, kind, why) in INVALID {
+            let err = input.parse::<SentryTrace>().expect_err(why);
+            assert_eq!(err.kind(), *kind, "{why}: {input:?}");
+        }
+    }
+
+    #[test]
+    fn oversized_input_is_rejected_before_parsing() {
+        let long = format!("{T}-{S}-1{}", " ".repeat(300));
+        assert_eq!(long.parse::<SentryTrace>().unwrap_err().kind(), K::TooLong);
+    }
+
+    #[test]
+    fn errors_never_echo_the_input() {
+        for input in ["secret-secret-secret", "secretsecretsecretsecretsecret12-x"] {
+            let err = input.parse::<SentryTrace>().unwrap_err();
+            assert!(!format!("{err:?}").contains("secret"));
+            assert!(!err.to_string().contains("secret"));
+        }
+    }
+
+    #[rustfmt::skip]
+    const HEADER_VALUES: &[(&[&str], Result<Option<Option<bool>>, SentryTraceErrorKind>, &str)] = &[
+        (&[],                                         Ok(None),              "no header"),
+        (&["", " ", ",", " , \t,"],                   Ok(None),              "only empty elements"),
+        (&["d49d9bf66f13450b81f65bc51cf49c03-1cc4b26ab9094ef0-1,d49d9bf66f13450b81f65bc51cf49c03-1cc4b26ab9094ef0-0"],
+                                                      Ok(Some(Some(true))),  "comma-joined: first wins"),
+        (&["", "d49d9bf66f13450b81f65bc51cf49c03-1cc4b26ab9094ef0-0", "garbage"],
+                                                      Ok(Some(Some(false))), "repeated header: first non-empty wins"),
+        (&[" , d49d9bf66f13450b81f65bc51cf49c03-1cc4b26ab9094ef0"],
+                                                      Ok(Some(None)),        "leading empty element skipped"),
+        (&["d49d9bf66f13450b81f65bc51cf49c03-1cc4b26ab9094ef0-1, "],
+                                                      Ok(Some(Some(true))),  "trailing comma"),
+        (&["garbage", "d49d9bf66f13450b81f65bc51cf49c03-1cc4b26ab9094ef0-1"],
+                                                      Err(K::Format),        "invalid first element does not fall through"),
+        (&["1, d49d9bf66f13450b81f65bc51cf49c03-1cc4b26ab9094ef0-1"],
+                                                      Err(K::Format),        "flag-only first element"),
+    ];
+
+    #[test]
+    fn header_values_follow_the_first_non_empty_element_rule() {
+        for (values, expected, why) in HEADER_VALUES {
+            let got = SentryTrace::from_header_values(values.iter().copied())
+                .map(|o| o.map(|st| st.sampled()))
+                .map_err(|e| e.kind());
+            assert_eq!(got, *expected, "{why}");
+        }
+    }
+
+    #[test]
+    fn a_non_text_value_before_any_element_is_malformed() {
+        let got = SentryTrace::from_maybe_values([Some(" , "), None]);
+        assert_eq!(got.unwrap_err().kind(), K::Format);
+        let first = format!("{T}-{S}");
+        let got = SentryTrace::from_maybe_values([Some(first.as_str()), None]);
+        assert!(got.unwrap().is_some());
+    }
+
+    #[test]
+    fn encode_writes_the_flag_only_when_decided() {
+        let t: TraceId = T.parse().unwrap();
+        let s: SpanId = S.parse().unwrap();
+        let mut buf = [0; 51];
+        for (sampled, suffix) in [(None, ""), (Some(true), "-1"), (Some(false), "-0")] {
+            let st = SentryTrace::new(t, s, sampled);
+            assert_eq!(st.encode(&mut buf), format!("{T}-{S}{suffix}"));
+        }
+    }
+}

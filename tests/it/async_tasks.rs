@@ -43,7 +43,11 @@ async fn handle(n: usize, incoming: http::HeaderMap) -> (http::HeaderMap, String
         .set_parent_from_headers(&incoming)
         .expect("a fresh handler span accepts its parent");
     tokio::task::yield_now().await;
-    let own = tracing::Span::current().trace_context().unwrap().span_id().to_string();
+    let own = tracing::Span::current()
+        .trace_context()
+        .unwrap()
+        .span_id()
+        .to_string();
     let out = async {
         tokio::task::yield_now().await;
         tracing_sentry::current_headers()
@@ -74,7 +78,9 @@ fn concurrent_tasks_continuing_different_traces_never_cross_talk() {
                     let trace = TraceId::random().to_string();
                     let parent = format!("{:016x}", (task * PER_TASK + i + 1) as u64);
                     let flag = if i % 2 == 0 { "1" } else { "0" };
-                    let baggage = format!("sentry-trace_id={trace},sentry-sample_rand=0.5,sentry-release=t{task}");
+                    let baggage = format!(
+                        "sentry-trace_id={trace},sentry-sample_rand=0.5,sentry-release=t{task}"
+                    );
                     let incoming = headers(&[
                         ("sentry-trace", &format!("{trace}-{parent}-{flag}")),
                         ("baggage", &baggage),
@@ -82,13 +88,21 @@ fn concurrent_tasks_continuing_different_traces_never_cross_talk() {
                     let (out, own) = handle(i, incoming).await;
                     let (t, s, f) = sentry_trace(&out);
                     assert_eq!(t, trace, "task {task} request {i}: trace id");
-                    assert_eq!(f.as_deref(), Some(flag), "task {task} request {i}: decision");
+                    assert_eq!(
+                        f.as_deref(),
+                        Some(flag),
+                        "task {task} request {i}: decision"
+                    );
                     assert_ne!(s, parent, "never the caller's span id");
                     assert_ne!(s, own, "the child span made the call");
                     assert!(seen_spans.insert(s), "span ids are unique");
                     let dsc = dsc_of(&out);
                     assert_eq!(dsc["trace_id"], trace);
-                    assert_eq!(dsc["release"], format!("t{task}"), "the DSC of this request");
+                    assert_eq!(
+                        dsc["release"],
+                        format!("t{task}"),
+                        "the DSC of this request"
+                    );
                     checked += 1;
                 }
                 checked
@@ -113,12 +127,18 @@ fn instrumented_async_fns_nest_under_the_continued_trace() {
         tracing_sentry::current_trace_context()
     }
     #[tracing::instrument(skip_all)]
-    async fn outer(incoming: http::HeaderMap) -> (tracing_sentry::TraceContext, tracing_sentry::TraceContext) {
-        tracing::Span::current().set_parent_from_headers(&incoming).unwrap();
+    async fn outer(
+        incoming: http::HeaderMap,
+    ) -> (tracing_sentry::TraceContext, tracing_sentry::TraceContext) {
+        tracing::Span::current()
+            .set_parent_from_headers(&incoming)
+            .unwrap();
         let own = tracing_sentry::current_trace_context().unwrap();
         (own, inner().await.unwrap())
     }
-    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(SentryLayer::new()));
     let incoming = headers(&[("sentry-trace", &format!("{TRACE}-{PARENT}-1"))]);
     let (own, inner) = runtime.block_on(outer(incoming).with_subscriber(dispatch));

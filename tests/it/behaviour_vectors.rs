@@ -52,7 +52,10 @@ fn header_pairs(obj: &Value) -> Vec<(String, String)> {
 }
 
 fn map_of(pairs: &[(String, String)]) -> http::HeaderMap {
-    let refs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let refs: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     headers(&refs)
 }
 
@@ -65,14 +68,17 @@ fn continue_with(layer: SentryLayer, sentry_trace: &str, baggage: Option<&str>) 
     }
     with_layer(layer, || {
         let span = tracing::info_span!("request");
-        span.set_parent_from_headers(&map_of(&pairs)).expect("valid vector headers");
+        span.set_parent_from_headers(&map_of(&pairs))
+            .expect("valid vector headers");
         span.propagation_headers()
     })
 }
 
 fn is_six_decimal_rand(s: &str) -> bool {
     s.split_once('.').map(|(_, d)| d.len()) == Some(6)
-        && s.parse::<f64>().map(|v| (0.0..1.0).contains(&v)).unwrap_or(false)
+        && s.parse::<f64>()
+            .map(|v| (0.0..1.0).contains(&v))
+            .unwrap_or(false)
 }
 
 #[test]
@@ -92,7 +98,10 @@ fn sampling_decision_vectors() {
         let flag = sentry_trace(&out).2;
         let want = if expected { "1" } else { "0" };
         if flag.as_deref() != Some(want) {
-            failures.push(format!("{}: rand {rand} rate {rate}: got {flag:?}", id(&case)));
+            failures.push(format!(
+                "{}: rand {rand} rate {rate}: got {flag:?}",
+                id(&case)
+            ));
         }
     }
     report("sampling_decision", failures);
@@ -145,7 +154,9 @@ fn sample_rand_vectors() {
                 }
             }
             "format" => {
-                let got = tracing_sentry::propagation::format_sample_rand(case["value"].as_f64().unwrap());
+                let got = tracing_sentry::propagation::format_sample_rand(
+                    case["value"].as_f64().unwrap(),
+                );
                 if Some(got.as_str()) != case["expected"].as_str() {
                     failures.push(format!("{cid}: formatted {got}"));
                 }
@@ -195,7 +206,11 @@ fn strict_trace_continuation_vectors() {
                 None => format!("sentry-trace_id={TRACE}"),
             }
         };
-        let out = continue_with(layer(builder), &format!("{TRACE}-{PARENT}-1"), Some(&baggage));
+        let out = continue_with(
+            layer(builder),
+            &format!("{TRACE}-{PARENT}-1"),
+            Some(&baggage),
+        );
         let continued = sentry_trace(&out).0 == TRACE;
         if continued != case["continue_trace"].as_bool().unwrap() {
             failures.push(format!("{}: continued = {continued}", id(&case)));
@@ -242,7 +257,11 @@ fn trace_propagation_targets_vectors() {
 
 /// Compares a DSC with an expected one; `<new>` stands for the new trace id and
 /// `<6-decimal ...>` for any valid sample_rand.
-fn dsc_matches(got: &BTreeMap<String, String>, want: &Value, new_trace: &str) -> Result<(), String> {
+fn dsc_matches(
+    got: &BTreeMap<String, String>,
+    want: &Value,
+    new_trace: &str,
+) -> Result<(), String> {
     let want = want.as_object().ok_or("expected DSC is not an object")?;
     for (k, v) in want {
         let v = v.as_str().unwrap_or_default();
@@ -261,7 +280,8 @@ fn dsc_matches(got: &BTreeMap<String, String>, want: &Value, new_trace: &str) ->
             // Deliberate difference: a head DSC in tracing-without-performance mode still
             // carries `sample_rand`, as the spec requires (3.2: "created once per trace ... in
             // TwP mode too"); Python and JS omit it (ps-010 records their behaviour).
-            let allowed = k == "sample_rand" && is_six_decimal_rand(v) && !want.contains_key("sampled");
+            let allowed =
+                k == "sample_rand" && is_six_decimal_rand(v) && !want.contains_key("sampled");
             if !allowed {
                 return Err(format!("unexpected {k}={v:?}"));
             }
@@ -299,11 +319,15 @@ fn run_scenario(case: &Value) -> Result<(), String> {
     let incoming = map_of(&header_pairs(&case["incoming_headers"]));
     let (ctx, out) = with_layer(layer, || {
         let root = tracing::info_span!("GET /x");
-        root.set_parent_from_headers(&incoming).map_err(|e| e.to_string())?;
+        root.set_parent_from_headers(&incoming)
+            .map_err(|e| e.to_string())?;
         let _g = root.enter();
         let child = tracing::info_span!("outgoing call");
         let _c = child.enter();
-        Ok::<_, String>((root.trace_context().ok_or("no context")?, tracing_sentry::current_headers()))
+        Ok::<_, String>((
+            root.trace_context().ok_or("no context")?,
+            tracing_sentry::current_headers(),
+        ))
     })?;
     if !guard.flush(Duration::from_secs(5)) {
         return Err("flush timed out".into());
@@ -322,22 +346,37 @@ fn run_scenario(case: &Value) -> Result<(), String> {
         return Err("a new trace has no parent".into());
     }
     let (out_trace, out_span, flag) = sentry_trace(&out);
-    let want_flag = expected["sampled"].as_bool().map(|b| if b { "1" } else { "0" });
+    let want_flag = expected["sampled"]
+        .as_bool()
+        .map(|b| if b { "1" } else { "0" });
     if flag.as_deref() != want_flag || out_trace != trace {
-        return Err(format!("outgoing sentry-trace {out_trace}-{out_span}-{flag:?}"));
+        return Err(format!(
+            "outgoing sentry-trace {out_trace}-{out_span}-{flag:?}"
+        ));
     }
-    if out_span == ctx.span_id().to_string() || Some(out_span.as_str()) == expected["parent_span_id"].as_str() {
+    if out_span == ctx.span_id().to_string()
+        || Some(out_span.as_str()) == expected["parent_span_id"].as_str()
+    {
         return Err("the outgoing span id must be the calling child's".into());
     }
-    if expected.get("outgoing_baggage").map_or(false, Value::is_null) && out.contains_key("baggage") {
+    if expected
+        .get("outgoing_baggage")
+        .map_or(false, Value::is_null)
+        && out.contains_key("baggage")
+    {
         return Err("no baggage expected".into());
     }
-    dsc_matches(&dsc_of(&out), &expected["outgoing_dsc"], &trace).map_err(|e| format!("outgoing DSC: {e}"))?;
+    dsc_matches(&dsc_of(&out), &expected["outgoing_dsc"], &trace)
+        .map_err(|e| format!("outgoing DSC: {e}"))?;
 
     let traces = envelope_traces(&transport);
     let sent = expected["transaction_sent"].as_bool().unwrap_or(false);
     if traces.len() != usize::from(sent) {
-        return Err(format!("{} transactions sent, want {}", traces.len(), usize::from(sent)));
+        return Err(format!(
+            "{} transactions sent, want {}",
+            traces.len(),
+            usize::from(sent)
+        ));
     }
     if let Some(trace_header) = traces.first() {
         match &expected["envelope_trace"] {
@@ -349,7 +388,11 @@ fn run_scenario(case: &Value) -> Result<(), String> {
             want => {
                 let got: BTreeMap<String, String> = trace_header
                     .as_object()
-                    .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned())).collect())
+                    .map(|m| {
+                        m.iter()
+                            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                            .collect()
+                    })
                     .unwrap_or_default();
                 dsc_matches(&got, want, &trace).map_err(|e| format!("envelope trace: {e}"))?;
                 if got != dsc_of(&out) {

@@ -37,7 +37,10 @@ fn works_as_an_option_and_as_a_box() {
     });
 
     let boxed: Box<dyn Layer<Registry> + Send + Sync> = Box::new(SentryLayer::new());
-    tracing::subscriber::with_default(tracing_subscriber::registry().with(boxed), assert_propagates);
+    tracing::subscriber::with_default(
+        tracing_subscriber::registry().with(boxed),
+        assert_propagates,
+    );
 }
 
 #[test]
@@ -46,8 +49,11 @@ fn works_behind_reload_including_remote_parents() {
     tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
         assert_propagates();
         let span = tracing::info_span!("request");
-        span.set_parent_from_headers(&headers(&[("sentry-trace", &format!("{TRACE}-{PARENT}-1"))]))
-            .expect("reload does not hide the span data");
+        span.set_parent_from_headers(&headers(&[(
+            "sentry-trace",
+            &format!("{TRACE}-{PARENT}-1"),
+        )]))
+        .expect("reload does not hide the span data");
         assert_eq!(span.trace_context().unwrap().trace_id().to_string(), TRACE);
     });
 }
@@ -77,7 +83,11 @@ fn a_filtered_root_is_not_traced_but_its_traced_children_are() {
         let ignored = tracing::info_span!("ignored");
         let child = tracing::info_span!(parent: &ignored, "child");
         assert!(ignored.trace_context().is_none());
-        assert_eq!(child.trace_context().unwrap().parent_span_id(), None, "a root for us");
+        assert_eq!(
+            child.trace_context().unwrap().parent_span_id(),
+            None,
+            "a root for us"
+        );
     });
 }
 

@@ -25,11 +25,20 @@ fn current_headers_name_the_current_span_as_parent() {
         let ctx = child.trace_context().unwrap();
         assert_eq!(trace, ctx.trace_id().to_string());
         assert_eq!(span, ctx.span_id().to_string(), "the calling span's own id");
-        assert_eq!(flag, None, "tracing not configured: the decision is deferred");
+        assert_eq!(
+            flag, None,
+            "tracing not configured: the decision is deferred"
+        );
         let dsc = dsc_of(&headers);
         assert_eq!(dsc.get("trace_id"), Some(&trace));
-        assert_eq!(dsc.get("environment").map(String::as_str), Some("production"));
-        assert!(!dsc.contains_key("sampled"), "no decision, no sentry-sampled");
+        assert_eq!(
+            dsc.get("environment").map(String::as_str),
+            Some("production")
+        );
+        assert!(
+            !dsc.contains_key("sampled"),
+            "no decision, no sentry-sampled"
+        );
     });
 }
 
@@ -61,7 +70,11 @@ fn head_dsc_carries_the_options_and_the_root_name() {
         let rand = get("sample_rand").expect("sample_rand is propagated");
         let value: f64 = rand.parse().unwrap();
         assert!((0.0..1.0).contains(&value));
-        assert_eq!(rand.split('.').nth(1).map(str::len), Some(6), "six decimals: {rand}");
+        assert_eq!(
+            rand.split('.').nth(1).map(str::len),
+            Some(6),
+            "six decimals: {rand}"
+        );
     });
 }
 
@@ -74,7 +87,10 @@ fn the_head_dsc_is_frozen_when_it_first_leaves_the_process() {
         let before = dsc_of(&tracing_sentry::current_headers());
         root.record("sentry.name", "second name");
         let after = dsc_of(&tracing_sentry::current_headers());
-        assert_eq!(before.get("transaction").map(String::as_str), Some("first name"));
+        assert_eq!(
+            before.get("transaction").map(String::as_str),
+            Some("first name")
+        );
         assert_eq!(before, after, "a frozen DSC never changes");
     });
 }
@@ -94,13 +110,22 @@ fn inject_merges_with_an_existing_baggage_header() {
     with_layer(SentryLayer::new(), || {
         let _g = tracing::info_span!("root").entered();
         let mut map = headers(&[
-            ("baggage", "key1=value1;property1;property2, sentry-trace_id=stale"),
+            (
+                "baggage",
+                "key1=value1;property1;property2, sentry-trace_id=stale",
+            ),
             ("baggage", "other=x"),
-            ("traceparent", "00-11111111111111111111111111111111-2222222222222222-01"),
+            (
+                "traceparent",
+                "00-11111111111111111111111111111111-2222222222222222-01",
+            ),
         ]);
         tracing_sentry::inject_current_headers(&mut map);
         assert_eq!(map.get_all("baggage").iter().count(), 1, "one merged field");
-        assert_eq!(foreign_members(&map), ["key1=value1;property1;property2", "other=x"]);
+        assert_eq!(
+            foreign_members(&map),
+            ["key1=value1;property1;property2", "other=x"]
+        );
         let dsc = dsc_of(&map);
         assert_ne!(dsc.get("trace_id").map(String::as_str), Some("stale"));
         assert!(map.contains_key("sentry-trace"));
@@ -124,7 +149,10 @@ fn propagation_targets_gate_headers_for_a_url() {
         assert!(!tracing_sentry::headers_for_url("https://api.example.com/v3/x").is_empty());
         assert!(tracing_sentry::headers_for_url("https://api.example.com/v1/x").is_empty());
         assert!(tracing_sentry::headers_for_url("https://elsewhere.io/").is_empty());
-        assert!(!tracing_sentry::current_headers().is_empty(), "no URL, no filtering");
+        assert!(
+            !tracing_sentry::current_headers().is_empty(),
+            "no URL, no filtering"
+        );
     });
 }
 

@@ -21,19 +21,29 @@ fn an_entered_instrumented_span_continues_the_callers_trace() {
     #[tracing::instrument(skip_all)]
     fn handler(incoming: &http::HeaderMap) -> (http::HeaderMap, tracing_sentry::TraceContext) {
         let span = tracing::Span::current();
-        span.set_parent_from_headers(incoming).expect("a fresh span accepts a parent");
+        span.set_parent_from_headers(incoming)
+            .expect("a fresh span accepts a parent");
         let child = tracing::info_span!("db");
         let _g = child.enter();
-        (tracing_sentry::current_headers(), span.trace_context().unwrap())
+        (
+            tracing_sentry::current_headers(),
+            span.trace_context().unwrap(),
+        )
     }
     let layer = layer(SentryLayer::builder().traces_sample_rate(1.0));
     with_layer(layer, || {
         let (out, ctx) = handler(&incoming("-1", Some(FULL_BAGGAGE)));
         assert_eq!(ctx.trace_id().to_string(), TRACE);
-        assert_eq!(ctx.parent_span_id().map(|s| s.to_string()).as_deref(), Some(PARENT));
+        assert_eq!(
+            ctx.parent_span_id().map(|s| s.to_string()).as_deref(),
+            Some(PARENT)
+        );
         let (trace, span, flag) = sentry_trace(&out);
         assert_eq!(trace, TRACE);
-        assert_ne!(span, PARENT, "the outgoing parent is our span, never the caller's");
+        assert_ne!(
+            span, PARENT,
+            "the outgoing parent is our span, never the caller's"
+        );
         assert_ne!(span, ctx.span_id().to_string(), "the child made the call");
         assert_eq!(flag.as_deref(), Some("1"));
         // The incoming DSC is frozen and forwarded as is, without third-party members.
@@ -62,10 +72,15 @@ fn the_incoming_decision_wins_over_the_local_rate() {
         let layer = layer(SentryLayer::builder().traces_sample_rate(rate));
         with_layer(layer, || {
             let span = tracing::info_span!("request");
-            span.set_parent_from_headers(&incoming(flag, Some(FULL_BAGGAGE))).unwrap();
+            span.set_parent_from_headers(&incoming(flag, Some(FULL_BAGGAGE)))
+                .unwrap();
             let out = span.propagation_headers();
             assert_eq!(sentry_trace(&out).2.as_deref(), Some(expected));
-            assert_eq!(dsc_of(&out)["sample_rate"], "0.25", "inherited: the rate is kept");
+            assert_eq!(
+                dsc_of(&out)["sample_rate"],
+                "0.25",
+                "inherited: the rate is kept"
+            );
         });
     }
 }
@@ -73,16 +88,26 @@ fn the_incoming_decision_wins_over_the_local_rate() {
 #[test]
 fn a_deferred_parent_is_sampled_locally_with_the_incoming_sample_rand() {
     let baggage = "sentry-trace_id=771a43a4192642f0b136d5159a501700,sentry-sample_rand=0.9";
-    for (rand_baggage, rate, flag) in [(baggage, 0.5, "0"), (&*baggage.replace("0.9", "0.1"), 0.5, "1")] {
+    for (rand_baggage, rate, flag) in [
+        (baggage, 0.5, "0"),
+        (&*baggage.replace("0.9", "0.1"), 0.5, "1"),
+    ] {
         let layer = layer(SentryLayer::builder().traces_sample_rate(rate));
         with_layer(layer, || {
             let span = tracing::info_span!("request");
-            span.set_parent_from_headers(&incoming("", Some(rand_baggage))).unwrap();
+            span.set_parent_from_headers(&incoming("", Some(rand_baggage)))
+                .unwrap();
             let out = span.propagation_headers();
             assert_eq!(sentry_trace(&out).2.as_deref(), Some(flag));
             let dsc = dsc_of(&out);
-            assert_eq!(dsc["sample_rate"], "0.5", "the locally applied rate is written");
-            assert!(!dsc.contains_key("sampled"), "sampled is not added to a frozen DSC");
+            assert_eq!(
+                dsc["sample_rate"], "0.5",
+                "the locally applied rate is written"
+            );
+            assert!(
+                !dsc.contains_key("sampled"),
+                "sampled is not added to a frozen DSC"
+            );
         });
     }
 }
@@ -93,24 +118,38 @@ fn a_missing_sample_rand_is_backfilled_consistently_with_the_incoming_decision()
     with_layer(layer, || {
         for (flag, lo, hi) in [("-1", 0.0, 0.01), ("-0", 0.01, 1.0)] {
             let span = tracing::info_span!("request");
-            let baggage = "sentry-trace_id=771a43a4192642f0b136d5159a501700,sentry-sample_rate=0.01";
-            span.set_parent_from_headers(&incoming(flag, Some(baggage))).unwrap();
+            let baggage =
+                "sentry-trace_id=771a43a4192642f0b136d5159a501700,sentry-sample_rate=0.01";
+            span.set_parent_from_headers(&incoming(flag, Some(baggage)))
+                .unwrap();
             let dsc = dsc_of(&span.propagation_headers());
             let rand: f64 = dsc["sample_rand"].parse().unwrap();
-            assert!(rand >= lo && rand < hi, "{flag}: {rand} not in [{lo}, {hi})");
+            assert!(
+                rand >= lo && rand < hi,
+                "{flag}: {rand} not in [{lo}, {hi})"
+            );
         }
     });
 }
 
 #[test]
 fn sentry_trace_without_sentry_baggage_freezes_an_empty_dsc() {
-    let layer = layer(SentryLayer::builder().dsn_str(DSN).release("r1").traces_sample_rate(1.0));
+    let layer = layer(
+        SentryLayer::builder()
+            .dsn_str(DSN)
+            .release("r1")
+            .traces_sample_rate(1.0),
+    );
     with_layer(layer, || {
         let span = tracing::info_span!("request");
-        span.set_parent_from_headers(&incoming("-1", Some("vendor=a"))).unwrap();
+        span.set_parent_from_headers(&incoming("-1", Some("vendor=a")))
+            .unwrap();
         let out = span.propagation_headers();
         assert_eq!(sentry_trace(&out).0, TRACE);
-        assert!(!out.contains_key("baggage"), "no Sentry baggage for this trace: {out:?}");
+        assert!(
+            !out.contains_key("baggage"),
+            "no Sentry baggage for this trace: {out:?}"
+        );
     });
 }
 
@@ -121,7 +160,11 @@ fn a_missing_sentry_trace_leaves_the_span_a_new_root() {
         let before = span.trace_context().unwrap();
         let result = span.set_parent_from_headers(&headers(&[("baggage", FULL_BAGGAGE)]));
         assert_eq!(result, Ok(()));
-        assert_eq!(span.trace_context(), Some(before), "baggage alone is ignored");
+        assert_eq!(
+            span.trace_context(),
+            Some(before),
+            "baggage alone is ignored"
+        );
     });
 }
 
@@ -135,7 +178,10 @@ fn malformed_headers_are_a_typed_error_and_the_span_keeps_working() {
             .set_parent_from_headers(&headers(&[("sentry-trace", "secret-garbage-1")]))
             .unwrap_err();
         assert!(matches!(err, SetParentError::InvalidHeaders(_)), "{err:?}");
-        assert!(!format!("{err:?}{err}").contains("secret"), "errors never echo header bytes");
+        assert!(
+            !format!("{err:?}{err}").contains("secret"),
+            "errors never echo header bytes"
+        );
         let ctx = span.trace_context().unwrap();
         assert_ne!(ctx.trace_id().to_string(), TRACE);
         assert_eq!(ctx.parent_span_id(), None);
@@ -180,7 +226,9 @@ fn an_unsampled_child_can_become_a_local_root_until_it_has_children() {
     with_layer(layer, || {
         let server = tracing::info_span!("server");
         let handler = tracing::info_span!(parent: &server, "handler");
-        handler.set_parent_from_headers(&incoming("-1", None)).unwrap();
+        handler
+            .set_parent_from_headers(&incoming("-1", None))
+            .unwrap();
         let ctx = handler.trace_context().unwrap();
         assert_eq!(ctx.trace_id().to_string(), TRACE);
         assert_eq!(ctx.sampled(), Some(true));
@@ -206,14 +254,19 @@ fn children_created_after_set_parent_join_the_continued_trace() {
 
 #[test]
 fn disabled_spans_and_missing_layers_are_typed_errors() {
-    let ctx = PropagationContext::from_headers(&incoming("-1", None)).unwrap().unwrap();
+    let ctx = PropagationContext::from_headers(&incoming("-1", None))
+        .unwrap()
+        .unwrap();
     assert_eq!(
         tracing::Span::none().set_parent(ctx.clone()),
         Err(SetParentError::SpanDisabled)
     );
     tracing::subscriber::with_default(tracing_subscriber::registry(), || {
         let span = tracing::info_span!("no layer");
-        assert_eq!(span.set_parent(ctx.clone()), Err(SetParentError::LayerNotFound));
+        assert_eq!(
+            span.set_parent(ctx.clone()),
+            Err(SetParentError::LayerNotFound)
+        );
     });
 }
 
@@ -222,7 +275,9 @@ fn continue_trace_makes_the_first_new_span_a_continued_root() {
     with_layer(SentryLayer::new(), || {
         let outer = tracing::info_span!("connection");
         let _g = outer.enter();
-        let ctx = PropagationContext::from_headers(&incoming("-0", None)).unwrap().unwrap();
+        let ctx = PropagationContext::from_headers(&incoming("-0", None))
+            .unwrap()
+            .unwrap();
         let (first, second) = tracing_sentry::continue_trace(ctx, || {
             (tracing::info_span!("request"), tracing::info_span!("other"))
         });
@@ -231,7 +286,11 @@ fn continue_trace_makes_the_first_new_span_a_continued_root() {
         assert_eq!(first.parent_span_id().unwrap().to_string(), PARENT);
         assert_eq!(first.sampled(), Some(false));
         let second = second.trace_context().unwrap();
-        assert_ne!(second.trace_id().to_string(), TRACE, "only the first span continues");
+        assert_ne!(
+            second.trace_id().to_string(),
+            TRACE,
+            "only the first span continues"
+        );
         let after = tracing::info_span!(parent: None, "after");
         assert_ne!(after.trace_context().unwrap().trace_id().to_string(), TRACE);
     });
@@ -260,7 +319,10 @@ fn strict_trace_continuation_refuses_foreign_or_missing_org_ids() {
                 Some(org) => format!("sentry-trace_id={TRACE},sentry-org_id={org}"),
                 None => format!("sentry-trace_id={TRACE}"),
             };
-            assert_eq!(span.set_parent_from_headers(&incoming("-1", Some(&baggage))), Ok(()));
+            assert_eq!(
+                span.set_parent_from_headers(&incoming("-1", Some(&baggage))),
+                Ok(())
+            );
             let continued = span.trace_context().unwrap().trace_id().to_string() == TRACE;
             assert_eq!(continued, continues, "strict={strict} org={org:?}");
             if !continued {
@@ -276,7 +338,8 @@ fn traceparent_is_accepted_only_when_configured_and_only_without_sentry_trace() 
     let tp = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
     with_layer(SentryLayer::new(), || {
         let span = tracing::info_span!("request");
-        span.set_parent_from_headers(&headers(&[("traceparent", tp)])).unwrap();
+        span.set_parent_from_headers(&headers(&[("traceparent", tp)]))
+            .unwrap();
         assert_ne!(
             span.trace_context().unwrap().trace_id().to_string(),
             "0af7651916cd43dd8448eb211c80319c"
@@ -285,9 +348,13 @@ fn traceparent_is_accepted_only_when_configured_and_only_without_sentry_trace() 
     let layer = layer(SentryLayer::builder().accept_traceparent(true));
     with_layer(layer, || {
         let span = tracing::info_span!("request");
-        span.set_parent_from_headers(&headers(&[("traceparent", tp)])).unwrap();
+        span.set_parent_from_headers(&headers(&[("traceparent", tp)]))
+            .unwrap();
         let ctx = span.trace_context().unwrap();
-        assert_eq!(ctx.trace_id().to_string(), "0af7651916cd43dd8448eb211c80319c");
+        assert_eq!(
+            ctx.trace_id().to_string(),
+            "0af7651916cd43dd8448eb211c80319c"
+        );
         assert_eq!(ctx.sampled(), Some(true));
 
         let both = tracing::info_span!("both");
@@ -305,7 +372,8 @@ fn third_party_baggage_is_forwarded_only_when_asked() {
     let layer = layer(SentryLayer::builder().forward_third_party_baggage(true));
     with_layer(layer, || {
         let span = tracing::info_span!("request");
-        span.set_parent_from_headers(&incoming("-1", Some(FULL_BAGGAGE))).unwrap();
+        span.set_parent_from_headers(&incoming("-1", Some(FULL_BAGGAGE)))
+            .unwrap();
         let out = span.propagation_headers();
         assert_eq!(foreign_members(&out), ["other=x"]);
         assert_eq!(dsc_of(&out)["trace_id"], TRACE);

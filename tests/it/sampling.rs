@@ -18,8 +18,16 @@ fn rate_one_samples_and_rate_zero_does_not_but_both_propagate() {
     let on = layer(SentryLayer::builder().traces_sample_rate(1.0));
     assert_eq!(flag_of_new_root(on).as_deref(), Some("1"));
     let off = layer(SentryLayer::builder().traces_sample_rate(0.0));
-    assert_eq!(flag_of_new_root(off).as_deref(), Some("0"), "unsampled still propagates -0");
-    assert_eq!(flag_of_new_root(SentryLayer::new()), None, "no tracing: deferred");
+    assert_eq!(
+        flag_of_new_root(off).as_deref(),
+        Some("0"),
+        "unsampled still propagates -0"
+    );
+    assert_eq!(
+        flag_of_new_root(SentryLayer::new()),
+        None,
+        "no tracing: deferred"
+    );
 }
 
 #[test]
@@ -65,21 +73,25 @@ fn the_decision_is_sample_rand_below_the_rate() {
 fn the_sampler_sees_name_target_level_and_creation_fields() {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let seen2 = Arc::clone(&seen);
-    let layer = layer(SentryLayer::builder().traces_sampler(move |ctx: &SamplingContext<'_>| {
-        seen2.lock().unwrap().push((
-            ctx.name(),
-            ctx.target().to_owned(),
-            *ctx.level(),
-            ctx.field("user.tier").and_then(|v| v.as_str()).map(str::to_owned),
-            ctx.field("attempt").and_then(|v| v.as_i64()),
-            ctx.parent_sampled(),
-        ));
-        if ctx.field("user.tier").and_then(|v| v.as_str()) == Some("gold") {
-            1.0
-        } else {
-            0.0
-        }
-    }));
+    let layer = layer(
+        SentryLayer::builder().traces_sampler(move |ctx: &SamplingContext<'_>| {
+            seen2.lock().unwrap().push((
+                ctx.name(),
+                ctx.target().to_owned(),
+                *ctx.level(),
+                ctx.field("user.tier")
+                    .and_then(|v| v.as_str())
+                    .map(str::to_owned),
+                ctx.field("attempt").and_then(|v| v.as_i64()),
+                ctx.parent_sampled(),
+            ));
+            if ctx.field("user.tier").and_then(|v| v.as_str()) == Some("gold") {
+                1.0
+            } else {
+                0.0
+            }
+        }),
+    );
     with_layer(layer, || {
         let gold = tracing::warn_span!("checkout", user.tier = "gold", attempt = 3);
         let free = tracing::info_span!("checkout", user.tier = "free", attempt = 1);
@@ -102,10 +114,12 @@ fn the_sampler_sees_name_target_level_and_creation_fields() {
 fn the_sampler_sees_the_parent_decision_and_rate_and_has_the_final_say() {
     let seen = Arc::new(Mutex::new(None));
     let seen2 = Arc::clone(&seen);
-    let layer = layer(SentryLayer::builder().traces_sampler(move |ctx: &SamplingContext<'_>| {
-        *seen2.lock().unwrap() = Some((ctx.parent_sampled(), ctx.parent_sample_rate()));
-        0.0
-    }));
+    let layer = layer(
+        SentryLayer::builder().traces_sampler(move |ctx: &SamplingContext<'_>| {
+            *seen2.lock().unwrap() = Some((ctx.parent_sampled(), ctx.parent_sample_rate()));
+            0.0
+        }),
+    );
     with_layer(layer, || {
         let span = tracing::info_span!("request");
         span.set_parent_from_headers(&headers(&[
@@ -115,8 +129,16 @@ fn the_sampler_sees_the_parent_decision_and_rate_and_has_the_final_say() {
         .unwrap();
         let _g = span.enter();
         let out = tracing_sentry::current_headers();
-        assert_eq!(sentry_trace(&out).2.as_deref(), Some("0"), "the sampler overrode -1");
-        assert_eq!(dsc_of(&out)["sample_rate"], "0", "the applied rate goes into the DSC");
+        assert_eq!(
+            sentry_trace(&out).2.as_deref(),
+            Some("0"),
+            "the sampler overrode -1"
+        );
+        assert_eq!(
+            dsc_of(&out)["sample_rate"],
+            "0",
+            "the applied rate goes into the DSC"
+        );
     });
     assert_eq!(*seen.lock().unwrap(), Some((Some(true), Some(0.25))));
 }
@@ -124,7 +146,12 @@ fn the_sampler_sees_the_parent_decision_and_rate_and_has_the_final_say() {
 #[test]
 fn a_sampler_that_returns_nonsense_is_clamped() {
     for (rate, flag) in [(f64::NAN, "0"), (-1.0, "0"), (42.0, "1")] {
-        let layer = layer(SentryLayer::builder().traces_sampler(move |_: &SamplingContext<'_>| rate));
-        assert_eq!(flag_of_new_root(layer).as_deref(), Some(flag), "rate {rate}");
+        let layer =
+            layer(SentryLayer::builder().traces_sampler(move |_: &SamplingContext<'_>| rate));
+        assert_eq!(
+            flag_of_new_root(layer).as_deref(),
+            Some(flag),
+            "rate {rate}"
+        );
     }
 }

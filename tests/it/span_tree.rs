@@ -41,7 +41,10 @@ fn the_contextual_parent_is_the_entered_span() {
         let child = root.in_scope(|| tracing::info_span!("child"));
         let ctx = child.trace_context().unwrap();
         assert_eq!(ctx.trace_id(), root.trace_context().unwrap().trace_id());
-        assert_eq!(ctx.parent_span_id(), Some(root.trace_context().unwrap().span_id()));
+        assert_eq!(
+            ctx.parent_span_id(),
+            Some(root.trace_context().unwrap().span_id())
+        );
     });
 }
 
