@@ -39,8 +39,9 @@ pub type TracesSampler = Arc<dyn Fn(&SamplingContext<'_>) -> f64 + Send + Sync>;
 ///             _ => 0.25,
 ///         }
 ///     })
-///     .propagation_only();
+///     .build()?;
 /// # drop(layer);
+/// # Ok::<(), tracing_sentry::BuildError>(())
 /// ```
 pub struct SamplingContext<'a> {
     pub(crate) metadata: &'static Metadata<'static>,

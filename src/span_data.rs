@@ -423,7 +423,10 @@ impl RootState {
         if let Some(release) = &config.release {
             dsc.set("release", release.as_str());
         }
-        if let Ok(name) = self.name.lock() {
+        // `transaction` names the transaction for dynamic-sampling rules. Without tracing
+        // configured no transaction exists, and Sentry's SDKs leave it out (vector ps-010).
+        let has_transaction = self.decision.sampled.is_some();
+        if let (true, Ok(name)) = (has_transaction, self.name.lock()) {
             if name.1 != TransactionSource::Url {
                 dsc.set("transaction", name.0.as_ref());
             }

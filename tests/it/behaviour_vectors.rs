@@ -268,7 +268,7 @@ fn dsc_matches(
         let g = got.get(k).map(String::as_str);
         let ok = match v {
             "<new>" => g == Some(new_trace),
-            _ if v.starts_with("<6-decimal") => g.map_or(false, is_six_decimal_rand),
+            _ if v.starts_with("<6-decimal") => g.is_some_and(is_six_decimal_rand),
             _ => g == Some(v),
         };
         if !ok {
@@ -359,11 +359,7 @@ fn run_scenario(case: &Value) -> Result<(), String> {
     {
         return Err("the outgoing span id must be the calling child's".into());
     }
-    if expected
-        .get("outgoing_baggage")
-        .map_or(false, Value::is_null)
-        && out.contains_key("baggage")
-    {
+    if expected.get("outgoing_baggage").is_some_and(Value::is_null) && out.contains_key("baggage") {
         return Err("no baggage expected".into());
     }
     dsc_matches(&dsc_of(&out), &expected["outgoing_dsc"], &trace)

@@ -1,0 +1,601 @@
+//! Peer comparison: tracing-sentry against the bare registry, sentry-tracing and
+//! tracing-opentelemetry, on the same workloads in one run. See README.md.
+//!
+//! `cargo run --release --manifest-path benches/peers/Cargo.toml [-- --quick]`
+//!
+//! Options: `--quick` (short smoke run; RESULTS.md is not written), `--no-callgrind`,
+//! `--no-criterion`, `--workloads a,c`, `--subjects registry,ours_sampled`.
+//! `TS_BENCH_ONLY=<workload>:<subject>:<n>` runs one cell `n` times and exits (used under
+//! callgrind; workload may be its letter, e.g. `a:ours_sampled:3000`).
+
+mod alloc;
+mod subjects;
+mod workloads;
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use criterion::Criterion;
+use subjects::{Env, Subject};
+use workloads::{Prepared, Workload};
+
+#[global_allocator]
+static ALLOC: alloc::CountingAlloc = alloc::CountingAlloc;
+
+const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
+
+struct Opts {
+    quick: bool,
+    callgrind: bool,
+    criterion: bool,
+    workloads: Vec<Workload>,
+    subjects: Vec<Subject>,
+}
+
+fn parse_args() -> Opts {
+    let mut o = Opts {
+        quick: false,
+        callgrind: true,
+        criterion: true,
+        workloads: Workload::ALL.to_vec(),
+        subjects: Subject::ALL.to_vec(),
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--quick" => o.quick = true,
+            "--no-callgrind" => o.callgrind = false,
+            "--no-criterion" => o.criterion = false,
+            "--workloads" => {
+                let list = args.next().unwrap_or_default();
+                o.workloads = list
+                    .split(',')
+                    .map(|w| Workload::from_id(w).unwrap_or_else(|| die(&format!("unknown workload {w}"))))
+                    .collect();
+            }
+            "--subjects" => {
+                let list = args.next().unwrap_or_default();
+                o.subjects = list
+                    .split(',')
+                    .map(|s| Subject::from_id(s).unwrap_or_else(|| die(&format!("unknown subject {s}"))))
+                    .collect();
+                if !o.subjects.contains(&Subject::Registry) {
+                    o.subjects.insert(0, Subject::Registry); // ratios need the floor
+                }
+            }
+            // `cargo bench` style flags are ignored.
+            "--bench" => {}
+            other => die(&format!(
+                "unknown argument {other}; use --quick, --no-callgrind, --no-criterion, --workloads a,b, --subjects x,y"
+            )),
+        }
+    }
+    o
+}
+
+fn die(msg: &str) -> ! {
+    eprintln!("{msg}");
+    std::process::exit(2)
+}
+
+/// Process CPU time (all threads, including our export worker and the 4 threads of (e)).
+fn cpu_now() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec.
+    unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// Iterations per unit: (e) counts spans over 4 threads.
+fn spans_per_iter(w: Workload) -> u64 {
+    if w == Workload::Threads {
+        4
+    } else {
+        1
+    }
+}
+
+/// Warm-up iterations before a measured run (multiples of the rolling-root size).
+fn warm_iters(w: Workload) -> u64 {
+    match w {
+        Workload::Child => workloads::ROLL as u64,
+        Workload::Threads => 4 * workloads::ROLL as u64,
+        Workload::Transaction => 20,
+        _ => 200,
+    }
+}
+
+/// `TS_BENCH_ONLY=<workload>:<subject>:<n>`: runs one cell `n` times (after a fixed warm-up),
+/// flushes, and exits.
+fn cell_mode(spec: &str) {
+    let mut parts = spec.split(':');
+    let (Some(w), Some(s), Some(n)) = (parts.next(), parts.next(), parts.next()) else {
+        die("TS_BENCH_ONLY=<workload>:<subject>:<n>");
+    };
+    let w = Workload::from_id(w).unwrap_or_else(|| die(&format!("unknown workload {w}")));
+    let s = Subject::from_id(s).unwrap_or_else(|| die(&format!("unknown subject {s}")));
+    let n: u64 = n.parse().unwrap_or_else(|_| die("n must be a number"));
+    let env = Env::new(s);
+    tracing::dispatcher::with_default(&env.dispatch, || {
+        let mut p = Prepared::new(&env, w);
+        p.run(warm_iters(w));
+        env.flush();
+        measured(&mut p, n);
+        env.flush();
+    });
+}
+
+/// The measured region in cell mode, a separate symbol for `--toggle-collect`.
+#[inline(never)]
+fn measured(p: &mut Prepared<'_>, n: u64) {
+    p.run(n);
+}
+
+#[derive(Default, Clone, Copy)]
+struct Cell {
+    ns: Option<f64>,
+    ir: Option<f64>,
+    allocs: Option<f64>,
+    bytes: Option<f64>,
+}
+
+type Results = HashMap<(Workload, Subject), Cell>;
+
+fn measure_allocations(o: &Opts, results: &mut Results, heap: &mut HashMap<Subject, f64>) {
+    let n_open: u64 = if o.quick { 2_000 } else { 10_000 };
+    for &s in &o.subjects {
+        eprintln!("allocations: {}", s.id());
+        let env = Env::new(s);
+        tracing::dispatcher::with_default(&env.dispatch, || {
+            for &w in &o.workloads {
+                let n = match w {
+                    Workload::Transaction => 500,
+                    Workload::Threads => 8_000,
+                    _ => 5_000,
+                };
+                let mut p = Prepared::new(&env, w);
+                p.run(warm_iters(w));
+                env.flush();
+                let before = alloc::snapshot();
+                p.run(n);
+                env.flush();
+                let per = before.per(n / spans_per_iter(w) * spans_per_iter(w));
+                let cell = results.entry((w, s)).or_default();
+                cell.allocs = Some(per.allocs);
+                cell.bytes = Some(per.bytes);
+            }
+
+            // Heap per open span: N children of an entered root, held open.
+            let root = tracing::info_span!("root").entered();
+            for i in 0..1_000 {
+                workloads::child_span(i);
+            }
+            let mut open = Vec::with_capacity(n_open as usize);
+            let before = alloc::snapshot();
+            for i in 0..n_open {
+                open.push(tracing::info_span!("child", user.id = i, http.method = "GET"));
+            }
+            heap.insert(s, before.per(n_open).live);
+            drop(open);
+            drop(root);
+            env.flush();
+        });
+    }
+}
+
+/// Redirects stdout to stderr while criterion prints, so stdout holds only the table.
+struct StdoutToStderr(i32);
+
+impl StdoutToStderr {
+    fn new() -> Self {
+        let _ = std::io::stdout().flush();
+        // SAFETY: plain fd duplication on fds 1 and 2.
+        unsafe {
+            let saved = libc::dup(1);
+            libc::dup2(2, 1);
+            StdoutToStderr(saved)
+        }
+    }
+}
+
+impl Drop for StdoutToStderr {
+    fn drop(&mut self) {
+        let _ = std::io::stdout().flush();
+        // SAFETY: restores the fd saved in `new`.
+        unsafe {
+            libc::dup2(self.0, 1);
+            libc::close(self.0);
+        }
+    }
+}
+
+fn criterion_dir() -> PathBuf {
+    Path::new(MANIFEST_DIR).join("target").join("criterion")
+}
+
+fn run_criterion(o: &Opts, results: &mut Results) {
+    let _redirect = StdoutToStderr::new();
+    let mut c = Criterion::default()
+        .output_directory(&criterion_dir())
+        .without_plots();
+    c = if o.quick {
+        c.warm_up_time(Duration::from_millis(200))
+            .measurement_time(Duration::from_millis(600))
+            .sample_size(10)
+    } else {
+        c.warm_up_time(Duration::from_millis(800))
+            .measurement_time(Duration::from_secs(3))
+            .sample_size(30)
+    };
+    for &s in &o.subjects {
+        let env = Env::new(s);
+        tracing::dispatcher::with_default(&env.dispatch, || {
+            for &w in &o.workloads {
+                let mut p = Prepared::new(&env, w);
+                let k = spans_per_iter(w);
+                let mut group = c.benchmark_group(w.id());
+                group.bench_function(s.id(), |b| {
+                    b.iter_custom(|iters| {
+                        let t0 = cpu_now();
+                        p.run(iters * k);
+                        env.flush();
+                        (cpu_now() - t0) / k as u32
+                    })
+                });
+                group.finish();
+                drop(p);
+                env.flush();
+                let est = criterion_dir()
+                    .join(w.id())
+                    .join(s.id())
+                    .join("new")
+                    .join("estimates.json");
+                match read_median(&est) {
+                    Some(ns) => results.entry((w, s)).or_default().ns = Some(ns),
+                    None => eprintln!("could not read {}", est.display()),
+                }
+            }
+        });
+    }
+}
+
+fn read_median(path: &Path) -> Option<f64> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    v["median"]["point_estimate"].as_f64()
+}
+
+fn valgrind_available() -> bool {
+    Command::new("valgrind")
+        .arg("--version")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+/// Total instructions of one callgrind run of one cell.
+fn callgrind_total(w: Workload, s: Subject, n: u64) -> Result<u64, String> {
+    let dir = Path::new(MANIFEST_DIR).join("target").join("callgrind");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let out = dir.join(format!("{}.{}.{}.out", w.id(), s.id(), n));
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let status = Command::new("valgrind")
+        .arg("--tool=callgrind")
+        .arg(format!("--callgrind-out-file={}", out.display()))
+        .arg(exe)
+        .env("TS_BENCH_ONLY", format!("{}:{}:{}", w.id(), s.id(), n))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !status.status.success() {
+        return Err(String::from_utf8_lossy(&status.stderr)
+            .lines()
+            .rev()
+            .take(8)
+            .collect::<Vec<_>>()
+            .join(" | "));
+    }
+    let text = std::fs::read_to_string(&out).map_err(|e| e.to_string())?;
+    text.lines()
+        .find_map(|l| {
+            l.strip_prefix("summary:")
+                .or_else(|| l.strip_prefix("totals:"))
+                .and_then(|rest| rest.split_whitespace().next())
+                .and_then(|n| n.parse().ok())
+        })
+        .ok_or_else(|| format!("no summary in {}", out.display()))
+}
+
+fn run_callgrind(o: &Opts, results: &mut Results) {
+    let mut jobs = Vec::new();
+    for &w in &o.workloads {
+        let (lo, hi) = w.callgrind_counts(o.quick);
+        for &s in &o.subjects {
+            jobs.push((w, s, lo));
+            jobs.push((w, s, hi));
+        }
+    }
+    let total = jobs.len();
+    let jobs = std::sync::Mutex::new(jobs.into_iter().enumerate());
+    let totals = std::sync::Mutex::new(HashMap::new());
+    // Two valgrinds at once (2 cores); instruction counts do not depend on contention.
+    std::thread::scope(|scope| {
+        for _ in 0..2 {
+            scope.spawn(|| loop {
+                let Some((k, (w, s, n))) = jobs.lock().unwrap().next() else {
+                    break;
+                };
+                eprintln!("callgrind {}/{total}: {} {} n={n}", k + 1, w.id(), s.id());
+                match callgrind_total(w, s, n) {
+                    Ok(ir) => {
+                        totals.lock().unwrap().insert((w, s, n), ir);
+                    }
+                    Err(e) => eprintln!("callgrind {} {} n={n} failed: {e}", w.id(), s.id()),
+                }
+            });
+        }
+    });
+    let totals = totals.into_inner().unwrap();
+    for &w in &o.workloads {
+        let (lo, hi) = w.callgrind_counts(o.quick);
+        for &s in &o.subjects {
+            if let (Some(a), Some(b)) = (totals.get(&(w, s, lo)), totals.get(&(w, s, hi))) {
+                let per = (*b as f64 - *a as f64) / (hi - lo) as f64;
+                results.entry((w, s)).or_default().ir = Some(per);
+            }
+        }
+    }
+}
+
+fn fmt_num(v: Option<f64>, decimals: usize) -> String {
+    match v {
+        None => "n/a".into(),
+        Some(v) if decimals == 0 => group_thousands(v.round() as i64),
+        Some(v) => format!("{v:.decimals$}"),
+    }
+}
+
+fn group_thousands(v: i64) -> String {
+    let s = v.abs().to_string();
+    let mut out = String::new();
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    if v < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+fn ratio(v: Option<f64>, floor: Option<f64>) -> String {
+    match (v, floor) {
+        (Some(v), Some(f)) if f.abs() > 1e-9 => format!("{:.2}x", v / f),
+        (Some(_), Some(_)) => "-".into(),
+        _ => "n/a".into(),
+    }
+}
+
+fn lock_versions() -> Vec<(String, String)> {
+    let lock = include_str!("../Cargo.lock");
+    let wanted = [
+        "tracing-sentry",
+        "sentry",
+        "sentry-core",
+        "sentry-tracing",
+        "tracing-opentelemetry",
+        "opentelemetry",
+        "opentelemetry_sdk",
+        "tracing",
+        "tracing-subscriber",
+        "criterion",
+    ];
+    let mut out = Vec::new();
+    let mut name = None;
+    for line in lock.lines() {
+        if let Some(n) = line.strip_prefix("name = ") {
+            name = Some(n.trim_matches('"').to_string());
+        } else if let Some(v) = line.strip_prefix("version = ") {
+            if let Some(n) = name.take() {
+                if wanted.contains(&n.as_str()) {
+                    out.push((n, v.trim_matches('"').to_string()));
+                }
+            }
+        }
+    }
+    out.sort_by_key(|(n, _)| wanted.iter().position(|w| w == n));
+    out
+}
+
+fn rustc_version() -> String {
+    Command::new("rustc")
+        .arg("-V")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_else(|| "rustc ?".into())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn report(
+    o: &Opts,
+    results: &Results,
+    heap: &HashMap<Subject, f64>,
+    valgrind: bool,
+    elapsed: Duration,
+) -> String {
+    let mut md = String::new();
+    let w_ = &mut md;
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let _ = writeln!(w_, "# Peer comparison{}\n", if o.quick { " (--quick: smoke run, not for comparison)" } else { "" });
+    let versions = lock_versions()
+        .iter()
+        .map(|(n, v)| format!("{n} {v}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let _ = writeln!(w_, "{versions}; {}; {cores} cores; run took {:.0} s.\n", rustc_version(), elapsed.as_secs_f64());
+    let _ = writeln!(
+        w_,
+        "Every figure is per iteration (unit in the first column) and also a ratio to the bare \
+         registry of the same run. CPU ns = criterion median of process CPU time (all threads, so \
+         our export worker and the 4 threads of (e) count). instr = callgrind instructions per \
+         iteration, from two runs with different iteration counts{}. allocs and bytes = global \
+         allocator counts over all threads (bytes requested, not live).\n",
+        if valgrind { "" } else { " (valgrind not found: skipped)" }
+    );
+    let _ = writeln!(
+        w_,
+        "| workload | subject | CPU ns | x reg | instr | x reg | allocs | x reg | bytes | x reg |"
+    );
+    let _ = writeln!(w_, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|");
+    for &w in &o.workloads {
+        let floor = results.get(&(w, Subject::Registry)).copied().unwrap_or_default();
+        for (k, &s) in o.subjects.iter().enumerate() {
+            let c = results.get(&(w, s)).copied().unwrap_or_default();
+            let wl = if k == 0 {
+                format!("{} (per {})", w.label(), w.unit())
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                w_,
+                "| {wl} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                s.label(),
+                fmt_num(c.ns, 0),
+                ratio(c.ns, floor.ns),
+                fmt_num(c.ir, 0),
+                ratio(c.ir, floor.ir),
+                fmt_num(c.allocs, 2),
+                ratio(c.allocs, floor.allocs),
+                fmt_num(c.bytes, 0),
+                ratio(c.bytes, floor.bytes),
+            );
+        }
+    }
+
+    let _ = writeln!(w_, "\n## Heap per open span\n");
+    let _ = writeln!(w_, "Live heap bytes per child span (two fields) held open inside an entered root.\n");
+    let _ = writeln!(w_, "| subject | bytes per open span | x reg |");
+    let _ = writeln!(w_, "|---|--:|--:|");
+    let floor = heap.get(&Subject::Registry).copied();
+    for &s in &o.subjects {
+        let h = heap.get(&s).copied();
+        let _ = writeln!(w_, "| {} | {} | {} |", s.label(), fmt_num(h, 0), ratio(h, floor));
+    }
+
+    let has = |w| o.workloads.contains(&w);
+    if has(Workload::Child) && has(Workload::Threads) {
+        let _ = writeln!(w_, "\n## Scaling: per span on 4 threads ((e)) over one thread ((a))\n");
+        let _ = writeln!(
+            w_,
+            "callgrind serializes threads, so its ratio shows extra instructions (retries, \
+             slower paths), not cache-line contention; the CPU-time ratio does, on {cores} cores.\n"
+        );
+        let _ = writeln!(w_, "| subject | instr 1 thr | instr 4 thr | ratio | CPU ns 1 thr | CPU ns 4 thr | ratio |");
+        let _ = writeln!(w_, "|---|--:|--:|--:|--:|--:|--:|");
+        for &s in &o.subjects {
+            let a = results.get(&(Workload::Child, s)).copied().unwrap_or_default();
+            let e = results.get(&(Workload::Threads, s)).copied().unwrap_or_default();
+            let _ = writeln!(
+                w_,
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                s.label(),
+                fmt_num(a.ir, 0),
+                fmt_num(e.ir, 0),
+                ratio(e.ir, a.ir),
+                fmt_num(a.ns, 0),
+                fmt_num(e.ns, 0),
+                ratio(e.ns, a.ns),
+            );
+        }
+    }
+
+    // Targets of issue 6 (instruction ratios to the registry).
+    let _ = writeln!(w_, "\n## Targets (issue 6), on instruction counts\n");
+    let _ = writeln!(w_, "| target | subject | value | limit | met |");
+    let _ = writeln!(w_, "|---|---|--:|--:|---|");
+    let ir_ratio = |w: Workload, s: Subject| -> Option<f64> {
+        let v = results.get(&(w, s))?.ir?;
+        let f = results.get(&(w, Subject::Registry))?.ir?;
+        Some(v / f)
+    };
+    let mut target = |name: &str, s: Subject, v: Option<f64>, limit: f64, unit: &str| {
+        let met = match v {
+            Some(v) if v <= limit => "yes",
+            Some(_) => "**no**",
+            None => "n/a",
+        };
+        let val = v.map(|v| format!("{v:.2}{unit}")).unwrap_or_else(|| "n/a".into());
+        let _ = writeln!(w_, "| {name} | {} | {val} | {limit}{unit} | {met} |", s.label());
+    };
+    use Subject::{OursSampled as S, OursUnsampled as U};
+    use Workload::*;
+    if has(Child) {
+        target("(a) child span", S, ir_ratio(Child, S), 3.0, "x");
+        target("(a) child span", U, ir_ratio(Child, U), 1.25, "x");
+    }
+    if has(Transaction) {
+        target("(b) transaction", S, ir_ratio(Transaction, S), 3.0, "x");
+        target("(b) transaction", U, ir_ratio(Transaction, U), 3.0, "x");
+    }
+    for (w, name, limit) in [(Headers, "(c) outbound headers", 2.0), (Continue, "(d) continue trace", 3.0)] {
+        if has(w) {
+            target(name, S, ir_ratio(w, S), limit, "x");
+            target(name, U, ir_ratio(w, U), limit, "x");
+        }
+    }
+    if has(Child) && has(Threads) {
+        for s in [S, U] {
+            let r = (|| Some(results.get(&(Threads, s))?.ir? / results.get(&(Child, s))?.ir?))();
+            target("(e) 4 threads / 1 thread", s, r, 1.5, "x");
+        }
+    }
+    target("heap per open span", S, heap.get(&S).copied(), 400.0, " B");
+    md
+}
+
+fn main() {
+    if let Ok(spec) = std::env::var("TS_BENCH_ONLY") {
+        cell_mode(&spec);
+        return;
+    }
+    let o = parse_args();
+    let start = Instant::now();
+    let mut results = Results::new();
+    let mut heap = HashMap::new();
+
+    measure_allocations(&o, &mut results, &mut heap);
+    if o.criterion {
+        run_criterion(&o, &mut results);
+    }
+    let valgrind = o.callgrind && valgrind_available();
+    if o.callgrind && !valgrind {
+        eprintln!("notice: valgrind not found; the instruction column is skipped");
+    }
+    if valgrind {
+        run_callgrind(&o, &mut results);
+    }
+
+    let md = report(&o, &results, &heap, valgrind, start.elapsed());
+    print!("{md}");
+    if o.quick {
+        eprintln!("(--quick: RESULTS.md not written)");
+    } else {
+        let path = Path::new(MANIFEST_DIR).join("RESULTS.md");
+        match std::fs::write(&path, &md) {
+            Ok(()) => eprintln!("wrote {}", path.display()),
+            Err(e) => eprintln!("could not write {}: {e}", path.display()),
+        }
+    }
+}

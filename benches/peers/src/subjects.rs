@@ -1,0 +1,344 @@
+//! The subjects: the bare registry, our layer (unsampled, sampled), sentry-tracing, and
+//! tracing-opentelemetry (always on, always off). Every one is a `Dispatch` whose export, if
+//! any, discards, plus the per-subject way of doing workloads (c) and (d).
+
+use std::collections::HashMap;
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::{HeaderMap, HeaderName, HeaderValue};
+use opentelemetry::propagation::{Extractor, TextMapCompositePropagator, TextMapPropagator};
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
+use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider, SpanData, SpanProcessor};
+use tracing::span::EnteredSpan;
+use tracing::Dispatch;
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+use tracing_subscriber::prelude::*;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Subject {
+    Registry,
+    OursUnsampled,
+    OursSampled,
+    SentryTracing,
+    OtelOn,
+    OtelOff,
+}
+
+impl Subject {
+    pub const ALL: [Subject; 6] = [
+        Subject::Registry,
+        Subject::OursUnsampled,
+        Subject::OursSampled,
+        Subject::SentryTracing,
+        Subject::OtelOn,
+        Subject::OtelOff,
+    ];
+
+    /// Short id, used on the command line and in file names.
+    pub fn id(self) -> &'static str {
+        match self {
+            Subject::Registry => "registry",
+            Subject::OursUnsampled => "ours_unsampled",
+            Subject::OursSampled => "ours_sampled",
+            Subject::SentryTracing => "sentry_tracing",
+            Subject::OtelOn => "otel_on",
+            Subject::OtelOff => "otel_off",
+        }
+    }
+
+    /// The label in the table.
+    pub fn label(self) -> &'static str {
+        match self {
+            Subject::Registry => "registry (floor)",
+            Subject::OursUnsampled => "tracing-sentry, rate 0",
+            Subject::OursSampled => "tracing-sentry, rate 1",
+            Subject::SentryTracing => "sentry-tracing, rate 1",
+            Subject::OtelOn => "tracing-opentelemetry, AlwaysOn",
+            Subject::OtelOff => "tracing-opentelemetry, AlwaysOff",
+        }
+    }
+
+    pub fn from_id(id: &str) -> Option<Subject> {
+        Subject::ALL.into_iter().find(|s| s.id() == id)
+    }
+
+    pub fn is_ours(self) -> bool {
+        matches!(self, Subject::OursUnsampled | Subject::OursSampled)
+    }
+}
+
+const DSN: &str = "https://abc123abc123abc123abc123abc12345@o42.ingest.sentry.io/1";
+const TRACE_ID: &str = "771a43a4192642f0b136d5159a501700";
+const PARENT_SPAN_ID: &str = "b7ad6b7169203331";
+/// 3 third-party members and 8 sentry members (the `sentry-sampled` value is filled in).
+const BAGGAGE_HEAD: &str = "other-vendor=a;p=1,acme=b,tenant=c,sentry-trace_id=771a43a4192642f0b136d5159a501700,sentry-public_key=49d0f7386ad645858ae85020e393bef3,sentry-sample_rate=0.25,sentry-sample_rand=0.123456,sentry-environment=prod,sentry-release=up%401,sentry-transaction=GET%20%2Fup,sentry-sampled=";
+
+/// The discarding transport for our layer.
+fn our_transport() -> tracing_sentry::export::NoopTransport {
+    tracing_sentry::export::NoopTransport::new()
+}
+
+/// A sentry transport that serializes every envelope, as sentry's HTTP transports do before
+/// sending, and drops the bytes (our `NoopTransport` also receives serialized envelopes).
+struct DiscardSentry;
+
+impl sentry::Transport for DiscardSentry {
+    fn send_envelope(&self, envelope: sentry::Envelope) {
+        let mut body = Vec::new();
+        let _ = envelope.to_writer(&mut body);
+        drop(black_box(body));
+    }
+}
+
+/// An OpenTelemetry span processor that drops every finished span (`SpanData` built, then
+/// dropped on the calling thread; no exporter, no batching).
+#[derive(Debug)]
+struct DiscardProcessor;
+
+impl SpanProcessor for DiscardProcessor {
+    fn on_start(&self, _span: &mut opentelemetry_sdk::trace::Span, _cx: &opentelemetry::Context) {}
+    fn on_end(&self, span: SpanData) {
+        drop(black_box(span));
+    }
+    fn force_flush(&self) -> OTelSdkResult {
+        Ok(())
+    }
+    fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
+        Ok(())
+    }
+}
+
+enum Guard {
+    None,
+    Ours(tracing_sentry::ExportGuard),
+    Sentry(#[allow(dead_code)] sentry::ClientInitGuard),
+    Otel(SdkTracerProvider),
+}
+
+/// One subject, ready to run workloads.
+pub struct Env {
+    pub subject: Subject,
+    pub dispatch: Dispatch,
+    guard: Guard,
+    /// What the caller sends us (workload d), in the subject's own format.
+    pub incoming: HeaderMap,
+    otel_extract: TextMapCompositePropagator,
+    otel_inject: TraceContextPropagator,
+    floor_headers: [(HeaderName, HeaderValue); 2],
+}
+
+impl Env {
+    pub fn new(subject: Subject) -> Env {
+        let ours = |rate: f64| {
+            let (layer, guard) = tracing_sentry::SentryLayer::builder()
+                .dsn_str(DSN)
+                .traces_sample_rate(rate)
+                .transport(our_transport())
+                .queue_capacity(1 << 16)
+                .build()
+                .expect("our layer builds");
+            (
+                Dispatch::new(tracing_subscriber::registry().with(layer)),
+                Guard::Ours(guard),
+            )
+        };
+        let otel = |sampler: Sampler| {
+            let provider = SdkTracerProvider::builder()
+                .with_sampler(sampler)
+                .with_span_processor(DiscardProcessor)
+                .build();
+            let tracer = provider.tracer("peer-bench");
+            let layer = tracing_opentelemetry::layer().with_tracer(tracer);
+            (
+                Dispatch::new(tracing_subscriber::registry().with(layer)),
+                Guard::Otel(provider),
+            )
+        };
+        let (dispatch, guard) = match subject {
+            Subject::Registry => (Dispatch::new(tracing_subscriber::registry()), Guard::None),
+            Subject::OursUnsampled => ours(0.0),
+            Subject::OursSampled => ours(1.0),
+            Subject::SentryTracing => {
+                let mut options = sentry::ClientOptions::default().traces_sample_rate(1.0);
+                options.dsn = Some(DSN.parse().expect("dsn"));
+                options.transport = Some(Arc::new(Arc::new(DiscardSentry)));
+                let guard = sentry::init(options);
+                let layer = sentry_tracing::SpanLayer::new();
+                (
+                    Dispatch::new(tracing_subscriber::registry().with(layer)),
+                    Guard::Sentry(guard),
+                )
+            }
+            Subject::OtelOn => otel(Sampler::AlwaysOn),
+            Subject::OtelOff => otel(Sampler::AlwaysOff),
+        };
+
+        // Our unsampled subject gets an unsampled caller (`-0`): with a sampled caller our
+        // layer would follow the caller's decision and take the sampled path.
+        let sampled = subject != Subject::OursUnsampled;
+        let mut incoming = HeaderMap::new();
+        let baggage = format!("{BAGGAGE_HEAD}{sampled}");
+        match subject {
+            Subject::OtelOn | Subject::OtelOff => {
+                let flags = if sampled { "01" } else { "00" };
+                let tp = format!("00-{TRACE_ID}-{PARENT_SPAN_ID}-{flags}");
+                incoming.insert("traceparent", tp.parse().unwrap());
+            }
+            _ => {
+                let st = format!("{TRACE_ID}-{PARENT_SPAN_ID}-{}", u8::from(sampled));
+                incoming.insert("sentry-trace", st.parse().unwrap());
+            }
+        }
+        incoming.insert("baggage", baggage.parse().unwrap());
+
+        let floor_headers = [
+            (
+                HeaderName::from_static("sentry-trace"),
+                HeaderValue::from_static("771a43a4192642f0b136d5159a501700-a0b1c2d3e4f5a6b7-1"),
+            ),
+            (
+                HeaderName::from_static("baggage"),
+                HeaderValue::from_str(&format!("{BAGGAGE_HEAD}true")).unwrap(),
+            ),
+        ];
+
+        Env {
+            subject,
+            dispatch,
+            guard,
+            incoming,
+            otel_extract: TextMapCompositePropagator::new(vec![
+                Box::new(TraceContextPropagator::new()),
+                Box::new(BaggagePropagator::new()),
+            ]),
+            otel_inject: TraceContextPropagator::new(),
+            floor_headers,
+        }
+    }
+
+    /// Waits until everything finished so far has been handed to the transport. Only our
+    /// layer exports off-thread; the peers hand over synchronously when a span ends.
+    pub fn flush(&self) {
+        match &self.guard {
+            Guard::Ours(g) => {
+                assert!(g.flush(Duration::from_secs(30)), "flush timed out");
+            }
+            Guard::Otel(p) => {
+                let _ = p.force_flush();
+            }
+            Guard::None | Guard::Sentry(_) => {}
+        }
+    }
+
+    /// Workload (d): continue the caller's trace and create, enter, exit and close the server
+    /// span. The registry floor only creates the span.
+    #[inline(never)]
+    pub fn server_span(&self, headers: &HeaderMap) {
+        match self.subject {
+            Subject::Registry => {
+                let span = tracing::info_span!("GET /users/:id", http.method = "GET");
+                let _g = span.enter();
+            }
+            Subject::OursUnsampled | Subject::OursSampled => {
+                let make = || tracing::info_span!("GET /users/:id", http.method = "GET");
+                let span = match tracing_sentry::PropagationContext::from_headers(headers) {
+                    Ok(Some(parent)) => tracing_sentry::continue_trace(parent, make),
+                    _ => make(),
+                };
+                let _g = span.enter();
+            }
+            Subject::SentryTracing => {
+                // sentry-tracing continues a trace from the `sentry.trace` field of a root span
+                // (it reads `sentry-trace` only; baggage is not taken in).
+                let st = headers.get("sentry-trace").and_then(|v| v.to_str().ok());
+                let span =
+                    tracing::info_span!("GET /users/:id", http.method = "GET", sentry.trace = st);
+                let _g = span.enter();
+            }
+            Subject::OtelOn | Subject::OtelOff => {
+                let cx = self.otel_extract.extract(&HeaderExtractor(headers));
+                let span = tracing::info_span!("GET /users/:id", http.method = "GET");
+                let _ = span.set_parent(cx);
+                let _g = span.enter();
+            }
+        }
+    }
+
+    /// Setup for workload (c): a root continued from the caller's headers, and a child, both
+    /// entered. Drop order: child, then root.
+    pub fn continued(&self) -> (EnteredSpan, EnteredSpan) {
+        let root = match self.subject {
+            Subject::Registry => tracing::info_span!("GET /users/:id"),
+            Subject::OursUnsampled | Subject::OursSampled => {
+                let parent = tracing_sentry::PropagationContext::from_headers(&self.incoming)
+                    .expect("valid incoming headers")
+                    .expect("sentry-trace present");
+                tracing_sentry::continue_trace(parent, || tracing::info_span!("GET /users/:id"))
+            }
+            Subject::SentryTracing => {
+                let st = self.incoming.get("sentry-trace").unwrap().to_str().unwrap();
+                tracing::info_span!("GET /users/:id", sentry.trace = st)
+            }
+            Subject::OtelOn | Subject::OtelOff => {
+                let span = tracing::info_span!("GET /users/:id");
+                let _ = span.set_parent(self.otel_extract.extract(&HeaderExtractor(&self.incoming)));
+                span
+            }
+        };
+        let root = root.entered();
+        let child = tracing::info_span!("call upstream").entered();
+        (child, root)
+    }
+
+    /// Workload (c): the outbound headers for the current span.
+    #[inline(never)]
+    pub fn outbound_headers(&self) {
+        match self.subject {
+            Subject::Registry => {
+                // Floor: find the current span and return a map with the same two headers,
+                // preformatted (no formatting, no trace state).
+                let span = tracing::Span::current();
+                let mut h = HeaderMap::with_capacity(2);
+                for (k, v) in &self.floor_headers {
+                    h.insert(k.clone(), v.clone());
+                }
+                black_box((span, h));
+            }
+            Subject::OursUnsampled | Subject::OursSampled => {
+                black_box(tracing_sentry::current_headers());
+            }
+            Subject::SentryTracing => {
+                let mut h = HeaderMap::new();
+                sentry::configure_scope(|scope| {
+                    for (name, value) in scope.iter_trace_propagation_headers() {
+                        if let Ok(value) = HeaderValue::try_from(value) {
+                            h.insert(name, value);
+                        }
+                    }
+                });
+                black_box(h);
+            }
+            Subject::OtelOn | Subject::OtelOff => {
+                let cx = tracing::Span::current().context();
+                let mut map: HashMap<String, String> = HashMap::new();
+                self.otel_inject.inject_context(&cx, &mut map);
+                black_box(map);
+            }
+        }
+    }
+}
+
+struct HeaderExtractor<'a>(&'a HeaderMap);
+
+impl Extractor for HeaderExtractor<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|v| v.to_str().ok())
+    }
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(|k| k.as_str()).collect()
+    }
+}

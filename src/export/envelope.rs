@@ -1,0 +1,1027 @@
+//! Envelope framing (spec 7.1): a header line, then one transaction item (item header line and
+//! payload), separated by `\n`.
+
+use std::fmt;
+use std::ops::Range;
+use std::time::SystemTime;
+
+use super::json::{push_key, push_rfc3339, push_str};
+use super::record::TransactionRecord;
+use super::transaction::{push_sdk, write_transaction, EventMeta};
+use crate::id::TraceId;
+use crate::propagation::DynamicSamplingContext;
+
+/// The largest transaction item payload Sentry accepts: 1 MiB.
+pub(crate) const MAX_ITEM_BYTES: usize = 1024 * 1024;
+
+/// Where `sent_at` goes in an envelope we built: right after `{"event_id":"<32 hex>"`.
+const SENT_AT_OFFSET: usize = r#"{"event_id":""#.len() + 32 + 1;
+
+/// A Sentry envelope: the bytes that go on the wire, with read-only views for tests and tools.
+///
+/// The export worker builds one envelope per transaction: a header line
+/// (`event_id`, `sent_at`, `dsn` if configured, `sdk`, and `trace` with the dynamic sampling
+/// context, all values strings), an item header
+/// (`{"type":"transaction","length":N,"content_type":"application/json"}`) and the transaction
+/// payload, each followed by `\n`. `sent_at` is written once, by the worker, right before the
+/// first send attempt, so every [`Transport`](super::Transport) sees a stamped envelope.
+///
+/// [`Envelope::from_bytes`] reads any envelope back (for example in a test, or a local sink that
+/// replays files), so the views below work on both.
+///
+/// # Examples
+///
+/// ```
+/// use tracing_sentry::export::Envelope;
+///
+/// let bytes = concat!(
+///     r#"{"event_id":"9ec79c33ec9942ab8353589fcb2e04dc","trace":{"sample_rate":"1.0"}}"#, "\n",
+///     r#"{"type":"transaction","length":42}"#, "\n",
+///     r#"{"type":"transaction","transaction":"GET"}"#, "\n",
+/// );
+/// let envelope = Envelope::from_bytes(bytes.as_bytes())?;
+/// assert_eq!(envelope.event_id(), Some("9ec79c33ec9942ab8353589fcb2e04dc"));
+/// assert_eq!(envelope.trace().get("sample_rate"), Some("1.0"));
+/// assert_eq!(envelope.transaction().unwrap()["transaction"], "GET");
+/// assert_eq!(envelope.as_bytes(), bytes.as_bytes());
+/// # Ok::<(), tracing_sentry::export::ParseEnvelopeError>(())
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct Envelope {
+    bytes: Vec<u8>,
+    event_id: Option<String>,
+    /// The header line, without its `\n`.
+    header: Range<usize>,
+    items: Vec<Item>,
+    /// Whether the header already has `sent_at`; envelopes we build get it from the worker.
+    sent_at: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Item {
+    ty: String,
+    payload: Range<usize>,
+}
+
+/// The error returned by [`Envelope::from_bytes`] when the input is not a Sentry envelope.
+///
+/// # Examples
+///
+/// ```
+/// use tracing_sentry::export::{Envelope, EnvelopeErrorKind};
+///
+/// let err = Envelope::from_bytes(b"not json\n").unwrap_err();
+/// assert_eq!(err.kind(), EnvelopeErrorKind::InvalidHeader);
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct ParseEnvelopeError {
+    kind: EnvelopeErrorKind,
+    offset: usize,
+}
+
+/// What was wrong with an envelope; see [`ParseEnvelopeError::kind`].
+///
+/// # Examples
+///
+/// ```
+/// use tracing_sentry::export::{Envelope, EnvelopeErrorKind};
+///
+/// let err = Envelope::from_bytes(b"{}\n{\"type\":\"event\",\"length\":10}\n{}\n").unwrap_err();
+/// assert_eq!(err.kind(), EnvelopeErrorKind::Truncated);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum EnvelopeErrorKind {
+    /// The envelope header line was missing, not JSON, or not an object.
+    InvalidHeader,
+    /// An item header line was not a JSON object with a string `type`.
+    InvalidItemHeader,
+    /// An item's `length` ran past the end of the input.
+    Truncated,
+    /// A payload with a `length` was not followed by `\n` or the end of the input.
+    MissingNewline,
+}
+
+/// Why a transaction could not become an envelope.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct TooLarge {
+    pub(crate) payload_len: usize,
+}
+
+// === impl Envelope ===
+
+impl Envelope {
+    /// Builds the envelope for one transaction. The header gets no `sent_at` yet; see
+    /// [`stamp_sent_at`](Self::stamp_sent_at). `payload` is a scratch buffer reused across calls.
+    pub(crate) fn from_transaction(
+        tx: &TransactionRecord,
+        meta: &EventMeta,
+        dsn: Option<&str>,
+        payload: &mut Vec<u8>,
+    ) -> Result<Self, TooLarge> {
+        let event_id = new_event_id();
+        payload.clear();
+        write_transaction(payload, tx, &event_id, meta);
+        if payload.len() > MAX_ITEM_BYTES {
+            return Err(TooLarge {
+                payload_len: payload.len(),
+            });
+        }
+
+        let mut bytes = Vec::with_capacity(payload.len() + 512);
+        bytes.push(b'{');
+        push_key(&mut bytes, "event_id");
+        push_str(&mut bytes, &event_id);
+        debug_assert_eq!(bytes.len(), SENT_AT_OFFSET);
+        if let Some(dsn) = dsn {
+            bytes.push(b',');
+            push_key(&mut bytes, "dsn");
+            push_str(&mut bytes, dsn);
+        }
+        bytes.push(b',');
+        push_key(&mut bytes, "sdk");
+        push_sdk(&mut bytes);
+        push_trace_header(&mut bytes, &tx.dsc);
+        bytes.push(b'}');
+        let header = 0..bytes.len();
+        bytes.push(b'\n');
+
+        bytes.extend_from_slice(br#"{"type":"transaction","length":"#);
+        super::json::push_u64(&mut bytes, payload.len() as u64);
+        bytes.extend_from_slice(br#","content_type":"application/json"}"#);
+        bytes.push(b'\n');
+        let start = bytes.len();
+        bytes.extend_from_slice(payload);
+        let items = vec![Item {
+            ty: "transaction".to_owned(),
+            payload: start..bytes.len(),
+        }];
+        bytes.push(b'\n');
+
+        Ok(Self {
+            bytes,
+            event_id: Some(event_id),
+            header,
+            items,
+            sent_at: false,
+        })
+    }
+
+    /// Writes `sent_at` into the header, once: later calls change nothing, because Sentry
+    /// rejects an envelope whose header repeats `sent_at`.
+    pub(crate) fn stamp_sent_at(&mut self, now: SystemTime) {
+        if self.sent_at || self.bytes.get(..SENT_AT_OFFSET).is_none() {
+            return;
+        }
+        let mut field = Vec::with_capacity(40);
+        field.push(b',');
+        push_key(&mut field, "sent_at");
+        field.push(b'"');
+        push_rfc3339(&mut field, now);
+        field.push(b'"');
+        let shift = field.len();
+        self.bytes.splice(SENT_AT_OFFSET..SENT_AT_OFFSET, field);
+        self.header.end += shift;
+        for item in &mut self.items {
+            item.payload.start += shift;
+            item.payload.end += shift;
+        }
+        self.sent_at = true;
+    }
+
+    /// Parses an envelope: a header line holding a JSON object, then items, each an item header
+    /// line (a JSON object with a string `type` and an optional `length`) and a payload of
+    /// `length` bytes, or up to the next `\n` without one.
+    ///
+    /// The bytes are kept as they are; [`as_bytes`](Self::as_bytes) returns them unchanged.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`ParseEnvelopeError`] when a header is not a JSON object, an item header has no
+    /// `type`, or a `length` runs past the end of the input or is not followed by `\n`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tracing_sentry::export::Envelope;
+    ///
+    /// let envelope = Envelope::from_bytes(b"{}\n{\"type\":\"event\"}\n{}\n")?;
+    /// assert_eq!(envelope.event_id(), None);
+    /// assert!(envelope.transaction().is_none());
+    ///
+    /// assert!(Envelope::from_bytes(b"{}\n{\"type\":\"event\",\"length\":99}\n{}").is_err());
+    /// # Ok::<(), tracing_sentry::export::ParseEnvelopeError>(())
+    /// ```
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, ParseEnvelopeError> {
+        let err = |kind, offset| ParseEnvelopeError { kind, offset };
+        let header_end = find_newline(bytes, 0).unwrap_or(bytes.len());
+        let header_value: serde_json::Value = bytes
+            .get(..header_end)
+            .and_then(|line| serde_json::from_slice(line).ok())
+            .ok_or(err(EnvelopeErrorKind::InvalidHeader, 0))?;
+        let header_obj = header_value
+            .as_object()
+            .ok_or(err(EnvelopeErrorKind::InvalidHeader, 0))?;
+        let event_id = header_obj
+            .get("event_id")
+            .and_then(|v| v.as_str())
+            .map(str::to_owned);
+        let sent_at = header_obj.contains_key("sent_at");
+
+        let mut items = Vec::new();
+        let mut pos = header_end + 1;
+        while pos < bytes.len() {
+            let line_end = find_newline(bytes, pos).unwrap_or(bytes.len());
+            let item_header: serde_json::Value = bytes
+                .get(pos..line_end)
+                .and_then(|line| serde_json::from_slice(line).ok())
+                .ok_or(err(EnvelopeErrorKind::InvalidItemHeader, pos))?;
+            let ty = item_header
+                .get("type")
+                .and_then(|v| v.as_str())
+                .ok_or(err(EnvelopeErrorKind::InvalidItemHeader, pos))?
+                .to_owned();
+            let start = (line_end + 1).min(bytes.len());
+            let end = match item_header.get("length") {
+                Some(length) => {
+                    let end = length
+                        .as_u64()
+                        .and_then(|len| usize::try_from(len).ok())
+                        .and_then(|len| start.checked_add(len))
+                        .filter(|&end| end <= bytes.len())
+                        .ok_or(err(EnvelopeErrorKind::Truncated, pos))?;
+                    match bytes.get(end) {
+                        None | Some(b'\n') => end,
+                        Some(_) => return Err(err(EnvelopeErrorKind::MissingNewline, end)),
+                    }
+                }
+                None => find_newline(bytes, start).unwrap_or(bytes.len()),
+            };
+            items.push(Item {
+                ty,
+                payload: start..end,
+            });
+            pos = end + 1;
+        }
+
+        Ok(Self {
+            bytes: bytes.to_vec(),
+            event_id,
+            header: 0..header_end,
+            items,
+            sent_at,
+        })
+    }
+
+    /// Returns the envelope's `event_id` (32 hex digits), if the header has one.
+    ///
+    /// Envelopes built by the export worker always have one; it equals the transaction's.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let envelope = tracing_sentry::export::Envelope::from_bytes(
+    ///     br#"{"event_id":"9ec79c33ec9942ab8353589fcb2e04dc"}"#,
+    /// )?;
+    /// assert_eq!(envelope.event_id(), Some("9ec79c33ec9942ab8353589fcb2e04dc"));
+    /// # Ok::<(), tracing_sentry::export::ParseEnvelopeError>(())
+    /// ```
+    pub fn event_id(&self) -> Option<&str> {
+        self.event_id.as_deref()
+    }
+
+    /// Returns the wire bytes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let envelope = tracing_sentry::export::Envelope::from_bytes(b"{}\n")?;
+    /// assert_eq!(envelope.as_bytes(), b"{}\n");
+    /// # Ok::<(), tracing_sentry::export::ParseEnvelopeError>(())
+    /// ```
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Returns a copy of the wire bytes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let envelope = tracing_sentry::export::Envelope::from_bytes(b"{}\n")?;
+    /// assert_eq!(envelope.to_bytes(), b"{}\n".to_vec());
+    /// # Ok::<(), tracing_sentry::export::ParseEnvelopeError>(())
+    /// ```
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.bytes.clone()
+    }
+
+    /// Returns the wire bytes, consuming the envelope.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let envelope = tracing_sentry::export::Envelope::from_bytes(b"{}")?;
+    /// assert_eq!(envelope.into_bytes(), b"{}".to_vec());
+    /// # Ok::<(), tracing_sentry::export::ParseEnvelopeError>(())
+    /// ```
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.bytes
+    }
+
+    /// Returns the envelope header as a JSON object.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let envelope = tracing_sentry::export::Envelope::from_bytes(br#"{"sent_at":"2026-01-01T00:00:00.000000Z"}"#)?;
+    /// assert_eq!(envelope.header()["sent_at"], "2026-01-01T00:00:00.000000Z");
+    /// # Ok::<(), tracing_sentry::export::ParseEnvelopeError>(())
+    /// ```
+    pub fn header(&self) -> serde_json::Value {
+        self.bytes
+            .get(self.header.clone())
+            .and_then(|line| serde_json::from_slice(line).ok())
+            .unwrap_or(serde_json::Value::Null)
+    }
+
+    /// Returns the dynamic sampling context from the header's `trace` object (empty if there is
+    /// none). Values that are JSON numbers or booleans are returned as their JSON text.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let envelope = tracing_sentry::export::Envelope::from_bytes(
+    ///     br#"{"trace":{"trace_id":"771a43a4192642f0b136d5159a501700","sampled":"true"}}"#,
+    /// )?;
+    /// let dsc = envelope.trace();
+    /// assert_eq!(dsc.trace_id(), Some("771a43a4192642f0b136d5159a501700"));
+    /// assert_eq!(dsc.sampled(), Some(true));
+    /// # Ok::<(), tracing_sentry::export::ParseEnvelopeError>(())
+    /// ```
+    pub fn trace(&self) -> DynamicSamplingContext {
+        let mut dsc = DynamicSamplingContext::new();
+        let entries = self
+            .bytes
+            .get(self.header.clone())
+            .and_then(|line| serde_json::from_slice::<HeaderTrace>(line).ok())
+            .map(|header| header.0)
+            .unwrap_or_default();
+        for (key, value) in entries {
+            match value {
+                serde_json::Value::String(s) => dsc.set(&key, s),
+                serde_json::Value::Number(_) | serde_json::Value::Bool(_) => {
+                    dsc.set(&key, value.to_string());
+                }
+                _ => {}
+            }
+        }
+        dsc
+    }
+
+    /// Returns the payload of the first `transaction` item, parsed as JSON, or `None` if there
+    /// is no such item or it is not JSON.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let envelope = tracing_sentry::export::Envelope::from_bytes(
+    ///     b"{}\n{\"type\":\"transaction\"}\n{\"transaction\":\"checkout\"}\n",
+    /// )?;
+    /// assert_eq!(envelope.transaction().unwrap()["transaction"], "checkout");
+    /// # Ok::<(), tracing_sentry::export::ParseEnvelopeError>(())
+    /// ```
+    pub fn transaction(&self) -> Option<serde_json::Value> {
+        let item = self.items.iter().find(|item| item.ty == "transaction")?;
+        serde_json::from_slice(self.bytes.get(item.payload.clone())?).ok()
+    }
+
+    /// Returns the types of the items in order (`"transaction"`, `"event"`, ...).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let envelope = tracing_sentry::export::Envelope::from_bytes(
+    ///     b"{}\n{\"type\":\"transaction\"}\n{}\n",
+    /// )?;
+    /// assert_eq!(envelope.item_types().collect::<Vec<_>>(), ["transaction"]);
+    /// # Ok::<(), tracing_sentry::export::ParseEnvelopeError>(())
+    /// ```
+    pub fn item_types(&self) -> impl Iterator<Item = &str> + '_ {
+        self.items.iter().map(|item| item.ty.as_str())
+    }
+}
+
+impl fmt::Debug for Envelope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Envelope")
+            .field("event_id", &self.event_id)
+            .field("len", &self.bytes.len())
+            .field(
+                "items",
+                &self.items.iter().map(|i| &i.ty).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+/// The `trace` entries of an envelope header, in wire order (`serde_json::Map` sorts keys, and
+/// a DSC keeps its order).
+struct HeaderTrace(Vec<(String, serde_json::Value)>);
+
+/// The entries of a JSON object in wire order; anything else reads as no entries.
+struct OrderedEntries(Vec<(String, serde_json::Value)>);
+
+impl<'de> serde::Deserialize<'de> for HeaderTrace {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = HeaderTrace;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an envelope header object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<HeaderTrace, A::Error> {
+                let mut trace = Vec::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    if key == "trace" {
+                        trace = map.next_value::<OrderedEntries>()?.0;
+                    } else {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                    }
+                }
+                Ok(HeaderTrace(trace))
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for OrderedEntries {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = OrderedEntries;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<OrderedEntries, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(entry) = map.next_entry::<String, serde_json::Value>()? {
+                    entries.push(entry);
+                }
+                Ok(OrderedEntries(entries))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<OrderedEntries, A::Error> {
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(OrderedEntries(Vec::new()))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<OrderedEntries, E> {
+                Ok(OrderedEntries(Vec::new()))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<OrderedEntries, E> {
+                Ok(OrderedEntries(Vec::new()))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<OrderedEntries, E> {
+                Ok(OrderedEntries(Vec::new()))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<OrderedEntries, E> {
+                Ok(OrderedEntries(Vec::new()))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<OrderedEntries, E> {
+                Ok(OrderedEntries(Vec::new()))
+            }
+            fn visit_unit<E>(self) -> Result<OrderedEntries, E> {
+                Ok(OrderedEntries(Vec::new()))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+/// Writes `,"trace":{...}` with the DSC entries as string values; nothing when the DSC is empty.
+fn push_trace_header(out: &mut Vec<u8>, dsc: &DynamicSamplingContext) {
+    if dsc.is_empty() {
+        return;
+    }
+    out.push(b',');
+    push_key(out, "trace");
+    out.push(b'{');
+    for (i, (key, value)) in dsc.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        push_key(out, key);
+        push_str(out, value);
+    }
+    out.push(b'}');
+}
+
+/// A random UUID v4 as 32 lowercase hex digits (the form Sentry recommends for `event_id`).
+fn new_event_id() -> String {
+    let mut bytes = TraceId::random().to_bytes();
+    if let Some(b) = bytes.get_mut(6) {
+        *b = (*b & 0x0f) | 0x40;
+    }
+    if let Some(b) = bytes.get_mut(8) {
+        *b = (*b & 0x3f) | 0x80;
+    }
+    TraceId::from_bytes(bytes).to_string()
+}
+
+fn find_newline(bytes: &[u8], from: usize) -> Option<usize> {
+    bytes
+        .get(from..)?
+        .iter()
+        .position(|&b| b == b'\n')
+        .map(|i| i + from)
+}
+
+// === impl ParseEnvelopeError ===
+
+impl ParseEnvelopeError {
+    /// Returns what was wrong.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tracing_sentry::export::{Envelope, EnvelopeErrorKind};
+    ///
+    /// let err = Envelope::from_bytes(b"{}\n{\"length\":2}\n{}\n").unwrap_err();
+    /// assert_eq!(err.kind(), EnvelopeErrorKind::InvalidItemHeader);
+    /// ```
+    pub fn kind(&self) -> EnvelopeErrorKind {
+        self.kind
+    }
+
+    /// Returns the byte offset where the problem was found.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let err = tracing_sentry::export::Envelope::from_bytes(b"{}\nnope\n").unwrap_err();
+    /// assert_eq!(err.offset(), 3);
+    /// ```
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
+}
+
+impl fmt::Display for ParseEnvelopeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.kind {
+            EnvelopeErrorKind::InvalidHeader => "expected a JSON object as the envelope header",
+            EnvelopeErrorKind::InvalidItemHeader => {
+                "expected a JSON object with a string `type` as item header"
+            }
+            EnvelopeErrorKind::Truncated => "item length runs past the end of the envelope",
+            EnvelopeErrorKind::MissingNewline => "expected a newline after the item payload",
+        };
+        write!(f, "invalid envelope at byte {}: {what}", self.offset)
+    }
+}
+
+impl fmt::Debug for ParseEnvelopeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ParseEnvelopeError")
+            .field("kind", &self.kind)
+            .field("offset", &self.offset)
+            .finish()
+    }
+}
+
+impl std::error::Error for ParseEnvelopeError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::export::record::FieldValue;
+    use crate::export::test_support::*;
+    use serde_json::Value;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    const DSN: &str = "https://49d0f7386ad645858ae85020e393bef3@o1.ingest.sentry.io/42";
+
+    fn meta() -> EventMeta {
+        EventMeta {
+            release: Some("myapp@1.0.0".to_owned()),
+            environment: "production".to_owned(),
+            server_name: Some("web-1".to_owned()),
+        }
+    }
+
+    fn build(record: &TransactionRecord) -> Envelope {
+        let mut envelope =
+            Envelope::from_transaction(record, &meta(), Some(DSN), &mut Vec::new()).unwrap();
+        envelope.stamp_sent_at(at_micros(1_000));
+        assert_sentry_types_reads(&envelope, record);
+        envelope
+    }
+
+    fn lines(envelope: &Envelope) -> Vec<&[u8]> {
+        let bytes = envelope.as_bytes();
+        assert_eq!(bytes.last(), Some(&b'\n'), "ends with a newline");
+        bytes[..bytes.len() - 1].split(|&b| b == b'\n').collect()
+    }
+
+    fn find_span<'a>(tx: &'a Value, id: &str) -> &'a Value {
+        tx["spans"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["span_id"] == id)
+            .unwrap_or_else(|| panic!("no span {id} in {tx}"))
+    }
+
+    fn keys(value: &Value) -> Vec<&str> {
+        let mut keys: Vec<&str> = value
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        keys.sort_unstable();
+        keys
+    }
+
+    #[test]
+    fn envelope_header_holds_event_id_sent_at_dsn_sdk_and_string_dsc() {
+        let record = sample_record();
+        let envelope = build(&record);
+        let lines = lines(&envelope);
+        assert_eq!(lines.len(), 3, "header, item header, payload");
+
+        let header: Value = serde_json::from_slice(lines[0]).unwrap();
+        assert_eq!(header, envelope.header());
+        assert_eq!(
+            keys(&header),
+            ["dsn", "event_id", "sdk", "sent_at", "trace"]
+        );
+        let event_id = header["event_id"].as_str().unwrap();
+        assert_eq!(event_id.len(), 32);
+        assert!(event_id
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+        assert_eq!(Some(event_id), envelope.event_id());
+        assert_eq!(header["sent_at"], "2026-11-24T14:32:22.001000Z");
+        assert_eq!(header["dsn"], DSN);
+        assert_eq!(header["sdk"]["name"], "sentry.rust.tracing-sentry");
+        assert_eq!(header["sdk"]["version"], env!("CARGO_PKG_VERSION"));
+
+        let trace = header["trace"].as_object().unwrap();
+        assert_eq!(trace.len(), record.dsc.len());
+        for (key, value) in record.dsc.iter() {
+            assert_eq!(
+                trace[key],
+                Value::String(value.to_owned()),
+                "DSC {key} is a string"
+            );
+        }
+        assert_eq!(envelope.trace(), *record.dsc);
+    }
+
+    #[test]
+    fn item_header_announces_the_payload_length() {
+        let envelope = build(&sample_record());
+        let lines = lines(&envelope);
+        let item: Value = serde_json::from_slice(lines[1]).unwrap();
+        assert_eq!(
+            item,
+            serde_json::json!({
+                "type": "transaction",
+                "length": lines[2].len(),
+                "content_type": "application/json",
+            })
+        );
+        assert_eq!(envelope.item_types().collect::<Vec<_>>(), ["transaction"]);
+    }
+
+    #[test]
+    fn payload_has_the_transaction_fields() {
+        let record = sample_record();
+        let envelope = build(&record);
+        let tx = envelope.transaction().unwrap();
+        assert_eq!(
+            keys(&tx),
+            [
+                "contexts",
+                "environment",
+                "event_id",
+                "platform",
+                "release",
+                "sdk",
+                "server_name",
+                "spans",
+                "start_timestamp",
+                "timestamp",
+                "transaction",
+                "transaction_info",
+                "type",
+            ]
+        );
+        assert_eq!(tx["type"], "transaction");
+        assert_eq!(tx["event_id"], envelope.header()["event_id"]);
+        assert_eq!(tx["transaction"], "GET /users/:id");
+        assert_eq!(tx["transaction_info"]["source"], "route");
+        assert_eq!(tx["platform"], "native");
+        assert_eq!(tx["sdk"]["name"], "sentry.rust.tracing-sentry");
+        assert_eq!(tx["release"], "myapp@1.0.0");
+        assert_eq!(tx["environment"], "production");
+        assert_eq!(tx["server_name"], "web-1");
+        assert_eq!(tx["start_timestamp"], "2026-11-24T14:32:22.000000Z");
+        assert_eq!(tx["timestamp"], "2026-11-24T14:32:22.000500Z");
+    }
+
+    #[test]
+    fn root_span_becomes_the_trace_context() {
+        let envelope = build(&sample_record());
+        let tx = envelope.transaction().unwrap();
+        assert_eq!(
+            tx["contexts"]["trace"],
+            serde_json::json!({
+                "type": "trace",
+                "trace_id": TRACE_ID,
+                "span_id": ROOT,
+                "parent_span_id": REMOTE_PARENT,
+                "op": "http.server",
+                "description": "GET /users/:id",
+                "status": "ok",
+                "origin": "auto.tracing",
+                "data": {"thread.name": "main", "http.response.status_code": 200},
+            })
+        );
+    }
+
+    #[test]
+    fn descendants_become_flat_spans_pointing_at_their_parents() {
+        let envelope = build(&sample_record());
+        let tx = envelope.transaction().unwrap();
+        assert_eq!(tx["spans"].as_array().unwrap().len(), 2);
+
+        let child = find_span(&tx, CHILD);
+        assert_eq!(child["trace_id"], TRACE_ID);
+        assert_eq!(
+            child["parent_span_id"], ROOT,
+            "the root's children point to the root"
+        );
+        assert_eq!(child["op"], "db.query");
+        assert_eq!(
+            child["description"],
+            "SELECT * FROM \"users\" WHERE id = $1\n"
+        );
+        assert_eq!(child["status"], "unknown_error");
+        assert_eq!(child["origin"], "auto.tracing");
+        assert_eq!(child["start_timestamp"], "2026-11-24T14:32:22.000100Z");
+        assert_eq!(child["timestamp"], "2026-11-24T14:32:22.000300Z");
+        assert_eq!(
+            child["data"],
+            serde_json::json!({
+                "db.system": "postgresql", "cached": false, "ratio": 0.25,
+                "nan": "NaN", "inf": "Infinity", "rows": 7,
+            }),
+            "typed values; the last of a repeated key wins"
+        );
+        assert_eq!(
+            child["links"],
+            serde_json::json!([
+                {"trace_id": "0123456789abcdef0123456789abcdef", "span_id": "0123456789abcdef", "sampled": true},
+                {"trace_id": "fedcba9876543210fedcba9876543210", "span_id": "fedcba9876543210"},
+            ])
+        );
+
+        let grandchild = find_span(&tx, GRANDCHILD);
+        assert_eq!(grandchild["parent_span_id"], CHILD);
+        assert_eq!(grandchild["start_timestamp"], grandchild["timestamp"]);
+        for absent in ["description", "status", "data", "links"] {
+            assert!(
+                grandchild.get(absent).is_none(),
+                "{absent} is omitted when empty"
+            );
+        }
+    }
+
+    #[test]
+    fn spans_without_op_get_target_and_name_and_every_span_gets_code_data() {
+        let mut record = sample_record();
+        record.root.op = "".into();
+        record.root.metadata = Some(&METADATA);
+        record.spans[0].op = "".into();
+        record.spans[1].metadata = Some(&METADATA);
+        record.spans[1]
+            .data
+            .push(("code.line.number".into(), FieldValue::U64(7)));
+        let envelope = build(&record);
+        let tx = envelope.transaction().unwrap();
+
+        let trace = &tx["contexts"]["trace"];
+        assert_eq!(trace["op"], "my_app::http::handle_request", "default op");
+        assert_eq!(trace["data"]["thread.name"], "main", "fields first");
+        assert_eq!(
+            trace["data"]["code.module.name"],
+            "tracing_sentry::export::test_support"
+        );
+        assert_eq!(trace["data"]["code.file.path"], METADATA.file().unwrap());
+        assert_eq!(trace["data"]["code.line.number"], METADATA.line().unwrap());
+
+        let grandchild = find_span(&tx, GRANDCHILD);
+        assert!(
+            grandchild.get("op").is_none(),
+            "no op and no callsite: omitted"
+        );
+        let child = find_span(&tx, CHILD);
+        assert_eq!(child["op"], "db.query", "an explicit op wins");
+        assert_eq!(
+            child["data"]["code.line.number"], 7,
+            "a field wins over code data"
+        );
+        assert_eq!(child["data"]["code.file.path"], METADATA.file().unwrap());
+    }
+
+    #[test]
+    fn dropped_spans_are_announced_in_meta() {
+        let mut record = sample_record();
+        let tx = build(&record).transaction().unwrap();
+        assert!(tx.get("_meta").is_none(), "nothing dropped, no _meta");
+        record.dropped_spans = 998;
+        let tx = build(&record).transaction().unwrap();
+        assert_eq!(
+            tx["_meta"],
+            serde_json::json!({"spans": {"": {"len": 1000}}})
+        );
+    }
+
+    #[test]
+    fn head_transaction_has_no_parent_and_no_dsc_means_no_trace_header() {
+        let mut record = sample_record();
+        record.root.parent_span_id = None;
+        record.dsc = Arc::new(DynamicSamplingContext::new());
+        let mut envelope =
+            Envelope::from_transaction(&record, &EventMeta::default(), None, &mut Vec::new())
+                .unwrap();
+        envelope.stamp_sent_at(SystemTime::now());
+        assert_sentry_types_reads(&envelope, &record);
+        let header = envelope.header();
+        assert_eq!(keys(&header), ["event_id", "sdk", "sent_at"]);
+        assert!(envelope.trace().is_empty());
+        let tx = envelope.transaction().unwrap();
+        assert!(tx["contexts"]["trace"].get("parent_span_id").is_none());
+        assert!(tx.get("release").is_none());
+        assert!(tx.get("server_name").is_none());
+    }
+
+    #[test]
+    fn a_span_that_ends_before_it_starts_is_written_with_end_equal_to_start() {
+        let mut record = sample_record();
+        record.root.end = at_micros(0) - Duration::from_secs(1);
+        record.spans[0].end = at_micros(0);
+        let envelope = build(&record);
+        let tx = envelope.transaction().unwrap();
+        assert_eq!(tx["timestamp"], tx["start_timestamp"]);
+        let grandchild = find_span(&tx, GRANDCHILD);
+        assert_eq!(grandchild["timestamp"], grandchild["start_timestamp"]);
+    }
+
+    #[test]
+    fn sent_at_is_written_exactly_once() {
+        let mut envelope =
+            Envelope::from_transaction(&sample_record(), &meta(), None, &mut Vec::new()).unwrap();
+        assert!(
+            envelope.header().get("sent_at").is_none(),
+            "not before sending"
+        );
+        envelope.stamp_sent_at(at_micros(1));
+        envelope.stamp_sent_at(at_micros(2));
+        let header_line = lines(&envelope)[0].to_vec();
+        let text = String::from_utf8(header_line).unwrap();
+        assert_eq!(text.matches("sent_at").count(), 1, "{text}");
+        assert_eq!(envelope.header()["sent_at"], "2026-11-24T14:32:22.000001Z");
+        assert!(
+            envelope.transaction().is_some(),
+            "item offsets moved with the insert"
+        );
+        assert_eq!(Envelope::from_bytes(envelope.as_bytes()).unwrap(), envelope);
+    }
+
+    #[test]
+    fn event_ids_are_random_uuid_v4() {
+        let a = new_event_id();
+        let b = new_event_id();
+        assert_ne!(a, b);
+        for id in [a, b] {
+            assert_eq!(id.len(), 32);
+            assert_eq!(&id[12..13], "4", "version nibble of {id}");
+            assert!(
+                matches!(&id[16..17], "8" | "9" | "a" | "b"),
+                "variant of {id}"
+            );
+        }
+    }
+
+    #[test]
+    fn payload_over_one_mib_is_refused_and_under_is_kept() {
+        let mut record = sample_record();
+        let overhead = {
+            let mut buf = Vec::new();
+            write_transaction(&mut buf, &record, &new_event_id(), &meta());
+            buf.len()
+        };
+        // One byte under, exactly at, and one byte over the limit (the description grows the
+        // payload byte for byte: plain ASCII needs no escaping).
+        let base = record.spans[0].description.take();
+        assert!(base.is_none());
+        let filler = MAX_ITEM_BYTES - overhead - r#","description":"""#.len();
+        for (extra, fits) in [(filler - 1, true), (filler, true), (filler + 1, false)] {
+            record.spans[0].description = Some("x".repeat(extra));
+            let result = Envelope::from_transaction(&record, &meta(), None, &mut Vec::new());
+            match result {
+                Ok(mut envelope) => {
+                    assert!(fits, "{extra} extra bytes should not fit");
+                    envelope.stamp_sent_at(SystemTime::now());
+                    assert_sentry_types_reads(&envelope, &record);
+                }
+                Err(TooLarge { payload_len }) => {
+                    assert!(!fits, "{extra} extra bytes should fit");
+                    assert_eq!(payload_len, MAX_ITEM_BYTES + 1);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn from_bytes_reads_items_with_and_without_length() {
+        let bytes = b"{\"event_id\":\"9ec79c33ec9942ab8353589fcb2e04dc\"}\n\
+            {\"type\":\"attachment\",\"length\":3}\na\nb\n\
+            {\"type\":\"transaction\"}\n{\"transaction\":\"t\"}\n";
+        let envelope = Envelope::from_bytes(bytes).unwrap();
+        assert_eq!(
+            envelope.item_types().collect::<Vec<_>>(),
+            ["attachment", "transaction"]
+        );
+        assert_eq!(envelope.transaction().unwrap()["transaction"], "t");
+        // The last payload needs no trailing newline.
+        let envelope =
+            Envelope::from_bytes(b"{}\n{\"type\":\"transaction\",\"length\":2}\n{}").unwrap();
+        assert_eq!(envelope.transaction(), Some(serde_json::json!({})));
+        // Non-string DSC values are returned as their JSON text.
+        let envelope =
+            Envelope::from_bytes(br#"{"trace":{"sample_rate":1.0,"sampled":true,"x":null}}"#)
+                .unwrap();
+        assert_eq!(envelope.trace().get("sample_rate"), Some("1.0"));
+        assert_eq!(envelope.trace().get("sampled"), Some("true"));
+        assert_eq!(envelope.trace().get("x"), None);
+        // Wire order is kept; a `trace` that is not an object reads as empty.
+        let envelope =
+            Envelope::from_bytes(br#"{"trace":{"z":"1","a":"2"},"x":[1,{"y":2}]}"#).unwrap();
+        assert_eq!(
+            envelope.trace().iter().collect::<Vec<_>>(),
+            [("z", "1"), ("a", "2")]
+        );
+        for header in [
+            &br#"{"trace":[1,2]}"#[..],
+            br#"{"trace":"x"}"#,
+            br#"{"trace":null}"#,
+        ] {
+            assert!(Envelope::from_bytes(header).unwrap().trace().is_empty());
+        }
+    }
+
+    #[test]
+    fn from_bytes_rejects_malformed_envelopes() {
+        #[rustfmt::skip]
+        let table: &[(&[u8], EnvelopeErrorKind, &str)] = &[
+            (b"", EnvelopeErrorKind::InvalidHeader, "empty"),
+            (b"\n", EnvelopeErrorKind::InvalidHeader, "empty header line"),
+            (b"[]\n", EnvelopeErrorKind::InvalidHeader, "header not an object"),
+            (b"{\n", EnvelopeErrorKind::InvalidHeader, "header not JSON"),
+            (b"{}\n[]\n", EnvelopeErrorKind::InvalidItemHeader, "item header not an object"),
+            (b"{}\n{\"length\":0}\n\n", EnvelopeErrorKind::InvalidItemHeader, "no type"),
+            (b"{}\n{\"type\":1}\n{}\n", EnvelopeErrorKind::InvalidItemHeader, "non-string type"),
+            (b"{}\n{\"type\":\"event\",\"length\":5}\n{}\n", EnvelopeErrorKind::Truncated, "length past the end"),
+            (b"{}\n{\"type\":\"event\",\"length\":-1}\n{}\n", EnvelopeErrorKind::Truncated, "negative length"),
+            (b"{}\n{\"type\":\"event\",\"length\":1}\n{}\n", EnvelopeErrorKind::MissingNewline, "short length"),
+        ];
+        for &(input, kind, why) in table {
+            let err = Envelope::from_bytes(input).unwrap_err();
+            assert_eq!(err.kind(), kind, "{why}");
+            assert!(!err.to_string().is_empty());
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn from_bytes_never_panics(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..256)) {
+            if let Ok(envelope) = Envelope::from_bytes(&bytes) {
+                let _ = (envelope.header(), envelope.trace(), envelope.transaction());
+            }
+        }
+    }
+}

@@ -1,0 +1,386 @@
+//! The HTTP transport: one blocking `POST` per envelope with `ureq`, on the export worker.
+
+use std::io::{Read as _, Write as _};
+use std::time::Duration;
+
+use flate2::write::GzEncoder;
+use flate2::Compression;
+
+use super::transaction::{SDK_NAME, SDK_VERSION};
+use super::{Dsn, Envelope, Transport, TransportError, TransportErrorKind, TransportResponse};
+
+/// The most response-body bytes read (and discarded) so that the connection can be reused.
+const MAX_RESPONSE_BODY: u64 = 64 * 1024;
+
+/// Sends envelopes to Sentry's ingest endpoint over HTTP(S).
+///
+/// Each call to [`send`](Transport::send) makes one `POST {dsn.envelope_url()}` with
+/// `X-Sentry-Auth`, `Content-Type: application/x-sentry-envelope` and a gzip-compressed body,
+/// bounded by connect, read and overall timeouts, and returns the status with the `Retry-After`
+/// and `X-Sentry-Rate-Limits` headers. Retries and rate limits are the export worker's job.
+///
+/// It uses `ureq` with rustls and the Mozilla root certificates (`webpki-roots`), and honours
+/// the `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY`/`NO_PROXY` environment variables.
+///
+/// # Examples
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use tracing_sentry::export::{Dsn, HttpTransport};
+///
+/// let dsn: Dsn = "https://public@o1.ingest.sentry.io/42".parse()?;
+/// let transport = HttpTransport::builder(&dsn)
+///     .connect_timeout(Duration::from_secs(1))
+///     .timeout(Duration::from_secs(5))
+///     .build();
+/// # let _ = transport;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[cfg_attr(docsrs, doc(cfg(feature = "ureq")))]
+pub struct HttpTransport {
+    agent: ureq::Agent,
+    url: String,
+    auth: String,
+}
+
+/// Configures an [`HttpTransport`]; see [`HttpTransport::builder`].
+///
+/// # Examples
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use tracing_sentry::export::{Dsn, HttpTransport};
+///
+/// let dsn: Dsn = "https://public@o1.ingest.sentry.io/42".parse()?;
+/// let transport = HttpTransport::builder(&dsn).read_timeout(Duration::from_secs(2)).build();
+/// # let _ = transport;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[cfg_attr(docsrs, doc(cfg(feature = "ureq")))]
+#[derive(Clone)]
+#[must_use]
+pub struct HttpTransportBuilder {
+    url: String,
+    auth: String,
+    connect_timeout: Duration,
+    read_timeout: Duration,
+    timeout: Duration,
+}
+
+impl HttpTransport {
+    /// The default time to establish a connection (TLS included): 3 s.
+    pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+    /// The default time to wait for the response once the request was sent: 5 s.
+    pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(5);
+    /// The default limit for a whole request, from resolving the host to reading the body: 10 s.
+    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+    /// Creates a transport for `dsn` with the default timeouts
+    /// ([`DEFAULT_CONNECT_TIMEOUT`](Self::DEFAULT_CONNECT_TIMEOUT),
+    /// [`DEFAULT_READ_TIMEOUT`](Self::DEFAULT_READ_TIMEOUT),
+    /// [`DEFAULT_TIMEOUT`](Self::DEFAULT_TIMEOUT)).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use tracing_sentry::export::{Dsn, HttpTransport};
+    ///
+    /// let dsn: Dsn = "https://public@o1.ingest.sentry.io/42".parse()?;
+    /// let transport = HttpTransport::new(&dsn);
+    /// # let _ = transport;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn new(dsn: &Dsn) -> Self {
+        Self::builder(dsn).build()
+    }
+
+    /// Returns a builder for a transport to `dsn`, to change the timeouts.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use tracing_sentry::export::{Dsn, HttpTransport};
+    ///
+    /// let dsn: Dsn = "https://public@o1.ingest.sentry.io/42".parse()?;
+    /// let transport = HttpTransport::builder(&dsn).timeout(Duration::from_secs(3)).build();
+    /// # let _ = transport;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn builder(dsn: &Dsn) -> HttpTransportBuilder {
+        HttpTransportBuilder {
+            url: dsn.envelope_url(),
+            auth: dsn.auth_header(&format!("{SDK_NAME}/{SDK_VERSION}")),
+            connect_timeout: Self::DEFAULT_CONNECT_TIMEOUT,
+            read_timeout: Self::DEFAULT_READ_TIMEOUT,
+            timeout: Self::DEFAULT_TIMEOUT,
+        }
+    }
+
+    /// Returns the URL envelopes are POSTed to.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use tracing_sentry::export::{Dsn, HttpTransport};
+    ///
+    /// let dsn: Dsn = "https://public@o1.ingest.sentry.io/42".parse()?;
+    /// assert_eq!(HttpTransport::new(&dsn).url(), "https://o1.ingest.sentry.io/api/42/envelope/");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+impl HttpTransportBuilder {
+    /// Sets the time allowed to establish a connection, TLS included.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # use std::time::Duration;
+    /// # let dsn: tracing_sentry::export::Dsn = "https://k@example.com/1".parse()?;
+    /// let builder = tracing_sentry::export::HttpTransport::builder(&dsn)
+    ///     .connect_timeout(Duration::from_millis(500));
+    /// # let _ = builder;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Sets the time allowed to receive the response once the request was sent.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # use std::time::Duration;
+    /// # let dsn: tracing_sentry::export::Dsn = "https://k@example.com/1".parse()?;
+    /// let builder = tracing_sentry::export::HttpTransport::builder(&dsn)
+    ///     .read_timeout(Duration::from_secs(2));
+    /// # let _ = builder;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn read_timeout(mut self, timeout: Duration) -> Self {
+        self.read_timeout = timeout;
+        self
+    }
+
+    /// Sets the time allowed for a whole request; no call to `send` blocks longer.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # use std::time::Duration;
+    /// # let dsn: tracing_sentry::export::Dsn = "https://k@example.com/1".parse()?;
+    /// let builder = tracing_sentry::export::HttpTransport::builder(&dsn)
+    ///     .timeout(Duration::from_secs(4));
+    /// # let _ = builder;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Builds the transport.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # let dsn: tracing_sentry::export::Dsn = "https://k@example.com/1".parse()?;
+    /// let transport = tracing_sentry::export::HttpTransport::builder(&dsn).build();
+    /// # let _ = transport;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn build(self) -> HttpTransport {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(Some(self.connect_timeout))
+            .timeout_recv_response(Some(self.read_timeout))
+            .timeout_recv_body(Some(self.read_timeout))
+            .timeout_global(Some(self.timeout))
+            .max_redirects(0)
+            .user_agent(format!("{SDK_NAME}/{SDK_VERSION}"))
+            .build()
+            .new_agent();
+        HttpTransport {
+            agent,
+            url: self.url,
+            auth: self.auth,
+        }
+    }
+}
+
+impl Transport for HttpTransport {
+    fn send(&self, envelope: &Envelope) -> Result<TransportResponse, TransportError> {
+        let body = gzip(envelope.as_bytes()).map_err(TransportError::from)?;
+        let mut response = self
+            .agent
+            .post(&self.url)
+            .header("X-Sentry-Auth", &self.auth)
+            .header("Content-Type", "application/x-sentry-envelope")
+            .header("Content-Encoding", "gzip")
+            .send(&body[..])
+            .map_err(map_error)?;
+
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let mut result = TransportResponse::new(response.status().as_u16());
+        if let Some(value) = header("retry-after") {
+            result = result.with_retry_after(value);
+        }
+        if let Some(value) = header("x-sentry-rate-limits") {
+            result = result.with_rate_limits(value);
+        }
+        // Drain a bounded amount of the body so the connection can be reused; the status is
+        // already known, so a failure here changes nothing.
+        let mut sink = Vec::new();
+        let _ = response
+            .body_mut()
+            .as_reader()
+            .take(MAX_RESPONSE_BODY)
+            .read_to_end(&mut sink);
+        Ok(result)
+    }
+}
+
+impl std::fmt::Debug for HttpTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The auth header may hold a legacy secret: leave it out.
+        f.debug_struct("HttpTransport")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for HttpTransportBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpTransportBuilder")
+            .field("url", &self.url)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("read_timeout", &self.read_timeout)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+fn gzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut encoder = GzEncoder::new(
+        Vec::with_capacity(bytes.len() / 4 + 64),
+        Compression::fast(),
+    );
+    encoder.write_all(bytes)?;
+    encoder.finish()
+}
+
+fn map_error(error: ureq::Error) -> TransportError {
+    let kind = match &error {
+        ureq::Error::Timeout(_) => TransportErrorKind::Timeout,
+        ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => TransportErrorKind::Connect,
+        ureq::Error::Io(io) => return TransportError::from(std::io::Error::new(io.kind(), error)),
+        _ => TransportErrorKind::Other,
+    };
+    TransportError::new(kind, error)
+}
+
+/// The loopback ingest server of the integration tests.
+#[cfg(test)]
+#[path = "../../tests/support/ingest.rs"]
+mod ingest;
+
+/// The worker and the HTTP transport together, against the loopback ingest server.
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::ingest::{down_dsn, Behavior, Ingest};
+    use super::*;
+    use crate::export::test_support::{assert_sentry_types_reads, fast_retries, sample_record};
+    use crate::export::{start_with, ExportConfig};
+    use crate::stats::StatsInner;
+
+    fn config(dsn: &str, stats: &Arc<StatsInner>) -> ExportConfig {
+        ExportConfig {
+            dsn: Some(dsn.parse().unwrap()),
+            stats: Arc::clone(stats),
+            release: Some("myapp@1.0.0".into()),
+            ..ExportConfig::default()
+        }
+    }
+
+    #[test]
+    fn the_worker_delivers_through_http_by_default() {
+        let ingest = Ingest::start(Behavior::Ok);
+        let stats = Arc::new(StatsInner::default());
+        let (handle, guard) =
+            start_with(config(&ingest.dsn("servicekey", 1), &stats), fast_retries()).unwrap();
+        handle.submit(sample_record());
+        handle.submit(sample_record());
+        assert!(guard.flush(Duration::from_secs(5)));
+        assert_eq!(guard.stats().transactions_sent, 2);
+
+        let requests = ingest.requests();
+        assert_eq!(requests.len(), 2);
+        for request in &requests {
+            assert_eq!(request.path, "/api/1/envelope/");
+            assert!(request
+                .header("x-sentry-auth")
+                .unwrap()
+                .contains("sentry_key=servicekey"));
+            let envelope = Envelope::from_bytes(&request.body).unwrap();
+            assert_sentry_types_reads(&envelope, &sample_record());
+            assert_eq!(envelope.transaction().unwrap()["release"], "myapp@1.0.0");
+        }
+    }
+
+    #[test]
+    fn the_worker_backs_off_after_a_429_from_the_server() {
+        let ingest = Ingest::start(Behavior::RateLimited {
+            retry_after: "60".into(),
+            rate_limits: None,
+        });
+        let stats = Arc::new(StatsInner::default());
+        let (handle, guard) =
+            start_with(config(&ingest.dsn("k", 1), &stats), fast_retries()).unwrap();
+        for _ in 0..3 {
+            handle.submit(sample_record());
+        }
+        assert!(guard.flush(Duration::from_secs(5)));
+        assert_eq!(ingest.requests().len(), 1, "nothing sent while limited");
+        let stats = guard.stats();
+        assert_eq!(stats.transactions_dropped_rate_limited, 3);
+        assert_eq!(stats.rate_limit_responses, 1);
+    }
+
+    #[test]
+    fn the_worker_retries_server_errors_then_gives_up() {
+        let ingest = Ingest::start(Behavior::Status(500));
+        let stats = Arc::new(StatsInner::default());
+        let (handle, guard) =
+            start_with(config(&ingest.dsn("k", 1), &stats), fast_retries()).unwrap();
+        handle.submit(sample_record());
+        assert!(guard.flush(Duration::from_secs(5)));
+        assert_eq!(ingest.requests().len(), 3);
+        assert_eq!(guard.stats().send_failures, 3);
+        assert_eq!(guard.stats().transactions_dropped_send_failed, 1);
+    }
+
+    #[test]
+    fn the_worker_counts_an_unreachable_server_as_failed_sends() {
+        let stats = Arc::new(StatsInner::default());
+        let (handle, guard) =
+            start_with(config(&down_dsn("k", 1), &stats), fast_retries()).unwrap();
+        handle.submit(sample_record());
+        assert!(guard.flush(Duration::from_secs(5)));
+        assert_eq!(guard.stats().send_failures, 3);
+        assert_eq!(guard.stats().transactions_dropped_send_failed, 1);
+    }
+}

@@ -1,0 +1,324 @@
+//! Wire-encoding primitives: JSON written by hand into a reused buffer, and RFC 3339 timestamps
+//! without a date crate.
+//!
+//! Writing JSON directly (instead of building `serde_json::Value` trees) keeps the export worker
+//! to one growing buffer per transaction. Every function here writes valid JSON for any input:
+//! strings are escaped, and non-finite floats become strings.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Seconds in a day.
+const SECS_PER_DAY: u64 = 86_400;
+/// The last instant we write, `9999-12-31T23:59:59.999999Z`; RFC 3339 has four-digit years.
+const MAX_UNIX_SECS: u64 = 253_402_300_799;
+
+/// Writes `s` as a JSON string, quotes included.
+pub(crate) fn push_str(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    push_str_content(out, s);
+    out.push(b'"');
+}
+
+/// Writes the concatenation of `parts` as one JSON string, quotes included, without
+/// allocating the concatenation.
+pub(crate) fn push_str_parts(out: &mut Vec<u8>, parts: &[&str]) {
+    out.push(b'"');
+    for part in parts {
+        push_str_content(out, part);
+    }
+    out.push(b'"');
+}
+
+/// Writes `s` escaped, without quotes.
+fn push_str_content(out: &mut Vec<u8>, s: &str) {
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x00..=0x1f | 0x7f => b"",
+            _ => continue,
+        };
+        out.extend_from_slice(bytes.get(start..i).unwrap_or_default());
+        if escape.is_empty() {
+            push_unicode_escape(out, b);
+        } else {
+            out.extend_from_slice(escape);
+        }
+        start = i + 1;
+    }
+    out.extend_from_slice(bytes.get(start..).unwrap_or_default());
+}
+
+fn push_unicode_escape(out: &mut Vec<u8>, b: u8) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.extend_from_slice(b"\\u00");
+    for nibble in [b >> 4, b & 0xf] {
+        out.push(HEX.get(usize::from(nibble)).copied().unwrap_or(b'0'));
+    }
+}
+
+/// Writes `"key":` (the key escaped).
+pub(crate) fn push_key(out: &mut Vec<u8>, key: &str) {
+    push_str(out, key);
+    out.push(b':');
+}
+
+/// Writes an unsigned integer.
+pub(crate) fn push_u64(out: &mut Vec<u8>, n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        if let Some(d) = digits.get_mut(i) {
+            *d = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(digits.get(i..).unwrap_or_default());
+}
+
+/// Writes a signed integer.
+pub(crate) fn push_i64(out: &mut Vec<u8>, n: i64) {
+    if n < 0 {
+        out.push(b'-');
+    }
+    push_u64(out, n.unsigned_abs());
+}
+
+/// Writes a float as a JSON number, or as the string `"NaN"`, `"Infinity"` or `"-Infinity"`
+/// (JSON has no non-finite numbers).
+pub(crate) fn push_f64(out: &mut Vec<u8>, f: f64) {
+    use std::io::Write as _;
+    if f.is_nan() {
+        push_str(out, "NaN");
+    } else if f.is_infinite() {
+        push_str(out, if f > 0.0 { "Infinity" } else { "-Infinity" });
+    } else {
+        // `Debug` writes the shortest round-tripping form: `1.0`, `0.1`, `1e300`, `-0.0`, all of
+        // which are JSON numbers. Writing into a `Vec` cannot fail.
+        let _ = write!(out, "{f:?}");
+    }
+}
+
+/// Writes `true` or `false`.
+pub(crate) fn push_bool(out: &mut Vec<u8>, b: bool) {
+    out.extend_from_slice(if b { b"true" } else { b"false" });
+}
+
+/// Writes `t` as a quoted RFC 3339 UTC timestamp with microseconds,
+/// e.g. `"2026-11-24T14:32:22.849756Z"`.
+///
+/// Times before 1970 are written as the epoch and times after year 9999 as its last
+/// microsecond; neither occurs with a sane clock.
+pub(crate) fn push_timestamp(out: &mut Vec<u8>, t: SystemTime) {
+    out.push(b'"');
+    push_rfc3339(out, t);
+    out.push(b'"');
+}
+
+/// Writes `t` as an RFC 3339 UTC timestamp with microseconds, unquoted.
+pub(crate) fn push_rfc3339(out: &mut Vec<u8>, t: SystemTime) {
+    let since_epoch = t.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
+    let (secs, micros) = if since_epoch.as_secs() > MAX_UNIX_SECS {
+        (MAX_UNIX_SECS, 999_999)
+    } else {
+        (since_epoch.as_secs(), since_epoch.subsec_micros())
+    };
+    let (year, month, day) = civil_from_days(secs / SECS_PER_DAY);
+    let secs_of_day = secs % SECS_PER_DAY;
+    push_padded(out, year, 4);
+    out.push(b'-');
+    push_padded(out, u64::from(month), 2);
+    out.push(b'-');
+    push_padded(out, u64::from(day), 2);
+    out.push(b'T');
+    push_padded(out, secs_of_day / 3600, 2);
+    out.push(b':');
+    push_padded(out, secs_of_day / 60 % 60, 2);
+    out.push(b':');
+    push_padded(out, secs_of_day % 60, 2);
+    out.push(b'.');
+    push_padded(out, u64::from(micros), 6);
+    out.push(b'Z');
+}
+
+/// Returns `t` formatted as [`push_rfc3339`] does.
+#[cfg(test)]
+pub(crate) fn rfc3339(t: SystemTime) -> String {
+    let mut out = Vec::with_capacity(27);
+    push_rfc3339(&mut out, t);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+fn push_padded(out: &mut Vec<u8>, n: u64, width: usize) {
+    let mut digits = Vec::with_capacity(20);
+    push_u64(&mut digits, n);
+    for _ in digits.len()..width {
+        out.push(b'0');
+    }
+    out.extend_from_slice(&digits);
+}
+
+/// Converts days since 1970-01-01 to a proleptic Gregorian `(year, month, day)`.
+///
+/// Howard Hinnant's `civil_from_days`, restricted to non-negative day counts
+/// (<https://howardhinnant.github.io/date_algorithms.html#civil_from_days>).
+pub(crate) fn civil_from_days(days: u64) -> (u64, u32, u32) {
+    // Shift the epoch to 0000-03-01 so that leap days fall at the end of a year.
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097; // day of era, [0, 146096]
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // [0, 399]
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // [0, 365]
+    let mp = (5 * doy + 2) / 153; // March-based month, [0, 11]
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    (year, month, day)
+}
+
+/// Converts a proleptic Gregorian date to days since 1970-01-01; `None` before 1970, after
+/// 9999, or for an impossible month or day.
+pub(crate) fn days_from_civil(year: u64, month: u32, day: u32) -> Option<u64> {
+    if year > 9999 || !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+        return None;
+    }
+    let y = if month <= 2 {
+        year.checked_sub(1)?
+    } else {
+        year
+    };
+    let era = y / 400;
+    let yoe = y % 400;
+    let m = u64::from(month);
+    let mp = if m > 2 { m - 3 } else { m + 9 };
+    let doy = (153 * mp + 2) / 5 + u64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    (era * 146_097 + doe).checked_sub(719_468)
+}
+
+fn days_in_month(year: u64, month: u32) -> u32 {
+    match month {
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(secs: u64, micros: u32) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(secs) + Duration::from_micros(u64::from(micros))
+    }
+
+    #[test]
+    fn timestamps_match_known_dates() {
+        #[rustfmt::skip]
+        let table = [
+            (0, 0, "1970-01-01T00:00:00.000000Z"),
+            (951_782_400, 0, "2000-02-29T00:00:00.000000Z"),          // leap day of a /400 year
+            (951_868_799, 999_999, "2000-02-29T23:59:59.999999Z"),
+            (1_583_020_800, 0, "2020-03-01T00:00:00.000000Z"),        // day after a leap day
+            (1_595_256_674, 296_000, "2020-07-20T14:51:14.296000Z"),  // sentry-types test_transaction
+            (1_709_251_199, 0, "2024-02-29T23:59:59.000000Z"),
+            (1_798_761_599, 1, "2026-12-31T23:59:59.000001Z"),
+            (1_795_530_742, 849_756, "2026-11-24T14:32:22.849756Z"),  // spec 7.2 sent_at
+            (4_102_444_800, 0, "2100-01-01T00:00:00.000000Z"),        // 2100 is not a leap year
+            (4_107_542_400, 0, "2100-03-01T00:00:00.000000Z"),
+            (MAX_UNIX_SECS, 999_999, "9999-12-31T23:59:59.999999Z"),
+        ];
+        for (secs, micros, want) in table {
+            assert_eq!(rfc3339(at(secs, micros)), want, "{secs}.{micros}");
+        }
+    }
+
+    #[test]
+    fn out_of_range_times_are_clamped() {
+        assert_eq!(
+            rfc3339(UNIX_EPOCH - Duration::from_secs(5)),
+            "1970-01-01T00:00:00.000000Z"
+        );
+        assert_eq!(
+            rfc3339(at(MAX_UNIX_SECS + 86_400 * 1000, 5)),
+            "9999-12-31T23:59:59.999999Z"
+        );
+    }
+
+    #[test]
+    fn civil_and_days_round_trip_for_every_day_of_four_centuries() {
+        for days in 0..146_097 * 4 {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), Some(days), "{y}-{m}-{d}");
+        }
+        assert_eq!(days_from_civil(2023, 2, 29), None);
+        assert_eq!(days_from_civil(2024, 13, 1), None);
+        assert_eq!(days_from_civil(1969, 12, 31), None);
+        assert_eq!(days_from_civil(10_000, 1, 1), None);
+        assert_eq!(days_from_civil(u64::MAX, 1, 1), None);
+    }
+
+    #[test]
+    fn strings_are_escaped_into_valid_json() {
+        for s in [
+            "plain",
+            "quote\"back\\slash",
+            "nl\ncr\rtab\t",
+            "\u{0}\u{1f}\u{7f}",
+            "ünïcødé ✓",
+            "",
+        ] {
+            let mut out = Vec::new();
+            push_str(&mut out, s);
+            let back: String = serde_json::from_slice(&out).unwrap();
+            assert_eq!(back, s);
+        }
+    }
+
+    #[test]
+    fn numbers_are_valid_json() {
+        for f in [
+            0.0,
+            -0.0,
+            1.0,
+            0.1,
+            1e300,
+            -1e-300,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+        ] {
+            let mut out = Vec::new();
+            push_f64(&mut out, f);
+            let back: f64 = serde_json::from_slice(&out).unwrap();
+            assert_eq!(back, f);
+        }
+        for (f, s) in [
+            (f64::NAN, "\"NaN\""),
+            (f64::INFINITY, "\"Infinity\""),
+            (f64::NEG_INFINITY, "\"-Infinity\""),
+        ] {
+            let mut out = Vec::new();
+            push_f64(&mut out, f);
+            assert_eq!(out, s.as_bytes());
+        }
+        for n in [0, 1, -1, i64::MIN, i64::MAX] {
+            let mut out = Vec::new();
+            push_i64(&mut out, n);
+            assert_eq!(String::from_utf8(out).unwrap(), n.to_string());
+        }
+        let mut out = Vec::new();
+        push_u64(&mut out, u64::MAX);
+        assert_eq!(String::from_utf8(out).unwrap(), u64::MAX.to_string());
+    }
+}
