@@ -160,10 +160,21 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
-        let Some(span) = ctx.span(id) else { return };
         let pending = take_pending();
         if pending.is_none() {
-            if let Some(parent) = span.parent() {
+            // Find the parent with as few registry lookups as possible: an explicit parent
+            // directly; a contextual one through the new span, which stores its parent's id
+            // (cheaper than the registry's current-span lookup). If a per-layer filter hides
+            // the explicit parent, fall back to the walk to the nearest span enabled for us.
+            let parent = if attrs.is_root() {
+                None
+            } else {
+                match attrs.parent().map(|p| ctx.span(p)) {
+                    Some(Some(parent)) => Some(parent),
+                    _ => ctx.span(id).and_then(|span| span.parent()),
+                }
+            };
+            if let Some(parent) = parent {
                 let ext = parent.extensions();
                 let data = match ext.get::<SpanData>() {
                     Some(parent_data) => {
@@ -189,12 +200,15 @@ where
                     }
                 };
                 drop(ext);
-                let _ = span.extensions_mut().replace(data);
+                if let Some(span) = ctx.span(id) {
+                    let _ = span.extensions_mut().replace(data);
+                }
                 return;
             }
         }
 
         // A local root: a span with no parent, or the first span inside `continue_trace`.
+        let Some(span) = ctx.span(id) else { return };
         let data = SpanData::new_root(RootInit {
             config: &self.config,
             metadata: attrs.metadata(),
@@ -257,14 +271,6 @@ where
         let mut ext = span.extensions_mut();
         if let Some(rec) = ext.get_mut::<SpanData>().and_then(|d| d.recording.as_mut()) {
             rec.error_seen();
-        }
-    }
-
-    fn on_close(&self, id: Id, ctx: Context<'_, S>) {
-        let Some(span) = ctx.span(&id) else { return };
-        let data = span.extensions_mut().remove::<SpanData>();
-        if let Some(data) = data {
-            data.finish();
         }
     }
 }

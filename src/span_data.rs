@@ -326,8 +326,9 @@ impl SpanData {
     }
 
     /// Finishes a recorded span: a child goes into its transaction's buffer, a local root sends
-    /// the transaction.
-    pub(crate) fn finish(mut self) {
+    /// the transaction. Called from `Drop`, when the registry clears the span's extensions as
+    /// it closes the span, so spans that record nothing cost nothing at close.
+    fn finish(&mut self) {
         let Some(recording) = self.recording.take() else {
             return;
         };
@@ -361,6 +362,12 @@ fn ensure_fields<'f>(
         *fields = Some(visitor.fields);
     }
     fields.as_deref().unwrap_or_default()
+}
+
+impl Drop for SpanData {
+    fn drop(&mut self) {
+        self.finish();
+    }
 }
 
 /// Derives `sample_rand` from a new trace id, as Sentry recommends: the same trace always gets

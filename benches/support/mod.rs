@@ -84,10 +84,16 @@ where
     }
 }
 
+/// A layer with no callbacks at all: the cost of composing any layer with the registry.
+pub struct EmptyLayer;
+
+impl<S: tracing::Subscriber> Layer<S> for EmptyLayer {}
+
 /// The rungs of the ladder (STYLE 3.8).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Rung {
     RegistryOnly,
+    EmptyLayer,
     NoopLayer,
     Unsampled,
     SampledNoExport,
@@ -95,8 +101,9 @@ pub enum Rung {
 }
 
 impl Rung {
-    pub const ALL: [Rung; 5] = [
+    pub const ALL: [Rung; 6] = [
         Rung::RegistryOnly,
+        Rung::EmptyLayer,
         Rung::NoopLayer,
         Rung::Unsampled,
         Rung::SampledNoExport,
@@ -106,6 +113,7 @@ impl Rung {
     pub fn name(self) -> &'static str {
         match self {
             Rung::RegistryOnly => "registry_only",
+            Rung::EmptyLayer => "empty_layer",
             Rung::NoopLayer => "noop_layer",
             Rung::Unsampled => "unsampled",
             Rung::SampledNoExport => "sampled_no_export",
@@ -132,6 +140,10 @@ impl Rung {
         };
         match self {
             Rung::RegistryOnly => (Dispatch::new(tracing_subscriber::registry()), None),
+            Rung::EmptyLayer => (
+                Dispatch::new(tracing_subscriber::registry().with(EmptyLayer)),
+                None,
+            ),
             Rung::NoopLayer => (
                 Dispatch::new(tracing_subscriber::registry().with(NoopExtLayer)),
                 None,

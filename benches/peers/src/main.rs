@@ -148,8 +148,32 @@ struct Cell {
 
 type Results = HashMap<(Workload, Subject), Cell>;
 
-fn measure_allocations(o: &Opts, results: &mut Results, heap: &mut HashMap<Subject, f64>) {
-    let n_open: u64 = if o.quick { 2_000 } else { 10_000 };
+/// Open spans for the heap figure: with the root, 8 short of filling sharded-slab's first 9
+/// pages (32 + 64 + ... + 8192 slots), so the registry's slab is measured at its real
+/// per-slot size instead of a half-empty page.
+const OPEN_SPANS: u64 = 32 * ((1 << 9) - 1) - 8 - 1;
+
+/// Heap per open span, on a fresh subject (fresh registry slab): an entered root and
+/// `OPEN_SPANS` children with two fields, created and held open. Includes the registry's slot.
+fn measure_open_heap(o: &Opts, heap: &mut HashMap<Subject, f64>) {
+    for &s in &o.subjects {
+        let env = Env::new(s);
+        tracing::dispatcher::with_default(&env.dispatch, || {
+            let mut open = Vec::with_capacity(OPEN_SPANS as usize);
+            let before = alloc::snapshot();
+            let root = tracing::info_span!("root").entered();
+            for i in 0..OPEN_SPANS {
+                open.push(tracing::info_span!("child", user.id = i, http.method = "GET"));
+            }
+            heap.insert(s, before.per(OPEN_SPANS).live);
+            drop(open);
+            drop(root);
+            env.flush();
+        });
+    }
+}
+
+fn measure_allocations(o: &Opts, results: &mut Results) {
     for &s in &o.subjects {
         eprintln!("allocations: {}", s.id());
         let env = Env::new(s);
@@ -172,19 +196,6 @@ fn measure_allocations(o: &Opts, results: &mut Results, heap: &mut HashMap<Subje
                 cell.bytes = Some(per.bytes);
             }
 
-            // Heap per open span: N children of an entered root, held open.
-            let root = tracing::info_span!("root").entered();
-            for i in 0..1_000 {
-                workloads::child_span(i);
-            }
-            let mut open = Vec::with_capacity(n_open as usize);
-            let before = alloc::snapshot();
-            for i in 0..n_open {
-                open.push(tracing::info_span!("child", user.id = i, http.method = "GET"));
-            }
-            heap.insert(s, before.per(n_open).live);
-            drop(open);
-            drop(root);
             env.flush();
         });
     }
@@ -380,8 +391,13 @@ fn group_thousands(v: i64) -> String {
 }
 
 fn ratio(v: Option<f64>, floor: Option<f64>) -> String {
+    ratio_min(v, floor, 1e-9)
+}
+
+/// A ratio, or "-" when the floor is below `min` (e.g. 0.001 allocations per span).
+fn ratio_min(v: Option<f64>, floor: Option<f64>, min: f64) -> String {
     match (v, floor) {
-        (Some(v), Some(f)) if f.abs() > 1e-9 => format!("{:.2}x", v / f),
+        (Some(v), Some(f)) if f.abs() >= min => format!("{:.2}x", v / f),
         (Some(_), Some(_)) => "-".into(),
         _ => "n/a".into(),
     }
@@ -427,12 +443,11 @@ fn rustc_version() -> String {
         .unwrap_or_else(|| "rustc ?".into())
 }
 
-#[allow(clippy::too_many_arguments)]
 fn report(
     o: &Opts,
     results: &Results,
     heap: &HashMap<Subject, f64>,
-    valgrind: bool,
+    instr_note: &str,
     elapsed: Duration,
 ) -> String {
     let mut md = String::new();
@@ -450,9 +465,9 @@ fn report(
         "Every figure is per iteration (unit in the first column) and also a ratio to the bare \
          registry of the same run. CPU ns = criterion median of process CPU time (all threads, so \
          our export worker and the 4 threads of (e) count). instr = callgrind instructions per \
-         iteration, from two runs with different iteration counts{}. allocs and bytes = global \
-         allocator counts over all threads (bytes requested, not live).\n",
-        if valgrind { "" } else { " (valgrind not found: skipped)" }
+         iteration, from two runs with different iteration counts{instr_note}. allocs and bytes = \
+         global allocator counts over all threads (bytes requested, not live; \"-\" where the \
+         registry allocates nothing).\n"
     );
     let _ = writeln!(
         w_,
@@ -477,7 +492,7 @@ fn report(
                 fmt_num(c.ir, 0),
                 ratio(c.ir, floor.ir),
                 fmt_num(c.allocs, 2),
-                ratio(c.allocs, floor.allocs),
+                ratio_min(c.allocs, floor.allocs, 0.05),
                 fmt_num(c.bytes, 0),
                 ratio(c.bytes, floor.bytes),
             );
@@ -485,7 +500,12 @@ fn report(
     }
 
     let _ = writeln!(w_, "\n## Heap per open span\n");
-    let _ = writeln!(w_, "Live heap bytes per child span (two fields) held open inside an entered root.\n");
+    let _ = writeln!(
+        w_,
+        "Live heap bytes per child span (two fields) held open inside an entered root, on a fresh \
+         subject ({OPEN_SPANS} open children, so the registry's slab pages are full): includes the \
+         registry's own slot.\n"
+    );
     let _ = writeln!(w_, "| subject | bytes per open span | x reg |");
     let _ = writeln!(w_, "|---|--:|--:|");
     let floor = heap.get(&Subject::Registry).copied();
@@ -575,7 +595,8 @@ fn main() {
     let mut results = Results::new();
     let mut heap = HashMap::new();
 
-    measure_allocations(&o, &mut results, &mut heap);
+    measure_open_heap(&o, &mut heap);
+    measure_allocations(&o, &mut results);
     if o.criterion {
         run_criterion(&o, &mut results);
     }
@@ -587,7 +608,14 @@ fn main() {
         run_callgrind(&o, &mut results);
     }
 
-    let md = report(&o, &results, &heap, valgrind, start.elapsed());
+    let instr_note = if !o.callgrind {
+        " (skipped: --no-callgrind)"
+    } else if !valgrind {
+        " (skipped: valgrind not found)"
+    } else {
+        ""
+    };
+    let md = report(&o, &results, &heap, instr_note, start.elapsed());
     print!("{md}");
     if o.quick {
         eprintln!("(--quick: RESULTS.md not written)");
