@@ -185,10 +185,10 @@ where
                             return;
                         }
                         let mut rec = Recording::new(attrs.metadata(), Instant::now());
-                        let mut visitor = FieldVisitor::default();
+                        let mut visitor = FieldVisitor::for_metadata(attrs.metadata());
                         attrs.record(&mut visitor);
                         rec.absorb(visitor.fields);
-                        SpanData::child_of(parent_data, Some(Box::new(rec)))
+                        SpanData::child_of(parent_data, Some(rec))
                     }
                     None => {
                         let marked = ext.get::<HasChildren>().is_some();

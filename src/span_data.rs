@@ -59,7 +59,7 @@ pub(crate) struct SpanData {
     started: AtomicBool,
     pub(crate) is_local_root: bool,
     pub(crate) root: Arc<RootState>,
-    pub(crate) recording: Option<Box<Recording>>,
+    pub(crate) recording: Option<Recording>,
 }
 
 /// State shared by every span of one local root (one future transaction).
@@ -114,7 +114,7 @@ pub(crate) struct RootInit<'a> {
     pub(crate) remote: Option<PropagationContext>,
     /// The span's recording so far, when a span that already records is given a remote parent:
     /// its start time and fields are kept.
-    pub(crate) previous: Option<Box<Recording>>,
+    pub(crate) previous: Option<Recording>,
 }
 
 // === impl SpanData ===
@@ -197,7 +197,7 @@ impl SpanData {
         let recording = records.then(|| {
             let mut rec = previous
                 .take()
-                .unwrap_or_else(|| Box::new(Recording::new(init.metadata, now)));
+                .unwrap_or_else(|| Recording::new(init.metadata, now));
             ensure_fields(&mut fields, attrs);
             if let Some(fields) = fields.take() {
                 rec.absorb(fields);
@@ -275,7 +275,7 @@ impl SpanData {
     }
 
     /// Creates the data of a child of `parent`, recording it if the parent records.
-    pub(crate) fn child_of(parent: &SpanData, recording: Option<Box<Recording>>) -> Self {
+    pub(crate) fn child_of(parent: &SpanData, recording: Option<Recording>) -> Self {
         Self {
             trace_id: parent.trace_id,
             span_id: SpanId::random(),
@@ -309,7 +309,7 @@ impl SpanData {
 
     /// Takes this span's recording (when it is replaced by a continued local root), and lets its
     /// transaction go without counting it as unfinished.
-    pub(crate) fn take_for_reparent(&mut self) -> Option<Box<Recording>> {
+    pub(crate) fn take_for_reparent(&mut self) -> Option<Recording> {
         if self.is_local_root {
             self.root.abandon();
         }
@@ -355,11 +355,12 @@ fn ensure_fields<'f>(
     attrs: Option<&tracing_core::span::Attributes<'_>>,
 ) -> &'f [(Cow<'static, str>, FieldValue)] {
     if fields.is_none() {
-        let mut visitor = FieldVisitor::default();
-        if let Some(attrs) = attrs {
+        let visitor = attrs.map(|attrs| {
+            let mut visitor = FieldVisitor::for_metadata(attrs.metadata());
             attrs.record(&mut visitor);
-        }
-        *fields = Some(visitor.fields);
+            visitor
+        });
+        *fields = Some(visitor.unwrap_or_default().fields);
     }
     fields.as_deref().unwrap_or_default()
 }
@@ -555,6 +556,11 @@ impl Recording {
 
     /// Applies fields collected by a [`FieldVisitor`] (special fields set properties).
     pub(crate) fn absorb(&mut self, fields: Vec<(Cow<'static, str>, FieldValue)>) {
+        if self.data.is_empty() && !fields.iter().any(|(k, _)| k.starts_with("sentry.")) {
+            // The common case: no special fields, so the visitor's vector becomes `data`.
+            self.data = fields;
+            return;
+        }
         for (name, value) in fields {
             self.set_field(name, value);
         }
@@ -623,10 +629,8 @@ impl Recording {
         let status = self
             .status
             .or_else(|| self.error_seen.then_some(SpanStatus::InternalError));
-        let description = self
-            .description
-            .or_else(|| self.name.clone())
-            .or_else(|| Some(self.metadata.name().to_owned()));
+        // `None` falls back to the span's name when the transaction is serialised.
+        let description = self.description.or_else(|| self.name.clone());
         let record = SpanRecord {
             span_id,
             parent_span_id,
@@ -668,6 +672,13 @@ pub(crate) struct FieldVisitor {
 }
 
 impl FieldVisitor {
+    /// A visitor sized for the callsite's fields, so recording them allocates once.
+    pub(crate) fn for_metadata(metadata: &Metadata<'_>) -> Self {
+        Self {
+            fields: Vec::with_capacity(metadata.fields().len()),
+        }
+    }
+
     fn push(&mut self, field: &Field, value: FieldValue) {
         self.fields.push((Cow::Borrowed(field.name()), value));
     }

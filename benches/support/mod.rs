@@ -182,12 +182,21 @@ pub fn child_span(i: u64) {
     let _g = span.enter();
 }
 
-/// Runs `f` `n` times inside an entered root span.
+/// How many children a bench root gets before it is replaced, so transactions stay below
+/// Sentry's 1000-span limit and every child is really recorded.
+pub const CHILDREN_PER_ROOT: u64 = 500;
+
+/// Runs `f` `n` times inside entered root spans (a new root every [`CHILDREN_PER_ROOT`]).
 pub fn in_root(n: u64, f: impl Fn(u64)) {
-    let root = tracing::info_span!("root");
-    let _g = root.enter();
-    for i in 0..n {
-        f(i);
+    let mut i = 0;
+    while i < n {
+        let root = tracing::info_span!("root");
+        let _g = root.enter();
+        let end = n.min(i + CHILDREN_PER_ROOT);
+        while i < end {
+            f(i);
+            i += 1;
+        }
     }
 }
 

@@ -32,16 +32,23 @@ pub(crate) fn push_str_parts(out: &mut Vec<u8>, parts: &[&str]) {
 /// Writes `s` escaped, without quotes.
 fn push_str_content(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
+    // Most strings (ids, names, paths) need no escaping: copy them in one go.
+    if !bytes.iter().any(|&b| needs_escape(b)) {
+        out.extend_from_slice(bytes);
+        return;
+    }
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
+        if !needs_escape(b) {
+            continue;
+        }
         let escape: &[u8] = match b {
             b'"' => b"\\\"",
             b'\\' => b"\\\\",
             b'\n' => b"\\n",
             b'\r' => b"\\r",
             b'\t' => b"\\t",
-            0x00..=0x1f | 0x7f => b"",
-            _ => continue,
+            _ => b"",
         };
         out.extend_from_slice(bytes.get(start..i).unwrap_or_default());
         if escape.is_empty() {
@@ -52,6 +59,11 @@ fn push_str_content(out: &mut Vec<u8>, s: &str) {
         start = i + 1;
     }
     out.extend_from_slice(bytes.get(start..).unwrap_or_default());
+}
+
+#[inline]
+fn needs_escape(b: u8) -> bool {
+    b < 0x20 || b == b'"' || b == b'\\' || b == 0x7f
 }
 
 fn push_unicode_escape(out: &mut Vec<u8>, b: u8) {
@@ -160,12 +172,25 @@ pub(crate) fn rfc3339(t: SystemTime) -> String {
 }
 
 fn push_padded(out: &mut Vec<u8>, n: u64, width: usize) {
-    let mut digits = Vec::with_capacity(20);
-    push_u64(&mut digits, n);
-    for _ in digits.len()..width {
+    // Digits are produced backwards into a stack buffer: no allocation per number.
+    let mut buf = [b'0'; 20];
+    let mut i = buf.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        if let Some(slot) = buf.get_mut(i) {
+            *slot = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || i == 0 {
+            break;
+        }
+    }
+    let len = buf.len() - i;
+    for _ in len..width {
         out.push(b'0');
     }
-    out.extend_from_slice(&digits);
+    out.extend_from_slice(buf.get(i..).unwrap_or_default());
 }
 
 /// Converts days since 1970-01-01 to a proleptic Gregorian `(year, month, day)`.

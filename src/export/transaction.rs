@@ -143,7 +143,13 @@ fn push_span_fields(out: &mut Vec<u8>, trace_id: &str, span: &SpanRecord) {
         push_str(out, hex(&parent.to_hex()));
     }
     push_op(out, span);
-    if let Some(description) = &span.description {
+    // Without an explicit description the span's name is used, written here on the worker so
+    // the instrumented thread copies no string.
+    let description = span
+        .description
+        .as_deref()
+        .or_else(|| span.metadata.map(|m| m.name()));
+    if let Some(description) = description {
         out.push(b',');
         push_key(out, "description");
         push_str(out, description);

@@ -585,9 +585,107 @@ fn report(
     md
 }
 
+/// `--profile <workload>:<subject> [--inclusive] [--top N] [--quick]`: the per-iteration
+/// callgrind profile of one cell, by function, from the difference of the two runs (so setup,
+/// subject construction and shutdown cancel out). Needs valgrind and callgrind_annotate.
+fn profile_mode(args: &[String]) {
+    let spec = args.first().map(String::as_str).unwrap_or_default();
+    let (w, s) = spec.split_once(':').unwrap_or_else(|| die("--profile <workload>:<subject>"));
+    let w = Workload::from_id(w).unwrap_or_else(|| die(&format!("unknown workload {w}")));
+    let s = Subject::from_id(s).unwrap_or_else(|| die(&format!("unknown subject {s}")));
+    let inclusive = args.iter().any(|a| a == "--inclusive");
+    let quick = args.iter().any(|a| a == "--quick");
+    let top: usize = args
+        .iter()
+        .position(|a| a == "--top")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(25);
+    let (lo, hi) = w.callgrind_counts(quick);
+    let mut per_run = Vec::new();
+    for n in [lo, hi] {
+        if let Err(e) = callgrind_total(w, s, n) {
+            die(&format!("callgrind failed: {e}"));
+        }
+        let out = Path::new(MANIFEST_DIR)
+            .join("target/callgrind")
+            .join(format!("{}.{}.{}.out", w.id(), s.id(), n));
+        let text = Command::new("callgrind_annotate")
+            .arg(format!("--inclusive={}", if inclusive { "yes" } else { "no" }))
+            .arg("--threshold=100")
+            .arg("--auto=no")
+            .arg(&out)
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_else(|e| die(&format!("callgrind_annotate: {e}")));
+        per_run.push(parse_annotate(&text));
+    }
+    let (a, b) = (&per_run[0], &per_run[1]);
+    let dn = (hi - lo) as f64;
+    let total = (b.get("PROGRAM TOTALS").copied().unwrap_or(0) as f64
+        - a.get("PROGRAM TOTALS").copied().unwrap_or(0) as f64)
+        / dn;
+    let mut rows: Vec<(String, f64)> = b
+        .iter()
+        .filter(|(k, _)| k.as_str() != "PROGRAM TOTALS")
+        .map(|(k, v)| (k.clone(), (*v as f64 - a.get(k).copied().unwrap_or(0) as f64) / dn))
+        .collect();
+    rows.sort_by(|x, y| y.1.total_cmp(&x.1));
+    println!(
+        "{} / {}: {:.0} instructions per {} ({} cost by function, share of the total)",
+        w.id(),
+        s.id(),
+        total,
+        w.unit(),
+        if inclusive { "inclusive" } else { "self" }
+    );
+    for (f, v) in rows.into_iter().take(top) {
+        println!("{v:>10.0} {:>6.1}%  {f}", 100.0 * v / total);
+    }
+}
+
+/// `callgrind_annotate` lines (`1,234 (5.6%)  file:function [object]`) summed by function.
+fn parse_annotate(text: &str) -> HashMap<String, u64> {
+    let mut out = HashMap::new();
+    for line in text.lines() {
+        let line = line.trim_start();
+        let Some((num, rest)) = line.split_once(' ') else {
+            continue;
+        };
+        let Ok(ir) = num.replace(',', "").parse::<u64>() else {
+            continue;
+        };
+        let rest = rest.trim_start();
+        let rest = match rest.strip_prefix('(') {
+            Some(r) => r.split_once(')').map(|(_, r)| r.trim_start()).unwrap_or(r),
+            None => rest,
+        };
+        let rest = rest.split(" [").next().unwrap_or(rest);
+        // "file:function": the file ends at the first ':' that is not part of "::".
+        let bytes = rest.as_bytes();
+        let mut func = rest;
+        for i in 0..bytes.len() {
+            if bytes[i] == b':'
+                && bytes.get(i + 1) != Some(&b':')
+                && (i == 0 || bytes[i - 1] != b':')
+            {
+                func = &rest[i + 1..];
+                break;
+            }
+        }
+        *out.entry(func.to_string()).or_insert(0) += ir;
+    }
+    out
+}
+
 fn main() {
     if let Ok(spec) = std::env::var("TS_BENCH_ONLY") {
         cell_mode(&spec);
+        return;
+    }
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("--profile") {
+        profile_mode(&args[1..]);
         return;
     }
     let o = parse_args();
