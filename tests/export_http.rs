@@ -185,3 +185,126 @@ fn a_server_that_never_answers_times_out_within_the_transport_timeout() {
         "the request did arrive"
     );
 }
+
+// === through the layer ===
+
+mod through_the_layer {
+    use super::*;
+    use tracing_sentry::SentryLayer;
+    use tracing_subscriber::prelude::*;
+
+    /// Closes `n` sampled transactions of one child span each and returns how long the
+    /// instrumented code took. The export worker does the network work, never this thread.
+    fn instrumented_work(
+        dsn: &str,
+        n: usize,
+    ) -> (Duration, tracing_sentry::ExportGuard, SentryLayer) {
+        let (layer, guard) = SentryLayer::builder()
+            .dsn_str(dsn)
+            .traces_sample_rate(1.0)
+            .shutdown_timeout(Duration::from_millis(500))
+            .build()
+            .expect("the layer builds");
+        let subscriber = tracing_subscriber::registry().with(layer.clone());
+        let start = Instant::now();
+        tracing::subscriber::with_default(subscriber, || {
+            for i in 0..n {
+                let _root = tracing::info_span!("request", i).entered();
+                tracing::info_span!("child").in_scope(|| {});
+            }
+        });
+        (start.elapsed(), guard, layer)
+    }
+
+    #[test]
+    fn transactions_arrive_gzipped_and_readable_by_both_readers() {
+        let ingest = Ingest::start(Behavior::Ok);
+        let (_, guard, layer) = instrumented_work(&ingest.dsn(KEY, 7), 3);
+        assert!(guard.flush(Duration::from_secs(5)));
+        assert!(ingest.wait_for_requests(3, Duration::from_secs(5)));
+        for request in ingest.requests() {
+            assert_eq!(request.header("content-encoding"), Some("gzip"));
+            assert!(request.header("x-sentry-auth").unwrap().contains(KEY));
+            let ours = Envelope::from_bytes(&request.body).expect("our reader");
+            assert_eq!(
+                ours.transaction().unwrap()["spans"]
+                    .as_array()
+                    .unwrap()
+                    .len(),
+                1
+            );
+            sentry_types::protocol::v7::Envelope::from_slice(&request.body)
+                .expect("sentry-types reader");
+        }
+        assert_eq!(layer.stats().transactions_sent, 3);
+    }
+
+    /// The bound is far below the server's stall or back-off (seconds), so passing means the
+    /// instrumented code never waited on the network; it is not a speed measurement.
+    const NEVER_BLOCKED: Duration = Duration::from_millis(1500);
+
+    #[test]
+    fn a_rate_limiting_server_is_honoured_and_drops_are_counted() {
+        let ingest = Ingest::start(Behavior::Status(429));
+        let (elapsed, guard, layer) = instrumented_work(&ingest.dsn(KEY, 7), 20);
+        assert!(elapsed < NEVER_BLOCKED, "{elapsed:?}");
+        guard.flush(Duration::from_secs(5));
+        let stats = layer.stats();
+        assert!(stats.rate_limit_responses >= 1, "{stats:?}");
+        assert_eq!(stats.transactions_sent, 0);
+        assert!(
+            ingest.requests().len() < 20,
+            "while rate limited nothing more is sent ({} requests)",
+            ingest.requests().len()
+        );
+        assert_eq!(
+            stats.transactions_dropped_rate_limited
+                + stats.transactions_dropped_shutdown
+                + stats.transactions_dropped_queue_full,
+            20,
+            "{stats:?}"
+        );
+    }
+
+    #[test]
+    fn a_failing_server_is_retried_within_bounds_and_counted() {
+        let ingest = Ingest::start(Behavior::Status(500));
+        let (elapsed, guard, layer) = instrumented_work(&ingest.dsn(KEY, 7), 2);
+        assert!(elapsed < NEVER_BLOCKED, "{elapsed:?}");
+        guard.flush(Duration::from_secs(10));
+        let stats = layer.stats();
+        assert!(stats.send_failures >= 2, "{stats:?}");
+        assert_eq!(stats.transactions_dropped_send_failed, 2, "{stats:?}");
+    }
+
+    #[test]
+    fn a_server_that_is_down_costs_the_instrumented_code_nothing() {
+        let (elapsed, guard, layer) = instrumented_work(&down_dsn(KEY, 7), 20);
+        assert!(elapsed < NEVER_BLOCKED, "{elapsed:?}");
+        drop(guard);
+        let stats = layer.stats();
+        assert_eq!(stats.transactions_sent, 0);
+        assert!(stats.send_failures >= 1, "{stats:?}");
+    }
+
+    #[test]
+    fn a_hanging_server_never_blocks_the_instrumented_code_or_shutdown() {
+        let ingest = Ingest::start(Behavior::Hang(Duration::from_secs(20)));
+        let (elapsed, guard, layer) = instrumented_work(&ingest.dsn(KEY, 7), 50);
+        assert!(elapsed < NEVER_BLOCKED, "{elapsed:?}");
+        let start = Instant::now();
+        assert!(
+            !guard.flush(Duration::from_millis(300)),
+            "nothing can be delivered"
+        );
+        drop(guard);
+        assert!(
+            start.elapsed() < Duration::from_secs(3),
+            "shutdown is bounded: {:?}",
+            start.elapsed()
+        );
+        let stats = layer.stats();
+        assert_eq!(stats.transactions_sent, 0);
+        let _ = ingest;
+    }
+}

@@ -5,6 +5,7 @@ mod support;
 mod async_tasks;
 mod behaviour_vectors;
 mod composition;
+mod export;
 mod headers;
 mod remote_parent;
 mod sampling;

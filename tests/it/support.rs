@@ -72,3 +72,68 @@ pub fn foreign_members(map: &HeaderMap) -> Vec<String> {
         .filter(|m| !m.is_empty() && !m.starts_with("sentry-"))
         .collect()
 }
+
+/// A layer that exports into memory, with its guard and transport.
+pub fn exporting(
+    builder: SentryLayerBuilder,
+) -> (
+    SentryLayer,
+    tracing_sentry::ExportGuard,
+    tracing_sentry::export::InMemoryTransport,
+) {
+    let transport = tracing_sentry::export::InMemoryTransport::new();
+    let (layer, guard) = builder
+        .transport(transport.clone())
+        .build()
+        .expect("an exporting layer builds");
+    (layer, guard, transport)
+}
+
+/// Flushes and returns every transaction sent, each also checked by an independent reader of
+/// Sentry's protocol (sentry-types): it must parse, and agree on ids and span count.
+pub fn sent_transactions(
+    guard: &tracing_sentry::ExportGuard,
+    transport: &tracing_sentry::export::InMemoryTransport,
+) -> Vec<(serde_json::Value, serde_json::Value)> {
+    assert!(
+        guard.flush(std::time::Duration::from_secs(5)),
+        "flush timed out"
+    );
+    transport
+        .envelopes()
+        .iter()
+        .map(|envelope| {
+            let ours = envelope.transaction().expect("a transaction item");
+            let theirs = sentry_types::protocol::v7::Envelope::from_slice(envelope.as_bytes())
+                .expect("sentry-types reads the envelope");
+            let tx = theirs
+                .items()
+                .find_map(|item| match item {
+                    sentry_types::protocol::v7::EnvelopeItem::Transaction(tx) => Some(tx),
+                    _ => None,
+                })
+                .expect("sentry-types finds the transaction");
+            assert_eq!(tx.spans.len(), ours["spans"].as_array().unwrap().len());
+            let trace = tx.contexts.get("trace").expect("a trace context");
+            let sentry_types::protocol::v7::Context::Trace(trace) = trace else {
+                panic!("contexts.trace is not a trace context");
+            };
+            assert_eq!(
+                trace.trace_id.to_string(),
+                ours["contexts"]["trace"]["trace_id"].as_str().unwrap()
+            );
+            assert!(tx.start_timestamp <= tx.timestamp.unwrap(), "start <= end");
+            (envelope.header(), ours)
+        })
+        .collect()
+}
+
+/// The span of a transaction whose description is `name`.
+pub fn span_named<'a>(tx: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    tx["spans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["description"] == name)
+        .unwrap_or_else(|| panic!("no span {name} in {tx}"))
+}

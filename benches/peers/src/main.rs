@@ -585,9 +585,10 @@ fn report(
     md
 }
 
-/// `--profile <workload>:<subject> [--inclusive] [--top N] [--quick]`: the per-iteration
-/// callgrind profile of one cell, by function, from the difference of the two runs (so setup,
-/// subject construction and shutdown cancel out). Needs valgrind and callgrind_annotate.
+/// `--profile <workload>:<subject> [--vs-registry] [--inclusive] [--top N] [--quick]`: the
+/// per-iteration callgrind profile of one cell, by function, from the difference of the two
+/// runs (so setup, subject construction and shutdown cancel out); with `--vs-registry`, minus
+/// the registry's profile of the same workload. Needs valgrind and callgrind_annotate.
 fn profile_mode(args: &[String]) {
     let spec = args.first().map(String::as_str).unwrap_or_default();
     let (w, s) = spec.split_once(':').unwrap_or_else(|| die("--profile <workload>:<subject>"));
@@ -601,6 +602,41 @@ fn profile_mode(args: &[String]) {
         .and_then(|i| args.get(i + 1))
         .and_then(|n| n.parse().ok())
         .unwrap_or(25);
+    let vs_registry = args.iter().any(|a| a == "--vs-registry");
+    let (total, mut rows) = per_iteration_profile(w, s, inclusive, quick);
+    let mut what = "";
+    let total = if vs_registry && s != Subject::Registry {
+        let (floor_total, floor) = per_iteration_profile(w, Subject::Registry, inclusive, quick);
+        for (f, v) in rows.iter_mut() {
+            *v -= floor.get(f).copied().unwrap_or(0.0);
+        }
+        what = " over the registry";
+        total - floor_total
+    } else {
+        total
+    };
+    let mut rows: Vec<(String, f64)> = rows.drain().collect();
+    rows.sort_by(|x, y| y.1.total_cmp(&x.1));
+    println!(
+        "{} / {}: {:.0} instructions per {}{what} ({} cost by function, share of that)",
+        w.id(),
+        s.id(),
+        total,
+        w.unit(),
+        if inclusive { "inclusive" } else { "self" }
+    );
+    for (f, v) in rows.into_iter().take(top) {
+        println!("{v:>10.0} {:>6.1}%  {f}", 100.0 * v / total);
+    }
+}
+
+/// Per-iteration instructions of one cell, in total and by function (difference of two runs).
+fn per_iteration_profile(
+    w: Workload,
+    s: Subject,
+    inclusive: bool,
+    quick: bool,
+) -> (f64, HashMap<String, f64>) {
     let (lo, hi) = w.callgrind_counts(quick);
     let mut per_run = Vec::new();
     for n in [lo, hi] {
@@ -622,26 +658,13 @@ fn profile_mode(args: &[String]) {
     }
     let (a, b) = (&per_run[0], &per_run[1]);
     let dn = (hi - lo) as f64;
-    let total = (b.get("PROGRAM TOTALS").copied().unwrap_or(0) as f64
-        - a.get("PROGRAM TOTALS").copied().unwrap_or(0) as f64)
-        / dn;
-    let mut rows: Vec<(String, f64)> = b
-        .iter()
-        .filter(|(k, _)| k.as_str() != "PROGRAM TOTALS")
-        .map(|(k, v)| (k.clone(), (*v as f64 - a.get(k).copied().unwrap_or(0) as f64) / dn))
-        .collect();
-    rows.sort_by(|x, y| y.1.total_cmp(&x.1));
-    println!(
-        "{} / {}: {:.0} instructions per {} ({} cost by function, share of the total)",
-        w.id(),
-        s.id(),
-        total,
-        w.unit(),
-        if inclusive { "inclusive" } else { "self" }
-    );
-    for (f, v) in rows.into_iter().take(top) {
-        println!("{v:>10.0} {:>6.1}%  {f}", 100.0 * v / total);
+    let mut rows = HashMap::new();
+    for k in a.keys().chain(b.keys()) {
+        let v = (b.get(k).copied().unwrap_or(0) as f64 - a.get(k).copied().unwrap_or(0) as f64) / dn;
+        rows.insert(k.clone(), v);
     }
+    let total = rows.remove("PROGRAM TOTALS").unwrap_or(0.0);
+    (total, rows)
 }
 
 /// `callgrind_annotate` lines (`1,234 (5.6%)  file:function [object]`) summed by function.
