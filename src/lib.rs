@@ -177,3 +177,8 @@ pub use span_ext::{SentrySpanExt, SetParentError};
 pub use stats::Stats;
 pub use status::{SpanStatus, UnknownSpanStatus};
 pub use trace_context::TraceContext;
+
+/// The README's Rust examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
