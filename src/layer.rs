@@ -166,12 +166,16 @@ where
             // directly; a contextual one through the new span, which stores its parent's id
             // (cheaper than the registry's current-span lookup). If a per-layer filter hides
             // the explicit parent, fall back to the walk to the nearest span enabled for us.
-            let parent = if attrs.is_root() {
-                None
+            let (this, parent) = if attrs.is_root() {
+                (None, None)
             } else {
                 match attrs.parent().map(|p| ctx.span(p)) {
-                    Some(Some(parent)) => Some(parent),
-                    _ => ctx.span(id).and_then(|span| span.parent()),
+                    Some(Some(parent)) => (None, Some(parent)),
+                    _ => {
+                        let this = ctx.span(id);
+                        let parent = this.as_ref().and_then(|span| span.parent());
+                        (this, parent)
+                    }
                 }
             };
             if let Some(parent) = parent {
@@ -200,7 +204,7 @@ where
                     }
                 };
                 drop(ext);
-                if let Some(span) = ctx.span(id) {
+                if let Some(span) = this.or_else(|| ctx.span(id)) {
                     let _ = span.extensions_mut().replace(data);
                 }
                 return;

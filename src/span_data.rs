@@ -90,18 +90,25 @@ struct TxBuffer {
     closed: bool,
 }
 
-/// What a recorded span accumulates until it closes.
+/// What a recorded span accumulates until it closes. Kept small (it is moved into the span's
+/// extension); what few spans set lives behind one optional box.
 pub(crate) struct Recording {
     start: Instant,
     metadata: &'static Metadata<'static>,
-    op: Option<Cow<'static, str>>,
-    name: Option<String>,
-    description: Option<String>,
     status: Option<SpanStatus>,
     error_seen: bool,
+    pub(crate) data: Vec<(Cow<'static, str>, FieldValue)>,
+    extra: Option<Box<Extra>>,
+}
+
+/// Special-field overrides and links: set by few spans.
+#[derive(Default)]
+struct Extra {
+    op: Option<String>,
+    name: Option<String>,
+    description: Option<String>,
     origin: Option<String>,
     source: Option<TransactionSource>,
-    pub(crate) data: Vec<(Cow<'static, str>, FieldValue)>,
     links: Vec<SpanLink>,
 }
 
@@ -213,7 +220,7 @@ impl SpanData {
             SystemTime::UNIX_EPOCH
         };
         let (name, source) = match &recording {
-            Some(rec) => (rec.name.clone().map(Cow::Owned), rec.source),
+            Some(rec) => (rec.name().map(|n| Cow::Owned(n.to_owned())), rec.source()),
             // An unrecorded root still names the head DSC's transaction: read `sentry.name`
             // and `sentry.source` if the callsite declares them (no other field is visited).
             None if declares_name(init.metadata) => {
@@ -542,16 +549,23 @@ impl Recording {
         Self {
             start,
             metadata,
-            op: None,
-            name: None,
-            description: None,
             status: None,
             error_seen: false,
-            origin: None,
-            source: None,
             data: Vec::new(),
-            links: Vec::new(),
+            extra: None,
         }
+    }
+
+    fn extra(&mut self) -> &mut Extra {
+        self.extra.get_or_insert_with(Box::default)
+    }
+
+    fn name(&self) -> Option<&str> {
+        self.extra.as_ref().and_then(|e| e.name.as_deref())
+    }
+
+    fn source(&self) -> Option<TransactionSource> {
+        self.extra.as_ref().and_then(|e| e.source)
     }
 
     /// Applies fields collected by a [`FieldVisitor`] (special fields set properties).
@@ -575,16 +589,16 @@ impl Recording {
             FieldValue::F64(n) => n.to_string(),
         };
         match name.as_ref() {
-            FIELD_OP => self.op = Some(Cow::Owned(text(value))),
-            FIELD_NAME => self.name = Some(text(value)),
-            FIELD_DESCRIPTION => self.description = Some(text(value)),
+            FIELD_OP => self.extra().op = Some(text(value)),
+            FIELD_NAME => self.extra().name = Some(text(value)),
+            FIELD_DESCRIPTION => self.extra().description = Some(text(value)),
             FIELD_STATUS => {
                 if let Ok(status) = text(value).parse() {
                     self.status = Some(status);
                 }
             }
-            FIELD_ORIGIN => self.origin = Some(text(value)),
-            FIELD_SOURCE => self.source = parse_source(&text(value)),
+            FIELD_ORIGIN => self.extra().origin = Some(text(value)),
+            FIELD_SOURCE => self.extra().source = parse_source(&text(value)),
             _ => {
                 if let Some(slot) = self.data.iter_mut().find(|(k, _)| *k == name) {
                     slot.1 = value;
@@ -597,8 +611,8 @@ impl Recording {
 
     /// The transaction name and source this span asks for (`sentry.name`, `sentry.source`).
     pub(crate) fn name_and_source(&self, span_name: &str) -> (String, Option<TransactionSource>) {
-        let name = self.name.clone().unwrap_or_else(|| span_name.to_owned());
-        (name, self.source)
+        let name = self.name().unwrap_or(span_name).to_owned();
+        (name, self.source())
     }
 
     pub(crate) fn error_seen(&mut self) {
@@ -608,8 +622,9 @@ impl Recording {
     pub(crate) fn add_link(&mut self, link: SpanLink) {
         // Links are bounded like spans: a span that follows from thousands of others keeps the
         // first ones.
-        if self.links.len() < 128 {
-            self.links.push(link);
+        let links = &mut self.extra().links;
+        if links.len() < 128 {
+            links.push(link);
         }
     }
 
@@ -629,25 +644,26 @@ impl Recording {
         let status = self
             .status
             .or_else(|| self.error_seen.then_some(SpanStatus::InternalError));
+        let extra = self.extra.map(|e| *e).unwrap_or_default();
         // `None` falls back to the span's name when the transaction is serialised.
-        let description = self.description.or_else(|| self.name.clone());
+        let description = extra.description.or_else(|| extra.name.clone());
         let record = SpanRecord {
             span_id,
             parent_span_id,
-            op: self.op.unwrap_or(Cow::Borrowed("")),
+            op: extra.op.map(Cow::Owned).unwrap_or(Cow::Borrowed("")),
             description,
             status,
             start,
             end,
             data: self.data,
-            links: self.links,
-            origin: self
+            links: extra.links,
+            origin: extra
                 .origin
                 .map(Cow::Owned)
                 .unwrap_or(Cow::Borrowed(DEFAULT_ORIGIN)),
             metadata: Some(self.metadata),
         };
-        (record, self.name, self.source)
+        (record, extra.name, extra.source)
     }
 }
 
