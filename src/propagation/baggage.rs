@@ -4,7 +4,7 @@ use std::borrow::Cow;
 
 use super::dsc::SENTRY_PREFIX;
 use super::percent;
-use super::sentry_trace::trim_ows;
+use super::sentry_trace::{split_once_byte, trim_ows};
 use super::DynamicSamplingContext;
 
 /// Most members a `baggage` value keeps (the W3C lower bound every platform must propagate).
@@ -118,7 +118,13 @@ impl Baggage {
     pub(crate) fn parse_byte_values<'a, I: IntoIterator<Item = &'a [u8]>>(values: I) -> Self {
         let mut parser = Parser::default();
         for value in values {
-            if !parser.value(&String::from_utf8_lossy(value)) {
+            // Header bytes are almost always ASCII: validate in one pass, and only fall back
+            // to lossy decoding (U+FFFD) when they are not UTF-8.
+            let text = match std::str::from_utf8(value) {
+                Ok(text) => Cow::Borrowed(text),
+                Err(_) => String::from_utf8_lossy(value),
+            };
+            if !parser.value(&text) {
                 break;
             }
         }
@@ -198,17 +204,26 @@ impl Parser {
         };
         self.scanned += view.len() + 1;
         self.hint = view.len();
-        let mut members = view.split(',').peekable();
-        while let Some(member) = members.next() {
-            if truncated && members.peek().is_none() {
+        // One byte scan for the `,` separators (short members make `str::split`'s searcher
+        // setup the dominant cost).
+        let mut rest = view;
+        loop {
+            let (member, next) = match split_once_byte(rest, b',') {
+                Some((member, next)) => (member, Some(next)),
+                None => (rest, None),
+            };
+            if truncated && next.is_none() {
                 // The last piece was cut by the scan limit: it and everything after it count as
                 // one dropped member.
                 self.baggage.dropped += 1;
                 return false;
             }
             self.member(member);
+            match next {
+                Some(next) => rest = next,
+                None => return !truncated,
+            }
         }
-        !truncated
     }
 
     fn member(&mut self, raw: &str) {
@@ -224,7 +239,7 @@ impl Parser {
         if member.is_empty() {
             return;
         }
-        let Some((key, value)) = member.split_once('=') else {
+        let Some((key, value)) = split_once_byte(member, b'=') else {
             baggage.dropped += 1;
             return;
         };
@@ -245,7 +260,7 @@ impl Parser {
             }
             return;
         };
-        let value = trim_ows(value.split(';').next().unwrap_or_default());
+        let value = trim_ows(split_once_byte(value, b';').map_or(value, |(v, _)| v));
         let Some(value) = decode(value, value_buf).filter(|v| !v.is_empty() && !name.is_empty())
         else {
             baggage.dropped += 1;
@@ -264,7 +279,7 @@ impl Parser {
 /// Percent-decodes `s` (through `buf` only when it holds an escape); `None` if an escape is
 /// malformed. Invalid UTF-8 becomes U+FFFD.
 fn decode<'a>(s: &'a str, buf: &'a mut Vec<u8>) -> Option<Cow<'a, str>> {
-    if !s.contains('%') {
+    if !s.as_bytes().contains(&b'%') {
         return Some(Cow::Borrowed(s));
     }
     percent::decode_into(s, buf).then(|| String::from_utf8_lossy(buf))

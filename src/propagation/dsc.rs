@@ -99,7 +99,7 @@ impl DynamicSamplingContext {
         if key.is_empty() {
             return;
         }
-        let pos = self.entries.iter().position(|e| self.key_of(e) == key);
+        let pos = self.position(key);
         match (pos, value.is_empty()) {
             (Some(i), true) => {
                 let old = self.entries.remove(i);
@@ -150,7 +150,19 @@ impl DynamicSamplingContext {
     /// assert_eq!(dsc.get("sentry-foo-bar"), None);
     /// ```
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+        self.position(key)
+            .and_then(|i| self.entries.get(i))
+            .map(|e| self.slice(e.key_end, e.end))
+    }
+
+    /// The index of `key`'s entry, comparing bytes (keys are looked up on every incoming
+    /// request, so no per-entry `str` slicing).
+    fn position(&self, key: &str) -> Option<usize> {
+        let buf = self.buf.as_bytes();
+        let key = key.as_bytes();
+        self.entries.iter().position(|e| {
+            e.key_end - e.start == key.len() && buf.get(e.start..e.key_end) == Some(key)
+        })
     }
 
     /// Returns the entries in insertion order.

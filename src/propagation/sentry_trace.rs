@@ -294,7 +294,22 @@ impl fmt::Display for SentryTrace {
 
 /// Trims SP and HTAB (HTTP's OWS), and nothing else.
 pub(crate) fn trim_ows(s: &str) -> &str {
-    s.trim_matches(|c| c == ' ' || c == '\t')
+    // SP and HTAB are ASCII, so trimming bytes keeps `s` on char boundaries.
+    let bytes = s.as_bytes();
+    let is_ows = |b: &u8| *b == b' ' || *b == b'\t';
+    let start = bytes.iter().position(|b| !is_ows(b)).unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !is_ows(b))
+        .map_or(start, |i| i + 1);
+    s.get(start..end.max(start)).unwrap_or_default()
+}
+
+/// Splits `s` at the first `byte` (an ASCII delimiter, so both halves stay valid `str`s).
+#[inline]
+pub(crate) fn split_once_byte(s: &str, byte: u8) -> Option<(&str, &str)> {
+    let i = s.as_bytes().iter().position(|&b| b == byte)?;
+    Some((s.get(..i)?, s.get(i + 1..)?))
 }
 
 // === impl ParseSentryTraceError ===
