@@ -224,15 +224,15 @@ impl SentryTrace {
             Some(false) => b"-0",
             None => b"",
         };
-        let bytes = trace
-            .iter()
-            .chain(b"-")
-            .chain(span.iter())
-            .chain(flag.iter());
-        let mut len = 0;
-        for (dst, src) in buf.iter_mut().zip(bytes) {
-            *dst = *src;
-            len += 1;
+        let len = 32 + 1 + 16 + flag.len();
+        let (head, rest) = buf.split_at_mut(32);
+        head.copy_from_slice(&trace);
+        let (dash, rest) = rest.split_at_mut(1);
+        dash.copy_from_slice(b"-");
+        let (span_part, rest) = rest.split_at_mut(16);
+        span_part.copy_from_slice(&span);
+        if let Some(tail) = rest.get_mut(..flag.len()) {
+            tail.copy_from_slice(flag);
         }
         // Only ASCII hex digits and `-` were written.
         buf.get(..len)
