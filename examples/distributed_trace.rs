@@ -1,0 +1,421 @@
+//! Distributed tracing across two Rust services, printed as a waterfall in the terminal.
+//!
+//! ```sh
+//! cargo run --example distributed_trace --features tower
+//! # ... and also send the transactions to your Sentry project:
+//! SENTRY_DSN=https://<key>@o<org>.ingest.sentry.io/<project> \
+//!     cargo run --example distributed_trace --features tower
+//! ```
+//!
+//! Two axum services run on loopback in this process, `gateway` and `backend`, each on its own
+//! thread with its own tokio runtime and its own subscriber and `SentryLayer` (as if they were
+//! two deployments). The `tower` layer opens an `http.server` span per request that continues
+//! the caller's trace; `#[instrument]` spans nest under it; the gateway calls the backend with
+//! `OutgoingRequest`, which adds `sentry-trace` and `baggage`; the backend continues the trace.
+//! Each service's transactions go to an `InMemoryTransport` (and, with `SENTRY_DSN`, to Sentry
+//! too), and the driver at the bottom prints every trace from what both services exported.
+
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{MatchedPath, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::get;
+use axum::Router;
+use http_body_util::{BodyExt, Empty};
+use hyper_util::client::legacy::{connect::HttpConnector, Client};
+use hyper_util::rt::TokioExecutor;
+use serde_json::Value;
+use tracing_sentry::export::{
+    Dsn, Envelope, HttpTransport, InMemoryTransport, Transport, TransportError, TransportResponse,
+};
+use tracing_sentry::integrations::{http_client::OutgoingRequest, tower::SentryHttpLayer};
+use tracing_sentry::{ExportGuard, SentryLayer, SpanId, TraceId};
+use tracing_subscriber::prelude::*;
+
+type HttpClient = Client<HttpConnector, Empty<Bytes>>;
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+// ===== The gateway: `GET /checkout` authorizes, then asks the backend for the cart. =====
+
+#[derive(Clone)]
+struct Gateway {
+    backend_url: String,
+    client: HttpClient,
+}
+
+#[tracing::instrument(skip_all, fields(sentry.op = "function"))]
+async fn checkout(State(gateway): State<Gateway>) -> (StatusCode, String) {
+    authorize("user-42").await;
+    match fetch_cart(&gateway).await {
+        Ok(cart) => (StatusCode::OK, cart),
+        Err(err) => (StatusCode::BAD_GATEWAY, err.to_string()),
+    }
+}
+
+#[tracing::instrument(fields(sentry.op = "auth"))]
+async fn authorize(user: &str) {
+    tokio::time::sleep(Duration::from_millis(3)).await;
+}
+
+#[tracing::instrument(skip_all, fields(sentry.op = "function"))]
+async fn fetch_cart(gateway: &Gateway) -> Result<String, BoxError> {
+    let mut request = http::Request::get(gateway.backend_url.as_str()).body(Empty::new())?;
+    // An `http.client` span, and `sentry-trace`/`baggage` naming it as the backend's parent.
+    let call = OutgoingRequest::start(&mut request);
+    match gateway.client.request(request).await {
+        Ok(response) => {
+            call.finish(response.status());
+            let body = response.into_body().collect().await?.to_bytes();
+            Ok(String::from_utf8_lossy(&body).into_owned())
+        }
+        Err(err) => {
+            call.finish_with_error();
+            Err(err.into())
+        }
+    }
+}
+
+// ===== The backend: `GET /cart` loads the cart from a (pretend) database. =====
+
+/// The trace headers the backend received, one entry per request, for the printout.
+type Received = Arc<Mutex<Vec<Vec<(String, String)>>>>;
+
+async fn cart(State(received): State<Received>, headers: HeaderMap) -> String {
+    let trace_headers = ["sentry-trace", "baggage"].iter().flat_map(|name| {
+        let values = headers.get_all(*name).iter();
+        values.map(|v| (name.to_string(), v.to_str().unwrap_or("?").to_owned()))
+    });
+    received.lock().unwrap().push(trace_headers.collect());
+    load_cart(42).await
+}
+
+#[tracing::instrument(fields(sentry.op = "function"))]
+async fn load_cart(cart_id: u64) -> String {
+    let rows = query_db("SELECT sku, qty FROM cart_items").await;
+    price_items(rows).await
+}
+
+#[tracing::instrument(fields(sentry.op = "db.sql.query", sentry.description = sql))]
+async fn query_db(sql: &'static str) -> usize {
+    tokio::time::sleep(Duration::from_millis(8)).await;
+    3
+}
+
+#[tracing::instrument(fields(sentry.op = "function"))]
+async fn price_items(rows: usize) -> String {
+    tokio::time::sleep(Duration::from_millis(2)).await;
+    format!("{{\"items\":{rows},\"total\":\"59.90\"}}")
+}
+
+// ===== Running a service: its own layer, subscriber, thread and runtime. =====
+
+/// Sends each envelope to memory (for the printout) and, with a DSN, to Sentry as well.
+struct FanOut {
+    memory: InMemoryTransport,
+    sentry: Option<HttpTransport>,
+}
+
+impl Transport for FanOut {
+    fn send(&self, envelope: &Envelope) -> Result<TransportResponse, TransportError> {
+        let local = self.memory.send(envelope)?;
+        // Sentry's answer decides retries and rate limits; retries re-store the same event id,
+        // which the printout skips.
+        self.sentry.as_ref().map_or(Ok(local), |s| s.send(envelope))
+    }
+}
+
+/// One running service: its address, what it exported, and the guard of its export worker.
+struct Service {
+    name: &'static str,
+    addr: SocketAddr,
+    exported: InMemoryTransport,
+    guard: ExportGuard,
+}
+
+fn spawn_service(name: &'static str, dsn: Option<&Dsn>, app: Router) -> Result<Service, BoxError> {
+    let exported = InMemoryTransport::new();
+    let transport = FanOut {
+        memory: exported.clone(),
+        sentry: dsn.map(HttpTransport::new),
+    };
+    let mut builder = SentryLayer::builder()
+        .release(format!("{name}@1.0.0"))
+        .environment("demo")
+        .traces_sample_rate(1.0) // new traces: always sampled
+        .transport(transport);
+    if let Some(dsn) = dsn {
+        builder = builder.dsn(dsn.clone()); // the DSC's public_key, the envelope's `dsn`
+    }
+    let (layer, guard) = builder.build()?;
+    let subscriber = tracing_subscriber::registry().with(layer);
+
+    // The `http.server` span of every request, named after the matched route.
+    let app = app.route_layer(
+        SentryHttpLayer::new()
+            .route_from_extensions(|ext| ext.get::<MatchedPath>().map(|p| p.as_str().to_owned())),
+    );
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?; // bound now: no start-up race
+    listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
+            // A current-thread runtime polls every task of this service on this thread, so they
+            // all see this service's subscriber.
+            tracing::subscriber::with_default(subscriber, || {
+                rt.expect("a tokio runtime").block_on(async {
+                    let listener = tokio::net::TcpListener::from_std(listener).expect("a listener");
+                    axum::serve(listener, app).await.expect("serving");
+                });
+            });
+        })?;
+    Ok(Service {
+        name,
+        addr,
+        exported,
+        guard,
+    })
+}
+
+// ===== The driver: a few requests, then one waterfall per trace. =====
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), BoxError> {
+    let dsn: Option<Dsn> = match std::env::var("SENTRY_DSN") {
+        Ok(dsn) if !dsn.trim().is_empty() => Some(dsn.trim().parse()?),
+        _ => None,
+    };
+    println!(
+        "Two Rust services, `gateway` and `backend`, each with its own SentryLayer, run on \
+         loopback. Three requests hit the gateway's /checkout: one continuing a trace from a \
+         Sentry-instrumented front end (sampled, with a third-party baggage member), one with \
+         no trace headers (the gateway starts the trace), and one from an unsampled trace. \
+         For each trace you see its id, the sampling decision, the frozen dynamic sampling \
+         context (DSC) the services reported, every span of both services as a waterfall \
+         (indented by parent_span_id: the backend's root sits under the gateway's http.client \
+         span), and the headers the backend received. {}\n",
+        match &dsn {
+            Some(dsn) => format!("The transactions are also sent to {}.", dsn.envelope_url()),
+            None => "Set SENTRY_DSN to also send them to Sentry.".to_owned(),
+        }
+    );
+
+    // The driver is a plain HTTP client: no subscriber on this thread.
+    let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
+    let received = Received::default();
+    let backend_app = Router::new().route("/cart", get(cart));
+    let backend = spawn_service(
+        "backend",
+        dsn.as_ref(),
+        backend_app.with_state(received.clone()),
+    )?;
+    let gateway_app = Router::new()
+        .route("/checkout", get(checkout))
+        .with_state(Gateway {
+            backend_url: format!("http://{}/cart", backend.addr),
+            client: client.clone(),
+        });
+    let gateway = spawn_service("gateway", dsn.as_ref(), gateway_app)?;
+
+    // A Sentry-instrumented front end sends its span, its decision, and its DSC; another vendor
+    // added `acme-tenant`. The third request comes from a trace sampled out upstream.
+    let (front, unsampled) = (TraceId::random(), TraceId::random());
+    let public_key = dsn.as_ref().map_or("frontendpublickey", Dsn::public_key);
+    let front_baggage = format!(
+        "acme-tenant=t42,sentry-trace_id={front},sentry-public_key={public_key},\
+         sentry-release=web%401.0.0,sentry-environment=demo,sentry-transaction=%2Fcheckout,\
+         sentry-sample_rate=1.0,sentry-sampled=true,sentry-sample_rand=0.417301"
+    );
+    let unsampled_baggage = format!(
+        "sentry-trace_id={unsampled},sentry-sample_rate=0.1,sentry-sampled=false,\
+         sentry-sample_rand=0.8"
+    );
+    let requests = [
+        (
+            "from a Sentry-instrumented front end (-1)",
+            Some((front, "1", front_baggage)),
+        ),
+        ("fresh: no trace headers", None),
+        (
+            "from an unsampled trace (-0)",
+            Some((unsampled, "0", unsampled_baggage)),
+        ),
+    ];
+    for (label, upstream) in &requests {
+        let mut request = http::Request::get(format!("http://{}/checkout", gateway.addr));
+        println!("GET /checkout {label}");
+        if let Some((trace_id, sampled, baggage)) = upstream {
+            let sentry_trace = format!("{trace_id}-{}-{sampled}", SpanId::random());
+            println!("    sentry-trace: {sentry_trace}\n    baggage: {baggage}");
+            request = request
+                .header("sentry-trace", sentry_trace)
+                .header("baggage", baggage);
+        }
+        let response = client.request(request.body(Empty::new())?).await?;
+        let status = response.status();
+        let body = response.into_body().collect().await?.to_bytes();
+        println!("  -> {status} {}", String::from_utf8_lossy(&body));
+    }
+    // Blocking here is fine: the services run on their own threads.
+    for service in [&gateway, &backend] {
+        if !service.guard.flush(Duration::from_secs(5)) {
+            eprintln!("{}: some transactions were still being sent", service.name);
+        }
+    }
+
+    // The backend saw one request per driver request, in order; the `sentry-trace` it received
+    // names the trace, whether or not anything was exported.
+    let received = received.lock().unwrap();
+    for ((label, upstream), backend_headers) in requests.iter().zip(received.iter()) {
+        let trace_id = backend_headers
+            .iter()
+            .find(|(name, _)| name == "sentry-trace")
+            .map_or("", |(_, value)| value.get(..32).unwrap_or(""));
+        let third_party = upstream.as_ref().is_some_and(|(.., b)| b.contains("acme-"));
+        let trace = (trace_id, *label, third_party);
+        print_trace(trace, &[&gateway, &backend], backend_headers);
+    }
+    Ok(())
+}
+
+/// One span of the waterfall.
+struct Row {
+    service: &'static str,
+    span_id: String,
+    parent: Option<String>,
+    op: String,
+    name: String,
+    start: f64,
+    end: f64,
+}
+
+type Children<'a> = HashMap<Option<&'a str>, Vec<&'a Row>>;
+
+/// Prints one trace: what both services exported for it, and what the backend received.
+fn print_trace(
+    (trace_id, label, third_party): (&str, &str, bool),
+    services: &[&Service],
+    backend: &[(String, String)],
+) {
+    // Every transaction of this trace, from both services (a retried send is stored twice).
+    let (mut rows, mut dscs, mut seen) = (Vec::new(), Vec::new(), HashSet::new());
+    for service in services {
+        for envelope in service.exported.envelopes() {
+            let Some(tx) = envelope.transaction() else {
+                continue;
+            };
+            let root = &tx["contexts"]["trace"];
+            if root["trace_id"] != trace_id || !seen.insert(envelope.event_id().map(String::from)) {
+                continue;
+            }
+            let dsc: Vec<String> = envelope
+                .trace()
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            dscs.push(dsc.join(", "));
+            rows.push(row(service.name, root, &tx["transaction"], &tx));
+            for span in tx["spans"].as_array().into_iter().flatten() {
+                rows.push(row(service.name, span, &span["description"], span));
+            }
+        }
+    }
+
+    println!("\n=== trace {trace_id}  ({label})");
+    if rows.is_empty() {
+        println!("sampled: no. Neither service sent anything for this trace, yet it propagated:");
+        return print_headers(backend.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+    }
+    dscs.dedup();
+    let same = if dscs.len() == 1 {
+        "equal"
+    } else {
+        "DIFFERENT"
+    };
+    let dscs = dscs.join(" | ");
+    println!("sampled: yes   DSC (envelope header `trace`, {same} in all envelopes): {dscs}");
+
+    let t0 = rows.iter().map(|r| r.start).fold(f64::INFINITY, f64::min);
+    let t1 = rows.iter().map(|r| r.end).fold(f64::NEG_INFINITY, f64::max);
+    let total = (t1 - t0).max(1e-6);
+    let header = format!("{:<60} {:>8}  0 .. {:.1} ms", "op  name", "ms", total * 1e3);
+    println!("service  {header}");
+    // Children by parent span id, in start order. A parent outside this trace's exports (the
+    // front end's span) counts as none: those spans are the top of the waterfall.
+    let ids: HashSet<&str> = rows.iter().map(|r| r.span_id.as_str()).collect();
+    let mut children = Children::new();
+    for r in &rows {
+        let parent = r.parent.as_deref().filter(|p| ids.contains(p));
+        children.entry(parent).or_default().push(r);
+    }
+    for list in children.values_mut() {
+        list.sort_by(|a, b| a.start.total_cmp(&b.start));
+    }
+    print_tree(&children, None, 0, (t0, total));
+    let note = if third_party {
+        " (no `acme-tenant`: incoming third-party baggage stays)"
+    } else {
+        ""
+    };
+    println!("the backend received{note}:");
+    print_headers(backend.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+}
+
+/// Prints the children of `parent`, each followed by its own children, one level deeper.
+fn print_tree(children: &Children, parent: Option<&str>, depth: usize, (t0, total): (f64, f64)) {
+    const WIDTH: f64 = 40.0; // the bar of the whole trace
+    for r in children.get(&parent).into_iter().flatten() {
+        let offset = ((r.start - t0) / total * WIDTH).round().min(WIDTH - 1.0);
+        let len = ((r.end - r.start) / total * WIDTH)
+            .round()
+            .clamp(1.0, WIDTH - offset);
+        let label = format!("{}{}  {}", "  ".repeat(depth), r.op, r.name);
+        let bar = " ".repeat(offset as usize) + &"█".repeat(len as usize);
+        let ms = (r.end - r.start) * 1e3;
+        println!("{:<8} {label:<60} {ms:>8.2}  {bar}", r.service);
+        print_tree(children, Some(&r.span_id), depth + 1, (t0, total));
+    }
+}
+
+/// Reads a row from a span (or a transaction's `contexts.trace`, with the times of `times`).
+fn row(service: &'static str, span: &Value, name: &Value, times: &Value) -> Row {
+    let text = |v: &Value| v.as_str().unwrap_or("").to_owned();
+    let time = |v: &Value| parse_rfc3339(v.as_str().unwrap_or("")).unwrap_or(0.0);
+    Row {
+        service,
+        span_id: text(&span["span_id"]),
+        parent: span["parent_span_id"].as_str().map(str::to_owned),
+        op: text(&span["op"]),
+        name: text(name),
+        start: time(&times["start_timestamp"]),
+        end: time(&times["timestamp"]),
+    }
+}
+
+fn print_headers<'a>(headers: impl Iterator<Item = (&'a str, &'a str)>) {
+    for (name, value) in headers {
+        println!("    {name}: {value}");
+    }
+}
+
+/// Seconds since the epoch of `2026-05-01T12:34:56.123456Z` (the exporter's timestamp format).
+fn parse_rfc3339(s: &str) -> Option<f64> {
+    let num = |range: std::ops::Range<usize>| s.get(range)?.parse::<i64>().ok();
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hh, mm) = (num(11..13)?, num(14..16)?);
+    let secs: f64 = s.get(17..)?.trim_end_matches('Z').parse().ok()?;
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
+    Some((days * 86_400 + hh * 3_600 + mm * 60) as f64 + secs)
+}
