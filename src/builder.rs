@@ -144,6 +144,14 @@ impl Default for SentryLayerBuilder {
 impl SentryLayerBuilder {
     /// Returns a builder with default options: no DSN, environment `production`, tracing not
     /// configured (propagation only), propagation to every URL.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (layer, _guard) = tracing_sentry::SentryLayer::builder().build()?;
+    /// # drop(layer);
+    /// # Ok::<(), tracing_sentry::BuildError>(())
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
@@ -180,12 +188,30 @@ impl SentryLayerBuilder {
 
     /// Sets the DSN: where transactions are sent, and the `public_key` (and org id, from an
     /// `o<digits>.` host) of the traces this service starts.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tracing_sentry::export::Dsn;
+    ///
+    /// let dsn: Dsn = "https://public@o42.ingest.sentry.io/7".parse()?;
+    /// let (layer, _guard) = tracing_sentry::SentryLayer::builder().dsn(dsn).build()?;
+    /// # drop(layer);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn dsn(mut self, dsn: Dsn) -> Self {
         self.dsn = Some(Ok(dsn));
         self
     }
 
     /// Sets the DSN from a string; a malformed DSN is reported by [`build`](Self::build).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let result = tracing_sentry::SentryLayer::builder().dsn_str("not a dsn").build();
+    /// assert!(result.unwrap_err().is_dsn());
+    /// ```
     pub fn dsn_str(mut self, dsn: &str) -> Self {
         self.dsn = Some(dsn.parse());
         self
@@ -193,18 +219,42 @@ impl SentryLayerBuilder {
 
     /// Sets the organization id (`orgId`), which takes precedence over the one in the DSN host.
     /// It is propagated as `sentry-org_id` and used by strict trace continuation.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (layer, _guard) = tracing_sentry::SentryLayer::builder().org_id("42").strict_trace_continuation(true).build()?;
+    /// # drop(layer);
+    /// # Ok::<(), tracing_sentry::BuildError>(())
+    /// ```
     pub fn org_id(mut self, org_id: impl Into<String>) -> Self {
         self.org_id = Some(org_id.into()).filter(|s| !s.is_empty());
         self
     }
 
     /// Sets the release, sent with transactions and in the DSC of traces this service starts.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (layer, _guard) = tracing_sentry::SentryLayer::builder().release("checkout@1.4.2").build()?;
+    /// # drop(layer);
+    /// # Ok::<(), tracing_sentry::BuildError>(())
+    /// ```
     pub fn release(mut self, release: impl Into<String>) -> Self {
         self.release = Some(release.into()).filter(|s| !s.is_empty());
         self
     }
 
     /// Sets the environment (default `production`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (layer, _guard) = tracing_sentry::SentryLayer::builder().environment("staging").build()?;
+    /// # drop(layer);
+    /// # Ok::<(), tracing_sentry::BuildError>(())
+    /// ```
     pub fn environment(mut self, environment: impl Into<String>) -> Self {
         self.environment = Some(environment.into()).filter(|s| !s.is_empty());
         self
@@ -212,6 +262,14 @@ impl SentryLayerBuilder {
 
     /// Sets the sample rate for traces this service starts or continues with a deferred
     /// decision, in `[0, 1]` (clamped). Setting it enables tracing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (layer, _guard) = tracing_sentry::SentryLayer::builder().traces_sample_rate(0.1).build()?;
+    /// # drop(layer);
+    /// # Ok::<(), tracing_sentry::BuildError>(())
+    /// ```
     pub fn traces_sample_rate(mut self, rate: f64) -> Self {
         self.sampling.traces_sample_rate = Some(rate);
         self
@@ -219,6 +277,14 @@ impl SentryLayerBuilder {
 
     /// Sets a sampling function, which takes precedence over the rate and over an incoming
     /// decision. Setting it enables tracing. See [`SamplingContext`] for what it sees.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (layer, _guard) = tracing_sentry::SentryLayer::builder().traces_sampler(|ctx| if ctx.name() == "health" { 0.0 } else { 0.5 }).build()?;
+    /// # drop(layer);
+    /// # Ok::<(), tracing_sentry::BuildError>(())
+    /// ```
     pub fn traces_sampler<F>(mut self, sampler: F) -> Self
     where
         F: Fn(&SamplingContext<'_>) -> f64 + Send + Sync + 'static,
@@ -229,6 +295,14 @@ impl SentryLayerBuilder {
 
     /// Continues an incoming trace only when its org id matches this service's (spec
     /// `strictTraceContinuation`). Off by default: then only two different org ids break a trace.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (layer, _guard) = tracing_sentry::SentryLayer::builder().strict_trace_continuation(true).build()?;
+    /// # drop(layer);
+    /// # Ok::<(), tracing_sentry::BuildError>(())
+    /// ```
     pub fn strict_trace_continuation(mut self, strict: bool) -> Self {
         self.strict_trace_continuation = strict;
         self
@@ -237,12 +311,36 @@ impl SentryLayerBuilder {
     /// Limits where outgoing trace headers may go (`tracePropagationTargets`). The default
     /// propagates everywhere; [`PropagationTargets::none`] propagates nowhere. Applies to
     /// [`headers_for_url`](crate::headers_for_url) and the HTTP client helpers.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tracing_sentry::propagation::{PropagationTarget, PropagationTargets};
+    ///
+    /// let targets = PropagationTargets::new([
+    ///     PropagationTarget::substring("api.internal"),
+    ///     PropagationTarget::regex(r"^https://([a-z]+\.)?example\.com/")?,
+    /// ]);
+    /// let (layer, _guard) = tracing_sentry::SentryLayer::builder()
+    ///     .trace_propagation_targets(targets)
+    ///     .build()?;
+    /// # drop(layer);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn trace_propagation_targets(mut self, targets: PropagationTargets) -> Self {
         self.targets = targets;
         self
     }
 
     /// Also emits a W3C `traceparent` header next to `sentry-trace` (`propagateTraceparent`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (layer, _guard) = tracing_sentry::SentryLayer::builder().propagate_traceparent(true).build()?;
+    /// # drop(layer);
+    /// # Ok::<(), tracing_sentry::BuildError>(())
+    /// ```
     pub fn propagate_traceparent(mut self, enabled: bool) -> Self {
         self.propagate_traceparent = enabled;
         self
@@ -250,6 +348,14 @@ impl SentryLayerBuilder {
 
     /// Continues a trace from a W3C `traceparent` header when no `sentry-trace` header arrived.
     /// Off by default: Sentry SDKs continue traces from `sentry-trace` only.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (layer, _guard) = tracing_sentry::SentryLayer::builder().accept_traceparent(true).build()?;
+    /// # drop(layer);
+    /// # Ok::<(), tracing_sentry::BuildError>(())
+    /// ```
     pub fn accept_traceparent(mut self, enabled: bool) -> Self {
         self.accept_traceparent = enabled;
         self
@@ -258,12 +364,35 @@ impl SentryLayerBuilder {
     /// Forwards incoming third-party `baggage` members on outgoing requests. Off by default, as
     /// Sentry's DSC spec requires ("SDKs MUST NOT add other vendors' baggage from incoming
     /// requests to outgoing requests"); turn it on only when this service is meant to relay them.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (layer, _guard) = tracing_sentry::SentryLayer::builder().forward_third_party_baggage(true).build()?;
+    /// # drop(layer);
+    /// # Ok::<(), tracing_sentry::BuildError>(())
+    /// ```
     pub fn forward_third_party_baggage(mut self, enabled: bool) -> Self {
         self.forward_third_party_baggage = enabled;
         self
     }
 
     /// Sends envelopes through `transport` instead of HTTP to the DSN.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tracing_sentry::export::InMemoryTransport;
+    ///
+    /// let transport = InMemoryTransport::new();
+    /// let (layer, _guard) = tracing_sentry::SentryLayer::builder()
+    ///     .transport(transport.clone())
+    ///     .traces_sample_rate(1.0)
+    ///     .build()?;
+    /// # drop(layer);
+    /// assert!(transport.envelopes().is_empty());
+    /// # Ok::<(), tracing_sentry::BuildError>(())
+    /// ```
     pub fn transport(mut self, transport: impl Transport) -> Self {
         self.transport = Some(Arc::new(transport));
         self
@@ -271,6 +400,14 @@ impl SentryLayerBuilder {
 
     /// Sets the export queue capacity, in transactions (default [`DEFAULT_QUEUE_CAPACITY`]).
     /// When the queue is full, new transactions are dropped and counted.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (layer, _guard) = tracing_sentry::SentryLayer::builder().queue_capacity(256).build()?;
+    /// # drop(layer);
+    /// # Ok::<(), tracing_sentry::BuildError>(())
+    /// ```
     pub fn queue_capacity(mut self, capacity: usize) -> Self {
         self.queue_capacity = capacity.max(1);
         self
@@ -278,6 +415,14 @@ impl SentryLayerBuilder {
 
     /// Sets the maximum number of child spans per transaction (default [`DEFAULT_MAX_SPANS`]);
     /// later children are dropped and counted.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (layer, _guard) = tracing_sentry::SentryLayer::builder().max_spans(200).build()?;
+    /// # drop(layer);
+    /// # Ok::<(), tracing_sentry::BuildError>(())
+    /// ```
     pub fn max_spans(mut self, max_spans: usize) -> Self {
         self.max_spans = max_spans;
         self
@@ -285,12 +430,28 @@ impl SentryLayerBuilder {
 
     /// Sets how long dropping the [`ExportGuard`] waits for queued transactions (default
     /// [`DEFAULT_SHUTDOWN_TIMEOUT`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (layer, _guard) = tracing_sentry::SentryLayer::builder().shutdown_timeout(std::time::Duration::from_millis(500)).build()?;
+    /// # drop(layer);
+    /// # Ok::<(), tracing_sentry::BuildError>(())
+    /// ```
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.shutdown_timeout = timeout;
         self
     }
 
     /// Prints one line to stderr for each export failure.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (layer, _guard) = tracing_sentry::SentryLayer::builder().debug(true).build()?;
+    /// # drop(layer);
+    /// # Ok::<(), tracing_sentry::BuildError>(())
+    /// ```
     pub fn debug(mut self, debug: bool) -> Self {
         self.debug = debug;
         self
@@ -302,6 +463,18 @@ impl SentryLayerBuilder {
     ///
     /// Returns an error if the DSN given with [`dsn_str`](Self::dsn_str) is malformed, or if the
     /// export worker thread cannot be spawned.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let (layer, guard) = tracing_sentry::SentryLayer::builder().traces_sample_rate(1.0).build()?;
+    /// let subscriber = tracing_subscriber::registry().with(layer);
+    /// tracing::subscriber::with_default(subscriber, || tracing::info_span!("work").in_scope(|| {}));
+    /// assert!(guard.flush(std::time::Duration::from_secs(1)));
+    /// # Ok::<(), tracing_sentry::BuildError>(())
+    /// ```
     pub fn build(mut self) -> Result<(SentryLayer, ExportGuard), BuildError> {
         let dsn = match self.dsn.take() {
             Some(Ok(dsn)) => Some(dsn),
@@ -383,6 +556,14 @@ impl fmt::Debug for SentryLayerBuilder {
 
 impl BuildError {
     /// Returns `true` if the DSN was malformed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let err = tracing_sentry::SentryLayer::builder().dsn_str("https://nokey.example/1").build().unwrap_err();
+    /// assert!(err.is_dsn());
+    /// assert_eq!(err.to_string(), "invalid Sentry DSN");
+    /// ```
     pub fn is_dsn(&self) -> bool {
         matches!(self.kind, BuildErrorKind::Dsn(_))
     }

@@ -114,17 +114,42 @@ fn take_pending() -> Option<PropagationContext> {
 impl SentryLayer {
     /// Returns a propagation-only layer with default options: it continues incoming traces and
     /// produces outgoing headers, and exports nothing. Use [`SentryLayer::builder`] to export.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let subscriber = tracing_subscriber::registry().with(tracing_sentry::SentryLayer::new());
+    /// # drop(subscriber);
+    /// ```
     pub fn new() -> Self {
         Self::from_config(SentryLayerBuilder::new().into_config(None))
     }
 
     /// Returns a builder for a layer with options and export.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (layer, _guard) = tracing_sentry::SentryLayer::builder().release("api@1.0.0").build()?;
+    /// # drop(layer);
+    /// # Ok::<(), tracing_sentry::BuildError>(())
+    /// ```
     pub fn builder() -> SentryLayerBuilder {
         SentryLayerBuilder::new()
     }
 
     /// Returns a builder configured from `SENTRY_DSN`, `SENTRY_RELEASE`, `SENTRY_ENVIRONMENT` and
     /// `SENTRY_TRACES_SAMPLE_RATE` (see [`SentryLayerBuilder::from_env`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// // Reads SENTRY_DSN, SENTRY_RELEASE, SENTRY_ENVIRONMENT, SENTRY_TRACES_SAMPLE_RATE.
+    /// let builder = tracing_sentry::SentryLayer::builder_from_env().environment("override");
+    /// # drop(builder);
+    /// ```
     pub fn builder_from_env() -> SentryLayerBuilder {
         SentryLayerBuilder::from_env()
     }
@@ -136,6 +161,13 @@ impl SentryLayer {
     }
 
     /// Returns a snapshot of the counters (drops, sends, malformed headers).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let layer = tracing_sentry::SentryLayer::new();
+    /// assert_eq!(layer.stats().invalid_incoming_headers, 0);
+    /// ```
     pub fn stats(&self) -> Stats {
         self.config.stats.snapshot()
     }

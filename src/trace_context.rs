@@ -47,28 +47,99 @@ impl TraceContext {
     }
 
     /// Returns the trace id, shared by every span of the distributed trace.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tracing_sentry::{SentryLayer, SentrySpanExt};
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let subscriber = tracing_subscriber::registry().with(SentryLayer::builder().traces_sample_rate(1.0).build()?.0);
+    /// tracing::subscriber::with_default(subscriber, || {
+    ///     let ctx = tracing::info_span!("job").trace_context().unwrap();
+    ///     assert_eq!(ctx.trace_id().to_string().len(), 32);
+    /// });
+    /// # Ok::<(), tracing_sentry::BuildError>(())
+    /// ```
     pub fn trace_id(&self) -> TraceId {
         self.trace_id
     }
 
     /// Returns this span's id.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tracing_sentry::{SentryLayer, SentrySpanExt};
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let subscriber = tracing_subscriber::registry().with(SentryLayer::builder().traces_sample_rate(1.0).build()?.0);
+    /// tracing::subscriber::with_default(subscriber, || {
+    ///     let ctx = tracing::info_span!("job").trace_context().unwrap();
+    ///     assert_eq!(ctx.span_id().to_string().len(), 16);
+    /// });
+    /// # Ok::<(), tracing_sentry::BuildError>(())
+    /// ```
     pub fn span_id(&self) -> SpanId {
         self.span_id
     }
 
     /// Returns the parent's span id: the local parent, or the remote parent for a span that
     /// continues a trace; `None` for the root of a new trace.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tracing_sentry::{SentryLayer, SentrySpanExt};
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let subscriber = tracing_subscriber::registry().with(SentryLayer::builder().traces_sample_rate(1.0).build()?.0);
+    /// tracing::subscriber::with_default(subscriber, || {
+    ///     let ctx = tracing::info_span!("job").trace_context().unwrap();
+    ///     assert_eq!(ctx.parent_span_id(), None); // a root
+    /// });
+    /// # Ok::<(), tracing_sentry::BuildError>(())
+    /// ```
     pub fn parent_span_id(&self) -> Option<SpanId> {
         self.parent_span_id
     }
 
     /// Returns the sampling decision: `None` while it is deferred (tracing not configured here
     /// and no decision arrived).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tracing_sentry::{SentryLayer, SentrySpanExt};
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let subscriber = tracing_subscriber::registry().with(SentryLayer::builder().traces_sample_rate(1.0).build()?.0);
+    /// tracing::subscriber::with_default(subscriber, || {
+    ///     let ctx = tracing::info_span!("job").trace_context().unwrap();
+    ///     assert_eq!(ctx.sampled(), Some(true));
+    /// });
+    /// # Ok::<(), tracing_sentry::BuildError>(())
+    /// ```
     pub fn sampled(&self) -> Option<bool> {
         self.sampled
     }
 
     /// Returns the `sentry-trace` value naming this span as the parent.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tracing_sentry::{SentryLayer, SentrySpanExt};
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let subscriber = tracing_subscriber::registry().with(SentryLayer::builder().traces_sample_rate(1.0).build()?.0);
+    /// tracing::subscriber::with_default(subscriber, || {
+    ///     let ctx = tracing::info_span!("job").trace_context().unwrap();
+    ///     let header = ctx.to_sentry_trace().to_string();
+    ///     assert!(header.ends_with("-1"));
+    /// });
+    /// # Ok::<(), tracing_sentry::BuildError>(())
+    /// ```
     pub fn to_sentry_trace(&self) -> SentryTrace {
         SentryTrace::new(self.trace_id, self.span_id, self.sampled)
     }

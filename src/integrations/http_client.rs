@@ -43,6 +43,16 @@ impl OutgoingRequest {
     /// `traceparent` to `request`, naming that span as the parent, unless the
     /// [trace propagation targets](crate::SentryLayerBuilder::trace_propagation_targets) exclude
     /// the request's URL.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tracing_sentry::integrations::http_client::OutgoingRequest;
+    ///
+    /// let mut request = http::Request::get("http://inventory.internal/items").body(()).unwrap();
+    /// let call = OutgoingRequest::start(&mut request);
+    /// call.finish(http::StatusCode::OK);
+    /// ```
     pub fn start<B>(request: &mut Request<B>) -> Self {
         let url = request.uri().to_string();
         let method = request.method().as_str();
@@ -60,12 +70,33 @@ impl OutgoingRequest {
     }
 
     /// Returns the `http.client` span, to enter around the call or to add fields to.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tracing_sentry::integrations::http_client::OutgoingRequest;
+    ///
+    /// let mut request = http::Request::get("http://inventory.internal/items").body(()).unwrap();
+    /// let call = OutgoingRequest::start(&mut request);
+    /// call.span().record("sentry.status", "ok");
+    /// call.finish(http::StatusCode::OK);
+    /// ```
     pub fn span(&self) -> &Span {
         &self.span
     }
 
     /// Records the response status (and the span status Sentry's SDKs map it to) and closes the
     /// span.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tracing_sentry::integrations::http_client::OutgoingRequest;
+    ///
+    /// let mut request = http::Request::get("http://inventory.internal/items").body(()).unwrap();
+    /// let call = OutgoingRequest::start(&mut request);
+    /// call.finish(http::StatusCode::NOT_FOUND); // status `not_found`
+    /// ```
     pub fn finish(self, status: StatusCode) {
         self.span
             .record("http.response.status_code", status.as_u16())
@@ -77,6 +108,16 @@ impl OutgoingRequest {
 
     /// Records a failed request (no response: connection error, timeout) as `internal_error`
     /// and closes the span.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tracing_sentry::integrations::http_client::OutgoingRequest;
+    ///
+    /// let mut request = http::Request::get("http://inventory.internal/items").body(()).unwrap();
+    /// let call = OutgoingRequest::start(&mut request);
+    /// call.finish_with_error(); // e.g. the connection was refused
+    /// ```
     pub fn finish_with_error(self) {
         self.span
             .record("sentry.status", SpanStatus::InternalError.as_str());

@@ -45,12 +45,30 @@ pub struct SentryHttpLayer {
 
 impl SentryHttpLayer {
     /// Returns a layer that names spans after the request path.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let layer = tracing_sentry::integrations::tower::SentryHttpLayer::new();
+    /// # drop(layer);
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
 
     /// Names spans after the route found by `route` in the request extensions (for axum:
     /// `MatchedPath`), with transaction source `route`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// #[derive(Clone)]
+    /// struct Route(&'static str); // set by your router
+    ///
+    /// let layer = tracing_sentry::integrations::tower::SentryHttpLayer::new()
+    ///     .route_from_extensions(|ext| ext.get::<Route>().map(|r| r.0.to_owned()));
+    /// # drop(layer);
+    /// ```
     pub fn route_from_extensions<F>(mut self, route: F) -> Self
     where
         F: Fn(&http::Extensions) -> Option<String> + Send + Sync + 'static,
@@ -60,6 +78,13 @@ impl SentryHttpLayer {
     }
 
     /// Continues a trace from `traceparent` when no `sentry-trace` header arrived.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let layer = tracing_sentry::integrations::tower::SentryHttpLayer::new().accept_traceparent(true);
+    /// # drop(layer);
+    /// ```
     pub fn accept_traceparent(mut self, enabled: bool) -> Self {
         self.accept_traceparent = enabled;
         self
