@@ -61,9 +61,23 @@ fn push_str_content(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(bytes.get(start..).unwrap_or_default());
 }
 
+/// Bytes JSON strings must escape: controls, `"`, `\\`, and DEL (escaped for safety).
+static NEEDS_ESCAPE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = true;
+        b += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table[0x7f] = true;
+    table
+};
+
 #[inline]
 fn needs_escape(b: u8) -> bool {
-    b < 0x20 || b == b'"' || b == b'\\' || b == 0x7f
+    NEEDS_ESCAPE[usize::from(b)]
 }
 
 fn push_unicode_escape(out: &mut Vec<u8>, b: u8) {
@@ -78,6 +92,15 @@ fn push_unicode_escape(out: &mut Vec<u8>, b: u8) {
 pub(crate) fn push_key(out: &mut Vec<u8>, key: &str) {
     push_str(out, key);
     out.push(b':');
+}
+
+/// Writes `s` as a JSON string without scanning it for escapes: only for text this crate
+/// produced itself and knows to be plain ASCII without `"` or `\\` (hex ids).
+pub(crate) fn push_plain_str(out: &mut Vec<u8>, s: &str) {
+    debug_assert!(!s.bytes().any(needs_escape), "not plain: {s:?}");
+    out.push(b'"');
+    out.extend_from_slice(s.as_bytes());
+    out.push(b'"');
 }
 
 /// Writes an unsigned integer.
@@ -145,6 +168,33 @@ pub(crate) fn push_rfc3339(out: &mut Vec<u8>, t: SystemTime) {
     } else {
         (since_epoch.as_secs(), since_epoch.subsec_micros())
     };
+    // The spans of a transaction mostly share their second: the worker thread keeps the last
+    // `YYYY-MM-DDTHH:MM:SS` it wrote and only formats the microseconds again.
+    thread_local! {
+        static LAST_SECOND: std::cell::Cell<(u64, [u8; 19])> = const { std::cell::Cell::new((u64::MAX, [0; 19])) };
+    }
+    let cached = LAST_SECOND.with(|last| {
+        let (at, text) = last.get();
+        if at == secs {
+            return text;
+        }
+        let mut buf = Vec::with_capacity(19);
+        push_date_time(&mut buf, secs);
+        let mut text = [0u8; 19];
+        for (dst, src) in text.iter_mut().zip(&buf) {
+            *dst = *src;
+        }
+        last.set((secs, text));
+        text
+    });
+    out.extend_from_slice(&cached);
+    out.push(b'.');
+    push_padded(out, u64::from(micros), 6);
+    out.push(b'Z');
+}
+
+/// Writes `YYYY-MM-DDTHH:MM:SS` for `secs` since the epoch.
+fn push_date_time(out: &mut Vec<u8>, secs: u64) {
     let (year, month, day) = civil_from_days(secs / SECS_PER_DAY);
     let secs_of_day = secs % SECS_PER_DAY;
     push_padded(out, year, 4);
@@ -158,9 +208,6 @@ pub(crate) fn push_rfc3339(out: &mut Vec<u8>, t: SystemTime) {
     push_padded(out, secs_of_day / 60 % 60, 2);
     out.push(b':');
     push_padded(out, secs_of_day % 60, 2);
-    out.push(b'.');
-    push_padded(out, u64::from(micros), 6);
-    out.push(b'Z');
 }
 
 /// Returns `t` formatted as [`push_rfc3339`] does.

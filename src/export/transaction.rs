@@ -7,7 +7,8 @@ use std::time::SystemTime;
 use tracing_core::Metadata;
 
 use super::json::{
-    push_bool, push_f64, push_i64, push_key, push_str, push_str_parts, push_timestamp, push_u64,
+    push_bool, push_f64, push_i64, push_key, push_plain_str, push_str, push_str_parts,
+    push_timestamp, push_u64,
 };
 use super::record::{FieldValue, SpanLink, SpanRecord, TransactionRecord};
 use crate::status::SpanStatus;
@@ -133,14 +134,14 @@ pub(crate) fn push_sdk(out: &mut Vec<u8>) {
 /// The fields a span and the trace context share, without braces or timestamps.
 fn push_span_fields(out: &mut Vec<u8>, trace_id: &str, span: &SpanRecord) {
     push_key(out, "trace_id");
-    push_str(out, trace_id);
+    push_plain_str(out, trace_id);
     out.push(b',');
     push_key(out, "span_id");
-    push_str(out, hex(&span.span_id.to_hex()));
+    push_plain_str(out, hex(&span.span_id.to_hex()));
     if let Some(parent) = span.parent_span_id {
         out.push(b',');
         push_key(out, "parent_span_id");
-        push_str(out, hex(&parent.to_hex()));
+        push_plain_str(out, hex(&parent.to_hex()));
     }
     push_op(out, span);
     // Without an explicit description the span's name is used, written here on the worker so
@@ -254,10 +255,10 @@ fn push_links(out: &mut Vec<u8>, links: &[SpanLink]) {
         }
         out.push(b'{');
         push_key(out, "trace_id");
-        push_str(out, hex(&link.trace_id.to_hex()));
+        push_plain_str(out, hex(&link.trace_id.to_hex()));
         out.push(b',');
         push_key(out, "span_id");
-        push_str(out, hex(&link.span_id.to_hex()));
+        push_plain_str(out, hex(&link.span_id.to_hex()));
         if let Some(sampled) = link.sampled {
             out.push(b',');
             push_key(out, "sampled");
