@@ -66,7 +66,15 @@ struct State {
     handled: u64,
     shutdown: bool,
     exited: bool,
+    /// The worker waits without a deadline and needs a notification to see new items. While it
+    /// lingers on a short timed wait after a batch, submitters do not notify (a futex wake is a
+    /// system call on the instrumented thread).
+    worker_parked: bool,
 }
+
+/// How long the worker keeps polling after its queue ran empty before it parks. Under load,
+/// transactions then reach it without any wake-up; an idle worker parks after one linger.
+const LINGER: Duration = Duration::from_millis(2);
 
 impl Shared {
     fn new(capacity: usize, stats: Arc<StatsInner>) -> Self {
@@ -78,6 +86,7 @@ impl Shared {
                 handled: 0,
                 shutdown: false,
                 exited: false,
+                worker_parked: false,
             }),
             work: Condvar::new(),
             progress: Condvar::new(),
@@ -106,8 +115,11 @@ impl Shared {
         }
         state.queue.push_back(tx);
         state.accepted += 1;
+        let wake = state.worker_parked;
         drop(state);
-        self.work.notify_one();
+        if wake {
+            self.work.notify_one();
+        }
     }
 
     /// Waits until everything accepted before the call was handled, or until `deadline`.
@@ -166,6 +178,7 @@ impl Shared {
     /// Blocks until there is an item or shutdown; `None` means shut down and drained.
     fn next(&self) -> Option<TransactionRecord> {
         let mut state = self.lock();
+        let mut lingered = false;
         loop {
             if let Some(tx) = state.queue.pop_front() {
                 return Some(tx);
@@ -173,10 +186,20 @@ impl Shared {
             if state.shutdown {
                 return None;
             }
-            state = self
-                .work
-                .wait(state)
-                .unwrap_or_else(PoisonError::into_inner);
+            if lingered {
+                state.worker_parked = true;
+                state = self
+                    .work
+                    .wait(state)
+                    .unwrap_or_else(PoisonError::into_inner);
+                state.worker_parked = false;
+            } else {
+                state = match wait(&self.work, state, Instant::now().checked_add(LINGER)) {
+                    Some(state) => state,
+                    None => self.lock(),
+                };
+                lingered = true;
+            }
         }
     }
 
