@@ -9,14 +9,47 @@ static ALLOCS: AtomicU64 = AtomicU64::new(0);
 static ALLOC_BYTES: AtomicU64 = AtomicU64::new(0);
 static FREED_BYTES: AtomicU64 = AtomicU64::new(0);
 
+/// Allocation sizes (1..=1024 bytes, larger ones in the last slot) while `HIST_ON` is set.
+static HIST_ON: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static HIST: [AtomicU64; 1026] = [const { AtomicU64::new(0) }; 1026];
+
+fn hist(size: usize) {
+    if HIST_ON.load(Relaxed) {
+        HIST[size.min(1025)].fetch_add(1, Relaxed);
+    }
+}
+
+/// Starts counting allocations by size.
+pub fn hist_start() {
+    for h in &HIST {
+        h.store(0, Relaxed);
+    }
+    HIST_ON.store(true, Relaxed);
+}
+
+/// Stops counting; returns (size, count) pairs, largest total first (size 1025 = larger).
+pub fn hist_stop() -> Vec<(usize, u64)> {
+    HIST_ON.store(false, Relaxed);
+    let mut v: Vec<(usize, u64)> = HIST
+        .iter()
+        .enumerate()
+        .map(|(size, n)| (size, n.load(Relaxed)))
+        .filter(|&(_, n)| n > 0)
+        .collect();
+    v.sort_by_key(|&(size, n)| std::cmp::Reverse(size as u64 * n));
+    v
+}
+
 // SAFETY: forwards to `System` unchanged; the counters are plain atomics.
 unsafe impl GlobalAlloc for CountingAlloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        hist(layout.size());
         ALLOCS.fetch_add(1, Relaxed);
         ALLOC_BYTES.fetch_add(layout.size() as u64, Relaxed);
         System.alloc(layout)
     }
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        hist(layout.size());
         ALLOCS.fetch_add(1, Relaxed);
         ALLOC_BYTES.fetch_add(layout.size() as u64, Relaxed);
         System.alloc_zeroed(layout)
@@ -26,6 +59,7 @@ unsafe impl GlobalAlloc for CountingAlloc {
         System.dealloc(ptr, layout)
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        hist(new_size);
         ALLOCS.fetch_add(1, Relaxed);
         ALLOC_BYTES.fetch_add(new_size as u64, Relaxed);
         FREED_BYTES.fetch_add(layout.size() as u64, Relaxed);

@@ -157,20 +157,50 @@ const OPEN_SPANS: u64 = 32 * ((1 << 9) - 1) - 8 - 1;
 /// `OPEN_SPANS` children with two fields, created and held open. Includes the registry's slot.
 fn measure_open_heap(o: &Opts, heap: &mut HashMap<Subject, f64>) {
     for &s in &o.subjects {
-        let env = Env::new(s);
-        tracing::dispatcher::with_default(&env.dispatch, || {
-            let mut open = Vec::with_capacity(OPEN_SPANS as usize);
-            let before = alloc::snapshot();
-            let root = tracing::info_span!("root").entered();
-            for i in 0..OPEN_SPANS {
-                open.push(tracing::info_span!("child", user.id = i, http.method = "GET"));
-            }
-            heap.insert(s, before.per(OPEN_SPANS).live);
-            drop(open);
-            drop(root);
-            env.flush();
-        });
+        heap.insert(s, open_heap(s, false));
     }
+}
+
+/// Heap per open span of one subject; with `detail`, prints the allocations by size.
+fn open_heap(s: Subject, detail: bool) -> f64 {
+    let env = Env::new(s);
+    tracing::dispatcher::with_default(&env.dispatch, || {
+        let mut open = Vec::with_capacity(OPEN_SPANS as usize);
+        if detail {
+            alloc::hist_start();
+        }
+        let before = alloc::snapshot();
+        let root = tracing::info_span!("root").entered();
+        for i in 0..OPEN_SPANS {
+            open.push(tracing::info_span!(
+                "child",
+                user.id = i,
+                http.method = "GET"
+            ));
+        }
+        let per = before.per(OPEN_SPANS);
+        if detail {
+            let hist = alloc::hist_stop();
+            println!(
+                "{}: {:.0} live bytes and {:.2} allocations per open span; allocations by size \
+                 (per span; size 1025 = larger):",
+                s.id(),
+                per.live,
+                per.allocs
+            );
+            for (size, n) in hist.into_iter().take(12) {
+                println!(
+                    "  {size:>5} B x {:.3} = {:.1} B",
+                    n as f64 / OPEN_SPANS as f64,
+                    (size as u64 * n) as f64 / OPEN_SPANS as f64
+                );
+            }
+        }
+        drop(open);
+        drop(root);
+        env.flush();
+        per.live
+    })
 }
 
 fn measure_allocations(o: &Opts, results: &mut Results) {
@@ -378,7 +408,7 @@ fn group_thousands(v: i64) -> String {
     let s = v.abs().to_string();
     let mut out = String::new();
     for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);
@@ -452,14 +482,29 @@ fn report(
 ) -> String {
     let mut md = String::new();
     let w_ = &mut md;
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
-    let _ = writeln!(w_, "# Peer comparison{}\n", if o.quick { " (--quick: smoke run, not for comparison)" } else { "" });
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    let _ = writeln!(
+        w_,
+        "# Peer comparison{}\n",
+        if o.quick {
+            " (--quick: smoke run, not for comparison)"
+        } else {
+            ""
+        }
+    );
     let versions = lock_versions()
         .iter()
         .map(|(n, v)| format!("{n} {v}"))
         .collect::<Vec<_>>()
         .join(", ");
-    let _ = writeln!(w_, "{versions}; {}; {cores} cores; run took {:.0} s.\n", rustc_version(), elapsed.as_secs_f64());
+    let _ = writeln!(
+        w_,
+        "{versions}; {}; {cores} cores; run took {:.0} s.\n",
+        rustc_version(),
+        elapsed.as_secs_f64()
+    );
     let _ = writeln!(
         w_,
         "Every figure is per iteration (unit in the first column) and also a ratio to the bare \
@@ -475,7 +520,10 @@ fn report(
     );
     let _ = writeln!(w_, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|");
     for &w in &o.workloads {
-        let floor = results.get(&(w, Subject::Registry)).copied().unwrap_or_default();
+        let floor = results
+            .get(&(w, Subject::Registry))
+            .copied()
+            .unwrap_or_default();
         for (k, &s) in o.subjects.iter().enumerate() {
             let c = results.get(&(w, s)).copied().unwrap_or_default();
             let wl = if k == 0 {
@@ -511,22 +559,40 @@ fn report(
     let floor = heap.get(&Subject::Registry).copied();
     for &s in &o.subjects {
         let h = heap.get(&s).copied();
-        let _ = writeln!(w_, "| {} | {} | {} |", s.label(), fmt_num(h, 0), ratio(h, floor));
+        let _ = writeln!(
+            w_,
+            "| {} | {} | {} |",
+            s.label(),
+            fmt_num(h, 0),
+            ratio(h, floor)
+        );
     }
 
     let has = |w| o.workloads.contains(&w);
     if has(Workload::Child) && has(Workload::Threads) {
-        let _ = writeln!(w_, "\n## Scaling: per span on 4 threads ((e)) over one thread ((a))\n");
+        let _ = writeln!(
+            w_,
+            "\n## Scaling: per span on 4 threads ((e)) over one thread ((a))\n"
+        );
         let _ = writeln!(
             w_,
             "callgrind serializes threads, so its ratio shows extra instructions (retries, \
              slower paths), not cache-line contention; the CPU-time ratio does, on {cores} cores.\n"
         );
-        let _ = writeln!(w_, "| subject | instr 1 thr | instr 4 thr | ratio | CPU ns 1 thr | CPU ns 4 thr | ratio |");
+        let _ = writeln!(
+            w_,
+            "| subject | instr 1 thr | instr 4 thr | ratio | CPU ns 1 thr | CPU ns 4 thr | ratio |"
+        );
         let _ = writeln!(w_, "|---|--:|--:|--:|--:|--:|--:|");
         for &s in &o.subjects {
-            let a = results.get(&(Workload::Child, s)).copied().unwrap_or_default();
-            let e = results.get(&(Workload::Threads, s)).copied().unwrap_or_default();
+            let a = results
+                .get(&(Workload::Child, s))
+                .copied()
+                .unwrap_or_default();
+            let e = results
+                .get(&(Workload::Threads, s))
+                .copied()
+                .unwrap_or_default();
             let _ = writeln!(
                 w_,
                 "| {} | {} | {} | {} | {} | {} | {} |",
@@ -556,8 +622,14 @@ fn report(
             Some(_) => "**no**",
             None => "n/a",
         };
-        let val = v.map(|v| format!("{v:.2}{unit}")).unwrap_or_else(|| "n/a".into());
-        let _ = writeln!(w_, "| {name} | {} | {val} | {limit}{unit} | {met} |", s.label());
+        let val = v
+            .map(|v| format!("{v:.2}{unit}"))
+            .unwrap_or_else(|| "n/a".into());
+        let _ = writeln!(
+            w_,
+            "| {name} | {} | {val} | {limit}{unit} | {met} |",
+            s.label()
+        );
     };
     use Subject::{OursSampled as S, OursUnsampled as U};
     use Workload::*;
@@ -569,7 +641,10 @@ fn report(
         target("(b) transaction", S, ir_ratio(Transaction, S), 3.0, "x");
         target("(b) transaction", U, ir_ratio(Transaction, U), 3.0, "x");
     }
-    for (w, name, limit) in [(Headers, "(c) outbound headers", 2.0), (Continue, "(d) continue trace", 3.0)] {
+    for (w, name, limit) in [
+        (Headers, "(c) outbound headers", 2.0),
+        (Continue, "(d) continue trace", 3.0),
+    ] {
         if has(w) {
             target(name, S, ir_ratio(w, S), limit, "x");
             target(name, U, ir_ratio(w, U), limit, "x");
@@ -585,13 +660,16 @@ fn report(
     md
 }
 
-/// `--profile <workload>:<subject> [--vs-registry] [--inclusive] [--top N] [--quick]`: the
+/// `--profile <workload>:<subject> [--vs-registry] [--inclusive] [--filter SUBSTR] [--top N]
+/// [--quick]`: the
 /// per-iteration callgrind profile of one cell, by function, from the difference of the two
 /// runs (so setup, subject construction and shutdown cancel out); with `--vs-registry`, minus
 /// the registry's profile of the same workload. Needs valgrind and callgrind_annotate.
 fn profile_mode(args: &[String]) {
     let spec = args.first().map(String::as_str).unwrap_or_default();
-    let (w, s) = spec.split_once(':').unwrap_or_else(|| die("--profile <workload>:<subject>"));
+    let (w, s) = spec
+        .split_once(':')
+        .unwrap_or_else(|| die("--profile <workload>:<subject>"));
     let w = Workload::from_id(w).unwrap_or_else(|| die(&format!("unknown workload {w}")));
     let s = Subject::from_id(s).unwrap_or_else(|| die(&format!("unknown subject {s}")));
     let inclusive = args.iter().any(|a| a == "--inclusive");
@@ -615,7 +693,15 @@ fn profile_mode(args: &[String]) {
     } else {
         total
     };
-    let mut rows: Vec<(String, f64)> = rows.drain().collect();
+    let filter = args
+        .iter()
+        .position(|a| a == "--filter")
+        .and_then(|i| args.get(i + 1))
+        .cloned();
+    let mut rows: Vec<(String, f64)> = rows
+        .drain()
+        .filter(|(f, _)| filter.as_ref().is_none_or(|p| f.contains(p.as_str())))
+        .collect();
     rows.sort_by(|x, y| y.1.total_cmp(&x.1));
     println!(
         "{} / {}: {:.0} instructions per {}{what} ({} cost by function, share of that)",
@@ -647,28 +733,53 @@ fn per_iteration_profile(
             .join("target/callgrind")
             .join(format!("{}.{}.{}.out", w.id(), s.id(), n));
         let text = Command::new("callgrind_annotate")
-            .arg(format!("--inclusive={}", if inclusive { "yes" } else { "no" }))
+            .arg(format!(
+                "--inclusive={}",
+                if inclusive { "yes" } else { "no" }
+            ))
             .arg("--threshold=100")
             .arg("--auto=no")
             .arg(&out)
             .output()
             .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
             .unwrap_or_else(|e| die(&format!("callgrind_annotate: {e}")));
-        per_run.push(parse_annotate(&text));
+        per_run.push(parse_annotate(&text, inclusive));
     }
     let (a, b) = (&per_run[0], &per_run[1]);
     let dn = (hi - lo) as f64;
     let mut rows = HashMap::new();
     for k in a.keys().chain(b.keys()) {
-        let v = (b.get(k).copied().unwrap_or(0) as f64 - a.get(k).copied().unwrap_or(0) as f64) / dn;
+        let v =
+            (b.get(k).copied().unwrap_or(0) as f64 - a.get(k).copied().unwrap_or(0) as f64) / dn;
         rows.insert(k.clone(), v);
     }
     let total = rows.remove("PROGRAM TOTALS").unwrap_or(0.0);
     (total, rows)
 }
 
-/// `callgrind_annotate` lines (`1,234 (5.6%)  file:function [object]`) summed by function.
-fn parse_annotate(text: &str) -> HashMap<String, u64> {
+/// `--check`: prints, per subject, the outbound headers of (c) and of the server span of (d),
+/// so one can see that every subject continues the incoming trace.
+fn check() {
+    for s in Subject::ALL {
+        let env = Env::new(s);
+        tracing::dispatcher::with_default(&env.dispatch, || {
+            println!("{}:", s.id());
+            {
+                let _spans = env.continued();
+                println!("  (c) {}", env.describe_outbound());
+            }
+            env.server_span_with(&env.incoming, || {
+                println!("  (d) {}", env.describe_outbound());
+            });
+        });
+        env.flush();
+    }
+}
+
+/// `callgrind_annotate` lines (`1,234 (5.6%)  file:function [object]`) by function.
+/// Self costs of a function's fragments (one per source file of inlined code) add up; inclusive
+/// ones overlap, so the largest fragment is taken (approximate for inlined functions).
+fn parse_annotate(text: &str, inclusive: bool) -> HashMap<String, u64> {
     let mut out = HashMap::new();
     for line in text.lines() {
         let line = line.trim_start();
@@ -696,7 +807,12 @@ fn parse_annotate(text: &str) -> HashMap<String, u64> {
                 break;
             }
         }
-        *out.entry(func.to_string()).or_insert(0) += ir;
+        let e = out.entry(func.to_string()).or_insert(0);
+        if inclusive {
+            *e = (*e).max(ir);
+        } else {
+            *e += ir;
+        }
     }
     out
 }
@@ -709,6 +825,15 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("--profile") {
         profile_mode(&args[1..]);
+        return;
+    }
+    if args.first().map(String::as_str) == Some("--check") {
+        check();
+        return;
+    }
+    if args.first().map(String::as_str) == Some("--heap-detail") {
+        let s = args.get(1).and_then(|s| Subject::from_id(s));
+        open_heap(s.unwrap_or_else(|| die("--heap-detail <subject>")), true);
         return;
     }
     let o = parse_args();

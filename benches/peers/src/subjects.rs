@@ -169,7 +169,8 @@ impl Env {
             Subject::SentryTracing => {
                 let mut options = sentry::ClientOptions::default().traces_sample_rate(1.0);
                 options.dsn = Some(DSN.parse().expect("dsn"));
-                let serialize = std::env::var_os("TS_PEER_SENTRY_SERIALIZE").is_some_and(|v| v == "1");
+                let serialize =
+                    std::env::var_os("TS_PEER_SENTRY_SERIALIZE").is_some_and(|v| v == "1");
                 options.transport = Some(Arc::new(Arc::new(DiscardSentry { serialize })));
                 let guard = sentry::init(options);
                 let layer = sentry_tracing::SpanLayer::new();
@@ -243,10 +244,17 @@ impl Env {
     /// span. The registry floor only creates the span.
     #[inline(never)]
     pub fn server_span(&self, headers: &HeaderMap) {
+        self.server_span_with(headers, || {});
+    }
+
+    /// `server_span`, running `inside` while the server span is entered (for `--check`).
+    #[inline(always)]
+    pub fn server_span_with(&self, headers: &HeaderMap, inside: impl FnOnce()) {
         match self.subject {
             Subject::Registry => {
                 let span = tracing::info_span!("GET /users/:id", http.method = "GET");
                 let _g = span.enter();
+                inside();
             }
             Subject::OursUnsampled | Subject::OursSampled => {
                 let make = || tracing::info_span!("GET /users/:id", http.method = "GET");
@@ -255,6 +263,7 @@ impl Env {
                     _ => make(),
                 };
                 let _g = span.enter();
+                inside();
             }
             Subject::SentryTracing => {
                 // sentry-tracing continues a trace from the `sentry.trace` field of a root span
@@ -263,12 +272,14 @@ impl Env {
                 let span =
                     tracing::info_span!("GET /users/:id", http.method = "GET", sentry.trace = st);
                 let _g = span.enter();
+                inside();
             }
             Subject::OtelOn | Subject::OtelOff => {
                 let cx = self.otel_extract.extract(&HeaderExtractor(headers));
                 let span = tracing::info_span!("GET /users/:id", http.method = "GET");
                 let _ = span.set_parent(cx);
                 let _g = span.enter();
+                inside();
             }
         }
     }
@@ -290,7 +301,8 @@ impl Env {
             }
             Subject::OtelOn | Subject::OtelOff => {
                 let span = tracing::info_span!("GET /users/:id");
-                let _ = span.set_parent(self.otel_extract.extract(&HeaderExtractor(&self.incoming)));
+                let _ =
+                    span.set_parent(self.otel_extract.extract(&HeaderExtractor(&self.incoming)));
                 span
             }
         };
@@ -334,6 +346,36 @@ impl Env {
                 black_box(map);
             }
         }
+    }
+}
+
+impl Env {
+    /// What workload (c) produces for the current span, as text (for `--check`).
+    pub fn describe_outbound(&self) -> String {
+        let pairs: Vec<(String, String)> = match self.subject {
+            Subject::Registry => vec![("(floor)".into(), "preformatted".into())],
+            Subject::OursUnsampled | Subject::OursSampled => tracing_sentry::current_headers()
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("?").to_string()))
+                .collect(),
+            Subject::SentryTracing => sentry::configure_scope(|scope| {
+                scope
+                    .iter_trace_propagation_headers()
+                    .map(|(k, v)| (k.to_string(), v))
+                    .collect()
+            }),
+            Subject::OtelOn | Subject::OtelOff => {
+                let cx = tracing::Span::current().context();
+                let mut map: HashMap<String, String> = HashMap::new();
+                self.otel_inject.inject_context(&cx, &mut map);
+                map.into_iter().collect()
+            }
+        };
+        pairs
+            .iter()
+            .map(|(k, v)| format!("{k}: {}", if v.len() > 90 { &v[..90] } else { v }))
+            .collect::<Vec<_>>()
+            .join("\n      ")
     }
 }
 

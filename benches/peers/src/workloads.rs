@@ -100,7 +100,10 @@ pub struct Rolling {
 
 impl Rolling {
     pub fn new() -> Rolling {
-        let mut r = Rolling { root: None, left: 0 };
+        let mut r = Rolling {
+            root: None,
+            left: 0,
+        };
         r.roll();
         r
     }
