@@ -285,9 +285,12 @@ impl std::error::Error for ParseIdError {}
 // === hex helpers ===
 
 fn encode_hex(bytes: &[u8], out: &mut [u8]) {
+    let digit = |nibble: u8| HEX.get(usize::from(nibble)).copied().unwrap_or(b'0');
     for (byte, pair) in bytes.iter().zip(out.chunks_exact_mut(2)) {
-        pair[0] = HEX[usize::from(byte >> 4)];
-        pair[1] = HEX[usize::from(byte & 0xf)];
+        if let [hi, lo] = pair {
+            *hi = digit(byte >> 4);
+            *lo = digit(byte & 0xf);
+        }
     }
 }
 
@@ -313,7 +316,10 @@ pub(crate) fn decode_hex(input: &[u8], out: &mut [u8]) -> Result<(), bool> {
         return Err(false);
     }
     for (pair, byte) in input.chunks_exact(2).zip(out.iter_mut()) {
-        let (Some(hi), Some(lo)) = (hex_value(pair[0]), hex_value(pair[1])) else {
+        let [a, b] = pair else {
+            return Err(false);
+        };
+        let (Some(hi), Some(lo)) = (hex_value(*a), hex_value(*b)) else {
             return Err(true);
         };
         *byte = hi << 4 | lo;

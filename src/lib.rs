@@ -140,6 +140,15 @@
 //! project's machines have a single toolchain.
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
+#![warn(
+    missing_debug_implementations,
+    unreachable_pub,
+    rust_2018_idioms,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod builder;

@@ -61,6 +61,8 @@ fn push_str_content(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(bytes.get(start..).unwrap_or_default());
 }
 
+// Indexing in this const initialiser is bounded by the loop and evaluated at compile time.
+#[allow(clippy::indexing_slicing)]
 /// Bytes JSON strings must escape: controls, `"`, `\\`, and DEL (escaped for safety).
 static NEEDS_ESCAPE: [bool; 256] = {
     let mut table = [false; 256];
@@ -77,7 +79,8 @@ static NEEDS_ESCAPE: [bool; 256] = {
 
 #[inline]
 fn needs_escape(b: u8) -> bool {
-    NEEDS_ESCAPE[usize::from(b)]
+    // A 256-entry table indexed by a byte: always in bounds.
+    NEEDS_ESCAPE.get(usize::from(b)).copied().unwrap_or(true)
 }
 
 fn push_unicode_escape(out: &mut Vec<u8>, b: u8) {
