@@ -13,7 +13,7 @@ use tracing_subscriber::registry::LookupSpan;
 use crate::builder::{Config, SentryLayerBuilder};
 use crate::propagation::PropagationContext;
 use crate::span_data::{
-    FieldVisitor, HasChildren, Recording, RootInit, SpanData, FIELD_NAME, FIELD_SOURCE,
+    self, FieldVisitor, HasChildren, Recording, RootInit, SpanData, FIELD_NAME, FIELD_SOURCE,
 };
 use crate::stats::Stats;
 
@@ -257,25 +257,60 @@ where
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(id) else { return };
+        // Decide under a read lock whether anything is wanted, then visit the values with no
+        // lock held: the user's `Debug`/`Display` impls may read trace context or emit events.
+        let (records, names_root) = {
+            let ext = span.extensions();
+            let Some(data) = ext.get::<SpanData>() else {
+                return;
+            };
+            let names_root = data.is_local_root && span_data::declares_name(span.metadata());
+            (data.records(), names_root)
+        };
+        if !records && !names_root {
+            return;
+        }
+        let mut visitor = FieldVisitor::default();
+        values.record(&mut visitor);
+
         let mut ext = span.extensions_mut();
         let Some(data) = ext.get_mut::<SpanData>() else {
             return;
         };
         let is_root = data.is_local_root;
-        let Some(rec) = data.recording.as_mut() else {
-            return;
-        };
-        let mut visitor = FieldVisitor::default();
-        values.record(&mut visitor);
-        let mut renamed = None;
-        for (name, value) in visitor.fields {
-            if is_root && (name == FIELD_NAME || name == FIELD_SOURCE) {
-                renamed = Some(());
+        let renames = is_root
+            && visitor
+                .fields
+                .iter()
+                .any(|(name, _)| name == FIELD_NAME || name == FIELD_SOURCE);
+        let rename = match data.recording.as_mut() {
+            Some(rec) => {
+                for (name, value) in visitor.fields {
+                    rec.set_field(name, value);
+                }
+                renames.then(|| rec.name_and_source(span.name()))
             }
-            rec.set_field(name, value);
-        }
-        if renamed.is_some() {
-            let (name, source) = rec.name_and_source(span.name());
+            // An unrecorded root still names the head DSC's transaction (until it is frozen).
+            None if renames => {
+                let text = |key: &str| {
+                    visitor
+                        .fields
+                        .iter()
+                        .find(|(k, _)| k == key)
+                        .and_then(|(_, v)| v.as_str().map(str::to_owned))
+                };
+                let name = text(FIELD_NAME);
+                let source = text(FIELD_SOURCE)
+                    .as_deref()
+                    .and_then(span_data::parse_source);
+                let root = Arc::clone(&data.root);
+                drop(ext);
+                root.update_name(name, source);
+                return;
+            }
+            None => None,
+        };
+        if let Some((name, source)) = rename {
             let root = Arc::clone(&data.root);
             drop(ext);
             root.rename(name, source);

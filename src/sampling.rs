@@ -68,8 +68,9 @@ impl<'a> SamplingContext<'a> {
 
     /// Returns the value of a field recorded when the span was created, if any.
     ///
-    /// Fields are only available when the sampler runs at span creation; a decision made later,
-    /// when a remote parent with a deferred decision is attached to an existing span, sees none.
+    /// Fields are available when the sampler runs at span creation, and when a remote parent is
+    /// attached to a span that was already recording. A span that was not recording when its
+    /// remote parent arrived (its own trace was unsampled) shows the sampler no fields.
     pub fn field(&self, name: &str) -> Option<&'a FieldValue> {
         self.fields.iter().find(|(k, _)| k == name).map(|(_, v)| v)
     }

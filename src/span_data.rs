@@ -87,6 +87,10 @@ pub(crate) struct RootState {
 struct TxBuffer {
     spans: Vec<SpanRecord>,
     dropped: u32,
+    /// The local root's own record, once it closed. The transaction is sent when the last span
+    /// of this local root is gone (see `Drop for RootState`): tracing-subscriber closes a
+    /// parent before it drops the data of a child that outlived the parent's handle.
+    root: Option<SpanRecord>,
     closed: bool,
 }
 
@@ -265,6 +269,7 @@ impl SpanData {
                 Mutex::new(TxBuffer {
                     spans: Vec::new(),
                     dropped: 0,
+                    root: None,
                     closed: false,
                 })
             }),
@@ -345,14 +350,14 @@ impl SpanData {
             if let Some(name) = name {
                 root.rename(name, source);
             }
-            root.send(record);
+            root.finish_root(record);
         } else {
             root.push_child(record);
         }
     }
 }
 
-fn declares_name(metadata: &Metadata<'_>) -> bool {
+pub(crate) fn declares_name(metadata: &Metadata<'_>) -> bool {
     metadata.fields().field(FIELD_NAME).is_some()
 }
 
@@ -467,6 +472,20 @@ impl RootState {
         }
     }
 
+    /// Updates only what a `span.record(..)` on an unrecorded root carried: the name, the
+    /// source, or both.
+    pub(crate) fn update_name(&self, name: Option<String>, source: Option<TransactionSource>) {
+        if let Ok(mut slot) = self.name.lock() {
+            if let Some(name) = name {
+                slot.1 = default_source(&name);
+                slot.0 = Cow::Owned(name);
+            }
+            if let Some(source) = source {
+                slot.1 = source;
+            }
+        }
+    }
+
     /// Closes the transaction buffer without sending (the root was re-parented).
     fn abandon(&self) {
         if let Some(tx) = &self.tx {
@@ -500,12 +519,29 @@ impl RootState {
         }
     }
 
-    fn send(&self, root: SpanRecord) {
+    /// Keeps the local root's record; the transaction goes out when the last span of this
+    /// local root is dropped.
+    fn finish_root(&self, root: SpanRecord) {
+        if let Some(Ok(mut tx)) = self.tx.as_ref().map(Mutex::lock) {
+            tx.root = Some(root);
+        }
+    }
+
+    fn send(&self) {
         let Some(tx) = &self.tx else { return };
-        let (spans, dropped_spans) = match tx.lock() {
+        let (root, spans, dropped_spans) = match tx.lock() {
             Ok(mut tx) => {
+                if tx.closed {
+                    return;
+                }
                 tx.closed = true;
-                (std::mem::take(&mut tx.spans), tx.dropped)
+                let Some(root) = tx.root.take() else {
+                    // The root span never finished normally (for example the layer was
+                    // removed while it was open).
+                    StatsInner::incr(&self.config.stats.transactions_unfinished);
+                    return;
+                };
+                (root, std::mem::take(&mut tx.spans), tx.dropped)
             }
             Err(_) => return,
         };
@@ -530,15 +566,8 @@ impl RootState {
 
 impl Drop for RootState {
     fn drop(&mut self) {
-        // A recording root whose transaction was never sent: its root span never closed
-        // normally (e.g. the layer was removed, or the span data was replaced).
-        if let Some(tx) = &self.tx {
-            if let Ok(tx) = tx.lock() {
-                if !tx.closed {
-                    StatsInner::incr(&self.config.stats.transactions_unfinished);
-                }
-            }
-        }
+        // Every span of this local root is gone: its root and all its children have finished.
+        self.send();
     }
 }
 
@@ -667,7 +696,7 @@ impl Recording {
     }
 }
 
-fn parse_source(s: &str) -> Option<TransactionSource> {
+pub(crate) fn parse_source(s: &str) -> Option<TransactionSource> {
     Some(match s {
         "custom" => TransactionSource::Custom,
         "url" => TransactionSource::Url,

@@ -17,7 +17,7 @@ use tracing_subscriber::registry::{LookupSpan, SpanRef};
 use tracing_subscriber::Registry;
 
 use crate::headers;
-use crate::propagation::{ExtractError, ExtractOptions, PropagationContext};
+use crate::propagation::{should_continue_trace, ExtractError, ExtractOptions, PropagationContext};
 use crate::span_data::{HasChildren, RootInit, SpanData};
 use crate::stats::StatsInner;
 use crate::trace_context::TraceContext;
@@ -70,7 +70,7 @@ pub trait SentrySpanExt: sealed::Sealed {
     /// `#[instrument]` function, as long as the span has no children yet and its trace context
     /// has not left the process (no outgoing headers were produced for it). An incoming trace
     /// from another organization is not continued when the org-id rule forbids it (strict trace
-    /// continuation); the span then stays the root of its own trace and `Ok` is returned (the
+    /// continuation); the span is then left exactly as it was and `Ok` is returned (the
     /// case is counted in [`Stats::traces_not_continued_org_mismatch`](crate::Stats)).
     ///
     /// A span that started recording before its remote parent arrived keeps its start time and
@@ -201,7 +201,11 @@ pub(crate) fn with_span_data<R>(
     }
     let data = materialized?;
     let mut ext = span.extensions_mut();
-    let _ = ext.replace(data);
+    // Another thread may have given the span its data meanwhile: keep the first one, so every
+    // caller sees the same span id.
+    if ext.get_mut::<SpanData>().is_none() {
+        let _ = ext.replace(data);
+    }
     drop(ext);
     span.extensions().get::<SpanData>().map(f)
 }
@@ -260,14 +264,27 @@ fn set_parent_on(
     parent: PropagationContext,
 ) -> Result<(), SetParentError> {
     let config = with_span_data_config(span).ok_or(SetParentError::LayerNotFound)?;
-    let mut ext = span.extensions_mut();
-    if ext.get_mut::<HasChildren>().is_some() {
-        return Err(SetParentError::AlreadyStarted);
+    // The org-id rule first: a trace from another organization leaves the span as it is.
+    if !should_continue_trace(
+        parent.dsc().org_id(),
+        config.org_id.as_deref(),
+        config.strict_trace_continuation,
+    ) {
+        StatsInner::incr(&config.stats.traces_not_continued_org_mismatch);
+        return Ok(());
     }
-    let previous = match ext.get_mut::<SpanData>() {
-        Some(data) if data.is_started() => return Err(SetParentError::AlreadyStarted),
-        Some(data) => data.take_for_reparent(),
-        None => None,
+    // Take the span's recording so far under a short write lock; the user's sampler then runs
+    // with no extension lock held (it may itself read trace context or emit events).
+    let previous = {
+        let mut ext = span.extensions_mut();
+        if ext.get_mut::<HasChildren>().is_some() {
+            return Err(SetParentError::AlreadyStarted);
+        }
+        match ext.get_mut::<SpanData>() {
+            Some(data) if data.is_started() => return Err(SetParentError::AlreadyStarted),
+            Some(data) => data.take_for_reparent(),
+            None => None,
+        }
     };
     let data = SpanData::new_root(RootInit {
         config: &config,
@@ -276,6 +293,6 @@ fn set_parent_on(
         remote: Some(parent),
         previous,
     });
-    let _ = ext.replace(data);
+    let _ = span.extensions_mut().replace(data);
     Ok(())
 }
