@@ -53,7 +53,9 @@ const SCAN_LIMIT: usize = 64 * 1024;
 ///    and inner spaces included). It is not forwarded (spec 2.5).
 ///
 /// Limits: at most [`MAX_BAGGAGE_MEMBERS`] members and [`MAX_BAGGAGE_BYTES`] bytes (members as
-/// they arrived, joined with `,`) are kept; a member that would cross a limit is dropped whole.
+/// they arrived, joined with `,`) are kept, counted separately for Sentry's members and for
+/// third-party members, so a long foreign baggage never crowds out the dynamic sampling context;
+/// a member that would cross a limit is dropped whole.
 /// Only the first 64 KiB of input are looked at; the unscanned remainder counts as one dropped
 /// member. Every dropped member is counted in [`dropped_members`](Self::dropped_members).
 ///
@@ -187,7 +189,10 @@ struct Parser {
     baggage: Baggage,
     /// Length of the value being parsed, to size the DSC buffer once.
     hint: usize,
-    bytes: usize,
+    /// Bytes kept so far, per budget: Sentry's members and third-party members are limited
+    /// separately, so a long foreign baggage cannot crowd out the dynamic sampling context.
+    sentry_bytes: usize,
+    third_party_bytes: usize,
     scanned: usize,
     key_buf: Vec<u8>,
     value_buf: Vec<u8>,
@@ -230,7 +235,8 @@ impl Parser {
         let Self {
             baggage,
             hint,
-            bytes,
+            sentry_bytes,
+            third_party_bytes,
             key_buf,
             value_buf,
             ..
@@ -249,13 +255,13 @@ impl Parser {
             // member with a bad escape is third-party and kept verbatim.
             if key.starts_with(SENTRY_PREFIX) {
                 baggage.dropped += 1;
-            } else if fits(baggage, bytes, member, true) {
+            } else if fits(Budget::ThirdParty, baggage, third_party_bytes, member, true) {
                 baggage.third_party.push(member.to_owned());
             }
             return;
         };
         let Some(name) = decoded_key.strip_prefix(SENTRY_PREFIX) else {
-            if fits(baggage, bytes, member, true) {
+            if fits(Budget::ThirdParty, baggage, third_party_bytes, member, true) {
                 baggage.third_party.push(member.to_owned());
             }
             return;
@@ -267,7 +273,7 @@ impl Parser {
             return;
         };
         let is_new = baggage.sentry.get(name).is_none();
-        if fits(baggage, bytes, member, is_new) {
+        if fits(Budget::Sentry, baggage, sentry_bytes, member, is_new) {
             if baggage.sentry.is_empty() {
                 baggage.sentry.reserve((*hint).min(MAX_BAGGAGE_BYTES));
             }
@@ -286,8 +292,24 @@ fn decode<'a>(s: &'a str, buf: &'a mut Vec<u8>) -> Option<Cow<'a, str>> {
 }
 
 /// Charges `member` against the limits; counts it as dropped if it does not fit.
-fn fits(baggage: &mut Baggage, bytes: &mut usize, member: &str, adds_member: bool) -> bool {
-    let kept = baggage.third_party.len() + baggage.sentry.len();
+#[derive(Clone, Copy)]
+enum Budget {
+    Sentry,
+    ThirdParty,
+}
+
+/// Charges `member` against its budget's limits; counts it as dropped if it does not fit.
+fn fits(
+    budget: Budget,
+    baggage: &mut Baggage,
+    bytes: &mut usize,
+    member: &str,
+    adds_member: bool,
+) -> bool {
+    let kept = match budget {
+        Budget::Sentry => baggage.sentry.len(),
+        Budget::ThirdParty => baggage.third_party.len(),
+    };
     let cost = member.len() + usize::from(*bytes > 0);
     if (adds_member && kept >= MAX_BAGGAGE_MEMBERS) || *bytes + cost > MAX_BAGGAGE_BYTES {
         baggage.dropped += 1;
@@ -474,6 +496,17 @@ mod tests {
         let b = Baggage::parse(&input.join(","));
         assert_eq!(b.sentry().get("x"), Some("2"));
         assert_eq!(b.dropped_members(), 0);
+    }
+
+    #[test]
+    fn foreign_members_cannot_crowd_out_the_dsc() {
+        let mut input: Vec<String> = (0..100).map(|i| format!("k{i}=v")).collect();
+        input.push("sentry-trace_id=771a43a4192642f0b136d5159a501700".into());
+        input.push("sentry-sample_rand=0.3".into());
+        let b = Baggage::parse(&input.join(","));
+        assert_eq!(b.third_party().len(), MAX_BAGGAGE_MEMBERS);
+        assert_eq!(b.sentry().sample_rand(), Some(0.3));
+        assert_eq!(b.sentry().len(), 2);
     }
 
     #[test]
