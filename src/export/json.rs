@@ -1,5 +1,5 @@
 //! Wire-encoding primitives: JSON written by hand into a reused buffer, and RFC 3339 timestamps
-//! without a date crate.
+//! (the calendar arithmetic lives in [`calendar`](super::calendar)).
 //!
 //! Writing JSON directly (instead of building `serde_json::Value` trees) keeps the export worker
 //! to one growing buffer per transaction. Every function here writes valid JSON for any input:
@@ -7,8 +7,8 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// Seconds in a day.
-const SECS_PER_DAY: u64 = 86_400;
+use super::calendar::{civil_from_days, SECS_PER_DAY};
+
 /// The last instant we write, `9999-12-31T23:59:59.999999Z`; RFC 3339 has four-digit years.
 const MAX_UNIX_SECS: u64 = 253_402_300_799;
 
@@ -243,53 +243,6 @@ fn push_padded(out: &mut Vec<u8>, n: u64, width: usize) {
     out.extend_from_slice(buf.get(i..).unwrap_or_default());
 }
 
-/// Converts days since 1970-01-01 to a proleptic Gregorian `(year, month, day)`.
-///
-/// Howard Hinnant's `civil_from_days`, restricted to non-negative day counts
-/// (<https://howardhinnant.github.io/date_algorithms.html#civil_from_days>).
-pub(crate) fn civil_from_days(days: u64) -> (u64, u32, u32) {
-    // Shift the epoch to 0000-03-01 so that leap days fall at the end of a year.
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z % 146_097; // day of era, [0, 146096]
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // [0, 399]
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // [0, 365]
-    let mp = (5 * doy + 2) / 153; // March-based month, [0, 11]
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + u64::from(month <= 2);
-    (year, month, day)
-}
-
-/// Converts a proleptic Gregorian date to days since 1970-01-01; `None` before 1970, after
-/// 9999, or for an impossible month or day.
-pub(crate) fn days_from_civil(year: u64, month: u32, day: u32) -> Option<u64> {
-    if year > 9999 || !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
-        return None;
-    }
-    let y = if month <= 2 {
-        year.checked_sub(1)?
-    } else {
-        year
-    };
-    let era = y / 400;
-    let yoe = y % 400;
-    let m = u64::from(month);
-    let mp = if m > 2 { m - 3 } else { m + 9 };
-    let doy = (153 * mp + 2) / 5 + u64::from(day) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    (era * 146_097 + doe).checked_sub(719_468)
-}
-
-fn days_in_month(year: u64, month: u32) -> u32 {
-    match month {
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -329,19 +282,6 @@ mod tests {
             rfc3339(at(MAX_UNIX_SECS + 86_400 * 1000, 5)),
             "9999-12-31T23:59:59.999999Z"
         );
-    }
-
-    #[test]
-    fn civil_and_days_round_trip_for_every_day_of_four_centuries() {
-        for days in 0..146_097 * 4 {
-            let (y, m, d) = civil_from_days(days);
-            assert_eq!(days_from_civil(y, m, d), Some(days), "{y}-{m}-{d}");
-        }
-        assert_eq!(days_from_civil(2023, 2, 29), None);
-        assert_eq!(days_from_civil(2024, 13, 1), None);
-        assert_eq!(days_from_civil(1969, 12, 31), None);
-        assert_eq!(days_from_civil(10_000, 1, 1), None);
-        assert_eq!(days_from_civil(u64::MAX, 1, 1), None);
     }
 
     #[test]

@@ -62,6 +62,10 @@
 //! # Ok::<(), tracing_sentry::export::ParseEnvelopeError>(())
 //! ```
 
+mod calendar;
+mod category;
+mod client_report;
+mod delivery;
 mod dsn;
 mod envelope;
 #[cfg(feature = "ureq")]
@@ -70,6 +74,7 @@ mod json;
 mod queue;
 mod ratelimit;
 pub(crate) mod record;
+mod sdk;
 mod transaction;
 mod transport;
 
@@ -78,7 +83,6 @@ mod test_support;
 
 use std::fmt;
 use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 pub use dsn::{Dsn, DsnErrorKind, ParseDsnError};
@@ -92,15 +96,21 @@ pub use transport::{
 };
 
 use crate::stats::{Stats, StatsInner};
-use queue::{RetryPolicy, Shared, WorkerConfig};
+use delivery::{DeliveryConfig, Pipeline, RetryPolicy};
 use transaction::EventMeta;
 
 /// The most of the shutdown timeout kept for the worker to exit after the flush.
 const SHUTDOWN_EXIT_RESERVE: Duration = Duration::from_millis(100);
-/// Retries after a failed attempt (network error, timeout, 5xx).
+/// Retries after an attempt that got no response (connection, timeout, I/O).
 pub(crate) const DEFAULT_MAX_RETRIES: u32 = 2;
-/// The delay before the first retry; it doubles for each further retry.
+/// The shared backoff after the first failure; it doubles with each further one.
 pub(crate) const DEFAULT_RETRY_BACKOFF: Duration = Duration::from_millis(200);
+/// Requests in flight at most, by default; see `SentryLayerBuilder::max_requests_in_flight`.
+pub(crate) const DEFAULT_MAX_REQUESTS_IN_FLIGHT: usize = 64;
+/// Estimated bytes of queued and in-flight transactions at most, by default.
+pub(crate) const DEFAULT_MAX_QUEUED_BYTES: usize = 16 * 1024 * 1024;
+/// How often pending client reports are sent on their own when no envelope carries them.
+pub(crate) const DEFAULT_CLIENT_REPORT_INTERVAL: Duration = Duration::from_secs(30);
 
 /// What the builder hands to [`start`].
 pub(crate) struct ExportConfig {
@@ -126,6 +136,12 @@ pub(crate) struct ExportOptions {
     pub(crate) max_retries: u32,
     /// The delay before the first retry; doubled for each further one. Cut short at shutdown.
     pub(crate) retry_backoff: Duration,
+    /// Requests in flight at most (sender threads); at least 1.
+    pub(crate) max_in_flight: usize,
+    /// Estimated bytes of queued and in-flight transactions at most.
+    pub(crate) max_queued_bytes: usize,
+    /// How often pending client reports go out on their own.
+    pub(crate) client_report_interval: Duration,
 }
 
 impl Default for ExportOptions {
@@ -134,6 +150,9 @@ impl Default for ExportOptions {
             server_name: None,
             max_retries: DEFAULT_MAX_RETRIES,
             retry_backoff: DEFAULT_RETRY_BACKOFF,
+            max_in_flight: DEFAULT_MAX_REQUESTS_IN_FLIGHT,
+            max_queued_bytes: DEFAULT_MAX_QUEUED_BYTES,
+            client_report_interval: DEFAULT_CLIENT_REPORT_INTERVAL,
         }
     }
 }
@@ -142,7 +161,7 @@ impl Default for ExportOptions {
 #[derive(Clone, Debug)]
 pub(crate) struct ExportHandle {
     /// `None` when there is nowhere to send transactions.
-    shared: Option<Arc<Shared>>,
+    shared: Option<Arc<Pipeline>>,
 }
 
 impl ExportHandle {
@@ -190,8 +209,7 @@ impl ExportHandle {
 /// ```
 #[must_use = "dropping the guard shuts down export; keep it alive for as long as spans are recorded"]
 pub struct ExportGuard {
-    shared: Option<Arc<Shared>>,
-    worker: Option<JoinHandle<()>>,
+    shared: Option<Arc<Pipeline>>,
     stats: Arc<StatsInner>,
     shutdown_timeout: Duration,
 }
@@ -239,20 +257,14 @@ impl Drop for ExportGuard {
         let Some(shared) = self.shared.take() else {
             return;
         };
-        // Flush for most of the budget, and keep a tenth (at most 100 ms) for the worker to
-        // notice the shutdown and exit, e.g. when it is waiting to retry.
+        // Flush for most of the budget, and keep a tenth (at most 100 ms) for the senders to
+        // send the last client report and exit. Senders stuck in a request are left to finish
+        // on their own.
         let now = Instant::now();
         let reserve = (self.shutdown_timeout / 10).min(SHUTDOWN_EXIT_RESERVE);
         let deadline = now.checked_add(self.shutdown_timeout);
         shared.flush_until(now.checked_add(self.shutdown_timeout - reserve));
-        let exited = shared.shut_down(deadline);
-        if let Some(worker) = self.worker.take() {
-            if exited {
-                // The worker has dropped the transport and is returning; this is immediate.
-                let _ = worker.join();
-            }
-            // Otherwise the transport is stuck: leave the thread to finish on its own.
-        }
+        shared.shut_down(deadline);
     }
 }
 
@@ -270,6 +282,7 @@ impl fmt::Debug for ExportGuard {
 /// The transport is the configured one, else an `HttpTransport` for the DSN (feature
 /// `ureq`), else none: then no thread is started and [`ExportHandle::submit`] drops
 /// transactions at once.
+#[cfg(test)]
 pub(crate) fn start(config: ExportConfig) -> std::io::Result<(ExportHandle, ExportGuard)> {
     start_with(config, ExportOptions::default())
 }
@@ -293,20 +306,23 @@ pub(crate) fn start_with(
         server_name,
         max_retries,
         retry_backoff,
+        max_in_flight,
+        max_queued_bytes,
+        client_report_interval,
     } = options;
 
-    let transport = transport.or_else(|| default_transport(dsn.as_ref(), debug));
+    let transport =
+        transport.or_else(|| default_transport(dsn.as_ref(), debug, max_in_flight.max(1)));
     let Some(transport) = transport else {
         let guard = ExportGuard {
             shared: None,
-            worker: None,
             stats,
             shutdown_timeout,
         };
         return Ok((ExportHandle { shared: None }, guard));
     };
 
-    let worker = WorkerConfig {
+    let delivery = DeliveryConfig {
         transport,
         meta: EventMeta {
             release,
@@ -318,12 +334,19 @@ pub(crate) fn start_with(
             max_retries,
             backoff: retry_backoff,
         },
+        max_in_flight: max_in_flight.max(1),
+        client_report_interval,
         debug,
     };
-    let (shared, handle) = queue::spawn(worker, queue_capacity, Arc::clone(&stats))?;
+    let shared = Arc::new(Pipeline::new(
+        delivery,
+        queue_capacity,
+        max_queued_bytes,
+        Arc::clone(&stats),
+    ));
+    shared.start()?;
     let guard = ExportGuard {
         shared: Some(Arc::clone(&shared)),
-        worker: Some(handle),
         stats,
         shutdown_timeout,
     };
@@ -336,12 +359,25 @@ pub(crate) fn start_with(
 }
 
 #[cfg(feature = "ureq")]
-fn default_transport(dsn: Option<&Dsn>, _debug: bool) -> Option<Arc<dyn Transport>> {
-    dsn.map(|dsn| Arc::new(HttpTransport::new(dsn)) as Arc<dyn Transport>)
+fn default_transport(
+    dsn: Option<&Dsn>,
+    _debug: bool,
+    max_in_flight: usize,
+) -> Option<Arc<dyn Transport>> {
+    dsn.map(|dsn| {
+        let transport = HttpTransport::builder(dsn)
+            .max_idle_connections(max_in_flight)
+            .build();
+        Arc::new(transport) as Arc<dyn Transport>
+    })
 }
 
 #[cfg(not(feature = "ureq"))]
-fn default_transport(dsn: Option<&Dsn>, debug: bool) -> Option<Arc<dyn Transport>> {
+fn default_transport(
+    dsn: Option<&Dsn>,
+    debug: bool,
+    _max_in_flight: usize,
+) -> Option<Arc<dyn Transport>> {
     if dsn.is_some() && debug {
         use std::io::Write as _;
         let _ = writeln!(

@@ -11,12 +11,8 @@ use super::json::{
     push_timestamp, push_u64,
 };
 use super::record::{FieldValue, SpanLink, SpanRecord, TransactionRecord};
+use super::sdk::push_sdk;
 use crate::status::SpanStatus;
-
-/// The SDK name sent in events, envelope headers and `X-Sentry-Auth`.
-pub(crate) const SDK_NAME: &str = "sentry.rust.tracing-sentry";
-/// The SDK version (this crate's).
-pub(crate) const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Event fields that come from the configuration, not from the span tree.
 #[derive(Clone, Debug, Default)]
@@ -117,17 +113,6 @@ pub(crate) fn write_transaction(
         push_u64(out, total);
         out.extend_from_slice(b"}}}");
     }
-    out.push(b'}');
-}
-
-/// Writes `{"name":...,"version":...}`.
-pub(crate) fn push_sdk(out: &mut Vec<u8>) {
-    out.push(b'{');
-    push_key(out, "name");
-    push_str(out, SDK_NAME);
-    out.push(b',');
-    push_key(out, "version");
-    push_str(out, SDK_VERSION);
     out.push(b'}');
 }
 
