@@ -20,7 +20,9 @@
 //!   `sentry-trace`/`baggage` (or starts a trace); the `#[instrument]` handler span makes one
 //!   `GET DOWNSTREAM_URL` through an `http.client` span that carries the trace headers, and
 //!   answers with the downstream's status and body.
-//! - `GET /flush`: waits (at most 5 s) until every finished transaction was delivered.
+//! - `GET /flush`: waits (at most 5 s) until every finished transaction was delivered, then
+//!   prints the export [`Stats`](tracing_sentry::Stats) (one line on stdout) and returns them
+//!   as the response body.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -120,13 +122,19 @@ async fn call(State(state): State<Arc<AppState>>) -> (StatusCode, Bytes) {
     (status, body)
 }
 
-/// `GET /flush`: waits until every transaction finished so far was delivered (at most 5 s).
-async fn flush(State(state): State<Arc<AppState>>) -> StatusCode {
-    let flushed = tokio::task::spawn_blocking(move || state.guard.flush(Duration::from_secs(5)))
-        .await
-        .unwrap_or(false);
+/// `GET /flush`: waits until every transaction finished so far was delivered (at most 5 s),
+/// then prints the export counters and returns them.
+async fn flush(State(state): State<Arc<AppState>>) -> (StatusCode, String) {
+    let (flushed, stats) = tokio::task::spawn_blocking(move || {
+        let flushed = state.guard.flush(Duration::from_secs(5));
+        (flushed, state.guard.stats())
+    })
+    .await
+    .unwrap_or((false, tracing_sentry::Stats::default()));
     if !flushed {
         tracing::warn!("flush timed out");
     }
-    StatusCode::OK
+    let line = format!("{stats:?}");
+    println!("{line}");
+    (StatusCode::OK, line)
 }

@@ -888,6 +888,64 @@ mod tests {
     }
 
     #[test]
+    fn data_over_the_span_budget_is_cut_and_the_cut_is_recorded_in_meta() {
+        use crate::export::record::FieldValue;
+        use crate::export::transaction::MAX_SPAN_BYTES;
+        use std::borrow::Cow;
+
+        let mut record = sample_record();
+        let field = |i: usize| {
+            (
+                Cow::Owned(format!("field.{i:03}")),
+                FieldValue::Str("v".repeat(200)),
+            )
+        };
+        // The root: 100 fields of about 215 bytes, far over 8 KiB.
+        record.root.data = (0..100).map(field).collect();
+        // The first child: just under the budget, untouched.
+        record.spans[0].data = (0..20).map(field).collect();
+        // The second child: over it.
+        record.spans[1].data = (0..60).map(field).collect();
+        record.dropped_spans = 3;
+        let tx = build(&record).transaction().unwrap();
+
+        let trace = &tx["contexts"]["trace"];
+        assert_eq!(
+            trace["description"], "GET /users/:id",
+            "the description survives"
+        );
+        let trace_len = serde_json::to_vec(trace).unwrap().len();
+        assert!(
+            trace_len <= MAX_SPAN_BYTES,
+            "trace context is {trace_len} bytes"
+        );
+        let kept = trace["data"].as_object().unwrap();
+        assert!(kept.len() > 10 && kept.len() < 100, "kept {}", kept.len());
+        assert!(kept.contains_key("field.000"), "entries are kept in order");
+        assert!(!kept.contains_key("field.099"));
+
+        assert_eq!(
+            tx["_meta"]["contexts"]["trace"]["data"][""],
+            serde_json::json!({"rem": [["!limit", "x"]], "len": 100})
+        );
+        assert_eq!(
+            tx["_meta"]["spans"][""]["len"], 5,
+            "dropped spans still counted"
+        );
+        // Spans are written in record order, so `_meta.spans` indexes match.
+        let spans = tx["spans"].as_array().unwrap();
+        assert_eq!(
+            spans[0]["data"].as_object().unwrap().len(),
+            20,
+            "under the budget"
+        );
+        assert!(tx["_meta"]["spans"].get("0").is_none(), "nothing cut there");
+        let cut = spans[1]["data"].as_object().unwrap().len();
+        assert!(cut < 60, "kept {cut}");
+        assert_eq!(tx["_meta"]["spans"]["1"]["data"][""]["len"], 60);
+    }
+
+    #[test]
     fn head_transaction_has_no_parent_and_no_dsc_means_no_trace_header() {
         let mut record = sample_record();
         record.root.parent_span_id = None;

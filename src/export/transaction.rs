@@ -82,9 +82,10 @@ pub(crate) fn write_transaction(
     push_key(out, "type");
     push_str(out, "trace");
     out.push(b',');
-    push_span_fields(out, trace_id, &tx.root);
+    let root_trimmed = push_span_fields(out, trace_id, &tx.root);
     out.push(b'}');
     out.push(b'}');
+    let mut spans_trimmed: Vec<(usize, usize)> = Vec::new();
 
     out.push(b',');
     push_key(out, "spans");
@@ -94,7 +95,9 @@ pub(crate) fn write_transaction(
             out.push(b',');
         }
         out.push(b'{');
-        push_span_fields(out, trace_id, span);
+        if let Some(entries) = push_span_fields(out, trace_id, span) {
+            spans_trimmed.push((i, entries));
+        }
         let (start, end) = ordered(span.start, span.end);
         out.push(b',');
         push_key(out, "start_timestamp");
@@ -105,19 +108,78 @@ pub(crate) fn write_transaction(
         out.push(b'}');
     }
     out.push(b']');
-    if tx.dropped_spans > 0 {
-        // Tell Sentry how many spans there were, as the Python SDK does for `max_spans`
-        // (an annotated `spans` value: `_meta.spans[""].len`).
-        let total = tx.spans.len() as u64 + u64::from(tx.dropped_spans);
-        out.extend_from_slice(br#","_meta":{"spans":{"":{"len":"#);
-        push_u64(out, total);
+    let dropped_spans =
+        (tx.dropped_spans > 0).then(|| tx.spans.len() as u64 + u64::from(tx.dropped_spans));
+    push_meta(out, dropped_spans, root_trimmed, &spans_trimmed);
+    out.push(b'}');
+}
+
+/// Writes `,"_meta":{...}` saying what was cut, as Sentry's SDKs and Relay annotate it: the
+/// number of spans there were (`_meta.spans[""].len`, as the Python SDK does for `max_spans`)
+/// and, for each span whose data was trimmed to the budget, how many entries it had
+/// (`{"":{"rem":[["!limit","x"]],"len":N}}` at the data's path). Nothing when nothing was cut.
+fn push_meta(
+    out: &mut Vec<u8>,
+    dropped_spans: Option<u64>,
+    root_trimmed: Option<usize>,
+    spans_trimmed: &[(usize, usize)],
+) {
+    if dropped_spans.is_none() && root_trimmed.is_none() && spans_trimmed.is_empty() {
+        return;
+    }
+    let trimmed_data = |out: &mut Vec<u8>, entries: usize| {
+        out.extend_from_slice(br#"{"data":{"":{"rem":[["!limit","x"]],"len":"#);
+        push_u64(out, entries as u64);
         out.extend_from_slice(b"}}}");
+    };
+    out.extend_from_slice(br#","_meta":{"#);
+    let mut first = true;
+    if let Some(entries) = root_trimmed {
+        out.extend_from_slice(br#""contexts":{"trace":"#);
+        trimmed_data(out, entries);
+        out.push(b'}');
+        first = false;
+    }
+    if dropped_spans.is_some() || !spans_trimmed.is_empty() {
+        if !first {
+            out.push(b',');
+        }
+        out.extend_from_slice(br#""spans":{"#);
+        let mut first_span = true;
+        if let Some(total) = dropped_spans {
+            out.extend_from_slice(br#""":{"len":"#);
+            push_u64(out, total);
+            out.push(b'}');
+            first_span = false;
+        }
+        for &(index, entries) in spans_trimmed {
+            if !first_span {
+                out.push(b',');
+            }
+            first_span = false;
+            out.push(b'"');
+            push_u64(out, index as u64);
+            out.extend_from_slice(b"\":");
+            trimmed_data(out, entries);
+        }
+        out.push(b'}');
     }
     out.push(b'}');
 }
 
-/// The fields a span and the trace context share, without braces or timestamps.
-fn push_span_fields(out: &mut Vec<u8>, trace_id: &str, span: &SpanRecord) {
+/// The most bytes of JSON Sentry's ingestion keeps in the trace context (Relay trims it as a
+/// "large" data bag: 8,192 estimated bytes); what does not fit is cut there, the fields
+/// written last first, which loses the description. The same budget applies to every span.
+pub(crate) const MAX_SPAN_BYTES: usize = 8192;
+/// Kept free of the budget for the span's other fields besides its description.
+const SPAN_FIELDS_RESERVE: usize = 512;
+/// The data of a span always gets at least this much, however long its description.
+const MIN_DATA_BUDGET: usize = 1024;
+
+/// The fields a span and the trace context share, without braces or timestamps. The data is
+/// cut to what fits in [`MAX_SPAN_BYTES`] with the rest; returns the number of data entries
+/// there were if some were cut.
+fn push_span_fields(out: &mut Vec<u8>, trace_id: &str, span: &SpanRecord) -> Option<usize> {
     push_key(out, "trace_id");
     push_plain_str(out, trace_id);
     out.push(b',');
@@ -148,16 +210,22 @@ fn push_span_fields(out: &mut Vec<u8>, trace_id: &str, span: &SpanRecord) {
     out.push(b',');
     push_key(out, "origin");
     push_str(out, &span.origin);
+    let mut trimmed = None;
     if !span.data.is_empty() || span.metadata.is_some() {
         out.push(b',');
         push_key(out, "data");
-        push_data(out, &span.data, span.metadata);
+        let described = description.map_or(0, str::len);
+        let budget = MAX_SPAN_BYTES
+            .saturating_sub(SPAN_FIELDS_RESERVE + described)
+            .max(MIN_DATA_BUDGET);
+        trimmed = push_data(out, &span.data, span.metadata, budget);
     }
     if !span.links.is_empty() {
         out.push(b',');
         push_key(out, "links");
         push_links(out, &span.links);
     }
+    trimmed
 }
 
 /// Writes `,"op":...`: the span's own op, else `{target}::{name}` of its callsite (as
@@ -178,13 +246,22 @@ fn push_op(out: &mut Vec<u8>, span: &SpanRecord) {
 /// `code.file.path` and `code.line.number` (sentry-tracing's keys) unless a field has the same
 /// name. When a field name repeats, the last value wins (JSON objects should not repeat keys,
 /// and readers disagree on which duplicate they keep).
+///
+/// At most `budget` bytes are written: entries are written in order until one would not fit;
+/// it and every later one are left out. Returns the number of entries there were if some
+/// were left out.
 fn push_data(
     out: &mut Vec<u8>,
     data: &[(Cow<'static, str>, FieldValue)],
     metadata: Option<&'static Metadata<'static>>,
-) {
+    budget: usize,
+) -> Option<usize> {
+    let start = out.len();
     out.push(b'{');
     let mut first = true;
+    let mut written = 0usize;
+    let mut total = 0usize;
+    let mut full = false;
     for (i, (key, value)) in data.iter().enumerate() {
         let repeated_later = data
             .get(i + 1..)
@@ -194,10 +271,14 @@ fn push_data(
         if repeated_later {
             continue;
         }
+        total += 1;
+        if full {
+            continue;
+        }
+        let before = out.len();
         if !first {
             out.push(b',');
         }
-        first = false;
         push_key(out, key);
         match value {
             FieldValue::Bool(b) => push_bool(out, *b),
@@ -206,17 +287,36 @@ fn push_data(
             FieldValue::F64(f) => push_f64(out, *f),
             FieldValue::Str(s) => push_str(out, s),
         }
+        // One byte for the closing brace.
+        if out.len() - start + 1 > budget {
+            out.truncate(before);
+            full = true;
+            continue;
+        }
+        first = false;
+        written += 1;
     }
     if let Some(metadata) = metadata {
         let has = |key: &str| data.iter().any(|(k, _)| k == key);
         let mut code = |key: &str, write: &dyn Fn(&mut Vec<u8>)| {
             if !has(key) {
+                total += 1;
+                if full {
+                    return;
+                }
+                let before = out.len();
                 if !first {
                     out.push(b',');
                 }
-                first = false;
                 push_key(out, key);
                 write(out);
+                if out.len() - start + 1 > budget {
+                    out.truncate(before);
+                    full = true;
+                    return;
+                }
+                first = false;
+                written += 1;
             }
         };
         if let Some(module) = metadata.module_path() {
@@ -230,6 +330,7 @@ fn push_data(
         }
     }
     out.push(b'}');
+    (written < total).then_some(total)
 }
 
 fn push_links(out: &mut Vec<u8>, links: &[SpanLink]) {
