@@ -4,14 +4,14 @@
 //! ```sh
 //! cargo build --release --features tower --example interop_service
 //! cargo bench --bench export_load -- [--latency 0,50,200] [--secs 10] [--clients 16] \
-//!     [--rate CALLS_PER_S] [--service target/release/examples/interop_service]
+//!     [--rate CALLS_PER_S] [--in-flight K] [--service target/release/examples/interop_service]
 //! ```
 //!
 //! For each latency it starts an ingest (tests/support/ingest.rs) and a downstream, runs the
 //! service against them, drives it with `--clients` keep-alive connections calling
 //! `GET /call` for `--secs` seconds (as fast as it answers, or at `--rate` calls per second in
-//! total), then calls `GET /flush` and reports: calls/s, transactions delivered (per second and
-//! as a share of calls), transactions reported lost in client reports, the unexplained rest
+//! total), then calls `GET /flush` and reports: calls/s, transactions delivered (per second
+//! over the load and the flush, and as a share of calls), transactions reported lost in client reports, the unexplained rest
 //! (lost minus reported), the most requests the ingest saw in flight, the connections it
 //! accepted, the service's peak RSS, and the service's `Stats` line.
 
@@ -34,6 +34,8 @@ struct Args {
     clients: usize,
     rate: Option<u64>,
     service: String,
+    /// Passed to the service as `EXPORT_MAX_IN_FLIGHT`.
+    in_flight: Option<usize>,
 }
 
 fn args() -> Args {
@@ -43,6 +45,7 @@ fn args() -> Args {
         clients: 16,
         rate: None,
         service: "target/release/examples/interop_service".to_owned(),
+        in_flight: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -55,6 +58,7 @@ fn args() -> Args {
             "--clients" => args.clients = value().parse().unwrap_or(16),
             "--rate" => args.rate = value().parse().ok(),
             "--service" => args.service = value(),
+            "--in-flight" => args.in_flight = value().parse().ok(),
             _ => {} // cargo bench passes `--bench`
         }
     }
@@ -123,7 +127,11 @@ fn run(args: &Args, latency_ms: u64) {
 
     let port = free_port();
     let stderr_path = format!("/tmp/export_load_service_{latency_ms}ms.stderr");
-    let mut service = Command::new(&args.service)
+    let mut service = Command::new(&args.service);
+    if let Some(n) = args.in_flight {
+        service.env("EXPORT_MAX_IN_FLIGHT", n.to_string());
+    }
+    let mut service = service
         .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
         .env("DOWNSTREAM_URL", format!("http://{}/", downstream.addr()))
         .env(
@@ -212,12 +220,14 @@ fn run(args: &Args, latency_ms: u64) {
 
     let tally = ingest.tally();
     let delivered = tally.transactions;
+    // Delivery continues during the flush: the rate is over the load and the flush.
+    let delivering = elapsed + flush_took.as_secs_f64();
     let lost = calls.saturating_sub(delivered);
     let reported = tally.reported_lost();
     println!(
         "| {latency_ms} ms | {:.0} | {:.0} | {delivered} of {calls} ({:.1}%) | {reported} ({:?}) | {} | {} | {} | {:.1} MiB | {:.2} s | {} |",
         calls as f64 / elapsed,
-        delivered as f64 / elapsed,
+        delivered as f64 / delivering,
         100.0 * delivered as f64 / calls.max(1) as f64,
         tally.reported_transactions,
         lost.saturating_sub(reported),

@@ -14,6 +14,7 @@
 //! | `LISTEN_ADDR` | where to serve plain HTTP/1.1 (default `127.0.0.1:3000`) |
 //! | `DOWNSTREAM_URL` | the URL `GET /call` calls (required) |
 //! | `SENTRY_DSN`, `SENTRY_RELEASE`, `SENTRY_ENVIRONMENT`, `SENTRY_TRACES_SAMPLE_RATE` | read by [`SentryLayer::builder_from_env`] |
+//! | `EXPORT_MAX_IN_FLIGHT` | envelope requests in flight at most (default 64; for `benches/export_load.rs`) |
 //!
 //! Routes:
 //! - `GET /call`: the tower layer opens an `http.server` span that continues the incoming
@@ -53,7 +54,12 @@ struct AppState {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // SENTRY_DSN, SENTRY_RELEASE, SENTRY_ENVIRONMENT, SENTRY_TRACES_SAMPLE_RATE.
-    let (sentry, guard) = SentryLayer::builder_from_env().debug(true).build()?;
+    let mut builder = SentryLayer::builder_from_env().debug(true);
+    // For the export_load bench: the number of envelope requests in flight.
+    if let Some(n) = std::env::var("EXPORT_MAX_IN_FLIGHT").ok().and_then(|v| v.parse().ok()) {
+        builder = builder.max_requests_in_flight(n);
+    }
+    let (sentry, guard) = builder.build()?;
     tracing_subscriber::registry()
         .with(sentry)
         .with(

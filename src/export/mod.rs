@@ -1,4 +1,4 @@
-//! Export: finished transactions become Sentry envelopes, delivered by a worker thread behind a
+//! Export: finished transactions become Sentry envelopes, delivered by sender threads behind a
 //! bounded queue, so the instrumented program never waits on the network.
 //!
 //! # How export works
@@ -6,41 +6,63 @@
 //! 1. When a sampled local root span closes, the layer hands the finished span tree (the root
 //!    and its finished descendants) to the exporter. That is one push onto a **bounded queue**
 //!    under a short lock; no JSON is written and no I/O happens on the program's thread.
-//! 2. One worker thread, `tracing-sentry-export`, takes transactions off the queue in order and
-//!    turns each into an [`Envelope`]: a header with `event_id`, `sent_at`, `sdk`, the DSN (if
-//!    configured, without secret) and the frozen dynamic sampling context as `trace`, then one
-//!    `transaction` item (spec 7.1–7.3). Child spans go into the flat `spans` list; the root
-//!    goes into `contexts.trace`.
-//! 3. The worker calls the [`Transport`], by default an `HttpTransport` (feature `ureq`) for
-//!    the configured [`Dsn`]. The transport makes one attempt and reports the response; the
-//!    worker owns what follows, the same way for every transport:
+//! 2. Sender threads (`tracing-sentry-export`, up to
+//!    [`max_requests_in_flight`](crate::SentryLayerBuilder::max_requests_in_flight), 64 by
+//!    default) take transactions off the queue and turn each into an [`Envelope`]: a header
+//!    with `event_id`, `sent_at`, `sdk`, the DSN (if configured, without secret) and the
+//!    frozen dynamic sampling context as `trace`, then one `transaction` item (spec 7.1–7.3),
+//!    and a `client_report` item when losses are waiting to be reported. Child spans go into
+//!    the flat `spans` list; the root goes into `contexts.trace`. Each span's `data` is cut to
+//!    what Sentry's ingestion keeps (8 KiB with the span's other fields), and the cut is
+//!    recorded in `_meta`. One sender runs while the service is quiet; more start when
+//!    transactions wait and none is idle, and idle ones retire.
+//! 3. Each sender calls the [`Transport`], by default an `HttpTransport` (feature `ureq`) for
+//!    the configured [`Dsn`], shared by all senders (one pool of keep-alive connections). The
+//!    transport makes one attempt and reports the response; the senders own what follows, the
+//!    same way for every transport, with one rate-limit state and one backoff for all:
 //!    - `2xx`: delivered;
-//!    - `429`, `Retry-After` or `X-Sentry-Rate-Limits`: a rate limit starts, and until it
-//!      expires transactions are dropped without being serialised or sent;
-//!    - `5xx`, a network error or a timeout: retried twice with a short backoff
-//!      (200 ms, then 400 ms), then dropped; a panicking transport is caught and not retried;
-//!    - any other status: rejected and dropped.
+//!    - `429`, `Retry-After` or `X-Sentry-Rate-Limits`: a rate limit starts for the named
+//!      categories, and until it expires every sender drops transactions without serialising
+//!      or sending them;
+//!    - any other `4xx` or a `5xx`: dropped, not retried (Sentry's SDK rules);
+//!    - no response (a network error or a timeout): retried twice after a shared backoff
+//!      (200 ms, doubling with each failure, at most 30 s), then dropped;
+//!    - a panicking transport is caught, counted in `transport_panics`, and not retried.
 //!
 //! # Overload and loss
 //!
-//! Nothing blocks the program and nothing is lost silently: every transaction that is not
-//! delivered increments one counter of [`Stats`], named by why it was lost:
-//! `transactions_dropped_queue_full` (the queue was full when the root closed),
+//! Nothing blocks the program and nothing is lost silently. The queue is bounded in
+//! transactions ([`queue_capacity`](crate::SentryLayerBuilder::queue_capacity)), in estimated
+//! bytes (16 MiB, queued and in flight together) and in requests in flight. Every
+//! transaction that is not delivered increments one counter of [`Stats`], named by why it was
+//! lost: `transactions_dropped_queue_full` (the queue was full when the root closed),
 //! `transactions_dropped_rate_limited`, `transactions_dropped_send_failed`,
 //! `transactions_dropped_rejected`, `transactions_dropped_too_large` (the transaction item
 //! exceeded Sentry's 1 MiB limit) and `transactions_dropped_shutdown`. Failed attempts are
 //! counted in `send_failures`, rate-limiting answers in `rate_limit_responses`.
 //!
-//! With neither a DSN nor a transport configured, no worker is started and finished
+//! The same losses go to Sentry as **client reports** (develop docs:
+//! sdk/telemetry/client-reports), by reason (`queue_overflow`, `ratelimit_backoff`,
+//! `network_error`, `send_error`, `internal_sdk_error`) and category (`transaction`, and
+//! `span` for the transaction's spans, root included). A report rides along with the next
+//! envelope, or goes alone every 30 s, at each [`ExportGuard::flush`] and at shutdown; its
+//! counts are only cleared once Sentry accepted it (`client_reports_sent`). Losses answered
+//! with `429` are not reported: Sentry counts those itself.
+//!
+//! With [`debug(true)`](crate::SentryLayerBuilder::debug), one line on stderr says when
+//! dropping starts, then at most one summary every 10 s while it goes on.
+//!
+//! With neither a DSN nor a transport configured, no sender is started and finished
 //! transactions are dropped at once, without being counted: there is nowhere to send them.
 //!
 //! # The guard
 //!
 //! Building the layer returns an [`ExportGuard`]. [`ExportGuard::flush`] waits until
-//! everything queued so far was handled. Dropping the guard flushes for at most the configured
-//! shutdown timeout, drops (and counts) what is still queued, and stops the worker. If the
-//! transport is stuck in a request, the guard stops waiting at the timeout and leaves the worker
-//! thread to finish on its own. Keep the guard alive for as long as spans are recorded, usually
+//! everything queued so far was handled, requests in flight included, and the pending client
+//! reports were sent. Dropping the guard flushes for at most the configured shutdown timeout,
+//! drops (and counts and reports) what is still queued, and stops the senders. If the
+//! transport is stuck in a request, the guard stops waiting at the timeout and leaves the
+//! sender threads to finish on their own. Keep the guard alive for as long as spans are recorded, usually
 //! in `main`; `let _ = ...` drops it at once.
 //!
 //! # Examples
@@ -99,7 +121,7 @@ use crate::stats::{Stats, StatsInner};
 use delivery::{DeliveryConfig, Pipeline, RetryPolicy};
 use transaction::EventMeta;
 
-/// The most of the shutdown timeout kept for the worker to exit after the flush.
+/// The most of the shutdown timeout kept for the senders to exit after the flush.
 const SHUTDOWN_EXIT_RESERVE: Duration = Duration::from_millis(100);
 /// Retries after an attempt that got no response (connection, timeout, I/O).
 pub(crate) const DEFAULT_MAX_RETRIES: u32 = 2;
@@ -157,7 +179,7 @@ impl Default for ExportOptions {
     }
 }
 
-/// The layer's non-blocking handle to the worker.
+/// The layer's non-blocking handle to the export pipeline.
 #[derive(Clone, Debug)]
 pub(crate) struct ExportHandle {
     /// `None` when there is nowhere to send transactions.
@@ -181,12 +203,12 @@ impl ExportHandle {
     }
 }
 
-/// Keeps the export worker running; flushes and stops it when dropped.
+/// Keeps the export senders running; flushes and stops them when dropped.
 ///
 /// Returned with the layer by the builder. While it lives, finished transactions are delivered
 /// in the background. Dropping it waits at most the configured shutdown timeout for queued
 /// transactions to be delivered, drops and counts what is left
-/// (`transactions_dropped_shutdown`), and stops the worker. It never waits longer, even if the
+/// (`transactions_dropped_shutdown`), and stops the senders. It never waits longer, even if the
 /// transport hangs.
 ///
 /// Bind it to a named variable in `main` (`let _guard = ...`): `let _ = ...` drops it
@@ -203,7 +225,7 @@ impl ExportHandle {
 ///     }
 ///     let stats = guard.stats();
 ///     eprintln!("sent {} transactions", stats.transactions_sent);
-///     drop(guard); // stops the worker
+///     drop(guard); // stops the senders
 /// }
 /// # let _ = before_exit;
 /// ```
@@ -277,7 +299,7 @@ impl fmt::Debug for ExportGuard {
     }
 }
 
-/// Starts the worker (unless there is nowhere to send transactions).
+/// Starts the first sender (unless there is nowhere to send transactions).
 ///
 /// The transport is the configured one, else an `HttpTransport` for the DSN (feature
 /// `ureq`), else none: then no thread is started and [`ExportHandle::submit`] drops
