@@ -12,7 +12,8 @@
 //!     --toggle-collect='tracing_sentry::export::envelope::Envelope::from_transaction*' \
 //!     $BIN --spans $n --transactions 200 --gzip-level 0
 //! done   # then: callgrind_annotate /tmp/cg.N | head; divide by 200
-//! valgrind --tool=callgrind --toggle-collect='export_serialise::gzip_at*' $BIN --spans 10 --gzip-level 1
+//! valgrind --tool=callgrind --toggle-collect='export_serialise::gzip_at*' $BIN --spans 10 \
+//!   --transactions 200 --gzip-level 1 --no-timing
 //! ```
 //!
 //! Without valgrind it prints the envelope size, the gzip size at levels 1, 6 and 9 and the
@@ -39,7 +40,11 @@ fn arg(name: &str, default: u32) -> u32 {
 /// One transaction like the interop service's: a server root with `spans` children of two
 /// fields each.
 fn record(spans: u32) {
-    let root = tracing::info_span!("http.server", sentry.op = "http.server", http.route = "/call");
+    let root = tracing::info_span!(
+        "http.server",
+        sentry.op = "http.server",
+        http.route = "/call"
+    );
     root.in_scope(|| {
         for i in 0..spans {
             tracing::info_span!("query", db.system = "postgresql", rows = i).in_scope(|| {});
@@ -81,10 +86,17 @@ fn main() {
         return;
     };
     let bytes = first.as_bytes();
+    if std::env::args().any(|a| a == "--reuse") {
+        reuse_experiment(&envelopes);
+        return;
+    }
     if level > 0 {
         for envelope in &envelopes {
             black_box(gzip_at(envelope.as_bytes(), level));
         }
+    }
+    if std::env::args().any(|a| a == "--no-timing") {
+        return;
     }
     println!("{spans} spans: envelope {} bytes", bytes.len());
     for level in [1, 6, 9] {
@@ -98,4 +110,23 @@ fn main() {
         println!("  gzip level {level}: {size} bytes, {per:?} per envelope");
     }
     let _ = transport.send(first);
+}
+
+/// Experiment: deflate with a reused, reset compressor (raw deflate, no framing).
+#[inline(never)]
+fn deflate_reused(bytes: &[u8], compressor: &mut flate2::Compress, out: &mut Vec<u8>) {
+    compressor.reset();
+    out.clear();
+    out.reserve(bytes.len() / 2 + 64);
+    let _ = compressor.compress_vec(bytes, out, flate2::FlushCompress::Finish);
+}
+
+#[allow(dead_code)]
+fn reuse_experiment(envelopes: &[tracing_sentry::export::Envelope]) {
+    let mut compressor = flate2::Compress::new(flate2::Compression::new(1), false);
+    let mut out = Vec::new();
+    for e in envelopes {
+        deflate_reused(e.as_bytes(), &mut compressor, &mut out);
+        black_box(&out);
+    }
 }

@@ -56,7 +56,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // SENTRY_DSN, SENTRY_RELEASE, SENTRY_ENVIRONMENT, SENTRY_TRACES_SAMPLE_RATE.
     let mut builder = SentryLayer::builder_from_env().debug(true);
     // For the export_load bench: the number of envelope requests in flight.
-    if let Some(n) = std::env::var("EXPORT_MAX_IN_FLIGHT").ok().and_then(|v| v.parse().ok()) {
+    if let Some(n) = std::env::var("EXPORT_MAX_IN_FLIGHT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
         builder = builder.max_requests_in_flight(n);
     }
     let (sentry, guard) = builder.build()?;

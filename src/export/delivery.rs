@@ -30,7 +30,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::category::DataCategory;
 use super::client_report::{ClientReports, DiscardReason, Report};
-use super::envelope::{Envelope, MAX_ITEM_BYTES};
+use super::envelope::Envelope;
 use super::queue::{Pop, PushError, Queue};
 use super::ratelimit::RateLimiter;
 use super::record::{FieldValue, TransactionRecord};
@@ -257,7 +257,7 @@ impl Pipeline {
     // === the sender ===
 
     fn run_sender(self: Arc<Self>) {
-        let mut payload = Vec::new();
+        let mut size_hint = 0usize;
         let mut idle_ticks = 0u32;
         loop {
             match self.queue.pop(IDLE_TICK) {
@@ -268,11 +268,7 @@ impl Pipeline {
                     }
                     // `handle` does not panic, but if a bug made it, the sender must survive
                     // and the item must still be done.
-                    let _ = catch_unwind(AssertUnwindSafe(|| self.handle(item, &mut payload)));
-                    // Keep the buffer from pinning a huge allocation after an outsized one.
-                    if payload.capacity() > 4 * MAX_ITEM_BYTES {
-                        payload = Vec::new();
-                    }
+                    let _ = catch_unwind(AssertUnwindSafe(|| self.handle(item, &mut size_hint)));
                     self.queue.done(ticket);
                 }
                 Pop::Idle => {
@@ -288,11 +284,11 @@ impl Pipeline {
         self.queue.remove_consumer();
     }
 
-    fn handle(&self, work: Work, payload: &mut Vec<u8>) {
+    fn handle(&self, work: Work, size_hint: &mut usize) {
         match work {
             Work::Transaction(tx) => {
                 let spans = span_quantity(&tx);
-                let outcome = self.deliver_transaction(&tx, payload);
+                let outcome = self.deliver_transaction(&tx, size_hint);
                 drop(tx);
                 self.account(outcome, spans);
                 self.send_reports_if_due();
@@ -301,7 +297,7 @@ impl Pipeline {
         }
     }
 
-    fn deliver_transaction(&self, tx: &TransactionRecord, payload: &mut Vec<u8>) -> Outcome {
+    fn deliver_transaction(&self, tx: &TransactionRecord, size_hint: &mut usize) -> Outcome {
         if self.limited(DataCategory::Transaction) {
             return Outcome::RateLimited;
         }
@@ -310,7 +306,7 @@ impl Pipeline {
             &self.config.meta,
             self.config.dsn.as_deref(),
             SystemTime::now(),
-            payload,
+            size_hint,
         );
         let mut envelope = match envelope {
             Ok(envelope) => envelope,

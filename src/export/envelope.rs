@@ -5,7 +5,7 @@ use std::fmt;
 use std::ops::Range;
 use std::time::SystemTime;
 
-use super::json::{push_key, push_plain_str, push_rfc3339, push_str};
+use super::json::{push_any_key, push_key, push_plain_str, push_rfc3339, push_str};
 use super::record::TransactionRecord;
 use super::sdk::push_sdk;
 use super::transaction::{write_transaction, EventMeta};
@@ -108,34 +108,56 @@ pub(crate) struct TooLarge {
 
 impl Envelope {
     /// Builds the envelope for one transaction, stamped with `sent_at` (the time of the first
-    /// send attempt; retries send the same bytes). `payload` is a scratch buffer reused across
-    /// calls.
+    /// send attempt; retries send the same bytes). `size_hint` carries the previous envelope's
+    /// size from call to call, so the buffer rarely grows.
+    ///
+    /// The payload is written in place after its item header, whose `length` is a fixed-width
+    /// field (the number right-aligned in ten characters, padded with JSON whitespace) filled
+    /// in once the payload is written: no copy of the payload, nothing moved.
     pub(crate) fn from_transaction(
         tx: &TransactionRecord,
         meta: &EventMeta,
         dsn: Option<&str>,
         sent_at: SystemTime,
-        payload: &mut Vec<u8>,
+        size_hint: &mut usize,
     ) -> Result<Self, TooLarge> {
+        const LENGTH_WIDTH: usize = 10;
         let event_id = new_event_id();
-        payload.clear();
-        write_transaction(payload, tx, &event_id, meta);
-        if payload.len() > MAX_ITEM_BYTES {
-            return Err(TooLarge {
-                payload_len: payload.len(),
-            });
-        }
         // Room for a client report item besides the transaction.
-        let mut bytes = Vec::with_capacity(payload.len() + 768);
+        let mut bytes = Vec::with_capacity((*size_hint).clamp(2048, MAX_ITEM_BYTES) + 512);
         let header = push_header(&mut bytes, Some(&event_id), dsn, sent_at, Some(&tx.dsc));
-        let mut envelope = Self {
+        bytes.extend_from_slice(br#"{"type":"transaction","length":"#);
+        let length_at = bytes.len();
+        bytes.extend_from_slice(&[b' '; LENGTH_WIDTH]);
+        bytes.extend_from_slice(b",\"content_type\":\"application/json\"}\n");
+        let start = bytes.len();
+        write_transaction(&mut bytes, tx, &event_id, meta);
+        let payload_len = bytes.len() - start;
+        *size_hint = bytes.len();
+        if payload_len > MAX_ITEM_BYTES {
+            return Err(TooLarge { payload_len });
+        }
+        let mut digits = Vec::with_capacity(LENGTH_WIDTH);
+        super::json::push_u64(&mut digits, payload_len as u64);
+        if let Some(field) = bytes.get_mut(length_at..length_at + LENGTH_WIDTH) {
+            let pad = LENGTH_WIDTH.saturating_sub(digits.len());
+            for (slot, digit) in field.iter_mut().skip(pad).zip(&digits) {
+                *slot = *digit;
+            }
+        }
+        let payload = start..bytes.len();
+        bytes.push(b'\n');
+        let mut items = Vec::with_capacity(2);
+        items.push(Item {
+            ty: "transaction".to_owned(),
+            payload,
+        });
+        Ok(Self {
             bytes,
             event_id: Some(event_id),
             header,
-            items: Vec::with_capacity(2),
-        };
-        envelope.push_item("transaction", payload);
-        Ok(envelope)
+            items,
+        })
     }
 
     /// Builds an envelope without an event (a `client_report` alone, for example): a header
@@ -542,7 +564,7 @@ fn push_trace_header(out: &mut Vec<u8>, dsc: &DynamicSamplingContext) {
         if i > 0 {
             out.push(b',');
         }
-        push_key(out, key);
+        push_any_key(out, key);
         push_str(out, value);
     }
     out.push(b'}');
@@ -643,14 +665,9 @@ mod tests {
     }
 
     fn build(record: &TransactionRecord) -> Envelope {
-        let envelope = Envelope::from_transaction(
-            record,
-            &meta(),
-            Some(DSN),
-            at_micros(1_000),
-            &mut Vec::new(),
-        )
-        .unwrap();
+        let envelope =
+            Envelope::from_transaction(record, &meta(), Some(DSN), at_micros(1_000), &mut 0)
+                .unwrap();
         assert_sentry_types_reads(&envelope, record);
         envelope
     }
@@ -955,7 +972,7 @@ mod tests {
             &EventMeta::default(),
             None,
             SystemTime::now(),
-            &mut Vec::new(),
+            &mut 0,
         )
         .unwrap();
         assert_sentry_types_reads(&envelope, &record);
@@ -1040,13 +1057,8 @@ mod tests {
         let filler = MAX_ITEM_BYTES - overhead - r#","description":"""#.len();
         for (extra, fits) in [(filler - 1, true), (filler, true), (filler + 1, false)] {
             record.spans[0].description = Some("x".repeat(extra));
-            let result = Envelope::from_transaction(
-                &record,
-                &meta(),
-                None,
-                SystemTime::now(),
-                &mut Vec::new(),
-            );
+            let result =
+                Envelope::from_transaction(&record, &meta(), None, SystemTime::now(), &mut 0);
             match result {
                 Ok(envelope) => {
                     assert!(fits, "{extra} extra bytes should not fit");

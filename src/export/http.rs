@@ -26,7 +26,7 @@ const GZIP_LEVEL: u32 = 1;
 ///
 /// Each call to [`send`](Transport::send) makes one `POST {dsn.envelope_url()}` with
 /// `X-Sentry-Auth`, `Content-Type: application/x-sentry-envelope` and the envelope as body
-/// (gzip-compressed from 1 KiB on), bounded by connect, read and overall timeouts, and returns the status with the `Retry-After`
+/// (gzip-compressed from 8 KiB on), bounded by connect, read and overall timeouts, and returns the status with the `Retry-After`
 /// and `X-Sentry-Rate-Limits` headers. Retries and rate limits are the export senders' job.
 ///
 /// It uses `ureq` with rustls and the Mozilla root certificates (`webpki-roots`), and honours

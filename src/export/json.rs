@@ -33,7 +33,7 @@ pub(crate) fn push_str_parts(out: &mut Vec<u8>, parts: &[&str]) {
 fn push_str_content(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
     // Most strings (ids, names, paths) need no escaping: copy them in one go.
-    if !bytes.iter().any(|&b| needs_escape(b)) {
+    if !any_needs_escape(bytes) {
         out.extend_from_slice(bytes);
         return;
     }
@@ -77,6 +77,31 @@ static NEEDS_ESCAPE: [bool; 256] = {
     table
 };
 
+/// Whether any byte of `bytes` needs escaping, eight bytes at a time (SWAR): a byte needs it
+/// when it is below 0x20, `"`, `\\` or DEL.
+fn any_needs_escape(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // Sets the high bit of each byte of `x` that is zero (exact when no byte of x is >= 0x80
+    // after the xor, and otherwise only too eager, which the slow path double-checks).
+    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGHS;
+        let hits = below_space
+            | has_zero(x ^ (ONES * u64::from(b'"')))
+            | has_zero(x ^ (ONES * u64::from(b'\\')))
+            | has_zero(x ^ (ONES * 0x7f));
+        if hits != 0 && chunk.iter().any(|&b| needs_escape(b)) {
+            return true;
+        }
+    }
+    chunks.remainder().iter().any(|&b| needs_escape(b))
+}
+
 #[inline]
 fn needs_escape(b: u8) -> bool {
     // A 256-entry table indexed by a byte: always in bounds.
@@ -91,8 +116,16 @@ fn push_unicode_escape(out: &mut Vec<u8>, b: u8) {
     }
 }
 
-/// Writes `"key":` (the key escaped).
+/// Writes `"key":` for a key this crate spells (plain ASCII, nothing to escape): no scan.
 pub(crate) fn push_key(out: &mut Vec<u8>, key: &str) {
+    debug_assert!(!any_needs_escape(key.as_bytes()), "not plain: {key:?}");
+    out.push(b'"');
+    out.extend_from_slice(key.as_bytes());
+    out.extend_from_slice(b"\":");
+}
+
+/// Writes `"key":` for a key from outside (a field name, a baggage key), escaped.
+pub(crate) fn push_any_key(out: &mut Vec<u8>, key: &str) {
     push_str(out, key);
     out.push(b':');
 }
@@ -171,7 +204,7 @@ pub(crate) fn push_rfc3339(out: &mut Vec<u8>, t: SystemTime) {
     } else {
         (since_epoch.as_secs(), since_epoch.subsec_micros())
     };
-    // The spans of a transaction mostly share their second: the worker thread keeps the last
+    // The spans of a transaction mostly share their second: the sender thread keeps the last
     // `YYYY-MM-DDTHH:MM:SS` it wrote and only formats the microseconds again.
     thread_local! {
         static LAST_SECOND: std::cell::Cell<(u64, [u8; 19])> = const { std::cell::Cell::new((u64::MAX, [0; 19])) };
@@ -190,10 +223,15 @@ pub(crate) fn push_rfc3339(out: &mut Vec<u8>, t: SystemTime) {
         last.set((secs, text));
         text
     });
+    // `.` + six digits + `Z`, written as one fixed-size copy.
+    let mut tail = *b".000000Z";
+    let mut n = micros;
+    for slot in tail.get_mut(1..7).unwrap_or_default().iter_mut().rev() {
+        *slot = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
     out.extend_from_slice(&cached);
-    out.push(b'.');
-    push_padded(out, u64::from(micros), 6);
-    out.push(b'Z');
+    out.extend_from_slice(&tail);
 }
 
 /// Writes `YYYY-MM-DDTHH:MM:SS` for `secs` since the epoch.
@@ -282,6 +320,25 @@ mod tests {
             rfc3339(at(MAX_UNIX_SECS + 86_400 * 1000, 5)),
             "9999-12-31T23:59:59.999999Z"
         );
+    }
+
+    #[test]
+    fn the_word_at_a_time_scan_agrees_with_the_byte_table() {
+        // Every byte value at every position of strings up to 17 bytes long.
+        for len in 1..=17 {
+            for pos in 0..len {
+                for b in 0..=255u8 {
+                    let mut bytes = vec![b'a'; len];
+                    bytes[pos] = b;
+                    assert_eq!(
+                        any_needs_escape(&bytes),
+                        needs_escape(b),
+                        "byte {b:#x} at {pos} of {len}"
+                    );
+                }
+            }
+        }
+        assert!(!any_needs_escape(b""));
     }
 
     #[test]

@@ -7,8 +7,8 @@ use std::time::SystemTime;
 use tracing_core::Metadata;
 
 use super::json::{
-    push_bool, push_f64, push_i64, push_key, push_plain_str, push_str, push_str_parts,
-    push_timestamp, push_u64,
+    push_any_key, push_bool, push_f64, push_i64, push_key, push_plain_str, push_str,
+    push_str_parts, push_timestamp, push_u64,
 };
 use super::record::{FieldValue, SpanLink, SpanRecord, TransactionRecord};
 use super::sdk::push_sdk;
@@ -30,7 +30,6 @@ pub(crate) fn write_transaction(
     meta: &EventMeta,
 ) {
     let trace_id = tx.trace_id.to_hex();
-    let trace_id = std::str::from_utf8(&trace_id).unwrap_or_default();
     let (start, end) = ordered(tx.root.start, tx.root.end);
 
     out.push(b'{');
@@ -82,7 +81,7 @@ pub(crate) fn write_transaction(
     push_key(out, "type");
     push_str(out, "trace");
     out.push(b',');
-    let root_trimmed = push_span_fields(out, trace_id, &tx.root);
+    let root_trimmed = push_span_fields(out, &trace_id, &tx.root);
     out.push(b'}');
     out.push(b'}');
     let mut spans_trimmed: Vec<(usize, usize)> = Vec::new();
@@ -95,15 +94,13 @@ pub(crate) fn write_transaction(
             out.push(b',');
         }
         out.push(b'{');
-        if let Some(entries) = push_span_fields(out, trace_id, span) {
+        if let Some(entries) = push_span_fields(out, &trace_id, span) {
             spans_trimmed.push((i, entries));
         }
         let (start, end) = ordered(span.start, span.end);
-        out.push(b',');
-        push_key(out, "start_timestamp");
+        out.extend_from_slice(br#","start_timestamp":"#);
         push_timestamp(out, start);
-        out.push(b',');
-        push_key(out, "timestamp");
+        out.extend_from_slice(br#","timestamp":"#);
         push_timestamp(out, end);
         out.push(b'}');
     }
@@ -179,16 +176,17 @@ const MIN_DATA_BUDGET: usize = 1024;
 /// The fields a span and the trace context share, without braces or timestamps. The data is
 /// cut to what fits in [`MAX_SPAN_BYTES`] with the rest; returns the number of data entries
 /// there were if some were cut.
-fn push_span_fields(out: &mut Vec<u8>, trace_id: &str, span: &SpanRecord) -> Option<usize> {
-    push_key(out, "trace_id");
-    push_plain_str(out, trace_id);
-    out.push(b',');
-    push_key(out, "span_id");
-    push_plain_str(out, hex(&span.span_id.to_hex()));
+fn push_span_fields(out: &mut Vec<u8>, trace_id: &[u8; 32], span: &SpanRecord) -> Option<usize> {
+    // Ids are hex this crate wrote: fixed-size copies, nothing to escape.
+    out.extend_from_slice(br#""trace_id":""#);
+    out.extend_from_slice(trace_id);
+    out.extend_from_slice(br#"","span_id":""#);
+    out.extend_from_slice(&span.span_id.to_hex());
+    out.push(b'"');
     if let Some(parent) = span.parent_span_id {
-        out.push(b',');
-        push_key(out, "parent_span_id");
-        push_plain_str(out, hex(&parent.to_hex()));
+        out.extend_from_slice(br#","parent_span_id":""#);
+        out.extend_from_slice(&parent.to_hex());
+        out.push(b'"');
     }
     push_op(out, span);
     // Without an explicit description the span's name is used, written here on the worker so
@@ -198,22 +196,18 @@ fn push_span_fields(out: &mut Vec<u8>, trace_id: &str, span: &SpanRecord) -> Opt
         .as_deref()
         .or_else(|| span.metadata.map(|m| m.name()));
     if let Some(description) = description {
-        out.push(b',');
-        push_key(out, "description");
+        out.extend_from_slice(br#","description":"#);
         push_str(out, description);
     }
     if let Some(status) = span.status {
-        out.push(b',');
-        push_key(out, "status");
-        push_str(out, status_wire_name(status));
+        out.extend_from_slice(br#","status":"#);
+        push_plain_str(out, status_wire_name(status));
     }
-    out.push(b',');
-    push_key(out, "origin");
+    out.extend_from_slice(br#","origin":"#);
     push_str(out, &span.origin);
     let mut trimmed = None;
     if !span.data.is_empty() || span.metadata.is_some() {
-        out.push(b',');
-        push_key(out, "data");
+        out.extend_from_slice(br#","data":"#);
         let described = description.map_or(0, str::len);
         let budget = MAX_SPAN_BYTES
             .saturating_sub(SPAN_FIELDS_RESERVE + described)
@@ -279,7 +273,7 @@ fn push_data(
         if !first {
             out.push(b',');
         }
-        push_key(out, key);
+        push_any_key(out, key);
         match value {
             FieldValue::Bool(b) => push_bool(out, *b),
             FieldValue::I64(n) => push_i64(out, *n),
