@@ -30,7 +30,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::category::DataCategory;
 use super::client_report::{ClientReports, DiscardReason, Report};
-use super::envelope::Envelope;
+use super::envelope::{Envelope, Scratch};
 use super::queue::{Pop, PushError, Queue};
 use super::ratelimit::RateLimiter;
 use super::record::{FieldValue, TransactionRecord};
@@ -257,7 +257,7 @@ impl Pipeline {
     // === the sender ===
 
     fn run_sender(self: Arc<Self>) {
-        let mut size_hint = 0usize;
+        let mut scratch = Scratch::default();
         let mut idle_ticks = 0u32;
         loop {
             match self.queue.pop(IDLE_TICK) {
@@ -268,7 +268,7 @@ impl Pipeline {
                     }
                     // `handle` does not panic, but if a bug made it, the sender must survive
                     // and the item must still be done.
-                    let _ = catch_unwind(AssertUnwindSafe(|| self.handle(item, &mut size_hint)));
+                    let _ = catch_unwind(AssertUnwindSafe(|| self.handle(item, &mut scratch)));
                     self.queue.done(ticket);
                 }
                 Pop::Idle => {
@@ -284,11 +284,11 @@ impl Pipeline {
         self.queue.remove_consumer();
     }
 
-    fn handle(&self, work: Work, size_hint: &mut usize) {
+    fn handle(&self, work: Work, scratch: &mut Scratch) {
         match work {
             Work::Transaction(tx) => {
                 let spans = span_quantity(&tx);
-                let outcome = self.deliver_transaction(&tx, size_hint);
+                let outcome = self.deliver_transaction(&tx, scratch);
                 drop(tx);
                 self.account(outcome, spans);
                 self.send_reports_if_due();
@@ -297,7 +297,7 @@ impl Pipeline {
         }
     }
 
-    fn deliver_transaction(&self, tx: &TransactionRecord, size_hint: &mut usize) -> Outcome {
+    fn deliver_transaction(&self, tx: &TransactionRecord, scratch: &mut Scratch) -> Outcome {
         if self.limited(DataCategory::Transaction) {
             return Outcome::RateLimited;
         }
@@ -306,7 +306,7 @@ impl Pipeline {
             &self.config.meta,
             self.config.dsn.as_deref(),
             SystemTime::now(),
-            size_hint,
+            scratch,
         );
         let mut envelope = match envelope {
             Ok(envelope) => envelope,

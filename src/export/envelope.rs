@@ -8,7 +8,7 @@ use std::time::SystemTime;
 use super::json::{push_any_key, push_key, push_plain_str, push_rfc3339, push_str};
 use super::record::TransactionRecord;
 use super::sdk::push_sdk;
-use super::transaction::{write_transaction, EventMeta};
+use super::transaction::{write_transaction, CallsiteCache, EventMeta};
 use crate::id::TraceId;
 use crate::propagation::DynamicSamplingContext;
 
@@ -98,6 +98,14 @@ pub enum EnvelopeErrorKind {
     MissingNewline,
 }
 
+/// What a sender keeps from one envelope to the next.
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    /// The size of the last envelope.
+    size_hint: usize,
+    callsites: CallsiteCache,
+}
+
 /// Why a transaction could not become an envelope.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct TooLarge {
@@ -108,8 +116,8 @@ pub(crate) struct TooLarge {
 
 impl Envelope {
     /// Builds the envelope for one transaction, stamped with `sent_at` (the time of the first
-    /// send attempt; retries send the same bytes). `size_hint` carries the previous envelope's
-    /// size from call to call, so the buffer rarely grows.
+    /// send attempt; retries send the same bytes). `scratch` is the sender's: the previous
+    /// envelope's size (so the buffer rarely grows) and its callsite JSON.
     ///
     /// The payload is written in place after its item header, whose `length` is a fixed-width
     /// field (the number right-aligned in ten characters, padded with JSON whitespace) filled
@@ -119,21 +127,21 @@ impl Envelope {
         meta: &EventMeta,
         dsn: Option<&str>,
         sent_at: SystemTime,
-        size_hint: &mut usize,
+        scratch: &mut Scratch,
     ) -> Result<Self, TooLarge> {
         const LENGTH_WIDTH: usize = 10;
         let event_id = new_event_id();
         // Room for a client report item besides the transaction.
-        let mut bytes = Vec::with_capacity((*size_hint).clamp(2048, MAX_ITEM_BYTES) + 512);
+        let mut bytes = Vec::with_capacity(scratch.size_hint.clamp(2048, MAX_ITEM_BYTES) + 512);
         let header = push_header(&mut bytes, Some(&event_id), dsn, sent_at, Some(&tx.dsc));
         bytes.extend_from_slice(br#"{"type":"transaction","length":"#);
         let length_at = bytes.len();
         bytes.extend_from_slice(&[b' '; LENGTH_WIDTH]);
         bytes.extend_from_slice(b",\"content_type\":\"application/json\"}\n");
         let start = bytes.len();
-        write_transaction(&mut bytes, tx, &event_id, meta);
+        write_transaction(&mut bytes, tx, &event_id, meta, &mut scratch.callsites);
         let payload_len = bytes.len() - start;
-        *size_hint = bytes.len();
+        scratch.size_hint = bytes.len();
         if payload_len > MAX_ITEM_BYTES {
             return Err(TooLarge { payload_len });
         }
@@ -665,9 +673,14 @@ mod tests {
     }
 
     fn build(record: &TransactionRecord) -> Envelope {
-        let envelope =
-            Envelope::from_transaction(record, &meta(), Some(DSN), at_micros(1_000), &mut 0)
-                .unwrap();
+        let envelope = Envelope::from_transaction(
+            record,
+            &meta(),
+            Some(DSN),
+            at_micros(1_000),
+            &mut Scratch::default(),
+        )
+        .unwrap();
         assert_sentry_types_reads(&envelope, record);
         envelope
     }
@@ -855,6 +868,31 @@ mod tests {
     }
 
     #[test]
+    fn callsite_json_from_the_cache_is_what_a_fresh_sender_writes() {
+        let mut record = sample_record();
+        record.root.op = "".into();
+        record.root.metadata = Some(&METADATA);
+        record.spans[0].metadata = Some(&METADATA);
+        record.spans[0].description = None;
+        record.spans[1].metadata = Some(&METADATA);
+        let payload = |scratch: &mut Scratch| {
+            let envelope =
+                Envelope::from_transaction(&record, &meta(), None, at_micros(1), scratch).unwrap();
+            let mut tx = envelope.transaction().unwrap();
+            tx["event_id"] = Value::Null; // random per envelope
+            tx
+        };
+        let mut warm = Scratch::default();
+        let first = payload(&mut warm);
+        let again = payload(&mut warm);
+        assert_eq!(first, again, "a cache hit writes the same JSON");
+        assert_eq!(first, payload(&mut Scratch::default()));
+        let child = &first["spans"][0];
+        assert_eq!(child["description"], METADATA.name(), "the callsite's name");
+        assert_eq!(child["data"]["code.line.number"], METADATA.line().unwrap());
+    }
+
+    #[test]
     fn spans_without_op_get_target_and_name_and_every_span_gets_code_data() {
         let mut record = sample_record();
         record.root.op = "".into();
@@ -972,7 +1010,7 @@ mod tests {
             &EventMeta::default(),
             None,
             SystemTime::now(),
-            &mut 0,
+            &mut Scratch::default(),
         )
         .unwrap();
         assert_sentry_types_reads(&envelope, &record);
@@ -1047,7 +1085,13 @@ mod tests {
         let mut record = sample_record();
         let overhead = {
             let mut buf = Vec::new();
-            write_transaction(&mut buf, &record, &new_event_id(), &meta());
+            write_transaction(
+                &mut buf,
+                &record,
+                &new_event_id(),
+                &meta(),
+                &mut CallsiteCache::default(),
+            );
             buf.len()
         };
         // One byte under, exactly at, and one byte over the limit (the description grows the
@@ -1057,8 +1101,13 @@ mod tests {
         let filler = MAX_ITEM_BYTES - overhead - r#","description":"""#.len();
         for (extra, fits) in [(filler - 1, true), (filler, true), (filler + 1, false)] {
             record.spans[0].description = Some("x".repeat(extra));
-            let result =
-                Envelope::from_transaction(&record, &meta(), None, SystemTime::now(), &mut 0);
+            let result = Envelope::from_transaction(
+                &record,
+                &meta(),
+                None,
+                SystemTime::now(),
+                &mut Scratch::default(),
+            );
             match result {
                 Ok(envelope) => {
                     assert!(fits, "{extra} extra bytes should not fit");

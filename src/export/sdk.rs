@@ -9,6 +9,7 @@ pub(crate) const SDK_NAME: &str = "sentry.rust.tracing-sentry";
 pub(crate) const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Returns `name/version`, as `X-Sentry-Auth`'s `sentry_client` and `User-Agent` carry it.
+#[cfg(feature = "ureq")]
 pub(crate) fn client_name() -> String {
     format!("{SDK_NAME}/{SDK_VERSION}")
 }

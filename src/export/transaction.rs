@@ -22,12 +22,99 @@ pub(crate) struct EventMeta {
     pub(crate) server_name: Option<String>,
 }
 
+/// The JSON a callsite contributes to each of its spans, written once per callsite and
+/// sender: `,"op":"{target}::{name}"`, `,"description":"{name}"` and the `code.*` data.
+struct CallsiteJson {
+    metadata: &'static Metadata<'static>,
+    op: Vec<u8>,
+    description: Vec<u8>,
+    /// `"code.module.name":...,"code.file.path":...,"code.line.number":N`, possibly empty.
+    code: Vec<u8>,
+    code_entries: usize,
+}
+
+impl CallsiteJson {
+    fn new(metadata: &'static Metadata<'static>) -> Self {
+        let mut op = Vec::with_capacity(64);
+        op.extend_from_slice(br#","op":"#);
+        push_str_parts(&mut op, &[metadata.target(), "::", metadata.name()]);
+        let mut description = Vec::with_capacity(32);
+        description.extend_from_slice(br#","description":"#);
+        push_str(&mut description, metadata.name());
+        let mut code = Vec::with_capacity(128);
+        let mut code_entries = 0;
+        let mut entry = |code: &mut Vec<u8>, key: &str| {
+            if code_entries > 0 {
+                code.push(b',');
+            }
+            code_entries += 1;
+            push_key(code, key);
+        };
+        if let Some(module) = metadata.module_path() {
+            entry(&mut code, "code.module.name");
+            push_str(&mut code, module);
+        }
+        if let Some(file) = metadata.file() {
+            entry(&mut code, "code.file.path");
+            push_str(&mut code, file);
+        }
+        if let Some(line) = metadata.line() {
+            entry(&mut code, "code.line.number");
+            push_u64(&mut code, u64::from(line));
+        }
+        Self {
+            metadata,
+            op,
+            description,
+            code,
+            code_entries,
+        }
+    }
+}
+
+/// Callsite JSON by callsite, direct-mapped on the metadata's address: a service has a few
+/// hundred callsites, and a collision only costs writing the fragments again.
+#[derive(Default)]
+pub(crate) struct CallsiteCache {
+    slots: Vec<Option<CallsiteJson>>,
+}
+
+/// Slots of a [`CallsiteCache`].
+const CALLSITE_SLOTS: usize = 512;
+
+impl CallsiteCache {
+    fn get(&mut self, metadata: &'static Metadata<'static>) -> Option<&CallsiteJson> {
+        if self.slots.is_empty() {
+            self.slots.resize_with(CALLSITE_SLOTS, || None);
+        }
+        let address = metadata as *const Metadata<'static> as usize;
+        let slot = self.slots.get_mut((address >> 4) % CALLSITE_SLOTS)?;
+        let hit = slot
+            .as_ref()
+            .is_some_and(|c| std::ptr::eq(c.metadata, metadata));
+        if !hit {
+            *slot = Some(CallsiteJson::new(metadata));
+        }
+        slot.as_ref()
+    }
+}
+
+impl std::fmt::Debug for CallsiteCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let used = self.slots.iter().filter(|s| s.is_some()).count();
+        f.debug_struct("CallsiteCache")
+            .field("used", &used)
+            .finish()
+    }
+}
+
 /// Writes the transaction event payload (one JSON object, no trailing newline) into `out`.
 pub(crate) fn write_transaction(
     out: &mut Vec<u8>,
     tx: &TransactionRecord,
     event_id: &str,
     meta: &EventMeta,
+    callsites: &mut CallsiteCache,
 ) {
     let trace_id = tx.trace_id.to_hex();
     let (start, end) = ordered(tx.root.start, tx.root.end);
@@ -81,7 +168,7 @@ pub(crate) fn write_transaction(
     push_key(out, "type");
     push_str(out, "trace");
     out.push(b',');
-    let root_trimmed = push_span_fields(out, &trace_id, &tx.root);
+    let root_trimmed = push_span_fields(out, &trace_id, &tx.root, callsites);
     out.push(b'}');
     out.push(b'}');
     let mut spans_trimmed: Vec<(usize, usize)> = Vec::new();
@@ -94,7 +181,7 @@ pub(crate) fn write_transaction(
             out.push(b',');
         }
         out.push(b'{');
-        if let Some(entries) = push_span_fields(out, &trace_id, span) {
+        if let Some(entries) = push_span_fields(out, &trace_id, span, callsites) {
             spans_trimmed.push((i, entries));
         }
         let (start, end) = ordered(span.start, span.end);
@@ -176,7 +263,13 @@ const MIN_DATA_BUDGET: usize = 1024;
 /// The fields a span and the trace context share, without braces or timestamps. The data is
 /// cut to what fits in [`MAX_SPAN_BYTES`] with the rest; returns the number of data entries
 /// there were if some were cut.
-fn push_span_fields(out: &mut Vec<u8>, trace_id: &[u8; 32], span: &SpanRecord) -> Option<usize> {
+fn push_span_fields(
+    out: &mut Vec<u8>,
+    trace_id: &[u8; 32],
+    span: &SpanRecord,
+    callsites: &mut CallsiteCache,
+) -> Option<usize> {
+    let callsite = span.metadata.and_then(|m| callsites.get(m));
     // Ids are hex this crate wrote: fixed-size copies, nothing to escape.
     out.extend_from_slice(br#""trace_id":""#);
     out.extend_from_slice(trace_id);
@@ -188,17 +281,27 @@ fn push_span_fields(out: &mut Vec<u8>, trace_id: &[u8; 32], span: &SpanRecord) -
         out.extend_from_slice(&parent.to_hex());
         out.push(b'"');
     }
-    push_op(out, span);
-    // Without an explicit description the span's name is used, written here on the worker so
-    // the instrumented thread copies no string.
-    let description = span
-        .description
-        .as_deref()
-        .or_else(|| span.metadata.map(|m| m.name()));
-    if let Some(description) = description {
-        out.extend_from_slice(br#","description":"#);
-        push_str(out, description);
+    if !span.op.is_empty() {
+        out.extend_from_slice(br#","op":"#);
+        push_str(out, &span.op);
+    } else if let Some(callsite) = callsite {
+        // `{target}::{name}` of the callsite, as sentry-tracing does.
+        out.extend_from_slice(&callsite.op);
     }
+    // Without an explicit description the span's name is used, written here on the sender so
+    // the instrumented thread copies no string.
+    let described = match (&span.description, callsite) {
+        (Some(description), _) => {
+            out.extend_from_slice(br#","description":"#);
+            push_str(out, description);
+            description.len()
+        }
+        (None, Some(callsite)) => {
+            out.extend_from_slice(&callsite.description);
+            callsite.description.len()
+        }
+        (None, None) => 0,
+    };
     if let Some(status) = span.status {
         out.extend_from_slice(br#","status":"#);
         push_plain_str(out, status_wire_name(status));
@@ -208,11 +311,19 @@ fn push_span_fields(out: &mut Vec<u8>, trace_id: &[u8; 32], span: &SpanRecord) -
     let mut trimmed = None;
     if !span.data.is_empty() || span.metadata.is_some() {
         out.extend_from_slice(br#","data":"#);
-        let described = description.map_or(0, str::len);
         let budget = MAX_SPAN_BYTES
             .saturating_sub(SPAN_FIELDS_RESERVE + described)
             .max(MIN_DATA_BUDGET);
-        trimmed = push_data(out, &span.data, span.metadata, budget);
+        // The callsite's code data in one piece, unless a field overrides one of its keys.
+        let overrides_code = span.data.iter().any(|(k, _)| k.starts_with("code."));
+        let code = match (span.metadata, callsite) {
+            (Some(_), Some(callsite)) if !overrides_code => {
+                Code::Written(&callsite.code, callsite.code_entries)
+            }
+            (Some(metadata), _) => Code::Metadata(metadata),
+            (None, _) => Code::None,
+        };
+        trimmed = push_data(out, &span.data, code, budget);
     }
     if !span.links.is_empty() {
         out.push(b',');
@@ -222,18 +333,13 @@ fn push_span_fields(out: &mut Vec<u8>, trace_id: &[u8; 32], span: &SpanRecord) -
     trimmed
 }
 
-/// Writes `,"op":...`: the span's own op, else `{target}::{name}` of its callsite (as
-/// sentry-tracing does), else nothing.
-fn push_op(out: &mut Vec<u8>, span: &SpanRecord) {
-    if !span.op.is_empty() {
-        out.push(b',');
-        push_key(out, "op");
-        push_str(out, &span.op);
-    } else if let Some(metadata) = span.metadata {
-        out.push(b',');
-        push_key(out, "op");
-        push_str_parts(out, &[metadata.target(), "::", metadata.name()]);
-    }
+/// Where the `code.*` data of a span comes from.
+enum Code<'a> {
+    None,
+    /// Written by [`CallsiteJson`]: the JSON and its number of entries.
+    Written(&'a [u8], usize),
+    /// Written entry by entry (a field overrides one of the keys).
+    Metadata(&'static Metadata<'static>),
 }
 
 /// Writes the data map: the span's fields, then the callsite's `code.module.name`,
@@ -247,7 +353,7 @@ fn push_op(out: &mut Vec<u8>, span: &SpanRecord) {
 fn push_data(
     out: &mut Vec<u8>,
     data: &[(Cow<'static, str>, FieldValue)],
-    metadata: Option<&'static Metadata<'static>>,
+    code: Code<'_>,
     budget: usize,
 ) -> Option<usize> {
     let start = out.len();
@@ -290,7 +396,22 @@ fn push_data(
         first = false;
         written += 1;
     }
-    if let Some(metadata) = metadata {
+    if let Code::Written(json, entries) = code {
+        total += entries;
+        let before = out.len();
+        if !json.is_empty() && !full {
+            if !first {
+                out.push(b',');
+            }
+            out.extend_from_slice(json);
+            if out.len() - start + 1 > budget {
+                out.truncate(before);
+            } else {
+                written += entries;
+            }
+        }
+    }
+    if let Code::Metadata(metadata) = code {
         let has = |key: &str| data.iter().any(|(k, _)| k == key);
         let mut code = |key: &str, write: &dyn Fn(&mut Vec<u8>)| {
             if !has(key) {
