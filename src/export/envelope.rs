@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use super::json::{push_any_key, push_key, push_plain_str, push_rfc3339, push_str};
 use super::record::TransactionRecord;
-use super::sdk::push_sdk;
+use super::sdk::SDK_JSON;
 use super::transaction::{write_transaction, CallsiteCache, EventMeta};
 use crate::id::TraceId;
 use crate::propagation::DynamicSamplingContext;
@@ -550,7 +550,7 @@ fn push_header(
     }
     bytes.push(b',');
     push_key(bytes, "sdk");
-    push_sdk(bytes);
+    bytes.extend_from_slice(SDK_JSON);
     if let Some(dsc) = dsc {
         push_trace_header(bytes, dsc);
     }
@@ -669,6 +669,7 @@ mod tests {
             release: Some("myapp@1.0.0".to_owned()),
             environment: "production".to_owned(),
             server_name: Some("web-1".to_owned()),
+            ..EventMeta::default()
         }
     }
 

@@ -350,6 +350,7 @@ pub(crate) fn start_with(
             release,
             environment,
             server_name,
+            ..EventMeta::default()
         },
         dsn: dsn.as_ref().map(Dsn::to_string),
         retry: RetryPolicy {

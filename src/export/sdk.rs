@@ -1,10 +1,15 @@
 //! Who we are on the wire: the SDK name and version sent in events, envelope headers,
 //! `X-Sentry-Auth` and `User-Agent`.
 
-use super::json::{push_key, push_str};
+/// The SDK name sent in events, envelope headers and `X-Sentry-Auth` (a macro, for `concat!`).
+macro_rules! sdk_name {
+    () => {
+        "sentry.rust.tracing-sentry"
+    };
+}
 
 /// The SDK name sent in events, envelope headers and `X-Sentry-Auth`.
-pub(crate) const SDK_NAME: &str = "sentry.rust.tracing-sentry";
+pub(crate) const SDK_NAME: &str = sdk_name!();
 /// The SDK version (this crate's).
 pub(crate) const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -14,13 +19,13 @@ pub(crate) fn client_name() -> String {
     format!("{SDK_NAME}/{SDK_VERSION}")
 }
 
-/// Writes `{"name":...,"version":...}`.
-pub(crate) fn push_sdk(out: &mut Vec<u8>) {
-    out.push(b'{');
-    push_key(out, "name");
-    push_str(out, SDK_NAME);
-    out.push(b',');
-    push_key(out, "version");
-    push_str(out, SDK_VERSION);
-    out.push(b'}');
-}
+/// `{"name":...,"version":...}`, as events and envelope headers carry it (plain ASCII: nothing
+/// to escape).
+pub(crate) const SDK_JSON: &[u8] = concat!(
+    r#"{"name":""#,
+    sdk_name!(),
+    r#"","version":""#,
+    env!("CARGO_PKG_VERSION"),
+    r#""}"#
+)
+.as_bytes();

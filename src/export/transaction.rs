@@ -11,7 +11,7 @@ use super::json::{
     push_str_parts, push_timestamp, push_u64,
 };
 use super::record::{FieldValue, SpanLink, SpanRecord, TransactionRecord};
-use super::sdk::push_sdk;
+use super::sdk::SDK_JSON;
 use crate::status::SpanStatus;
 
 /// Event fields that come from the configuration, not from the span tree.
@@ -20,6 +20,29 @@ pub(crate) struct EventMeta {
     pub(crate) release: Option<String>,
     pub(crate) environment: String,
     pub(crate) server_name: Option<String>,
+    /// Their JSON, written on first use: they never change.
+    pub(crate) json: std::sync::OnceLock<Vec<u8>>,
+}
+
+impl EventMeta {
+    /// `,"release":...,"environment":...,"server_name":...` (release and server name only if
+    /// set), written once.
+    fn json(&self) -> &[u8] {
+        self.json.get_or_init(|| {
+            let mut out = Vec::with_capacity(96);
+            if let Some(release) = &self.release {
+                out.extend_from_slice(br#","release":"#);
+                push_str(&mut out, release);
+            }
+            out.extend_from_slice(br#","environment":"#);
+            push_str(&mut out, &self.environment);
+            if let Some(server_name) = &self.server_name {
+                out.extend_from_slice(br#","server_name":"#);
+                push_str(&mut out, server_name);
+            }
+            out
+        })
+    }
 }
 
 /// The JSON a callsite contributes to each of its spans, written once per callsite and
@@ -119,63 +142,26 @@ pub(crate) fn write_transaction(
     let trace_id = tx.trace_id.to_hex();
     let (start, end) = ordered(tx.root.start, tx.root.end);
 
-    out.push(b'{');
-    push_key(out, "type");
-    push_str(out, "transaction");
-    out.push(b',');
-    push_key(out, "event_id");
-    push_str(out, event_id);
-    out.push(b',');
-    push_key(out, "transaction");
+    out.extend_from_slice(br#"{"type":"transaction","event_id":"#);
+    push_plain_str(out, event_id);
+    out.extend_from_slice(br#","transaction":"#);
     push_str(out, &tx.name);
-    out.push(b',');
-    push_key(out, "transaction_info");
-    out.push(b'{');
-    push_key(out, "source");
-    push_str(out, tx.source.as_str());
-    out.push(b'}');
-    out.push(b',');
-    push_key(out, "platform");
-    push_str(out, "native");
-    out.push(b',');
-    push_key(out, "sdk");
-    push_sdk(out);
-    if let Some(release) = &meta.release {
-        out.push(b',');
-        push_key(out, "release");
-        push_str(out, release);
-    }
-    out.push(b',');
-    push_key(out, "environment");
-    push_str(out, &meta.environment);
-    if let Some(server_name) = &meta.server_name {
-        out.push(b',');
-        push_key(out, "server_name");
-        push_str(out, server_name);
-    }
-    out.push(b',');
-    push_key(out, "start_timestamp");
+    out.extend_from_slice(br#","transaction_info":{"source":"#);
+    push_plain_str(out, tx.source.as_str());
+    out.extend_from_slice(br#"},"platform":"native","sdk":"#);
+    out.extend_from_slice(SDK_JSON);
+    out.extend_from_slice(meta.json());
+    out.extend_from_slice(br#","start_timestamp":"#);
     push_timestamp(out, start);
-    out.push(b',');
-    push_key(out, "timestamp");
+    out.extend_from_slice(br#","timestamp":"#);
     push_timestamp(out, end);
-
-    out.push(b',');
-    push_key(out, "contexts");
-    out.push(b'{');
-    push_key(out, "trace");
-    out.push(b'{');
-    push_key(out, "type");
-    push_str(out, "trace");
-    out.push(b',');
+    out.extend_from_slice(br#","contexts":{"trace":{"type":"trace","#);
     let root_trimmed = push_span_fields(out, &trace_id, &tx.root, callsites);
     out.push(b'}');
     out.push(b'}');
     let mut spans_trimmed: Vec<(usize, usize)> = Vec::new();
 
-    out.push(b',');
-    push_key(out, "spans");
-    out.push(b'[');
+    out.extend_from_slice(br#","spans":["#);
     for (i, span) in tx.spans.iter().enumerate() {
         if i > 0 {
             out.push(b',');
