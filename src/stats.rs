@@ -47,7 +47,8 @@ stats! {
     transactions_dropped_queue_full,
     /// Transactions dropped because Sentry asked the client to back off (429 or `X-Sentry-Rate-Limits`).
     transactions_dropped_rate_limited,
-    /// Transactions dropped after every allowed attempt failed (network errors, 5xx).
+    /// Transactions dropped because sending failed: no response after the retries, a 5xx
+    /// answer, or a panicking transport.
     transactions_dropped_send_failed,
     /// Transactions dropped because Sentry rejected them (4xx other than 429).
     transactions_dropped_rejected,
