@@ -4,7 +4,8 @@
 //! ```sh
 //! cargo build --release --features tower --example interop_service
 //! cargo bench --bench export_load -- [--latency 0,50,200] [--secs 10] [--clients 16] \
-//!     [--rate CALLS_PER_S] [--in-flight K] [--service target/release/examples/interop_service]
+//!     [--rate CALLS_PER_S] [--in-flight K] [--ingest ok|down|hang|429|500|flap] \
+//!     [--service target/release/examples/interop_service]
 //! ```
 //!
 //! For each latency it starts an ingest (tests/support/ingest.rs) and a downstream, runs the
@@ -36,6 +37,9 @@ struct Args {
     service: String,
     /// Passed to the service as `EXPORT_MAX_IN_FLIGHT`.
     in_flight: Option<usize>,
+    /// How the ingest answers: `ok`, `down` (nothing listens), `hang`, `429`, `500`, or
+    /// `flap` (ok, hanging and 500 in turn, a second each).
+    ingest: String,
 }
 
 fn args() -> Args {
@@ -46,6 +50,7 @@ fn args() -> Args {
         rate: None,
         service: "target/release/examples/interop_service".to_owned(),
         in_flight: None,
+        ingest: "ok".to_owned(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -59,6 +64,7 @@ fn args() -> Args {
             "--rate" => args.rate = value().parse().ok(),
             "--service" => args.service = value(),
             "--in-flight" => args.in_flight = value().parse().ok(),
+            "--ingest" => args.ingest = value(),
             _ => {} // cargo bench passes `--bench`
         }
     }
@@ -107,21 +113,36 @@ fn connect(port: u16) -> std::io::Result<BufReader<TcpStream>> {
     Ok(BufReader::new(stream))
 }
 
-fn peak_rss_kib(child: &Child) -> u64 {
+/// A number field of `/proc/<pid>/status` (`VmHWM:` in KiB, `Threads:`).
+fn proc_status(child: &Child, field: &str) -> u64 {
     let status =
         std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
     status
         .lines()
-        .find(|l| l.starts_with("VmHWM:"))
+        .find(|l| l.starts_with(field))
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|v| v.parse().ok())
         .unwrap_or(0)
 }
 
 fn run(args: &Args, latency_ms: u64) {
-    let ingest = Ingest::start(Behavior::Ok);
+    let behavior = match args.ingest.as_str() {
+        "hang" => Behavior::Hang(Duration::from_secs(30)),
+        "429" => Behavior::RateLimited {
+            retry_after: "60".into(),
+            rate_limits: None,
+        },
+        "500" => Behavior::Status(500),
+        _ => Behavior::Ok,
+    };
+    let ingest = Ingest::start(behavior);
     ingest.set_keep_requests(false);
     ingest.set_latency(Duration::from_millis(latency_ms));
+    let dsn = if args.ingest == "down" {
+        ingest::down_dsn("49d0f7386ad645858ae85020e393bef3", 1)
+    } else {
+        ingest.dsn("49d0f7386ad645858ae85020e393bef3", 1)
+    };
     let downstream = Ingest::start(Behavior::Ok);
     downstream.set_keep_requests(false);
 
@@ -134,10 +155,7 @@ fn run(args: &Args, latency_ms: u64) {
     let mut service = service
         .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
         .env("DOWNSTREAM_URL", format!("http://{}/", downstream.addr()))
-        .env(
-            "SENTRY_DSN",
-            ingest.dsn("49d0f7386ad645858ae85020e393bef3", 1),
-        )
+        .env("SENTRY_DSN", dsn)
         .env("SENTRY_TRACES_SAMPLE_RATE", "1.0")
         .stdout(Stdio::piped())
         .stderr(std::fs::File::create(&stderr_path).expect("stderr file"))
@@ -189,7 +207,22 @@ fn run(args: &Args, latency_ms: u64) {
         })
         .collect();
     let load_started = Instant::now();
-    thread::sleep(Duration::from_secs(args.secs));
+    let mut peak_threads = 0;
+    let flap = args.ingest == "flap";
+    for second in 0..args.secs {
+        if flap {
+            ingest.set_behavior(match second % 3 {
+                0 => Behavior::Ok,
+                1 => Behavior::Hang(Duration::from_secs(2)),
+                _ => Behavior::Status(500),
+            });
+        }
+        thread::sleep(Duration::from_secs(1));
+        peak_threads = peak_threads.max(proc_status(&service, "Threads:"));
+    }
+    if flap {
+        ingest.set_behavior(Behavior::Ok);
+    }
     stop.store(true, Ordering::Relaxed);
     for client in clients {
         let _ = client.join();
@@ -205,7 +238,8 @@ fn run(args: &Args, latency_ms: u64) {
     let flush_took = flush_started.elapsed();
     // Late client reports: give the service's senders a moment.
     thread::sleep(Duration::from_millis(200));
-    let rss = peak_rss_kib(&service);
+    let rss = proc_status(&service, "VmHWM:");
+    let threads_after = proc_status(&service, "Threads:");
     let _ = service.kill();
     let _ = service.wait();
     let mut stdout = String::new();
@@ -236,6 +270,10 @@ fn run(args: &Args, latency_ms: u64) {
         rss as f64 / 1024.0,
         flush_took.as_secs_f64(),
         debug_lines,
+    );
+    println!(
+        "  mean call latency {:.2} ms; service threads: peak {peak_threads}, after the flush {threads_after}",
+        args.clients as f64 * 1000.0 / (calls as f64 / elapsed).max(1e-9)
     );
     println!("  stats: {}", stats_line.trim());
     if errors.load(Ordering::Relaxed) > 0 {

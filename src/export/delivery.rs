@@ -314,10 +314,10 @@ impl Pipeline {
         };
         // Pending client reports ride along; exempt from the transaction limit, but not from
         // one on their own category.
-        let report = if self.limited(DataCategory::Internal) {
-            None
-        } else {
+        let report = if self.reports_allowed() {
             self.take_report(&mut envelope)
+        } else {
+            None
         };
         let outcome = self.send_with_retries(&envelope, DataCategory::Transaction);
         if let Some(report) = report {
@@ -350,9 +350,15 @@ impl Pipeline {
         }
     }
 
+    /// Whether client reports may go now: the transport carries them and no limit on their
+    /// own category is active.
+    fn reports_allowed(&self) -> bool {
+        self.config.transport.sends_client_reports() && !self.limited(DataCategory::Internal)
+    }
+
     /// Sends the pending client reports in an envelope of their own.
     fn send_reports(&self) {
-        if self.limited(DataCategory::Internal) {
+        if !self.reports_allowed() {
             return;
         }
         let mut envelope = Envelope::without_event(self.config.dsn.as_deref(), SystemTime::now());
@@ -966,6 +972,35 @@ mod tests {
         assert_eq!(script.reported("ratelimit_backoff", "transaction"), 1);
         assert_eq!(script.reported("ratelimit_backoff", "span"), 3);
         assert_eq!(stats.client_reports_sent, 1);
+    }
+
+    #[test]
+    fn a_transport_without_client_reports_gets_none() {
+        struct NoReports(Scripted);
+        impl Transport for NoReports {
+            fn send(&self, envelope: &Envelope) -> Result<TransportResponse, TransportError> {
+                self.0.send(envelope)
+            }
+            fn sends_client_reports(&self) -> bool {
+                false
+            }
+        }
+        let script = Script::new([Answer::StatusWith(200, None, Some("60:transaction:key"))]);
+        let inner = Arc::try_unwrap(script.transport).ok().unwrap();
+        let transport = Arc::new(NoReports(inner));
+        let p = pipeline(transport.clone(), |_, _| {});
+        p.submit(3);
+        assert!(p.flush());
+        let seen = transport.0.seen.envelopes();
+        assert_eq!(seen.len(), 1, "the first transaction only: {seen:?}");
+        assert!(seen
+            .iter()
+            .all(|e| e.item_types().all(|t| t == "transaction")));
+        assert_eq!(
+            p.stats().transactions_dropped_rate_limited,
+            2,
+            "still counted"
+        );
     }
 
     #[test]

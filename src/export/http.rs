@@ -6,7 +6,7 @@ use std::time::Duration;
 use flate2::write::GzEncoder;
 use flate2::Compression;
 
-use super::sdk::client_name;
+use super::sdk::CLIENT_NAME;
 use super::{Dsn, Envelope, Transport, TransportError, TransportErrorKind, TransportResponse};
 
 /// The most response-body bytes read (and discarded) so that the connection can be reused.
@@ -129,7 +129,7 @@ impl HttpTransport {
     pub fn builder(dsn: &Dsn) -> HttpTransportBuilder {
         HttpTransportBuilder {
             url: dsn.envelope_url(),
-            auth: dsn.auth_header(&client_name()),
+            auth: dsn.auth_header(CLIENT_NAME),
             connect_timeout: Self::DEFAULT_CONNECT_TIMEOUT,
             read_timeout: Self::DEFAULT_READ_TIMEOUT,
             timeout: Self::DEFAULT_TIMEOUT,
@@ -243,7 +243,7 @@ impl HttpTransportBuilder {
             .input_buffer_size(CONNECTION_BUFFER_BYTES)
             .output_buffer_size(CONNECTION_BUFFER_BYTES)
             .max_idle_connections_per_host(self.max_idle_connections)
-            .user_agent(client_name())
+            .user_agent(CLIENT_NAME)
             .build()
             .new_agent();
         HttpTransport {

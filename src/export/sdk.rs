@@ -8,16 +8,10 @@ macro_rules! sdk_name {
     };
 }
 
-/// The SDK name sent in events, envelope headers and `X-Sentry-Auth`.
-pub(crate) const SDK_NAME: &str = sdk_name!();
-/// The SDK version (this crate's).
-pub(crate) const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
-
-/// Returns `name/version`, as `X-Sentry-Auth`'s `sentry_client` and `User-Agent` carry it.
+/// `name/version` (the version is this crate's), as `X-Sentry-Auth`'s `sentry_client` and
+/// `User-Agent` carry it.
 #[cfg(feature = "ureq")]
-pub(crate) fn client_name() -> String {
-    format!("{SDK_NAME}/{SDK_VERSION}")
-}
+pub(crate) const CLIENT_NAME: &str = concat!(sdk_name!(), "/", env!("CARGO_PKG_VERSION"));
 
 /// `{"name":...,"version":...}`, as events and envelope headers carry it (plain ASCII: nothing
 /// to escape).

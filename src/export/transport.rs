@@ -58,17 +58,49 @@ pub trait Transport: Send + Sync + 'static {
     /// Returns [`TransportError`] when no response was received (connection refused, timeout,
     /// I/O error). A response with an error status is an `Ok` with that status.
     fn send(&self, envelope: &Envelope) -> Result<TransportResponse, TransportError>;
+
+    /// Returns whether envelopes may carry `client_report` items (what was dropped, by
+    /// reason) besides their transaction, and client reports may be sent on their own.
+    /// `true` by default; a transport whose receiving end cannot read `client_report` items
+    /// returns `false`, and losses are then only counted in [`Stats`](crate::Stats).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tracing_sentry::export::{Envelope, Transport, TransportError, TransportResponse};
+    ///
+    /// struct TransactionsOnly;
+    ///
+    /// impl Transport for TransactionsOnly {
+    ///     fn send(&self, _: &Envelope) -> Result<TransportResponse, TransportError> {
+    ///         Ok(TransportResponse::new(200))
+    ///     }
+    ///     fn sends_client_reports(&self) -> bool {
+    ///         false
+    ///     }
+    /// }
+    /// assert!(!TransactionsOnly.sends_client_reports());
+    /// ```
+    fn sends_client_reports(&self) -> bool {
+        true
+    }
 }
 
 impl<T: Transport + ?Sized> Transport for Arc<T> {
     fn send(&self, envelope: &Envelope) -> Result<TransportResponse, TransportError> {
         (**self).send(envelope)
     }
+    fn sends_client_reports(&self) -> bool {
+        (**self).sends_client_reports()
+    }
 }
 
 impl<T: Transport + ?Sized> Transport for Box<T> {
     fn send(&self, envelope: &Envelope) -> Result<TransportResponse, TransportError> {
         (**self).send(envelope)
+    }
+    fn sends_client_reports(&self) -> bool {
+        (**self).sends_client_reports()
     }
 }
 
