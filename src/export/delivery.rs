@@ -989,7 +989,9 @@ mod tests {
         let inner = Arc::try_unwrap(script.transport).ok().unwrap();
         let transport = Arc::new(NoReports(inner));
         let p = pipeline(transport.clone(), |_, _| {});
-        p.submit(3);
+        p.submit(1);
+        assert!(p.flush());
+        p.submit(2);
         assert!(p.flush());
         let seen = transport.0.seen.envelopes();
         assert_eq!(seen.len(), 1, "the first transaction only: {seen:?}");
@@ -1011,7 +1013,9 @@ mod tests {
             Some("60:transaction:key, 60:internal:key"),
         )]);
         let p = pipeline(script.transport.clone(), |_, _| {});
-        p.submit(2);
+        p.submit(1);
+        assert!(p.flush());
+        p.submit(1);
         assert!(p.flush());
         assert_eq!(
             script.calls(),
@@ -1088,7 +1092,9 @@ mod tests {
     fn a_5xx_with_a_rate_limit_stops_every_later_send() {
         let script = Script::new([Answer::StatusWith(503, None, Some("30::organization"))]);
         let p = pipeline(script.transport.clone(), |_, _| {});
-        p.submit(2);
+        p.submit(1);
+        assert!(p.flush());
+        p.submit(1);
         assert!(p.flush());
         assert_eq!(script.calls(), 1);
         assert_eq!(p.stats().transactions_dropped_send_failed, 1);

@@ -342,12 +342,7 @@ fn push_data(
     code: Code<'_>,
     budget: usize,
 ) -> Option<usize> {
-    let start = out.len();
-    out.push(b'{');
-    let mut first = true;
-    let mut written = 0usize;
-    let mut total = 0usize;
-    let mut full = false;
+    let mut map = BudgetedMap::open(out, budget);
     for (i, (key, value)) in data.iter().enumerate() {
         let repeated_later = data
             .get(i + 1..)
@@ -357,81 +352,97 @@ fn push_data(
         if repeated_later {
             continue;
         }
-        total += 1;
-        if full {
-            continue;
+        map.entries(out, 1, |out| {
+            push_any_key(out, key);
+            match value {
+                FieldValue::Bool(b) => push_bool(out, *b),
+                FieldValue::I64(n) => push_i64(out, *n),
+                FieldValue::U64(n) => push_u64(out, *n),
+                FieldValue::F64(f) => push_f64(out, *f),
+                FieldValue::Str(s) => push_str(out, s),
+            }
+        });
+    }
+    match code {
+        Code::None => {}
+        Code::Written(json, entries) => {
+            if !json.is_empty() {
+                map.entries(out, entries, |out| out.extend_from_slice(json));
+            }
+        }
+        Code::Metadata(metadata) => {
+            let has = |key: &str| data.iter().any(|(k, _)| k == key);
+            if let Some(module) = metadata.module_path().filter(|_| !has("code.module.name")) {
+                map.entries(out, 1, |out| {
+                    push_key(out, "code.module.name");
+                    push_str(out, module);
+                });
+            }
+            if let Some(file) = metadata.file().filter(|_| !has("code.file.path")) {
+                map.entries(out, 1, |out| {
+                    push_key(out, "code.file.path");
+                    push_str(out, file);
+                });
+            }
+            if let Some(line) = metadata.line().filter(|_| !has("code.line.number")) {
+                map.entries(out, 1, |out| {
+                    push_key(out, "code.line.number");
+                    push_u64(out, u64::from(line));
+                });
+            }
+        }
+    }
+    map.close(out)
+}
+
+/// A JSON object written under a byte budget: entries go in order until one does not fit;
+/// it and every later one are left out, and counted.
+struct BudgetedMap {
+    start: usize,
+    budget: usize,
+    written: usize,
+    total: usize,
+    full: bool,
+}
+
+impl BudgetedMap {
+    fn open(out: &mut Vec<u8>, budget: usize) -> Self {
+        let start = out.len();
+        out.push(b'{');
+        Self {
+            start,
+            budget,
+            written: 0,
+            total: 0,
+            full: false,
+        }
+    }
+
+    /// Writes `count` entries with `write` (keys and values, without separators) if they fit.
+    fn entries(&mut self, out: &mut Vec<u8>, count: usize, write: impl FnOnce(&mut Vec<u8>)) {
+        self.total += count;
+        if self.full {
+            return;
         }
         let before = out.len();
-        if !first {
+        if self.written > 0 {
             out.push(b',');
         }
-        push_any_key(out, key);
-        match value {
-            FieldValue::Bool(b) => push_bool(out, *b),
-            FieldValue::I64(n) => push_i64(out, *n),
-            FieldValue::U64(n) => push_u64(out, *n),
-            FieldValue::F64(f) => push_f64(out, *f),
-            FieldValue::Str(s) => push_str(out, s),
-        }
+        write(out);
         // One byte for the closing brace.
-        if out.len() - start + 1 > budget {
+        if out.len() - self.start + 1 > self.budget {
             out.truncate(before);
-            full = true;
-            continue;
-        }
-        first = false;
-        written += 1;
-    }
-    if let Code::Written(json, entries) = code {
-        total += entries;
-        let before = out.len();
-        if !json.is_empty() && !full {
-            if !first {
-                out.push(b',');
-            }
-            out.extend_from_slice(json);
-            if out.len() - start + 1 > budget {
-                out.truncate(before);
-            } else {
-                written += entries;
-            }
+            self.full = true;
+        } else {
+            self.written += count;
         }
     }
-    if let Code::Metadata(metadata) = code {
-        let has = |key: &str| data.iter().any(|(k, _)| k == key);
-        let mut code = |key: &str, write: &dyn Fn(&mut Vec<u8>)| {
-            if !has(key) {
-                total += 1;
-                if full {
-                    return;
-                }
-                let before = out.len();
-                if !first {
-                    out.push(b',');
-                }
-                push_key(out, key);
-                write(out);
-                if out.len() - start + 1 > budget {
-                    out.truncate(before);
-                    full = true;
-                    return;
-                }
-                first = false;
-                written += 1;
-            }
-        };
-        if let Some(module) = metadata.module_path() {
-            code("code.module.name", &|out| push_str(out, module));
-        }
-        if let Some(file) = metadata.file() {
-            code("code.file.path", &|out| push_str(out, file));
-        }
-        if let Some(line) = metadata.line() {
-            code("code.line.number", &|out| push_u64(out, u64::from(line)));
-        }
+
+    /// Closes the object; returns how many entries there were if some were left out.
+    fn close(self, out: &mut Vec<u8>) -> Option<usize> {
+        out.push(b'}');
+        (self.written < self.total).then_some(self.total)
     }
-    out.push(b'}');
-    (written < total).then_some(total)
 }
 
 fn push_links(out: &mut Vec<u8>, links: &[SpanLink]) {
