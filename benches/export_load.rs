@@ -4,7 +4,7 @@
 //! ```sh
 //! cargo build --release --features tower --example interop_service
 //! cargo bench --bench export_load -- [--latency 0,50,200] [--secs 10] [--clients 16] \
-//!     [--rate CALLS_PER_S] [--in-flight K] [--ingest ok|down|hang|429|500|flap] \
+//!     [--rate CALLS_PER_S] [--in-flight K] [--ingest ok|down|hang|429|500|flap] [--settle S] \
 //!     [--service target/release/examples/interop_service]
 //! ```
 //!
@@ -40,6 +40,8 @@ struct Args {
     /// How the ingest answers: `ok`, `down` (nothing listens), `hang`, `429`, `500`, or
     /// `flap` (ok, hanging and 500 in turn, a second each).
     ingest: String,
+    /// Seconds to wait after the flush before counting the service's threads again.
+    settle: u64,
 }
 
 fn args() -> Args {
@@ -51,6 +53,7 @@ fn args() -> Args {
         service: "target/release/examples/interop_service".to_owned(),
         in_flight: None,
         ingest: "ok".to_owned(),
+        settle: 0,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -65,6 +68,7 @@ fn args() -> Args {
             "--service" => args.service = value(),
             "--in-flight" => args.in_flight = value().parse().ok(),
             "--ingest" => args.ingest = value(),
+            "--settle" => args.settle = value().parse().unwrap_or(0),
             _ => {} // cargo bench passes `--bench`
         }
     }
@@ -238,8 +242,10 @@ fn run(args: &Args, latency_ms: u64) {
     let flush_took = flush_started.elapsed();
     // Late client reports: give the service's senders a moment.
     thread::sleep(Duration::from_millis(200));
-    let rss = proc_status(&service, "VmHWM:");
     let threads_after = proc_status(&service, "Threads:");
+    thread::sleep(Duration::from_secs(args.settle));
+    let threads_settled = proc_status(&service, "Threads:");
+    let rss = proc_status(&service, "VmHWM:");
     let _ = service.kill();
     let _ = service.wait();
     let mut stdout = String::new();
@@ -272,8 +278,9 @@ fn run(args: &Args, latency_ms: u64) {
         debug_lines,
     );
     println!(
-        "  mean call latency {:.2} ms; service threads: peak {peak_threads}, after the flush {threads_after}",
-        args.clients as f64 * 1000.0 / (calls as f64 / elapsed).max(1e-9)
+        "  mean call latency {:.2} ms; service threads: peak {peak_threads}, after the flush {threads_after}, {}s later {threads_settled}",
+        args.clients as f64 * 1000.0 / (calls as f64 / elapsed).max(1e-9),
+        args.settle
     );
     println!("  stats: {}", stats_line.trim());
     if errors.load(Ordering::Relaxed) > 0 {

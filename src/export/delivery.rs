@@ -263,7 +263,9 @@ impl Pipeline {
             match self.queue.pop(IDLE_TICK) {
                 Pop::Item { ticket, item, grow } => {
                     idle_ticks = 0;
-                    if grow {
+                    // More senders help against latency, not against a failing ingest: while
+                    // the shared backoff runs they would only wait too.
+                    if grow && !self.backing_off() {
                         self.grow();
                     }
                     // `handle` does not panic, but if a bug made it, the sender must survive
@@ -475,6 +477,13 @@ impl Pipeline {
             .saturating_mul(factor)
             .min(MAX_BACKOFF);
         backoff.until = now.checked_add(delay);
+    }
+
+    /// Whether the shared backoff is running.
+    fn backing_off(&self) -> bool {
+        lock(&self.backoff)
+            .until
+            .is_some_and(|until| until > Instant::now())
     }
 
     /// Waits out the shared backoff; `false` if the queue was closed meanwhile.
