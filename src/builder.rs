@@ -4,6 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::config::Config;
 use crate::export::{self, Dsn, ExportConfig, ExportGuard, ExportHandle, ParseDsnError, Transport};
 use crate::layer::SentryLayer;
 use crate::propagation::{org_id_from_dsn_host, PropagationTargets};
@@ -18,48 +19,6 @@ pub const DEFAULT_MAX_SPANS: usize = 1000;
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(2);
 /// The environment used when none is configured, as in Sentry's Python and JavaScript SDKs.
 pub const DEFAULT_ENVIRONMENT: &str = "production";
-
-/// The layer's resolved options, shared by every span through an `Arc`.
-pub(crate) struct Config {
-    pub(crate) public_key: Option<String>,
-    pub(crate) org_id: Option<String>,
-    pub(crate) release: Option<String>,
-    pub(crate) environment: String,
-    pub(crate) sampling: SamplingOptions,
-    pub(crate) strict_trace_continuation: bool,
-    pub(crate) targets: PropagationTargets,
-    pub(crate) propagate_traceparent: bool,
-    pub(crate) accept_traceparent: bool,
-    pub(crate) forward_third_party_baggage: bool,
-    pub(crate) max_spans: usize,
-    /// `Some` when transactions are recorded and exported.
-    pub(crate) export: Option<ExportHandle>,
-    pub(crate) stats: Arc<StatsInner>,
-}
-
-impl Config {
-    /// Whether sampled spans are recorded (tracing is configured and there is somewhere to send).
-    pub(crate) fn records(&self) -> bool {
-        self.export.is_some() && self.sampling.tracing_enabled()
-    }
-}
-
-impl fmt::Debug for Config {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Config")
-            .field("public_key", &self.public_key)
-            .field("org_id", &self.org_id)
-            .field("release", &self.release)
-            .field("environment", &self.environment)
-            .field("traces_sample_rate", &self.sampling.traces_sample_rate)
-            .field("traces_sampler", &self.sampling.traces_sampler.is_some())
-            .field("strict_trace_continuation", &self.strict_trace_continuation)
-            .field("propagate_traceparent", &self.propagate_traceparent)
-            .field("accept_traceparent", &self.accept_traceparent)
-            .field("exports", &self.export.is_some())
-            .finish()
-    }
-}
 
 /// Builds a [`SentryLayer`] and the [`ExportGuard`] that keeps its export worker alive.
 ///

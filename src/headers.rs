@@ -1,20 +1,9 @@
 //! Outgoing trace headers for the current span: [`current_headers`] and friends.
 
-use http::header::{HeaderMap, HeaderName, HeaderValue};
-use tracing_subscriber::registry::LookupSpan;
-use tracing_subscriber::Registry;
+use http::header::HeaderMap;
 
-use crate::propagation::{merge_baggage, Traceparent};
-use crate::span_data::SpanData;
-use crate::span_ext::with_span_data;
+use crate::span_access::{insert_headers, with_current};
 use crate::trace_context::TraceContext;
-
-/// The `sentry-trace` header name.
-pub const SENTRY_TRACE: HeaderName = HeaderName::from_static("sentry-trace");
-/// The `baggage` header name.
-pub const BAGGAGE: HeaderName = HeaderName::from_static("baggage");
-/// The W3C `traceparent` header name.
-pub const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
 
 /// Returns the outgoing `sentry-trace` and `baggage` headers for the current span, ready to
 /// put on an `http::Request` or any HTTP client's request.
@@ -49,7 +38,7 @@ pub const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
 /// ```
 pub fn current_headers() -> HeaderMap {
     let mut map = HeaderMap::new();
-    with_current(|data| insert_for(data, &mut map, false));
+    with_current(|data| insert_headers(data, &mut map, false));
     map
 }
 
@@ -77,7 +66,7 @@ pub fn current_headers() -> HeaderMap {
 /// });
 /// ```
 pub fn inject_current_headers(headers: &mut HeaderMap) {
-    with_current(|data| insert_for(data, headers, true));
+    with_current(|data| insert_headers(data, headers, true));
 }
 
 /// Returns [`current_headers`] if the trace propagation targets allow sending them to `url`,
@@ -122,7 +111,7 @@ pub fn headers_for_url(url: &str) -> HeaderMap {
 pub fn inject_headers_for_url(url: &str, headers: &mut HeaderMap) {
     with_current(|data| {
         if data.root.config.targets.matches(url) {
-            insert_for(data, headers, true);
+            insert_headers(data, headers, true);
         }
     });
 }
@@ -148,62 +137,4 @@ pub fn current_trace_context() -> Option<TraceContext> {
     let mut out = None;
     with_current(|data| out = Some(TraceContext::of(data)));
     out
-}
-
-/// Runs `f` with the current span's data (created on demand, see `with_span_data`).
-fn with_current(f: impl FnOnce(&SpanData)) {
-    let mut f = Some(f);
-    tracing::dispatcher::get_default(|dispatch| {
-        let Some(f) = f.take() else { return };
-        let current = dispatch.current_span();
-        let Some(id) = current.id() else { return };
-        let Some(registry) = dispatch.downcast_ref::<Registry>() else {
-            return;
-        };
-        let Some(span) = registry.span(id) else {
-            return;
-        };
-        with_span_data(&span, f);
-    });
-}
-
-/// Writes the outgoing headers naming `data`'s span as the parent. With `merge`, an existing
-/// `baggage` keeps its foreign members and an existing `traceparent` is kept.
-pub(crate) fn insert_for(data: &SpanData, headers: &mut HeaderMap, merge: bool) {
-    // The context leaves the process: the span no longer accepts a remote parent, and the
-    // DSC (built now for a new trace) is frozen.
-    data.mark_started();
-    let root = &data.root;
-    let mut buf = [0u8; 51];
-    let sentry_trace =
-        crate::propagation::SentryTrace::new(data.trace_id, data.span_id, data.sampled);
-    if let Ok(value) = HeaderValue::from_str(sentry_trace.encode(&mut buf)) {
-        headers.insert(SENTRY_TRACE, value);
-    }
-    if root.config.propagate_traceparent && !(merge && headers.contains_key(TRACEPARENT)) {
-        let traceparent = Traceparent::new(data.trace_id, data.span_id, data.sampled == Some(true));
-        if let Ok(value) = HeaderValue::from_str(&traceparent.to_string()) {
-            headers.insert(TRACEPARENT, value);
-        }
-    }
-    let Some(ours) = root.baggage() else { return };
-    if merge && headers.contains_key(BAGGAGE) {
-        let existing: Vec<&str> = headers
-            .get_all(BAGGAGE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .collect();
-        let existing = existing.join(",");
-        let merged = merge_baggage(Some(&existing), ours.to_str().unwrap_or(""));
-        match merged.and_then(|m| HeaderValue::from_str(&m).ok()) {
-            Some(value) => {
-                headers.insert(BAGGAGE, value);
-            }
-            None => {
-                headers.remove(BAGGAGE);
-            }
-        }
-    } else {
-        headers.insert(BAGGAGE, ours.clone());
-    }
 }

@@ -152,14 +152,19 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod builder;
+mod config;
 pub mod export;
+mod field;
 mod headers;
 mod id;
 pub mod integrations;
 mod layer;
 pub mod propagation;
+mod recording;
 mod rng;
+mod root;
 pub mod sampling;
+mod span_access;
 mod span_data;
 mod span_ext;
 mod stats;
@@ -170,16 +175,17 @@ pub use builder::{
     BuildError, SentryLayerBuilder, DEFAULT_ENVIRONMENT, DEFAULT_MAX_SPANS, DEFAULT_QUEUE_CAPACITY,
     DEFAULT_SHUTDOWN_TIMEOUT,
 };
-pub use export::record::FieldValue;
 pub use export::ExportGuard;
+pub use field::FieldValue;
 pub use headers::{
     current_headers, current_trace_context, headers_for_url, inject_current_headers,
-    inject_headers_for_url, BAGGAGE, SENTRY_TRACE, TRACEPARENT,
+    inject_headers_for_url,
 };
 pub use id::{ParseIdError, SpanId, TraceId};
 pub use layer::{continue_trace, SentryLayer};
 pub use propagation::{
-    Baggage, DynamicSamplingContext, ExtractError, PropagationContext, SentryTrace,
+    Baggage, DynamicSamplingContext, ExtractError, PropagationContext, SentryTrace, BAGGAGE,
+    SENTRY_TRACE, TRACEPARENT,
 };
 pub use sampling::SamplingContext;
 pub use span_ext::{SentrySpanExt, SetParentError};

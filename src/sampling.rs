@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use tracing_core::{Level, Metadata};
 
-use crate::export::record::FieldValue;
+use crate::field::FieldValue;
 
 /// A user-supplied sampling function: returns the sample rate in `[0, 1]` for a new local root.
 ///

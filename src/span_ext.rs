@@ -1,24 +1,21 @@
 //! [`SentrySpanExt`]: remote parents, trace context and outgoing headers for a `tracing::Span`.
 //!
-//! # How the extension trait reaches the span's data
-//!
-//! The methods downcast the span's dispatcher to [`tracing_subscriber::Registry`] (which
-//! `Layered`, `Filtered`, `Option`, `Box` and `reload` all forward to) and read the span's
-//! extensions there. This needs no `unsafe` and works through every wrapper, including
-//! `reload::Layer`; the per-layer options travel with the span data itself. The trade-off:
-//! the root subscriber must be a `Registry`. With any other subscriber the methods return
+//! The methods reach the span's data through the registry (see `span_access.rs`): the root
+//! subscriber must be a `Registry`. With any other subscriber they return
 //! [`SetParentError::LayerNotFound`], `None` or empty headers.
 
 use std::fmt;
 
 use http::HeaderMap;
 use tracing::Span;
-use tracing_subscriber::registry::{LookupSpan, SpanRef};
+use tracing_subscriber::registry::SpanRef;
 use tracing_subscriber::Registry;
 
-use crate::headers;
-use crate::propagation::{should_continue_trace, ExtractError, ExtractOptions, PropagationContext};
-use crate::span_data::{HasChildren, RootInit, SpanData};
+use crate::propagation::{ExtractError, ExtractOptions, PropagationContext};
+use crate::span_access::{
+    config_of, insert_headers, with_registry_span, with_span_data, Unreachable,
+};
+use crate::span_data::{remote_allowed, HasChildren, RootInit, SpanData};
 use crate::stats::StatsInner;
 use crate::trace_context::TraceContext;
 
@@ -160,54 +157,13 @@ impl std::error::Error for SetParentError {
     }
 }
 
-/// Runs `f` with the registry's view of `span`, or returns `None`.
-fn with_registry_span<R>(
-    span: &Span,
-    f: impl FnOnce(SpanRef<'_, Registry>) -> R,
-) -> Result<R, SetParentError> {
-    span.with_subscriber(|(id, dispatch)| {
-        let registry = dispatch
-            .downcast_ref::<Registry>()
-            .ok_or(SetParentError::LayerNotFound)?;
-        let span = registry.span(id).ok_or(SetParentError::SpanDisabled)?;
-        Ok(f(span))
-    })
-    .unwrap_or(Err(SetParentError::SpanDisabled))
-}
-
-/// Runs `f` with the span's own data, creating it from the nearest recorded ancestor if the span
-/// has none yet (a span in an unrecorded trace gets an id only when someone asks for it). A span
-/// whose nearest recorded ancestor records its children was excluded by a filter: it uses that
-/// ancestor's context. Returns `None` if no ancestor has data (no layer records this span).
-pub(crate) fn with_span_data<R>(
-    span: &SpanRef<'_, Registry>,
-    f: impl FnOnce(&SpanData) -> R,
-) -> Option<R> {
-    if let Some(data) = span.extensions().get::<SpanData>() {
-        return Some(f(data));
-    }
-    let mut materialized = None;
-    for ancestor in span.scope().skip(1) {
-        let ext = ancestor.extensions();
-        let Some(data) = ext.get::<SpanData>() else {
-            continue;
-        };
-        if data.records() {
-            return Some(f(data));
+impl From<Unreachable> for SetParentError {
+    fn from(err: Unreachable) -> Self {
+        match err {
+            Unreachable::NoRegistry => Self::LayerNotFound,
+            Unreachable::Disabled => Self::SpanDisabled,
         }
-        data.mark_started();
-        materialized = Some(SpanData::child_of(data, None));
-        break;
     }
-    let data = materialized?;
-    let mut ext = span.extensions_mut();
-    // Another thread may have given the span its data meanwhile: keep the first one, so every
-    // caller sees the same span id.
-    if ext.get_mut::<SpanData>().is_none() {
-        let _ = ext.replace(data);
-    }
-    drop(ext);
-    span.extensions().get::<SpanData>().map(f)
 }
 
 impl SentrySpanExt for Span {
@@ -217,7 +173,7 @@ impl SentrySpanExt for Span {
 
     fn set_parent_from_headers(&self, headers: &HeaderMap) -> Result<(), SetParentError> {
         with_registry_span(self, |span| {
-            let config = with_span_data_config(&span).ok_or(SetParentError::LayerNotFound)?;
+            let config = config_of(&span).ok_or(SetParentError::LayerNotFound)?;
             let options = ExtractOptions {
                 accept_traceparent: config.accept_traceparent,
                 ..ExtractOptions::default()
@@ -242,35 +198,19 @@ impl SentrySpanExt for Span {
     fn propagation_headers(&self) -> HeaderMap {
         let mut map = HeaderMap::new();
         let _ = with_registry_span(self, |span| {
-            with_span_data(&span, |data| headers::insert_for(data, &mut map, false))
+            with_span_data(&span, |data| insert_headers(data, &mut map, false))
         });
         map
     }
-}
-
-/// The options of the layer that records `span` or its nearest recorded ancestor.
-fn with_span_data_config(
-    span: &SpanRef<'_, Registry>,
-) -> Option<std::sync::Arc<crate::builder::Config>> {
-    span.scope().find_map(|s| {
-        s.extensions()
-            .get::<SpanData>()
-            .map(|d| std::sync::Arc::clone(&d.root.config))
-    })
 }
 
 fn set_parent_on(
     span: &SpanRef<'_, Registry>,
     parent: PropagationContext,
 ) -> Result<(), SetParentError> {
-    let config = with_span_data_config(span).ok_or(SetParentError::LayerNotFound)?;
+    let config = config_of(span).ok_or(SetParentError::LayerNotFound)?;
     // The org-id rule first: a trace from another organization leaves the span as it is.
-    if !should_continue_trace(
-        parent.dsc().org_id(),
-        config.org_id.as_deref(),
-        config.strict_trace_continuation,
-    ) {
-        StatsInner::incr(&config.stats.traces_not_continued_org_mismatch);
+    if !remote_allowed(&config, &parent) {
         return Ok(());
     }
     // Take the span's recording so far under a short write lock; the user's sampler then runs
