@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::Config;
+use crate::config::{validate_environment, validate_release, Config, InvalidName};
 use crate::export::{self, Dsn, ExportConfig, ExportGuard, ExportHandle, ParseDsnError, Transport};
 use crate::layer::SentryLayer;
 use crate::propagation::{org_id_from_dsn_host, PropagationTargets};
@@ -53,6 +53,10 @@ pub struct SentryLayerBuilder {
     org_id: Option<String>,
     release: Option<String>,
     environment: Option<String>,
+    /// Whether `release`/`environment` came from `SENTRY_RELEASE`/`SENTRY_ENVIRONMENT` (for
+    /// the error message).
+    release_from_env: bool,
+    environment_from_env: bool,
     sampling: SamplingOptions,
     strict_trace_continuation: bool,
     targets: PropagationTargets,
@@ -73,6 +77,10 @@ pub struct BuildError {
 
 enum BuildErrorKind {
     Dsn(ParseDsnError),
+    /// The reason, and whether the value came from `SENTRY_RELEASE`.
+    Release(InvalidName, bool),
+    /// The reason, and whether the value came from `SENTRY_ENVIRONMENT`.
+    Environment(InvalidName, bool),
     Worker(std::io::Error),
 }
 
@@ -85,6 +93,8 @@ impl Default for SentryLayerBuilder {
             org_id: None,
             release: None,
             environment: None,
+            release_from_env: false,
+            environment_from_env: false,
             sampling: SamplingOptions::default(),
             strict_trace_continuation: false,
             targets: PropagationTargets::all(),
@@ -118,8 +128,10 @@ impl SentryLayerBuilder {
     /// Returns a builder configured from the variables Sentry SDKs read: `SENTRY_DSN`,
     /// `SENTRY_RELEASE`, `SENTRY_ENVIRONMENT` and `SENTRY_TRACES_SAMPLE_RATE`.
     ///
-    /// Unset or empty variables are skipped. An invalid `SENTRY_DSN` is reported by
-    /// [`build`](Self::build); an unparseable sample rate is ignored.
+    /// Unset or empty variables are skipped. An invalid `SENTRY_DSN`, and a `SENTRY_RELEASE` or
+    /// `SENTRY_ENVIRONMENT` that Sentry's ingestion would refuse (see [`release`](Self::release)
+    /// and [`environment`](Self::environment)), are reported by [`build`](Self::build); an
+    /// unparseable sample rate is ignored.
     ///
     /// # Examples
     ///
@@ -135,9 +147,11 @@ impl SentryLayerBuilder {
         }
         if let Some(release) = var("SENTRY_RELEASE") {
             builder = builder.release(release);
+            builder.release_from_env = true;
         }
         if let Some(environment) = var("SENTRY_ENVIRONMENT") {
             builder = builder.environment(environment);
+            builder.environment_from_env = true;
         }
         if let Some(rate) = var("SENTRY_TRACES_SAMPLE_RATE").and_then(|r| r.trim().parse().ok()) {
             builder = builder.traces_sample_rate(rate);
@@ -193,6 +207,11 @@ impl SentryLayerBuilder {
 
     /// Sets the release, sent with transactions and in the DSC of traces this service starts.
     ///
+    /// The value must be one Sentry's ingestion keeps: at most 200 bytes, not `.`, `..` or
+    /// `latest` (in any case), and without `/`, newlines, tabs or other control characters.
+    /// Otherwise [`build`](Self::build) returns an error ([`BuildError::is_release`]) rather
+    /// than sending a value Sentry would drop silently. An empty value means no release.
+    ///
     /// # Examples
     ///
     /// ```
@@ -202,10 +221,16 @@ impl SentryLayerBuilder {
     /// ```
     pub fn release(mut self, release: impl Into<String>) -> Self {
         self.release = Some(release.into()).filter(|s| !s.is_empty());
+        self.release_from_env = false;
         self
     }
 
     /// Sets the environment (default `production`).
+    ///
+    /// The value must be one Sentry's ingestion keeps: at most 64 bytes, not `.`, `..` or `none`
+    /// (in any case), and without `/`, newlines, tabs or other control characters. Otherwise
+    /// [`build`](Self::build) returns an error ([`BuildError::is_environment`]). An empty value
+    /// means the default.
     ///
     /// # Examples
     ///
@@ -216,6 +241,7 @@ impl SentryLayerBuilder {
     /// ```
     pub fn environment(mut self, environment: impl Into<String>) -> Self {
         self.environment = Some(environment.into()).filter(|s| !s.is_empty());
+        self.environment_from_env = false;
         self
     }
 
@@ -420,8 +446,10 @@ impl SentryLayerBuilder {
     ///
     /// # Errors
     ///
-    /// Returns an error if the DSN given with [`dsn_str`](Self::dsn_str) is malformed, or if the
-    /// export worker thread cannot be spawned.
+    /// Returns an error if the DSN given with [`dsn_str`](Self::dsn_str) is malformed, if the
+    /// release or the environment is one Sentry's ingestion refuses (see
+    /// [`release`](Self::release), [`environment`](Self::environment); values read by
+    /// [`from_env`](Self::from_env) included), or if the export worker thread cannot be spawned.
     ///
     /// # Examples
     ///
@@ -435,6 +463,7 @@ impl SentryLayerBuilder {
     /// # Ok::<(), tracing_sentry::BuildError>(())
     /// ```
     pub fn build(mut self) -> Result<(SentryLayer, ExportGuard), BuildError> {
+        self.validate_names()?;
         let dsn = match self.dsn.take() {
             Some(Ok(dsn)) => Some(dsn),
             Some(Err(err)) => {
@@ -463,6 +492,21 @@ impl SentryLayerBuilder {
         let mut config = self.into_config(wants_export.then_some(export));
         config.stats = stats;
         Ok((SentryLayer::from_config(config), guard))
+    }
+
+    /// Refuses a release or an environment that Sentry's ingestion would drop.
+    fn validate_names(&self) -> Result<(), BuildError> {
+        if let Some(Err(reason)) = self.release.as_deref().map(validate_release) {
+            return Err(BuildError {
+                kind: BuildErrorKind::Release(reason, self.release_from_env),
+            });
+        }
+        if let Some(Err(reason)) = self.environment.as_deref().map(validate_environment) {
+            return Err(BuildError {
+                kind: BuildErrorKind::Environment(reason, self.environment_from_env),
+            });
+        }
+        Ok(())
     }
 
     fn environment_or_default(&self) -> String {
@@ -526,12 +570,55 @@ impl BuildError {
     pub fn is_dsn(&self) -> bool {
         matches!(self.kind, BuildErrorKind::Dsn(_))
     }
+
+    /// Returns `true` if the release is one Sentry's ingestion refuses (see
+    /// [`SentryLayerBuilder::release`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let err = tracing_sentry::SentryLayer::builder().release("api/1.0").build().unwrap_err();
+    /// assert!(err.is_release());
+    /// assert_eq!(err.to_string(), "invalid release: contains `/` or a control character");
+    /// ```
+    pub fn is_release(&self) -> bool {
+        matches!(self.kind, BuildErrorKind::Release(..))
+    }
+
+    /// Returns `true` if the environment is one Sentry's ingestion refuses (see
+    /// [`SentryLayerBuilder::environment`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let err = tracing_sentry::SentryLayer::builder().environment("none").build().unwrap_err();
+    /// assert!(err.is_environment());
+    /// ```
+    pub fn is_environment(&self) -> bool {
+        matches!(self.kind, BuildErrorKind::Environment(..))
+    }
 }
 
 impl fmt::Display for BuildError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
             BuildErrorKind::Dsn(_) => f.write_str("invalid Sentry DSN"),
+            BuildErrorKind::Release(reason, from_env) => {
+                let origin = if *from_env {
+                    " (from SENTRY_RELEASE)"
+                } else {
+                    ""
+                };
+                write!(f, "invalid release{origin}: {}", reason.as_str())
+            }
+            BuildErrorKind::Environment(reason, from_env) => {
+                let origin = if *from_env {
+                    " (from SENTRY_ENVIRONMENT)"
+                } else {
+                    ""
+                };
+                write!(f, "invalid environment{origin}: {}", reason.as_str())
+            }
             BuildErrorKind::Worker(_) => f.write_str("could not start the export worker thread"),
         }
     }
@@ -541,6 +628,16 @@ impl fmt::Debug for BuildError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
             BuildErrorKind::Dsn(err) => f.debug_tuple("BuildError::Dsn").field(err).finish(),
+            BuildErrorKind::Release(reason, from_env) => f
+                .debug_struct("BuildError::Release")
+                .field("reason", reason)
+                .field("from_env", from_env)
+                .finish(),
+            BuildErrorKind::Environment(reason, from_env) => f
+                .debug_struct("BuildError::Environment")
+                .field("reason", reason)
+                .field("from_env", from_env)
+                .finish(),
             BuildErrorKind::Worker(err) => f.debug_tuple("BuildError::Worker").field(err).finish(),
         }
     }
@@ -550,6 +647,7 @@ impl std::error::Error for BuildError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match &self.kind {
             BuildErrorKind::Dsn(err) => Some(err),
+            BuildErrorKind::Release(..) | BuildErrorKind::Environment(..) => None,
             BuildErrorKind::Worker(err) => Some(err),
         }
     }

@@ -51,3 +51,112 @@ impl fmt::Debug for Config {
             .finish()
     }
 }
+
+/// The longest release Sentry's ingestion accepts, in bytes.
+pub(crate) const MAX_RELEASE_BYTES: usize = 200;
+/// The longest environment Sentry's ingestion accepts, in bytes.
+pub(crate) const MAX_ENVIRONMENT_BYTES: usize = 64;
+
+/// Why Sentry's ingestion would refuse a release or an environment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum InvalidName {
+    /// Longer than [`MAX_RELEASE_BYTES`] / [`MAX_ENVIRONMENT_BYTES`].
+    TooLong,
+    /// `.`, `..`, and `latest` (release) or `none` (environment), in any case.
+    Restricted,
+    /// A `/`, a newline, a tab or another control character.
+    BadCharacters,
+}
+
+impl InvalidName {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::TooLong => "too long",
+            Self::Restricted => "a restricted name",
+            Self::BadCharacters => "contains `/` or a control character",
+        }
+    }
+}
+
+/// Checks a release as Sentry's ingestion does (sentry-release-parser's `validate_release`,
+/// which Relay applies: getsentry/sentry-release-parser, `src/parser.rs`): at most 200 bytes,
+/// not `.`, `..` or `latest` (any case), and none of `/`, `\r`, `\n`, `\t`, `\x0c`. Any other
+/// control character is refused too: no header or UI shows it faithfully.
+pub(crate) fn validate_release(release: &str) -> Result<(), InvalidName> {
+    validate_name(release, MAX_RELEASE_BYTES, "latest")
+}
+
+/// Checks an environment as Sentry's ingestion does (`validate_environment`, same source): at
+/// most 64 bytes, not `.`, `..` or `none` (any case), and the characters of
+/// [`validate_release`].
+pub(crate) fn validate_environment(environment: &str) -> Result<(), InvalidName> {
+    validate_name(environment, MAX_ENVIRONMENT_BYTES, "none")
+}
+
+fn validate_name(value: &str, max_bytes: usize, restricted: &str) -> Result<(), InvalidName> {
+    if value.len() > max_bytes {
+        Err(InvalidName::TooLong)
+    } else if value == "." || value == ".." || value.eq_ignore_ascii_case(restricted) {
+        Err(InvalidName::Restricted)
+    } else if value.chars().any(|c| c == '/' || c.is_control()) {
+        Err(InvalidName::BadCharacters)
+    } else {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn releases_follow_the_ingestion_rules() {
+        #[rustfmt::skip]
+        let table: &[(&str, Result<(), InvalidName>)] = &[
+            ("checkout@1.4.2", Ok(())), ("my app 1.0+build.7", Ok(())), ("é-1", Ok(())),
+            (".", Err(InvalidName::Restricted)), ("..", Err(InvalidName::Restricted)),
+            ("latest", Err(InvalidName::Restricted)), ("LaTeSt", Err(InvalidName::Restricted)),
+            ("...", Ok(())), ("latest-1", Ok(())),
+            ("a/b", Err(InvalidName::BadCharacters)), ("a\nb", Err(InvalidName::BadCharacters)),
+            ("a\rb", Err(InvalidName::BadCharacters)), ("a\tb", Err(InvalidName::BadCharacters)),
+            ("a\x0cb", Err(InvalidName::BadCharacters)), ("a\x00b", Err(InvalidName::BadCharacters)),
+            ("a\x7fb", Err(InvalidName::BadCharacters)),
+        ];
+        for (release, expected) in table {
+            assert_eq!(validate_release(release), *expected, "{release:?}");
+        }
+        assert_eq!(validate_release(&"r".repeat(200)), Ok(()));
+        assert_eq!(
+            validate_release(&"r".repeat(201)),
+            Err(InvalidName::TooLong)
+        );
+        // Bytes, not characters: 101 two-byte characters are 202 bytes.
+        assert_eq!(
+            validate_release(&"é".repeat(101)),
+            Err(InvalidName::TooLong)
+        );
+    }
+
+    #[test]
+    fn environments_follow_the_ingestion_rules() {
+        #[rustfmt::skip]
+        let table: &[(&str, Result<(), InvalidName>)] = &[
+            ("production", Ok(())), ("staging-eu", Ok(())), ("latest", Ok(())),
+            ("none", Err(InvalidName::Restricted)), ("None", Err(InvalidName::Restricted)),
+            (".", Err(InvalidName::Restricted)), ("..", Err(InvalidName::Restricted)),
+            ("eu/west", Err(InvalidName::BadCharacters)), ("prod\n", Err(InvalidName::BadCharacters)),
+        ];
+        for (environment, expected) in table {
+            assert_eq!(
+                validate_environment(environment),
+                *expected,
+                "{environment:?}"
+            );
+        }
+        assert_eq!(validate_environment(&"e".repeat(64)), Ok(()));
+        assert_eq!(
+            validate_environment(&"e".repeat(65)),
+            Err(InvalidName::TooLong)
+        );
+    }
+}

@@ -11,7 +11,6 @@ use super::json::{
     push_timestamp, push_u64,
 };
 use super::record::{FieldValue, SpanLink, SpanRecord, TransactionRecord};
-use crate::status::SpanStatus;
 
 /// The SDK name sent in events, envelope headers and `X-Sentry-Auth`.
 pub(crate) const SDK_NAME: &str = "sentry.rust.tracing-sentry";
