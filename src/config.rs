@@ -6,7 +6,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::export::ExportHandle;
-use crate::propagation::PropagationTargets;
+use crate::propagation::{ExtractOptions, PropagationTargets};
 use crate::sampling::SamplingOptions;
 use crate::stats::StatsInner;
 
@@ -29,6 +29,14 @@ pub(crate) struct Config {
 }
 
 impl Config {
+    /// The options incoming headers are extracted with (the layer's `accept_traceparent`).
+    pub(crate) fn extract_options(&self) -> ExtractOptions {
+        ExtractOptions {
+            accept_traceparent: self.accept_traceparent,
+            ..ExtractOptions::default()
+        }
+    }
+
     /// Whether sampled spans are recorded (tracing is configured and there is somewhere to send).
     pub(crate) fn records(&self) -> bool {
         self.export.is_some() && self.sampling.tracing_enabled()

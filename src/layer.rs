@@ -33,7 +33,7 @@ use crate::builder::SentryLayerBuilder;
 use crate::config::Config;
 use crate::propagation::PropagationContext;
 use crate::recording::{declares_name, requested_name, FieldVisitor, Recording};
-use crate::span_data::{remote_allowed, HasChildren, RootInit, SpanData};
+use crate::span_data::{admit_remote, HasChildren, RootInit, SpanData};
 use crate::stats::Stats;
 
 /// A [`tracing_subscriber::Layer`] that gives every span a Sentry trace context and reports
@@ -173,6 +173,11 @@ impl SentryLayer {
         SentryLayerBuilder::from_env()
     }
 
+    /// The options this layer extracts incoming headers with.
+    pub(crate) fn extract_options(&self) -> crate::propagation::ExtractOptions {
+        self.config.extract_options()
+    }
+
     pub(crate) fn from_config(config: Config) -> Self {
         Self {
             config: Arc::new(config),
@@ -268,7 +273,7 @@ where
             config: &self.config,
             metadata: attrs.metadata(),
             attrs: Some(attrs),
-            remote: pending.filter(|remote| remote_allowed(&self.config, remote)),
+            remote: pending.filter(|remote| admit_remote(&self.config, remote)),
             previous: None,
         });
         let _ = span.extensions_mut().replace(data);

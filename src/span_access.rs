@@ -17,7 +17,7 @@ use tracing_subscriber::Registry;
 
 use crate::config::Config;
 use crate::propagation::{
-    merge_baggage, SentryTrace, Traceparent, BAGGAGE, SENTRY_TRACE, TRACEPARENT,
+    merge_baggage, ExtractOptions, SentryTrace, Traceparent, BAGGAGE, SENTRY_TRACE, TRACEPARENT,
 };
 use crate::span_data::SpanData;
 
@@ -117,6 +117,19 @@ pub(crate) fn with_nearest_data<R>(
     })
 }
 
+/// The extraction options of the [`SentryLayer`](crate::SentryLayer) of the current default
+/// dispatcher (its `accept_traceparent`), or the defaults when there is none. For integrations
+/// that read incoming headers before any span exists.
+#[allow(dead_code)] // for integrations (tower) that extract before a span exists
+pub(crate) fn current_extract_options() -> ExtractOptions {
+    tracing::dispatcher::get_default(|dispatch| {
+        dispatch
+            .downcast_ref::<crate::SentryLayer>()
+            .map(crate::SentryLayer::extract_options)
+            .unwrap_or_default()
+    })
+}
+
 /// The options of the layer that records `span` or its nearest recorded ancestor.
 pub(crate) fn config_of(span: &SpanRef<'_, Registry>) -> Option<Arc<Config>> {
     with_nearest_data(span, |data, _| Arc::clone(&data.root.config))
@@ -160,5 +173,27 @@ pub(crate) fn insert_headers(data: &SpanData, headers: &mut HeaderMap, merge: bo
         }
     } else {
         headers.insert(BAGGAGE, ours.clone());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tracing_subscriber::prelude::*;
+
+    use super::*;
+
+    #[test]
+    fn the_current_layers_extract_options_are_found_through_the_layers() {
+        assert!(!current_extract_options().accept_traceparent, "no layer");
+        let (layer, _guard) = crate::SentryLayer::builder()
+            .accept_traceparent(true)
+            .build()
+            .unwrap();
+        let subscriber = tracing_subscriber::registry()
+            .with(tracing_subscriber::fmt::layer().with_writer(std::io::sink))
+            .with(layer);
+        tracing::subscriber::with_default(subscriber, || {
+            assert!(current_extract_options().accept_traceparent);
+        });
     }
 }

@@ -24,7 +24,7 @@ use crate::config::Config;
 use crate::export::record::{SpanLink, TransactionSource};
 use crate::id::{SpanId, TraceId};
 use crate::propagation::{
-    continued_sample_rand, sample_rand_from_trace_id, should_continue_trace,
+    continued_sample_rand, is_w3c_member, sample_rand_from_trace_id, should_continue_trace,
     DynamicSamplingContext, PropagationContext,
 };
 use crate::recording::{declares_name, ensure_fields, requested_name, Fields, Recording};
@@ -57,7 +57,7 @@ pub(crate) struct RootInit<'a> {
     /// The span's attributes, visited only if a sampler runs or the span records.
     pub(crate) attrs: Option<&'a tracing_core::span::Attributes<'a>>,
     /// The remote parent; the caller has already applied the org-id rule (see
-    /// [`remote_allowed`]).
+    /// [`admit_remote`]).
     pub(crate) remote: Option<PropagationContext>,
     /// The span's recording so far, when a span that already records is given a remote parent:
     /// its start time and fields are kept.
@@ -104,7 +104,7 @@ impl TraceOrigin {
             sample_rand,
             rand_backfilled,
             third_party: if config.forward_third_party_baggage {
-                remote.third_party
+                forwardable(config, remote.third_party)
             } else {
                 Vec::new()
             },
@@ -113,8 +113,25 @@ impl TraceOrigin {
     }
 }
 
-/// Whether the org-id rule lets this layer continue `remote`'s trace; counts a refusal.
-pub(crate) fn remote_allowed(config: &Config, remote: &PropagationContext) -> bool {
+/// The incoming third-party members that may be forwarded: a member that breaks the W3C
+/// grammar (a control character, a byte that is not visible ASCII) is dropped alone and
+/// counted, so it cannot take the outgoing `baggage` (and the DSC in it) down with it.
+fn forwardable(config: &Config, mut members: Vec<String>) -> Vec<String> {
+    let before = members.len();
+    members.retain(|member| is_w3c_member(member));
+    let dropped = before - members.len();
+    StatsInner::add(&config.stats.baggage_members_dropped, dropped as u64);
+    members
+}
+
+/// Whether this layer continues `remote`'s trace (the org-id rule); counts a refusal and the
+/// baggage members dropped while `remote` was read. Every remote parent the layer is given
+/// passes here.
+pub(crate) fn admit_remote(config: &Config, remote: &PropagationContext) -> bool {
+    StatsInner::add(
+        &config.stats.baggage_members_dropped,
+        remote.dropped_baggage_members() as u64,
+    );
     let ok = should_continue_trace(
         remote.dsc().org_id(),
         config.org_id.as_deref(),

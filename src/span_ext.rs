@@ -11,11 +11,11 @@ use tracing::Span;
 use tracing_subscriber::registry::SpanRef;
 use tracing_subscriber::Registry;
 
-use crate::propagation::{ExtractError, ExtractOptions, PropagationContext};
+use crate::propagation::{ExtractError, PropagationContext};
 use crate::span_access::{
     config_of, insert_headers, with_registry_span, with_span_data, Unreachable,
 };
-use crate::span_data::{remote_allowed, HasChildren, RootInit, SpanData};
+use crate::span_data::{admit_remote, HasChildren, RootInit, SpanData};
 use crate::stats::StatsInner;
 use crate::trace_context::TraceContext;
 
@@ -174,11 +174,7 @@ impl SentrySpanExt for Span {
     fn set_parent_from_headers(&self, headers: &HeaderMap) -> Result<(), SetParentError> {
         with_registry_span(self, |span| {
             let config = config_of(&span).ok_or(SetParentError::LayerNotFound)?;
-            let options = ExtractOptions {
-                accept_traceparent: config.accept_traceparent,
-                ..ExtractOptions::default()
-            };
-            match PropagationContext::from_headers_with(options, headers) {
+            match PropagationContext::from_headers_with(config.extract_options(), headers) {
                 Ok(Some(parent)) => set_parent_on(&span, parent),
                 Ok(None) => Ok(()),
                 Err(err) => {
@@ -210,7 +206,7 @@ fn set_parent_on(
 ) -> Result<(), SetParentError> {
     let config = config_of(span).ok_or(SetParentError::LayerNotFound)?;
     // The org-id rule first: a trace from another organization leaves the span as it is.
-    if !remote_allowed(&config, &parent) {
+    if !admit_remote(&config, &parent) {
         return Ok(());
     }
     // Take the span's recording so far under a short write lock; the user's sampler then runs

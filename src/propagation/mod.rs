@@ -52,6 +52,7 @@ mod strict;
 mod targets;
 mod traceparent;
 
+pub(crate) use baggage::is_w3c_member;
 pub use baggage::{
     merge_baggage, strip_sentry_members, Baggage, MAX_BAGGAGE_BYTES, MAX_BAGGAGE_MEMBERS,
 };
@@ -148,7 +149,11 @@ pub enum PropagationSource {
 /// ]);
 /// # Ok::<(), tracing_sentry::propagation::ParseSentryTraceError>(())
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+///
+/// `Debug` shows the parsed `sentry-trace` (validated ids and flag), the keys of the dynamic
+/// sampling context and how many third-party members arrived, never baggage values or
+/// third-party members: header bytes belong in no log.
+#[derive(Clone, PartialEq)]
 pub struct PropagationContext {
     pub(crate) sentry_trace: SentryTrace,
     pub(crate) dsc: DynamicSamplingContext,
@@ -314,6 +319,13 @@ impl PropagationContext {
     }
 
     /// Extracts an incoming trace from an `http::HeaderMap`, reading every value of each header.
+    ///
+    /// This uses the default [`ExtractOptions`] (no `traceparent` fallback): it knows no layer.
+    /// The layer's own entry points,
+    /// [`SentrySpanExt::set_parent_from_headers`](crate::SentrySpanExt::set_parent_from_headers)
+    /// included, extract with the layer's
+    /// [`accept_traceparent`](crate::SentryLayerBuilder::accept_traceparent); to do the same, use
+    /// [`from_headers_with`](Self::from_headers_with).
     ///
     /// # Errors
     ///
@@ -567,6 +579,27 @@ impl PropagationContext {
     }
 }
 
+impl fmt::Debug for PropagationContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        /// The DSC's keys, with values redacted.
+        struct Keys<'a>(&'a DynamicSamplingContext);
+        impl fmt::Debug for Keys<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_map()
+                    .entries(self.0.iter().map(|(k, _)| (k, format_args!("<redacted>"))))
+                    .finish()
+            }
+        }
+        f.debug_struct("PropagationContext")
+            .field("sentry_trace", &self.sentry_trace)
+            .field("dsc", &Keys(&self.dsc))
+            .field("third_party_members", &self.third_party.len())
+            .field("source", &self.source)
+            .field("dropped_baggage", &self.dropped_baggage)
+            .finish()
+    }
+}
+
 // === impl ExtractError ===
 
 impl ExtractError {
@@ -784,5 +817,24 @@ mod tests {
     fn errors_name_the_kind_only() {
         let err = PropagationContext::from_pairs([("sentry-trace", "secret-value")]).unwrap_err();
         assert!(!format!("{err:?} {err}").contains("secret"));
+    }
+
+    #[test]
+    fn debug_shows_no_baggage_values_and_no_third_party_members() {
+        let ctx = PropagationContext::from_pairs([
+            ("sentry-trace", ST),
+            (
+                "baggage",
+                "sentry-release=secret-release,sentry-user_segment=vip,tok=s3cr3t;p",
+            ),
+        ])
+        .unwrap()
+        .unwrap();
+        let debug = format!("{ctx:?}");
+        for secret in ["secret-release", "vip", "tok", "s3cr3t"] {
+            assert!(!debug.contains(secret), "{secret} in {debug}");
+        }
+        assert!(debug.contains("\"release\": <redacted>"), "{debug}");
+        assert!(debug.contains("third_party_members: 1"), "{debug}");
     }
 }

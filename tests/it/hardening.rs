@@ -71,3 +71,62 @@ fn a_release_or_environment_that_ingestion_refuses_is_a_build_error() {
     assert_eq!(dsc["release"], "checkout@1.4.2+build 7");
     assert_eq!(dsc["environment"], "staging-eu");
 }
+
+#[test]
+fn a_third_party_member_that_breaks_the_w3c_grammar_is_dropped_alone_and_counted() {
+    let layer = layer(SentryLayer::builder().forward_third_party_baggage(true));
+    let stats = layer.clone();
+    let incoming = tracing_sentry::PropagationContext::from_pairs([
+        ("sentry-trace", &*format!("{TRACE}-{PARENT}-1")),
+        (
+            "baggage",
+            "ctl=a\u{1}b,ok=1;p,utf8=caf\u{e9},sentry-release=r1,sentry-trace_id=771a43a4192642f0b136d5159a501700",
+        ),
+    ])
+    .unwrap()
+    .unwrap();
+    let outgoing = with_layer(layer, || {
+        tracing_sentry::continue_trace(incoming, || {
+            let _g = tracing::info_span!("request").entered();
+            tracing_sentry::current_headers()
+        })
+    });
+    assert_eq!(dsc_of(&outgoing)["release"], "r1", "the DSC is kept");
+    assert_eq!(foreign_members(&outgoing), ["ok=1;p"]);
+    assert_eq!(stats.stats().baggage_members_dropped, 2);
+}
+
+#[test]
+fn incoming_baggage_members_dropped_while_parsing_are_counted() {
+    let layer = layer(SentryLayer::builder());
+    let stats = layer.clone();
+    with_layer(layer, || {
+        let span = tracing::info_span!("request");
+        tracing_sentry::SentrySpanExt::set_parent_from_headers(
+            &span,
+            &headers(&[
+                ("sentry-trace", &format!("{TRACE}-{PARENT}")),
+                ("baggage", "novalue,sentry-release=100%,ok=1"),
+            ]),
+        )
+        .unwrap();
+    });
+    assert_eq!(stats.stats().baggage_members_dropped, 2);
+}
+
+#[test]
+fn set_parent_from_headers_honours_the_layers_accept_traceparent() {
+    let incoming = headers(&[("traceparent", &format!("00-{TRACE}-{PARENT}-01"))]);
+    for accept in [false, true] {
+        let layer = layer(SentryLayer::builder().accept_traceparent(accept));
+        let trace = with_layer(layer, || {
+            let span = tracing::info_span!("request");
+            tracing_sentry::SentrySpanExt::set_parent_from_headers(&span, &incoming).unwrap();
+            tracing_sentry::SentrySpanExt::trace_context(&span)
+                .unwrap()
+                .trace_id()
+                .to_string()
+        });
+        assert_eq!(trace == TRACE, accept, "accept_traceparent({accept})");
+    }
+}
