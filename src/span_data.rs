@@ -300,7 +300,7 @@ fn decide(
                 parent_sampled,
                 parent_sample_rate,
             };
-            config.sampling.run_sampler(&ctx)
+            config.sampling.run_sampler(&ctx, &config.stats)
         })
 }
 

@@ -67,8 +67,13 @@ pub trait SentrySpanExt: sealed::Sealed {
     /// `#[instrument]` function, as long as the span has no children yet and its trace context
     /// has not left the process (no outgoing headers were produced for it). An incoming trace
     /// from another organization is not continued when the org-id rule forbids it (strict trace
-    /// continuation); the span is then left exactly as it was and `Ok` is returned (the
-    /// case is counted in [`Stats::traces_not_continued_org_mismatch`](crate::Stats)).
+    /// continuation): the span is then left exactly as it was (it stays the root of its own
+    /// trace), and [`SetParentError::OrgMismatch`] says so (the case is also counted in
+    /// [`Stats::traces_not_continued_org_mismatch`](crate::Stats)).
+    ///
+    /// If the [`traces_sampler`](crate::SentryLayerBuilder::traces_sampler) panics while the
+    /// continued span is sampled, the panic is caught and counted in
+    /// [`Stats::sampler_panics`](crate::Stats), and the trace is continued as not sampled.
     ///
     /// A span that started recording before its remote parent arrived keeps its start time and
     /// fields. A span that was not recording (its own trace was unsampled) and is sampled once
@@ -77,6 +82,8 @@ pub trait SentrySpanExt: sealed::Sealed {
     ///
     /// # Errors
     ///
+    /// - [`SetParentError::OrgMismatch`] if the org-id rule refused the incoming trace (the
+    ///   span is unchanged);
     /// - [`SetParentError::AlreadyStarted`] if the span has children or has propagated;
     /// - [`SetParentError::SpanDisabled`] if the span is disabled;
     /// - [`SetParentError::LayerNotFound`] if no [`SentryLayer`](crate::SentryLayer) records
@@ -122,6 +129,10 @@ pub enum SetParentError {
     AlreadyStarted,
     /// A `sentry-trace` (or accepted `traceparent`) header was present but malformed.
     InvalidHeaders(ExtractError),
+    /// The incoming trace belongs to another Sentry organization and the org-id rule (see
+    /// [`strict_trace_continuation`](crate::SentryLayerBuilder::strict_trace_continuation))
+    /// refused to continue it. The span was left as it was: it stays the root of its own trace.
+    OrgMismatch,
 }
 
 impl fmt::Display for SetParentError {
@@ -133,6 +144,9 @@ impl fmt::Display for SetParentError {
                 f.write_str("the span already has children or has propagated its trace context")
             }
             Self::InvalidHeaders(_) => f.write_str("malformed incoming trace headers"),
+            Self::OrgMismatch => {
+                f.write_str("the incoming trace belongs to another organization: not continued")
+            }
         }
     }
 }
@@ -144,6 +158,7 @@ impl fmt::Debug for SetParentError {
             Self::SpanDisabled => f.write_str("SpanDisabled"),
             Self::AlreadyStarted => f.write_str("AlreadyStarted"),
             Self::InvalidHeaders(err) => f.debug_tuple("InvalidHeaders").field(err).finish(),
+            Self::OrgMismatch => f.write_str("OrgMismatch"),
         }
     }
 }
@@ -207,7 +222,7 @@ fn set_parent_on(
     let config = config_of(span).ok_or(SetParentError::LayerNotFound)?;
     // The org-id rule first: a trace from another organization leaves the span as it is.
     if !admit_remote(&config, &parent) {
-        return Ok(());
+        return Err(SetParentError::OrgMismatch);
     }
     // Take the span's recording so far under a short write lock; the user's sampler then runs
     // with no extension lock held (it may itself read trace context or emit events).

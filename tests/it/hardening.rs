@@ -130,3 +130,67 @@ fn set_parent_from_headers_honours_the_layers_accept_traceparent() {
         assert_eq!(trace == TRACE, accept, "accept_traceparent({accept})");
     }
 }
+
+#[test]
+fn a_panicking_sampler_is_caught_counted_and_the_span_is_not_sampled() {
+    let (layer, guard, transport) = exporting(SentryLayer::builder().traces_sampler(
+        |ctx: &tracing_sentry::SamplingContext<'_>| {
+            if ctx.name() == "request" {
+                panic!("a bug in the user's sampler");
+            }
+            1.0
+        },
+    ));
+    let stats = layer.clone();
+    let (set_parent, sampled, fresh_sampled) = with_layer(layer, || {
+        // While set_parent runs.
+        let span = tracing::info_span!("request");
+        let set_parent = tracing_sentry::SentrySpanExt::set_parent_from_headers(
+            &span,
+            &headers(&[("sentry-trace", &format!("{TRACE}-{PARENT}-1"))]),
+        );
+        let ctx = tracing_sentry::SentrySpanExt::trace_context(&span).unwrap();
+        // And at span creation.
+        let fresh = tracing::info_span!("request");
+        let fresh_sampled = tracing_sentry::SentrySpanExt::trace_context(&fresh)
+            .unwrap()
+            .sampled();
+        (
+            set_parent,
+            (ctx.trace_id().to_string(), ctx.sampled()),
+            fresh_sampled,
+        )
+    });
+    assert_eq!(set_parent, Ok(()));
+    assert_eq!(
+        sampled,
+        (TRACE.to_owned(), Some(false)),
+        "continued, not sampled"
+    );
+    assert_eq!(fresh_sampled, Some(false));
+    assert_eq!(
+        stats.stats().sampler_panics,
+        3,
+        "creation, set_parent, creation"
+    );
+    assert!(sent(&guard, &transport).is_empty());
+    assert_eq!(stats.stats().transactions_unfinished, 0);
+}
+
+#[test]
+fn an_org_mismatch_says_so_and_leaves_the_span_alone() {
+    let layer = layer(SentryLayer::builder().org_id("1"));
+    with_layer(layer, || {
+        let span = tracing::info_span!("request");
+        let before = tracing_sentry::SentrySpanExt::trace_context(&span);
+        let result = tracing_sentry::SentrySpanExt::set_parent_from_headers(
+            &span,
+            &headers(&[
+                ("sentry-trace", &format!("{TRACE}-{PARENT}-1")),
+                ("baggage", "sentry-org_id=2"),
+            ]),
+        );
+        assert_eq!(result, Err(tracing_sentry::SetParentError::OrgMismatch));
+        assert_eq!(tracing_sentry::SentrySpanExt::trace_context(&span), before);
+    });
+}
