@@ -2,8 +2,8 @@
 
 use http::header::HeaderMap;
 
-use crate::span_access::{insert_headers, with_current};
-use crate::trace_context::TraceContext;
+use crate::span_access::{insert_headers, with_current, with_current_span, with_nearest_data};
+use crate::trace_context::{ContextSnapshot, TraceContext};
 
 /// Returns the outgoing `sentry-trace` and `baggage` headers for the current span, ready to
 /// put on an `http::Request` or any HTTP client's request.
@@ -18,6 +18,21 @@ use crate::trace_context::TraceContext;
 /// This function never panics. It does not look at
 /// [trace propagation targets](crate::SentryLayerBuilder::trace_propagation_targets), because it
 /// does not know the URL: use [`headers_for_url`] for that.
+///
+/// # Side effects
+///
+/// Producing headers means the trace context leaves the process, as in every Sentry SDK:
+/// - the dynamic sampling context of the trace is **frozen** (for a trace this service started,
+///   it is built now, with the transaction name known now; a later `sentry.name` renames the
+///   transaction but not the DSC);
+/// - the current span and its ancestors no longer accept a remote parent:
+///   [`SentrySpanExt::set_parent`](crate::SentrySpanExt::set_parent) returns
+///   [`AlreadyStarted`](crate::SetParentError::AlreadyStarted) afterwards.
+///
+/// [`inject_current_headers`], [`headers_for_url`] and
+/// [`SentrySpanExt::propagation_headers`](crate::SentrySpanExt::propagation_headers) do the
+/// same. To look at the context for logging without these effects, use
+/// [`peek_current_context`].
 ///
 /// # Examples
 ///
@@ -119,6 +134,11 @@ pub fn inject_headers_for_url(url: &str, headers: &mut HeaderMap) {
 /// Returns the current span's [`TraceContext`], or `None` when there is no current span or no
 /// [`SentryLayer`](crate::SentryLayer): the trace id to put on a log line or an error report.
 ///
+/// It does not freeze the dynamic sampling context, but it gives the span an id of its own if
+/// it had none (a span in an unrecorded trace), which ends
+/// [`set_parent`](crate::SentrySpanExt::set_parent) for its ancestors. For a look with no side
+/// effect at all, use [`peek_current_context`].
+///
 /// # Examples
 ///
 /// ```
@@ -136,5 +156,51 @@ pub fn inject_headers_for_url(url: &str, headers: &mut HeaderMap) {
 pub fn current_trace_context() -> Option<TraceContext> {
     let mut out = None;
     with_current(|data| out = Some(TraceContext::of(data)));
+    out
+}
+
+/// Looks at the current span's trace without any side effect: for logging. `None` when there is
+/// no current span or no [`SentryLayer`](crate::SentryLayer).
+///
+/// Unlike [`current_headers`] (see its side effects) and [`current_trace_context`], it does not
+/// freeze the dynamic sampling context, give the span an id, or end
+/// [`set_parent`](crate::SentrySpanExt::set_parent). See [`ContextSnapshot`].
+///
+/// # Examples
+///
+/// ```
+/// use tracing_sentry::{SentryLayer, SentrySpanExt};
+/// use tracing_subscriber::prelude::*;
+///
+/// let subscriber = tracing_subscriber::registry().with(SentryLayer::new());
+/// tracing::subscriber::with_default(subscriber, || {
+///     let span = tracing::info_span!("request");
+///     let _g = span.enter();
+///     let peek = tracing_sentry::peek_current_context().unwrap();
+///     tracing::info!(trace_id = %peek.trace_id(), "handling");
+///     // Looking changed nothing: the caller's trace can still be continued.
+///     let incoming: http::HeaderMap = [(
+///         tracing_sentry::SENTRY_TRACE,
+///         "771a43a4192642f0b136d5159a501700-b7ad6b7169203331-1".parse().unwrap(),
+///     )]
+///     .into_iter()
+///     .collect();
+///     assert_eq!(span.set_parent_from_headers(&incoming), Ok(()));
+/// });
+/// ```
+pub fn peek_current_context() -> Option<ContextSnapshot> {
+    let mut out = None;
+    with_current_span(|span| {
+        out = with_nearest_data(&span, |data, own| {
+            let (dsc, dsc_frozen) = data.root.peek_dsc();
+            ContextSnapshot {
+                trace_id: data.trace_id,
+                span_id: own.then_some(data.span_id),
+                sampled: data.sampled,
+                dsc,
+                dsc_frozen,
+            }
+        });
+    });
     out
 }

@@ -85,7 +85,10 @@
 //! [`inject_current_headers`] merges them into an existing `HeaderMap` (foreign `baggage`
 //! members kept verbatim), and [`headers_for_url`] honours the
 //! [trace propagation targets](SentryLayerBuilder::trace_propagation_targets). Incoming
-//! third-party baggage is not forwarded unless asked for.
+//! third-party baggage is not forwarded unless asked for. Producing headers freezes the
+//! trace's dynamic sampling context and ends `set_parent` for the span (see
+//! [`current_headers`]); [`peek_current_context`] looks at the context for logging without
+//! either effect.
 //!
 //! # Sampling
 //!
@@ -179,7 +182,7 @@ pub use export::ExportGuard;
 pub use field::FieldValue;
 pub use headers::{
     current_headers, current_trace_context, headers_for_url, inject_current_headers,
-    inject_headers_for_url,
+    inject_headers_for_url, peek_current_context,
 };
 pub use id::{ParseIdError, SpanId, TraceId};
 pub use layer::{continue_trace, SentryLayer};
@@ -191,7 +194,7 @@ pub use sampling::SamplingContext;
 pub use span_ext::{SentrySpanExt, SetParentError};
 pub use stats::Stats;
 pub use status::{SpanStatus, UnknownSpanStatus};
-pub use trace_context::TraceContext;
+pub use trace_context::{ContextSnapshot, TraceContext};
 
 /// The README's Rust examples, compiled and run as doctests.
 #[cfg(doctest)]

@@ -112,6 +112,15 @@ impl RootState {
         self.dsc.get_or_init(|| Arc::new(self.head_dsc()))
     }
 
+    /// The DSC as it is, or as it would be if it froze now, without freezing it (a read-only
+    /// look, for logging). The second value says whether it is frozen.
+    pub(crate) fn peek_dsc(&self) -> (Arc<DynamicSamplingContext>, bool) {
+        match self.dsc.get() {
+            Some(dsc) => (Arc::clone(dsc), true),
+            None => (Arc::new(self.head_dsc()), false),
+        }
+    }
+
     /// The `baggage` header value of the frozen DSC (plus forwarded third-party members).
     pub(crate) fn baggage(&self) -> Option<&http::HeaderValue> {
         self.baggage

@@ -109,7 +109,8 @@ pub trait SentrySpanExt: sealed::Sealed {
     /// configured) naming this span as the parent; empty if no layer records it.
     ///
     /// After this, the span's trace context has left the process: its dynamic sampling context
-    /// is frozen and it no longer accepts a remote parent.
+    /// is frozen and it no longer accepts a remote parent (see the side effects of
+    /// [`current_headers`](crate::current_headers)).
     fn propagation_headers(&self) -> HeaderMap;
 }
 

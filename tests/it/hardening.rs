@@ -194,3 +194,30 @@ fn an_org_mismatch_says_so_and_leaves_the_span_alone() {
         assert_eq!(tracing_sentry::SentrySpanExt::trace_context(&span), before);
     });
 }
+
+#[test]
+fn peeking_at_the_context_freezes_nothing() {
+    let layer = layer(SentryLayer::builder().traces_sample_rate(1.0));
+    let (peeked, dsc) = with_layer(layer, || {
+        let root = tracing::info_span!("first name", sentry.name = tracing::field::Empty);
+        let _g = root.enter();
+        let child = tracing::info_span!("child");
+        let _c = child.enter();
+        let peek = tracing_sentry::peek_current_context().unwrap();
+        root.record("sentry.name", "GET /users/:id");
+        let dsc = dsc_of(&tracing_sentry::current_headers());
+        (peek, dsc)
+    });
+    assert_eq!(peeked.dsc().transaction(), Some("first name"));
+    assert!(!peeked.is_dsc_frozen());
+    assert_eq!(
+        peeked.span_id(),
+        None,
+        "the unrecorded child got no id from a peek"
+    );
+    assert_eq!(
+        dsc["transaction"], "GET /users/:id",
+        "the peek did not freeze the DSC"
+    );
+    assert_eq!(dsc["trace_id"], peeked.trace_id().to_string());
+}
