@@ -57,7 +57,14 @@
 //!
 //! A span with no parent (for this layer) is a *local root*: it starts a trace, or continues a
 //! remote one, and becomes a Sentry transaction; its sampled descendants become the
-//! transaction's child spans. Spans in unsampled traces store nothing: they borrow their
+//! transaction's child spans. A span finishes when its last handle is dropped, on whatever
+//! thread: the handle carries the dispatcher that created it, so a span moved out of a scoped
+//! [`with_default`](tracing::subscriber::with_default) to another thread still finishes, and
+//! its transaction is sent once all its spans are gone. What does not follow a span across
+//! threads is the *default* subscriber: spans created on a thread where this subscriber is not
+//! the default belong to that thread's default (often none) and never reach this layer, so
+//! they cannot be recorded or counted; carry the dispatcher along
+//! ([`with_current_subscriber`](tracing::instrument::WithSubscriber::with_current_subscriber), `WithDispatch`) when you move work. Spans in unsampled traces store nothing: they borrow their
 //! ancestor's context and get their own id only if they ever send it out.
 //!
 //! # Continuing a trace (incoming)

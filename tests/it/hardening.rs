@@ -2,6 +2,7 @@
 //! showed. Each test failed before its fix.
 
 use tracing_sentry::SentryLayer;
+use tracing_subscriber::prelude::*;
 
 use crate::support::*;
 
@@ -220,4 +221,41 @@ fn peeking_at_the_context_freezes_nothing() {
         "the peek did not freeze the DSC"
     );
     assert_eq!(dsc["trace_id"], peeked.trace_id().to_string());
+}
+
+/// The rule (documented in the crate docs): a span finishes when its last handle is dropped,
+/// on any thread, because the handle carries the dispatcher that created it.
+#[test]
+fn a_span_dropped_on_a_thread_where_the_subscriber_is_not_the_default_still_finishes() {
+    for moved in ["root", "child"] {
+        let (layer, guard, transport) = exporting(SentryLayer::builder().traces_sample_rate(1.0));
+        let stats = layer.clone();
+        let subscriber = tracing_subscriber::registry().with(layer);
+        // A scoped default on a thread of its own; the span leaves it.
+        let span = std::thread::spawn(move || {
+            tracing::subscriber::with_default(subscriber, || {
+                let root = tracing::info_span!("moved root");
+                let child = tracing::info_span!(parent: &root, "child");
+                child.in_scope(|| {});
+                if moved == "root" {
+                    root
+                } else {
+                    child
+                }
+            })
+        })
+        .join()
+        .unwrap();
+        std::thread::spawn(move || {
+            span.in_scope(|| {});
+            drop(span);
+        })
+        .join()
+        .unwrap();
+        let tx = sent(&guard, &transport);
+        assert_eq!(tx.len(), 1, "moved {moved}");
+        assert_eq!(tx[0]["transaction"], "moved root");
+        assert_eq!(tx[0]["spans"].as_array().unwrap().len(), 1, "moved {moved}");
+        assert_eq!(stats.stats().transactions_unfinished, 0);
+    }
 }
