@@ -40,6 +40,23 @@ pub const DEFAULT_ENVIRONMENT: &str = "production";
 ///     .environment("staging")
 ///     .traces_sample_rate(0.25)
 ///     .build()?;
+///
+/// // Every other option, with its default or a typical value:
+/// # use tracing_sentry::propagation::PropagationTargets;
+/// let (_other, _other_guard) = SentryLayer::builder()
+///     .org_id("42")
+///     .traces_sampler(|ctx| if ctx.name() == "health" { 0.0 } else { 0.5 })
+///     .strict_trace_continuation(false)
+///     .trace_propagation_targets(PropagationTargets::all())
+///     .propagate_traceparent(false)
+///     .accept_traceparent(false)
+///     .forward_third_party_baggage(false)
+///     .transport(tracing_sentry::export::InMemoryTransport::new())
+///     .queue_capacity(tracing_sentry::DEFAULT_QUEUE_CAPACITY)
+///     .max_spans(tracing_sentry::DEFAULT_MAX_SPANS)
+///     .shutdown_timeout(tracing_sentry::DEFAULT_SHUTDOWN_TIMEOUT)
+///     .debug(false)
+///     .build()?;
 /// let subscriber = tracing_subscriber::registry().with(layer);
 /// tracing::subscriber::with_default(subscriber, || {
 ///     tracing::info_span!("startup").in_scope(|| {});
@@ -116,7 +133,7 @@ impl SentryLayerBuilder {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```no_run
     /// let (layer, _guard) = tracing_sentry::SentryLayer::builder().build()?;
     /// # drop(layer);
     /// # Ok::<(), tracing_sentry::BuildError>(())
@@ -135,7 +152,7 @@ impl SentryLayerBuilder {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```no_run
     /// let builder = tracing_sentry::SentryLayer::builder_from_env();
     /// # drop(builder);
     /// ```
@@ -164,7 +181,7 @@ impl SentryLayerBuilder {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```no_run
     /// use tracing_sentry::export::Dsn;
     ///
     /// let dsn: Dsn = "https://public@o42.ingest.sentry.io/7".parse()?;
@@ -195,7 +212,7 @@ impl SentryLayerBuilder {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```no_run
     /// let (layer, _guard) = tracing_sentry::SentryLayer::builder().org_id("42").strict_trace_continuation(true).build()?;
     /// # drop(layer);
     /// # Ok::<(), tracing_sentry::BuildError>(())
@@ -214,7 +231,7 @@ impl SentryLayerBuilder {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```no_run
     /// let (layer, _guard) = tracing_sentry::SentryLayer::builder().release("checkout@1.4.2").build()?;
     /// # drop(layer);
     /// # Ok::<(), tracing_sentry::BuildError>(())
@@ -234,7 +251,7 @@ impl SentryLayerBuilder {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```no_run
     /// let (layer, _guard) = tracing_sentry::SentryLayer::builder().environment("staging").build()?;
     /// # drop(layer);
     /// # Ok::<(), tracing_sentry::BuildError>(())
@@ -250,7 +267,7 @@ impl SentryLayerBuilder {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```no_run
     /// let (layer, _guard) = tracing_sentry::SentryLayer::builder().traces_sample_rate(0.1).build()?;
     /// # drop(layer);
     /// # Ok::<(), tracing_sentry::BuildError>(())
@@ -265,7 +282,7 @@ impl SentryLayerBuilder {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```no_run
     /// let (layer, _guard) = tracing_sentry::SentryLayer::builder().traces_sampler(|ctx| if ctx.name() == "health" { 0.0 } else { 0.5 }).build()?;
     /// # drop(layer);
     /// # Ok::<(), tracing_sentry::BuildError>(())
@@ -283,7 +300,7 @@ impl SentryLayerBuilder {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```no_run
     /// let (layer, _guard) = tracing_sentry::SentryLayer::builder().strict_trace_continuation(true).build()?;
     /// # drop(layer);
     /// # Ok::<(), tracing_sentry::BuildError>(())
@@ -299,7 +316,7 @@ impl SentryLayerBuilder {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```no_run
     /// use tracing_sentry::propagation::{PropagationTarget, PropagationTargets};
     ///
     /// let targets = PropagationTargets::new([
@@ -321,7 +338,7 @@ impl SentryLayerBuilder {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```no_run
     /// let (layer, _guard) = tracing_sentry::SentryLayer::builder().propagate_traceparent(true).build()?;
     /// # drop(layer);
     /// # Ok::<(), tracing_sentry::BuildError>(())
@@ -336,7 +353,7 @@ impl SentryLayerBuilder {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```no_run
     /// let (layer, _guard) = tracing_sentry::SentryLayer::builder().accept_traceparent(true).build()?;
     /// # drop(layer);
     /// # Ok::<(), tracing_sentry::BuildError>(())
@@ -352,7 +369,7 @@ impl SentryLayerBuilder {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```no_run
     /// let (layer, _guard) = tracing_sentry::SentryLayer::builder().forward_third_party_baggage(true).build()?;
     /// # drop(layer);
     /// # Ok::<(), tracing_sentry::BuildError>(())
@@ -366,7 +383,7 @@ impl SentryLayerBuilder {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```no_run
     /// use tracing_sentry::export::InMemoryTransport;
     ///
     /// let transport = InMemoryTransport::new();
@@ -388,7 +405,7 @@ impl SentryLayerBuilder {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```no_run
     /// let (layer, _guard) = tracing_sentry::SentryLayer::builder().queue_capacity(256).build()?;
     /// # drop(layer);
     /// # Ok::<(), tracing_sentry::BuildError>(())
@@ -403,7 +420,7 @@ impl SentryLayerBuilder {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```no_run
     /// let (layer, _guard) = tracing_sentry::SentryLayer::builder().max_spans(200).build()?;
     /// # drop(layer);
     /// # Ok::<(), tracing_sentry::BuildError>(())
@@ -418,7 +435,7 @@ impl SentryLayerBuilder {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```no_run
     /// let (layer, _guard) = tracing_sentry::SentryLayer::builder().shutdown_timeout(std::time::Duration::from_millis(500)).build()?;
     /// # drop(layer);
     /// # Ok::<(), tracing_sentry::BuildError>(())
@@ -432,7 +449,7 @@ impl SentryLayerBuilder {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```no_run
     /// let (layer, _guard) = tracing_sentry::SentryLayer::builder().debug(true).build()?;
     /// # drop(layer);
     /// # Ok::<(), tracing_sentry::BuildError>(())

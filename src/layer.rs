@@ -136,7 +136,7 @@ impl SentryLayer {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```no_run
     /// use tracing_subscriber::prelude::*;
     ///
     /// let subscriber = tracing_subscriber::registry().with(tracing_sentry::SentryLayer::new());
@@ -150,7 +150,7 @@ impl SentryLayer {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```no_run
     /// let (layer, _guard) = tracing_sentry::SentryLayer::builder().release("api@1.0.0").build()?;
     /// # drop(layer);
     /// # Ok::<(), tracing_sentry::BuildError>(())
@@ -164,7 +164,7 @@ impl SentryLayer {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```no_run
     /// // Reads SENTRY_DSN, SENTRY_RELEASE, SENTRY_ENVIRONMENT, SENTRY_TRACES_SAMPLE_RATE.
     /// let builder = tracing_sentry::SentryLayer::builder_from_env().environment("override");
     /// # drop(builder);

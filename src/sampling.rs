@@ -29,7 +29,7 @@ pub type TracesSampler = Arc<dyn Fn(&SamplingContext<'_>) -> f64 + Send + Sync>;
 ///
 /// # Examples
 ///
-/// ```
+/// ```no_run
 /// use tracing_sentry::{SamplingContext, SentryLayer};
 ///
 /// let layer = SentryLayer::builder()

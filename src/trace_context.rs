@@ -26,6 +26,12 @@ use crate::span_data::SpanData;
 ///     let (root_ctx, child_ctx) = (root.trace_context().unwrap(), child.trace_context().unwrap());
 ///     assert_eq!(root_ctx.trace_id(), child_ctx.trace_id());
 ///     assert_eq!(child_ctx.parent_span_id(), Some(root_ctx.span_id()));
+///     assert_eq!(root_ctx.parent_span_id(), None); // a root
+///     assert_eq!(child_ctx.sampled(), None); // no decision without tracing configured
+///     assert_eq!(
+///         child_ctx.to_sentry_trace().to_string(),
+///         format!("{}-{}", child_ctx.trace_id(), child_ctx.span_id()),
+///     );
 ///     println!("trace_id={}", child_ctx.trace_id());
 /// });
 /// ```
@@ -51,7 +57,7 @@ impl TraceContext {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```no_run
     /// use tracing_sentry::{SentryLayer, SentrySpanExt};
     /// use tracing_subscriber::prelude::*;
     ///
@@ -70,7 +76,7 @@ impl TraceContext {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```no_run
     /// use tracing_sentry::{SentryLayer, SentrySpanExt};
     /// use tracing_subscriber::prelude::*;
     ///
@@ -90,7 +96,7 @@ impl TraceContext {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```no_run
     /// use tracing_sentry::{SentryLayer, SentrySpanExt};
     /// use tracing_subscriber::prelude::*;
     ///
@@ -110,7 +116,7 @@ impl TraceContext {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```no_run
     /// use tracing_sentry::{SentryLayer, SentrySpanExt};
     /// use tracing_subscriber::prelude::*;
     ///
@@ -129,7 +135,7 @@ impl TraceContext {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```no_run
     /// use tracing_sentry::{SentryLayer, SentrySpanExt};
     /// use tracing_subscriber::prelude::*;
     ///
