@@ -167,4 +167,20 @@ mod tests {
             Err(InvalidName::TooLong)
         );
     }
+
+    proptest::proptest! {
+        /// Whatever the input, an accepted release or environment holds no `/` and no control
+        /// character and is within its byte limit; validation never panics.
+        #[test]
+        fn accepted_names_are_within_the_rules(value in "\\PC{0,80}|[\\x00-\\x7f]{0,80}|.{190,210}") {
+            if validate_release(&value).is_ok() {
+                proptest::prop_assert!(value.len() <= MAX_RELEASE_BYTES);
+                proptest::prop_assert!(!value.chars().any(|c| c == '/' || c.is_control()));
+            }
+            if validate_environment(&value).is_ok() {
+                proptest::prop_assert!(value.len() <= MAX_ENVIRONMENT_BYTES);
+                proptest::prop_assert!(!value.eq_ignore_ascii_case("none"));
+            }
+        }
+    }
 }

@@ -678,4 +678,31 @@ mod tests {
             assert_eq!(is_w3c_member(member), *valid, "{member:?}");
         }
     }
+
+    proptest::proptest! {
+        /// Whatever the input, an accepted member is one line of visible ASCII (SP/HTAB aside),
+        /// so it is a valid header value and cannot break the list it is put in.
+        #[test]
+        fn an_accepted_member_is_safe_to_forward(member in "\\PC{0,24}|[ -~\t]{0,24}") {
+            if is_w3c_member(&member) {
+                proptest::prop_assert!(member.bytes().all(|b| b == b'\t' || (0x20..0x7f).contains(&b)));
+                proptest::prop_assert!(!member.contains(','));
+                proptest::prop_assert!(http::HeaderValue::from_str(&member).is_ok());
+            }
+        }
+
+        /// Members built from the grammar's own alphabet are accepted.
+        #[test]
+        fn members_of_the_grammar_are_accepted(
+            key in "[!#$%&'*+.^_`|~0-9A-Za-z-]{1,8}",
+            value in "[!#-+\\--:<-\\[\\]-~]{0,8}",
+            property in proptest::option::of("[a-z]{1,4}(=[a-z0-9]{0,4})?"),
+        ) {
+            let member = match property {
+                Some(p) => format!("{key} = {value} ; {p}"),
+                None => format!("{key}={value}"),
+            };
+            proptest::prop_assert!(is_w3c_member(&member), "{member:?}");
+        }
+    }
 }
