@@ -12,7 +12,6 @@ use super::json::{
 };
 use super::record::{FieldValue, SpanLink, SpanRecord, TransactionRecord};
 use super::sdk::SDK_JSON;
-use crate::status::SpanStatus;
 
 /// Event fields that come from the configuration, not from the span tree.
 #[derive(Clone, Debug, Default)]
@@ -290,7 +289,7 @@ fn push_span_fields(
     };
     if let Some(status) = span.status {
         out.extend_from_slice(br#","status":"#);
-        push_plain_str(out, status_wire_name(status));
+        push_plain_str(out, status.as_str());
     }
     out.extend_from_slice(br#","origin":"#);
     push_str(out, &span.origin);
@@ -465,15 +464,6 @@ fn push_links(out: &mut Vec<u8>, links: &[SpanLink]) {
         out.push(b'}');
     }
     out.push(b']');
-}
-
-/// The status as written on the wire. `unknown` goes out as `unknown_error`, the spelling every
-/// reader accepts (Relay takes both; sentry-types and the Python SDK only know `unknown_error`).
-fn status_wire_name(status: SpanStatus) -> &'static str {
-    match status {
-        SpanStatus::Unknown => "unknown_error",
-        other => other.as_str(),
-    }
 }
 
 /// Returns `(start, end)` with `end >= start`: Relay drops a transaction whose span ends before
