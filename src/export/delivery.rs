@@ -14,9 +14,9 @@
 //!   timeout, I/O) retried after a shared, growing backoff, then reported as `network_error`;
 //!   a panicking transport is caught, counted in `transport_panics` and reported as
 //!   `internal_sdk_error`.
-//! - **Client reports** ride along on the next outgoing envelope, or go alone every
-//!   `client_report_interval`, at each flush and at shutdown. Their counts are only cleared
-//!   when an envelope carrying them was accepted.
+//! - **Client reports** go at most every `client_report_interval` (30 s), riding along on an
+//!   outgoing envelope or alone, and at each flush and at shutdown, never while the backoff
+//!   runs. Their counts are only cleared when an envelope carrying them was accepted.
 //! - **Debug output** (`debug(true)`): one line when dropping starts, then at most one summary
 //!   per [`SUMMARY_EVERY`] while it goes on; never one line per drop.
 
@@ -300,6 +300,11 @@ impl Pipeline {
     }
 
     fn deliver_transaction(&self, tx: &TransactionRecord, scratch: &mut Scratch) -> Outcome {
+        // Wait out a running backoff first, so the envelope is built (and a report attached)
+        // when it can go.
+        if !self.wait_for_backoff() {
+            return Outcome::NetworkError;
+        }
         if self.limited(DataCategory::Transaction) {
             return Outcome::RateLimited;
         }
@@ -314,9 +319,10 @@ impl Pipeline {
             Ok(envelope) => envelope,
             Err(too_large) => return Outcome::TooLarge(too_large.payload_len),
         };
-        // Pending client reports ride along; exempt from the transaction limit, but not from
-        // one on their own category.
-        let report = if self.reports_allowed() {
+        // Pending client reports ride along once the interval has passed (Sentry's SDKs send
+        // them at most every 30 s); exempt from the transaction limit, but not from one on
+        // their own category.
+        let report = if self.reports_due() && self.reports_allowed() {
             self.take_report(&mut envelope)
         } else {
             None
@@ -342,20 +348,22 @@ impl Pipeline {
         Some(report)
     }
 
+    fn reports_due(&self) -> bool {
+        lock(&self.last_report).elapsed() >= self.config.client_report_interval
+    }
+
     fn send_reports_if_due(&self) {
-        let due = {
-            let last = lock(&self.last_report);
-            last.elapsed() >= self.config.client_report_interval
-        };
-        if due && !self.reports.is_empty() {
+        if self.reports_due() && !self.reports.is_empty() {
             self.send_reports();
         }
     }
 
-    /// Whether client reports may go now: the transport carries them and no limit on their
-    /// own category is active.
+    /// Whether client reports may go now: the transport carries them, no limit on their own
+    /// category is active, and the shared backoff is not running (a report never jumps it).
     fn reports_allowed(&self) -> bool {
-        self.config.transport.sends_client_reports() && !self.limited(DataCategory::Internal)
+        self.config.transport.sends_client_reports()
+            && !self.limited(DataCategory::Internal)
+            && !self.backing_off()
     }
 
     /// Sends the pending client reports in an envelope of their own.
@@ -984,6 +992,35 @@ mod tests {
     }
 
     #[test]
+    fn reports_ride_along_only_once_the_interval_passed() {
+        let script = Script::new([Answer::Block, Answer::Status(200)]);
+        let p = pipeline(script.transport.clone(), |c, o| {
+            c.queue_capacity = 1;
+            o.client_report_interval = Duration::from_secs(3600);
+        });
+        p.submit(1);
+        script.wait_called();
+        p.submit(1); // queued
+        p.submit(1); // dropped: queue_overflow
+        script.gate.send(()).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while p.stats().transactions_sent < 2 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(
+            script.reported("queue_overflow", "transaction"),
+            0,
+            "not yet due"
+        );
+        assert!(p.flush());
+        assert_eq!(
+            script.reported("queue_overflow", "transaction"),
+            1,
+            "a flush sends them whatever the interval"
+        );
+    }
+
+    #[test]
     fn a_transport_without_client_reports_gets_none() {
         struct NoReports(Scripted);
         impl Transport for NoReports {
@@ -1050,6 +1087,10 @@ mod tests {
         let script = Script::new([Answer::Status(500), Answer::Status(200)]);
         let p = pipeline(script.transport.clone(), |_, o| o.max_retries = 2);
         p.submit(1);
+        assert!(p.flush());
+        // The 5xx started the shared backoff (1 ms here), which a report does not jump: once
+        // it is over, the next flush sends the report.
+        std::thread::sleep(Duration::from_millis(20));
         assert!(p.flush());
         assert_eq!(script.tx_calls(), 1, "a 5xx is not retried (develop docs)");
         let stats = p.stats();
@@ -1232,8 +1273,8 @@ mod tests {
         let stats = p.stats();
         assert_eq!(stats.transactions_dropped_send_failed, 1);
         assert_eq!(
-            stats.send_failures, 2,
-            "the transaction's attempt and the last client report's"
+            stats.send_failures, 1,
+            "no client report jumps the running backoff"
         );
     }
 

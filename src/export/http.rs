@@ -448,10 +448,10 @@ mod tests {
             start_with(config(&down_dsn("k", 1), &stats), fast_retries()).unwrap();
         handle.submit(sample_record());
         assert!(guard.flush(Duration::from_secs(5)));
-        assert_eq!(
-            guard.stats().send_failures,
-            4,
-            "three attempts, then one for the client report"
+        let failures = guard.stats().send_failures;
+        assert!(
+            (3..=4).contains(&failures),
+            "three attempts, and one for the client report if the backoff ended first: {failures}"
         );
         assert_eq!(guard.stats().transactions_dropped_send_failed, 1);
     }

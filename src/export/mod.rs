@@ -44,9 +44,9 @@
 //! The same losses go to Sentry as **client reports** (develop docs:
 //! sdk/telemetry/client-reports), by reason (`queue_overflow`, `ratelimit_backoff`,
 //! `network_error`, `send_error`, `internal_sdk_error`) and category (`transaction`, and
-//! `span` for the transaction's spans, root included). A report rides along with the next
-//! envelope, or goes alone every 30 s, at each [`ExportGuard::flush`] and at shutdown; its
-//! counts are only cleared once Sentry accepted it (`client_reports_sent`). Losses answered
+//! `span` for the transaction's spans, root included). Reports go at most every 30 s (riding
+//! along with an outgoing envelope, or alone), at each [`ExportGuard::flush`] and at shutdown;
+//! their counts are only cleared once Sentry accepted them (`client_reports_sent`). Losses answered
 //! with `429` are not reported: Sentry counts those itself.
 //!
 //! With [`debug(true)`](crate::SentryLayerBuilder::debug), one line on stderr says when

@@ -102,6 +102,8 @@ pub fn sent_transactions(
     transport
         .envelopes()
         .iter()
+        // Envelopes that only carry client reports (what was dropped) hold no transaction.
+        .filter(|envelope| envelope.item_types().any(|t| t == "transaction"))
         .map(|envelope| {
             let ours = envelope.transaction().expect("a transaction item");
             // sentry-types 0.34 refuses the `client_report` items that may follow the
