@@ -27,16 +27,19 @@ pub(crate) enum DiscardReason {
     SendError,
     /// The SDK itself failed: a panicking transport.
     InternalSdkError,
+    /// The sampling decision was "not sampled": the transaction was never recorded.
+    SampleRate,
 }
 
 impl DiscardReason {
     /// Every reason, in index order.
-    pub(crate) const ALL: [Self; 5] = [
+    pub(crate) const ALL: [Self; 6] = [
         Self::QueueOverflow,
         Self::RatelimitBackoff,
         Self::NetworkError,
         Self::SendError,
         Self::InternalSdkError,
+        Self::SampleRate,
     ];
     /// The number of reasons.
     pub(crate) const COUNT: usize = Self::ALL.len();
@@ -49,6 +52,7 @@ impl DiscardReason {
             Self::NetworkError => "network_error",
             Self::SendError => "send_error",
             Self::InternalSdkError => "internal_sdk_error",
+            Self::SampleRate => "sample_rate",
         }
     }
 

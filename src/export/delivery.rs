@@ -221,6 +221,13 @@ impl Pipeline {
         }
     }
 
+    /// Records a transaction the sampler decided against, for the client reports
+    /// (`sample_rate`, as Sentry's SDKs report it). One relaxed atomic add.
+    pub(crate) fn record_sampled_out(&self) {
+        self.reports
+            .record(DiscardReason::SampleRate, DataCategory::Transaction, 1);
+    }
+
     /// Waits until everything queued before the call was handled, then sends the pending
     /// client reports, all before `deadline`. Returns whether both happened in time.
     pub(crate) fn flush_until(&self, deadline: Option<Instant>) -> bool {
@@ -989,6 +996,33 @@ mod tests {
         assert_eq!(script.reported("ratelimit_backoff", "transaction"), 1);
         assert_eq!(script.reported("ratelimit_backoff", "span"), 3);
         assert_eq!(stats.client_reports_sent, 1);
+    }
+
+    #[test]
+    fn transactions_the_sampler_drops_are_reported_as_sample_rate() {
+        use tracing_subscriber::layer::SubscriberExt as _;
+        let transport = InMemoryTransport::new();
+        let (layer, guard) = crate::SentryLayer::builder()
+            .transport(transport.clone())
+            .traces_sample_rate(0.0)
+            .build()
+            .unwrap();
+        let subscriber = tracing_subscriber::registry().with(layer);
+        tracing::subscriber::with_default(subscriber, || {
+            for _ in 0..3 {
+                tracing::info_span!("root").in_scope(|| {
+                    tracing::info_span!("child").in_scope(|| {});
+                });
+            }
+        });
+        assert!(guard.flush(Duration::from_secs(5)));
+        assert_eq!(reported(&transport, "sample_rate", "transaction"), 3);
+        assert_eq!(
+            reported(&transport, "sample_rate", "span"),
+            0,
+            "unrecorded spans are not counted"
+        );
+        assert!(transport.transactions().is_empty());
     }
 
     #[test]

@@ -44,7 +44,8 @@
 //! The same losses go to Sentry as **client reports** (develop docs:
 //! sdk/telemetry/client-reports), by reason (`queue_overflow`, `ratelimit_backoff`,
 //! `network_error`, `send_error`, `internal_sdk_error`) and category (`transaction`, and
-//! `span` for the transaction's spans, root included). Reports go at most every 30 s (riding
+//! `span` for the transaction's spans, root included); transactions the sampler decided
+//! against are reported as `sample_rate`. Reports go at most every 30 s (riding
 //! along with an outgoing envelope, or alone), at each [`ExportGuard::flush`] and at shutdown;
 //! their counts are only cleared once Sentry accepted them (`client_reports_sent`). Losses answered
 //! with `429` are not reported: Sentry counts those itself.
@@ -192,6 +193,13 @@ impl ExportHandle {
     pub(crate) fn submit(&self, tx: record::TransactionRecord) {
         if let Some(shared) = &self.shared {
             shared.submit(tx);
+        }
+    }
+
+    /// Records, for the client reports, a transaction the sampler decided against.
+    pub(crate) fn record_sampled_out(&self) {
+        if let Some(shared) = &self.shared {
+            shared.record_sampled_out();
         }
     }
 
