@@ -130,6 +130,11 @@
 //!   gzip (`flate2`). Without it, bring your own [`export::Transport`].
 //! - `tower`: a `tower` layer for servers (axum, hyper, tonic) that continues traces from request
 //!   headers.
+//! - `sentry`: [with the `sentry` crate](integrations::sentry) (0.49): its errors, panics and
+//!   logs carry the trace context of the current span; the layer is configured from its client
+//!   ([`SentryLayerBuilder::sentry_client`]) and sends through its transport. Needs Rust 1.88.
+//! - `fmt`: [`fmt::WithTraceIds`], the trace id and span id on every line of
+//!   `tracing-subscriber`'s fmt layer.
 //!
 //! # Supported Rust versions
 //!
@@ -153,6 +158,9 @@
 
 mod builder;
 pub mod export;
+#[cfg(feature = "fmt")]
+#[cfg_attr(docsrs, doc(cfg(feature = "fmt")))]
+pub mod fmt;
 mod headers;
 mod id;
 pub mod integrations;

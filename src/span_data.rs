@@ -645,6 +645,7 @@ impl Recording {
     }
 
     /// The `sentry.op` the span set, if any.
+    #[cfg(feature = "sentry")]
     pub(crate) fn op(&self) -> Option<&str> {
         self.extra.as_ref().and_then(|e| e.op.as_deref())
     }

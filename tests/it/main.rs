@@ -7,6 +7,7 @@ mod behaviour_vectors;
 mod composition;
 mod export;
 mod headers;
+mod panic_status;
 mod regressions;
 mod remote_parent;
 mod sampling;
