@@ -57,7 +57,7 @@ impl SentryLayerBuilder {
         let options = client.options();
         let mut this = std::mem::take(self);
         if this.dsn.is_none() {
-            this.dsn = options.dsn.as_ref().map(|dsn| dsn.to_string().parse());
+            this.dsn = options.dsn.as_ref().map(|dsn| dsn_string(dsn).parse());
         }
         if this.release.is_none() {
             if let Some(release) = &options.release {
@@ -90,6 +90,27 @@ impl SentryLayerBuilder {
         *self = this;
         Some(client)
     }
+}
+
+/// The client's DSN as text our parser reads (its `Display` writes `key:@` with no secret).
+fn dsn_string(dsn: &sentry_core::types::Dsn) -> String {
+    let secret = dsn
+        .secret_key()
+        .map(|s| format!(":{s}"))
+        .unwrap_or_default();
+    let port = if dsn.port() == dsn.scheme().default_port() {
+        String::new()
+    } else {
+        format!(":{}", dsn.port())
+    };
+    format!(
+        "{}://{}{secret}@{}{port}{}{}",
+        dsn.scheme(),
+        dsn.public_key(),
+        dsn.host(),
+        dsn.path(),
+        dsn.project_id()
+    )
 }
 
 /// Makes `guard.flush` flush the client after our queue.
