@@ -3,6 +3,9 @@
 //! `tracing` span; the layer takes its options from the client and sends through its transport.
 #![cfg(feature = "sentry")]
 
+#[path = "support/ingest.rs"]
+mod ingest;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -461,4 +464,48 @@ fn a_client_without_a_fixed_rate_leaves_tracing_to_the_builder() {
     assert!(guard.flush(Duration::from_secs(5)));
     assert!(client.flush(Some(Duration::from_secs(5))));
     assert!(transport.fetch_and_clear_envelopes().is_empty());
+}
+
+#[test]
+fn over_http_the_event_envelope_keeps_its_trace_header() {
+    // The `sentry` crate's HTTP transport filters envelopes through its rate limiter, which
+    // rebuilds typed envelopes without their headers: the linked event must still arrive with
+    // the trace's DSC.
+    let ingest = ingest::Ingest::start(ingest::Behavior::Ok);
+    let client = Arc::new(sentry::Client::with_options(link(
+        ClientOptions::new()
+            .dsn(&ingest.dsn("public", 7))
+            .release("client@1.0")
+            .traces_sample_rate(1.0)
+            .transport(::sentry::transports::DefaultTransportFactory),
+    )));
+    let hub = Arc::new(Hub::new(Some(client.clone()), Arc::new(Scope::default())));
+    let (layer, guard) = SentryLayer::builder()
+        .sentry_client(client.clone())
+        .build()
+        .unwrap();
+    let dispatch = Dispatch::new(tracing_subscriber::registry().with(layer));
+    let ctx = Hub::run(hub, || {
+        tracing::dispatcher::with_default(&dispatch, || {
+            let span = tracing::info_span!("request");
+            let _g = span.enter();
+            sentry::capture_error(&std::io::Error::other("request 1 failed"));
+            span.trace_context().unwrap()
+        })
+    });
+    assert!(guard.flush(Duration::from_secs(10)));
+    assert!(ingest.wait_for_requests(2, Duration::from_secs(10)));
+    let mut seen_event = false;
+    for request in ingest.requests() {
+        let header: Value =
+            serde_json::from_slice(request.body.split(|b| *b == b'\n').next().unwrap()).unwrap();
+        assert_eq!(header["trace"]["trace_id"], ctx.trace_id().to_string());
+        assert_eq!(header["trace"]["release"], "client@1.0");
+        let body = String::from_utf8_lossy(&request.body);
+        seen_event |= body.contains("\"type\":\"event\"");
+    }
+    assert!(
+        seen_event,
+        "the error event went through the client's transport"
+    );
 }

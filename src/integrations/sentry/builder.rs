@@ -33,11 +33,11 @@ impl SentryLayerBuilder {
     ///
     /// ```no_run
     /// # fn main() -> Result<(), tracing_sentry::BuildError> {
-    /// let _sentry = sentry::init(tracing_sentry::integrations::sentry::link(sentry::ClientOptions {
-    ///     dsn: "https://public@o42.ingest.sentry.io/7".parse().ok(),
-    ///     release: Some("checkout@1.4.2".into()),
-    ///     ..Default::default()
-    /// }));
+    /// let _sentry = sentry::init(tracing_sentry::integrations::sentry::link(
+    ///     sentry::ClientOptions::new()
+    ///         .dsn("https://public@o42.ingest.sentry.io/7")
+    ///         .release("checkout@1.4.2"),
+    /// ));
     /// let (layer, guard) = tracing_sentry::SentryLayer::builder()
     ///     .sentry_client(sentry::Hub::current().client())
     ///     .traces_sample_rate(1.0) // ours overrides the client's

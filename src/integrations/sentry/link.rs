@@ -42,10 +42,9 @@ pub struct TraceLinkIntegration;
 /// # Examples
 ///
 /// ```
-/// let options = tracing_sentry::integrations::sentry::link(sentry::ClientOptions {
-///     release: Some("checkout@1.4.2".into()),
-///     ..Default::default()
-/// });
+/// let options = tracing_sentry::integrations::sentry::link(
+///     sentry::ClientOptions::new().release("checkout@1.4.2"),
+/// );
 /// assert!(options.transport.is_some());
 /// ```
 pub fn link(mut options: ClientOptions) -> ClientOptions {
@@ -110,9 +109,7 @@ impl Integration for TraceLinkIntegration {
         trace.parent_span_id = ctx.parent_span_id().map(Into::into);
         trace.op = Some(op);
         event.contexts.insert("trace".to_owned(), trace.into());
-        if let Some(dsc) = to_protocol_dsc(&dsc) {
-            stash(event.event_id, dsc);
-        }
+        stash(event.event_id, dsc);
         Some(event)
     }
 }
@@ -132,19 +129,10 @@ fn link_log(mut log: Log) -> Log {
     log
 }
 
-/// Our frozen DSC as the protocol type (which keeps the keys it knows).
-fn to_protocol_dsc(dsc: &DynamicSamplingContext) -> Option<protocol::DynamicSamplingContext> {
-    let map: serde_json::Map<String, serde_json::Value> = dsc
-        .iter()
-        .map(|(k, v)| (k.to_owned(), serde_json::Value::String(v.to_owned())))
-        .collect();
-    serde_json::from_value(serde_json::Value::Object(map)).ok()
-}
-
 thread_local! {
     /// The DSC of the event this thread is capturing, for its envelope (the `sentry` client
     /// hands the envelope to the transport on the capturing thread, right after processing).
-    static STASHED_DSC: RefCell<Option<(Uuid, protocol::DynamicSamplingContext)>> =
+    static STASHED_DSC: RefCell<Option<(Uuid, Arc<DynamicSamplingContext>)>> =
         const { RefCell::new(None) };
     /// The span of the `tracing` event this thread is dispatching, for `sentry` events and
     /// logs captured by a later layer (`sentry-tracing`), where `tracing`'s current
@@ -158,7 +146,7 @@ struct EventSpan {
     span: Option<Id>,
 }
 
-fn stash(event_id: Uuid, dsc: protocol::DynamicSamplingContext) {
+fn stash(event_id: Uuid, dsc: Arc<DynamicSamplingContext>) {
     let _ = STASHED_DSC.try_with(|s| {
         if let Ok(mut s) = s.try_borrow_mut() {
             *s = Some((event_id, dsc));
@@ -167,7 +155,7 @@ fn stash(event_id: Uuid, dsc: protocol::DynamicSamplingContext) {
 }
 
 /// The DSC stashed for the event `event_id`, if any.
-pub(super) fn take_stashed(event_id: Uuid) -> Option<protocol::DynamicSamplingContext> {
+pub(super) fn take_stashed(event_id: Uuid) -> Option<Arc<DynamicSamplingContext>> {
     STASHED_DSC
         .try_with(|s| {
             let mut s = s.try_borrow_mut().ok()?;

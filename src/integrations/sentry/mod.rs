@@ -24,25 +24,27 @@
 //!   [`SpanStatus`](crate::SpanStatus) and the `sentry` protocol types.
 //!
 //! Register it with one line, [`link`], around the client options; build the layer with
-//! `sentry_client`. Keep `sentry-tracing`'s own span handling off (its `span_filter` returning
-//! `false`) so that no span is sent twice, and add its layer *after* this crate's layer (as
-//! below), so that its events see the span of the event they map.
+//! `sentry_client`. For `tracing` events, use `sentry-tracing`'s `ErrorLayer` (ERROR events
+//! become Sentry events) and `LogLayer` (events become Sentry logs), not its `SpanLayer`, so
+//! that no span is sent twice; add them *after* this crate's layer (as below), so that their
+//! events see the span of the `tracing` event they map.
 //!
 //! The feature needs Rust 1.88, the `sentry` crate's minimum.
 //!
 //! # Examples
 //!
 //! ```no_run
+//! use sentry::integrations::tracing::{ErrorLayer, LogLayer};
+//! use tracing_subscriber::filter::LevelFilter;
 //! use tracing_subscriber::prelude::*;
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! // One line registers the integration (and wraps the client's transport).
-//! let _sentry = sentry::init(tracing_sentry::integrations::sentry::link(sentry::ClientOptions {
-//!     dsn: std::env::var("SENTRY_DSN").ok().and_then(|dsn| dsn.parse().ok()),
-//!     release: sentry::release_name!(),
-//!     enable_logs: true,
-//!     ..Default::default()
-//! }));
+//! let _sentry = sentry::init(tracing_sentry::integrations::sentry::link(
+//!     sentry::ClientOptions::new()
+//!         .dsn("https://public@o42.ingest.sentry.io/7")
+//!         .release("checkout@1.4.2"),
+//! ));
 //! // The layer is configured from the same client, and sends through its transport.
 //! let (layer, guard) = tracing_sentry::SentryLayer::builder()
 //!     .sentry_client(sentry::Hub::current().client())
@@ -50,15 +52,16 @@
 //!     .build()?;
 //! tracing_subscriber::registry()
 //!     .with(layer)
-//!     // ERROR events become Sentry events, INFO and WARN become logs; no spans.
-//!     .with(sentry::integrations::tracing::layer().span_filter(|_| false))
+//!     .with(ErrorLayer::new().with_filter(LevelFilter::ERROR))
+//!     .with(LogLayer::new().with_filter(LevelFilter::INFO))
 //!     .init();
 //!
 //! let span = tracing::info_span!("request", request_id = 7);
 //! span.in_scope(|| {
 //!     let err = std::io::Error::other("request 7 failed");
 //!     sentry::capture_error(&err); // carries the trace id and span id of `request`
-//!     tracing::error!("request 7 error event"); // too
+//!     tracing::error!("request 7 error event"); // so does this event, and its log
+//!     sentry::logger_info!("request 7 log line"); // and this log
 //! });
 //! drop(span);
 //! guard.flush(std::time::Duration::from_secs(5)); // our queue, then the client

@@ -9,6 +9,7 @@ use sentry_core::{Client, TransportFactory, TransportOptions};
 
 use super::link::take_stashed;
 use crate::export::{Envelope, Transport, TransportError, TransportErrorKind, TransportResponse};
+use crate::propagation::DynamicSamplingContext;
 
 /// Creates the application's transport, wrapped in [`LinkedTransport`].
 pub(super) struct LinkedTransportFactory {
@@ -40,11 +41,8 @@ struct LinkedTransport {
 impl sentry_core::Transport for LinkedTransport {
     fn send_envelope(&self, envelope: sentry_core::Envelope) {
         let dsc = envelope.uuid().copied().and_then(take_stashed);
-        let envelope = match dsc {
-            Some(dsc) => {
-                let headers = envelope.headers().clone().with_trace(dsc);
-                envelope.with_headers(headers)
-            }
+        let envelope = match dsc.and_then(|dsc| with_trace_header(&envelope, &dsc)) {
+            Some(raw) => raw,
             None => envelope,
         };
         self.inner.send_envelope(envelope);
@@ -57,6 +55,28 @@ impl sentry_core::Transport for LinkedTransport {
     fn shutdown(&self, timeout: Duration) -> bool {
         self.inner.shutdown(timeout)
     }
+}
+
+/// `envelope` with the header `trace` = `dsc`, as a raw envelope: the `sentry` crate's typed
+/// envelope loses its headers when its rate limiter filters it (`Envelope::filter` builds a new
+/// one), and a raw one is sent as it is. `None` if it cannot be written.
+fn with_trace_header(
+    envelope: &sentry_core::Envelope,
+    dsc: &DynamicSamplingContext,
+) -> Option<sentry_core::Envelope> {
+    let mut bytes = Vec::new();
+    envelope.to_writer(&mut bytes).ok()?;
+    let end = bytes.iter().position(|b| *b == b'\n')?;
+    let mut header: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(bytes.get(..end)?).ok()?;
+    let trace = dsc
+        .iter()
+        .map(|(k, v)| (k.to_owned(), serde_json::Value::String(v.to_owned())))
+        .collect();
+    header.insert("trace".to_owned(), serde_json::Value::Object(trace));
+    let mut out = serde_json::to_vec(&header).ok()?;
+    out.extend_from_slice(bytes.get(end..)?);
+    sentry_core::Envelope::from_bytes_raw(out).ok()
 }
 
 /// Our [`Transport`] over a `sentry` client: each envelope is handed, as raw bytes, to the
