@@ -53,7 +53,10 @@ fn dispatch() -> (Dispatch, tracing_sentry::ExportGuard) {
         .traces_sample_rate(1.0)
         .build()
         .expect("bench layer builds");
-    (Dispatch::new(tracing_subscriber::registry().with(layer)), guard)
+    (
+        Dispatch::new(tracing_subscriber::registry().with(layer)),
+        guard,
+    )
 }
 
 /// Runs `f` with the variant's hub bound and its span (if any) entered.
@@ -73,7 +76,10 @@ fn with_variant<R>(variant: &str, f: impl FnOnce() -> R) -> R {
 
 #[inline(never)]
 fn capture() {
-    black_box(sentry::capture_message("request failed", sentry::Level::Error));
+    black_box(sentry::capture_message(
+        "request failed",
+        sentry::Level::Error,
+    ));
 }
 
 fn bench(c: &mut Criterion) {

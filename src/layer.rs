@@ -346,13 +346,9 @@ where
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         #[cfg(feature = "sentry")]
         if let Some(dispatch) = self.dispatch.get() {
-            let span = match event.parent() {
-                Some(parent) => Some(parent.clone()),
-                None if event.is_contextual() => ctx.current_span().id().cloned(),
-                None => None,
-            };
+            // No lookup here: a contextual event's span is read when (and if) it is needed.
             let layer = Arc::as_ptr(&self.config) as usize;
-            crate::integrations::sentry::note_event_span(layer, dispatch, span);
+            crate::integrations::sentry::note_event_span(layer, dispatch, event);
         }
         if *event.metadata().level() != Level::ERROR {
             return;

@@ -116,7 +116,7 @@
 //! | `sentry.name` | the transaction name (roots) and the span description | the span's name |
 //! | `sentry.op` | the span `op` | `{target}::{name}` |
 //! | `sentry.description` | the span description, overriding `sentry.name` | the name |
-//! | `sentry.status` | a [`SpanStatus`] (`ok`, `not_found`, ...); invalid values are ignored | `internal_error` after an `ERROR` event in the span, else none |
+//! | `sentry.status` | a [`SpanStatus`] (`ok`, `not_found`, ...); invalid values are ignored | `internal_error` after an `ERROR` event in the span or when a panic unwinds through it, else none |
 //! | `sentry.source` | the transaction source (`custom`, `route`, `url`, `view`, `component`, `task`) | `custom` (`url` for names that contain `://`) |
 //! | `sentry.origin` | the span origin | `auto.tracing` |
 //!

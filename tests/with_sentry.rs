@@ -509,3 +509,35 @@ fn over_http_the_event_envelope_keeps_its_trace_header() {
         "the error event went through the client's transport"
     );
 }
+
+#[test]
+fn sentry_tracing_events_use_the_span_of_the_event_explicit_or_contextual() {
+    let setup = setup(|b| b);
+    let (current, other) = Hub::run(setup.hub.clone(), || {
+        tracing::dispatcher::with_default(&setup.dispatch, || {
+            let other = tracing::info_span!("other");
+            let current = tracing::info_span!("current");
+            let _g = current.enter();
+            tracing::error!("request 1 contextual");
+            tracing::error!(parent: &other, "request 2 explicit");
+            tracing::error!(parent: None, "request 3 root");
+            (current.trace_context().unwrap(), other.trace_context().unwrap())
+        })
+    });
+    let envelopes = flush_all(&setup);
+    let events = events(&envelopes);
+    assert_eq!(events.len(), 3);
+    for (header, event) in events {
+        let message = message_of(event);
+        let trace = &event["contexts"]["trace"];
+        match request_of(&message) {
+            1 => assert_eq!(trace["span_id"], current.span_id().to_string()),
+            2 => assert_eq!(trace["span_id"], other.span_id().to_string()),
+            _ => {
+                assert!(header.get("trace").is_none(), "a root event is left alone");
+                assert_ne!(trace["trace_id"], current.trace_id().to_string());
+                assert_ne!(trace["trace_id"], other.trace_id().to_string());
+            }
+        }
+    }
+}

@@ -143,7 +143,15 @@ thread_local! {
 struct EventSpan {
     layer: usize,
     dispatch: WeakDispatch,
-    span: Option<Id>,
+    parent: EventParent,
+}
+
+/// Where the `tracing` event being dispatched belongs.
+enum EventParent {
+    /// The current span of the thread (read from the registry when needed).
+    Contextual,
+    Explicit(Id),
+    Root,
 }
 
 fn stash(event_id: Uuid, dsc: Arc<DynamicSamplingContext>) {
@@ -168,20 +176,29 @@ pub(super) fn take_stashed(event_id: Uuid) -> Option<Arc<DynamicSamplingContext>
         .flatten()
 }
 
-/// Called by the layer for every `tracing` event: remembers the event's span on this thread.
-/// `layer` identifies the layer (the dispatcher is cloned only when it changes).
-pub(crate) fn note_event_span(layer: usize, dispatch: &WeakDispatch, span: Option<Id>) {
+/// Called by the layer for every `tracing` event: remembers where the event belongs, on this
+/// thread. `layer` identifies the layer (its dispatcher is cloned only when it changes).
+pub(crate) fn note_event_span(
+    layer: usize,
+    dispatch: &WeakDispatch,
+    event: &tracing_core::Event<'_>,
+) {
+    let parent = match event.parent() {
+        Some(id) => EventParent::Explicit(id.clone()),
+        None if event.is_contextual() => EventParent::Contextual,
+        None => EventParent::Root,
+    };
     let _ = EVENT_SPAN.try_with(|slot| {
         let Ok(mut slot) = slot.try_borrow_mut() else {
             return;
         };
         match slot.as_mut() {
-            Some(noted) if noted.layer == layer => noted.span = span,
+            Some(noted) if noted.layer == layer => noted.parent = parent,
             _ => {
                 *slot = Some(EventSpan {
                     layer,
                     dispatch: dispatch.clone(),
-                    span,
+                    parent,
                 })
             }
         }
@@ -207,14 +224,24 @@ fn with_event_span<R>(f: impl FnOnce(&SpanRef<'_, Registry>) -> R) -> Option<R> 
     if let Some(result) = direct {
         return result;
     }
-    let (dispatch, id) = EVENT_SPAN
+    let (dispatch, explicit) = EVENT_SPAN
         .try_with(|slot| {
             let slot = slot.try_borrow().ok()?;
             let noted = slot.as_ref()?;
-            Some((noted.dispatch.upgrade()?, noted.span.clone()?))
+            let explicit = match &noted.parent {
+                EventParent::Root => return None,
+                EventParent::Contextual => None,
+                EventParent::Explicit(id) => Some(id.clone()),
+            };
+            Some((noted.dispatch.upgrade()?, explicit))
         })
         .ok()
         .flatten()?;
+    // The registry's current span is per thread, and the event is dispatched on this one.
+    let id = match explicit {
+        Some(id) => id,
+        None => dispatch.current_span().id()?.clone(),
+    };
     span_in(&dispatch, &id, &mut f)
 }
 
