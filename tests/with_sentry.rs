@@ -521,7 +521,10 @@ fn sentry_tracing_events_use_the_span_of_the_event_explicit_or_contextual() {
             tracing::error!("request 1 contextual");
             tracing::error!(parent: &other, "request 2 explicit");
             tracing::error!(parent: None, "request 3 root");
-            (current.trace_context().unwrap(), other.trace_context().unwrap())
+            (
+                current.trace_context().unwrap(),
+                other.trace_context().unwrap(),
+            )
         })
     });
     let envelopes = flush_all(&setup);

@@ -67,14 +67,27 @@ fn with_trace_header(
     let mut bytes = Vec::new();
     envelope.to_writer(&mut bytes).ok()?;
     let end = bytes.iter().position(|b| *b == b'\n')?;
-    let mut header: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_slice(bytes.get(..end)?).ok()?;
-    let trace = dsc
-        .iter()
-        .map(|(k, v)| (k.to_owned(), serde_json::Value::String(v.to_owned())))
-        .collect();
-    header.insert("trace".to_owned(), serde_json::Value::Object(trace));
-    let mut out = serde_json::to_vec(&header).ok()?;
+    // The header line is a JSON object: splice `"trace":{...}` in before its closing brace.
+    let header = bytes.get(..end)?;
+    let (last, head) = header.split_last()?;
+    if *last != b'}' || header.first() != Some(&b'{') {
+        return None;
+    }
+    let mut out = Vec::with_capacity(bytes.len() + 256);
+    out.extend_from_slice(head);
+    if head.len() > 1 {
+        out.push(b',');
+    }
+    out.extend_from_slice(br#""trace":{"#);
+    for (i, (key, value)) in dsc.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        serde_json::to_writer(&mut out, key).ok()?;
+        out.push(b':');
+        serde_json::to_writer(&mut out, value).ok()?;
+    }
+    out.extend_from_slice(b"}}");
     out.extend_from_slice(bytes.get(end..)?);
     sentry_core::Envelope::from_bytes_raw(out).ok()
 }
@@ -109,5 +122,56 @@ impl Transport for ClientTransport {
 impl fmt::Debug for ClientTransport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientTransport").finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dsc() -> DynamicSamplingContext {
+        DynamicSamplingContext::new()
+            .with("trace_id", "771a43a4192642f0b136d5159a501700")
+            .with("public_key", "public")
+            .with("transaction", "GET \"/a\"")
+            .with("replay_id", "kept-although-sentry-types-does-not-know-it")
+    }
+
+    fn header_of(envelope: &sentry_core::Envelope) -> serde_json::Value {
+        let mut bytes = Vec::new();
+        envelope.to_writer(&mut bytes).unwrap();
+        let line = bytes.split(|b| *b == b'\n').next().unwrap();
+        serde_json::from_slice(line).unwrap()
+    }
+
+    #[test]
+    fn the_trace_header_is_spliced_into_the_envelope_header_and_the_items_are_kept() {
+        let event = sentry_core::protocol::Event::default();
+        let event_id = event.event_id;
+        let envelope = sentry_core::Envelope::from(event);
+        let linked = with_trace_header(&envelope, &dsc()).unwrap();
+        let header = header_of(&linked);
+        assert_eq!(
+            header["trace"]["trace_id"],
+            "771a43a4192642f0b136d5159a501700"
+        );
+        assert_eq!(header["trace"]["transaction"], "GET \"/a\"");
+        assert_eq!(
+            header["trace"]["replay_id"],
+            "kept-although-sentry-types-does-not-know-it"
+        );
+        let mut bytes = Vec::new();
+        linked.to_writer(&mut bytes).unwrap();
+        let parsed = sentry_core::Envelope::from_slice(&bytes).unwrap();
+        assert_eq!(parsed.event().unwrap().event_id, event_id);
+    }
+
+    #[test]
+    fn an_empty_envelope_header_gets_the_trace_alone() {
+        let linked = with_trace_header(&sentry_core::Envelope::new(), &dsc());
+        // An envelope with no items writes `{}` and nothing else: still a valid header.
+        let header = header_of(&linked.unwrap());
+        assert_eq!(header.as_object().unwrap().len(), 1);
+        assert_eq!(header["trace"]["public_key"], "public");
     }
 }
