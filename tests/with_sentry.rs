@@ -185,6 +185,11 @@ async fn request(id: u64, seen: Arc<Mutex<HashMap<u64, Ids>>>) {
             },
         );
         async move {
+            // Breadcrumbs stay with their request: each task has its own hub.
+            sentry::add_breadcrumb(sentry::Breadcrumb {
+                message: Some(format!("request {id} crumb")),
+                ..Default::default()
+            });
             tokio::task::yield_now().await;
             let err = std::io::Error::other(format!("request {id} failed"));
             sentry::capture_error(&err);
@@ -251,6 +256,13 @@ fn a_thousand_concurrent_tasks_link_every_event_and_log_to_their_own_span() {
             "{message}"
         );
         assert_eq!(trace["op"], "with_sentry::work", "{message}");
+        let crumbs: Vec<&str> = event["breadcrumbs"]["values"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c["message"].as_str())
+            .collect();
+        assert_eq!(crumbs, [format!("request {} crumb", request_of(&message))]);
         // The envelope header carries the trace's frozen DSC.
         assert_eq!(header["trace"]["trace_id"], ids.trace_id.as_str());
         assert_eq!(header["trace"]["public_key"], "public");

@@ -24,6 +24,7 @@ use crate::trace_context::TraceContext;
 /// # Examples
 ///
 /// ```
+/// use sentry::Integration;
 /// use tracing_sentry::integrations::sentry::TraceLinkIntegration;
 ///
 /// let options = tracing_sentry::integrations::sentry::link(sentry::ClientOptions::default());
