@@ -340,11 +340,14 @@ fn with_default_on_a_plain_thread_links_errors_and_panics() {
     let envelopes = flush_all(&setup);
     let events = events(&envelopes);
     assert_eq!(events.len(), 2);
-    let panic = events
-        .iter()
-        .find(|(_, e)| message_of(e).contains("panicked"))
-        .unwrap()
-        .1;
+    let with_message = |needle: &str| {
+        events
+            .iter()
+            .find(|(_, e)| message_of(e).contains(needle))
+            .unwrap()
+            .1
+    };
+    let panic = with_message("panicked");
     assert_eq!(
         panic["contexts"]["trace"]["trace_id"],
         crash_ctx.trace_id().to_string()
@@ -353,11 +356,7 @@ fn with_default_on_a_plain_thread_links_errors_and_panics() {
         panic["contexts"]["trace"]["span_id"],
         crash_ctx.span_id().to_string()
     );
-    let error = events
-        .iter()
-        .find(|(_, e)| message_of(e).contains("failed"))
-        .unwrap()
-        .1;
+    let error = with_message("failed");
     assert_eq!(
         error["contexts"]["trace"]["span_id"],
         request_ctx.span_id().to_string()
