@@ -142,7 +142,8 @@
 //! the releases back to the MSRV; raising the MSRV is a minor release, not a breaking change,
 //! and gets a CHANGELOG line. It is checked by clippy's `incompatible_msrv` lint (which reads
 //! `rust-version`) and by MSRV-aware dependency resolution (`.cargo/config.toml`), since the
-//! project's machines have a single toolchain.
+//! project's machines have a single toolchain. The `sentry` feature needs Rust 1.88, the
+//! `sentry` crate's minimum.
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 #![warn(
