@@ -25,7 +25,9 @@ impl SentryLayerBuilder {
     /// Without a [`transport`](Self::transport) of our own, envelopes are handed to the
     /// client ([`sentry_core::Client::send_envelope`]): one HTTP stack and one rate-limit state
     /// for errors, logs and transactions, and the client's `flush`/`close` cover them.
-    /// [`ExportGuard::flush`] waits for our queue, then flushes the client.
+    /// [`ExportGuard::flush`] waits for our queue, then flushes the client. A transaction
+    /// handed to the client counts as sent in our [`Stats`](crate::Stats); what the client
+    /// then drops (rate limits, a full queue) it reports in its own client reports.
     ///
     /// `None` (no client bound to the hub) configures nothing.
     ///

@@ -27,10 +27,21 @@ impl TransportFactory for LinkedTransportFactory {
         &self,
         options: TransportOptions,
     ) -> Arc<dyn sentry_core::Transport> {
-        Arc::new(LinkedTransport {
-            inner: self.inner.create_transport_with_options(options),
-        })
+        // The `sentry` crate's default factory panics when it was built without an HTTP
+        // transport: contain it, and drop envelopes as a client without transport does.
+        let inner = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.inner.create_transport_with_options(options)
+        }));
+        let inner = inner.unwrap_or_else(|_| Arc::new(NoTransport));
+        Arc::new(LinkedTransport { inner })
     }
+}
+
+/// Drops every envelope (the application's transport factory panicked).
+struct NoTransport;
+
+impl sentry_core::Transport for NoTransport {
+    fn send_envelope(&self, _: sentry_core::Envelope) {}
 }
 
 /// Sets the envelope `trace` header of an event linked on this thread, then delegates.
@@ -173,5 +184,21 @@ mod tests {
         let header = header_of(&linked.unwrap());
         assert_eq!(header.as_object().unwrap().len(), 1);
         assert_eq!(header["trace"]["public_key"], "public");
+    }
+
+    #[test]
+    fn a_panicking_transport_factory_is_contained() {
+        let factory = LinkedTransportFactory::new(Arc::new(
+            |_: &sentry_core::ClientOptions| -> Arc<dyn sentry_core::Transport> {
+                panic!("sentry crate was compiled without transport")
+            },
+        ));
+        let options =
+            sentry_core::ClientOptions::new().dsn("https://public@o42.ingest.sentry.io/7");
+        let transport = factory.create_transport_with_options(
+            sentry_core::TransportOptions::try_from_client_options(&options).unwrap(),
+        );
+        transport.send_envelope(sentry_core::Envelope::new());
+        assert!(transport.flush(std::time::Duration::from_millis(10)));
     }
 }
