@@ -15,7 +15,7 @@ use tracing_subscriber::Registry;
 
 use super::transport::LinkedTransportFactory;
 use crate::propagation::DynamicSamplingContext;
-use crate::span_ext::with_span_data;
+use crate::span_access::with_span_data;
 use crate::trace_context::TraceContext;
 
 /// The `sentry` [`Integration`] that gives events and logs the trace context of the current
