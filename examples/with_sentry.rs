@@ -31,8 +31,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // `sentry::init` reads SENTRY_DSN and enables its default integrations (panics among them);
     // `link` registers the trace context integration.
+    // The client's transport queue (30 envelopes by default, then it drops) must hold a burst
+    // of errors, logs and transactions: size it for this run.
     let sentry = sentry::init(tracing_sentry::integrations::sentry::link(
-        sentry::ClientOptions::new(),
+        sentry::ClientOptions::new().transport_channel_capacity(64 + 4 * requests as usize),
     ));
     // Our layer, configured from the same client (DSN, release, environment) and sending
     // through its transport.

@@ -27,7 +27,9 @@ impl SentryLayerBuilder {
     /// for errors, logs and transactions, and the client's `flush`/`close` cover them.
     /// [`ExportGuard::flush`] waits for our queue, then flushes the client. A transaction
     /// handed to the client counts as sent in our [`Stats`](crate::Stats); what the client
-    /// then drops (rate limits, a full queue) it reports in its own client reports.
+    /// then drops (rate limits, a full queue) it reports in its own client reports: size the
+    /// client's `transport_channel_capacity` (30 envelopes by default) for your bursts of
+    /// errors, logs and transactions.
     ///
     /// `None` (no client bound to the hub) configures nothing.
     ///
