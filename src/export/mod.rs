@@ -242,6 +242,9 @@ pub struct ExportGuard {
     shared: Option<Arc<Pipeline>>,
     stats: Arc<StatsInner>,
     shutdown_timeout: Duration,
+    /// Flushed after the queue by [`ExportGuard::flush`] (the `sentry` client whose transport
+    /// sends our envelopes), with the time left.
+    pub(crate) then_flush: Option<Arc<dyn Fn(Duration) -> bool + Send + Sync>>,
 }
 
 impl ExportGuard {
@@ -260,9 +263,14 @@ impl ExportGuard {
     /// # let _ = on_request_end;
     /// ```
     pub fn flush(&self, timeout: Duration) -> bool {
-        match &self.shared {
-            Some(shared) => shared.flush_until(Instant::now().checked_add(timeout)),
+        let start = Instant::now();
+        let ours = match &self.shared {
+            Some(shared) => shared.flush_until(start.checked_add(timeout)),
             None => true,
+        };
+        match &self.then_flush {
+            Some(then) => then(timeout.saturating_sub(start.elapsed())) && ours,
+            None => ours,
         }
     }
 
@@ -348,6 +356,7 @@ pub(crate) fn start_with(
             shared: None,
             stats,
             shutdown_timeout,
+            then_flush: None,
         };
         return Ok((ExportHandle { shared: None }, guard));
     };
@@ -380,6 +389,7 @@ pub(crate) fn start_with(
         shared: Some(Arc::clone(&shared)),
         stats,
         shutdown_timeout,
+        then_flush: None,
     };
     Ok((
         ExportHandle {
