@@ -29,17 +29,20 @@ pub(crate) enum DiscardReason {
     InternalSdkError,
     /// The sampling decision was "not sampled": the transaction was never recorded.
     SampleRate,
+    /// A bounded buffer was full: child spans over a transaction's maximum.
+    BufferOverflow,
 }
 
 impl DiscardReason {
     /// Every reason, in index order.
-    pub(crate) const ALL: [Self; 6] = [
+    pub(crate) const ALL: [Self; 7] = [
         Self::QueueOverflow,
         Self::RatelimitBackoff,
         Self::NetworkError,
         Self::SendError,
         Self::InternalSdkError,
         Self::SampleRate,
+        Self::BufferOverflow,
     ];
     /// The number of reasons.
     pub(crate) const COUNT: usize = Self::ALL.len();
@@ -53,6 +56,7 @@ impl DiscardReason {
             Self::SendError => "send_error",
             Self::InternalSdkError => "internal_sdk_error",
             Self::SampleRate => "sample_rate",
+            Self::BufferOverflow => "buffer_overflow",
         }
     }
 

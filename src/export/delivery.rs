@@ -204,6 +204,15 @@ impl Pipeline {
     /// `transactions_dropped_queue_full` and reports `queue_overflow`; after shutdown,
     /// `transactions_dropped_shutdown`.
     pub(crate) fn submit(&self, tx: TransactionRecord) {
+        // Children over the transaction's maximum were dropped by the layer (and counted in
+        // `spans_dropped_limit`); Sentry's SDKs report them as `buffer_overflow` spans.
+        if tx.dropped_spans > 0 {
+            self.reports.record(
+                DiscardReason::BufferOverflow,
+                DataCategory::Span,
+                u64::from(tx.dropped_spans),
+            );
+        }
         let work = Work::Transaction(tx);
         let weight = work.weight();
         match self.queue.push(work, weight) {
@@ -1023,6 +1032,19 @@ mod tests {
             "unrecorded spans are not counted"
         );
         assert!(transport.transactions().is_empty());
+    }
+
+    #[test]
+    fn children_over_the_maximum_are_reported_as_buffer_overflow_spans() {
+        let transport = InMemoryTransport::new();
+        let p = pipeline(Arc::new(transport.clone()), |_, _| {});
+        let mut record = sample_record();
+        record.dropped_spans = 7;
+        p.handle.submit(record);
+        assert!(p.flush());
+        assert_eq!(reported(&transport, "buffer_overflow", "span"), 7);
+        assert_eq!(reported(&transport, "buffer_overflow", "transaction"), 0);
+        assert_eq!(p.stats().transactions_sent, 1);
     }
 
     #[test]

@@ -45,7 +45,8 @@
 //! sdk/telemetry/client-reports), by reason (`queue_overflow`, `ratelimit_backoff`,
 //! `network_error`, `send_error`, `internal_sdk_error`) and category (`transaction`, and
 //! `span` for the transaction's spans, root included); transactions the sampler decided
-//! against are reported as `sample_rate`. Reports go at most every 30 s (riding
+//! against are reported as `sample_rate`, and child spans over a transaction's maximum as
+//! `buffer_overflow`. Reports go at most every 30 s (riding
 //! along with an outgoing envelope, or alone), at each [`ExportGuard::flush`] and at shutdown;
 //! their counts are only cleared once Sentry accepted them (`client_reports_sent`). Losses answered
 //! with `429` are not reported: Sentry counts those itself.
