@@ -1,5 +1,6 @@
 //! [`SentryLayer`]: what happens on each span callback.
 
+use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::sync::Arc;
@@ -8,9 +9,11 @@ use std::time::Instant;
 use tracing_core::span::{Attributes, Id, Record};
 use tracing_core::{Event, Level, Subscriber};
 use tracing_subscriber::layer::Context;
-use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::registry::{LookupSpan, SpanRef};
+use tracing_subscriber::Registry;
 
 use crate::builder::{Config, SentryLayerBuilder};
+use crate::export::record::FieldValue;
 use crate::propagation::PropagationContext;
 use crate::span_data::{
     self, FieldVisitor, HasChildren, Recording, RootInit, SpanData, FIELD_NAME, FIELD_SOURCE,
@@ -272,49 +275,7 @@ where
         }
         let mut visitor = FieldVisitor::default();
         values.record(&mut visitor);
-
-        let mut ext = span.extensions_mut();
-        let Some(data) = ext.get_mut::<SpanData>() else {
-            return;
-        };
-        let is_root = data.is_local_root;
-        let renames = is_root
-            && visitor
-                .fields
-                .iter()
-                .any(|(name, _)| name == FIELD_NAME || name == FIELD_SOURCE);
-        let rename = match data.recording.as_mut() {
-            Some(rec) => {
-                for (name, value) in visitor.fields {
-                    rec.set_field(name, value);
-                }
-                renames.then(|| rec.name_and_source(span.name()))
-            }
-            // An unrecorded root still names the head DSC's transaction (until it is frozen).
-            None if renames => {
-                let text = |key: &str| {
-                    visitor
-                        .fields
-                        .iter()
-                        .find(|(k, _)| k == key)
-                        .and_then(|(_, v)| v.as_str().map(str::to_owned))
-                };
-                let name = text(FIELD_NAME);
-                let source = text(FIELD_SOURCE)
-                    .as_deref()
-                    .and_then(span_data::parse_source);
-                let root = Arc::clone(&data.root);
-                drop(ext);
-                root.update_name(name, source);
-                return;
-            }
-            None => None,
-        };
-        if let Some((name, source)) = rename {
-            let root = Arc::clone(&data.root);
-            drop(ext);
-            root.rename(name, source);
-        }
+        apply_fields(&span, visitor.fields);
     }
 
     fn on_follows_from(&self, id: &Id, follows: &Id, ctx: Context<'_, S>) {
@@ -344,4 +305,101 @@ where
             rec.error_seen();
         }
     }
+}
+
+/// Applies recorded `fields` to `span`: `sentry.*` fields set span properties (and rename the
+/// transaction of a local root), others become span data.
+fn apply_fields<'a, R: LookupSpan<'a>>(
+    span: &SpanRef<'a, R>,
+    fields: Vec<(Cow<'static, str>, FieldValue)>,
+) {
+    let mut ext = span.extensions_mut();
+    let Some(data) = ext.get_mut::<SpanData>() else {
+        return;
+    };
+    let is_root = data.is_local_root;
+    let renames = is_root
+        && fields
+            .iter()
+            .any(|(name, _)| name == FIELD_NAME || name == FIELD_SOURCE);
+    let rename = match data.recording.as_mut() {
+        Some(rec) => {
+            for (name, value) in fields {
+                rec.set_field(name, value);
+            }
+            renames.then(|| rec.name_and_source(span.name()))
+        }
+        // An unrecorded root still names the head DSC's transaction (until it is frozen).
+        None if renames => {
+            let text = |key: &str| {
+                fields
+                    .iter()
+                    .find(|(k, _)| k == key)
+                    .and_then(|(_, v)| v.as_str().map(str::to_owned))
+            };
+            let name = text(FIELD_NAME);
+            let source = text(FIELD_SOURCE)
+                .as_deref()
+                .and_then(span_data::parse_source);
+            let root = Arc::clone(&data.root);
+            drop(ext);
+            root.update_name(name, source);
+            return;
+        }
+        None => None,
+    };
+    if let Some((name, source)) = rename {
+        let root = Arc::clone(&data.root);
+        drop(ext);
+        root.rename(name, source);
+    }
+}
+
+// === span properties set by integrations ===
+
+/// Sets Sentry properties (`sentry.op`, `sentry.name`, `sentry.source`, `sentry.status`,
+/// `sentry.origin`) and data on `span` through the layer, without declaring them as span
+/// fields: they reach Sentry but stay out of other layers' output (the fmt layer prints every
+/// declared field on every line logged inside the span).
+///
+/// Does nothing when `span` is disabled, the subscriber is not a [`Registry`], or no
+/// [`SentryLayer`] records the span (an unsampled trace).
+///
+/// `fields` is called only when the span is recorded (or is a local root, whose name the head
+/// dynamic sampling context carries), so that unsampled spans cost one lookup.
+pub(crate) fn set_span_properties(
+    span: &tracing::Span,
+    fields: impl FnOnce() -> Vec<(Cow<'static, str>, FieldValue)>,
+) {
+    span.with_subscriber(|(id, dispatch)| {
+        let Some(registry) = dispatch.downcast_ref::<Registry>() else {
+            return;
+        };
+        if let Some(span) = registry.span(id) {
+            set_properties_on(&span, fields);
+        }
+    });
+}
+
+/// [`set_span_properties`] for a span already looked up.
+pub(crate) fn set_properties_on(
+    span: &SpanRef<'_, Registry>,
+    fields: impl FnOnce() -> Vec<(Cow<'static, str>, FieldValue)>,
+) {
+    let wanted = match span.extensions().get::<SpanData>() {
+        Some(data) => data.records() || data.is_local_root,
+        None => false,
+    };
+    if wanted {
+        apply_fields(span, fields());
+    }
+}
+
+/// Returns the configuration of the [`SentryLayer`] in the current subscriber, if any.
+pub(crate) fn current_config() -> Option<Arc<Config>> {
+    tracing::dispatcher::get_default(|dispatch| {
+        dispatch
+            .downcast_ref::<SentryLayer>()
+            .map(|layer| Arc::clone(&layer.config))
+    })
 }
