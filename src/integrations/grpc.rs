@@ -72,7 +72,8 @@ pub(crate) fn status_code(headers: &HeaderMap) -> Option<i32> {
 /// Splits a gRPC path `/package.Service/Method` into service and method.
 pub(crate) fn service_and_method(path: &str) -> Option<(&str, &str)> {
     let (service, method) = path.strip_prefix('/')?.split_once('/')?;
-    (!service.is_empty() && !method.is_empty() && !method.contains('/')).then_some((service, method))
+    (!service.is_empty() && !method.is_empty() && !method.contains('/'))
+        .then_some((service, method))
 }
 
 #[cfg(test)]
@@ -114,7 +115,10 @@ mod tests {
         assert_eq!(status_code(&headers), Some(5));
         headers.insert(GRPC_STATUS, "five".parse().unwrap());
         assert_eq!(status_code(&headers), None);
-        headers.insert(http::header::CONTENT_TYPE, "application/grpc+proto".parse().unwrap());
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            "application/grpc+proto".parse().unwrap(),
+        );
         assert!(is_grpc(&headers));
     }
 }

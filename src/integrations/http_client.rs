@@ -202,10 +202,7 @@ impl OutgoingRequest {
     pub fn finish(self, status: StatusCode) {
         self.span
             .record("http.response.status_code", status.as_u16());
-        set_status(
-            &self.span,
-            SpanStatus::from_http_status(status.as_u16()),
-        );
+        set_status(&self.span, SpanStatus::from_http_status(status.as_u16()));
     }
 
     /// Records a span status chosen by the caller (for example from a gRPC status, see
@@ -327,10 +324,7 @@ impl UrlParts<'_> {
     /// the fragment: what may appear in a span's description and `url.full`.
     pub(crate) fn sanitized(&self) -> String {
         let mut out = String::with_capacity(
-            self.scheme.map_or(0, str::len)
-                + self.host.map_or(0, str::len)
-                + self.path.len()
-                + 32,
+            self.scheme.map_or(0, str::len) + self.host.map_or(0, str::len) + self.path.len() + 32,
         );
         if let Some(host) = self.host {
             if let Some(scheme) = self.scheme {

@@ -80,15 +80,7 @@ impl reqwest_middleware::Middleware for SentryReqwestMiddleware {
         // The body of an `async_trait` method runs on its first poll, inside the caller's
         // future: the current span is the caller's.
         let call = start(&mut request);
-        let result = next
-            .run(request, extensions)
-            .instrument(call.span().clone())
-            .await;
-        match &result {
-            Ok(response) => call.finish(response.status()),
-            Err(_) => call.finish_with_error(),
-        }
-        result
+        finish(call, next.run(request, extensions)).await
     }
 }
 
@@ -110,7 +102,7 @@ impl reqwest_middleware::Middleware for SentryReqwestMiddleware {
 /// ```
 pub trait RequestBuilderExt: sealed::Sealed {
     /// Sends the request like [`reqwest::RequestBuilder::send`], inside an `http.client` span
-    /// that is a child of the current span, with `sentry-trace` and `baggage` added where the
+    /// that is a child of the span current when the returned future is first polled, with `sentry-trace` and `baggage` added where the
     /// trace propagation targets allow.
     ///
     /// # Errors
@@ -122,24 +114,13 @@ pub trait RequestBuilderExt: sealed::Sealed {
 
 impl RequestBuilderExt for ::reqwest::RequestBuilder {
     fn send_with_trace(self) -> impl Future<Output = ::reqwest::Result<Response>> + Send {
-        // Split now (not at the first poll), so that the span's parent is the span current
-        // where the call is written, as with `send`.
         let (client, request) = self.build_split();
-        let started = request.map(|mut request| {
-            let call = start(&mut request);
-            (call, request)
-        });
         async move {
-            let (call, request) = started?;
-            let result = client
-                .execute(request)
-                .instrument(call.span().clone())
-                .await;
-            match &result {
-                Ok(response) => call.finish(response.status()),
-                Err(_) => call.finish_with_error(),
-            }
-            result
+            // Started on the first poll, as the middleware is: the parent is the span of the
+            // future that awaits this one, even if it is instrumented after the call.
+            let mut request = request?;
+            let call = start(&mut request);
+            finish(call, client.execute(request)).await
         }
     }
 }
@@ -147,6 +128,19 @@ impl RequestBuilderExt for ::reqwest::RequestBuilder {
 mod sealed {
     pub trait Sealed {}
     impl Sealed for ::reqwest::RequestBuilder {}
+}
+
+/// Runs `sending` inside the call's span and records its outcome.
+async fn finish<E>(
+    call: OutgoingRequest,
+    sending: impl Future<Output = Result<Response, E>>,
+) -> Result<Response, E> {
+    let result = sending.instrument(call.span().clone()).await;
+    match &result {
+        Ok(response) => call.finish(response.status()),
+        Err(_) => call.finish_with_error(),
+    }
+    result
 }
 
 /// Starts the `http.client` span of a `reqwest` request and adds the trace headers.
@@ -168,7 +162,8 @@ fn start(request: &mut Request) -> OutgoingRequest {
         query: url.query(),
         fragment: url.fragment(),
     };
-    let call = OutgoingRequest::start_parts(request.method(), &parts, url.as_str(), &mut headers, None);
+    let call =
+        OutgoingRequest::start_parts(request.method(), &parts, url.as_str(), &mut headers, None);
     *request.headers_mut() = headers;
     call
 }

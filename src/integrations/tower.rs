@@ -242,7 +242,10 @@ fn server_span<B>(layer: &SentryHttpLayer, request: &Request<B>) -> (Span, bool)
         vec![
             (Cow::Borrowed(FIELD_OP), FieldValue::Str(op.to_owned())),
             (Cow::Borrowed(FIELD_NAME), FieldValue::Str(name)),
-            (Cow::Borrowed(FIELD_SOURCE), FieldValue::Str(source.to_owned())),
+            (
+                Cow::Borrowed(FIELD_SOURCE),
+                FieldValue::Str(source.to_owned()),
+            ),
             (
                 Cow::Borrowed(FIELD_ORIGIN),
                 FieldValue::Str(ORIGIN_SERVER.to_owned()),

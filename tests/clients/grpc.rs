@@ -1,0 +1,155 @@
+//! gRPC through tonic on loopback: a tonic service behind `SentryHttpLayer` (served by axum over
+//! HTTP/2), called by tonic's client over hyper-util wrapped in `SentryHttpClientLayer`. The
+//! messages are UTF-8 strings with a hand-written codec, so no protobuf code generation is
+//! needed.
+
+use std::convert::Infallible;
+
+use axum::Router;
+use bytes::{Buf, BufMut};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
+use tonic::{Code, Status};
+use tower::Layer;
+use tracing::Instrument;
+use tracing_sentry::integrations::tower::SentryHttpClientLayer;
+use tracing_sentry::SentryLayer;
+use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::prelude::*;
+
+use crate::net::{run, span_with_op, Downstream, Received};
+use crate::support::{exporting, sent_transactions};
+
+/// Strings as gRPC messages.
+#[derive(Clone, Copy, Default)]
+pub struct StringCodec;
+
+impl Codec for StringCodec {
+    type Encode = String;
+    type Decode = String;
+    type Encoder = StringCodec;
+    type Decoder = StringCodec;
+    fn encoder(&mut self) -> Self::Encoder {
+        StringCodec
+    }
+    fn decoder(&mut self) -> Self::Decoder {
+        StringCodec
+    }
+}
+
+impl Encoder for StringCodec {
+    type Item = String;
+    type Error = Status;
+    fn encode(&mut self, item: String, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
+        dst.put_slice(item.as_bytes());
+        Ok(())
+    }
+}
+
+impl Decoder for StringCodec {
+    type Item = String;
+    type Error = Status;
+    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<String>, Status> {
+        let bytes = src.copy_to_bytes(src.remaining());
+        String::from_utf8(bytes.to_vec())
+            .map(Some)
+            .map_err(|_| Status::invalid_argument("not UTF-8"))
+    }
+}
+
+/// `/shop.Inventory/Reserve`: answers `reserved <item>`, or `NOT_FOUND` for `unknown`.
+#[derive(Clone)]
+struct Reserve;
+
+impl tonic::server::UnaryService<String> for Reserve {
+    type Response = String;
+    type Future = std::future::Ready<Result<tonic::Response<String>, Status>>;
+    fn call(&mut self, request: tonic::Request<String>) -> Self::Future {
+        let item = request.into_inner();
+        std::future::ready(if item == "unknown" {
+            Err(Status::not_found("no such item"))
+        } else {
+            Ok(tonic::Response::new(format!("reserved {item}")))
+        })
+    }
+}
+
+fn grpc_downstream() -> Downstream {
+    let handler = tower::service_fn(|request: http::Request<axum::body::Body>| async move {
+        let mut grpc = tonic::server::Grpc::new(StringCodec);
+        Ok::<_, Infallible>(grpc.unary(Reserve, request).await)
+    });
+    let app = Router::new().route_service("/shop.Inventory/Reserve", handler);
+    Downstream::serve(app, Received::default())
+}
+
+/// Calls `Reserve(item)` from inside a `handler` span, through the client layer.
+async fn reserve(downstream: &Downstream, item: &str) -> Result<String, Status> {
+    let client = Client::builder(TokioExecutor::new())
+        .http2_only(true)
+        .build_http::<tonic::body::Body>();
+    let channel = SentryHttpClientLayer::new().layer(client);
+    let origin = downstream.url("").parse().unwrap();
+    let mut grpc = tonic::client::Grpc::with_origin(channel, origin);
+    let path = http::uri::PathAndQuery::from_static("/shop.Inventory/Reserve");
+    async {
+        grpc.ready()
+            .await
+            .map_err(|e| Status::unknown(e.to_string()))?;
+        let response = grpc
+            .unary(tonic::Request::new(item.to_owned()), path, StringCodec)
+            .await?;
+        Ok(response.into_inner())
+    }
+    .instrument(tracing::info_span!("handler"))
+    .await
+}
+
+#[test]
+fn a_grpc_call_continues_the_trace_and_reads_the_status_from_the_trailers() {
+    let downstream = grpc_downstream();
+    let (layer, guard, transport) = exporting(SentryLayer::builder().traces_sample_rate(1.0));
+    let subscriber = tracing_subscriber::registry().with(layer.with_filter(LevelFilter::INFO));
+    let answer = run(subscriber, reserve(&downstream, "socks")).unwrap();
+    assert_eq!(answer, "reserved socks");
+
+    let txs = sent_transactions(&guard, &transport);
+    let tx = &txs[0].1;
+    let call = span_with_op(tx, "grpc.client");
+    assert_eq!(call["description"], "/shop.Inventory/Reserve");
+    assert_eq!(call["status"], "ok", "from the grpc-status trailer");
+    assert_eq!(call["data"]["rpc.grpc.status_code"], 0);
+    assert_eq!(call["data"]["rpc.service"], "shop.Inventory");
+    assert_eq!(call["data"]["rpc.method"], "Reserve");
+
+    let down = downstream.transactions();
+    assert_eq!(down.len(), 1);
+    let root = &down[0]["contexts"]["trace"];
+    assert_eq!(root["op"], "grpc.server");
+    assert_eq!(down[0]["transaction"], "/shop.Inventory/Reserve");
+    assert_eq!(down[0]["transaction_info"]["source"], "route");
+    assert_eq!(root["trace_id"], tx["contexts"]["trace"]["trace_id"]);
+    assert_eq!(root["parent_span_id"], call["span_id"]);
+    assert_eq!(root["status"], "ok");
+}
+
+#[test]
+fn grpc_errors_map_to_the_span_status_of_the_same_name() {
+    let downstream = grpc_downstream();
+    let (layer, guard, transport) = exporting(SentryLayer::builder().traces_sample_rate(1.0));
+    let subscriber = tracing_subscriber::registry().with(layer.with_filter(LevelFilter::INFO));
+    let status = run(subscriber, reserve(&downstream, "unknown")).unwrap_err();
+    assert_eq!(status.code(), Code::NotFound);
+
+    let txs = sent_transactions(&guard, &transport);
+    let call = span_with_op(&txs[0].1, "grpc.client");
+    assert_eq!(call["status"], "not_found");
+    assert_eq!(call["data"]["rpc.grpc.status_code"], 5);
+    let down = downstream.transactions();
+    assert_eq!(down[0]["contexts"]["trace"]["status"], "not_found");
+    assert_eq!(
+        down[0]["contexts"]["trace"]["data"]["rpc.grpc.status_code"],
+        5
+    );
+}
