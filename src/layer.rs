@@ -396,6 +396,7 @@ pub(crate) fn set_properties_on(
 }
 
 /// Returns the configuration of the [`SentryLayer`] in the current subscriber, if any.
+#[cfg(feature = "tower")]
 pub(crate) fn current_config() -> Option<Arc<Config>> {
     tracing::dispatcher::get_default(|dispatch| {
         dispatch

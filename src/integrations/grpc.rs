@@ -10,11 +10,13 @@
 //! peer sent (in the response headers, or in the trailers once the body has been read), mapped
 //! by [`span_status`].
 
+#[cfg(feature = "tower")]
 use http::HeaderMap;
 
 use crate::status::SpanStatus;
 
 /// The `grpc-status` header or trailer.
+#[cfg(feature = "tower")]
 const GRPC_STATUS: &str = "grpc-status";
 
 /// Maps a gRPC status code to the span status Sentry's SDKs map it to: the span statuses
@@ -54,6 +56,7 @@ pub fn span_status(code: i32) -> SpanStatus {
     }
 }
 
+#[cfg(feature = "tower")]
 /// Whether a request or response with these headers is gRPC (`content-type:
 /// application/grpc`, `application/grpc+proto`, ...).
 pub(crate) fn is_grpc(headers: &HeaderMap) -> bool {
@@ -62,6 +65,7 @@ pub(crate) fn is_grpc(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.as_bytes().starts_with(b"application/grpc"))
 }
 
+#[cfg(feature = "tower")]
 /// The `grpc-status` code in `headers` (trailers, or the headers of a trailers-only
 /// response), if there is a valid one.
 pub(crate) fn status_code(headers: &HeaderMap) -> Option<i32> {
@@ -107,6 +111,7 @@ mod tests {
         assert_eq!(service_and_method("no-slash"), None);
     }
 
+    #[cfg(feature = "tower")]
     #[test]
     fn status_codes_are_read_only_when_valid() {
         let mut headers = HeaderMap::new();

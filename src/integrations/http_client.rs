@@ -165,6 +165,7 @@ impl OutgoingRequest {
     }
 
     /// Gives up the handle: the span is closed when the returned `Span` is dropped.
+    #[cfg(feature = "tower")]
     pub(crate) fn into_span(self) -> Span {
         self.span
     }

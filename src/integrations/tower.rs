@@ -13,7 +13,7 @@
 //! the request's method and path (or gRPC service and method). A gRPC span's status comes from
 //! `grpc-status`, read from the response headers or, for a successful call, from the trailers:
 //! the span then stays open until the response body has been read (see
-//! [`grpc`](crate::integrations::grpc)).
+//! [`grpc`]).
 //!
 //! # Examples
 //!
@@ -27,6 +27,10 @@
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Infallible> {
+//! use tracing_subscriber::prelude::*;
+//! let subscriber = tracing_subscriber::registry().with(tracing_sentry::SentryLayer::new());
+//! let _default = tracing::subscriber::set_default(subscriber);
+//!
 //! // Server side: any `tower::Service<http::Request<B>>`, e.g. an axum `Router` (`.layer(..)`).
 //! let server = SentryHttpLayer::new().layer(tower::service_fn(|request: http::Request<String>| async move {
 //!     assert!(request.headers().contains_key("sentry-trace"));
@@ -412,7 +416,7 @@ impl<B: http_body::Body> http_body::Body for SentryBody<B> {
 /// credentials, nothing from the headers); the response status is recorded, and a service
 /// error is `internal_error`. A gRPC call (`content-type: application/grpc`) is a `grpc.client`
 /// span named `/package.Service/Method`, whose status comes from `grpc-status` (see
-/// [`grpc`](crate::integrations::grpc)).
+/// [`grpc`]).
 ///
 /// # Examples
 ///
