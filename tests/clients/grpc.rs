@@ -1,15 +1,10 @@
 //! gRPC through tonic on loopback: a tonic service behind `SentryHttpLayer` (served by axum over
 //! HTTP/2), called by tonic's client over hyper-util wrapped in `SentryHttpClientLayer`. The
-//! messages are UTF-8 strings with a hand-written codec, so no protobuf code generation is
-//! needed.
+//! service and its string codec are the `grpc` example's (`examples/grpc/shop.rs`), so no
+//! protobuf code generation is needed.
 
-use std::convert::Infallible;
-
-use axum::Router;
-use bytes::{Buf, BufMut};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::{Code, Status};
 use tower::Layer;
 use tracing::Instrument;
@@ -21,67 +16,11 @@ use tracing_subscriber::prelude::*;
 use crate::net::{run, span_with_op, Downstream, Received};
 use crate::support::{exporting, sent_transactions};
 
-/// Strings as gRPC messages.
-#[derive(Clone, Copy, Default)]
-pub struct StringCodec;
-
-impl Codec for StringCodec {
-    type Encode = String;
-    type Decode = String;
-    type Encoder = StringCodec;
-    type Decoder = StringCodec;
-    fn encoder(&mut self) -> Self::Encoder {
-        StringCodec
-    }
-    fn decoder(&mut self) -> Self::Decoder {
-        StringCodec
-    }
-}
-
-impl Encoder for StringCodec {
-    type Item = String;
-    type Error = Status;
-    fn encode(&mut self, item: String, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
-        dst.put_slice(item.as_bytes());
-        Ok(())
-    }
-}
-
-impl Decoder for StringCodec {
-    type Item = String;
-    type Error = Status;
-    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<String>, Status> {
-        let bytes = src.copy_to_bytes(src.remaining());
-        String::from_utf8(bytes.to_vec())
-            .map(Some)
-            .map_err(|_| Status::invalid_argument("not UTF-8"))
-    }
-}
-
-/// `/shop.Inventory/Reserve`: answers `reserved <item>`, or `NOT_FOUND` for `unknown`.
-#[derive(Clone)]
-struct Reserve;
-
-impl tonic::server::UnaryService<String> for Reserve {
-    type Response = String;
-    type Future = std::future::Ready<Result<tonic::Response<String>, Status>>;
-    fn call(&mut self, request: tonic::Request<String>) -> Self::Future {
-        let item = request.into_inner();
-        std::future::ready(if item == "unknown" {
-            Err(Status::not_found("no such item"))
-        } else {
-            Ok(tonic::Response::new(format!("reserved {item}")))
-        })
-    }
-}
+#[path = "../../examples/grpc/shop.rs"]
+mod shop;
 
 fn grpc_downstream() -> Downstream {
-    let handler = tower::service_fn(|request: http::Request<axum::body::Body>| async move {
-        let mut grpc = tonic::server::Grpc::new(StringCodec);
-        Ok::<_, Infallible>(grpc.unary(Reserve, request).await)
-    });
-    let app = Router::new().route_service("/shop.Inventory/Reserve", handler);
-    Downstream::serve(app, Received::default())
+    Downstream::serve(shop::router(), Received::default())
 }
 
 /// Calls `Reserve(item)` from inside a `handler` span, through the client layer.
@@ -92,13 +31,13 @@ async fn reserve(downstream: &Downstream, item: &str) -> Result<String, Status> 
     let channel = SentryHttpClientLayer::new().layer(client);
     let origin = downstream.url("").parse().unwrap();
     let mut grpc = tonic::client::Grpc::with_origin(channel, origin);
-    let path = http::uri::PathAndQuery::from_static("/shop.Inventory/Reserve");
+    let path = http::uri::PathAndQuery::from_static(shop::RESERVE);
     async {
         grpc.ready()
             .await
             .map_err(|e| Status::unknown(e.to_string()))?;
         let response = grpc
-            .unary(tonic::Request::new(item.to_owned()), path, StringCodec)
+            .unary(tonic::Request::new(item.to_owned()), path, shop::StringCodec)
             .await?;
         Ok(response.into_inner())
     }
