@@ -15,13 +15,14 @@
 //! | description | `METHOD scheme://host/path`: no query, no fragment, credentials replaced by `[Filtered]` |
 //! | `http.request.method`, `url.full` | span fields (also shown by a fmt layer); `url.full` is sanitized like the description |
 //! | `http.query`, `http.fragment`, `server.address`, `server.port` | data set through the layer (not span fields, so they stay out of local logs) |
-//! | `http.response.status_code` | span field, recorded with the response |
+//! | `http.response.status_code` | data set through the layer with the response |
 //! | status | from the HTTP status as Sentry's SDKs map it, `internal_error` when no response came |
 //!
 //! Nothing from the request headers is recorded. The trace propagation targets are matched
 //! against the full URL (query included), as Sentry's SDKs match them.
 
 use std::borrow::Cow;
+use std::fmt;
 
 use http::{HeaderMap, Method, Request, StatusCode};
 use tracing::Span;
@@ -125,20 +126,20 @@ impl OutgoingRequest {
         headers: &mut HeaderMap,
         grpc: Option<(&str, &str)>,
     ) -> Self {
-        let sanitized = url.sanitized();
+        // Written only if a layer reads it (no allocation in an unsampled trace without a
+        // fmt layer).
+        let sanitized = Sanitized(url);
         let span = match grpc {
             None => tracing::info_span!(
                 "http.client",
                 http.request.method = method.as_str(),
-                url.full = sanitized.as_str(),
-                http.response.status_code = tracing::field::Empty,
+                url.full = %sanitized,
             ),
             Some((service, rpc_method)) => tracing::info_span!(
                 "grpc.client",
                 rpc.system = "grpc",
                 rpc.service = service,
                 rpc.method = rpc_method,
-                rpc.grpc.status_code = tracing::field::Empty,
             ),
         };
         span.with_subscriber(|(id, dispatch)| {
@@ -201,9 +202,11 @@ impl OutgoingRequest {
     /// call.finish(http::StatusCode::NOT_FOUND); // status `not_found`
     /// ```
     pub fn finish(self, status: StatusCode) {
-        self.span
-            .record("http.response.status_code", status.as_u16());
-        set_status(&self.span, SpanStatus::from_http_status(status.as_u16()));
+        record_status_code(
+            &self.span,
+            "http.response.status_code",
+            status.as_u16().into(),
+        );
     }
 
     /// Records a span status chosen by the caller (for example from a gRPC status, see
@@ -244,12 +247,31 @@ impl OutgoingRequest {
 
 /// Sets the span status through the layer (no `sentry.status` span field).
 pub(crate) fn set_status(span: &Span, status: SpanStatus) {
+    crate::layer::set_span_properties(span, || vec![status_field(status)]);
+}
+
+/// Records a response's status code as `field` and the span status it maps to, in one trip
+/// through the layer (the code is not a span field: it would only show on the span's close).
+pub(crate) fn record_status_code(span: &Span, field: &'static str, code: i64) {
+    let status = match field {
+        "rpc.grpc.status_code" => {
+            crate::integrations::grpc::span_status(i32::try_from(code).unwrap_or(-1))
+        }
+        _ => SpanStatus::from_http_status(u16::try_from(code).unwrap_or(0)),
+    };
     crate::layer::set_span_properties(span, || {
-        vec![(
-            Cow::Borrowed(crate::span_data::FIELD_STATUS),
-            FieldValue::Str(status.as_str().to_owned()),
-        )]
+        vec![
+            status_field(status),
+            (Cow::Borrowed(field), FieldValue::I64(code)),
+        ]
     });
+}
+
+fn status_field(status: SpanStatus) -> (Cow<'static, str>, FieldValue) {
+    (
+        Cow::Borrowed(crate::span_data::FIELD_STATUS),
+        FieldValue::Str(status.as_str().to_owned()),
+    )
 }
 
 fn client_properties(
@@ -323,37 +345,36 @@ pub(crate) struct UrlParts<'a> {
 impl UrlParts<'_> {
     /// `scheme://host:port/path`, credentials replaced by `[Filtered]`, without the query and
     /// the fragment: what may appear in a span's description and `url.full`.
+    #[cfg(test)]
     pub(crate) fn sanitized(&self) -> String {
-        let mut out = String::with_capacity(
-            self.scheme.map_or(0, str::len) + self.host.map_or(0, str::len) + self.path.len() + 32,
-        );
-        if let Some(host) = self.host {
-            if let Some(scheme) = self.scheme {
-                out.push_str(scheme);
-                out.push(':');
+        Sanitized(self).to_string()
+    }
+}
+
+/// Writes a URL as `scheme://host:port/path`, credentials replaced by `[Filtered]`, without
+/// the query and the fragment: what may appear in a span's description and `url.full`.
+#[derive(Clone, Copy)]
+struct Sanitized<'u, 'a>(&'u UrlParts<'a>);
+
+impl fmt::Display for Sanitized<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let url = self.0;
+        if let Some(host) = url.host {
+            if let Some(scheme) = url.scheme {
+                write!(f, "{scheme}:")?;
             }
-            out.push_str("//");
-            match self.user_info {
-                Some(UserInfo::UserAndPassword) => {
-                    out.push_str(FILTERED);
-                    out.push(':');
-                    out.push_str(FILTERED);
-                    out.push('@');
-                }
-                Some(UserInfo::User) => {
-                    out.push_str(FILTERED);
-                    out.push('@');
-                }
+            f.write_str("//")?;
+            match url.user_info {
+                Some(UserInfo::UserAndPassword) => write!(f, "{FILTERED}:{FILTERED}@")?,
+                Some(UserInfo::User) => write!(f, "{FILTERED}@")?,
                 None => {}
             }
-            out.push_str(host);
-            if let Some(port) = self.port {
-                out.push(':');
-                out.push_str(&port.to_string());
+            f.write_str(host)?;
+            if let Some(port) = url.port {
+                write!(f, ":{port}")?;
             }
         }
-        out.push_str(self.path);
-        out
+        f.write_str(url.path)
     }
 }
 

@@ -12,8 +12,8 @@
 //!
 //! Request spans set their op, name, source and status through the
 //! [`SentryLayer`](crate::SentryLayer), not as `sentry.*` span fields, so that a fmt layer's
-//! lines stay readable: they show only the conventional fields (`http.request.method`,
-//! `url.path`, `url.full`, `http.response.status_code`, `rpc.*`).
+//! lines stay readable: they show only the request's conventional fields
+//! (`http.request.method`, `url.path`, `url.full`, `rpc.service`, ...).
 
 pub mod grpc;
 pub mod http_client;

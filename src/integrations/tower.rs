@@ -81,10 +81,11 @@ const ORIGIN_SERVER: &str = "auto.http.tracing_sentry";
 /// [`route_from_extensions`](Self::route_from_extensions)), else `METHOD /path` with source
 /// `url` (kept out of the dynamic sampling context, as Sentry does for raw URLs). A gRPC call
 /// is a `grpc.server` span named `/package.Service/Method` with source `route`. The span fields
-/// are `http.request.method`, `url.path` (`http.route` with a route) and
-/// `http.response.status_code` (`rpc.*` for gRPC); op, name, source and status are set through
-/// the layer. Malformed trace headers never fail a request: the span starts a new trace, and
-/// the layer counts them in [`Stats::invalid_incoming_headers`](crate::Stats::invalid_incoming_headers).
+/// are `http.request.method` and `url.path` (`http.route` with a route), or `rpc.system`,
+/// `rpc.service` and `rpc.method` for gRPC; op, name, source, status and the status code
+/// (`http.response.status_code`, `rpc.grpc.status_code`) are set through the layer.
+/// Malformed trace headers never fail a request: the span starts a new trace, and the layer
+/// counts them in [`Stats::invalid_incoming_headers`](crate::Stats::invalid_incoming_headers).
 ///
 /// The response body is wrapped in [`SentryBody`], which keeps a gRPC span open until the
 /// status arrives in the trailers.
@@ -206,21 +207,16 @@ fn server_span<B>(layer: &SentryHttpLayer, request: &Request<B>) -> (Span, bool)
             rpc.system = "grpc",
             rpc.service = service,
             rpc.method = rpc_method,
-            rpc.grpc.status_code = tracing::field::Empty,
         ),
         (None, Some(route)) => tracing::info_span!(
             "http.server",
             http.request.method = method,
             http.route = route.as_str(),
             url.path = path,
-            http.response.status_code = tracing::field::Empty,
         ),
-        (None, None) => tracing::info_span!(
-            "http.server",
-            http.request.method = method,
-            url.path = path,
-            http.response.status_code = tracing::field::Empty,
-        ),
+        (None, None) => {
+            tracing::info_span!("http.server", http.request.method = method, url.path = path,)
+        }
     };
     let config = crate::layer::current_config();
     let options = ExtractOptions {
@@ -316,14 +312,12 @@ fn record_response<B>(span: &Span, grpc: bool, response: &Response<B>) -> bool {
         return false;
     }
     let code = response.status().as_u16();
-    span.record("http.response.status_code", code);
-    http_client::set_status(span, SpanStatus::from_http_status(code));
+    http_client::record_status_code(span, "http.response.status_code", code.into());
     false
 }
 
 fn record_grpc_status(span: &Span, code: i32) {
-    span.record("rpc.grpc.status_code", code);
-    http_client::set_status(span, grpc::span_status(code));
+    http_client::record_status_code(span, "rpc.grpc.status_code", code.into());
 }
 
 pin_project_lite::pin_project! {

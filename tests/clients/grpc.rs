@@ -37,7 +37,11 @@ async fn reserve(downstream: &Downstream, item: &str) -> Result<String, Status> 
             .await
             .map_err(|e| Status::unknown(e.to_string()))?;
         let response = grpc
-            .unary(tonic::Request::new(item.to_owned()), path, shop::StringCodec)
+            .unary(
+                tonic::Request::new(item.to_owned()),
+                path,
+                shop::StringCodec,
+            )
             .await?;
         Ok(response.into_inner())
     }
