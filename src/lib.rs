@@ -128,8 +128,11 @@
 //!
 //! - `ureq` (default): [`export::HttpTransport`], sending envelopes with `ureq` (rustls) and
 //!   gzip (`flate2`). Without it, bring your own [`export::Transport`].
-//! - `tower`: a `tower` layer for servers (axum, hyper, tonic) that continues traces from request
-//!   headers.
+//! - `tower`: `tower` layers for servers (axum, hyper, tonic) that continue traces from request
+//!   headers, and for clients of `http::Request`s (hyper-util, tonic channels) that propagate
+//!   them, gRPC included ([`integrations::tower`]).
+//! - `reqwest`: a `reqwest-middleware` middleware and a `reqwest::RequestBuilder` extension for
+//!   outgoing requests ([`integrations::reqwest`]). No TLS stack of `reqwest`'s is enabled.
 //!
 //! # Supported Rust versions
 //!
@@ -187,7 +190,8 @@ pub use stats::Stats;
 pub use status::{SpanStatus, UnknownSpanStatus};
 pub use trace_context::TraceContext;
 
-/// The README's Rust examples, compiled and run as doctests.
-#[cfg(doctest)]
+/// The README's Rust examples, compiled and run as doctests (its quick start needs the
+/// integrations).
+#[cfg(all(doctest, feature = "reqwest", feature = "tower"))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
