@@ -418,4 +418,40 @@ mod tests {
             assert!(!got.contains("hunter2") && !got.contains("alice") && !got.contains("s3cret"));
         }
     }
+
+    proptest::proptest! {
+        #[test]
+        fn no_credential_or_query_survives_sanitizing(
+            user in "[5-9]{1,12}",
+            password in "[A-Z0-9]{1,12}",
+            path in "(/[a-z0-4._-]{0,8}){0,4}",
+            query in "[a-zA-Z0-9=&%._-]{0,40}",
+        ) {
+            // Credentials use alphabets that nothing else in the output contains (digits 5-9, a
+            // `Q` marker).
+            let uri = format!("https://{user}:Q{password}@host.internal{path}?QX{query}");
+            let Ok(mut request) = Request::get(uri.as_str()).body(()) else {
+                return Ok(()); // not a URI `http` accepts
+            };
+            let uri = request.uri_mut().clone();
+            let authority = uri.authority();
+            let parts = UrlParts {
+                scheme: uri.scheme_str(),
+                user_info: authority.and_then(|a| user_info(a.as_str())),
+                host: authority.map(|a| a.host()),
+                port: authority.and_then(|a| a.port_u16()),
+                path: uri.path(),
+                query: uri.query(),
+                fragment: None,
+            };
+            let sanitized = parts.sanitized();
+            proptest::prop_assert!(!sanitized.contains('Q'), "{}", sanitized);
+            proptest::prop_assert!(!sanitized.contains(&user), "{}", sanitized);
+            proptest::prop_assert!(
+                sanitized.starts_with("https://[Filtered]:[Filtered]@host.internal"),
+                "{}",
+                sanitized
+            );
+        }
+    }
 }

@@ -6,5 +6,6 @@ mod support;
 
 mod grpc;
 mod net;
+mod outgoing;
 mod reqwest_client;
 mod tower_layers;
