@@ -96,16 +96,7 @@ impl OutgoingRequest {
         // Take the headers out rather than copy the URI: the parts borrow the request.
         let mut headers = std::mem::take(request.headers_mut());
         let uri = request.uri();
-        let authority = uri.authority();
-        let parts = UrlParts {
-            scheme: uri.scheme_str(),
-            user_info: authority.and_then(|a| user_info(a.as_str())),
-            host: authority.map(|a| a.host()),
-            port: authority.and_then(|a| a.port_u16()),
-            path: uri.path(),
-            query: uri.query(),
-            fragment: None,
-        };
+        let parts = UrlParts::of_uri(uri);
         let grpc = if grpc {
             crate::integrations::grpc::service_and_method(uri.path())
         } else {
@@ -342,7 +333,21 @@ pub(crate) struct UrlParts<'a> {
     pub(crate) fragment: Option<&'a str>,
 }
 
-impl UrlParts<'_> {
+impl<'a> UrlParts<'a> {
+    /// The parts of an `http::Uri` (which has no fragment).
+    pub(crate) fn of_uri(uri: &'a http::Uri) -> Self {
+        let authority = uri.authority();
+        UrlParts {
+            scheme: uri.scheme_str(),
+            user_info: authority.and_then(|a| user_info(a.as_str())),
+            host: authority.map(|a| a.host()),
+            port: authority.and_then(|a| a.port_u16()),
+            path: uri.path(),
+            query: uri.query(),
+            fragment: None,
+        }
+    }
+
     /// `scheme://host:port/path`, credentials replaced by `[Filtered]`, without the query and
     /// the fragment: what may appear in a span's description and `url.full`.
     #[cfg(test)]
@@ -385,16 +390,7 @@ mod tests {
     fn parts_of(uri: &str) -> (String, Option<String>) {
         let mut request = Request::get(uri).body(()).unwrap();
         let uri = request.uri_mut().clone();
-        let authority = uri.authority();
-        let parts = UrlParts {
-            scheme: uri.scheme_str(),
-            user_info: authority.and_then(|a| user_info(a.as_str())),
-            host: authority.map(|a| a.host()),
-            port: authority.and_then(|a| a.port_u16()),
-            path: uri.path(),
-            query: uri.query(),
-            fragment: None,
-        };
+        let parts = UrlParts::of_uri(&uri);
         (parts.sanitized(), parts.query.map(str::to_owned))
     }
 
@@ -434,16 +430,7 @@ mod tests {
                 return Ok(()); // not a URI `http` accepts
             };
             let uri = request.uri_mut().clone();
-            let authority = uri.authority();
-            let parts = UrlParts {
-                scheme: uri.scheme_str(),
-                user_info: authority.and_then(|a| user_info(a.as_str())),
-                host: authority.map(|a| a.host()),
-                port: authority.and_then(|a| a.port_u16()),
-                path: uri.path(),
-                query: uri.query(),
-                fragment: None,
-            };
+            let parts = UrlParts::of_uri(&uri);
             let sanitized = parts.sanitized();
             proptest::prop_assert!(!sanitized.contains('Q'), "{}", sanitized);
             proptest::prop_assert!(!sanitized.contains(&user), "{}", sanitized);

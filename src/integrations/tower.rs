@@ -182,12 +182,7 @@ where
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
         let (span, grpc) = server_span(&self.layer, &request);
-        let future = span.in_scope(|| self.inner.call(request));
-        ResponseFuture {
-            inner: future.instrument(span.clone()),
-            span,
-            grpc,
-        }
+        ResponseFuture::start(span, grpc, || self.inner.call(request))
     }
 }
 
@@ -263,6 +258,19 @@ pin_project_lite::pin_project! {
         inner: Instrumented<F>,
         span: Span,
         grpc: bool,
+    }
+}
+
+impl<F> ResponseFuture<F> {
+    /// Calls the inner service inside `span` (its own spans nest under it) and follows the
+    /// response in it.
+    fn start(span: Span, grpc: bool, call: impl FnOnce() -> F) -> Self {
+        let future = span.in_scope(call);
+        Self {
+            inner: future.instrument(span.clone()),
+            span,
+            grpc,
+        }
     }
 }
 
@@ -478,12 +486,6 @@ where
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
         let grpc = grpc::is_grpc(request.headers());
         let call = OutgoingRequest::start_http(&mut request, grpc);
-        let span = call.into_span();
-        let future = span.in_scope(|| self.inner.call(request));
-        ResponseFuture {
-            inner: future.instrument(span.clone()),
-            span,
-            grpc,
-        }
+        ResponseFuture::start(call.into_span(), grpc, || self.inner.call(request))
     }
 }

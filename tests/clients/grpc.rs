@@ -7,14 +7,10 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use tonic::{Code, Status};
 use tower::Layer;
-use tracing::Instrument;
 use tracing_sentry::integrations::tower::SentryHttpClientLayer;
 use tracing_sentry::SentryLayer;
-use tracing_subscriber::filter::LevelFilter;
-use tracing_subscriber::prelude::*;
 
-use crate::net::{run, span_with_op, Downstream, Received};
-use crate::support::{exporting, sent_transactions};
+use crate::net::{in_handler, span_with_op, Downstream, Received};
 
 #[path = "../../examples/grpc/shop.rs"]
 mod shop;
@@ -23,7 +19,7 @@ fn grpc_downstream() -> Downstream {
     Downstream::serve(shop::router(), Received::default())
 }
 
-/// Calls `Reserve(item)` from inside a `handler` span, through the client layer.
+/// Calls `Reserve(item)` through the client layer.
 async fn reserve(downstream: &Downstream, item: &str) -> Result<String, Status> {
     let client = Client::builder(TokioExecutor::new())
         .http2_only(true)
@@ -32,33 +28,22 @@ async fn reserve(downstream: &Downstream, item: &str) -> Result<String, Status> 
     let origin = downstream.url("").parse().unwrap();
     let mut grpc = tonic::client::Grpc::with_origin(channel, origin);
     let path = http::uri::PathAndQuery::from_static(shop::RESERVE);
-    async {
-        grpc.ready()
-            .await
-            .map_err(|e| Status::unknown(e.to_string()))?;
-        let response = grpc
-            .unary(
-                tonic::Request::new(item.to_owned()),
-                path,
-                shop::StringCodec,
-            )
-            .await?;
-        Ok(response.into_inner())
-    }
-    .instrument(tracing::info_span!("handler"))
-    .await
+    grpc.ready()
+        .await
+        .map_err(|e| Status::unknown(e.to_string()))?;
+    let request = tonic::Request::new(item.to_owned());
+    let response = grpc.unary(request, path, shop::StringCodec).await?;
+    Ok(response.into_inner())
 }
 
 #[test]
 fn a_grpc_call_continues_the_trace_and_reads_the_status_from_the_trailers() {
     let downstream = grpc_downstream();
-    let (layer, guard, transport) = exporting(SentryLayer::builder().traces_sample_rate(1.0));
-    let subscriber = tracing_subscriber::registry().with(layer.with_filter(LevelFilter::INFO));
-    let answer = run(subscriber, reserve(&downstream, "socks")).unwrap();
-    assert_eq!(answer, "reserved socks");
+    let sampled = SentryLayer::builder().traces_sample_rate(1.0);
+    let (answer, txs) = in_handler(sampled, reserve(&downstream, "socks"));
+    assert_eq!(answer.unwrap(), "reserved socks");
 
-    let txs = sent_transactions(&guard, &transport);
-    let tx = &txs[0].1;
+    let tx = &txs[0];
     let call = span_with_op(tx, "grpc.client");
     assert_eq!(call["description"], "/shop.Inventory/Reserve");
     assert_eq!(call["status"], "ok", "from the grpc-status trailer");
@@ -80,13 +65,11 @@ fn a_grpc_call_continues_the_trace_and_reads_the_status_from_the_trailers() {
 #[test]
 fn grpc_errors_map_to_the_span_status_of_the_same_name() {
     let downstream = grpc_downstream();
-    let (layer, guard, transport) = exporting(SentryLayer::builder().traces_sample_rate(1.0));
-    let subscriber = tracing_subscriber::registry().with(layer.with_filter(LevelFilter::INFO));
-    let status = run(subscriber, reserve(&downstream, "unknown")).unwrap_err();
-    assert_eq!(status.code(), Code::NotFound);
+    let sampled = SentryLayer::builder().traces_sample_rate(1.0);
+    let (answer, txs) = in_handler(sampled, reserve(&downstream, "unknown"));
+    assert_eq!(answer.unwrap_err().code(), Code::NotFound);
 
-    let txs = sent_transactions(&guard, &transport);
-    let call = span_with_op(&txs[0].1, "grpc.client");
+    let call = span_with_op(&txs[0], "grpc.client");
     assert_eq!(call["status"], "not_found");
     assert_eq!(call["data"]["rpc.grpc.status_code"], 5);
     let down = downstream.transactions();

@@ -132,3 +132,20 @@ pub fn span_with_op<'a>(tx: &'a serde_json::Value, op: &str) -> &'a serde_json::
     assert_eq!(spans.len(), 1, "one {op} span in {tx}");
     spans[0]
 }
+
+/// Runs `call` inside a `handler` span, under an exporting layer built from `builder`, on a
+/// current-thread runtime; returns its output and the transactions exported.
+pub fn in_handler<F: std::future::Future>(
+    builder: tracing_sentry::SentryLayerBuilder,
+    call: F,
+) -> (F::Output, Vec<serde_json::Value>) {
+    use tracing::Instrument;
+    let (layer, guard, transport) = crate::support::exporting(builder);
+    let subscriber = tracing_subscriber::registry().with(layer.with_filter(INFO));
+    // The span is created inside `run`, where the subscriber is the default.
+    let output = run(subscriber, async {
+        call.instrument(tracing::info_span!("handler")).await
+    });
+    let txs = crate::support::sent_transactions(&guard, &transport);
+    (output, txs.into_iter().map(|(_, tx)| tx).collect())
+}

@@ -4,42 +4,46 @@ use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 
 use http_body_util::{BodyExt, Empty};
-use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::TokioExecutor;
 use tower::{Layer, Service, ServiceExt};
-use tracing::Instrument;
-use tracing_sentry::integrations::tower::{SentryHttpClientLayer, SentryHttpLayer};
+use tracing_sentry::integrations::tower::{
+    SentryHttpClientLayer, SentryHttpClientService, SentryHttpLayer,
+};
 use tracing_sentry::SentryLayer;
 use tracing_subscriber::prelude::*;
 
-use crate::net::{closed_port_url, run, span_with_op, Downstream};
+use crate::net::{closed_port_url, in_handler, run, span_with_op, Downstream};
 use crate::support::{exporting, sent_transactions, sentry_trace, TRACE};
 
 type Body = Empty<bytes::Bytes>;
 
+fn sampled() -> tracing_sentry::SentryLayerBuilder {
+    SentryLayer::builder().traces_sample_rate(1.0)
+}
+
+/// hyper-util's client wrapped in the client layer.
+fn client() -> SentryHttpClientService<Client<HttpConnector, Body>> {
+    let client = Client::builder(TokioExecutor::new()).build_http::<Body>();
+    SentryHttpClientLayer::new().layer(client)
+}
+
 #[test]
 fn the_client_layer_propagates_and_records_the_status() {
     let downstream = Downstream::start();
-    let (layer, guard, transport) = exporting(SentryLayer::builder().traces_sample_rate(1.0));
-    let subscriber = tracing_subscriber::registry().with(layer);
-    let url = downstream.url("/missing?q=1");
-    let status = run(subscriber, async {
-        let client = Client::builder(TokioExecutor::new()).build_http::<Body>();
-        let client = SentryHttpClientLayer::new().layer(client);
-        let request = http::Request::get(url.as_str())
-            .header("baggage", "tenant=t42")
-            .body(Body::new())
-            .unwrap();
-        let handler = tracing::info_span!("handler");
-        let response = client.oneshot(request).instrument(handler).await.unwrap();
+    let request = http::Request::get(downstream.url("/missing?q=1"))
+        .header("baggage", "tenant=t42")
+        .body(Body::new())
+        .unwrap();
+    let (status, txs) = in_handler(sampled(), async {
+        let response = client().oneshot(request).await.unwrap();
         let status = response.status();
         response.into_body().collect().await.unwrap();
         status
     });
     assert_eq!(status, 404);
 
-    let txs = sent_transactions(&guard, &transport);
-    let tx = &txs[0].1;
+    let tx = &txs[0];
     let call = span_with_op(tx, "http.client");
     assert_eq!(call["parent_span_id"], tx["contexts"]["trace"]["span_id"]);
     assert_eq!(
@@ -64,22 +68,13 @@ fn the_client_layer_propagates_and_records_the_status() {
 
 #[test]
 fn the_client_layer_records_service_errors_as_internal_error() {
-    let (layer, guard, transport) = exporting(SentryLayer::builder().traces_sample_rate(1.0));
-    let subscriber = tracing_subscriber::registry().with(layer);
-    let url = closed_port_url();
-    let result = run(subscriber, async {
-        let client = Client::builder(TokioExecutor::new()).build_http::<Body>();
-        let client = SentryHttpClientLayer::new().layer(client);
-        let request = http::Request::get(url.as_str()).body(Body::new()).unwrap();
-        let handler = tracing::info_span!("handler");
-        client.oneshot(request).instrument(handler).await
-    });
+    let request = http::Request::get(closed_port_url())
+        .body(Body::new())
+        .unwrap();
+    let (result, txs) = in_handler(sampled(), client().oneshot(request));
     assert!(result.is_err());
-    let txs = sent_transactions(&guard, &transport);
-    assert_eq!(
-        span_with_op(&txs[0].1, "http.client")["status"],
-        "internal_error"
-    );
+    let call = span_with_op(&txs[0], "http.client");
+    assert_eq!(call["status"], "internal_error");
 }
 
 /// A `MakeWriter` into a shared buffer, to read what a fmt layer printed.
