@@ -85,7 +85,8 @@
 //! [`inject_current_headers`] merges them into an existing `HeaderMap` (foreign `baggage`
 //! members kept verbatim), and [`headers_for_url`] honours the
 //! [trace propagation targets](SentryLayerBuilder::trace_propagation_targets). Incoming
-//! third-party baggage is not forwarded unless asked for.
+//! third-party baggage is not forwarded unless asked for. The client [`integrations`] (reqwest,
+//! tower clients, any `http::Request`) do all of this per request, in an `http.client` span.
 //!
 //! # Sampling
 //!
@@ -121,7 +122,8 @@
 //! | `sentry.origin` | the span origin | `auto.tracing` |
 //!
 //! All of them can also be set later with `span.record(..)` when declared as
-//! `tracing::field::Empty`. Other fields become span `data`, typed (bool, integer, float,
+//! `tracing::field::Empty`. The request spans of the [`integrations`] set them through the
+//! layer instead, so that they stay out of other layers' output (a fmt layer's lines). Other fields become span `data`, typed (bool, integer, float,
 //! string). `follows_from` is recorded as a span link.
 //!
 //! # Feature flags
