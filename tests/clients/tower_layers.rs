@@ -186,3 +186,40 @@ fn the_server_layer_counts_malformed_trace_headers_and_serves_the_request() {
     assert_eq!(trace.len(), 32, "a new trace: {trace}");
     assert_eq!(stats.stats().invalid_incoming_headers, 1);
 }
+
+#[test]
+fn an_axum_route_names_the_transaction_and_the_head_dsc() {
+    use axum::extract::MatchedPath;
+
+    let app =
+        axum::Router::new()
+            .route(
+                "/items/{id}",
+                axum::routing::get(|| async { tracing_sentry::current_headers() }),
+            )
+            .route_layer(SentryHttpLayer::new().route_from_extensions(|ext| {
+                ext.get::<MatchedPath>().map(|p| p.as_str().to_owned())
+            }));
+    let request = http::Request::get("/items/42")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    // No trace headers: the server span starts the trace, and its DSC names the route.
+    let (layer, guard, transport) = exporting(sampled());
+    let subscriber = tracing_subscriber::registry().with(layer);
+    let response = run(subscriber, app.oneshot(request)).unwrap();
+    assert_eq!(response.status(), 200);
+    // The handler answered with `current_headers()`.
+    let dsc = crate::support::dsc_of(response.headers());
+    assert_eq!(dsc["transaction"], "GET /items/{id}", "{dsc:?}");
+
+    let txs = sent_transactions(&guard, &transport);
+    assert_eq!(txs.len(), 1);
+    let server = &txs[0].1;
+    assert_eq!(server["transaction"], "GET /items/{id}");
+    assert_eq!(server["transaction_info"]["source"], "route");
+    assert_eq!(
+        server["contexts"]["trace"]["data"]["http.route"],
+        "/items/{id}"
+    );
+    assert_eq!(server["contexts"]["trace"]["data"]["url.path"], "/items/42");
+}
