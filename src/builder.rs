@@ -4,6 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::config::{validate_environment, validate_release, Config, InvalidName};
 use crate::export::{self, Dsn, ExportConfig, ExportGuard, ExportHandle, ParseDsnError, Transport};
 use crate::layer::SentryLayer;
 use crate::propagation::{org_id_from_dsn_host, PropagationTargets};
@@ -18,48 +19,6 @@ pub const DEFAULT_MAX_SPANS: usize = 1000;
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(2);
 /// The environment used when none is configured, as in Sentry's Python and JavaScript SDKs.
 pub const DEFAULT_ENVIRONMENT: &str = "production";
-
-/// The layer's resolved options, shared by every span through an `Arc`.
-pub(crate) struct Config {
-    pub(crate) public_key: Option<String>,
-    pub(crate) org_id: Option<String>,
-    pub(crate) release: Option<String>,
-    pub(crate) environment: String,
-    pub(crate) sampling: SamplingOptions,
-    pub(crate) strict_trace_continuation: bool,
-    pub(crate) targets: PropagationTargets,
-    pub(crate) propagate_traceparent: bool,
-    pub(crate) accept_traceparent: bool,
-    pub(crate) forward_third_party_baggage: bool,
-    pub(crate) max_spans: usize,
-    /// `Some` when transactions are recorded and exported.
-    pub(crate) export: Option<ExportHandle>,
-    pub(crate) stats: Arc<StatsInner>,
-}
-
-impl Config {
-    /// Whether sampled spans are recorded (tracing is configured and there is somewhere to send).
-    pub(crate) fn records(&self) -> bool {
-        self.export.is_some() && self.sampling.tracing_enabled()
-    }
-}
-
-impl fmt::Debug for Config {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Config")
-            .field("public_key", &self.public_key)
-            .field("org_id", &self.org_id)
-            .field("release", &self.release)
-            .field("environment", &self.environment)
-            .field("traces_sample_rate", &self.sampling.traces_sample_rate)
-            .field("traces_sampler", &self.sampling.traces_sampler.is_some())
-            .field("strict_trace_continuation", &self.strict_trace_continuation)
-            .field("propagate_traceparent", &self.propagate_traceparent)
-            .field("accept_traceparent", &self.accept_traceparent)
-            .field("exports", &self.export.is_some())
-            .finish()
-    }
-}
 
 /// Builds a [`SentryLayer`] and the [`ExportGuard`] that keeps its export worker alive.
 ///
@@ -81,6 +40,23 @@ impl fmt::Debug for Config {
 ///     .environment("staging")
 ///     .traces_sample_rate(0.25)
 ///     .build()?;
+///
+/// // Every other option, with its default or a typical value:
+/// # use tracing_sentry::propagation::PropagationTargets;
+/// let (_other, _other_guard) = SentryLayer::builder()
+///     .org_id("42")
+///     .traces_sampler(|ctx| if ctx.name() == "health" { 0.0 } else { 0.5 })
+///     .strict_trace_continuation(false)
+///     .trace_propagation_targets(PropagationTargets::all())
+///     .propagate_traceparent(false)
+///     .accept_traceparent(false)
+///     .forward_third_party_baggage(false)
+///     .transport(tracing_sentry::export::InMemoryTransport::new())
+///     .queue_capacity(tracing_sentry::DEFAULT_QUEUE_CAPACITY)
+///     .max_spans(tracing_sentry::DEFAULT_MAX_SPANS)
+///     .shutdown_timeout(tracing_sentry::DEFAULT_SHUTDOWN_TIMEOUT)
+///     .debug(false)
+///     .build()?;
 /// let subscriber = tracing_subscriber::registry().with(layer);
 /// tracing::subscriber::with_default(subscriber, || {
 ///     tracing::info_span!("startup").in_scope(|| {});
@@ -94,6 +70,10 @@ pub struct SentryLayerBuilder {
     org_id: Option<String>,
     release: Option<String>,
     environment: Option<String>,
+    /// Whether `release`/`environment` came from `SENTRY_RELEASE`/`SENTRY_ENVIRONMENT` (for
+    /// the error message).
+    release_from_env: bool,
+    environment_from_env: bool,
     sampling: SamplingOptions,
     strict_trace_continuation: bool,
     targets: PropagationTargets,
@@ -114,6 +94,10 @@ pub struct BuildError {
 
 enum BuildErrorKind {
     Dsn(ParseDsnError),
+    /// The reason, and whether the value came from `SENTRY_RELEASE`.
+    Release(InvalidName, bool),
+    /// The reason, and whether the value came from `SENTRY_ENVIRONMENT`.
+    Environment(InvalidName, bool),
     Worker(std::io::Error),
 }
 
@@ -126,6 +110,8 @@ impl Default for SentryLayerBuilder {
             org_id: None,
             release: None,
             environment: None,
+            release_from_env: false,
+            environment_from_env: false,
             sampling: SamplingOptions::default(),
             strict_trace_continuation: false,
             targets: PropagationTargets::all(),
@@ -147,7 +133,7 @@ impl SentryLayerBuilder {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```no_run
     /// let (layer, _guard) = tracing_sentry::SentryLayer::builder().build()?;
     /// # drop(layer);
     /// # Ok::<(), tracing_sentry::BuildError>(())
@@ -159,12 +145,14 @@ impl SentryLayerBuilder {
     /// Returns a builder configured from the variables Sentry SDKs read: `SENTRY_DSN`,
     /// `SENTRY_RELEASE`, `SENTRY_ENVIRONMENT` and `SENTRY_TRACES_SAMPLE_RATE`.
     ///
-    /// Unset or empty variables are skipped. An invalid `SENTRY_DSN` is reported by
-    /// [`build`](Self::build); an unparseable sample rate is ignored.
+    /// Unset or empty variables are skipped. An invalid `SENTRY_DSN`, and a `SENTRY_RELEASE` or
+    /// `SENTRY_ENVIRONMENT` that Sentry's ingestion would refuse (see [`release`](Self::release)
+    /// and [`environment`](Self::environment)), are reported by [`build`](Self::build); an
+    /// unparseable sample rate is ignored.
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```no_run
     /// let builder = tracing_sentry::SentryLayer::builder_from_env();
     /// # drop(builder);
     /// ```
@@ -176,9 +164,11 @@ impl SentryLayerBuilder {
         }
         if let Some(release) = var("SENTRY_RELEASE") {
             builder = builder.release(release);
+            builder.release_from_env = true;
         }
         if let Some(environment) = var("SENTRY_ENVIRONMENT") {
             builder = builder.environment(environment);
+            builder.environment_from_env = true;
         }
         if let Some(rate) = var("SENTRY_TRACES_SAMPLE_RATE").and_then(|r| r.trim().parse().ok()) {
             builder = builder.traces_sample_rate(rate);
@@ -191,7 +181,7 @@ impl SentryLayerBuilder {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```no_run
     /// use tracing_sentry::export::Dsn;
     ///
     /// let dsn: Dsn = "https://public@o42.ingest.sentry.io/7".parse()?;
@@ -222,7 +212,7 @@ impl SentryLayerBuilder {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```no_run
     /// let (layer, _guard) = tracing_sentry::SentryLayer::builder().org_id("42").strict_trace_continuation(true).build()?;
     /// # drop(layer);
     /// # Ok::<(), tracing_sentry::BuildError>(())
@@ -234,29 +224,41 @@ impl SentryLayerBuilder {
 
     /// Sets the release, sent with transactions and in the DSC of traces this service starts.
     ///
+    /// The value must be one Sentry's ingestion keeps: at most 200 bytes, not `.`, `..` or
+    /// `latest` (in any case), and without `/`, newlines, tabs or other control characters.
+    /// Otherwise [`build`](Self::build) returns an error ([`BuildError::is_release`]) rather
+    /// than sending a value Sentry would drop silently. An empty value means no release.
+    ///
     /// # Examples
     ///
-    /// ```
+    /// ```no_run
     /// let (layer, _guard) = tracing_sentry::SentryLayer::builder().release("checkout@1.4.2").build()?;
     /// # drop(layer);
     /// # Ok::<(), tracing_sentry::BuildError>(())
     /// ```
     pub fn release(mut self, release: impl Into<String>) -> Self {
         self.release = Some(release.into()).filter(|s| !s.is_empty());
+        self.release_from_env = false;
         self
     }
 
     /// Sets the environment (default `production`).
     ///
+    /// The value must be one Sentry's ingestion keeps: at most 64 bytes, not `.`, `..` or `none`
+    /// (in any case), and without `/`, newlines, tabs or other control characters. Otherwise
+    /// [`build`](Self::build) returns an error ([`BuildError::is_environment`]). An empty value
+    /// means the default.
+    ///
     /// # Examples
     ///
-    /// ```
+    /// ```no_run
     /// let (layer, _guard) = tracing_sentry::SentryLayer::builder().environment("staging").build()?;
     /// # drop(layer);
     /// # Ok::<(), tracing_sentry::BuildError>(())
     /// ```
     pub fn environment(mut self, environment: impl Into<String>) -> Self {
         self.environment = Some(environment.into()).filter(|s| !s.is_empty());
+        self.environment_from_env = false;
         self
     }
 
@@ -265,7 +267,7 @@ impl SentryLayerBuilder {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```no_run
     /// let (layer, _guard) = tracing_sentry::SentryLayer::builder().traces_sample_rate(0.1).build()?;
     /// # drop(layer);
     /// # Ok::<(), tracing_sentry::BuildError>(())
@@ -280,7 +282,7 @@ impl SentryLayerBuilder {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```no_run
     /// let (layer, _guard) = tracing_sentry::SentryLayer::builder().traces_sampler(|ctx| if ctx.name() == "health" { 0.0 } else { 0.5 }).build()?;
     /// # drop(layer);
     /// # Ok::<(), tracing_sentry::BuildError>(())
@@ -298,7 +300,7 @@ impl SentryLayerBuilder {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```no_run
     /// let (layer, _guard) = tracing_sentry::SentryLayer::builder().strict_trace_continuation(true).build()?;
     /// # drop(layer);
     /// # Ok::<(), tracing_sentry::BuildError>(())
@@ -314,7 +316,7 @@ impl SentryLayerBuilder {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```no_run
     /// use tracing_sentry::propagation::{PropagationTarget, PropagationTargets};
     ///
     /// let targets = PropagationTargets::new([
@@ -336,7 +338,7 @@ impl SentryLayerBuilder {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```no_run
     /// let (layer, _guard) = tracing_sentry::SentryLayer::builder().propagate_traceparent(true).build()?;
     /// # drop(layer);
     /// # Ok::<(), tracing_sentry::BuildError>(())
@@ -351,7 +353,7 @@ impl SentryLayerBuilder {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```no_run
     /// let (layer, _guard) = tracing_sentry::SentryLayer::builder().accept_traceparent(true).build()?;
     /// # drop(layer);
     /// # Ok::<(), tracing_sentry::BuildError>(())
@@ -367,7 +369,7 @@ impl SentryLayerBuilder {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```no_run
     /// let (layer, _guard) = tracing_sentry::SentryLayer::builder().forward_third_party_baggage(true).build()?;
     /// # drop(layer);
     /// # Ok::<(), tracing_sentry::BuildError>(())
@@ -381,7 +383,7 @@ impl SentryLayerBuilder {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```no_run
     /// use tracing_sentry::export::InMemoryTransport;
     ///
     /// let transport = InMemoryTransport::new();
@@ -403,7 +405,7 @@ impl SentryLayerBuilder {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```no_run
     /// let (layer, _guard) = tracing_sentry::SentryLayer::builder().queue_capacity(256).build()?;
     /// # drop(layer);
     /// # Ok::<(), tracing_sentry::BuildError>(())
@@ -418,7 +420,7 @@ impl SentryLayerBuilder {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```no_run
     /// let (layer, _guard) = tracing_sentry::SentryLayer::builder().max_spans(200).build()?;
     /// # drop(layer);
     /// # Ok::<(), tracing_sentry::BuildError>(())
@@ -433,7 +435,7 @@ impl SentryLayerBuilder {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```no_run
     /// let (layer, _guard) = tracing_sentry::SentryLayer::builder().shutdown_timeout(std::time::Duration::from_millis(500)).build()?;
     /// # drop(layer);
     /// # Ok::<(), tracing_sentry::BuildError>(())
@@ -447,7 +449,7 @@ impl SentryLayerBuilder {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```no_run
     /// let (layer, _guard) = tracing_sentry::SentryLayer::builder().debug(true).build()?;
     /// # drop(layer);
     /// # Ok::<(), tracing_sentry::BuildError>(())
@@ -461,8 +463,10 @@ impl SentryLayerBuilder {
     ///
     /// # Errors
     ///
-    /// Returns an error if the DSN given with [`dsn_str`](Self::dsn_str) is malformed, or if the
-    /// export worker thread cannot be spawned.
+    /// Returns an error if the DSN given with [`dsn_str`](Self::dsn_str) is malformed, if the
+    /// release or the environment is one Sentry's ingestion refuses (see
+    /// [`release`](Self::release), [`environment`](Self::environment); values read by
+    /// [`from_env`](Self::from_env) included), or if the export worker thread cannot be spawned.
     ///
     /// # Examples
     ///
@@ -476,6 +480,7 @@ impl SentryLayerBuilder {
     /// # Ok::<(), tracing_sentry::BuildError>(())
     /// ```
     pub fn build(mut self) -> Result<(SentryLayer, ExportGuard), BuildError> {
+        self.validate_names()?;
         let dsn = match self.dsn.take() {
             Some(Ok(dsn)) => Some(dsn),
             Some(Err(err)) => {
@@ -504,6 +509,21 @@ impl SentryLayerBuilder {
         let mut config = self.into_config(wants_export.then_some(export));
         config.stats = stats;
         Ok((SentryLayer::from_config(config), guard))
+    }
+
+    /// Refuses a release or an environment that Sentry's ingestion would drop.
+    fn validate_names(&self) -> Result<(), BuildError> {
+        if let Some(Err(reason)) = self.release.as_deref().map(validate_release) {
+            return Err(BuildError {
+                kind: BuildErrorKind::Release(reason, self.release_from_env),
+            });
+        }
+        if let Some(Err(reason)) = self.environment.as_deref().map(validate_environment) {
+            return Err(BuildError {
+                kind: BuildErrorKind::Environment(reason, self.environment_from_env),
+            });
+        }
+        Ok(())
     }
 
     fn environment_or_default(&self) -> String {
@@ -567,12 +587,55 @@ impl BuildError {
     pub fn is_dsn(&self) -> bool {
         matches!(self.kind, BuildErrorKind::Dsn(_))
     }
+
+    /// Returns `true` if the release is one Sentry's ingestion refuses (see
+    /// [`SentryLayerBuilder::release`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let err = tracing_sentry::SentryLayer::builder().release("api/1.0").build().unwrap_err();
+    /// assert!(err.is_release());
+    /// assert_eq!(err.to_string(), "invalid release: contains `/` or a control character");
+    /// ```
+    pub fn is_release(&self) -> bool {
+        matches!(self.kind, BuildErrorKind::Release(..))
+    }
+
+    /// Returns `true` if the environment is one Sentry's ingestion refuses (see
+    /// [`SentryLayerBuilder::environment`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let err = tracing_sentry::SentryLayer::builder().environment("none").build().unwrap_err();
+    /// assert!(err.is_environment());
+    /// ```
+    pub fn is_environment(&self) -> bool {
+        matches!(self.kind, BuildErrorKind::Environment(..))
+    }
 }
 
 impl fmt::Display for BuildError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
             BuildErrorKind::Dsn(_) => f.write_str("invalid Sentry DSN"),
+            BuildErrorKind::Release(reason, from_env) => {
+                let origin = if *from_env {
+                    " (from SENTRY_RELEASE)"
+                } else {
+                    ""
+                };
+                write!(f, "invalid release{origin}: {}", reason.as_str())
+            }
+            BuildErrorKind::Environment(reason, from_env) => {
+                let origin = if *from_env {
+                    " (from SENTRY_ENVIRONMENT)"
+                } else {
+                    ""
+                };
+                write!(f, "invalid environment{origin}: {}", reason.as_str())
+            }
             BuildErrorKind::Worker(_) => f.write_str("could not start the export worker thread"),
         }
     }
@@ -582,6 +645,16 @@ impl fmt::Debug for BuildError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
             BuildErrorKind::Dsn(err) => f.debug_tuple("BuildError::Dsn").field(err).finish(),
+            BuildErrorKind::Release(reason, from_env) => f
+                .debug_struct("BuildError::Release")
+                .field("reason", reason)
+                .field("from_env", from_env)
+                .finish(),
+            BuildErrorKind::Environment(reason, from_env) => f
+                .debug_struct("BuildError::Environment")
+                .field("reason", reason)
+                .field("from_env", from_env)
+                .finish(),
             BuildErrorKind::Worker(err) => f.debug_tuple("BuildError::Worker").field(err).finish(),
         }
     }
@@ -591,6 +664,7 @@ impl std::error::Error for BuildError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match &self.kind {
             BuildErrorKind::Dsn(err) => Some(err),
+            BuildErrorKind::Release(..) | BuildErrorKind::Environment(..) => None,
             BuildErrorKind::Worker(err) => Some(err),
         }
     }

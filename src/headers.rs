@@ -1,20 +1,9 @@
 //! Outgoing trace headers for the current span: [`current_headers`] and friends.
 
-use http::header::{HeaderMap, HeaderName, HeaderValue};
-use tracing_subscriber::registry::LookupSpan;
-use tracing_subscriber::Registry;
+use http::header::HeaderMap;
 
-use crate::propagation::{merge_baggage, Traceparent};
-use crate::span_data::SpanData;
-use crate::span_ext::with_span_data;
-use crate::trace_context::TraceContext;
-
-/// The `sentry-trace` header name.
-pub const SENTRY_TRACE: HeaderName = HeaderName::from_static("sentry-trace");
-/// The `baggage` header name.
-pub const BAGGAGE: HeaderName = HeaderName::from_static("baggage");
-/// The W3C `traceparent` header name.
-pub const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
+use crate::span_access::{insert_headers, with_current, with_current_span, with_nearest_data};
+use crate::trace_context::{ContextSnapshot, TraceContext};
 
 /// Returns the outgoing `sentry-trace` and `baggage` headers for the current span, ready to
 /// put on an `http::Request` or any HTTP client's request.
@@ -29,6 +18,21 @@ pub const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
 /// This function never panics. It does not look at
 /// [trace propagation targets](crate::SentryLayerBuilder::trace_propagation_targets), because it
 /// does not know the URL: use [`headers_for_url`] for that.
+///
+/// # Side effects
+///
+/// Producing headers means the trace context leaves the process, as in every Sentry SDK:
+/// - the dynamic sampling context of the trace is **frozen** (for a trace this service started,
+///   it is built now, with the transaction name known now; a later `sentry.name` renames the
+///   transaction but not the DSC);
+/// - the current span and its ancestors no longer accept a remote parent:
+///   [`SentrySpanExt::set_parent`](crate::SentrySpanExt::set_parent) returns
+///   [`AlreadyStarted`](crate::SetParentError::AlreadyStarted) afterwards.
+///
+/// [`inject_current_headers`], [`headers_for_url`] and
+/// [`SentrySpanExt::propagation_headers`](crate::SentrySpanExt::propagation_headers) do the
+/// same. To look at the context for logging without these effects, use
+/// [`peek_current_context`].
 ///
 /// # Examples
 ///
@@ -49,7 +53,7 @@ pub const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
 /// ```
 pub fn current_headers() -> HeaderMap {
     let mut map = HeaderMap::new();
-    with_current(|data| insert_for(data, &mut map, false));
+    with_current(|data| insert_headers(data, &mut map, false));
     map
 }
 
@@ -77,7 +81,7 @@ pub fn current_headers() -> HeaderMap {
 /// });
 /// ```
 pub fn inject_current_headers(headers: &mut HeaderMap) {
-    with_current(|data| insert_for(data, headers, true));
+    with_current(|data| insert_headers(data, headers, true));
 }
 
 /// Returns [`current_headers`] if the trace propagation targets allow sending them to `url`,
@@ -122,13 +126,18 @@ pub fn headers_for_url(url: &str) -> HeaderMap {
 pub fn inject_headers_for_url(url: &str, headers: &mut HeaderMap) {
     with_current(|data| {
         if data.root.config.targets.matches(url) {
-            insert_for(data, headers, true);
+            insert_headers(data, headers, true);
         }
     });
 }
 
 /// Returns the current span's [`TraceContext`], or `None` when there is no current span or no
 /// [`SentryLayer`](crate::SentryLayer): the trace id to put on a log line or an error report.
+///
+/// It does not freeze the dynamic sampling context, but it gives the span an id of its own if
+/// it had none (a span in an unrecorded trace), which ends
+/// [`set_parent`](crate::SentrySpanExt::set_parent) for its ancestors. For a look with no side
+/// effect at all, use [`peek_current_context`].
 ///
 /// # Examples
 ///
@@ -150,60 +159,48 @@ pub fn current_trace_context() -> Option<TraceContext> {
     out
 }
 
-/// Runs `f` with the current span's data (created on demand, see `with_span_data`).
-fn with_current(f: impl FnOnce(&SpanData)) {
-    let mut f = Some(f);
-    tracing::dispatcher::get_default(|dispatch| {
-        let Some(f) = f.take() else { return };
-        let current = dispatch.current_span();
-        let Some(id) = current.id() else { return };
-        let Some(registry) = dispatch.downcast_ref::<Registry>() else {
-            return;
-        };
-        let Some(span) = registry.span(id) else {
-            return;
-        };
-        with_span_data(&span, f);
+/// Looks at the current span's trace without any side effect: for logging. `None` when there is
+/// no current span or no [`SentryLayer`](crate::SentryLayer).
+///
+/// Unlike [`current_headers`] (see its side effects) and [`current_trace_context`], it does not
+/// freeze the dynamic sampling context, give the span an id, or end
+/// [`set_parent`](crate::SentrySpanExt::set_parent). See [`ContextSnapshot`].
+///
+/// # Examples
+///
+/// ```
+/// use tracing_sentry::{SentryLayer, SentrySpanExt};
+/// use tracing_subscriber::prelude::*;
+///
+/// let subscriber = tracing_subscriber::registry().with(SentryLayer::new());
+/// tracing::subscriber::with_default(subscriber, || {
+///     let span = tracing::info_span!("request");
+///     let _g = span.enter();
+///     let peek = tracing_sentry::peek_current_context().unwrap();
+///     tracing::info!(trace_id = %peek.trace_id(), "handling");
+///     // Looking changed nothing: the caller's trace can still be continued.
+///     let incoming: http::HeaderMap = [(
+///         tracing_sentry::SENTRY_TRACE,
+///         "771a43a4192642f0b136d5159a501700-b7ad6b7169203331-1".parse().unwrap(),
+///     )]
+///     .into_iter()
+///     .collect();
+///     assert_eq!(span.set_parent_from_headers(&incoming), Ok(()));
+/// });
+/// ```
+pub fn peek_current_context() -> Option<ContextSnapshot> {
+    let mut out = None;
+    with_current_span(|span| {
+        out = with_nearest_data(&span, |data, own| {
+            let (dsc, dsc_frozen) = data.root.peek_dsc();
+            ContextSnapshot {
+                trace_id: data.trace_id,
+                span_id: own.then_some(data.span_id),
+                sampled: data.sampled,
+                dsc,
+                dsc_frozen,
+            }
+        });
     });
-}
-
-/// Writes the outgoing headers naming `data`'s span as the parent. With `merge`, an existing
-/// `baggage` keeps its foreign members and an existing `traceparent` is kept.
-pub(crate) fn insert_for(data: &SpanData, headers: &mut HeaderMap, merge: bool) {
-    // The context leaves the process: the span no longer accepts a remote parent, and the
-    // DSC (built now for a new trace) is frozen.
-    data.mark_started();
-    let root = &data.root;
-    let mut buf = [0u8; 51];
-    let sentry_trace =
-        crate::propagation::SentryTrace::new(data.trace_id, data.span_id, data.sampled);
-    if let Ok(value) = HeaderValue::from_str(sentry_trace.encode(&mut buf)) {
-        headers.insert(SENTRY_TRACE, value);
-    }
-    if root.config.propagate_traceparent && !(merge && headers.contains_key(TRACEPARENT)) {
-        let traceparent = Traceparent::new(data.trace_id, data.span_id, data.sampled == Some(true));
-        if let Ok(value) = HeaderValue::from_str(&traceparent.to_string()) {
-            headers.insert(TRACEPARENT, value);
-        }
-    }
-    let Some(ours) = root.baggage() else { return };
-    if merge && headers.contains_key(BAGGAGE) {
-        let existing: Vec<&str> = headers
-            .get_all(BAGGAGE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .collect();
-        let existing = existing.join(",");
-        let merged = merge_baggage(Some(&existing), ours.to_str().unwrap_or(""));
-        match merged.and_then(|m| HeaderValue::from_str(&m).ok()) {
-            Some(value) => {
-                headers.insert(BAGGAGE, value);
-            }
-            None => {
-                headers.remove(BAGGAGE);
-            }
-        }
-    } else {
-        headers.insert(BAGGAGE, ours.clone());
-    }
+    out
 }

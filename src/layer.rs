@@ -1,4 +1,23 @@
 //! [`SentryLayer`]: what happens on each span callback.
+//!
+//! # A span's life, callback by callback
+//!
+//! - `on_new_span`: a local root gets a [`SpanData`] with a new [`RootState`]
+//!   (`SpanData::new_root`: trace origin, head sampling, recording); a child of a recorded span
+//!   gets a recording `SpanData`; a child in an unrecorded trace gets nothing (it borrows its
+//!   ancestor's context until it propagates, see `span_access::with_span_data`).
+//! - `on_record`: fields go into the span's [`Recording`]; `sentry.name`/`sentry.source` on a
+//!   root rename its transaction (`RootState::set_name`).
+//! - `on_follows_from`, `on_event` (level `ERROR`): a link, or the error mark, on the recording.
+//! - `on_enter`/`on_exit`: not implemented; nothing to do.
+//! - **Finishing** happens in no callback: `on_close` is not implemented either. When the
+//!   registry closes a span it drops the span's extensions, and `Drop for SpanData` finishes it
+//!   (a child's record goes into its root's buffer; a root's record waits there). When the last
+//!   span of a local root is gone, `Drop for RootState` sends the transaction. So spans that
+//!   record nothing cost nothing at close, and a child that outlives its root's handle still
+//!   lands in the transaction.
+//!
+//! [`RootState`]: crate::root::RootState
 
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
@@ -12,12 +31,12 @@ use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 use tracing_subscriber::Registry;
 
-use crate::builder::{Config, SentryLayerBuilder};
-use crate::export::record::FieldValue;
+use crate::builder::SentryLayerBuilder;
+use crate::config::Config;
+use crate::field::FieldValue;
 use crate::propagation::PropagationContext;
-use crate::span_data::{
-    self, FieldVisitor, HasChildren, Recording, RootInit, SpanData, FIELD_NAME, FIELD_SOURCE,
-};
+use crate::recording::{declares_name, requested_name, FieldVisitor, Recording};
+use crate::span_data::{admit_remote, HasChildren, RootInit, SpanData};
 use crate::stats::Stats;
 
 /// A [`tracing_subscriber::Layer`] that gives every span a Sentry trace context and reports
@@ -120,7 +139,7 @@ impl SentryLayer {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```no_run
     /// use tracing_subscriber::prelude::*;
     ///
     /// let subscriber = tracing_subscriber::registry().with(tracing_sentry::SentryLayer::new());
@@ -134,7 +153,7 @@ impl SentryLayer {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```no_run
     /// let (layer, _guard) = tracing_sentry::SentryLayer::builder().release("api@1.0.0").build()?;
     /// # drop(layer);
     /// # Ok::<(), tracing_sentry::BuildError>(())
@@ -148,13 +167,24 @@ impl SentryLayer {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```no_run
     /// // Reads SENTRY_DSN, SENTRY_RELEASE, SENTRY_ENVIRONMENT, SENTRY_TRACES_SAMPLE_RATE.
     /// let builder = tracing_sentry::SentryLayer::builder_from_env().environment("override");
     /// # drop(builder);
     /// ```
     pub fn builder_from_env() -> SentryLayerBuilder {
         SentryLayerBuilder::from_env()
+    }
+
+    /// This layer's configuration.
+    #[cfg(feature = "tower")]
+    pub(crate) fn config(&self) -> Arc<Config> {
+        Arc::clone(&self.config)
+    }
+
+    /// The options this layer extracts incoming headers with.
+    pub(crate) fn extract_options(&self) -> crate::propagation::ExtractOptions {
+        self.config.extract_options()
     }
 
     pub(crate) fn from_config(config: Config) -> Self {
@@ -252,7 +282,7 @@ where
             config: &self.config,
             metadata: attrs.metadata(),
             attrs: Some(attrs),
-            remote: pending,
+            remote: pending.filter(|remote| admit_remote(&self.config, remote)),
             previous: None,
         });
         let _ = span.extensions_mut().replace(data);
@@ -262,20 +292,20 @@ where
         let Some(span) = ctx.span(id) else { return };
         // Decide under a read lock whether anything is wanted, then visit the values with no
         // lock held: the user's `Debug`/`Display` impls may read trace context or emit events.
-        let (records, names_root) = {
+        let (records, is_root) = {
             let ext = span.extensions();
             let Some(data) = ext.get::<SpanData>() else {
                 return;
             };
-            let names_root = data.is_local_root && span_data::declares_name(span.metadata());
-            (data.records(), names_root)
+            (data.records(), data.is_local_root)
         };
+        let names_root = is_root && declares_name(span.metadata());
         if !records && !names_root {
             return;
         }
         let mut visitor = FieldVisitor::default();
         values.record(&mut visitor);
-        apply_fields(&span, visitor.fields);
+        apply_fields(&span, is_root, visitor.fields);
     }
 
     fn on_follows_from(&self, id: &Id, follows: &Id, ctx: Context<'_, S>) {
@@ -307,52 +337,29 @@ where
     }
 }
 
-/// Applies recorded `fields` to `span`: `sentry.*` fields set span properties (and rename the
-/// transaction of a local root), others become span data.
+/// Applies recorded `fields` to `span`: `sentry.*` fields set span properties, others become
+/// span data, and a root renames its transaction (recorded or not: an unrecorded root still
+/// names the head DSC's transaction until it is frozen).
 fn apply_fields<'a, R: LookupSpan<'a>>(
     span: &SpanRef<'a, R>,
+    is_root: bool,
     fields: Vec<(Cow<'static, str>, FieldValue)>,
 ) {
+    let requested = is_root.then(|| requested_name(&fields));
+
     let mut ext = span.extensions_mut();
     let Some(data) = ext.get_mut::<SpanData>() else {
         return;
     };
-    let is_root = data.is_local_root;
-    let renames = is_root
-        && fields
-            .iter()
-            .any(|(name, _)| name == FIELD_NAME || name == FIELD_SOURCE);
-    let rename = match data.recording.as_mut() {
-        Some(rec) => {
-            for (name, value) in fields {
-                rec.set_field(name, value);
-            }
-            renames.then(|| rec.name_and_source(span.name()))
-        }
-        // An unrecorded root still names the head DSC's transaction (until it is frozen).
-        None if renames => {
-            let text = |key: &str| {
-                fields
-                    .iter()
-                    .find(|(k, _)| k == key)
-                    .and_then(|(_, v)| v.as_str().map(str::to_owned))
-            };
-            let name = text(FIELD_NAME);
-            let source = text(FIELD_SOURCE)
-                .as_deref()
-                .and_then(span_data::parse_source);
-            let root = Arc::clone(&data.root);
-            drop(ext);
-            root.update_name(name, source);
-            return;
-        }
-        None => None,
-    };
-    if let Some((name, source)) = rename {
-        let root = Arc::clone(&data.root);
-        drop(ext);
-        root.rename(name, source);
+    if let Some(rec) = data.recording.as_mut() {
+        rec.absorb(fields);
     }
+    let root = match requested {
+        Some(requested) if !requested.is_empty() => (Arc::clone(&data.root), requested),
+        _ => return,
+    };
+    drop(ext);
+    root.0.set_name(root.1);
 }
 
 // === span properties set by integrations ===
@@ -371,14 +378,7 @@ pub(crate) fn set_span_properties(
     span: &tracing::Span,
     fields: impl FnOnce() -> Vec<(Cow<'static, str>, FieldValue)>,
 ) {
-    span.with_subscriber(|(id, dispatch)| {
-        let Some(registry) = dispatch.downcast_ref::<Registry>() else {
-            return;
-        };
-        if let Some(span) = registry.span(id) {
-            set_properties_on(&span, fields);
-        }
-    });
+    let _ = crate::span_access::with_registry_span(span, |span| set_properties_on(&span, fields));
 }
 
 /// [`set_span_properties`] for a span already looked up.
@@ -386,21 +386,11 @@ pub(crate) fn set_properties_on(
     span: &SpanRef<'_, Registry>,
     fields: impl FnOnce() -> Vec<(Cow<'static, str>, FieldValue)>,
 ) {
-    let wanted = match span.extensions().get::<SpanData>() {
-        Some(data) => data.records() || data.is_local_root,
-        None => false,
+    let (records, is_root) = match span.extensions().get::<SpanData>() {
+        Some(data) => (data.records(), data.is_local_root),
+        None => return,
     };
-    if wanted {
-        apply_fields(span, fields());
+    if records || is_root {
+        apply_fields(span, is_root, fields());
     }
-}
-
-/// Returns the configuration of the [`SentryLayer`] in the current subscriber, if any.
-#[cfg(feature = "tower")]
-pub(crate) fn current_config() -> Option<Arc<Config>> {
-    tracing::dispatcher::get_default(|dispatch| {
-        dispatch
-            .downcast_ref::<SentryLayer>()
-            .map(|layer| Arc::clone(&layer.config))
-    })
 }

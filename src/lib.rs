@@ -57,7 +57,14 @@
 //!
 //! A span with no parent (for this layer) is a *local root*: it starts a trace, or continues a
 //! remote one, and becomes a Sentry transaction; its sampled descendants become the
-//! transaction's child spans. Spans in unsampled traces store nothing: they borrow their
+//! transaction's child spans. A span finishes when its last handle is dropped, on whatever
+//! thread: the handle carries the dispatcher that created it, so a span moved out of a scoped
+//! [`with_default`](tracing::subscriber::with_default) to another thread still finishes, and
+//! its transaction is sent once all its spans are gone. What does not follow a span across
+//! threads is the *default* subscriber: spans created on a thread where this subscriber is not
+//! the default belong to that thread's default (often none) and never reach this layer, so
+//! they cannot be recorded or counted; carry the dispatcher along
+//! ([`with_current_subscriber`](tracing::instrument::WithSubscriber::with_current_subscriber), `WithDispatch`) when you move work. Spans in unsampled traces store nothing: they borrow their
 //! ancestor's context and get their own id only if they ever send it out.
 //!
 //! # Continuing a trace (incoming)
@@ -85,8 +92,11 @@
 //! [`inject_current_headers`] merges them into an existing `HeaderMap` (foreign `baggage`
 //! members kept verbatim), and [`headers_for_url`] honours the
 //! [trace propagation targets](SentryLayerBuilder::trace_propagation_targets). Incoming
-//! third-party baggage is not forwarded unless asked for. The client [`integrations`] (reqwest,
-//! tower clients, any `http::Request`) do all of this per request, in an `http.client` span.
+//! third-party baggage is not forwarded unless asked for. Producing headers freezes the
+//! trace's dynamic sampling context and ends `set_parent` for the span (see
+//! [`current_headers`]); [`peek_current_context`] looks at the context for logging without
+//! either effect. The client [`integrations`] (reqwest, tower clients, any `http::Request`) do
+//! all of this per request, in an `http.client` span.
 //!
 //! # Sampling
 //!
@@ -157,14 +167,19 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod builder;
+mod config;
 pub mod export;
+mod field;
 mod headers;
 mod id;
 pub mod integrations;
 mod layer;
 pub mod propagation;
+mod recording;
 mod rng;
+mod root;
 pub mod sampling;
+mod span_access;
 mod span_data;
 mod span_ext;
 mod stats;
@@ -175,22 +190,23 @@ pub use builder::{
     BuildError, SentryLayerBuilder, DEFAULT_ENVIRONMENT, DEFAULT_MAX_SPANS, DEFAULT_QUEUE_CAPACITY,
     DEFAULT_SHUTDOWN_TIMEOUT,
 };
-pub use export::record::FieldValue;
 pub use export::ExportGuard;
+pub use field::FieldValue;
 pub use headers::{
     current_headers, current_trace_context, headers_for_url, inject_current_headers,
-    inject_headers_for_url, BAGGAGE, SENTRY_TRACE, TRACEPARENT,
+    inject_headers_for_url, peek_current_context,
 };
 pub use id::{ParseIdError, SpanId, TraceId};
 pub use layer::{continue_trace, SentryLayer};
 pub use propagation::{
-    Baggage, DynamicSamplingContext, ExtractError, PropagationContext, SentryTrace,
+    Baggage, DynamicSamplingContext, ExtractError, PropagationContext, SentryTrace, BAGGAGE,
+    SENTRY_TRACE, TRACEPARENT,
 };
 pub use sampling::SamplingContext;
 pub use span_ext::{SentrySpanExt, SetParentError};
 pub use stats::Stats;
 pub use status::{SpanStatus, UnknownSpanStatus};
-pub use trace_context::TraceContext;
+pub use trace_context::{ContextSnapshot, TraceContext};
 
 /// The README's Rust examples, compiled and run as doctests (its quick start needs the
 /// integrations).

@@ -8,15 +8,20 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use tracing_core::{Level, Metadata};
 
-use crate::export::record::FieldValue;
+use crate::field::FieldValue;
+use crate::stats::StatsInner;
 
 /// A user-supplied sampling function: returns the sample rate in `[0, 1]` for a new local root.
 ///
-/// Values outside `[0, 1]` (and NaN) are clamped, so a sampler can never panic the layer.
+/// Values outside `[0, 1]` (and NaN) are clamped. A sampler that panics is caught: the span is
+/// treated as not sampled (rate `0`) and the panic is counted in
+/// [`Stats::sampler_panics`](crate::Stats), so a panicking sampler can never panic the layer
+/// or lose a transaction silently.
 pub type TracesSampler = Arc<dyn Fn(&SamplingContext<'_>) -> f64 + Send + Sync>;
 
 /// What a [`traces_sampler`](crate::SentryLayerBuilder::traces_sampler) sees about a span that
@@ -24,7 +29,7 @@ pub type TracesSampler = Arc<dyn Fn(&SamplingContext<'_>) -> f64 + Send + Sync>;
 ///
 /// # Examples
 ///
-/// ```
+/// ```no_run
 /// use tracing_sentry::{SamplingContext, SentryLayer};
 ///
 /// let layer = SentryLayer::builder()
@@ -170,9 +175,17 @@ impl SamplingOptions {
         }
     }
 
-    /// Runs the user's sampler, if any.
-    pub(crate) fn run_sampler(&self, ctx: &SamplingContext<'_>) -> Option<f64> {
-        self.traces_sampler.as_ref().map(|sampler| sampler(ctx))
+    /// Runs the user's sampler, if any. A sampler that panics is contained: the panic is
+    /// counted in `sampler_panics` and the span is treated as not sampled (rate `0`).
+    pub(crate) fn run_sampler(&self, ctx: &SamplingContext<'_>, stats: &StatsInner) -> Option<f64> {
+        let sampler = self.traces_sampler.as_ref()?;
+        match std::panic::catch_unwind(AssertUnwindSafe(|| sampler(ctx))) {
+            Ok(rate) => Some(rate),
+            Err(_) => {
+                StatsInner::incr(&stats.sampler_panics);
+                Some(0.0)
+            }
+        }
     }
 }
 

@@ -1,24 +1,21 @@
 //! [`SentrySpanExt`]: remote parents, trace context and outgoing headers for a `tracing::Span`.
 //!
-//! # How the extension trait reaches the span's data
-//!
-//! The methods downcast the span's dispatcher to [`tracing_subscriber::Registry`] (which
-//! `Layered`, `Filtered`, `Option`, `Box` and `reload` all forward to) and read the span's
-//! extensions there. This needs no `unsafe` and works through every wrapper, including
-//! `reload::Layer`; the per-layer options travel with the span data itself. The trade-off:
-//! the root subscriber must be a `Registry`. With any other subscriber the methods return
+//! The methods reach the span's data through the registry (see `span_access.rs`): the root
+//! subscriber must be a `Registry`. With any other subscriber they return
 //! [`SetParentError::LayerNotFound`], `None` or empty headers.
 
 use std::fmt;
 
 use http::HeaderMap;
 use tracing::Span;
-use tracing_subscriber::registry::{LookupSpan, SpanRef};
+use tracing_subscriber::registry::SpanRef;
 use tracing_subscriber::Registry;
 
-use crate::headers;
-use crate::propagation::{should_continue_trace, ExtractError, ExtractOptions, PropagationContext};
-use crate::span_data::{HasChildren, RootInit, SpanData};
+use crate::propagation::{ExtractError, PropagationContext};
+use crate::span_access::{
+    config_of, insert_headers, with_registry_span, with_span_data, Unreachable,
+};
+use crate::span_data::{admit_remote, HasChildren, RootInit, SpanData};
 use crate::stats::StatsInner;
 use crate::trace_context::TraceContext;
 
@@ -70,8 +67,13 @@ pub trait SentrySpanExt: sealed::Sealed {
     /// `#[instrument]` function, as long as the span has no children yet and its trace context
     /// has not left the process (no outgoing headers were produced for it). An incoming trace
     /// from another organization is not continued when the org-id rule forbids it (strict trace
-    /// continuation); the span is then left exactly as it was and `Ok` is returned (the
-    /// case is counted in [`Stats::traces_not_continued_org_mismatch`](crate::Stats)).
+    /// continuation): the span is then left exactly as it was (it stays the root of its own
+    /// trace), and [`SetParentError::OrgMismatch`] says so (the case is also counted in
+    /// [`Stats::traces_not_continued_org_mismatch`](crate::Stats)).
+    ///
+    /// If the [`traces_sampler`](crate::SentryLayerBuilder::traces_sampler) panics while the
+    /// continued span is sampled, the panic is caught and counted in
+    /// [`Stats::sampler_panics`](crate::Stats), and the trace is continued as not sampled.
     ///
     /// A span that started recording before its remote parent arrived keeps its start time and
     /// fields. A span that was not recording (its own trace was unsampled) and is sampled once
@@ -80,6 +82,8 @@ pub trait SentrySpanExt: sealed::Sealed {
     ///
     /// # Errors
     ///
+    /// - [`SetParentError::OrgMismatch`] if the org-id rule refused the incoming trace (the
+    ///   span is unchanged);
     /// - [`SetParentError::AlreadyStarted`] if the span has children or has propagated;
     /// - [`SetParentError::SpanDisabled`] if the span is disabled;
     /// - [`SetParentError::LayerNotFound`] if no [`SentryLayer`](crate::SentryLayer) records
@@ -105,7 +109,8 @@ pub trait SentrySpanExt: sealed::Sealed {
     /// configured) naming this span as the parent; empty if no layer records it.
     ///
     /// After this, the span's trace context has left the process: its dynamic sampling context
-    /// is frozen and it no longer accepts a remote parent.
+    /// is frozen and it no longer accepts a remote parent (see the side effects of
+    /// [`current_headers`](crate::current_headers)).
     fn propagation_headers(&self) -> HeaderMap;
 }
 
@@ -125,6 +130,10 @@ pub enum SetParentError {
     AlreadyStarted,
     /// A `sentry-trace` (or accepted `traceparent`) header was present but malformed.
     InvalidHeaders(ExtractError),
+    /// The incoming trace belongs to another Sentry organization and the org-id rule (see
+    /// [`strict_trace_continuation`](crate::SentryLayerBuilder::strict_trace_continuation))
+    /// refused to continue it. The span was left as it was: it stays the root of its own trace.
+    OrgMismatch,
 }
 
 impl fmt::Display for SetParentError {
@@ -136,6 +145,9 @@ impl fmt::Display for SetParentError {
                 f.write_str("the span already has children or has propagated its trace context")
             }
             Self::InvalidHeaders(_) => f.write_str("malformed incoming trace headers"),
+            Self::OrgMismatch => {
+                f.write_str("the incoming trace belongs to another organization: not continued")
+            }
         }
     }
 }
@@ -147,6 +159,7 @@ impl fmt::Debug for SetParentError {
             Self::SpanDisabled => f.write_str("SpanDisabled"),
             Self::AlreadyStarted => f.write_str("AlreadyStarted"),
             Self::InvalidHeaders(err) => f.debug_tuple("InvalidHeaders").field(err).finish(),
+            Self::OrgMismatch => f.write_str("OrgMismatch"),
         }
     }
 }
@@ -160,54 +173,13 @@ impl std::error::Error for SetParentError {
     }
 }
 
-/// Runs `f` with the registry's view of `span`, or returns `None`.
-fn with_registry_span<R>(
-    span: &Span,
-    f: impl FnOnce(SpanRef<'_, Registry>) -> R,
-) -> Result<R, SetParentError> {
-    span.with_subscriber(|(id, dispatch)| {
-        let registry = dispatch
-            .downcast_ref::<Registry>()
-            .ok_or(SetParentError::LayerNotFound)?;
-        let span = registry.span(id).ok_or(SetParentError::SpanDisabled)?;
-        Ok(f(span))
-    })
-    .unwrap_or(Err(SetParentError::SpanDisabled))
-}
-
-/// Runs `f` with the span's own data, creating it from the nearest recorded ancestor if the span
-/// has none yet (a span in an unrecorded trace gets an id only when someone asks for it). A span
-/// whose nearest recorded ancestor records its children was excluded by a filter: it uses that
-/// ancestor's context. Returns `None` if no ancestor has data (no layer records this span).
-pub(crate) fn with_span_data<R>(
-    span: &SpanRef<'_, Registry>,
-    f: impl FnOnce(&SpanData) -> R,
-) -> Option<R> {
-    if let Some(data) = span.extensions().get::<SpanData>() {
-        return Some(f(data));
-    }
-    let mut materialized = None;
-    for ancestor in span.scope().skip(1) {
-        let ext = ancestor.extensions();
-        let Some(data) = ext.get::<SpanData>() else {
-            continue;
-        };
-        if data.records() {
-            return Some(f(data));
+impl From<Unreachable> for SetParentError {
+    fn from(err: Unreachable) -> Self {
+        match err {
+            Unreachable::NoRegistry => Self::LayerNotFound,
+            Unreachable::Disabled => Self::SpanDisabled,
         }
-        data.mark_started();
-        materialized = Some(SpanData::child_of(data, None));
-        break;
     }
-    let data = materialized?;
-    let mut ext = span.extensions_mut();
-    // Another thread may have given the span its data meanwhile: keep the first one, so every
-    // caller sees the same span id.
-    if ext.get_mut::<SpanData>().is_none() {
-        let _ = ext.replace(data);
-    }
-    drop(ext);
-    span.extensions().get::<SpanData>().map(f)
 }
 
 impl SentrySpanExt for Span {
@@ -217,12 +189,8 @@ impl SentrySpanExt for Span {
 
     fn set_parent_from_headers(&self, headers: &HeaderMap) -> Result<(), SetParentError> {
         with_registry_span(self, |span| {
-            let config = with_span_data_config(&span).ok_or(SetParentError::LayerNotFound)?;
-            let options = ExtractOptions {
-                accept_traceparent: config.accept_traceparent,
-                ..ExtractOptions::default()
-            };
-            match PropagationContext::from_headers_with(options, headers) {
+            let config = config_of(&span).ok_or(SetParentError::LayerNotFound)?;
+            match PropagationContext::from_headers_with(config.extract_options(), headers) {
                 Ok(Some(parent)) => set_parent_on(&span, parent),
                 Ok(None) => Ok(()),
                 Err(err) => {
@@ -242,36 +210,20 @@ impl SentrySpanExt for Span {
     fn propagation_headers(&self) -> HeaderMap {
         let mut map = HeaderMap::new();
         let _ = with_registry_span(self, |span| {
-            with_span_data(&span, |data| headers::insert_for(data, &mut map, false))
+            with_span_data(&span, |data| insert_headers(data, &mut map, false))
         });
         map
     }
-}
-
-/// The options of the layer that records `span` or its nearest recorded ancestor.
-fn with_span_data_config(
-    span: &SpanRef<'_, Registry>,
-) -> Option<std::sync::Arc<crate::builder::Config>> {
-    span.scope().find_map(|s| {
-        s.extensions()
-            .get::<SpanData>()
-            .map(|d| std::sync::Arc::clone(&d.root.config))
-    })
 }
 
 fn set_parent_on(
     span: &SpanRef<'_, Registry>,
     parent: PropagationContext,
 ) -> Result<(), SetParentError> {
-    let config = with_span_data_config(span).ok_or(SetParentError::LayerNotFound)?;
+    let config = config_of(span).ok_or(SetParentError::LayerNotFound)?;
     // The org-id rule first: a trace from another organization leaves the span as it is.
-    if !should_continue_trace(
-        parent.dsc().org_id(),
-        config.org_id.as_deref(),
-        config.strict_trace_continuation,
-    ) {
-        StatsInner::incr(&config.stats.traces_not_continued_org_mismatch);
-        return Ok(());
+    if !admit_remote(&config, &parent) {
+        return Err(SetParentError::OrgMismatch);
     }
     // Take the span's recording so far under a short write lock; the user's sampler then runs
     // with no extension lock held (it may itself read trace context or emit events).

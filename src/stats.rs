@@ -69,7 +69,11 @@ stats! {
     invalid_incoming_headers,
     /// Incoming traces not continued because of the org-id rule (strict trace continuation).
     traces_not_continued_org_mismatch,
-    /// Incoming or outgoing `baggage` members dropped as invalid or over the W3C limits.
+    /// Calls of the `traces_sampler` that panicked (the span was treated as not sampled).
+    sampler_panics,
+    /// Incoming `baggage` members dropped as invalid or over the W3C limits (counted when the
+    /// layer is given the remote parent), and incoming third-party members not forwarded
+    /// because they break the W3C grammar.
     baggage_members_dropped,
 }
 

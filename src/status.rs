@@ -28,7 +28,8 @@ macro_rules! statuses {
         }
 
         impl SpanStatus {
-            /// Returns the wire name (`"ok"`, `"internal_error"`, ...).
+            /// Returns the wire name (`"ok"`, `"internal_error"`, ...): the name Sentry's ingestion
+            /// (Relay) keeps, and the one sent in transactions.
             ///
             /// # Examples
             ///
@@ -43,7 +44,8 @@ macro_rules! statuses {
         impl FromStr for SpanStatus {
             type Err = UnknownSpanStatus;
 
-            /// Parses a wire name; `unknown_error` is accepted as [`SpanStatus::Unknown`].
+            /// Parses a wire name; `unknown_error` (the older spelling, which Relay also reads as
+            /// `unknown`) is accepted as [`SpanStatus::Unknown`].
             fn from_str(s: &str) -> Result<Self, Self::Err> {
                 match s {
                     $( $wire => Ok(Self::$variant), )*
@@ -170,5 +172,35 @@ mod tests {
                 "HTTP {code}"
             );
         }
+    }
+
+    /// Relay's own names for every status: `SpanStatus::as_str` in getsentry/relay,
+    /// `relay-base-schema/src/spans.rs` (Relay writes these back after normalisation; `unknown`
+    /// is `unknown`, and `unknown_error` is only an alias it reads).
+    #[rustfmt::skip]
+    const RELAY_NAMES: &[(SpanStatus, &str)] = &[
+        (SpanStatus::Ok, "ok"), (SpanStatus::Cancelled, "cancelled"), (SpanStatus::Unknown, "unknown"),
+        (SpanStatus::InvalidArgument, "invalid_argument"),
+        (SpanStatus::DeadlineExceeded, "deadline_exceeded"), (SpanStatus::NotFound, "not_found"),
+        (SpanStatus::AlreadyExists, "already_exists"),
+        (SpanStatus::PermissionDenied, "permission_denied"),
+        (SpanStatus::ResourceExhausted, "resource_exhausted"),
+        (SpanStatus::FailedPrecondition, "failed_precondition"), (SpanStatus::Aborted, "aborted"),
+        (SpanStatus::OutOfRange, "out_of_range"), (SpanStatus::Unimplemented, "unimplemented"),
+        (SpanStatus::InternalError, "internal_error"), (SpanStatus::Unavailable, "unavailable"),
+        (SpanStatus::DataLoss, "data_loss"), (SpanStatus::Unauthenticated, "unauthenticated"),
+    ];
+
+    #[test]
+    fn every_status_is_sent_with_the_name_relay_keeps() {
+        assert_eq!(RELAY_NAMES.len(), 17, "Relay has 17 statuses");
+        for &(status, relay) in RELAY_NAMES {
+            assert_eq!(status.as_str(), relay, "{status:?}");
+            assert_eq!(relay.parse::<SpanStatus>(), Ok(status), "{relay}");
+        }
+        assert_eq!(
+            "unknown_error".parse::<SpanStatus>(),
+            Ok(SpanStatus::Unknown)
+        );
     }
 }

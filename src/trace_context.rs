@@ -1,9 +1,10 @@
 //! [`TraceContext`]: a read-only snapshot of a span's trace context.
 
 use std::fmt;
+use std::sync::Arc;
 
 use crate::id::{SpanId, TraceId};
-use crate::propagation::SentryTrace;
+use crate::propagation::{DynamicSamplingContext, SentryTrace};
 use crate::span_data::SpanData;
 
 /// A read-only snapshot of one span's Sentry trace context, for log correlation and error
@@ -25,6 +26,12 @@ use crate::span_data::SpanData;
 ///     let (root_ctx, child_ctx) = (root.trace_context().unwrap(), child.trace_context().unwrap());
 ///     assert_eq!(root_ctx.trace_id(), child_ctx.trace_id());
 ///     assert_eq!(child_ctx.parent_span_id(), Some(root_ctx.span_id()));
+///     assert_eq!(root_ctx.parent_span_id(), None); // a root
+///     assert_eq!(child_ctx.sampled(), None); // no decision without tracing configured
+///     assert_eq!(
+///         child_ctx.to_sentry_trace().to_string(),
+///         format!("{}-{}", child_ctx.trace_id(), child_ctx.span_id()),
+///     );
 ///     println!("trace_id={}", child_ctx.trace_id());
 /// });
 /// ```
@@ -50,7 +57,7 @@ impl TraceContext {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```no_run
     /// use tracing_sentry::{SentryLayer, SentrySpanExt};
     /// use tracing_subscriber::prelude::*;
     ///
@@ -69,7 +76,7 @@ impl TraceContext {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```no_run
     /// use tracing_sentry::{SentryLayer, SentrySpanExt};
     /// use tracing_subscriber::prelude::*;
     ///
@@ -89,7 +96,7 @@ impl TraceContext {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```no_run
     /// use tracing_sentry::{SentryLayer, SentrySpanExt};
     /// use tracing_subscriber::prelude::*;
     ///
@@ -109,7 +116,7 @@ impl TraceContext {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```no_run
     /// use tracing_sentry::{SentryLayer, SentrySpanExt};
     /// use tracing_subscriber::prelude::*;
     ///
@@ -128,7 +135,7 @@ impl TraceContext {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```no_run
     /// use tracing_sentry::{SentryLayer, SentrySpanExt};
     /// use tracing_subscriber::prelude::*;
     ///
@@ -155,6 +162,90 @@ impl fmt::Debug for TraceContext {
                 &self.parent_span_id.map(|id| id.to_string()),
             )
             .field("sampled", &self.sampled)
+            .finish()
+    }
+}
+
+/// A read-only look at the current span's trace, from [`peek_current_context`](crate::peek_current_context):
+/// for logging, with none of the side effects of producing headers.
+///
+/// Unlike [`current_headers`](crate::current_headers) and
+/// [`current_trace_context`](crate::current_trace_context), looking does not freeze the dynamic
+/// sampling context, does not give the span an id of its own, and does not stop a remote parent
+/// from being attached later. So what it shows may still change: a span that has not
+/// propagated has no [`span_id`](Self::span_id) yet, and an unfrozen
+/// [`dsc`](Self::dsc) is the one that *would* be sent if the context left the process now.
+///
+/// `Debug` shows the DSC's keys, not its values.
+///
+/// # Examples
+///
+/// ```
+/// use tracing_sentry::SentryLayer;
+/// use tracing_subscriber::prelude::*;
+///
+/// let subscriber = tracing_subscriber::registry().with(SentryLayer::new());
+/// tracing::subscriber::with_default(subscriber, || {
+///     let _root = tracing::info_span!("request").entered();
+///     let peek = tracing_sentry::peek_current_context().unwrap();
+///     println!("trace_id={}", peek.trace_id());
+///     assert!(!peek.is_dsc_frozen());
+///     assert_eq!(peek.dsc().trace_id(), Some(peek.trace_id().to_string().as_str()));
+///
+///     let _ = tracing_sentry::current_headers(); // this freezes it
+///     assert!(tracing_sentry::peek_current_context().unwrap().is_dsc_frozen());
+/// });
+/// ```
+#[derive(Clone)]
+pub struct ContextSnapshot {
+    pub(crate) trace_id: TraceId,
+    pub(crate) span_id: Option<SpanId>,
+    pub(crate) sampled: Option<bool>,
+    pub(crate) dsc: Arc<DynamicSamplingContext>,
+    pub(crate) dsc_frozen: bool,
+}
+
+impl ContextSnapshot {
+    /// Returns the trace id.
+    pub fn trace_id(&self) -> TraceId {
+        self.trace_id
+    }
+
+    /// Returns the span's own id, or `None` if it has none yet (a span in an unrecorded trace
+    /// gets one only when its context is first asked for).
+    pub fn span_id(&self) -> Option<SpanId> {
+        self.span_id
+    }
+
+    /// Returns the sampling decision (`None` while deferred).
+    pub fn sampled(&self) -> Option<bool> {
+        self.sampled
+    }
+
+    /// Returns the dynamic sampling context: the frozen one, or the one that would be frozen
+    /// if the context left the process now.
+    pub fn dsc(&self) -> &DynamicSamplingContext {
+        &self.dsc
+    }
+
+    /// Returns whether the dynamic sampling context is frozen (it came with the incoming trace,
+    /// or the context has already left the process).
+    pub fn is_dsc_frozen(&self) -> bool {
+        self.dsc_frozen
+    }
+}
+
+impl fmt::Debug for ContextSnapshot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ContextSnapshot")
+            .field("trace_id", &format_args!("{}", self.trace_id))
+            .field("span_id", &self.span_id.map(|id| id.to_string()))
+            .field("sampled", &self.sampled)
+            .field(
+                "dsc_keys",
+                &self.dsc.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            )
+            .field("dsc_frozen", &self.dsc_frozen)
             .finish()
     }
 }

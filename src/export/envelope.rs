@@ -778,7 +778,7 @@ mod tests {
             child["description"],
             "SELECT * FROM \"users\" WHERE id = $1\n"
         );
-        assert_eq!(child["status"], "unknown_error");
+        assert_eq!(child["status"], "not_found");
         assert_eq!(child["origin"], "auto.tracing");
         assert_eq!(child["start_timestamp"], "2026-11-24T14:32:22.000100Z");
         assert_eq!(child["timestamp"], "2026-11-24T14:32:22.000300Z");

@@ -11,7 +11,6 @@ use super::json::{
     push_timestamp, push_u64,
 };
 use super::record::{FieldValue, SpanLink, SpanRecord, TransactionRecord};
-use crate::status::SpanStatus;
 
 /// The SDK name sent in events, envelope headers and `X-Sentry-Auth`.
 pub(crate) const SDK_NAME: &str = "sentry.rust.tracing-sentry";
@@ -158,7 +157,7 @@ fn push_span_fields(out: &mut Vec<u8>, trace_id: &str, span: &SpanRecord) {
     if let Some(status) = span.status {
         out.push(b',');
         push_key(out, "status");
-        push_str(out, status_wire_name(status));
+        push_str(out, status.as_str());
     }
     out.push(b',');
     push_key(out, "origin");
@@ -267,15 +266,6 @@ fn push_links(out: &mut Vec<u8>, links: &[SpanLink]) {
         out.push(b'}');
     }
     out.push(b']');
-}
-
-/// The status as written on the wire. `unknown` goes out as `unknown_error`, the spelling every
-/// reader accepts (Relay takes both; sentry-types and the Python SDK only know `unknown_error`).
-fn status_wire_name(status: SpanStatus) -> &'static str {
-    match status {
-        SpanStatus::Unknown => "unknown_error",
-        other => other.as_str(),
-    }
 }
 
 /// Returns `(start, end)` with `end >= start`: Relay drops a transaction whose span ends before

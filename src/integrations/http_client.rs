@@ -29,7 +29,7 @@ use tracing::Span;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Registry;
 
-use crate::export::record::FieldValue;
+use crate::field::FieldValue;
 use crate::status::SpanStatus;
 
 /// What replaces the user name and password of a URL in span names and data.
@@ -140,9 +140,9 @@ impl OutgoingRequest {
             let Some(span) = registry.span(id) else {
                 return;
             };
-            crate::span_ext::with_span_data(&span, |data| {
+            crate::span_access::with_span_data(&span, |data| {
                 if data.root.config.targets.matches(full_url) {
-                    crate::headers::insert_for(data, headers, true);
+                    crate::span_access::insert_headers(data, headers, true);
                 }
             });
             crate::layer::set_properties_on(&span, || {
@@ -260,7 +260,7 @@ pub(crate) fn record_status_code(span: &Span, field: &'static str, code: i64) {
 
 fn status_field(status: SpanStatus) -> (Cow<'static, str>, FieldValue) {
     (
-        Cow::Borrowed(crate::span_data::FIELD_STATUS),
+        Cow::Borrowed(crate::recording::FIELD_STATUS),
         FieldValue::Str(status.as_str().to_owned()),
     )
 }
@@ -272,13 +272,13 @@ fn client_properties(
 ) -> Vec<(Cow<'static, str>, FieldValue)> {
     let mut fields = Vec::with_capacity(7);
     let text = |s: &str| FieldValue::Str(s.to_owned());
-    fields.push((Cow::Borrowed(crate::span_data::FIELD_OP), text(op)));
+    fields.push((Cow::Borrowed(crate::recording::FIELD_OP), text(op)));
     fields.push((
-        Cow::Borrowed(crate::span_data::FIELD_NAME),
+        Cow::Borrowed(crate::recording::FIELD_NAME),
         FieldValue::Str(description),
     ));
     fields.push((
-        Cow::Borrowed(crate::span_data::FIELD_ORIGIN),
+        Cow::Borrowed(crate::recording::FIELD_ORIGIN),
         text(ORIGIN_CLIENT),
     ));
     if let Some(query) = url.query.filter(|q| !q.is_empty()) {

@@ -57,11 +57,12 @@ use http::{Request, Response};
 use tracing::instrument::Instrumented;
 use tracing::{Instrument, Span};
 
-use crate::export::record::FieldValue;
+use crate::config::Config;
+use crate::field::FieldValue;
 use crate::integrations::grpc;
 use crate::integrations::http_client::{self, OutgoingRequest};
-use crate::propagation::{ExtractOptions, PropagationContext};
-use crate::span_data::{FIELD_NAME, FIELD_OP, FIELD_ORIGIN, FIELD_SOURCE};
+use crate::propagation::PropagationContext;
+use crate::recording::{FIELD_NAME, FIELD_OP, FIELD_ORIGIN, FIELD_SOURCE};
 use crate::stats::StatsInner;
 use crate::status::SpanStatus;
 
@@ -213,11 +214,11 @@ fn server_span<B>(layer: &SentryHttpLayer, request: &Request<B>) -> (Span, bool)
             tracing::info_span!("http.server", http.request.method = method, url.path = path,)
         }
     };
-    let config = crate::layer::current_config();
-    let options = ExtractOptions {
-        accept_traceparent: config.as_ref().is_some_and(|c| c.accept_traceparent),
-        ..ExtractOptions::default()
-    };
+    let config = crate::span_access::current_config();
+    let options = config
+        .as_deref()
+        .map(Config::extract_options)
+        .unwrap_or_default();
     let span = match PropagationContext::from_headers_with(options, request.headers()) {
         Ok(Some(parent)) => crate::continue_trace(parent, make),
         Ok(None) => make(),

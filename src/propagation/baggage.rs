@@ -396,6 +396,61 @@ pub fn merge_baggage(existing: Option<&str>, sentry: &str) -> Option<String> {
     (!out.is_empty()).then_some(out)
 }
 
+/// Whether a (trimmed) member follows the W3C `baggage` grammar, so it may be forwarded:
+///
+/// ```text
+/// list-member = key OWS "=" OWS value *( OWS ";" OWS property )
+/// property    = key OWS "=" OWS value / key OWS
+/// key         = token                        ; RFC 7230 tchar
+/// value       = *baggage-octet               ; %x21 / %x23-2B / %x2D-3A / %x3C-5B / %x5D-7E
+/// ```
+///
+/// Incoming third-party members are kept verbatim when parsed; this is checked before one is
+/// forwarded, so a control character or a non-ASCII byte in one member never invalidates the
+/// whole outgoing header.
+pub(crate) fn is_w3c_member(member: &str) -> bool {
+    let mut parts = member.split(';');
+    let Some((key, value)) = parts.next().and_then(|kv| split_once_byte(kv, b'=')) else {
+        return false;
+    };
+    is_token(trim_ows(key))
+        && trim_ows(value).bytes().all(is_baggage_octet)
+        && parts.all(|property| match split_once_byte(property, b'=') {
+            Some((key, value)) => {
+                is_token(trim_ows(key)) && trim_ows(value).bytes().all(is_baggage_octet)
+            }
+            None => is_token(trim_ows(property)),
+        })
+}
+
+fn is_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes().all(|b| {
+            b.is_ascii_alphanumeric()
+                || matches!(
+                    b,
+                    b'!' | b'#'
+                        | b'$'
+                        | b'%'
+                        | b'&'
+                        | b'\''
+                        | b'*'
+                        | b'+'
+                        | b'-'
+                        | b'.'
+                        | b'^'
+                        | b'_'
+                        | b'`'
+                        | b'|'
+                        | b'~'
+                )
+        })
+}
+
+fn is_baggage_octet(b: u8) -> bool {
+    matches!(b, 0x21 | 0x23..=0x2B | 0x2D..=0x3A | 0x3C..=0x5B | 0x5D..=0x7E)
+}
+
 /// Removes the `sentry-*` members, keeping the others verbatim.
 ///
 /// The value is split on `,`; a member is removed when its SP/HTAB-trimmed form starts with
@@ -605,6 +660,49 @@ mod tests {
     fn strip_table() {
         for (input, expected) in STRIP {
             assert_eq!(strip_sentry_members(input), *expected, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn the_w3c_member_grammar() {
+        #[rustfmt::skip]
+        let table: &[(&str, bool)] = &[
+            ("k=v", true), ("key2 = value2 ;p", true), ("k=v;p1=x;p2", true), ("k=", true),
+            ("k=%F0%9F%98%80", true), ("k=a=b", true), ("!#$%&'*+-.^_`|~09AZaz=v", true),
+            ("k", false), ("=v", false), ("k v=1", false), ("k=v w", false), ("k=\"v\"", false),
+            ("k=a\\b", false), ("k=\u{1}", false), ("k=\u{7f}", false), ("k=caf\u{e9}", false),
+            ("k=\u{fffd}", false), ("k\u{0}=v", false), ("k=v;", false), ("k=v;=x", false),
+            ("k=v;p q", false), ("k=v;p=\u{7}", false), ("(k)=v", false),
+        ];
+        for (member, valid) in table {
+            assert_eq!(is_w3c_member(member), *valid, "{member:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Whatever the input, an accepted member is one line of visible ASCII (SP/HTAB aside),
+        /// so it is a valid header value and cannot break the list it is put in.
+        #[test]
+        fn an_accepted_member_is_safe_to_forward(member in "\\PC{0,24}|[ -~\t]{0,24}") {
+            if is_w3c_member(&member) {
+                proptest::prop_assert!(member.bytes().all(|b| b == b'\t' || (0x20..0x7f).contains(&b)));
+                proptest::prop_assert!(!member.contains(','));
+                proptest::prop_assert!(http::HeaderValue::from_str(&member).is_ok());
+            }
+        }
+
+        /// Members built from the grammar's own alphabet are accepted.
+        #[test]
+        fn members_of_the_grammar_are_accepted(
+            key in "[!#$%&'*+.^_`|~0-9A-Za-z-]{1,8}",
+            value in "[!#-+\\--:<-\\[\\]-~]{0,8}",
+            property in proptest::option::of("[a-z]{1,4}(=[a-z0-9]{0,4})?"),
+        ) {
+            let member = match property {
+                Some(p) => format!("{key} = {value} ; {p}"),
+                None => format!("{key}={value}"),
+            };
+            proptest::prop_assert!(is_w3c_member(&member), "{member:?}");
         }
     }
 }

@@ -442,6 +442,73 @@ impl DynamicSamplingContext {
     }
 }
 
+/// What the head of a trace (this service, starting it) puts into its dynamic sampling context.
+pub(crate) struct HeadDsc<'a> {
+    pub(crate) trace_id: crate::id::TraceId,
+    pub(crate) public_key: Option<&'a str>,
+    pub(crate) org_id: Option<&'a str>,
+    pub(crate) environment: &'a str,
+    pub(crate) release: Option<&'a str>,
+    /// The transaction name, when there is a transaction and its source may go into the DSC.
+    pub(crate) transaction: Option<&'a str>,
+    /// The rate the local decision applied, if a local rate decided.
+    pub(crate) sample_rate: Option<f64>,
+    /// `None` while the decision is deferred (tracing not configured).
+    pub(crate) sampled: Option<bool>,
+    pub(crate) sample_rand: f64,
+}
+
+impl HeadDsc<'_> {
+    /// Builds the head-of-trace DSC (spec 2.2). `sample_rand` is propagated in
+    /// tracing-without-performance mode too, so every service downstream decides consistently
+    /// (spec 3.2).
+    pub(crate) fn build(&self) -> DynamicSamplingContext {
+        let mut dsc = DynamicSamplingContext::new().with("trace_id", self.trace_id.to_string());
+        if let Some(key) = self.public_key {
+            dsc.set_str("public_key", key);
+        }
+        if let Some(org) = self.org_id {
+            dsc.set_str("org_id", org);
+        }
+        dsc.set_str("environment", self.environment);
+        if let Some(release) = self.release {
+            dsc.set_str("release", release);
+        }
+        if let Some(name) = self.transaction {
+            dsc.set_str("transaction", name);
+        }
+        if let Some(rate) = self.sample_rate {
+            dsc.set("sample_rate", rate.to_string());
+        }
+        if let Some(sampled) = self.sampled {
+            dsc.set_str("sampled", if sampled { "true" } else { "false" });
+        }
+        dsc.set("sample_rand", super::format_sample_rand(self.sample_rand));
+        dsc
+    }
+}
+
+impl DynamicSamplingContext {
+    /// Applies the two exceptions to "frozen" that Sentry's SDKs make for an incoming DSC (spec
+    /// 2.6, 3.3): the rate a local decision applied, and a backfilled `sample_rand`. A
+    /// frozen-empty DSC (an old SDK upstream) stays empty.
+    pub(crate) fn apply_local_decision(
+        &mut self,
+        applied_rate: Option<f64>,
+        backfilled_rand: Option<f64>,
+    ) {
+        if self.is_empty() {
+            return;
+        }
+        if let Some(rate) = applied_rate {
+            self.set("sample_rate", rate.to_string());
+        }
+        if let Some(rand) = backfilled_rand {
+            self.set("sample_rand", super::format_sample_rand(rand));
+        }
+    }
+}
+
 impl PartialEq for DynamicSamplingContext {
     fn eq(&self, other: &Self) -> bool {
         self.len() == other.len() && self.iter().eq(other.iter())
@@ -544,5 +611,37 @@ mod tests {
         assert_eq!(out, "x=y,sentry-a=1");
         assert!(!DynamicSamplingContext::new().write_baggage(&mut out));
         assert_eq!(out, "x=y,sentry-a=1");
+    }
+
+    #[test]
+    fn the_head_dsc_carries_the_options_and_the_decision() {
+        let head = HeadDsc {
+            trace_id: "771a43a4192642f0b136d5159a501700".parse().unwrap(),
+            public_key: Some("49d0"),
+            org_id: None,
+            environment: "prod",
+            release: Some("api@1"),
+            transaction: Some("GET /"),
+            sample_rate: Some(0.25),
+            sampled: Some(true),
+            sample_rand: 0.1,
+        };
+        assert_eq!(
+            head.build().to_baggage().unwrap(),
+            "sentry-trace_id=771a43a4192642f0b136d5159a501700,sentry-public_key=49d0,\
+             sentry-environment=prod,sentry-release=api%401,sentry-transaction=GET%20%2F,\
+             sentry-sample_rate=0.25,sentry-sampled=true,sentry-sample_rand=0.100000"
+        );
+    }
+
+    #[test]
+    fn a_local_decision_updates_a_frozen_dsc_but_not_an_empty_one() {
+        let mut empty = DynamicSamplingContext::new();
+        empty.apply_local_decision(Some(0.5), Some(0.25));
+        assert!(empty.is_empty());
+        let mut dsc = DynamicSamplingContext::new().with("release", "1");
+        dsc.apply_local_decision(Some(0.5), Some(0.25));
+        assert_eq!(dsc.sample_rate(), Some(0.5));
+        assert_eq!(dsc.get("sample_rand"), Some("0.250000"));
     }
 }

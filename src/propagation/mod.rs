@@ -52,13 +52,16 @@ mod strict;
 mod targets;
 mod traceparent;
 
+pub(crate) use baggage::is_w3c_member;
 pub use baggage::{
     merge_baggage, strip_sentry_members, Baggage, MAX_BAGGAGE_BYTES, MAX_BAGGAGE_MEMBERS,
 };
 pub use dsc::DynamicSamplingContext;
+pub(crate) use dsc::HeadDsc;
 pub use sample_rand::{
     backfill_interval, format_sample_rand, parse_sample_rand, parse_sample_rate, sample_rand_in,
 };
+pub(crate) use sample_rand::{continued_sample_rand, sample_rand_from_trace_id};
 pub use sentry_trace::{ParseSentryTraceError, SentryTrace, SentryTraceErrorKind};
 pub use strict::{org_id_from_dsn_host, should_continue_trace};
 pub use targets::{InvalidTargetError, PropagationTarget, PropagationTargets};
@@ -68,31 +71,27 @@ use std::fmt;
 
 use crate::id::{SpanId, TraceId};
 
-/// The `sentry-trace` header name.
+/// The `sentry-trace` header name (every module of the crate uses these three constants).
 ///
 /// # Examples
 ///
 /// ```
-/// let name = http::HeaderName::from_static(tracing_sentry::propagation::SENTRY_TRACE_HEADER);
-/// assert_eq!(name.as_str(), "sentry-trace");
+/// let mut headers = http::HeaderMap::new();
+/// headers.insert(tracing_sentry::SENTRY_TRACE, "771a43a4192642f0b136d5159a501700-b7ad6b7169203331".parse()?);
+/// assert!(headers.contains_key("sentry-trace"));
+/// assert_eq!(tracing_sentry::BAGGAGE, "baggage");
+/// assert_eq!(tracing_sentry::TRACEPARENT, "traceparent");
+/// # Ok::<(), http::header::InvalidHeaderValue>(())
 /// ```
-pub const SENTRY_TRACE_HEADER: &str = "sentry-trace";
+pub const SENTRY_TRACE: http::HeaderName = http::HeaderName::from_static(SENTRY_TRACE_NAME);
 /// The `baggage` header name.
-///
-/// # Examples
-///
-/// ```
-/// assert_eq!(tracing_sentry::propagation::BAGGAGE_HEADER, http::header::HeaderName::from_static("baggage"));
-/// ```
-pub const BAGGAGE_HEADER: &str = "baggage";
+pub const BAGGAGE: http::HeaderName = http::HeaderName::from_static(BAGGAGE_NAME);
 /// The W3C `traceparent` header name.
-///
-/// # Examples
-///
-/// ```
-/// assert_eq!(tracing_sentry::propagation::TRACEPARENT_HEADER, "traceparent");
-/// ```
-pub const TRACEPARENT_HEADER: &str = "traceparent";
+pub const TRACEPARENT: http::HeaderName = http::HeaderName::from_static(TRACEPARENT_NAME);
+
+const SENTRY_TRACE_NAME: &str = "sentry-trace";
+const BAGGAGE_NAME: &str = "baggage";
+const TRACEPARENT_NAME: &str = "traceparent";
 
 /// Options for [`PropagationContext::from_pairs_with`] and [`PropagationContext::from_headers_with`].
 ///
@@ -150,7 +149,11 @@ pub enum PropagationSource {
 /// ]);
 /// # Ok::<(), tracing_sentry::propagation::ParseSentryTraceError>(())
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+///
+/// `Debug` shows the parsed `sentry-trace` (validated ids and flag), the keys of the dynamic
+/// sampling context and how many third-party members arrived, never baggage values or
+/// third-party members: header bytes belong in no log.
+#[derive(Clone, PartialEq)]
 pub struct PropagationContext {
     pub(crate) sentry_trace: SentryTrace,
     pub(crate) dsc: DynamicSamplingContext,
@@ -300,11 +303,11 @@ impl PropagationContext {
         let mut baggage = Vec::new();
         let mut traceparent = Vec::new();
         for (name, value) in pairs {
-            if name.eq_ignore_ascii_case(SENTRY_TRACE_HEADER) {
+            if name.eq_ignore_ascii_case(SENTRY_TRACE_NAME) {
                 sentry_trace.push(Some(value));
-            } else if name.eq_ignore_ascii_case(BAGGAGE_HEADER) {
+            } else if name.eq_ignore_ascii_case(BAGGAGE_NAME) {
                 baggage.push(value);
-            } else if options.accept_traceparent && name.eq_ignore_ascii_case(TRACEPARENT_HEADER) {
+            } else if options.accept_traceparent && name.eq_ignore_ascii_case(TRACEPARENT_NAME) {
                 traceparent.push(Some(value));
             }
         }
@@ -316,6 +319,13 @@ impl PropagationContext {
     }
 
     /// Extracts an incoming trace from an `http::HeaderMap`, reading every value of each header.
+    ///
+    /// This uses the default [`ExtractOptions`] (no `traceparent` fallback): it knows no layer.
+    /// The layer's own entry points,
+    /// [`SentrySpanExt::set_parent_from_headers`](crate::SentrySpanExt::set_parent_from_headers)
+    /// included, extract with the layer's
+    /// [`accept_traceparent`](crate::SentryLayerBuilder::accept_traceparent); to do the same, use
+    /// [`from_headers_with`](Self::from_headers_with).
     ///
     /// # Errors
     ///
@@ -372,26 +382,17 @@ impl PropagationContext {
         headers: &http::HeaderMap,
     ) -> Result<Option<Self>, ExtractError> {
         let sentry_trace = headers
-            .get_all(SENTRY_TRACE_HEADER)
+            .get_all(SENTRY_TRACE)
             .iter()
             .map(|v| v.to_str().ok());
         let mut traceparent = Vec::new();
         if options.accept_traceparent {
-            traceparent.extend(
-                headers
-                    .get_all(TRACEPARENT_HEADER)
-                    .iter()
-                    .map(|v| v.to_str().ok()),
-            );
+            traceparent.extend(headers.get_all(TRACEPARENT).iter().map(|v| v.to_str().ok()));
         }
         Self::assemble(
             SentryTrace::from_maybe_values(sentry_trace),
             &traceparent,
-            || {
-                Baggage::parse_byte_values(
-                    headers.get_all(BAGGAGE_HEADER).iter().map(|v| v.as_bytes()),
-                )
-            },
+            || Baggage::parse_byte_values(headers.get_all(BAGGAGE).iter().map(|v| v.as_bytes())),
         )
     }
 
@@ -571,10 +572,31 @@ impl PropagationContext {
     /// ```
     pub fn inject_into(&self, mut f: impl FnMut(&'static str, &str)) {
         let mut buf = [0; 51];
-        f(SENTRY_TRACE_HEADER, self.sentry_trace.encode(&mut buf));
+        f(SENTRY_TRACE_NAME, self.sentry_trace.encode(&mut buf));
         if let Some(b) = self.dsc.to_baggage() {
-            f(BAGGAGE_HEADER, &b);
+            f(BAGGAGE_NAME, &b);
         }
+    }
+}
+
+impl fmt::Debug for PropagationContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        /// The DSC's keys, with values redacted.
+        struct Keys<'a>(&'a DynamicSamplingContext);
+        impl fmt::Debug for Keys<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_map()
+                    .entries(self.0.iter().map(|(k, _)| (k, format_args!("<redacted>"))))
+                    .finish()
+            }
+        }
+        f.debug_struct("PropagationContext")
+            .field("sentry_trace", &self.sentry_trace)
+            .field("dsc", &Keys(&self.dsc))
+            .field("third_party_members", &self.third_party.len())
+            .field("source", &self.source)
+            .field("dropped_baggage", &self.dropped_baggage)
+            .finish()
     }
 }
 
@@ -795,5 +817,24 @@ mod tests {
     fn errors_name_the_kind_only() {
         let err = PropagationContext::from_pairs([("sentry-trace", "secret-value")]).unwrap_err();
         assert!(!format!("{err:?} {err}").contains("secret"));
+    }
+
+    #[test]
+    fn debug_shows_no_baggage_values_and_no_third_party_members() {
+        let ctx = PropagationContext::from_pairs([
+            ("sentry-trace", ST),
+            (
+                "baggage",
+                "sentry-release=secret-release,sentry-user_segment=vip,tok=s3cr3t;p",
+            ),
+        ])
+        .unwrap()
+        .unwrap();
+        let debug = format!("{ctx:?}");
+        for secret in ["secret-release", "vip", "tok", "s3cr3t"] {
+            assert!(!debug.contains(secret), "{secret} in {debug}");
+        }
+        assert!(debug.contains("\"release\": <redacted>"), "{debug}");
+        assert!(debug.contains("third_party_members: 1"), "{debug}");
     }
 }

@@ -129,6 +129,38 @@ pub fn sample_rand_in(lo: f64, hi: f64, u: f64) -> f64 {
     micros_to_f64(lo_m + offset)
 }
 
+/// Derives the `sample_rand` of a trace this service starts from its trace id, as Sentry
+/// recommends: the same trace always gets the same value, and random trace ids make it uniform.
+/// Six decimals, in `[0, 1)`.
+pub(crate) fn sample_rand_from_trace_id(trace_id: crate::id::TraceId) -> f64 {
+    let bytes = trace_id.to_bytes();
+    let mut low = [0u8; 8];
+    low.copy_from_slice(bytes.get(8..16).unwrap_or(&[0; 8]));
+    let micros = u64::from_be_bytes(low) % u64::from(MICROS);
+    micros as f64 / f64::from(MICROS)
+}
+
+/// The `sample_rand` of a continued trace: the incoming one, or one drawn (from the uniform
+/// `u` in `[0, 1)`) so that the incoming decision is reproduced (spec 3.2).
+///
+/// Returns the value and whether it was backfilled (and so belongs in the frozen DSC). For
+/// inconsistent input (sampled with rate 0) no value can reproduce the decision: one is drawn
+/// from `[0, 1)` for local use, and nothing is written into the frozen DSC.
+pub(crate) fn continued_sample_rand(
+    incoming: Option<f64>,
+    sampled: Option<bool>,
+    sample_rate: Option<f64>,
+    u: f64,
+) -> (f64, bool) {
+    match incoming {
+        Some(rand) => (rand, false),
+        None => match backfill_interval(sampled, sample_rate) {
+            Some((lo, hi)) => (sample_rand_in(lo, hi, u), true),
+            None => (sample_rand_in(0.0, 1.0, u), false),
+        },
+    }
+}
+
 // === helpers ===
 
 /// The decimal grammar shared by rates and rands; rejects what `f64::from_str` would accept
@@ -353,5 +385,35 @@ mod tests {
         assert_eq!(sample_rand_in(0.999_999_9, 1.0, 0.5), 0.999_999);
         assert_eq!(sample_rand_in(0.5, 0.25, 0.5), 0.5);
         assert_eq!(sample_rand_in(f64::NAN, f64::NAN, f64::NAN), 0.0);
+    }
+
+    #[test]
+    fn sample_rand_from_a_trace_id_is_a_six_decimal_value_below_one() {
+        for _ in 0..10_000 {
+            let rand = sample_rand_from_trace_id(crate::id::TraceId::random());
+            assert!((0.0..1.0).contains(&rand));
+            assert_eq!((rand * 1e6).round() / 1e6, rand);
+        }
+        let id: crate::id::TraceId = "771a43a4192642f0b136d5159a501700".parse().unwrap();
+        // The low eight bytes 0xb136d5159a501700 modulo one million, in micro-units.
+        assert_eq!(sample_rand_from_trace_id(id), 0.589632);
+        assert_eq!(sample_rand_from_trace_id(id), sample_rand_from_trace_id(id));
+    }
+
+    #[test]
+    fn a_continued_trace_keeps_or_backfills_its_sample_rand() {
+        assert_eq!(
+            continued_sample_rand(Some(0.5), Some(true), Some(0.1), 0.9),
+            (0.5, false)
+        );
+        // Sampled at 0.25: the drawn value must fall below the rate.
+        let (rand, backfilled) = continued_sample_rand(None, Some(true), Some(0.25), 0.999);
+        assert!(backfilled && rand < 0.25, "{rand}");
+        // Not sampled at 0.25: at or above it.
+        let (rand, backfilled) = continued_sample_rand(None, Some(false), Some(0.25), 0.0);
+        assert!(backfilled && rand >= 0.25, "{rand}");
+        // Inconsistent: sampled with rate 0 is drawn for local use only.
+        let (_, backfilled) = continued_sample_rand(None, Some(true), Some(0.0), 0.3);
+        assert!(!backfilled);
     }
 }

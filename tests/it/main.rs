@@ -6,6 +6,7 @@ mod async_tasks;
 mod behaviour_vectors;
 mod composition;
 mod export;
+mod hardening;
 mod headers;
 mod regressions;
 mod remote_parent;

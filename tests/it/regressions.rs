@@ -102,12 +102,11 @@ fn a_trace_from_another_org_leaves_an_existing_span_untouched() {
         let child = tracing::info_span!(parent: &root, "child");
         let before = child.trace_context();
         let foreign = format!("sentry-trace_id={TRACE},sentry-org_id=2");
-        child
-            .set_parent_from_headers(&headers(&[
-                ("sentry-trace", &format!("{TRACE}-{PARENT}-1")),
-                ("baggage", &foreign),
-            ]))
-            .unwrap();
+        let result = child.set_parent_from_headers(&headers(&[
+            ("sentry-trace", &format!("{TRACE}-{PARENT}-1")),
+            ("baggage", &foreign),
+        ]));
+        assert_eq!(result, Err(tracing_sentry::SetParentError::OrgMismatch));
         assert_eq!(child.trace_context(), before, "nothing changed");
     });
     let sent = sent_transactions(&guard, &transport);

@@ -319,10 +319,13 @@ fn strict_trace_continuation_refuses_foreign_or_missing_org_ids() {
                 Some(org) => format!("sentry-trace_id={TRACE},sentry-org_id={org}"),
                 None => format!("sentry-trace_id={TRACE}"),
             };
-            assert_eq!(
-                span.set_parent_from_headers(&incoming("-1", Some(&baggage))),
+            let result = span.set_parent_from_headers(&incoming("-1", Some(&baggage)));
+            let expected = if continues {
                 Ok(())
-            );
+            } else {
+                Err(SetParentError::OrgMismatch)
+            };
+            assert_eq!(result, expected, "strict={strict} org={org:?}");
             let continued = span.trace_context().unwrap().trace_id().to_string() == TRACE;
             assert_eq!(continued, continues, "strict={strict} org={org:?}");
             if !continued {

@@ -1,0 +1,351 @@
+//! Field recording: what a recorded span accumulates from its fields until it finishes, and
+//! the special `sentry.*` fields that set span properties instead of `data`.
+//!
+//! Only recorded spans (sampled, with export configured) and samplers visit fields; an
+//! unsampled span never does.
+
+use std::borrow::Cow;
+use std::time::{Duration, Instant, SystemTime};
+
+use tracing_core::field::{Field, Visit};
+use tracing_core::Metadata;
+
+use crate::export::record::{SpanLink, SpanRecord, TransactionSource};
+use crate::field::FieldValue;
+use crate::id::SpanId;
+use crate::status::SpanStatus;
+
+/// Field names with a meaning of their own (the names sentry-tracing uses, so users can move
+/// over): they set the span's properties instead of becoming `data`.
+pub(crate) const FIELD_OP: &str = "sentry.op";
+pub(crate) const FIELD_NAME: &str = "sentry.name";
+pub(crate) const FIELD_DESCRIPTION: &str = "sentry.description";
+pub(crate) const FIELD_STATUS: &str = "sentry.status";
+pub(crate) const FIELD_ORIGIN: &str = "sentry.origin";
+pub(crate) const FIELD_SOURCE: &str = "sentry.source";
+
+/// The longest string kept in span `data`; longer values are cut at a character boundary.
+pub(crate) const MAX_FIELD_BYTES: usize = 8 * 1024;
+
+/// The most links (`follows_from`) one span keeps.
+const MAX_LINKS: usize = 128;
+
+const DEFAULT_ORIGIN: &str = "auto.tracing";
+
+/// Fields as visited: name and typed value, in visiting order.
+pub(crate) type Fields = Vec<(Cow<'static, str>, FieldValue)>;
+
+/// What a recorded span accumulates until it closes. Kept small (it is moved into the span's
+/// extension); what few spans set lives behind one optional box.
+pub(crate) struct Recording {
+    pub(crate) start: Instant,
+    metadata: &'static Metadata<'static>,
+    status: Option<SpanStatus>,
+    error_seen: bool,
+    pub(crate) data: Fields,
+    extra: Option<Box<Extra>>,
+}
+
+/// Special-field overrides and links: set by few spans.
+#[derive(Default)]
+struct Extra {
+    op: Option<String>,
+    name: Option<String>,
+    description: Option<String>,
+    origin: Option<String>,
+    source: Option<TransactionSource>,
+    links: Vec<SpanLink>,
+}
+
+// === impl Recording ===
+
+impl Recording {
+    pub(crate) fn new(metadata: &'static Metadata<'static>, start: Instant) -> Self {
+        Self {
+            start,
+            metadata,
+            status: None,
+            error_seen: false,
+            data: Vec::new(),
+            extra: None,
+        }
+    }
+
+    fn extra(&mut self) -> &mut Extra {
+        self.extra.get_or_insert_with(Box::default)
+    }
+
+    /// The transaction name this span asks for (`sentry.name`), if it set one.
+    pub(crate) fn name(&self) -> Option<&str> {
+        self.extra.as_ref().and_then(|e| e.name.as_deref())
+    }
+
+    /// The transaction source this span asks for (`sentry.source`), if it set one.
+    pub(crate) fn source(&self) -> Option<TransactionSource> {
+        self.extra.as_ref().and_then(|e| e.source)
+    }
+
+    /// Applies fields collected by a [`FieldVisitor`] (special fields set properties).
+    pub(crate) fn absorb(&mut self, fields: Fields) {
+        if self.data.is_empty() && !fields.iter().any(|(k, _)| k.starts_with("sentry.")) {
+            // The common case: no special fields, so the visitor's vector becomes `data`.
+            self.data = fields;
+            return;
+        }
+        for (name, value) in fields {
+            self.set_field(name, value);
+        }
+    }
+
+    fn set_field(&mut self, name: Cow<'static, str>, value: FieldValue) {
+        match name.as_ref() {
+            FIELD_OP => self.extra().op = Some(into_text(value)),
+            FIELD_NAME => self.extra().name = Some(into_text(value)),
+            FIELD_DESCRIPTION => self.extra().description = Some(into_text(value)),
+            FIELD_STATUS => {
+                if let Ok(status) = into_text(value).parse() {
+                    self.status = Some(status);
+                }
+            }
+            FIELD_ORIGIN => self.extra().origin = Some(into_text(value)),
+            FIELD_SOURCE => self.extra().source = parse_source(&into_text(value)),
+            _ => {
+                if let Some(slot) = self.data.iter_mut().find(|(k, _)| *k == name) {
+                    slot.1 = value;
+                } else {
+                    self.data.push((name, value));
+                }
+            }
+        }
+    }
+
+    pub(crate) fn error_seen(&mut self) {
+        self.error_seen = true;
+    }
+
+    pub(crate) fn add_link(&mut self, link: SpanLink) {
+        // Links are bounded like spans: a span that follows from thousands of others keeps the
+        // first ones.
+        let links = &mut self.extra().links;
+        if links.len() < MAX_LINKS {
+            links.push(link);
+        }
+    }
+
+    /// Turns the recording into the finished span's record. `start` is the wall-clock time of
+    /// [`Recording::start`] (the root's clock anchor gives it).
+    pub(crate) fn finish(
+        self,
+        start: SystemTime,
+        span_id: SpanId,
+        parent_span_id: Option<SpanId>,
+    ) -> SpanRecord {
+        let end = start
+            + Instant::now()
+                .saturating_duration_since(self.start)
+                .max(Duration::ZERO);
+        let status = self
+            .status
+            .or_else(|| self.error_seen.then_some(SpanStatus::InternalError));
+        let extra = self.extra.map(|e| *e).unwrap_or_default();
+        // `None` falls back to the span's name when the transaction is serialised.
+        let description = extra.description.or(extra.name);
+        SpanRecord {
+            span_id,
+            parent_span_id,
+            op: extra.op.map(Cow::Owned).unwrap_or(Cow::Borrowed("")),
+            description,
+            status,
+            start,
+            end,
+            data: self.data,
+            links: extra.links,
+            origin: extra
+                .origin
+                .map(Cow::Owned)
+                .unwrap_or(Cow::Borrowed(DEFAULT_ORIGIN)),
+            metadata: Some(self.metadata),
+        }
+    }
+}
+
+fn into_text(value: FieldValue) -> String {
+    match value {
+        FieldValue::Str(s) => s,
+        FieldValue::Bool(b) => b.to_string(),
+        FieldValue::I64(n) => n.to_string(),
+        FieldValue::U64(n) => n.to_string(),
+        FieldValue::F64(n) => n.to_string(),
+    }
+}
+
+// === transaction names ===
+
+/// Whether the callsite declares `sentry.name` (only then does an unrecorded root visit fields
+/// to name its transaction).
+pub(crate) fn declares_name(metadata: &Metadata<'_>) -> bool {
+    metadata.fields().field(FIELD_NAME).is_some()
+}
+
+/// The transaction name and source that `fields` ask for (`sentry.name`, `sentry.source`).
+pub(crate) fn requested_name(fields: &[(Cow<'static, str>, FieldValue)]) -> RequestedName {
+    let text = |key: &str| {
+        fields
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .and_then(|(_, v)| v.as_str().map(str::to_owned))
+    };
+    RequestedName {
+        name: text(FIELD_NAME),
+        source: text(FIELD_SOURCE).as_deref().and_then(parse_source),
+    }
+}
+
+/// A transaction name and/or source that a span asked for; either may be missing.
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct RequestedName {
+    pub(crate) name: Option<String>,
+    pub(crate) source: Option<TransactionSource>,
+}
+
+impl RequestedName {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.name.is_none() && self.source.is_none()
+    }
+}
+
+pub(crate) fn parse_source(s: &str) -> Option<TransactionSource> {
+    Some(match s {
+        "custom" => TransactionSource::Custom,
+        "url" => TransactionSource::Url,
+        "route" => TransactionSource::Route,
+        "view" => TransactionSource::View,
+        "component" => TransactionSource::Component,
+        "task" => TransactionSource::Task,
+        _ => return None,
+    })
+}
+
+/// The source of a name nobody gave a source for.
+pub(crate) fn default_source(name: &str) -> TransactionSource {
+    // A raw URL is a poor transaction name for dynamic sampling; Sentry keeps such names out
+    // of the DSC (spec 2.2).
+    if name.contains("://") {
+        TransactionSource::Url
+    } else {
+        TransactionSource::Custom
+    }
+}
+
+// === field visiting ===
+
+/// Collects span fields as typed values (only for recorded spans, or for a sampler).
+#[derive(Default)]
+pub(crate) struct FieldVisitor {
+    pub(crate) fields: Fields,
+}
+
+impl FieldVisitor {
+    /// A visitor sized for the callsite's fields, so recording them allocates once.
+    pub(crate) fn for_metadata(metadata: &Metadata<'_>) -> Self {
+        Self {
+            fields: Vec::with_capacity(metadata.fields().len()),
+        }
+    }
+
+    fn push(&mut self, field: &Field, value: FieldValue) {
+        self.fields.push((Cow::Borrowed(field.name()), value));
+    }
+}
+
+impl Visit for FieldVisitor {
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.push(field, FieldValue::Bool(value));
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.push(field, FieldValue::I64(value));
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.push(field, FieldValue::U64(value));
+    }
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.push(field, FieldValue::F64(value));
+    }
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.push(field, FieldValue::Str(truncate(value).to_owned()));
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        let mut text = format!("{value:?}");
+        if text.len() > MAX_FIELD_BYTES {
+            let cut = truncate(&text).len();
+            text.truncate(cut);
+        }
+        self.push(field, FieldValue::Str(text));
+    }
+}
+
+/// Visits `attrs` into `fields` once, on first need (the sampler and the recording share one
+/// visit).
+pub(crate) fn ensure_fields<'f>(
+    fields: &'f mut Option<Fields>,
+    attrs: Option<&tracing_core::span::Attributes<'_>>,
+) -> &'f [(Cow<'static, str>, FieldValue)] {
+    if fields.is_none() {
+        let visitor = attrs.map(|attrs| {
+            let mut visitor = FieldVisitor::for_metadata(attrs.metadata());
+            attrs.record(&mut visitor);
+            visitor
+        });
+        *fields = Some(visitor.unwrap_or_default().fields);
+    }
+    fields.as_deref().unwrap_or_default()
+}
+
+fn truncate(s: &str) -> &str {
+    if s.len() <= MAX_FIELD_BYTES {
+        return s;
+    }
+    let mut end = MAX_FIELD_BYTES;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.get(..end).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_strings_are_cut_at_a_character_boundary() {
+        let long = "é".repeat(MAX_FIELD_BYTES);
+        let cut = truncate(&long);
+        assert!(cut.len() <= MAX_FIELD_BYTES);
+        assert!(cut.chars().all(|c| c == 'é'));
+    }
+
+    #[test]
+    fn raw_urls_are_url_sourced() {
+        assert_eq!(default_source("GET https://x.io/a"), TransactionSource::Url);
+        assert_eq!(default_source("GET /users/:id"), TransactionSource::Custom);
+    }
+
+    #[test]
+    fn a_requested_name_reads_only_the_special_fields() {
+        let fields: Fields = vec![
+            ("user.id".into(), FieldValue::U64(7)),
+            (FIELD_NAME.into(), FieldValue::Str("GET /a".into())),
+            (FIELD_SOURCE.into(), FieldValue::Str("route".into())),
+        ];
+        assert_eq!(
+            requested_name(&fields),
+            RequestedName {
+                name: Some("GET /a".into()),
+                source: Some(TransactionSource::Route)
+            }
+        );
+        let fields: Fields = vec![(FIELD_SOURCE.into(), FieldValue::Str("nonsense".into()))];
+        assert!(requested_name(&fields).is_empty());
+    }
+}

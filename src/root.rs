@@ -1,0 +1,271 @@
+//! [`RootState`]: what every span of one local root shares, and the sending of its
+//! transaction.
+//!
+//! One `RootState` exists per local root (a span with no parent for the layer, or one given a
+//! remote parent), behind an `Arc` held by the [`SpanData`](crate::span_data::SpanData) of the
+//! root and of each of its descendants that has data. It holds the head-sampling decision, the
+//! frozen dynamic sampling context, the transaction's name, and the buffer of finished
+//! children. The transaction is sent when the last `Arc` goes (`Drop for RootState`): the root
+//! and all its children have finished by then.
+
+use std::borrow::Cow;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Instant, SystemTime};
+
+use crate::config::Config;
+use crate::export::record::{SpanRecord, TransactionRecord, TransactionSource};
+use crate::id::TraceId;
+use crate::propagation::{DynamicSamplingContext, HeadDsc};
+use crate::recording::{default_source, RequestedName};
+use crate::sampling::Decision;
+use crate::stats::StatsInner;
+
+/// State shared by every span of one local root (one future transaction).
+pub(crate) struct RootState {
+    pub(crate) config: Arc<Config>,
+    pub(crate) trace_id: TraceId,
+    pub(crate) sample_rand: f64,
+    pub(crate) decision: Decision,
+    /// Set at creation for a continued trace (the incoming DSC is frozen at once); built from
+    /// the options and the root's name the first time it leaves the process otherwise.
+    dsc: OnceLock<Arc<DynamicSamplingContext>>,
+    /// The `baggage` header value for the frozen DSC, computed once.
+    baggage: OnceLock<Option<http::HeaderValue>>,
+    /// The name and source the head DSC and the transaction are built with. Written only by
+    /// [`RootState::set_name`] after creation.
+    name: Mutex<(Cow<'static, str>, TransactionSource)>,
+    /// Incoming third-party members, kept only when forwarding them is configured.
+    third_party: Vec<String>,
+    /// Wall clock and monotonic clock read together when the root started recording, so child
+    /// spans need only a monotonic read for their wall-clock start.
+    anchor: (SystemTime, Instant),
+    /// Finished children waiting for the root to close; `None` when the root does not record.
+    tx: Option<Mutex<TxBuffer>>,
+}
+
+struct TxBuffer {
+    spans: Vec<SpanRecord>,
+    dropped: u32,
+    /// The local root's own record, once it closed. The transaction is sent when the last span
+    /// of this local root is gone (see `Drop for RootState`): tracing-subscriber closes a
+    /// parent before it drops the data of a child that outlived the parent's handle.
+    root: Option<SpanRecord>,
+    closed: bool,
+}
+
+/// Everything a [`RootState`] starts with.
+pub(crate) struct RootParts {
+    pub(crate) config: Arc<Config>,
+    pub(crate) trace_id: TraceId,
+    pub(crate) sample_rand: f64,
+    pub(crate) decision: Decision,
+    /// The incoming (frozen) DSC of a continued trace.
+    pub(crate) frozen_dsc: Option<DynamicSamplingContext>,
+    pub(crate) name: Cow<'static, str>,
+    pub(crate) source: Option<TransactionSource>,
+    pub(crate) third_party: Vec<String>,
+    /// When the root started recording (earlier than now if it recorded before a remote parent
+    /// arrived); `None` when it does not record.
+    pub(crate) recording_since: Option<Instant>,
+}
+
+impl RootState {
+    pub(crate) fn new(parts: RootParts) -> Self {
+        let now = Instant::now();
+        let records = parts.recording_since.is_some();
+        let mono = parts.recording_since.unwrap_or(now);
+        let wall = if records {
+            SystemTime::now()
+                .checked_sub(now.saturating_duration_since(mono))
+                .unwrap_or_else(SystemTime::now)
+        } else {
+            SystemTime::UNIX_EPOCH
+        };
+        let dsc = OnceLock::new();
+        if let Some(frozen) = parts.frozen_dsc {
+            let _ = dsc.set(Arc::new(frozen));
+        }
+        let source = parts.source.unwrap_or_else(|| default_source(&parts.name));
+        Self {
+            config: parts.config,
+            trace_id: parts.trace_id,
+            sample_rand: parts.sample_rand,
+            decision: parts.decision,
+            dsc,
+            baggage: OnceLock::new(),
+            name: Mutex::new((parts.name, source)),
+            third_party: parts.third_party,
+            anchor: (wall, mono),
+            tx: records.then(|| {
+                Mutex::new(TxBuffer {
+                    spans: Vec::new(),
+                    dropped: 0,
+                    root: None,
+                    closed: false,
+                })
+            }),
+        }
+    }
+
+    /// The frozen DSC, building (and so freezing) the head-of-trace DSC on first use.
+    pub(crate) fn dsc(&self) -> &Arc<DynamicSamplingContext> {
+        self.dsc.get_or_init(|| Arc::new(self.head_dsc()))
+    }
+
+    /// The DSC as it is, or as it would be if it froze now, without freezing it (a read-only
+    /// look, for logging). The second value says whether it is frozen.
+    pub(crate) fn peek_dsc(&self) -> (Arc<DynamicSamplingContext>, bool) {
+        match self.dsc.get() {
+            Some(dsc) => (Arc::clone(dsc), true),
+            None => (Arc::new(self.head_dsc()), false),
+        }
+    }
+
+    /// The `baggage` header value of the frozen DSC (plus forwarded third-party members).
+    pub(crate) fn baggage(&self) -> Option<&http::HeaderValue> {
+        self.baggage
+            .get_or_init(|| {
+                let sentry = self.dsc().to_baggage();
+                let value = if self.third_party.is_empty() {
+                    sentry
+                } else {
+                    let foreign = self.third_party.join(",");
+                    crate::propagation::merge_baggage(
+                        Some(&foreign),
+                        sentry.as_deref().unwrap_or(""),
+                    )
+                };
+                value.and_then(|v| http::HeaderValue::from_str(&v).ok())
+            })
+            .as_ref()
+    }
+
+    fn head_dsc(&self) -> DynamicSamplingContext {
+        let config = &self.config;
+        let name = self.name.lock();
+        // `transaction` names the transaction for dynamic-sampling rules. Without tracing
+        // configured no transaction exists, and Sentry's SDKs leave it out (vector ps-010).
+        let transaction = match (&name, self.decision.sampled) {
+            (Ok(name), Some(_)) if name.1 != TransactionSource::Url => Some(name.0.as_ref()),
+            _ => None,
+        };
+        HeadDsc {
+            trace_id: self.trace_id,
+            public_key: config.public_key.as_deref(),
+            org_id: config.org_id.as_deref(),
+            environment: &config.environment,
+            release: config.release.as_deref(),
+            transaction,
+            sample_rate: self.decision.applied_rate,
+            sampled: self.decision.sampled,
+            sample_rand: self.sample_rand,
+        }
+        .build()
+    }
+
+    /// Names the transaction from what a span of this root asked for (`sentry.name`,
+    /// `sentry.source`, at creation or with `span.record(..)`): the one place the name changes.
+    /// A name without a source gets the default source for it. The head DSC keeps the name it
+    /// was frozen with.
+    pub(crate) fn set_name(&self, requested: RequestedName) {
+        if requested.is_empty() {
+            return;
+        }
+        if let Ok(mut slot) = self.name.lock() {
+            if let Some(name) = requested.name {
+                slot.1 = default_source(&name);
+                slot.0 = Cow::Owned(name);
+            }
+            if let Some(source) = requested.source {
+                slot.1 = source;
+            }
+        }
+    }
+
+    /// Closes the transaction buffer without sending (the root was re-parented).
+    pub(crate) fn abandon(&self) {
+        if let Some(tx) = &self.tx {
+            if let Ok(mut tx) = tx.lock() {
+                tx.closed = true;
+            }
+        }
+    }
+
+    /// The wall-clock time of the monotonic instant `at`.
+    pub(crate) fn wall_clock(&self, at: Instant) -> SystemTime {
+        let (wall, mono) = self.anchor;
+        match at.checked_duration_since(mono) {
+            Some(after) => wall + after,
+            None => wall
+                .checked_sub(mono.saturating_duration_since(at))
+                .unwrap_or(wall),
+        }
+    }
+
+    /// Adds a finished child to the transaction (bounded; a full or already sent transaction
+    /// drops it and counts).
+    pub(crate) fn push_child(&self, record: SpanRecord) {
+        let stats = &self.config.stats;
+        let Some(tx) = &self.tx else { return };
+        let Ok(mut tx) = tx.lock() else { return };
+        if tx.closed {
+            StatsInner::incr(&stats.spans_dropped_late);
+        } else if tx.spans.len() >= self.config.max_spans {
+            tx.dropped = tx.dropped.saturating_add(1);
+            StatsInner::incr(&stats.spans_dropped_limit);
+        } else {
+            tx.spans.push(record);
+        }
+    }
+
+    /// Keeps the local root's record; the transaction goes out when the last span of this
+    /// local root is dropped.
+    pub(crate) fn finish_root(&self, root: SpanRecord) {
+        if let Some(Ok(mut tx)) = self.tx.as_ref().map(Mutex::lock) {
+            tx.root = Some(root);
+        }
+    }
+
+    fn send(&self) {
+        let Some(tx) = &self.tx else { return };
+        let (root, spans, dropped_spans) = match tx.lock() {
+            Ok(mut tx) => {
+                if tx.closed {
+                    return;
+                }
+                tx.closed = true;
+                let Some(root) = tx.root.take() else {
+                    // The root span never finished normally (for example the layer was
+                    // removed while it was open).
+                    StatsInner::incr(&self.config.stats.transactions_unfinished);
+                    return;
+                };
+                (root, std::mem::take(&mut tx.spans), tx.dropped)
+            }
+            Err(_) => return,
+        };
+        let (name, source) = match self.name.lock() {
+            Ok(name) => (name.0.to_string(), name.1),
+            Err(_) => return,
+        };
+        let record = TransactionRecord {
+            trace_id: self.trace_id,
+            name,
+            source,
+            root,
+            spans,
+            dropped_spans,
+            dsc: Arc::clone(self.dsc()),
+        };
+        if let Some(export) = &self.config.export {
+            export.submit(record);
+        }
+    }
+}
+
+impl Drop for RootState {
+    fn drop(&mut self) {
+        // Every span of this local root is gone: its root and all its children have finished.
+        self.send();
+    }
+}
