@@ -26,8 +26,6 @@ use std::fmt;
 
 use http::{HeaderMap, Method, Request, StatusCode};
 use tracing::Span;
-use tracing_subscriber::registry::LookupSpan;
-use tracing_subscriber::Registry;
 
 use crate::field::FieldValue;
 use crate::status::SpanStatus;
@@ -133,13 +131,7 @@ impl OutgoingRequest {
                 rpc.method = rpc_method,
             ),
         };
-        span.with_subscriber(|(id, dispatch)| {
-            let Some(registry) = dispatch.downcast_ref::<Registry>() else {
-                return;
-            };
-            let Some(span) = registry.span(id) else {
-                return;
-            };
+        let _ = crate::span_access::with_registry_span(&span, |span| {
             crate::span_access::with_span_data(&span, |data| {
                 if data.root.config.targets.matches(full_url) {
                     crate::span_access::insert_headers(data, headers, true);
