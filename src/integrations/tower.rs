@@ -1,4 +1,4 @@
-//! `tower` layers for HTTP servers and clients (axum, hyper, tonic, reqwest-free clients).
+//! `tower` layers for HTTP servers (axum, hyper, tonic) and clients (hyper-util, tonic channels).
 //!
 //! - [`SentryHttpLayer`] (servers): every request gets an `http.server` span (`grpc.server` for
 //!   gRPC) that continues the caller's trace, so handler spans nest under it with no code in
