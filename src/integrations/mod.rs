@@ -7,6 +7,8 @@
 //! - `tower` (feature `tower`): a server layer that continues the caller's trace for every
 //!   request (axum, hyper, tonic), and a client layer for outgoing `http::Request`s (hyper-util's
 //!   client, tonic channels).
+//! - `sentry` (feature `sentry`): errors, panics and logs of the `sentry` crate on the trace
+//!   of the current span, one configuration and one transport.
 //! - [`grpc`]: gRPC status codes as span statuses; gRPC calls are recognised by the `tower`
 //!   layers.
 //!
@@ -20,6 +22,9 @@ pub mod http_client;
 #[cfg(feature = "reqwest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
 pub mod reqwest;
+#[cfg(feature = "sentry")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sentry")))]
+pub mod sentry;
 #[cfg(feature = "tower")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
 pub mod tower;
