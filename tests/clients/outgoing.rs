@@ -69,3 +69,39 @@ fn an_unsampled_trace_still_gets_headers_and_records_nothing() {
     assert!(sentry_trace.ends_with("-0"), "{sentry_trace}");
     assert!(sent_transactions(&guard, &transport).is_empty());
 }
+
+#[test]
+fn client_spans_keep_sentry_fields_out_of_fmt_lines() {
+    let (layer, guard, transport) = exporting(SentryLayer::builder().traces_sample_rate(1.0));
+    let captured = crate::net::Captured::default();
+    let fmt = tracing_subscriber::fmt::layer()
+        .with_writer(captured.clone())
+        .with_ansi(false);
+    let subscriber = tracing_subscriber::registry().with(layer).with(fmt);
+    let mut request = http::Request::get("http://api.internal/items?token=s3cret")
+        .body(())
+        .unwrap();
+    tracing::subscriber::with_default(subscriber, || {
+        let _handler = tracing::info_span!("handler").entered();
+        let call = OutgoingRequest::start(&mut request);
+        call.span().in_scope(|| tracing::info!("sending"));
+        call.finish(http::StatusCode::OK);
+    });
+
+    let log = captured.text();
+    assert!(log.contains("sending"), "{log}");
+    assert!(
+        log.contains(r#"url.full=http://api.internal/items"#),
+        "{log}"
+    );
+    assert!(!log.contains("sentry."), "no sentry.* field: {log}");
+    assert!(
+        !log.contains("s3cret"),
+        "no query string in local logs either: {log}"
+    );
+    // ... while Sentry gets them.
+    let txs = sent_transactions(&guard, &transport);
+    let span = &txs[0].1["spans"][0];
+    assert_eq!(span["op"], "http.client");
+    assert_eq!(span["description"], "GET http://api.internal/items");
+}

@@ -1,7 +1,6 @@
 //! `SentryHttpClientLayer` (around hyper-util's client) and `SentryHttpLayer` (servers).
 
 use std::convert::Infallible;
-use std::sync::{Arc, Mutex};
 
 use http_body_util::{BodyExt, Empty};
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
@@ -13,7 +12,7 @@ use tracing_sentry::integrations::tower::{
 use tracing_sentry::SentryLayer;
 use tracing_subscriber::prelude::*;
 
-use crate::net::{closed_port_url, in_handler, run, span_with_op, Downstream};
+use crate::net::{closed_port_url, in_handler, run, span_with_op, Captured, Downstream};
 use crate::support::{exporting, sent_transactions, sentry_trace, TRACE};
 
 type Body = Empty<bytes::Bytes>;
@@ -75,27 +74,6 @@ fn the_client_layer_records_service_errors_as_internal_error() {
     assert!(result.is_err());
     let call = span_with_op(&txs[0], "http.client");
     assert_eq!(call["status"], "internal_error");
-}
-
-/// A `MakeWriter` into a shared buffer, to read what a fmt layer printed.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
 }
 
 #[test]
