@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The interop suite: the crate's example service between the real Python sentry-sdk and the
+# real @sentry/node, with a fake Sentry ingest. See interop/README.md.
+#
+#   bash interop/run.sh [--lifecycle static|stream|both] [--service CMD] [--out DIR]
+#
+# Installs the pinned SDKs on first use (and whenever a pin changes) into interop/.cache
+# (git-ignored): a virtualenv from requirements.txt and node_modules from package-lock.json.
+# Builds the example service unless --service is given. Prints PASS/FAIL/SKIP per check and
+# `N passed, M failed` last; exits 0 only when every check passed.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(dirname "$here")"
+cache="${INTEROP_CACHE:-$here/.cache}"
+python="${INTEROP_BASE_PYTHON:-python3}"
+node="${INTEROP_NODE:-node}"
+
+service=""
+args=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --service) service="$2"; shift 2 ;;
+    --service=*) service="${1#--service=}"; shift ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    *) args+=("$1"); shift ;;
+  esac
+done
+
+note() { printf 'interop: %s\n' "$*" >&2; }
+stamp() { cat "$@" | sha256sum | cut -d' ' -f1; }
+
+mkdir -p "$cache"
+
+# Python: a virtualenv with the pinned sentry-sdk.
+venv="$cache/venv"
+want="$(stamp "$here/requirements.txt")"
+if [ "$(cat "$venv/.stamp" 2>/dev/null || true)" != "$want" ]; then
+  note "installing the Python peer (requirements.txt) into $venv"
+  rm -rf "$venv"
+  "$python" -m venv "$venv"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+    --no-deps --requirement "$here/requirements.txt"
+  echo "$want" > "$venv/.stamp"
+fi
+
+# Node: node_modules from the committed lock file.
+nodedir="$cache/node"
+want="$(stamp "$here/package.json" "$here/package-lock.json")"
+if [ "$(cat "$nodedir/.stamp" 2>/dev/null || true)" != "$want" ]; then
+  note "installing the JavaScript peer (package-lock.json) into $nodedir"
+  rm -rf "$nodedir"
+  mkdir -p "$nodedir"
+  cp "$here/package.json" "$here/package-lock.json" "$nodedir/"
+  (cd "$nodedir" && npm ci --no-audit --no-fund --loglevel=error >&2)
+  echo "$want" > "$nodedir/.stamp"
+fi
+export NODE_PATH="$nodedir/node_modules"
+
+if [ -z "$service" ]; then
+  note "building the example service"
+  (cd "$root" && cargo build --quiet --features tower --example interop_service)
+  service="$root/target/debug/examples/interop_service"
+fi
+
+cd "$root"
+exec "$venv/bin/python" "$here/suite.py" --service "$service" \
+  --python "$venv/bin/python" --node "$node" "${args[@]}"
