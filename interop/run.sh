@@ -3,6 +3,8 @@
 # real @sentry/node, with a fake Sentry ingest. See interop/README.md.
 #
 #   bash interop/run.sh [--lifecycle static|stream|both] [--service CMD] [--out DIR]
+#   bash interop/run.sh --self-test          # a sentry-sdk stand-in as the service: all pass
+#   bash interop/run.sh --self-test-faults   # the stand-in misbehaving: each run must fail
 #
 # Installs the pinned SDKs on first use (and whenever a pin changes) into interop/.cache
 # (git-ignored): a virtualenv from requirements.txt and node_modules from package-lock.json.
@@ -16,12 +18,15 @@ python="${INTEROP_BASE_PYTHON:-python3}"
 node="${INTEROP_NODE:-node}"
 
 service=""
+self_test=""
 args=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --service) service="$2"; shift 2 ;;
     --service=*) service="${1#--service=}"; shift ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    --self-test) self_test=pass; shift ;;
+    --self-test-faults) self_test=faults; shift ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) args+=("$1"); shift ;;
   esac
 done
@@ -56,6 +61,26 @@ if [ "$(cat "$nodedir/.stamp" 2>/dev/null || true)" != "$want" ]; then
 fi
 export NODE_PATH="$nodedir/node_modules"
 
+suite=("$venv/bin/python" "$here/suite.py" --python "$venv/bin/python" --node "$node")
+if [ -n "$self_test" ]; then
+  standin="$venv/bin/python $here/standin_service.py"
+  if [ "$self_test" = pass ]; then
+    exec "${suite[@]}" --service "$standin" --lifecycle both "${args[@]}"
+  fi
+  status=0
+  for fault in forward-third-party no-continue new-dsc; do
+    for lifecycle in static stream; do
+      if INTEROP_FAULT="$fault" "${suite[@]}" --service "$standin" --lifecycle "$lifecycle" \
+        "${args[@]}" > /dev/null 2>&1; then
+        echo "FAIL self-test: fault $fault went unnoticed ($lifecycle)"; status=1
+      else
+        echo "PASS self-test: fault $fault caught ($lifecycle)"
+      fi
+    done
+  done
+  exit $status
+fi
+
 if [ -z "$service" ]; then
   note "building the example service"
   (cd "$root" && cargo build --quiet --features tower --example interop_service)
@@ -63,5 +88,4 @@ if [ -z "$service" ]; then
 fi
 
 cd "$root"
-exec "$venv/bin/python" "$here/suite.py" --service "$service" \
-  --python "$venv/bin/python" --node "$node" "${args[@]}"
+exec "${suite[@]}" --service "$service" "${args[@]}"
