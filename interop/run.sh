@@ -32,6 +32,12 @@ while [ $# -gt 0 ]; do
 done
 
 note() { printf 'interop: %s\n' "$*" >&2; }
+missing() { echo "FAIL interop prerequisites: $*"; echo "0 passed, 1 failed"; exit 1; }
+
+command -v "$python" > /dev/null || missing "no $python (Python 3 with venv)"
+command -v "$node" > /dev/null && command -v npm > /dev/null || missing "no node/npm (Node.js >= 20.19)"
+"$node" -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' \
+  || missing "Node.js $("$node" --version) is older than 20.19 (@sentry/node 11 needs it)"
 stamp() { cat "$@" | sha256sum | cut -d' ' -f1; }
 
 mkdir -p "$cache"

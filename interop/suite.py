@@ -735,7 +735,23 @@ class Suite:
                 self.check_direction(lifecycle, sdk, results, downstream_sdk)
         self.check_ingest()
 
+    def save_span_samples(self):
+        """Keep one streamed segment and one child span per sender, to compare what the SDKs
+        put in span v2 items (out/span-samples.json)."""
+        samples = {}
+        for r in self.ingest.records():
+            if item_type(r) != "span":
+                continue
+            for span in (r.get("payload") or {}).get("items") or []:
+                kind = "segment" if span.get("is_segment") else "child"
+                samples.setdefault(r.get("sentry_key"), {}).setdefault(kind, dict(
+                    envelope_header=r.get("envelope_header"), item_header=r.get("item_header"),
+                    span=span))
+        with open(os.path.join(self.out, "span-samples.json"), "w") as f:
+            json.dump(samples, f, indent=2, sort_keys=True)
+
     def check_ingest(self):
+        self.save_span_samples()
         records = self.ingest.records()
         errors = [r["error"] for r in records if "error" in r]
         self.report.check("ingest: every envelope parsed (encodings seen: %s)"
