@@ -639,8 +639,18 @@ class Suite:
             if header.get("item_count") != len(listed):
                 shape.append("item_count %r for %d spans" % (header.get("item_count"), len(listed)))
             spans.extend(listed)
-        check(name + ": span items are span v2 containers (content type, item_count, version 2)",
-              not shape, "; ".join(shape))
+        per_envelope = {}
+        for r in self.ingest.records(SERVICE_KEY):
+            if item_type(r) == "span" and r in span_records:
+                per_envelope[r.get("envelope_header_raw")] = per_envelope.get(
+                    r.get("envelope_header_raw"), 0) + 1
+        if any(n != 1 for n in per_envelope.values()):
+            shape.append("span items per envelope %r" % sorted(per_envelope.values()))
+        if any(not 1 <= len((r.get("payload") or {}).get("items") or []) <= 1000
+               for r in span_records):
+            shape.append("a span item outside 1..1000 spans")
+        check(name + ": span items are span v2 containers (content type, item_count, version 2, "
+              "1 to 1,000 spans, one span item per envelope)", not shape, "; ".join(shape))
         check(name + ": every streamed span has the trace id",
               spans and all(s.get("trace_id") == trace_id for s in spans),
               repr(sorted({s.get("trace_id") for s in spans})))
