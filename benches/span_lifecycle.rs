@@ -38,6 +38,8 @@ fn run_workload(workload: &str, rung: Rung, n: u64) {
     let (dispatch, guard) = rung.dispatch();
     tracing::dispatcher::with_default(&dispatch, || match workload {
         "child_span" => in_root(n, |i| child_span(black_box(i))),
+        // A `tracing` event in a span (the layer's `on_event`, e.g. with feature `sentry`).
+        "event_in_span" => in_root(n, |i| tracing::info!(i = black_box(i), "event")),
         "current_headers" => {
             let root = tracing::info_span!("root");
             let _ = root.set_parent_from_headers(&incoming());

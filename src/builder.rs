@@ -11,6 +11,11 @@ use crate::propagation::{org_id_from_dsn_host, PropagationTargets};
 use crate::sampling::{SamplingContext, SamplingOptions};
 use crate::stats::StatsInner;
 
+// `sentry_client` and its resolution (feature `sentry`), a child module for the private fields.
+#[cfg(feature = "sentry")]
+#[path = "integrations/sentry/builder.rs"]
+mod sentry_client;
+
 /// The default capacity of the export queue, in transactions.
 pub const DEFAULT_QUEUE_CAPACITY: usize = 1024;
 /// The default maximum number of child spans per transaction (Sentry's own limit).
@@ -85,6 +90,8 @@ pub struct SentryLayerBuilder {
     max_spans: usize,
     shutdown_timeout: Duration,
     debug: bool,
+    #[cfg(feature = "sentry")]
+    sentry_client: Option<Arc<sentry_core::Client>>,
 }
 
 /// The error returned by [`SentryLayerBuilder::build`].
@@ -123,6 +130,8 @@ impl Default for SentryLayerBuilder {
             max_spans: DEFAULT_MAX_SPANS,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             debug: false,
+            #[cfg(feature = "sentry")]
+            sentry_client: None,
         }
     }
 }
@@ -480,6 +489,9 @@ impl SentryLayerBuilder {
     /// # Ok::<(), tracing_sentry::BuildError>(())
     /// ```
     pub fn build(mut self) -> Result<(SentryLayer, ExportGuard), BuildError> {
+        // The client's options first, through the setters, so that validation applies to them.
+        #[cfg(feature = "sentry")]
+        let client = self.resolve_sentry_client();
         self.validate_names()?;
         let dsn = match self.dsn.take() {
             Some(Ok(dsn)) => Some(dsn),
@@ -505,6 +517,8 @@ impl SentryLayerBuilder {
         .map_err(|err| BuildError {
             kind: BuildErrorKind::Worker(err),
         })?;
+        #[cfg(feature = "sentry")]
+        let guard = sentry_client::flush_client_too(guard, client);
         self.dsn = dsn.map(Ok);
         let mut config = self.into_config(wants_export.then_some(export));
         config.stats = stats;

@@ -60,6 +60,10 @@ use crate::stats::Stats;
 #[derive(Clone)]
 pub struct SentryLayer {
     config: Arc<Config>,
+    /// The dispatcher this layer is part of (feature `sentry`: to find an event's span from a
+    /// `sentry` capture made inside another layer's callback).
+    #[cfg(feature = "sentry")]
+    dispatch: Arc<std::sync::OnceLock<tracing_core::dispatcher::WeakDispatch>>,
 }
 
 thread_local! {
@@ -181,6 +185,8 @@ impl SentryLayer {
     pub(crate) fn from_config(config: Config) -> Self {
         Self {
             config: Arc::new(config),
+            #[cfg(feature = "sentry")]
+            dispatch: Arc::default(),
         }
     }
 
@@ -330,7 +336,18 @@ where
         }
     }
 
+    #[cfg(feature = "sentry")]
+    fn on_register_dispatch(&self, dispatch: &tracing_core::Dispatch) {
+        let _ = self.dispatch.set(dispatch.downgrade());
+    }
+
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        #[cfg(feature = "sentry")]
+        if let Some(dispatch) = self.dispatch.get() {
+            // No lookup here: a contextual event's span is read when (and if) it is needed.
+            let layer = Arc::as_ptr(&self.config) as usize;
+            crate::integrations::sentry::note_event_span(layer, dispatch, event);
+        }
         if *event.metadata().level() != Level::ERROR {
             return;
         }

@@ -126,7 +126,7 @@
 //! | `sentry.name` | the transaction name (roots) and the span description | the span's name |
 //! | `sentry.op` | the span `op` | `{target}::{name}` |
 //! | `sentry.description` | the span description, overriding `sentry.name` | the name |
-//! | `sentry.status` | a [`SpanStatus`] (`ok`, `not_found`, ...); invalid values are ignored | `internal_error` after an `ERROR` event in the span, else none |
+//! | `sentry.status` | a [`SpanStatus`] (`ok`, `not_found`, ...); invalid values are ignored | `internal_error` after an `ERROR` event in the span or when a panic unwinds through it, else none |
 //! | `sentry.source` | the transaction source (`custom`, `route`, `url`, `view`, `component`, `task`) | `custom` (`url` for names that contain `://`) |
 //! | `sentry.origin` | the span origin | `auto.tracing` |
 //!
@@ -140,6 +140,11 @@
 //!   gzip (`flate2`). Without it, bring your own [`export::Transport`].
 //! - `tower`: a `tower` layer for servers (axum, hyper, tonic) that continues traces from request
 //!   headers.
+//! - `sentry`: [with the `sentry` crate](integrations::sentry) (0.49): its errors, panics and
+//!   logs carry the trace context of the current span; the layer is configured from its client
+//!   ([`SentryLayerBuilder::sentry_client`]) and sends through its transport. Needs Rust 1.88.
+//! - `fmt`: [`fmt::WithTraceIds`], the trace id and span id on every line of
+//!   `tracing-subscriber`'s fmt layer.
 //!
 //! # Supported Rust versions
 //!
@@ -147,7 +152,8 @@
 //! the releases back to the MSRV; raising the MSRV is a minor release, not a breaking change,
 //! and gets a CHANGELOG line. It is checked by clippy's `incompatible_msrv` lint (which reads
 //! `rust-version`) and by MSRV-aware dependency resolution (`.cargo/config.toml`), since the
-//! project's machines have a single toolchain.
+//! project's machines have a single toolchain. The `sentry` feature needs Rust 1.88, the
+//! `sentry` crate's minimum.
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 #![warn(
@@ -165,6 +171,9 @@ mod builder;
 mod config;
 pub mod export;
 mod field;
+#[cfg(feature = "fmt")]
+#[cfg_attr(docsrs, doc(cfg(feature = "fmt")))]
+pub mod fmt;
 mod headers;
 mod id;
 pub mod integrations;

@@ -119,6 +119,12 @@ impl Recording {
         }
     }
 
+    /// The `sentry.op` the span set, if any.
+    #[cfg(feature = "sentry")]
+    pub(crate) fn op(&self) -> Option<&str> {
+        self.extra.as_ref().and_then(|e| e.op.as_deref())
+    }
+
     pub(crate) fn error_seen(&mut self) {
         self.error_seen = true;
     }
@@ -146,7 +152,9 @@ impl Recording {
                 .max(Duration::ZERO);
         let status = self
             .status
-            .or_else(|| self.error_seen.then_some(SpanStatus::InternalError));
+            .or_else(|| self.error_seen.then_some(SpanStatus::InternalError))
+            // Dropped while its thread unwinds from a panic (checked only for recorded spans).
+            .or_else(|| std::thread::panicking().then_some(SpanStatus::InternalError));
         let extra = self.extra.map(|e| *e).unwrap_or_default();
         // `None` falls back to the span's name when the transaction is serialised.
         let description = extra.description.or(extra.name);

@@ -5,6 +5,9 @@ use std::sync::Arc;
 
 use crate::id::{SpanId, TraceId};
 use crate::propagation::{DynamicSamplingContext, SentryTrace};
+use tracing_subscriber::registry::{LookupSpan, SpanRef};
+
+use crate::span_access::with_span_data;
 use crate::span_data::SpanData;
 
 /// A read-only snapshot of one span's Sentry trace context, for log correlation and error
@@ -51,6 +54,37 @@ impl TraceContext {
             parent_span_id: data.parent_span_id,
             sampled: data.sampled,
         }
+    }
+
+    /// Returns the trace context of a span that another layer (or a formatter) was given, as
+    /// a [`SpanRef`] of any subscriber stack built on a `Registry`; `None` if no
+    /// [`SentryLayer`](crate::SentryLayer) gave it (or an ancestor) a context. A span of an
+    /// unsampled trace gets its own id here, as when it propagates.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tracing_sentry::{SentryLayer, TraceContext};
+    /// use tracing_subscriber::layer::{Context, Layer};
+    /// use tracing_subscriber::prelude::*;
+    /// use tracing_subscriber::registry::LookupSpan;
+    ///
+    /// struct PrintTraceIds;
+    /// impl<S: tracing::Subscriber + for<'a> LookupSpan<'a>> Layer<S> for PrintTraceIds {
+    ///     fn on_event(&self, event: &tracing::Event<'_>, ctx: Context<'_, S>) {
+    ///         if let Some(ctx) = ctx.event_span(event).and_then(|s| TraceContext::from_span_ref(&s)) {
+    ///             println!("trace_id={} span_id={}", ctx.trace_id(), ctx.span_id());
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// let subscriber = tracing_subscriber::registry().with(SentryLayer::new()).with(PrintTraceIds);
+    /// tracing::subscriber::with_default(subscriber, || {
+    ///     tracing::info_span!("job").in_scope(|| tracing::info!("working"));
+    /// });
+    /// ```
+    pub fn from_span_ref<'a, S: LookupSpan<'a>>(span: &SpanRef<'a, S>) -> Option<Self> {
+        with_span_data(span, Self::of)
     }
 
     /// Returns the trace id, shared by every span of the distributed trace.

@@ -194,6 +194,9 @@ pub struct ExportGuard {
     worker: Option<JoinHandle<()>>,
     stats: Arc<StatsInner>,
     shutdown_timeout: Duration,
+    /// Flushed after the queue by [`ExportGuard::flush`] (the `sentry` client whose transport
+    /// sends our envelopes), with the time left.
+    pub(crate) then_flush: Option<Arc<dyn Fn(Duration) -> bool + Send + Sync>>,
 }
 
 impl ExportGuard {
@@ -212,9 +215,14 @@ impl ExportGuard {
     /// # let _ = on_request_end;
     /// ```
     pub fn flush(&self, timeout: Duration) -> bool {
-        match &self.shared {
-            Some(shared) => shared.flush_until(Instant::now().checked_add(timeout)),
+        let start = Instant::now();
+        let ours = match &self.shared {
+            Some(shared) => shared.flush_until(start.checked_add(timeout)),
             None => true,
+        };
+        match &self.then_flush {
+            Some(then) => then(timeout.saturating_sub(start.elapsed())) && ours,
+            None => ours,
         }
     }
 
@@ -302,6 +310,7 @@ pub(crate) fn start_with(
             worker: None,
             stats,
             shutdown_timeout,
+            then_flush: None,
         };
         return Ok((ExportHandle { shared: None }, guard));
     };
@@ -326,6 +335,7 @@ pub(crate) fn start_with(
         worker: Some(handle),
         stats,
         shutdown_timeout,
+        then_flush: None,
     };
     Ok((
         ExportHandle {

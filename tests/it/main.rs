@@ -8,6 +8,7 @@ mod composition;
 mod export;
 mod hardening;
 mod headers;
+mod panic_status;
 mod regressions;
 mod remote_parent;
 mod sampling;

@@ -1,0 +1,107 @@
+//! Errors, panics and logs of the `sentry` crate on the trace of the current `tracing` span.
+//!
+//! ```text
+//! SENTRY_DSN=https://<key>@o<org>.ingest.sentry.io/<project> REQUESTS=8 \
+//!     cargo run --example with_sentry --features sentry
+//! ```
+//!
+//! Initialises the `sentry` crate (panic integration on, `tracing` ERROR events become Sentry
+//! events through `sentry-tracing`'s `ErrorLayer`, none of its span handling) and the layer
+//! configured from that same client, then handles `REQUESTS` requests (default 8) concurrently.
+//! Request `r` is a root span `request` (the transaction) with a child `work`, in which it
+//! captures an error, emits a `tracing` ERROR event and sends a structured log; request 0 also
+//! panics in a child span `crash` (caught). Every error event and log carries `r`'s trace id
+//! and the id of its `work` span; the panic carries the `crash` span's id, and `crash` gets
+//! status `internal_error`. Each request prints the trace id its events carry (without
+//! `SENTRY_DSN`, nothing is sent).
+
+use std::time::Duration;
+
+use sentry::integrations::tracing::ErrorLayer;
+use sentry::SentryFutureExt;
+use tracing::Instrument;
+use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::prelude::*;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let requests: u64 = std::env::var("REQUESTS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(8);
+
+    // `sentry::init` reads SENTRY_DSN and enables its default integrations (panics among them);
+    // `link` registers the trace context integration.
+    // The client's transport queue (30 envelopes by default, then it drops) must hold a burst
+    // of errors, logs and transactions: size it for this run.
+    let sentry = sentry::init(tracing_sentry::integrations::sentry::link(
+        sentry::ClientOptions::new().transport_channel_capacity(64 + 4 * requests as usize),
+    ));
+    // Our layer, configured from the same client (DSN, release, environment) and sending
+    // through its transport.
+    let (layer, guard) = tracing_sentry::SentryLayer::builder()
+        .sentry_client(sentry::Hub::current().client())
+        .traces_sample_rate(1.0)
+        .build()?;
+    tracing_subscriber::registry()
+        .with(layer)
+        .with(ErrorLayer::new().with_filter(LevelFilter::ERROR))
+        .init();
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let tasks: Vec<_> = (0..requests)
+            .map(|id| {
+                // A hub per request keeps breadcrumbs and scope data apart.
+                let hub = std::sync::Arc::new(sentry::Hub::new_from_top(sentry::Hub::current()));
+                tokio::spawn(handle(id).bind_hub(hub))
+            })
+            .collect();
+        for task in tasks {
+            task.await?;
+        }
+        Ok::<(), tokio::task::JoinError>(())
+    })?;
+
+    // Our queue first, then the client's (one transport for both).
+    if !guard.flush(Duration::from_secs(20)) {
+        eprintln!("some telemetry was still in flight");
+    }
+    drop(guard);
+    drop(sentry); // closes the client
+    Ok(())
+}
+
+async fn handle(id: u64) {
+    let request = tracing::info_span!("request", request_id = id);
+    async move {
+        tokio::task::yield_now().await;
+        work(id).instrument(tracing::info_span!("work")).await;
+    }
+    .instrument(request)
+    .await;
+}
+
+async fn work(id: u64) {
+    if let Some(ctx) = tracing_sentry::current_trace_context() {
+        println!(
+            "request {id}: trace_id={} span_id={}",
+            ctx.trace_id(),
+            ctx.span_id()
+        );
+    }
+    tokio::task::yield_now().await;
+    let err = std::io::Error::other(format!("request {id} failed"));
+    sentry::capture_error(&err);
+    tracing::error!("request {id} error event");
+    sentry::logger_info!("request {} log line", id);
+    if id == 0 {
+        // The span is dropped while the thread unwinds: its status becomes `internal_error`.
+        let caught = std::panic::catch_unwind(|| {
+            let _crash = tracing::info_span!("crash").entered();
+            panic!("request 0 panicked");
+        });
+        assert!(caught.is_err());
+    }
+}

@@ -1,0 +1,126 @@
+//! [`SentryLayerBuilder::sentry_client`]: the layer configured from a `sentry` client (a child
+//! module of the builder, for its private fields).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sentry_core::{Client, TracesSamplingStrategy};
+
+use super::{SentryLayerBuilder, DEFAULT_SHUTDOWN_TIMEOUT};
+use crate::export::ExportGuard;
+use crate::integrations::sentry::ClientTransport;
+
+impl SentryLayerBuilder {
+    /// Configures the layer from a `sentry` client (feature `sentry`): what the client's
+    /// options hold of ours comes from them, and transactions go out through the client's
+    /// transport.
+    ///
+    /// Taken from the client, unless set on this builder (whatever the order of the calls):
+    /// the DSN, `release`, `environment` (through [`release`](Self::release) and
+    /// [`environment`](Self::environment), so their rules apply), a fixed
+    /// `traces_sample_rate` (a `sentry` `traces_sampler` cannot be taken over: set
+    /// [`traces_sampler`](Self::traces_sampler) here), `org_id`, `shutdown_timeout`, and
+    /// `debug` and `strict_trace_continuation` (on if on either side).
+    ///
+    /// Without a [`transport`](Self::transport) of our own, envelopes are handed to the
+    /// client ([`sentry_core::Client::send_envelope`]): one HTTP stack and one rate-limit state
+    /// for errors, logs and transactions, and the client's `flush`/`close` cover them.
+    /// [`ExportGuard::flush`] waits for our queue, then flushes the client. A transaction
+    /// handed to the client counts as sent in our [`Stats`](crate::Stats); what the client
+    /// then drops (rate limits, a full queue) it reports in its own client reports: size the
+    /// client's `transport_channel_capacity` (30 envelopes by default) for your bursts of
+    /// errors, logs and transactions.
+    ///
+    /// `None` (no client bound to the hub) configures nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), tracing_sentry::BuildError> {
+    /// let _sentry = sentry::init(tracing_sentry::integrations::sentry::link(
+    ///     sentry::ClientOptions::new()
+    ///         .dsn("https://public@o42.ingest.sentry.io/7")
+    ///         .release("checkout@1.4.2"),
+    /// ));
+    /// let (layer, guard) = tracing_sentry::SentryLayer::builder()
+    ///     .sentry_client(sentry::Hub::current().client())
+    ///     .traces_sample_rate(1.0) // ours overrides the client's
+    ///     .build()?;
+    /// # drop((layer, guard));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn sentry_client(mut self, client: impl Into<Option<Arc<Client>>>) -> Self {
+        self.sentry_client = client.into();
+        self
+    }
+
+    /// Fills what this builder leaves unset from the client's options; returns the client.
+    pub(super) fn resolve_sentry_client(&mut self) -> Option<Arc<Client>> {
+        let client = self.sentry_client.take()?;
+        let options = client.options();
+        let mut this = std::mem::take(self);
+        if this.dsn.is_none() {
+            this.dsn = options.dsn.as_ref().map(|dsn| dsn_string(dsn).parse());
+        }
+        if this.release.is_none() {
+            if let Some(release) = &options.release {
+                this = this.release(release.to_string());
+            }
+        }
+        if this.environment.is_none() {
+            if let Some(environment) = &options.environment {
+                this = this.environment(environment.to_string());
+            }
+        }
+        if this.sampling.traces_sample_rate.is_none() && this.sampling.traces_sampler.is_none() {
+            if let TracesSamplingStrategy::FixedRate(rate) = options.traces_sampling_strategy {
+                this = this.traces_sample_rate(f64::from(rate));
+            }
+        }
+        if this.org_id.is_none() {
+            if let Some(org_id) = &options.org_id {
+                this = this.org_id(org_id.to_string());
+            }
+        }
+        if this.shutdown_timeout == DEFAULT_SHUTDOWN_TIMEOUT {
+            this.shutdown_timeout = options.shutdown_timeout;
+        }
+        this.debug |= options.debug;
+        this.strict_trace_continuation |= options.strict_trace_continuation;
+        if this.transport.is_none() {
+            this.transport = Some(Arc::new(ClientTransport::new(Arc::clone(&client))));
+        }
+        *self = this;
+        Some(client)
+    }
+}
+
+/// The client's DSN as text our parser reads (its `Display` writes `key:@` with no secret).
+fn dsn_string(dsn: &sentry_core::types::Dsn) -> String {
+    let secret = dsn
+        .secret_key()
+        .map(|s| format!(":{s}"))
+        .unwrap_or_default();
+    let port = if dsn.port() == dsn.scheme().default_port() {
+        String::new()
+    } else {
+        format!(":{}", dsn.port())
+    };
+    format!(
+        "{}://{}{secret}@{}{port}{}{}",
+        dsn.scheme(),
+        dsn.public_key(),
+        dsn.host(),
+        dsn.path(),
+        dsn.project_id()
+    )
+}
+
+/// Makes `guard.flush` flush the client after our queue.
+pub(super) fn flush_client_too(mut guard: ExportGuard, client: Option<Arc<Client>>) -> ExportGuard {
+    if let Some(client) = client {
+        guard.then_flush = Some(Arc::new(move |left: Duration| client.flush(Some(left))));
+    }
+    guard
+}
