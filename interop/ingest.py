@@ -174,7 +174,9 @@ def main():
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     # Never outlive a stuck run.
-    threading.Timer(float(os.environ.get("INTEROP_MAX_SECONDS", "600")), os._exit, [3]).start()
+    watchdog = threading.Timer(float(os.environ.get("INTEROP_MAX_SECONDS", "600")), os._exit, [3])
+    watchdog.daemon = True  # never keeps a crashed process alive
+    watchdog.start()
     with open(port_file + ".tmp", "w") as f:
         f.write(str(server.server_address[1]))
     os.replace(port_file + ".tmp", port_file)

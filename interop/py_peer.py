@@ -17,7 +17,9 @@
         fields joined with ",", as WSGI does) and a transaction; appends one JSON line with the
         raw trace headers and what the SDK continued.
 
-SENTRY_DSN points at the fake ingest (key `pykey`). Only 127.0.0.1 is used.
+SENTRY_DSN points at the fake ingest (key `pykey`). SENTRY_TRACE_LIFECYCLE=stream makes the
+peer use the SDK's span streaming (`trace_lifecycle="stream"` and the `sentry_sdk.traces` API;
+unsampled then means traces_sample_rate=0). Only 127.0.0.1 is used.
 """
 
 import http.client
@@ -29,8 +31,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 import sentry_sdk
+from sentry_sdk import traces
 
 THIRD_PARTY = "acme-tenant=t42,vendor-flag=on"
+STREAM = os.environ.get("SENTRY_TRACE_LIFECYCLE") == "stream"
+LIFECYCLE = "stream" if STREAM else "static"
 
 
 def opt(args, name, default):
@@ -80,7 +85,9 @@ def client(args):
         environment="interop-python",
     )
     if sampling != "deferred":
-        options["traces_sample_rate"] = 1.0
+        # Static: a transaction forces its decision below. Stream: the rate decides.
+        options["traces_sample_rate"] = 0.0 if STREAM and sampling == "unsampled" else 1.0
+    options["trace_lifecycle"] = LIFECYCLE
     if mode == "manual":
         options["trace_propagation_targets"] = []
     sentry_sdk.init(**options)
@@ -94,6 +101,16 @@ def client(args):
 
     if sampling == "deferred":
         wire, status, body = call()
+    elif STREAM:
+        traces.new_trace()
+        with traces.start_span(name="python upstream", attributes={"sentry.op": "task"}):
+            if mode == "manual":
+                with traces.start_span(
+                    name="GET " + url, attributes={"sentry.op": "http.client"}
+                ):
+                    wire, status, body = call()
+            else:
+                wire, status, body = call()
     else:
         with sentry_sdk.start_transaction(
             name="python upstream", op="task", sampled=sampling == "sampled"
@@ -104,13 +121,13 @@ def client(args):
             else:
                 wire, status, body = call()
     sentry_sdk.flush(5)
-    traces = wire_fields(wire, "sentry-trace")
+    trace_fields = wire_fields(wire, "sentry-trace")
     print(
         json.dumps(
             {
                 "sdk": "python",
                 "sdk_version": sentry_sdk.VERSION,
-                "sentry_trace_sent": ",".join(traces),
+                "sentry_trace_sent": ",".join(trace_fields),
                 "baggage_fields_sent": wire_fields(wire, "baggage"),
                 "status": status,
                 "body": body,
@@ -127,8 +144,43 @@ def server(args):
         release="interop-python@2",
         environment="interop-python",
         traces_sample_rate=1.0,
+        trace_lifecycle=LIFECYCLE,
     )
     lock = threading.Lock()
+
+    def continue_and_report(joined, traces_fields, baggage):
+        """Continue the incoming trace the SDK's way and say what it continued."""
+        if STREAM:
+            traces.continue_trace(joined)
+            span = traces.start_span(
+                name="python downstream", attributes={"sentry.op": "http.server"}
+            )
+            # The traces API has no public parent id; `_parent_span_id` is what it sends.
+            continued = (span.trace_id, getattr(span, "_parent_span_id", None), span.sampled)
+        else:
+            span = sentry_sdk.continue_trace(
+                joined, op="http.server", name="python downstream"
+            )
+            span = sentry_sdk.start_transaction(span)
+            continued = (span.trace_id, span.parent_span_id, span.sampled)
+        with span:
+            return {
+                "sdk": "python",
+                "sdk_version": sentry_sdk.VERSION,
+                "lifecycle": LIFECYCLE,
+                "sentry_trace_fields": traces_fields,
+                "baggage_fields": baggage,
+                "continued": {
+                    "trace_id": continued[0],
+                    "parent_span_id": continued[1],
+                    "sampled": continued[2],
+                },
+                # What the SDK would propagate from here: its view of the trace's DSC.
+                "outgoing": {
+                    "sentry-trace": sentry_sdk.get_traceparent(),
+                    "baggage": sentry_sdk.get_baggage(),
+                },
+            }
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -137,30 +189,12 @@ def server(args):
             pass
 
         def do_GET(self):
-            traces = self.headers.get_all("sentry-trace") or []
+            trace_fields = self.headers.get_all("sentry-trace") or []
             baggage = self.headers.get_all("baggage") or []
-            joined = {"sentry-trace": ",".join(traces), "baggage": ",".join(baggage)}
-            transaction = sentry_sdk.continue_trace(
-                joined, op="http.server", name="python downstream"
-            )
-            with sentry_sdk.start_transaction(transaction):
-                record = {
-                    "sdk": "python",
-                    "sdk_version": sentry_sdk.VERSION,
-                    "path": self.path,
-                    "sentry_trace_fields": traces,
-                    "baggage_fields": baggage,
-                    "continued": {
-                        "trace_id": transaction.trace_id,
-                        "parent_span_id": transaction.parent_span_id,
-                        "sampled": transaction.sampled,
-                    },
-                    # What the SDK would propagate from here: its view of the trace's DSC.
-                    "outgoing": {
-                        "sentry-trace": sentry_sdk.get_traceparent(),
-                        "baggage": sentry_sdk.get_baggage(),
-                    },
-                }
+            joined = {"sentry-trace": ",".join(trace_fields), "baggage": ",".join(baggage)}
+            with sentry_sdk.isolation_scope():
+                record = continue_and_report(joined, trace_fields, baggage)
+            record["path"] = self.path
             with lock, open(log_path, "a", encoding="utf-8") as log:
                 log.write(json.dumps(record) + "\n")
             body = json.dumps({"ok": True, "by": "python"}).encode()
@@ -181,15 +215,25 @@ def server(args):
 def main():
     # Never outlive a stuck run.
     limit = float(os.environ.get("INTEROP_MAX_SECONDS", "600"))
-    threading.Timer(limit, os._exit, [3]).start()
+    watchdog = threading.Timer(limit, os._exit, [3])
+    watchdog.daemon = True
+    watchdog.start()
     role, args = sys.argv[1], sys.argv[2:]
-    if role == "client":
-        client(args)
-    elif role == "server":
-        server(args)
-    else:
-        print("usage: py_peer.py client URL [...] | server PORT_FILE LOG", file=sys.stderr)
-        os._exit(2)
+    try:
+        if role == "client":
+            client(args)
+        elif role == "server":
+            server(args)
+        else:
+            print("usage: py_peer.py client URL [...] | server PORT_FILE LOG", file=sys.stderr)
+            os._exit(2)
+    except BaseException:
+        # Exit now: the SDK's background threads must not keep a failed peer alive.
+        import traceback
+
+        traceback.print_exc()
+        sys.stderr.flush()
+        os._exit(1)
     sys.stdout.flush()
     os._exit(0)
 

@@ -97,7 +97,9 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
-    threading.Timer(float(os.environ.get("INTEROP_MAX_SECONDS", "600")), os._exit, [3]).start()
+    watchdog = threading.Timer(float(os.environ.get("INTEROP_MAX_SECONDS", "600")), os._exit, [3])
+    watchdog.daemon = True  # never keeps a crashed process alive
+    watchdog.start()
     host, _, port = os.environ["LISTEN_ADDR"].rpartition(":")
     server = ThreadingHTTPServer((host, int(port)), Handler)
     server.daemon_threads = True

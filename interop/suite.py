@@ -356,17 +356,25 @@ class Suite:
         self.ingest_port = read_port(port_file, proc, 20)
         self.downstream_logs = {}
         self.downstream_urls = {}
+
+    def start_downstreams(self, lifecycle):
+        """Both peers' servers, in the lifecycle of this run; returns their processes."""
+        procs = []
         for sdk, argv in (
             ("node", [self.node, os.path.join(HERE, "node_peer.js"), "server"]),
             ("python", [self.python, os.path.join(HERE, "py_peer.py"), "server"]),
         ):
-            port_file = os.path.join(self.out, "downstream-%s.port" % sdk)
-            log = os.path.join(self.out, "downstream-%s.jsonl" % sdk)
+            name = "downstream-%s-%s" % (lifecycle, sdk)
+            port_file = os.path.join(self.out, name + ".port")
+            log = os.path.join(self.out, name + ".jsonl")
             env = self.base_env("nodekey" if sdk == "node" else "pykey")
-            proc = self.procs.start("downstream-" + sdk, argv + [port_file, log], env=env)
+            env["SENTRY_TRACE_LIFECYCLE"] = lifecycle
+            proc = self.procs.start(name, argv + [port_file, log], env=env)
+            procs.append(proc)
             port = read_port(port_file, proc, 30)
             self.downstream_logs[sdk] = log
             self.downstream_urls[sdk] = "http://127.0.0.1:%d/downstream" % port
+        return procs
 
     def start_service(self, lifecycle, downstream_sdk):
         port = free_port()
@@ -387,14 +395,14 @@ class Suite:
 
     def run_upstream(self, sdk, mode, sampling, url, lifecycle):
         env = self.base_env("nodekey" if sdk == "node" else "pykey")
+        # The peers follow the service's lifecycle (@sentry/node reads the variable itself).
+        env["SENTRY_TRACE_LIFECYCLE"] = lifecycle
         if sdk == "node":
-            # @sentry/node reads SENTRY_TRACE_LIFECYCLE itself: it follows the service's.
-            env["SENTRY_TRACE_LIFECYCLE"] = lifecycle
             argv = [self.node, os.path.join(HERE, "node_peer.js")]
         else:
             argv = [self.python, os.path.join(HERE, "py_peer.py")]
         argv += ["client", url, "--mode", mode, "--sampling", sampling]
-        done = subprocess.run(argv, env=env, capture_output=True, timeout=60, text=True)
+        done = subprocess.run(argv, env=env, capture_output=True, timeout=30, text=True)
         if done.returncode != 0:
             raise RuntimeError("upstream %s failed: %s" % (sdk, done.stderr[-2000:]))
         return json.loads(done.stdout.strip().splitlines()[-1])
@@ -414,7 +422,13 @@ class Suite:
                     upstream = {"sentry_trace_sent": "", "baggage_fields_sent": [],
                                 "status": status, "body": body}
                 else:
-                    upstream = self.run_upstream(sdk, mode, sampling, base + "/call", lifecycle)
+                    try:
+                        upstream = self.run_upstream(sdk, mode, sampling, base + "/call",
+                                                     lifecycle)
+                    except Exception as err:  # reported by this scenario's checks
+                        upstream = {"error": "%s: %s" % (type(err).__name__, err),
+                                    "sentry_trace_sent": "", "baggage_fields_sent": [],
+                                    "status": None}
                 flush_status, _ = http_get(base + "/flush", timeout=10)
                 new = read_jsonl(self.downstream_logs[downstream_sdk])[before:]
                 results.append(dict(scenario=scenario, upstream=upstream, new_downstream=new,
@@ -477,6 +491,9 @@ class Suite:
         check = self.report.check
         sid, sdk, mode, sampling = result["scenario"]
         upstream = result["upstream"]
+        if "error" in upstream:
+            check(name + ": the upstream peer ran", False, upstream["error"][-500:])
+            return
         up_trace, up_span, up_sampled = parse_sentry_trace(upstream["sentry_trace_sent"])
         up_members = sentry_members(upstream["baggage_fields_sent"])
         head = sdk is None
@@ -732,7 +749,12 @@ class Suite:
         print("interop: output in %s" % self.out, flush=True)
         self.start_infrastructure()
         for lifecycle in lifecycles:
-            runs = [(sdk,) + self.run_direction(lifecycle, sdk) for sdk in ("python", "node")]
+            downstreams = self.start_downstreams(lifecycle)
+            try:
+                runs = [(sdk,) + self.run_direction(lifecycle, sdk) for sdk in ("python", "node")]
+            finally:
+                for proc in downstreams:
+                    self.procs.stop(proc)
             if lifecycle == "stream" and not all(self.stream_supported(r) for _, r, _ in runs):
                 why = ("the service sent transaction items and no span items with "
                        "SENTRY_TRACE_LIFECYCLE=stream: it does not support the stream lifecycle")
