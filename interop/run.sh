@@ -73,18 +73,26 @@ if [ -n "$self_test" ]; then
   if [ "$self_test" = pass ]; then
     exec "${suite[@]}" --service "$standin" --lifecycle both "${args[@]}"
   fi
-  status=0
-  for fault in forward-third-party no-continue new-dsc; do
+  passed=0 failed=0
+  # fault, and the check that must fail for it
+  for pair in "forward-third-party:third-party baggage not forwarded" \
+    "no-continue:one trace id at upstream" "new-dsc:frozen DSC reaches downstream"; do
+    fault="${pair%%:*}" check="${pair#*:}"
     for lifecycle in static stream; do
-      if INTEROP_FAULT="$fault" "${suite[@]}" --service "$standin" --lifecycle "$lifecycle" \
-        "${args[@]}" > /dev/null 2>&1; then
-        echo "FAIL self-test: fault $fault went unnoticed ($lifecycle)"; status=1
+      out="$(INTEROP_FAULT="$fault" "${suite[@]}" --service "$standin" \
+        --lifecycle "$lifecycle" "${args[@]}" 2>&1 || true)"
+      if grep -q "^FAIL .*$check" <<< "$out"; then
+        echo "PASS self-test: fault $fault caught by \"$check\" ($lifecycle)"
+        passed=$((passed + 1))
       else
-        echo "PASS self-test: fault $fault caught ($lifecycle)"
+        echo "FAIL self-test: fault $fault not caught by \"$check\" ($lifecycle)"
+        failed=$((failed + 1))
       fi
     done
   done
-  exit $status
+  echo "$passed passed, $failed failed"
+  [ "$failed" -eq 0 ]
+  exit
 fi
 
 if [ -z "$service" ]; then

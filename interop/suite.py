@@ -813,6 +813,9 @@ def main():
     parser.add_argument("--node", default="node")
     parser.add_argument("--out", help="output folder (default: a new temporary folder)")
     args = parser.parse_args()
+    # SIGTERM/SIGINT unwind through `finally`, so the children are stopped by PID.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda n, _frame: sys.exit(128 + n))
     suite = Suite(args)
     try:
         suite.run()
