@@ -1,17 +1,18 @@
 //! Distributed tracing across two Rust services, printed as a waterfall in the terminal.
 //!
 //! ```sh
-//! cargo run --example distributed_trace --features tower
+//! cargo run --example distributed_trace --features tower,reqwest
 //! # ... and also send the transactions to your Sentry project:
 //! SENTRY_DSN=https://<key>@o<org>.ingest.sentry.io/<project> \
-//!     cargo run --example distributed_trace --features tower
+//!     cargo run --example distributed_trace --features tower,reqwest
 //! ```
 //!
 //! Two axum services run on loopback in this process, `gateway` and `backend`, each on its own
 //! thread with its own tokio runtime and its own subscriber and `SentryLayer` (as if they were
 //! two deployments). The `tower` layer opens an `http.server` span per request that continues
 //! the caller's trace; `#[instrument]` spans nest under it; the gateway calls the backend with
-//! `OutgoingRequest`, which adds `sentry-trace` and `baggage`; the backend continues the trace.
+//! a `reqwest` client and the `SentryReqwestMiddleware`, which opens an `http.client` span and
+//! adds `sentry-trace` and `baggage`; the backend continues the trace.
 //! Each service's transactions go to an `InMemoryTransport` (and, with `SENTRY_DSN`, to Sentry
 //! too), and the driver at the bottom prints every trace from what both services exported.
 
@@ -32,7 +33,8 @@ use serde_json::Value;
 use tracing_sentry::export::{
     Dsn, Envelope, HttpTransport, InMemoryTransport, Transport, TransportError, TransportResponse,
 };
-use tracing_sentry::integrations::{http_client::OutgoingRequest, tower::SentryHttpLayer};
+use tracing_sentry::integrations::reqwest::SentryReqwestMiddleware;
+use tracing_sentry::integrations::tower::SentryHttpLayer;
 use tracing_sentry::{ExportGuard, SentryLayer, SpanId, TraceId};
 use tracing_subscriber::prelude::*;
 
@@ -44,7 +46,7 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 #[derive(Clone)]
 struct Gateway {
     backend_url: String,
-    client: HttpClient,
+    client: reqwest_middleware::ClientWithMiddleware,
 }
 
 #[tracing::instrument(skip_all, fields(sentry.op = "function"))]
@@ -63,20 +65,10 @@ async fn authorize(user: &str) {
 
 #[tracing::instrument(skip_all, fields(sentry.op = "function"))]
 async fn fetch_cart(gateway: &Gateway) -> Result<String, BoxError> {
-    let mut request = http::Request::get(gateway.backend_url.as_str()).body(Empty::new())?;
-    // An `http.client` span, and `sentry-trace`/`baggage` naming it as the backend's parent.
-    let call = OutgoingRequest::start(&mut request);
-    match gateway.client.request(request).await {
-        Ok(response) => {
-            call.finish(response.status());
-            let body = response.into_body().collect().await?.to_bytes();
-            Ok(String::from_utf8_lossy(&body).into_owned())
-        }
-        Err(err) => {
-            call.finish_with_error();
-            Err(err.into())
-        }
-    }
+    // The middleware opens an `http.client` span and sends `sentry-trace`/`baggage` naming it
+    // as the backend's parent.
+    let response = gateway.client.get(&gateway.backend_url).send().await?;
+    Ok(response.text().await?)
 }
 
 // ===== The backend: `GET /cart` loads the cart from a (pretend) database. =====
@@ -220,7 +212,9 @@ async fn main() -> Result<(), BoxError> {
         .route("/checkout", get(checkout))
         .with_state(Gateway {
             backend_url: format!("http://{}/cart", backend.addr),
-            client: client.clone(),
+            client: reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+                .with(SentryReqwestMiddleware::new())
+                .build(),
         });
     let gateway = spawn_service("gateway", dsn.as_ref(), gateway_app)?;
 

@@ -19,6 +19,7 @@
 //!
 //! [`RootState`]: crate::root::RootState
 
+use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::sync::Arc;
@@ -27,10 +28,12 @@ use std::time::Instant;
 use tracing_core::span::{Attributes, Id, Record};
 use tracing_core::{Event, Level, Subscriber};
 use tracing_subscriber::layer::Context;
-use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::registry::{LookupSpan, SpanRef};
+use tracing_subscriber::Registry;
 
 use crate::builder::SentryLayerBuilder;
 use crate::config::Config;
+use crate::field::FieldValue;
 use crate::propagation::PropagationContext;
 use crate::recording::{declares_name, requested_name, FieldVisitor, Recording};
 use crate::span_data::{admit_remote, HasChildren, RootInit, SpanData};
@@ -177,6 +180,12 @@ impl SentryLayer {
         SentryLayerBuilder::from_env()
     }
 
+    /// This layer's configuration.
+    #[cfg(feature = "tower")]
+    pub(crate) fn config(&self) -> Arc<Config> {
+        Arc::clone(&self.config)
+    }
+
     /// The options this layer extracts incoming headers with.
     pub(crate) fn extract_options(&self) -> crate::propagation::ExtractOptions {
         self.config.extract_options()
@@ -302,23 +311,7 @@ where
         }
         let mut visitor = FieldVisitor::default();
         values.record(&mut visitor);
-        // A root renames its transaction (recorded or not: an unrecorded root still names the
-        // head DSC's transaction until it is frozen).
-        let requested = is_root.then(|| requested_name(&visitor.fields));
-
-        let mut ext = span.extensions_mut();
-        let Some(data) = ext.get_mut::<SpanData>() else {
-            return;
-        };
-        if let Some(rec) = data.recording.as_mut() {
-            rec.absorb(visitor.fields);
-        }
-        let root = match requested {
-            Some(requested) if !requested.is_empty() => (Arc::clone(&data.root), requested),
-            _ => return,
-        };
-        drop(ext);
-        root.0.set_name(root.1);
+        apply_fields(&span, is_root, visitor.fields);
     }
 
     fn on_follows_from(&self, id: &Id, follows: &Id, ctx: Context<'_, S>) {
@@ -358,5 +351,63 @@ where
         if let Some(rec) = ext.get_mut::<SpanData>().and_then(|d| d.recording.as_mut()) {
             rec.error_seen();
         }
+    }
+}
+
+/// Applies recorded `fields` to `span`: `sentry.*` fields set span properties, others become
+/// span data, and a root renames its transaction (recorded or not: an unrecorded root still
+/// names the head DSC's transaction until it is frozen).
+fn apply_fields<'a, R: LookupSpan<'a>>(
+    span: &SpanRef<'a, R>,
+    is_root: bool,
+    fields: Vec<(Cow<'static, str>, FieldValue)>,
+) {
+    let requested = is_root.then(|| requested_name(&fields));
+
+    let mut ext = span.extensions_mut();
+    let Some(data) = ext.get_mut::<SpanData>() else {
+        return;
+    };
+    if let Some(rec) = data.recording.as_mut() {
+        rec.absorb(fields);
+    }
+    let root = match requested {
+        Some(requested) if !requested.is_empty() => (Arc::clone(&data.root), requested),
+        _ => return,
+    };
+    drop(ext);
+    root.0.set_name(root.1);
+}
+
+// === span properties set by integrations ===
+
+/// Sets Sentry properties (`sentry.op`, `sentry.name`, `sentry.source`, `sentry.status`,
+/// `sentry.origin`) and data on `span` through the layer, without declaring them as span
+/// fields: they reach Sentry but stay out of other layers' output (the fmt layer prints every
+/// declared field on every line logged inside the span).
+///
+/// Does nothing when `span` is disabled, the subscriber is not a [`Registry`], or no
+/// [`SentryLayer`] records the span (an unsampled trace).
+///
+/// `fields` is called only when the span is recorded (or is a local root, whose name the head
+/// dynamic sampling context carries), so that unsampled spans cost one lookup.
+pub(crate) fn set_span_properties(
+    span: &tracing::Span,
+    fields: impl FnOnce() -> Vec<(Cow<'static, str>, FieldValue)>,
+) {
+    let _ = crate::span_access::with_registry_span(span, |span| set_properties_on(&span, fields));
+}
+
+/// [`set_span_properties`] for a span already looked up.
+pub(crate) fn set_properties_on(
+    span: &SpanRef<'_, Registry>,
+    fields: impl FnOnce() -> Vec<(Cow<'static, str>, FieldValue)>,
+) {
+    let (records, is_root) = match span.extensions().get::<SpanData>() {
+        Some(data) => (data.records(), data.is_local_root),
+        None => return,
+    };
+    if records || is_root {
+        apply_fields(span, is_root, fields());
     }
 }

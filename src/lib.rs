@@ -95,7 +95,8 @@
 //! third-party baggage is not forwarded unless asked for. Producing headers freezes the
 //! trace's dynamic sampling context and ends `set_parent` for the span (see
 //! [`current_headers`]); [`peek_current_context`] looks at the context for logging without
-//! either effect.
+//! either effect. The client [`integrations`] (reqwest, tower clients, any `http::Request`) do
+//! all of this per request, in an `http.client` span.
 //!
 //! # Sampling
 //!
@@ -131,15 +132,19 @@
 //! | `sentry.origin` | the span origin | `auto.tracing` |
 //!
 //! All of them can also be set later with `span.record(..)` when declared as
-//! `tracing::field::Empty`. Other fields become span `data`, typed (bool, integer, float,
+//! `tracing::field::Empty`. The request spans of the [`integrations`] set them through the
+//! layer instead, so that they stay out of other layers' output (a fmt layer's lines). Other fields become span `data`, typed (bool, integer, float,
 //! string). `follows_from` is recorded as a span link.
 //!
 //! # Feature flags
 //!
 //! - `ureq` (default): [`export::HttpTransport`], sending envelopes with `ureq` (rustls) and
 //!   gzip (`flate2`). Without it, bring your own [`export::Transport`].
-//! - `tower`: a `tower` layer for servers (axum, hyper, tonic) that continues traces from request
-//!   headers.
+//! - `tower`: `tower` layers for servers (axum, hyper, tonic) that continue traces from request
+//!   headers, and for clients of `http::Request`s (hyper-util, tonic channels) that propagate
+//!   them, gRPC included ([`integrations::tower`]).
+//! - `reqwest`: a `reqwest-middleware` middleware and a `reqwest::RequestBuilder` extension for
+//!   outgoing requests ([`integrations::reqwest`]). No TLS stack of `reqwest`'s is enabled.
 //! - `sentry`: [with the `sentry` crate](integrations::sentry) (0.49): its errors, panics and
 //!   logs carry the trace context of the current span; the layer is configured from its client
 //!   ([`SentryLayerBuilder::sentry_client`]) and sends through its transport. Needs Rust 1.88.
@@ -212,7 +217,8 @@ pub use stats::Stats;
 pub use status::{SpanStatus, UnknownSpanStatus};
 pub use trace_context::{ContextSnapshot, TraceContext};
 
-/// The README's Rust examples, compiled and run as doctests.
-#[cfg(doctest)]
+/// The README's Rust examples, compiled and run as doctests (its quick start needs the
+/// integrations).
+#[cfg(all(doctest, feature = "reqwest", feature = "tower"))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;

@@ -130,6 +130,18 @@ pub(crate) fn current_extract_options() -> ExtractOptions {
     })
 }
 
+/// The configuration of the [`SentryLayer`](crate::SentryLayer) of the current default
+/// dispatcher: its extraction options and the counters, for the `tower` server layer, which
+/// reads incoming headers before any span exists.
+#[cfg(feature = "tower")]
+pub(crate) fn current_config() -> Option<Arc<Config>> {
+    tracing::dispatcher::get_default(|dispatch| {
+        dispatch
+            .downcast_ref::<crate::SentryLayer>()
+            .map(crate::SentryLayer::config)
+    })
+}
+
 /// The options of the layer that records `span` or its nearest recorded ancestor.
 pub(crate) fn config_of(span: &SpanRef<'_, Registry>) -> Option<Arc<Config>> {
     with_nearest_data(span, |data, _| Arc::clone(&data.root.config))

@@ -1,7 +1,52 @@
-//! A `tower` layer for HTTP servers (axum, hyper, tonic): every request gets an `http.server`
-//! span that continues the caller's trace, so handler spans nest under it with no code in the
-//! handler.
+//! `tower` layers for HTTP servers (axum, hyper, tonic) and clients (hyper-util, tonic channels).
+//!
+//! - [`SentryHttpLayer`] (servers): every request gets an `http.server` span (`grpc.server` for
+//!   gRPC) that continues the caller's trace, so handler spans nest under it with no code in
+//!   the handler.
+//! - [`SentryHttpClientLayer`] (clients: hyper-util's client, a tonic channel, any
+//!   `tower::Service<http::Request<B>>`): every request gets an `http.client` span
+//!   (`grpc.client` for gRPC), a child of the caller's current span, and carries the trace
+//!   headers where the trace propagation targets allow.
+//!
+//! Both set the span's op, name, source, origin and status through the
+//! [`SentryLayer`](crate::SentryLayer), not as span fields, so a fmt layer's lines show only
+//! the request's method and path (or gRPC service and method). A gRPC span's status comes from
+//! `grpc-status`, read from the response headers or, for a successful call, from the trailers:
+//! the span then stays open until the response body has been read (see
+//! [`grpc`]).
+//!
+//! # Examples
+//!
+//! A server and a client: the client's `http.client` span is the parent of the server's
+//! `http.server` span.
+//!
+//! ```
+//! use std::convert::Infallible;
+//! use tower::{Layer, Service, ServiceExt};
+//! use tracing_sentry::integrations::tower::{SentryHttpClientLayer, SentryHttpLayer};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Infallible> {
+//! use tracing_subscriber::prelude::*;
+//! let subscriber = tracing_subscriber::registry().with(tracing_sentry::SentryLayer::new());
+//! let _default = tracing::subscriber::set_default(subscriber);
+//!
+//! // Server side: any `tower::Service<http::Request<B>>`, e.g. an axum `Router` (`.layer(..)`).
+//! let server = SentryHttpLayer::new().layer(tower::service_fn(|request: http::Request<String>| async move {
+//!     assert!(request.headers().contains_key("sentry-trace"));
+//!     Ok::<_, Infallible>(http::Response::new(String::from("ok")))
+//! }));
+//!
+//! // Client side: the server stands in for the network here.
+//! let mut client = SentryHttpClientLayer::new().layer(server);
+//! let request = http::Request::get("http://inventory.internal/items").body(String::new()).unwrap();
+//! let response = client.ready().await?.call(request).await?;
+//! assert_eq!(response.status(), http::StatusCode::OK);
+//! # Ok(())
+//! # }
+//! ```
 
+use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -12,18 +57,39 @@ use http::{Request, Response};
 use tracing::instrument::Instrumented;
 use tracing::{Instrument, Span};
 
-use crate::propagation::{ExtractOptions, PropagationContext};
+use crate::config::Config;
+use crate::field::FieldValue;
+use crate::integrations::grpc;
+use crate::integrations::http_client::{self, OutgoingRequest};
+use crate::propagation::PropagationContext;
+use crate::recording::{FIELD_NAME, FIELD_OP, FIELD_ORIGIN, FIELD_SOURCE};
+use crate::stats::StatsInner;
 use crate::status::SpanStatus;
 
 type RouteFn = dyn Fn(&http::Extensions) -> Option<String> + Send + Sync;
 
+/// The span origin of server spans created by [`SentryHttpLayer`].
+const ORIGIN_SERVER: &str = "auto.http.tracing_sentry";
+
+// === server ===
+
 /// A [`tower_layer::Layer`] that wraps each request in an `http.server` span continuing the
-/// caller's trace from its `sentry-trace` and `baggage` headers.
+/// caller's trace from its `sentry-trace` and `baggage` headers (and `traceparent`, when the
+/// [`SentryLayer`](crate::SentryLayer) is built with
+/// [`accept_traceparent`](crate::SentryLayerBuilder::accept_traceparent)).
 ///
 /// The span is named `METHOD /route` with source `route` when a route is known (see
 /// [`route_from_extensions`](Self::route_from_extensions)), else `METHOD /path` with source
-/// `url` (kept out of the dynamic sampling context, as Sentry does for raw URLs). The response
-/// status is recorded as `http.response.status_code` and as the span status.
+/// `url` (kept out of the dynamic sampling context, as Sentry does for raw URLs). A gRPC call
+/// is a `grpc.server` span named `/package.Service/Method` with source `route`. The span fields
+/// are `http.request.method` and `url.path` (`http.route` with a route), or `rpc.system`,
+/// `rpc.service` and `rpc.method` for gRPC; op, name, source, status and the status code
+/// (`http.response.status_code`, `rpc.grpc.status_code`) are set through the layer.
+/// Malformed trace headers never fail a request: the span starts a new trace, and the layer
+/// counts them in [`Stats::invalid_incoming_headers`](crate::Stats::invalid_incoming_headers).
+///
+/// The response body is wrapped in [`SentryBody`], which keeps a gRPC span open until the
+/// status arrives in the trailers.
 ///
 /// # Examples
 ///
@@ -40,7 +106,6 @@ type RouteFn = dyn Fn(&http::Extensions) -> Option<String> + Send + Sync;
 #[derive(Clone, Default)]
 pub struct SentryHttpLayer {
     route: Option<Arc<RouteFn>>,
-    accept_traceparent: bool,
 }
 
 impl SentryHttpLayer {
@@ -76,26 +141,12 @@ impl SentryHttpLayer {
         self.route = Some(Arc::new(route));
         self
     }
-
-    /// Continues a trace from `traceparent` when no `sentry-trace` header arrived.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let layer = tracing_sentry::integrations::tower::SentryHttpLayer::new().accept_traceparent(true);
-    /// # drop(layer);
-    /// ```
-    pub fn accept_traceparent(mut self, enabled: bool) -> Self {
-        self.accept_traceparent = enabled;
-        self
-    }
 }
 
 impl fmt::Debug for SentryHttpLayer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SentryHttpLayer")
             .field("route", &self.route.is_some())
-            .field("accept_traceparent", &self.accept_traceparent)
             .finish()
     }
 }
@@ -122,7 +173,7 @@ impl<S, ReqBody, ResBody> tower_service::Service<Request<ReqBody>> for SentryHtt
 where
     S: tower_service::Service<Request<ReqBody>, Response = Response<ResBody>>,
 {
-    type Response = Response<ResBody>;
+    type Response = Response<SentryBody<ResBody>>;
     type Error = S::Error;
     type Future = ResponseFuture<S::Future>;
 
@@ -131,50 +182,96 @@ where
     }
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        let span = request_span(&self.layer, &request);
-        let future = span.in_scope(|| self.inner.call(request));
-        ResponseFuture {
-            inner: future.instrument(span.clone()),
-            span,
-        }
+        let (span, grpc) = server_span(&self.layer, &request);
+        ResponseFuture::start(span, grpc, || self.inner.call(request))
     }
 }
 
-fn request_span<B>(layer: &SentryHttpLayer, request: &Request<B>) -> Span {
+fn server_span<B>(layer: &SentryHttpLayer, request: &Request<B>) -> (Span, bool) {
     let method = request.method().as_str();
-    let (route, source) = match layer.route.as_ref().and_then(|r| r(request.extensions())) {
-        Some(route) => (route, "route"),
-        None => (request.uri().path().to_owned(), "url"),
+    let path = request.uri().path();
+    let grpc_call = grpc::is_grpc(request.headers())
+        .then(|| grpc::service_and_method(path))
+        .flatten();
+    let route = match grpc_call {
+        Some(_) => None,
+        None => layer.route.as_ref().and_then(|r| r(request.extensions())),
     };
-    let make = || {
-        tracing::info_span!(
+    let make = || match (grpc_call, &route) {
+        (Some((service, rpc_method)), _) => tracing::info_span!(
+            "grpc.server",
+            rpc.system = "grpc",
+            rpc.service = service,
+            rpc.method = rpc_method,
+        ),
+        (None, Some(route)) => tracing::info_span!(
             "http.server",
-            sentry.op = "http.server",
-            sentry.name = %format_args!("{method} {route}"),
-            sentry.source = source,
             http.request.method = method,
-            url.path = request.uri().path(),
-            http.response.status_code = tracing::field::Empty,
-            sentry.status = tracing::field::Empty,
-        )
+            http.route = route.as_str(),
+            url.path = path,
+        ),
+        (None, None) => {
+            tracing::info_span!("http.server", http.request.method = method, url.path = path,)
+        }
     };
-    let options = ExtractOptions {
-        accept_traceparent: layer.accept_traceparent,
-        ..ExtractOptions::default()
-    };
-    // Malformed trace headers never fail the request: the span starts a new trace.
-    match PropagationContext::from_headers_with(options, request.headers()) {
+    let config = crate::span_access::current_config();
+    let options = config
+        .as_deref()
+        .map(Config::extract_options)
+        .unwrap_or_default();
+    let span = match PropagationContext::from_headers_with(options, request.headers()) {
         Ok(Some(parent)) => crate::continue_trace(parent, make),
-        _ => make(),
-    }
+        Ok(None) => make(),
+        Err(_) => {
+            if let Some(config) = &config {
+                StatsInner::incr(&config.stats.invalid_incoming_headers);
+            }
+            make()
+        }
+    };
+    crate::layer::set_span_properties(&span, || {
+        let (op, name, source) = match (grpc_call, route) {
+            (Some(_), _) => ("grpc.server", path.to_owned(), "route"),
+            (None, Some(route)) => ("http.server", format!("{method} {route}"), "route"),
+            (None, None) => ("http.server", format!("{method} {path}"), "url"),
+        };
+        vec![
+            (Cow::Borrowed(FIELD_OP), FieldValue::Str(op.to_owned())),
+            (Cow::Borrowed(FIELD_NAME), FieldValue::Str(name)),
+            (
+                Cow::Borrowed(FIELD_SOURCE),
+                FieldValue::Str(source.to_owned()),
+            ),
+            (
+                Cow::Borrowed(FIELD_ORIGIN),
+                FieldValue::Str(ORIGIN_SERVER.to_owned()),
+            ),
+        ]
+    });
+    (span, grpc_call.is_some())
 }
 
 pin_project_lite::pin_project! {
-    /// The response future of [`SentryHttpService`]: records the status on the request span.
+    /// The response future of [`SentryHttpService`] and [`SentryHttpClientService`]: records
+    /// the status on the request's span.
     pub struct ResponseFuture<F> {
         #[pin]
         inner: Instrumented<F>,
         span: Span,
+        grpc: bool,
+    }
+}
+
+impl<F> ResponseFuture<F> {
+    /// Calls the inner service inside `span` (its own spans nest under it) and follows the
+    /// response in it.
+    fn start(span: Span, grpc: bool, call: impl FnOnce() -> F) -> Self {
+        let future = span.in_scope(call);
+        Self {
+            inner: future.instrument(span.clone()),
+            span,
+            grpc,
+        }
     }
 }
 
@@ -188,20 +285,208 @@ impl<F, B, E> Future for ResponseFuture<F>
 where
     F: Future<Output = Result<Response<B>, E>>,
 {
-    type Output = Result<Response<B>, E>;
+    type Output = Result<Response<SentryBody<B>>, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let result = std::task::ready!(this.inner.poll(cx));
-        let status = match &result {
-            Ok(response) => {
-                let code = response.status().as_u16();
-                this.span.record("http.response.status_code", code);
-                SpanStatus::from_http_status(code)
+        let response = match result {
+            Ok(response) => response,
+            Err(err) => {
+                http_client::set_status(this.span, SpanStatus::InternalError);
+                return Poll::Ready(Err(err));
             }
-            Err(_) => SpanStatus::InternalError,
         };
-        this.span.record("sentry.status", status.as_str());
-        Poll::Ready(result)
+        let pending = record_response(this.span, *this.grpc, &response);
+        Poll::Ready(Ok(response.map(|inner| SentryBody {
+            inner,
+            span: pending.then(|| this.span.clone()),
+        })))
+    }
+}
+
+/// Records a response's status on `span`; returns whether the status is still to come (a gRPC
+/// response whose `grpc-status` is in the trailers).
+fn record_response<B>(span: &Span, grpc: bool, response: &Response<B>) -> bool {
+    if grpc {
+        match grpc::status_code(response.headers()) {
+            Some(code) => record_grpc_status(span, code),
+            None if response.status().is_success() => return true,
+            // No gRPC status and an HTTP error: the gRPC spec maps it, we keep the HTTP one.
+            None => http_client::set_status(
+                span,
+                SpanStatus::from_http_status(response.status().as_u16()),
+            ),
+        }
+        return false;
+    }
+    let code = response.status().as_u16();
+    http_client::record_status_code(span, "http.response.status_code", code.into());
+    false
+}
+
+fn record_grpc_status(span: &Span, code: i32) {
+    http_client::record_status_code(span, "rpc.grpc.status_code", code.into());
+}
+
+pin_project_lite::pin_project! {
+    /// A response body that holds a gRPC call's span until the `grpc-status` trailer arrives,
+    /// and records it. Every other body passes through untouched.
+    pub struct SentryBody<B> {
+        #[pin]
+        inner: B,
+        span: Option<Span>,
+    }
+}
+
+impl<B> SentryBody<B> {
+    /// Returns the wrapped body.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower::{Layer, Service, ServiceExt};
+    /// use tracing_sentry::integrations::tower::SentryHttpLayer;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), std::convert::Infallible> {
+    /// let mut server = SentryHttpLayer::new().layer(tower::service_fn(|_: http::Request<()>| async {
+    ///     Ok::<_, std::convert::Infallible>(http::Response::new("hello"))
+    /// }));
+    /// let response = server.ready().await?.call(http::Request::new(())).await?;
+    /// assert_eq!(response.into_body().into_inner(), "hello");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn into_inner(self) -> B {
+        self.inner
+    }
+}
+
+impl<B> fmt::Debug for SentryBody<B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SentryBody")
+            .field("awaiting_grpc_status", &self.span.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<B: http_body::Body> http_body::Body for SentryBody<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        let this = self.project();
+        let frame = std::task::ready!(this.inner.poll_frame(cx));
+        if let Some(span) = this.span.take() {
+            match &frame {
+                Some(Ok(frame)) => match frame.trailers_ref() {
+                    Some(trailers) => match grpc::status_code(trailers) {
+                        Some(code) => record_grpc_status(&span, code),
+                        None => http_client::set_status(&span, SpanStatus::Unknown),
+                    },
+                    None => *this.span = Some(span),
+                },
+                Some(Err(_)) => http_client::set_status(&span, SpanStatus::InternalError),
+                // The body ended without trailers: no status was sent.
+                None => http_client::set_status(&span, SpanStatus::Unknown),
+            }
+        }
+        Poll::Ready(frame)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+// === client ===
+
+/// A [`tower_layer::Layer`] for clients of `http::Request`s (hyper-util's client, a tonic
+/// `Channel`, any tower-based client): each request gets an `http.client` span, a child of the
+/// caller's current span, and carries `sentry-trace` and `baggage` (merged with an existing
+/// `baggage`) where the
+/// [trace propagation targets](crate::SentryLayerBuilder::trace_propagation_targets) allow.
+///
+/// The span is described and carries data as [`OutgoingRequest`] does (no query, no
+/// credentials, nothing from the headers); the response status is recorded, and a service
+/// error is `internal_error`. A gRPC call (`content-type: application/grpc`) is a `grpc.client`
+/// span named `/package.Service/Method`, whose status comes from `grpc-status` (see
+/// [`grpc`]).
+///
+/// # Examples
+///
+/// With hyper-util's client:
+///
+/// ```no_run
+/// use hyper_util::client::legacy::Client;
+/// use hyper_util::rt::TokioExecutor;
+/// use tower::{Layer, ServiceExt};
+/// use tracing_sentry::integrations::tower::SentryHttpClientLayer;
+///
+/// # async fn call() -> Result<(), Box<dyn std::error::Error>> {
+/// let client = Client::builder(TokioExecutor::new()).build_http::<String>();
+/// let client = SentryHttpClientLayer::new().layer(client);
+/// let request = http::Request::get("http://inventory.internal/items").body(String::new())?;
+/// let response = client.oneshot(request).await?;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct SentryHttpClientLayer {
+    _private: (),
+}
+
+impl SentryHttpClientLayer {
+    /// Returns the layer.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let layer = tracing_sentry::integrations::tower::SentryHttpClientLayer::new();
+    /// # drop(layer);
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl<S> tower_layer::Layer<S> for SentryHttpClientLayer {
+    type Service = SentryHttpClientService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        SentryHttpClientService { inner }
+    }
+}
+
+/// The service produced by [`SentryHttpClientLayer`].
+#[derive(Clone, Debug)]
+pub struct SentryHttpClientService<S> {
+    inner: S,
+}
+
+impl<S, ReqBody, ResBody> tower_service::Service<Request<ReqBody>> for SentryHttpClientService<S>
+where
+    S: tower_service::Service<Request<ReqBody>, Response = Response<ResBody>>,
+{
+    type Response = Response<SentryBody<ResBody>>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
+        let grpc = grpc::is_grpc(request.headers());
+        let call = OutgoingRequest::start_http(&mut request, grpc);
+        ResponseFuture::start(call.into_span(), grpc, || self.inner.call(request))
     }
 }
