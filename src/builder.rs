@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::config::{validate_environment, validate_release, Config, InvalidName};
 use crate::export::{self, Dsn, ExportConfig, ExportGuard, ExportHandle, ParseDsnError, Transport};
 use crate::layer::SentryLayer;
+use crate::lifecycle::TraceLifecycle;
 use crate::propagation::{org_id_from_dsn_host, PropagationTargets};
 use crate::sampling::{SamplingContext, SamplingOptions};
 use crate::stats::StatsInner;
@@ -91,6 +92,9 @@ pub struct SentryLayerBuilder {
     max_spans: usize,
     shutdown_timeout: Duration,
     debug: bool,
+    trace_lifecycle: TraceLifecycle,
+    /// `SENTRY_TRACE_LIFECYCLE` held something other than `static`/`stream`.
+    trace_lifecycle_invalid: bool,
     #[cfg(feature = "sentry")]
     sentry_client: Option<Arc<sentry_core::Client>>,
 }
@@ -106,6 +110,8 @@ enum BuildErrorKind {
     Release(InvalidName, bool),
     /// The reason, and whether the value came from `SENTRY_ENVIRONMENT`.
     Environment(InvalidName, bool),
+    /// `SENTRY_TRACE_LIFECYCLE` named no lifecycle.
+    TraceLifecycle,
     Worker(std::io::Error),
 }
 
@@ -132,6 +138,8 @@ impl Default for SentryLayerBuilder {
             max_spans: DEFAULT_MAX_SPANS,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             debug: false,
+            trace_lifecycle: TraceLifecycle::Static,
+            trace_lifecycle_invalid: false,
             #[cfg(feature = "sentry")]
             sentry_client: None,
         }
@@ -184,7 +192,38 @@ impl SentryLayerBuilder {
         if let Some(rate) = var("SENTRY_TRACES_SAMPLE_RATE").and_then(|r| r.trim().parse().ok()) {
             builder = builder.traces_sample_rate(rate);
         }
+        if let Some(lifecycle) = var("SENTRY_TRACE_LIFECYCLE") {
+            match lifecycle.parse() {
+                Ok(lifecycle) => builder = builder.trace_lifecycle(lifecycle),
+                Err(_) => builder.trace_lifecycle_invalid = true,
+            }
+        }
         builder
+    }
+
+    /// Sets how finished spans reach Sentry: as transactions ([`TraceLifecycle::Static`], the
+    /// default) or streamed as span v2 items ([`TraceLifecycle::Stream`]).
+    /// [`from_env`](Self::from_env) reads it from `SENTRY_TRACE_LIFECYCLE` (`static` or
+    /// `stream`; unset or empty means `static`, anything else makes [`build`](Self::build)
+    /// fail, see [`BuildError::is_trace_lifecycle`]).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use tracing_sentry::TraceLifecycle;
+    ///
+    /// let (layer, _guard) = tracing_sentry::SentryLayer::builder()
+    ///     .dsn_str("https://public@o42.ingest.sentry.io/7")
+    ///     .traces_sample_rate(1.0)
+    ///     .trace_lifecycle(TraceLifecycle::Stream)
+    ///     .build()?;
+    /// # drop(layer);
+    /// # Ok::<(), tracing_sentry::BuildError>(())
+    /// ```
+    pub fn trace_lifecycle(mut self, lifecycle: TraceLifecycle) -> Self {
+        self.trace_lifecycle = lifecycle;
+        self.trace_lifecycle_invalid = false;
+        self
     }
 
     /// Sets the DSN: where transactions are sent, and the `public_key` (and org id, from an
@@ -517,6 +556,11 @@ impl SentryLayerBuilder {
         #[cfg(feature = "sentry")]
         let client = self.resolve_sentry_client();
         self.validate_names()?;
+        if self.trace_lifecycle_invalid {
+            return Err(BuildError {
+                kind: BuildErrorKind::TraceLifecycle,
+            });
+        }
         let dsn = match self.dsn.take() {
             Some(Ok(dsn)) => Some(dsn),
             Some(Err(err)) => {
@@ -598,6 +642,7 @@ impl SentryLayerBuilder {
             accept_traceparent: self.accept_traceparent,
             forward_third_party_baggage: self.forward_third_party_baggage,
             max_spans: self.max_spans,
+            lifecycle: self.trace_lifecycle,
             export,
             stats: Arc::new(StatsInner::default()),
         }
@@ -659,6 +704,12 @@ impl BuildError {
     pub fn is_environment(&self) -> bool {
         matches!(self.kind, BuildErrorKind::Environment(..))
     }
+
+    /// Returns `true` if `SENTRY_TRACE_LIFECYCLE` was neither `static` nor `stream` (see
+    /// [`SentryLayerBuilder::trace_lifecycle`]).
+    pub fn is_trace_lifecycle(&self) -> bool {
+        matches!(self.kind, BuildErrorKind::TraceLifecycle)
+    }
 }
 
 impl fmt::Display for BuildError {
@@ -681,6 +732,9 @@ impl fmt::Display for BuildError {
                 };
                 write!(f, "invalid environment{origin}: {}", reason.as_str())
             }
+            BuildErrorKind::TraceLifecycle => f.write_str(
+                "invalid trace lifecycle (from SENTRY_TRACE_LIFECYCLE): expected `static` or `stream`",
+            ),
             BuildErrorKind::Worker(_) => f.write_str("could not start the export worker thread"),
         }
     }
@@ -700,6 +754,7 @@ impl fmt::Debug for BuildError {
                 .field("reason", reason)
                 .field("from_env", from_env)
                 .finish(),
+            BuildErrorKind::TraceLifecycle => f.write_str("BuildError::TraceLifecycle"),
             BuildErrorKind::Worker(err) => f.debug_tuple("BuildError::Worker").field(err).finish(),
         }
     }
@@ -709,7 +764,9 @@ impl std::error::Error for BuildError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match &self.kind {
             BuildErrorKind::Dsn(err) => Some(err),
-            BuildErrorKind::Release(..) | BuildErrorKind::Environment(..) => None,
+            BuildErrorKind::Release(..)
+            | BuildErrorKind::Environment(..)
+            | BuildErrorKind::TraceLifecycle => None,
             BuildErrorKind::Worker(err) => Some(err),
         }
     }

@@ -23,6 +23,8 @@ pub(crate) struct Config {
     pub(crate) accept_traceparent: bool,
     pub(crate) forward_third_party_baggage: bool,
     pub(crate) max_spans: usize,
+    /// Transactions, or streamed spans.
+    pub(crate) lifecycle: crate::TraceLifecycle,
     /// `Some` when transactions are recorded and exported.
     pub(crate) export: Option<ExportHandle>,
     pub(crate) stats: Arc<StatsInner>,

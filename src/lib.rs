@@ -185,6 +185,7 @@ mod headers;
 mod id;
 pub mod integrations;
 mod layer;
+mod lifecycle;
 pub mod propagation;
 mod recording;
 mod rng;
@@ -209,6 +210,7 @@ pub use headers::{
 };
 pub use id::{ParseIdError, SpanId, TraceId};
 pub use layer::{continue_trace, SentryLayer};
+pub use lifecycle::{ParseTraceLifecycleError, TraceLifecycle};
 pub use propagation::{
     Baggage, DynamicSamplingContext, ExtractError, PropagationContext, SentryTrace, BAGGAGE,
     SENTRY_TRACE, TRACEPARENT,

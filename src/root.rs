@@ -13,8 +13,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Instant, SystemTime};
 
 use crate::config::Config;
-use crate::export::record::{SpanRecord, TransactionRecord, TransactionSource};
-use crate::id::TraceId;
+use crate::export::record::{SpanRecord, StreamedSpan, TransactionRecord, TransactionSource};
+use crate::id::{SpanId, TraceId};
+use crate::lifecycle::TraceLifecycle;
 use crate::propagation::{DynamicSamplingContext, HeadDsc};
 use crate::recording::{default_source, RequestedName};
 use crate::sampling::Decision;
@@ -26,6 +27,8 @@ pub(crate) struct RootState {
     pub(crate) trace_id: TraceId,
     pub(crate) sample_rand: f64,
     pub(crate) decision: Decision,
+    /// The local root's span id (`sentry.segment.id` of streamed spans).
+    segment_id: SpanId,
     /// Set at creation for a continued trace (the incoming DSC is frozen at once); built from
     /// the options and the root's name the first time it leaves the process otherwise.
     dsc: OnceLock<Arc<DynamicSamplingContext>>,
@@ -59,6 +62,8 @@ pub(crate) struct RootParts {
     pub(crate) trace_id: TraceId,
     pub(crate) sample_rand: f64,
     pub(crate) decision: Decision,
+    /// The local root's span id.
+    pub(crate) segment_id: SpanId,
     /// The incoming (frozen) DSC of a continued trace.
     pub(crate) frozen_dsc: Option<DynamicSamplingContext>,
     pub(crate) name: Cow<'static, str>,
@@ -91,6 +96,7 @@ impl RootState {
             trace_id: parts.trace_id,
             sample_rand: parts.sample_rand,
             decision: parts.decision,
+            segment_id: parts.segment_id,
             dsc,
             baggage: OnceLock::new(),
             name: Mutex::new((parts.name, source)),
@@ -207,6 +213,9 @@ impl RootState {
     pub(crate) fn push_child(&self, record: SpanRecord) {
         let stats = &self.config.stats;
         let Some(tx) = &self.tx else { return };
+        if self.config.lifecycle == TraceLifecycle::Stream {
+            return self.stream(record, false);
+        }
         let Ok(mut tx) = tx.lock() else { return };
         if tx.closed {
             StatsInner::incr(&stats.spans_dropped_late);
@@ -221,9 +230,32 @@ impl RootState {
     /// Keeps the local root's record; the transaction goes out when the last span of this
     /// local root is dropped.
     pub(crate) fn finish_root(&self, root: SpanRecord) {
+        if self.config.lifecycle == TraceLifecycle::Stream {
+            return self.stream(root, true);
+        }
         if let Some(Ok(mut tx)) = self.tx.as_ref().map(Mutex::lock) {
             tx.root = Some(root);
         }
+    }
+
+    /// Hands a finished span to the span buffer (the stream lifecycle): nothing of it stays
+    /// here, so a long-lived root keeps none of its finished children.
+    fn stream(&self, record: SpanRecord, is_segment: bool) {
+        let Some(export) = &self.config.export else {
+            return;
+        };
+        let (segment_name, source) = match self.name.lock() {
+            Ok(name) => (Arc::<str>::from(name.0.as_ref()), name.1),
+            Err(_) => return,
+        };
+        let span = StreamedSpan {
+            record,
+            segment_id: self.segment_id,
+            segment_name,
+            source,
+            is_segment,
+        };
+        export.submit_span(self.trace_id, self.dsc(), span);
     }
 
     fn send(&self) {
@@ -237,6 +269,13 @@ impl RootState {
             }
             return;
         };
+        if self.config.lifecycle == TraceLifecycle::Stream {
+            // The segment ended: its spans went out as they finished; send what waits.
+            if let Some(export) = &self.config.export {
+                export.end_segment(&self.trace_id);
+            }
+            return;
+        }
         let (root, spans, dropped_spans) = match tx.lock() {
             Ok(mut tx) => {
                 if tx.closed {

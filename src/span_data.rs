@@ -177,11 +177,13 @@ impl SpanData {
         });
         let (name, source) = initial_name(recording.as_ref(), init.metadata, init.attrs, fields);
 
+        let span_id = SpanId::random();
         let root = RootState::new(RootParts {
             config: Arc::clone(config),
             trace_id: origin.trace_id,
             sample_rand: origin.sample_rand,
             decision,
+            segment_id: span_id,
             frozen_dsc: origin.dsc,
             name,
             source,
@@ -192,7 +194,7 @@ impl SpanData {
         });
         Self {
             trace_id: origin.trace_id,
-            span_id: SpanId::random(),
+            span_id,
             parent_span_id: origin.parent_span_id,
             sampled: decision.sampled,
             started: AtomicBool::new(false),

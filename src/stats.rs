@@ -81,6 +81,16 @@ stats! {
     /// layer is given the remote parent), and incoming third-party members not forwarded
     /// because they break the W3C grammar.
     baggage_members_dropped,
+    /// Streamed spans (the stream lifecycle) the transport delivered.
+    spans_sent,
+    /// Streamed spans dropped because the span buffer was full (reported as `buffer_overflow`).
+    spans_dropped_buffer_full,
+    /// Streamed spans dropped because the export queue was full or had shut down.
+    spans_dropped_queue_full,
+    /// Streamed spans dropped because of a rate limit on category `span` (or a 429).
+    spans_dropped_rate_limited,
+    /// Streamed spans dropped because sending failed or Sentry rejected them.
+    spans_dropped_send_failed,
 }
 
 impl StatsInner {

@@ -33,7 +33,8 @@ use super::client_report::{ClientReports, DiscardReason, Report};
 use super::envelope::{Envelope, Scratch};
 use super::queue::{Pop, PushError, Queue};
 use super::ratelimit::RateLimiter;
-use super::record::{FieldValue, TransactionRecord};
+use super::record::{FieldValue, SpanBatch, StreamedSpan, TransactionRecord};
+use super::span_buffer::{Pushed, SpanBuffer};
 use super::transaction::EventMeta;
 use super::{Transport, TransportResponse};
 use crate::stats::StatsInner;
@@ -58,6 +59,8 @@ const QUIET_AFTER: Duration = Duration::from_secs(30);
 pub(crate) enum Work {
     /// A finished transaction: serialised and sent as one envelope.
     Transaction(TransactionRecord),
+    /// Streamed spans of one trace (the stream lifecycle): one `span` item in one envelope.
+    Spans(SpanBatch),
     /// Send pending client reports on their own (flush and shutdown).
     ClientReport,
 }
@@ -67,6 +70,7 @@ impl Work {
     fn weight(&self) -> usize {
         match self {
             Self::Transaction(tx) => transaction_weight(tx),
+            Self::Spans(batch) => batch.bytes,
             Self::ClientReport => 0,
         }
     }
@@ -107,6 +111,8 @@ pub(crate) struct Pipeline {
     last_report: Mutex<Instant>,
     stats: Arc<StatsInner>,
     drops: DropLog,
+    /// Streamed spans waiting for their trace's batch to be due.
+    spans: SpanBuffer,
 }
 
 #[derive(Debug, Default)]
@@ -167,6 +173,7 @@ impl Pipeline {
             last_report: Mutex::new(Instant::now()),
             stats,
             drops: DropLog::new(debug),
+            spans: SpanBuffer::default(),
         }
     }
 
@@ -237,9 +244,64 @@ impl Pipeline {
             .record(DiscardReason::SampleRate, DataCategory::Transaction, 1);
     }
 
+    /// Buffers a finished span of the stream lifecycle; queues its trace's batch when it is
+    /// due. Never blocks: a full buffer drops the span, counts `spans_dropped_buffer_full` and
+    /// reports `buffer_overflow` (category `span`).
+    pub(crate) fn submit_span(
+        &self,
+        trace_id: crate::id::TraceId,
+        dsc: &Arc<crate::propagation::DynamicSamplingContext>,
+        span: StreamedSpan,
+    ) {
+        let now = Instant::now();
+        match self.spans.push(trace_id, dsc, span, now) {
+            Pushed::Kept => {}
+            Pushed::Due(batch) => self.submit_batch(batch),
+            Pushed::Full(span) => {
+                drop(span);
+                StatsInner::incr(&self.stats.spans_dropped_buffer_full);
+                self.reports
+                    .record(DiscardReason::BufferOverflow, DataCategory::Span, 1);
+                self.drops.record(self.config.debug, "span_buffer_full");
+            }
+        }
+        self.submit_due_spans(now);
+    }
+
+    /// Queues the batch of a trace whose segment ended.
+    pub(crate) fn end_segment(&self, trace_id: &crate::id::TraceId) {
+        if let Some(batch) = self.spans.take_trace(trace_id) {
+            self.submit_batch(batch);
+        }
+    }
+
+    /// Queues the batches that waited [`FLUSH_AFTER`](super::span_buffer::FLUSH_AFTER).
+    fn submit_due_spans(&self, now: Instant) {
+        for batch in self.spans.take_due(now) {
+            self.submit_batch(batch);
+        }
+    }
+
+    fn submit_batch(&self, batch: SpanBatch) {
+        let work = Work::Spans(batch);
+        let weight = work.weight();
+        match self.queue.push(work, weight) {
+            Ok(()) => {}
+            Err(PushError::Full(work) | PushError::Closed(work)) => self.discard(
+                &work,
+                &self.stats.transactions_dropped_queue_full,
+                Some(DiscardReason::QueueOverflow),
+            ),
+        }
+    }
+
     /// Waits until everything queued before the call was handled, then sends the pending
-    /// client reports, all before `deadline`. Returns whether both happened in time.
+    /// client reports, all before `deadline`. Returns whether both happened in time. Buffered
+    /// streamed spans are queued first.
     pub(crate) fn flush_until(&self, deadline: Option<Instant>) -> bool {
+        for batch in self.spans.take_all() {
+            self.submit_batch(batch);
+        }
         if !self.queue.flush_until(deadline) {
             return false;
         }
@@ -256,7 +318,8 @@ impl Pipeline {
     /// senders exit once they are done. Waits for them until `deadline`; returns whether they
     /// all exited.
     pub(crate) fn shut_down(&self, deadline: Option<Instant>) -> bool {
-        let drained = self.queue.close(Some(Work::ClientReport));
+        let mut drained = self.queue.close(Some(Work::ClientReport));
+        drained.extend(self.spans.take_all().into_iter().map(Work::Spans));
         for work in &drained {
             self.discard(
                 work,
@@ -288,8 +351,10 @@ impl Pipeline {
                     // and the item must still be done.
                     let _ = catch_unwind(AssertUnwindSafe(|| self.handle(item, &mut scratch)));
                     self.queue.done(ticket);
+                    self.submit_due_spans(Instant::now());
                 }
                 Pop::Idle => {
+                    self.submit_due_spans(Instant::now());
                     self.send_reports_if_due();
                     idle_ticks += 1;
                     if idle_ticks >= RETIRE_AFTER_IDLE_TICKS && self.queue.retire_idle_consumer(1) {
@@ -311,8 +376,93 @@ impl Pipeline {
                 self.account(outcome, spans);
                 self.send_reports_if_due();
             }
+            Work::Spans(batch) => {
+                let spans = batch.spans.len() as u64;
+                let outcome = self.deliver_spans(&batch, scratch);
+                drop(batch);
+                self.account_spans(outcome, spans);
+                self.send_reports_if_due();
+            }
             Work::ClientReport => self.send_reports(),
         }
+    }
+
+    fn deliver_spans(&self, batch: &SpanBatch, scratch: &mut Scratch) -> Outcome {
+        if !self.wait_for_backoff() {
+            return Outcome::NetworkError;
+        }
+        if self.limited(DataCategory::Span) {
+            return Outcome::RateLimited;
+        }
+        let envelope = Envelope::from_spans(
+            batch,
+            &self.config.meta,
+            self.config.dsn.as_deref(),
+            SystemTime::now(),
+            scratch,
+        );
+        let mut envelope = match envelope {
+            Ok(envelope) => envelope,
+            Err(too_large) => return Outcome::TooLarge(too_large.payload_len),
+        };
+        let report = if self.reports_due() && self.reports_allowed() {
+            self.take_report(&mut envelope)
+        } else {
+            None
+        };
+        let outcome = self.send_with_retries(&envelope, DataCategory::Span);
+        if let Some(report) = report {
+            if outcome == Outcome::Sent {
+                StatsInner::incr(&self.stats.client_reports_sent);
+            } else {
+                self.reports.restore(&report);
+            }
+        }
+        outcome
+    }
+
+    /// Counts what happened to a batch of `spans` streamed spans, as [`account`](Self::account)
+    /// does for a transaction, in the `spans_*` counters and category `span`.
+    fn account_spans(&self, outcome: Outcome, spans: u64) {
+        let stats = &self.stats;
+        let (counter, reason) = match outcome {
+            Outcome::Sent => {
+                StatsInner::add(&stats.spans_sent, spans);
+                return;
+            }
+            Outcome::RateLimited => (
+                &stats.spans_dropped_rate_limited,
+                Some(DiscardReason::RatelimitBackoff),
+            ),
+            Outcome::Answered429 => (&stats.spans_dropped_rate_limited, None),
+            Outcome::Rejected(_) | Outcome::ServerError(_) | Outcome::TooLarge(_) => (
+                &stats.spans_dropped_send_failed,
+                Some(DiscardReason::SendError),
+            ),
+            Outcome::NetworkError => (
+                &stats.spans_dropped_send_failed,
+                Some(DiscardReason::NetworkError),
+            ),
+            Outcome::Panicked => (
+                &stats.spans_dropped_send_failed,
+                Some(DiscardReason::InternalSdkError),
+            ),
+        };
+        self.record_span_loss(counter, reason, spans, outcome_label(outcome));
+    }
+
+    fn record_span_loss(
+        &self,
+        counter: &AtomicU64,
+        reason: Option<DiscardReason>,
+        spans: u64,
+        label: &'static str,
+    ) {
+        StatsInner::add(counter, spans);
+        if let Some(reason) = reason {
+            self.reports.record(reason, DataCategory::Span, spans);
+        }
+        self.drops.record(self.config.debug, label);
     }
 
     fn deliver_transaction(&self, tx: &TransactionRecord, scratch: &mut Scratch) -> Outcome {
@@ -563,13 +713,22 @@ impl Pipeline {
         self.record_loss(counter, reason, spans, outcome_label(outcome));
     }
 
+    /// Counts a unit of work dropped before it was sent: a transaction in `counter`, streamed
+    /// spans in `spans_dropped_queue_full`.
     fn discard(&self, work: &Work, counter: &AtomicU64, reason: Option<DiscardReason>) {
-        if let Work::Transaction(tx) = work {
-            let label = match reason {
-                Some(reason) => reason.as_str(),
-                None => "dropped",
-            };
-            self.record_loss(counter, reason, span_quantity(tx), label);
+        let label = match reason {
+            Some(reason) => reason.as_str(),
+            None => "dropped",
+        };
+        match work {
+            Work::Transaction(tx) => self.record_loss(counter, reason, span_quantity(tx), label),
+            Work::Spans(batch) => self.record_span_loss(
+                &self.stats.spans_dropped_queue_full,
+                reason,
+                batch.spans.len() as u64,
+                label,
+            ),
+            Work::ClientReport => {}
         }
     }
 
@@ -619,23 +778,28 @@ fn span_quantity(tx: &TransactionRecord) -> u64 {
 /// the strings it carries.
 fn transaction_weight(tx: &TransactionRecord) -> usize {
     const TRANSACTION_OVERHEAD: usize = 1024;
+    TRANSACTION_OVERHEAD
+        + tx.name.len()
+        + span_weight(&tx.root)
+        + tx.spans.iter().map(span_weight).sum::<usize>()
+}
+
+/// About the serialised size of one span: a fixed cost plus the strings it carries.
+pub(crate) fn span_weight(s: &super::record::SpanRecord) -> usize {
     const SPAN_OVERHEAD: usize = 256;
-    let span = |s: &super::record::SpanRecord| {
-        let data: usize = s
-            .data
-            .iter()
-            .map(|(key, value)| {
-                key.len()
-                    + 8
-                    + match value {
-                        FieldValue::Str(s) => s.len(),
-                        _ => 16,
-                    }
-            })
-            .sum();
-        SPAN_OVERHEAD + s.description.as_ref().map_or(0, String::len) + data
-    };
-    TRANSACTION_OVERHEAD + tx.name.len() + span(&tx.root) + tx.spans.iter().map(span).sum::<usize>()
+    let data: usize = s
+        .data
+        .iter()
+        .map(|(key, value)| {
+            key.len()
+                + 8
+                + match value {
+                    FieldValue::Str(s) => s.len(),
+                    _ => 16,
+                }
+        })
+        .sum();
+    SPAN_OVERHEAD + s.description.as_ref().map_or(0, String::len) + data
 }
 
 // === debug output ===

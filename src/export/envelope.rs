@@ -6,7 +6,8 @@ use std::ops::Range;
 use std::time::SystemTime;
 
 use super::json::{push_any_key, push_key, push_plain_str, push_rfc3339, push_str};
-use super::record::TransactionRecord;
+use super::record::{SpanBatch, TransactionRecord};
+use super::span_item::{write_span_payload, SPAN_CONTENT_TYPE};
 use super::sdk::SDK_JSON;
 use super::transaction::{write_transaction, CallsiteCache, EventMeta};
 use crate::id::TraceId;
@@ -163,6 +164,48 @@ impl Envelope {
         Ok(Self {
             bytes,
             event_id: Some(event_id),
+            header,
+            items,
+        })
+    }
+
+    /// Builds the envelope for one batch of streamed spans of one trace: a header with
+    /// `sent_at`, the DSN, `sdk` and the trace's frozen DSC as `trace` (no `event_id`: spans
+    /// are not events), then one `span` item (`item_count`, the span v2 content type).
+    pub(crate) fn from_spans(
+        batch: &SpanBatch,
+        meta: &EventMeta,
+        dsn: Option<&str>,
+        sent_at: SystemTime,
+        scratch: &mut Scratch,
+    ) -> Result<Self, TooLarge> {
+        let mut payload = Vec::with_capacity(scratch.size_hint.clamp(2048, MAX_ITEM_BYTES));
+        write_span_payload(&mut payload, batch, meta);
+        scratch.size_hint = payload.len();
+        if payload.len() > super::span_buffer::MAX_BATCH_BYTES {
+            return Err(TooLarge {
+                payload_len: payload.len(),
+            });
+        }
+        let mut bytes = Vec::with_capacity(payload.len() + 1024);
+        let header = push_header(&mut bytes, None, dsn, sent_at, Some(&batch.dsc));
+        bytes.extend_from_slice(br#"{"type":"span","item_count":"#);
+        super::json::push_u64(&mut bytes, batch.spans.len() as u64);
+        bytes.extend_from_slice(br#","content_type":"#);
+        push_str(&mut bytes, SPAN_CONTENT_TYPE);
+        bytes.extend_from_slice(br#","length":"#);
+        super::json::push_u64(&mut bytes, payload.len() as u64);
+        bytes.extend_from_slice(b"}\n");
+        let start = bytes.len();
+        bytes.extend_from_slice(&payload);
+        let items = vec![Item {
+            ty: "span".to_owned(),
+            payload: start..bytes.len(),
+        }];
+        bytes.push(b'\n');
+        Ok(Self {
+            bytes,
+            event_id: None,
             header,
             items,
         })
@@ -412,6 +455,34 @@ impl Envelope {
     pub fn transaction(&self) -> Option<serde_json::Value> {
         let item = self.items.iter().find(|item| item.ty == "transaction")?;
         serde_json::from_slice(self.bytes.get(item.payload.clone())?).ok()
+    }
+
+    /// Returns the spans of every `span` item (span v2: the `items` of
+    /// `{"version":2,"items":[...]}`), in order: what the stream lifecycle sends.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let envelope = tracing_sentry::export::Envelope::from_bytes(
+    ///     b"{}\n{\"type\":\"span\",\"item_count\":1}\n{\"version\":2,\"items\":[{\"name\":\"GET /\"}]}\n",
+    /// )?;
+    /// assert_eq!(envelope.spans()[0]["name"], "GET /");
+    /// # Ok::<(), tracing_sentry::export::ParseEnvelopeError>(())
+    /// ```
+    pub fn spans(&self) -> Vec<serde_json::Value> {
+        let mut spans = Vec::new();
+        for item in self.items.iter().filter(|item| item.ty == "span") {
+            let payload = self
+                .bytes
+                .get(item.payload.clone())
+                .and_then(|p| serde_json::from_slice::<serde_json::Value>(p).ok());
+            if let Some(serde_json::Value::Array(items)) =
+                payload.and_then(|mut p| p.get_mut("items").map(serde_json::Value::take))
+            {
+                spans.extend(items);
+            }
+        }
+        spans
     }
 
     /// Returns the types of the items in order (`"transaction"`, `"event"`, ...).

@@ -99,6 +99,8 @@ mod queue;
 mod ratelimit;
 pub(crate) mod record;
 mod sdk;
+mod span_buffer;
+mod span_item;
 mod transaction;
 mod transport;
 
@@ -194,6 +196,26 @@ impl ExportHandle {
     pub(crate) fn submit(&self, tx: record::TransactionRecord) {
         if let Some(shared) = &self.shared {
             shared.submit(tx);
+        }
+    }
+
+    /// Buffers a finished span of the stream lifecycle (never blocks; a full buffer drops and
+    /// counts it).
+    pub(crate) fn submit_span(
+        &self,
+        trace_id: crate::id::TraceId,
+        dsc: &Arc<crate::propagation::DynamicSamplingContext>,
+        span: record::StreamedSpan,
+    ) {
+        if let Some(shared) = &self.shared {
+            shared.submit_span(trace_id, dsc, span);
+        }
+    }
+
+    /// Sends the buffered spans of a trace whose segment (local root) ended.
+    pub(crate) fn end_segment(&self, trace_id: &crate::id::TraceId) {
+        if let Some(shared) = &self.shared {
+            shared.end_segment(trace_id);
         }
     }
 

@@ -80,3 +80,29 @@ pub(crate) struct TransactionRecord {
     /// The frozen dynamic sampling context: the envelope header `trace`.
     pub(crate) dsc: Arc<DynamicSamplingContext>,
 }
+
+/// One finished span of the stream lifecycle, with what its segment gives it.
+#[derive(Clone, Debug)]
+pub(crate) struct StreamedSpan {
+    pub(crate) record: SpanRecord,
+    /// The local root's span id (`sentry.segment.id`).
+    pub(crate) segment_id: SpanId,
+    /// The local root's transaction name when the span finished (`sentry.segment.name`; the
+    /// segment's own `name`).
+    pub(crate) segment_name: Arc<str>,
+    /// How the segment got its name (`sentry.segment.name.source`, on the segment).
+    pub(crate) source: TransactionSource,
+    /// Whether this is the local root itself.
+    pub(crate) is_segment: bool,
+}
+
+/// Streamed spans of one trace, sent as one `span` item in one envelope.
+#[derive(Clone, Debug)]
+pub(crate) struct SpanBatch {
+    pub(crate) trace_id: TraceId,
+    /// The trace's frozen DSC: the envelope header `trace`.
+    pub(crate) dsc: Arc<DynamicSamplingContext>,
+    pub(crate) spans: Vec<StreamedSpan>,
+    /// The estimated serialised size of `spans`.
+    pub(crate) bytes: usize,
+}

@@ -8,6 +8,9 @@ macro_rules! sdk_name {
     };
 }
 
+/// The SDK name alone (the `sentry.sdk.name` attribute of streamed spans).
+pub(crate) const SDK_NAME: &str = sdk_name!();
+
 /// `name/version` (the version is this crate's), as `X-Sentry-Auth`'s `sentry_client` and
 /// `User-Agent` carry it.
 #[cfg(feature = "ureq")]

@@ -1,0 +1,276 @@
+//! Streamed spans ([`SpanBatch`]) become one span v2 item: `{"version":2,"items":[...]}`
+//! (develop docs, "Spans" telemetry; Relay's `SpanV2` schema).
+//!
+//! Each span carries `trace_id`, `span_id`, `parent_span_id` (left out at a root without a
+//! remote parent), `name`, `status` (`ok` or `error`), `is_segment`, float
+//! `start_timestamp`/`end_timestamp` (seconds), typed `attributes`
+//! (`{"type":"string"|"boolean"|"integer"|"double","value":...}`) and `links` from
+//! `follows_from`. The transaction's fields move into attributes: `sentry.op`,
+//! `sentry.origin`, `sentry.release`, `sentry.environment`, `sentry.sdk.name`/`version`,
+//! `sentry.segment.id`/`name`, `sentry.trace_lifecycle`, and on the segment
+//! `sentry.segment.name.source`. The detailed status (`internal_error`, `not_found`, ...) a
+//! transaction would carry is kept in `sentry.status.message`, since span v2 has only `ok` and
+//! `error`.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::json::{push_any_key, push_bool, push_f64, push_i64, push_key, push_str, push_u64};
+use super::record::{FieldValue, SpanBatch, SpanLink, StreamedSpan};
+use super::transaction::EventMeta;
+use crate::status::SpanStatus;
+
+/// The item's content type.
+pub(crate) const SPAN_CONTENT_TYPE: &str = "application/vnd.sentry.items.span.v2+json";
+/// The most spans one item holds (the spec's limit).
+pub(crate) const MAX_SPANS_PER_ITEM: usize = 1000;
+
+/// Attribute keys this module writes itself: a span field with one of these names is left out
+/// rather than written twice.
+const RESERVED: &[&str] = &[
+    "sentry.op",
+    "sentry.origin",
+    "sentry.release",
+    "sentry.environment",
+    "sentry.sdk.name",
+    "sentry.sdk.version",
+    "sentry.segment.id",
+    "sentry.segment.name",
+    "sentry.segment.name.source",
+    "sentry.trace_lifecycle",
+    "sentry.status.message",
+];
+
+/// Writes the item payload for `batch` into `out`.
+pub(crate) fn write_span_payload(out: &mut Vec<u8>, batch: &SpanBatch, meta: &EventMeta) {
+    let trace_id = batch.trace_id.to_hex();
+    out.extend_from_slice(br#"{"version":2,"items":["#);
+    for (i, span) in batch.spans.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_span(out, &trace_id, span, meta);
+    }
+    out.extend_from_slice(b"]}");
+}
+
+fn write_span(out: &mut Vec<u8>, trace_id: &[u8; 32], span: &StreamedSpan, meta: &EventMeta) {
+    let record = &span.record;
+    out.extend_from_slice(br#"{"trace_id":""#);
+    out.extend_from_slice(trace_id);
+    out.extend_from_slice(br#"","span_id":""#);
+    out.extend_from_slice(&record.span_id.to_hex());
+    out.push(b'"');
+    if let Some(parent) = record.parent_span_id {
+        out.extend_from_slice(br#","parent_span_id":""#);
+        out.extend_from_slice(&parent.to_hex());
+        out.push(b'"');
+    }
+    out.extend_from_slice(br#","name":"#);
+    if span.is_segment {
+        // The transaction's name, as the transaction would carry it.
+        push_str(out, &span.segment_name);
+    } else {
+        // The description the transaction's span would carry: explicit, or the span's name.
+        let name = match (&record.description, record.metadata) {
+            (Some(description), _) => description.as_str(),
+            (None, Some(metadata)) => metadata.name(),
+            (None, None) => "",
+        };
+        push_str(out, name);
+    }
+    out.extend_from_slice(br#","status":"#);
+    push_str(out, status_of(record.status));
+    out.extend_from_slice(br#","is_segment":"#);
+    push_bool(out, span.is_segment);
+    let (start, end) = if record.end >= record.start {
+        (record.start, record.end)
+    } else {
+        (record.start, record.start)
+    };
+    out.extend_from_slice(br#","start_timestamp":"#);
+    push_f64(out, seconds(start));
+    out.extend_from_slice(br#","end_timestamp":"#);
+    push_f64(out, seconds(end));
+    out.extend_from_slice(br#","attributes":{"#);
+    write_attributes(out, span, meta);
+    out.push(b'}');
+    if !record.links.is_empty() {
+        out.extend_from_slice(br#","links":"#);
+        write_links(out, &record.links);
+    }
+    out.push(b'}');
+}
+
+/// `ok` for a span without a status or with `ok`, `error` for any other status (span v2 knows
+/// only these two; `@sentry/node` maps `cancelled` to `ok`, we keep every non-`ok` status an
+/// error, as the transaction's span would count it as failed).
+fn status_of(status: Option<SpanStatus>) -> &'static str {
+    match status {
+        None | Some(SpanStatus::Ok) => "ok",
+        Some(_) => "error",
+    }
+}
+
+/// Seconds since the epoch, to the microsecond (what the transaction's timestamps carry).
+fn seconds(t: SystemTime) -> f64 {
+    let since = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+    since.as_secs() as f64 + f64::from(since.subsec_micros()) / 1e6
+}
+
+/// Writes the attributes (without braces).
+fn write_attributes(out: &mut Vec<u8>, span: &StreamedSpan, meta: &EventMeta) {
+    let record = &span.record;
+    let mut attrs = Attributes { out, first: true };
+    let op_parts: [&str; 3];
+    let op: &[&str] = if !record.op.is_empty() {
+        op_parts = [record.op.as_ref(), "", ""];
+        &op_parts
+    } else if let Some(metadata) = record.metadata {
+        // `{target}::{name}` of the callsite, as the transaction's span would have it.
+        op_parts = [metadata.target(), "::", metadata.name()];
+        &op_parts
+    } else {
+        &[]
+    };
+    if !op.is_empty() {
+        attrs.string_parts("sentry.op", op);
+    }
+    attrs.string("sentry.origin", &record.origin);
+    if let Some(release) = &meta.release {
+        attrs.string("sentry.release", release);
+    }
+    attrs.string("sentry.environment", &meta.environment);
+    attrs.string("sentry.sdk.name", super::sdk::SDK_NAME);
+    attrs.string("sentry.sdk.version", env!("CARGO_PKG_VERSION"));
+    attrs.string_parts("sentry.segment.id", &[hex(&span.segment_id.to_hex())]);
+    attrs.string("sentry.segment.name", &span.segment_name);
+    if span.is_segment {
+        attrs.string("sentry.segment.name.source", span.source.as_str());
+    }
+    attrs.string("sentry.trace_lifecycle", "stream");
+    if let Some(status) = record.status.filter(|s| *s != SpanStatus::Ok) {
+        attrs.string("sentry.status.message", status.as_str());
+    }
+    let data = &record.data;
+    for (i, (key, value)) in data.iter().enumerate() {
+        let repeated_later = data
+            .get(i + 1..)
+            .unwrap_or_default()
+            .iter()
+            .any(|(later, _)| later == key);
+        if repeated_later || RESERVED.contains(&key.as_ref()) {
+            continue;
+        }
+        attrs.value(key, value);
+    }
+    if let Some(metadata) = record.metadata {
+        let has = |key: &str| data.iter().any(|(k, _)| k == key);
+        if let Some(module) = metadata.module_path().filter(|_| !has("code.module.name")) {
+            attrs.string("code.module.name", module);
+        }
+        if let Some(file) = metadata.file().filter(|_| !has("code.file.path")) {
+            attrs.string("code.file.path", file);
+        }
+        if let Some(line) = metadata.line().filter(|_| !has("code.line.number")) {
+            attrs.value("code.line.number", &FieldValue::I64(i64::from(line)));
+        }
+    }
+}
+
+struct Attributes<'a> {
+    out: &'a mut Vec<u8>,
+    first: bool,
+}
+
+impl Attributes<'_> {
+    fn open(&mut self, key: &str, ty: &str) {
+        if !self.first {
+            self.out.push(b',');
+        }
+        self.first = false;
+        push_any_key(self.out, key);
+        self.out.extend_from_slice(br#"{"type":""#);
+        self.out.extend_from_slice(ty.as_bytes());
+        self.out.extend_from_slice(br#"","value":"#);
+    }
+
+    fn string(&mut self, key: &str, value: &str) {
+        self.string_parts(key, &[value]);
+    }
+
+    fn string_parts(&mut self, key: &str, parts: &[&str]) {
+        self.open(key, "string");
+        super::json::push_str_parts(self.out, parts);
+        self.out.push(b'}');
+    }
+
+    /// A span field as a typed attribute: an unsigned integer beyond `i64` (which Relay's
+    /// `integer` holds) is written as a `string` of its digits, so no digit is lost.
+    fn value(&mut self, key: &str, value: &FieldValue) {
+        match value {
+            FieldValue::Str(s) => self.string(key, s),
+            FieldValue::Bool(b) => {
+                self.open(key, "boolean");
+                push_bool(self.out, *b);
+                self.out.push(b'}');
+            }
+            FieldValue::I64(n) => {
+                self.open(key, "integer");
+                push_i64(self.out, *n);
+                self.out.push(b'}');
+            }
+            FieldValue::U64(n) => match i64::try_from(*n) {
+                Ok(n) => {
+                    self.open(key, "integer");
+                    push_i64(self.out, n);
+                    self.out.push(b'}');
+                }
+                Err(_) => {
+                    self.open(key, "string");
+                    self.out.push(b'"');
+                    push_u64(self.out, *n);
+                    self.out.extend_from_slice(b"\"}");
+                }
+            },
+            FieldValue::F64(f) if f.is_finite() => {
+                self.open(key, "double");
+                push_f64(self.out, *f);
+                self.out.push(b'}');
+            }
+            // JSON has no NaN or infinity: the text, as a string.
+            FieldValue::F64(f) => self.string(key, &f.to_string()),
+        }
+    }
+}
+
+fn write_links(out: &mut Vec<u8>, links: &[SpanLink]) {
+    out.push(b'[');
+    for (i, link) in links.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.push(b'{');
+        push_key(out, "trace_id");
+        super::json::push_plain_str(out, hex(&link.trace_id.to_hex()));
+        out.push(b',');
+        push_key(out, "span_id");
+        super::json::push_plain_str(out, hex(&link.span_id.to_hex()));
+        if let Some(sampled) = link.sampled {
+            out.push(b',');
+            push_key(out, "sampled");
+            push_bool(out, sampled);
+        }
+        out.push(b'}');
+    }
+    out.push(b']');
+}
+
+fn hex(bytes: &[u8]) -> &str {
+    std::str::from_utf8(bytes).unwrap_or_default()
+}
+
+/// The estimated serialised size of one streamed span, counted without serialising.
+pub(crate) fn span_weight(span: &StreamedSpan) -> usize {
+    const ATTRIBUTES_OVERHEAD: usize = 768;
+    super::delivery::span_weight(&span.record) + ATTRIBUTES_OVERHEAD + span.segment_name.len()
+}
