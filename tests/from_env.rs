@@ -31,4 +31,23 @@ fn release_and_environment_from_env_are_validated_and_say_where_they_came_from()
     assert!(SentryLayer::builder_from_env().build().is_ok());
     std::env::remove_var("SENTRY_RELEASE");
     std::env::remove_var("SENTRY_ENVIRONMENT");
+    // In the same test: tests of one binary run in parallel and share the environment.
+    the_trace_lifecycle_is_read_from_the_environment_and_checked();
+}
+
+fn the_trace_lifecycle_is_read_from_the_environment_and_checked() {
+    std::env::set_var("SENTRY_TRACE_LIFECYCLE", "streaming");
+    let err = SentryLayer::builder_from_env().build().unwrap_err();
+    assert!(err.is_trace_lifecycle(), "{err:?}");
+    assert!(err.to_string().contains("SENTRY_TRACE_LIFECYCLE"));
+    // The setter replaces the value read from the environment.
+    assert!(SentryLayer::builder_from_env()
+        .trace_lifecycle(tracing_sentry::TraceLifecycle::Stream)
+        .build()
+        .is_ok());
+    for ok in ["stream", "static", "STREAM", ""] {
+        std::env::set_var("SENTRY_TRACE_LIFECYCLE", ok);
+        assert!(SentryLayer::builder_from_env().build().is_ok(), "{ok:?}");
+    }
+    std::env::remove_var("SENTRY_TRACE_LIFECYCLE");
 }

@@ -13,3 +13,4 @@ mod regressions;
 mod remote_parent;
 mod sampling;
 mod span_tree;
+mod stream;
