@@ -158,3 +158,101 @@ fn take(state: &mut State, trace_id: &TraceId) -> Option<SpanBatch> {
     state.bytes = state.bytes.saturating_sub(pending.batch.bytes);
     Some(pending.batch)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::export::test_support::{sample_record, span, ROOT};
+
+    fn one(name_len: usize) -> StreamedSpan {
+        let mut record = span(ROOT, None, "op", 0, 1);
+        record.description = Some("x".repeat(name_len));
+        StreamedSpan {
+            record,
+            segment_id: ROOT.parse().unwrap(),
+            segment_name: Arc::from("seg"),
+            source: crate::export::record::TransactionSource::Custom,
+            is_segment: false,
+        }
+    }
+
+    fn trace(n: u8) -> TraceId {
+        TraceId::from_bytes([n; 16])
+    }
+
+    #[test]
+    fn a_trace_is_due_at_1000_spans_and_traces_stay_apart() {
+        let buffer = SpanBuffer::default();
+        let dsc = Arc::clone(&sample_record().dsc);
+        let now = Instant::now();
+        for i in 0..MAX_SPANS_PER_ITEM - 1 {
+            assert!(matches!(buffer.push(trace(1), &dsc, one(0), now), Pushed::Kept), "{i}");
+            assert!(matches!(buffer.push(trace(2), &dsc, one(0), now), Pushed::Kept));
+        }
+        match buffer.push(trace(1), &dsc, one(0), now) {
+            Pushed::Due(batch) => {
+                assert_eq!(batch.spans.len(), MAX_SPANS_PER_ITEM);
+                assert_eq!(batch.trace_id, trace(1));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(buffer.len(), MAX_SPANS_PER_ITEM - 1);
+        assert_eq!(buffer.take_trace(&trace(2)).unwrap().spans.len(), 999);
+        assert!(buffer.take_trace(&trace(2)).is_none());
+        assert_eq!(buffer.len(), 0);
+    }
+
+    #[test]
+    fn a_trace_is_due_5_s_after_its_first_span() {
+        let buffer = SpanBuffer::default();
+        let dsc = Arc::clone(&sample_record().dsc);
+        let t0 = Instant::now();
+        buffer.push(trace(1), &dsc, one(0), t0);
+        buffer.push(trace(2), &dsc, one(0), t0 + Duration::from_secs(3));
+        assert!(buffer.take_due(t0 + Duration::from_millis(4999)).is_empty());
+        let due = buffer.take_due(t0 + FLUSH_AFTER);
+        assert_eq!(due.len(), 1);
+        assert_eq!(due[0].trace_id, trace(1));
+        assert!(buffer.take_due(t0 + Duration::from_secs(7)).is_empty());
+        assert_eq!(buffer.take_due(t0 + Duration::from_secs(8)).len(), 1);
+    }
+
+    #[test]
+    fn batches_go_at_5_mib_and_the_buffer_is_bounded_in_bytes_and_spans() {
+        let buffer = SpanBuffer::default();
+        let dsc = Arc::clone(&sample_record().dsc);
+        let now = Instant::now();
+        // About 64 KiB a span: a batch is due between 5 and 10 MiB.
+        let mut due = None;
+        for _ in 0..200 {
+            if let Pushed::Due(batch) = buffer.push(trace(1), &dsc, one(64 * 1024), now) {
+                due = Some(batch);
+                break;
+            }
+        }
+        let batch = due.expect("a batch is due by size");
+        assert!(batch.bytes >= FLUSH_BYTES && batch.bytes <= MAX_BATCH_BYTES);
+        assert!(batch.spans.len() < MAX_SPANS_PER_ITEM);
+        // Over all traces: at most MAX_BUFFERED_BYTES, then spans come back to be counted.
+        let mut full = 0;
+        for n in 0..=255u8 {
+            if let Pushed::Full(_) = buffer.push(trace(n), &dsc, one(512 * 1024), now) {
+                full += 1;
+            }
+        }
+        assert!(full > 0);
+        let all = buffer.take_all();
+        let bytes: usize = all.iter().map(|b| b.bytes).sum();
+        assert!(bytes <= MAX_BUFFERED_BYTES, "{bytes}");
+        // And at most MAX_BUFFERED_SPANS spans.
+        let mut full = 0;
+        for i in 0..MAX_BUFFERED_SPANS + 10 {
+            let t = trace(u8::try_from(i % 200).unwrap());
+            if let Pushed::Full(_) = buffer.push(t, &dsc, one(0), now) {
+                full += 1;
+            }
+        }
+        assert_eq!(full, 10);
+        assert_eq!(buffer.len(), MAX_BUFFERED_SPANS);
+    }
+}

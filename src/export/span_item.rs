@@ -237,8 +237,12 @@ impl Attributes<'_> {
                 push_f64(self.out, *f);
                 self.out.push(b'}');
             }
-            // JSON has no NaN or infinity: the text, as a string.
-            FieldValue::F64(f) => self.string(key, &f.to_string()),
+            // JSON has no NaN or infinity: `"NaN"`, `"Infinity"`, as the transaction writes them.
+            FieldValue::F64(f) => {
+                self.open(key, "string");
+                push_f64(self.out, *f);
+                self.out.push(b'}');
+            }
         }
     }
 }
@@ -273,4 +277,135 @@ fn hex(bytes: &[u8]) -> &str {
 pub(crate) fn span_weight(span: &StreamedSpan) -> usize {
     const ATTRIBUTES_OVERHEAD: usize = 768;
     super::delivery::span_weight(&span.record) + ATTRIBUTES_OVERHEAD + span.segment_name.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+    use serde_json::{json, Value};
+
+    use super::super::envelope::{Envelope, Scratch};
+    use super::super::json::rfc3339;
+    use super::super::record::{SpanBatch, StreamedSpan, TransactionRecord};
+    use super::super::test_support::*;
+    use super::*;
+
+    fn streamed(tx: &TransactionRecord) -> SpanBatch {
+        let name: Arc<str> = Arc::from(tx.name.as_str());
+        let stream = |record: &super::super::record::SpanRecord, is_segment| StreamedSpan {
+            record: record.clone(),
+            segment_id: tx.root.span_id,
+            segment_name: Arc::clone(&name),
+            source: tx.source,
+            is_segment,
+        };
+        let mut spans = vec![stream(&tx.root, true)];
+        spans.extend(tx.spans.iter().map(|s| stream(s, false)));
+        SpanBatch {
+            trace_id: tx.trace_id,
+            dsc: Arc::clone(&tx.dsc),
+            spans,
+            bytes: 0,
+        }
+    }
+
+    fn meta() -> EventMeta {
+        EventMeta {
+            release: Some("myapp@1.0.0".to_owned()),
+            environment: "production".to_owned(),
+            ..EventMeta::default()
+        }
+    }
+
+    /// The float seconds of a span v2 timestamp as the transaction's RFC 3339 string.
+    fn as_rfc3339(seconds: &Value) -> String {
+        let f = seconds.as_f64().unwrap();
+        let whole = f.floor();
+        let micros = ((f - whole) * 1e6).round() as u64;
+        rfc3339(UNIX_EPOCH + Duration::from_secs(whole as u64) + Duration::from_micros(micros))
+    }
+
+    #[test]
+    fn a_span_item_carries_what_the_transaction_carries() {
+        let tx = sample_record();
+        let now = SystemTime::now();
+        let transaction = Envelope::from_transaction(&tx, &meta(), None, now, &mut Scratch::default())
+            .unwrap()
+            .transaction()
+            .unwrap();
+        let envelope =
+            Envelope::from_spans(&streamed(&tx), &meta(), None, now, &mut Scratch::default())
+                .unwrap();
+        assert_eq!(envelope.item_types().collect::<Vec<_>>(), ["span"]);
+        assert_eq!(envelope.trace().get("public_key"), Some("49d0f7386ad645858ae85020e393bef3"));
+        let spans = envelope.spans();
+        assert_eq!(spans.len(), 3);
+
+        let trace = &transaction["contexts"]["trace"];
+        let segment = &spans[0];
+        assert_eq!(segment["is_segment"], true);
+        assert_eq!(segment["name"], transaction["transaction"]);
+        for key in ["trace_id", "span_id", "parent_span_id"] {
+            assert_eq!(segment[key], trace[key], "{key}");
+        }
+        assert_eq!(segment["attributes"]["sentry.op"]["value"], trace["op"]);
+        assert_eq!(segment["attributes"]["sentry.segment.name.source"]["value"], "route");
+        assert_eq!(as_rfc3339(&segment["start_timestamp"]), transaction["start_timestamp"]);
+        assert_eq!(as_rfc3339(&segment["end_timestamp"]), transaction["timestamp"]);
+        assert_eq!(segment["status"], "ok");
+
+        for (span, expected) in spans[1..].iter().zip(transaction["spans"].as_array().unwrap()) {
+            assert_eq!(span["is_segment"], false);
+            for key in ["trace_id", "span_id", "parent_span_id"] {
+                assert_eq!(span[key], expected[key], "{key}");
+            }
+            assert_eq!(span["attributes"]["sentry.op"]["value"], expected["op"]);
+            assert_eq!(span["attributes"]["sentry.segment.id"]["value"], ROOT);
+            assert_eq!(as_rfc3339(&span["start_timestamp"]), expected["start_timestamp"]);
+            assert_eq!(as_rfc3339(&span["end_timestamp"]), expected["timestamp"]);
+            let detailed = expected["status"].as_str().unwrap_or("ok");
+            let status = if detailed == "ok" { "ok" } else { "error" };
+            assert_eq!(span["status"], status);
+        }
+        let child = &spans[2];
+        assert_eq!(child["name"], "SELECT * FROM \"users\" WHERE id = $1\n");
+        assert_eq!(child["attributes"]["sentry.status.message"]["value"], "not_found");
+        let attrs = &child["attributes"];
+        assert_eq!(attrs["db.system"], json!({"type": "string", "value": "postgresql"}));
+        // A repeated field: the last value wins, as in the transaction's data.
+        assert_eq!(attrs["rows"], json!({"type": "integer", "value": 7}));
+        assert_eq!(attrs["cached"], json!({"type": "boolean", "value": false}));
+        assert_eq!(attrs["ratio"], json!({"type": "double", "value": 0.25}));
+        assert_eq!(attrs["nan"], json!({"type": "string", "value": "NaN"}));
+        assert_eq!(attrs["inf"], json!({"type": "string", "value": "Infinity"}));
+        assert_eq!(child["links"], transaction["spans"][1]["links"]);
+        for key in [
+            "sentry.release",
+            "sentry.environment",
+            "sentry.sdk.name",
+            "sentry.sdk.version",
+            "sentry.origin",
+            "sentry.trace_lifecycle",
+            "sentry.segment.name",
+        ] {
+            assert_eq!(attrs[key]["type"], "string", "{key}");
+        }
+        assert_eq!(attrs["sentry.release"]["value"], "myapp@1.0.0");
+    }
+
+    #[test]
+    fn integers_beyond_i64_stay_exact() {
+        let mut out = Vec::new();
+        let mut attrs = Attributes {
+            out: &mut out,
+            first: true,
+        };
+        attrs.value("big", &FieldValue::U64(u64::MAX));
+        attrs.value("small", &FieldValue::U64(5));
+        let value: Value = serde_json::from_slice(&[b"{", &out[..], b"}"].concat()).unwrap();
+        assert_eq!(value["big"], json!({"type": "string", "value": "18446744073709551615"}));
+        assert_eq!(value["small"], json!({"type": "integer", "value": 5}));
+    }
 }
