@@ -5,6 +5,8 @@
 //! # ... and also send the transactions to your Sentry project:
 //! SENTRY_DSN=https://<key>@o<org>.ingest.sentry.io/<project> \
 //!     cargo run --example distributed_trace --features tower,reqwest
+//! # ... or with the stream lifecycle: spans streamed as span v2 items, not transactions
+//! cargo run --example distributed_trace --features tower,reqwest -- --stream
 //! ```
 //!
 //! Two axum services run on loopback in this process, `gateway` and `backend`, each on its own
@@ -35,7 +37,7 @@ use tracing_sentry::export::{
 };
 use tracing_sentry::integrations::reqwest::SentryReqwestMiddleware;
 use tracing_sentry::integrations::tower::SentryHttpLayer;
-use tracing_sentry::{ExportGuard, SentryLayer, SpanId, TraceId};
+use tracing_sentry::{ExportGuard, SentryLayer, SpanId, TraceId, TraceLifecycle};
 use tracing_subscriber::prelude::*;
 
 type HttpClient = Client<HttpConnector, Empty<Bytes>>;
@@ -128,7 +130,12 @@ struct Service {
     guard: ExportGuard,
 }
 
-fn spawn_service(name: &'static str, dsn: Option<&Dsn>, app: Router) -> Result<Service, BoxError> {
+fn spawn_service(
+    name: &'static str,
+    dsn: Option<&Dsn>,
+    lifecycle: TraceLifecycle,
+    app: Router,
+) -> Result<Service, BoxError> {
     let exported = InMemoryTransport::new();
     let transport = FanOut {
         memory: exported.clone(),
@@ -138,6 +145,7 @@ fn spawn_service(name: &'static str, dsn: Option<&Dsn>, app: Router) -> Result<S
         .release(format!("{name}@1.0.0"))
         .environment("demo")
         .traces_sample_rate(1.0) // new traces: always sampled
+        .trace_lifecycle(lifecycle)
         .transport(transport);
     if let Some(dsn) = dsn {
         builder = builder.dsn(dsn.clone()); // the DSC's public_key, the envelope's `dsn`
@@ -184,6 +192,11 @@ async fn main() -> Result<(), BoxError> {
         Ok(dsn) if !dsn.trim().is_empty() => Some(dsn.trim().parse()?),
         _ => None,
     };
+    let lifecycle = if std::env::args().any(|a| a == "--stream") {
+        TraceLifecycle::Stream
+    } else {
+        TraceLifecycle::Static
+    };
     println!(
         "Two Rust services, `gateway` and `backend`, each with its own SentryLayer, run on \
          loopback. Three requests hit the gateway's /checkout: one continuing a trace from a \
@@ -206,6 +219,7 @@ async fn main() -> Result<(), BoxError> {
     let backend = spawn_service(
         "backend",
         dsn.as_ref(),
+        lifecycle,
         backend_app.with_state(received.clone()),
     )?;
     let gateway_app = Router::new()
@@ -216,7 +230,14 @@ async fn main() -> Result<(), BoxError> {
                 .with(SentryReqwestMiddleware::new())
                 .build(),
         });
-    let gateway = spawn_service("gateway", dsn.as_ref(), gateway_app)?;
+    let gateway = spawn_service("gateway", dsn.as_ref(), lifecycle, gateway_app)?;
+    println!(
+        "Lifecycle: {lifecycle} ({}).\n",
+        match lifecycle {
+            TraceLifecycle::Stream => "every span streamed as a span v2 item",
+            _ => "one transaction per service and request; `--stream` streams spans instead",
+        }
+    );
 
     // A Sentry-instrumented front end sends its span, its decision, and its DSC; another vendor
     // added `acme-tenant`. The third request comes from a trace sampled out upstream.
@@ -302,6 +323,25 @@ fn print_trace(
     let (mut rows, mut dscs, mut seen) = (Vec::new(), Vec::new(), HashSet::new());
     for service in services {
         for envelope in service.exported.envelopes() {
+            // The stream lifecycle: span v2 items, one span per row.
+            let mut streamed = false;
+            for span in envelope.spans() {
+                if span["trace_id"] != trace_id
+                    || !seen.insert(span["span_id"].as_str().map(String::from))
+                {
+                    continue;
+                }
+                streamed = true;
+                rows.push(streamed_row(service.name, &span));
+            }
+            if streamed {
+                let dsc: Vec<String> = envelope
+                    .trace()
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect();
+                dscs.push(dsc.join(", "));
+            }
             let Some(tx) = envelope.transaction() else {
                 continue;
             };
@@ -390,6 +430,25 @@ fn row(service: &'static str, span: &Value, name: &Value, times: &Value) -> Row 
         name: text(name),
         start: time(&times["start_timestamp"]),
         end: time(&times["timestamp"]),
+    }
+}
+
+/// Reads a row from a streamed span (span v2: `name`, `sentry.op`, float timestamps).
+fn streamed_row(service: &'static str, span: &Value) -> Row {
+    let text = |v: &Value| v.as_str().unwrap_or("").to_owned();
+    let segment = if span["is_segment"] == true {
+        " (segment)"
+    } else {
+        ""
+    };
+    Row {
+        service,
+        span_id: text(&span["span_id"]),
+        parent: span["parent_span_id"].as_str().map(str::to_owned),
+        op: text(&span["attributes"]["sentry.op"]["value"]),
+        name: format!("{}{segment}", text(&span["name"])),
+        start: span["start_timestamp"].as_f64().unwrap_or(0.0),
+        end: span["end_timestamp"].as_f64().unwrap_or(0.0),
     }
 }
 

@@ -12,7 +12,7 @@
 //! | --- | --- |
 //! | `LISTEN_ADDR` | where to serve plain HTTP/1.1 (default `127.0.0.1:3000`) |
 //! | `DOWNSTREAM_URL` | the URL `GET /call` calls (required) |
-//! | `SENTRY_DSN`, `SENTRY_RELEASE`, `SENTRY_ENVIRONMENT`, `SENTRY_TRACES_SAMPLE_RATE` | read by [`SentryLayer::builder_from_env`] |
+//! | `SENTRY_DSN`, `SENTRY_RELEASE`, `SENTRY_ENVIRONMENT`, `SENTRY_TRACES_SAMPLE_RATE`, `SENTRY_TRACE_LIFECYCLE` | read by [`SentryLayer::builder_from_env`] (`SENTRY_TRACE_LIFECYCLE=stream`: spans are streamed as span v2 items instead of transactions) |
 //! | `EXPORT_MAX_IN_FLIGHT` | envelope requests in flight at most (default 64; for `benches/export_load.rs`) |
 //!
 //! Routes:
@@ -20,7 +20,8 @@
 //!   `sentry-trace`/`baggage` (or starts a trace); the `#[instrument]` handler span makes one
 //!   `GET DOWNSTREAM_URL` through an `http.client` span that carries the trace headers, and
 //!   answers with the downstream's status and body.
-//! - `GET /flush`: waits (at most 5 s) until every finished transaction was delivered, then
+//! - `GET /flush`: waits (at most 5 s) until every finished transaction (or, streaming, every
+//!   finished span, the span buffer emptied first) was delivered, then
 //!   prints the export [`Stats`](tracing_sentry::Stats) (one line on stdout) and returns them
 //!   as the response body.
 
@@ -130,7 +131,8 @@ async fn call(State(state): State<Arc<AppState>>) -> (StatusCode, Bytes) {
     (status, body)
 }
 
-/// `GET /flush`: waits until every transaction finished so far was delivered (at most 5 s),
+/// `GET /flush`: waits until every transaction (or streamed span) finished so far was
+/// delivered (at most 5 s),
 /// then prints the export counters and returns them.
 async fn flush(State(state): State<Arc<AppState>>) -> (StatusCode, String) {
     let (flushed, stats) = tokio::task::spawn_blocking(move || {

@@ -7,8 +7,8 @@ use std::time::SystemTime;
 
 use super::json::{push_any_key, push_key, push_plain_str, push_rfc3339, push_str};
 use super::record::{SpanBatch, TransactionRecord};
-use super::span_item::{write_span_payload, SPAN_CONTENT_TYPE};
 use super::sdk::SDK_JSON;
+use super::span_item::{write_span_payload, SPAN_CONTENT_TYPE};
 use super::transaction::{write_transaction, CallsiteCache, EventMeta};
 use crate::id::TraceId;
 use crate::propagation::DynamicSamplingContext;

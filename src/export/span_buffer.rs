@@ -186,8 +186,14 @@ mod tests {
         let dsc = Arc::clone(&sample_record().dsc);
         let now = Instant::now();
         for i in 0..MAX_SPANS_PER_ITEM - 1 {
-            assert!(matches!(buffer.push(trace(1), &dsc, one(0), now), Pushed::Kept), "{i}");
-            assert!(matches!(buffer.push(trace(2), &dsc, one(0), now), Pushed::Kept));
+            assert!(
+                matches!(buffer.push(trace(1), &dsc, one(0), now), Pushed::Kept),
+                "{i}"
+            );
+            assert!(matches!(
+                buffer.push(trace(2), &dsc, one(0), now),
+                Pushed::Kept
+            ));
         }
         match buffer.push(trace(1), &dsc, one(0), now) {
             Pushed::Due(batch) => {

@@ -331,15 +331,19 @@ mod tests {
     fn a_span_item_carries_what_the_transaction_carries() {
         let tx = sample_record();
         let now = SystemTime::now();
-        let transaction = Envelope::from_transaction(&tx, &meta(), None, now, &mut Scratch::default())
-            .unwrap()
-            .transaction()
-            .unwrap();
+        let transaction =
+            Envelope::from_transaction(&tx, &meta(), None, now, &mut Scratch::default())
+                .unwrap()
+                .transaction()
+                .unwrap();
         let envelope =
             Envelope::from_spans(&streamed(&tx), &meta(), None, now, &mut Scratch::default())
                 .unwrap();
         assert_eq!(envelope.item_types().collect::<Vec<_>>(), ["span"]);
-        assert_eq!(envelope.trace().get("public_key"), Some("49d0f7386ad645858ae85020e393bef3"));
+        assert_eq!(
+            envelope.trace().get("public_key"),
+            Some("49d0f7386ad645858ae85020e393bef3")
+        );
         let spans = envelope.spans();
         assert_eq!(spans.len(), 3);
 
@@ -351,19 +355,34 @@ mod tests {
             assert_eq!(segment[key], trace[key], "{key}");
         }
         assert_eq!(segment["attributes"]["sentry.op"]["value"], trace["op"]);
-        assert_eq!(segment["attributes"]["sentry.segment.name.source"]["value"], "route");
-        assert_eq!(as_rfc3339(&segment["start_timestamp"]), transaction["start_timestamp"]);
-        assert_eq!(as_rfc3339(&segment["end_timestamp"]), transaction["timestamp"]);
+        assert_eq!(
+            segment["attributes"]["sentry.segment.name.source"]["value"],
+            "route"
+        );
+        assert_eq!(
+            as_rfc3339(&segment["start_timestamp"]),
+            transaction["start_timestamp"]
+        );
+        assert_eq!(
+            as_rfc3339(&segment["end_timestamp"]),
+            transaction["timestamp"]
+        );
         assert_eq!(segment["status"], "ok");
 
-        for (span, expected) in spans[1..].iter().zip(transaction["spans"].as_array().unwrap()) {
+        for (span, expected) in spans[1..]
+            .iter()
+            .zip(transaction["spans"].as_array().unwrap())
+        {
             assert_eq!(span["is_segment"], false);
             for key in ["trace_id", "span_id", "parent_span_id"] {
                 assert_eq!(span[key], expected[key], "{key}");
             }
             assert_eq!(span["attributes"]["sentry.op"]["value"], expected["op"]);
             assert_eq!(span["attributes"]["sentry.segment.id"]["value"], ROOT);
-            assert_eq!(as_rfc3339(&span["start_timestamp"]), expected["start_timestamp"]);
+            assert_eq!(
+                as_rfc3339(&span["start_timestamp"]),
+                expected["start_timestamp"]
+            );
             assert_eq!(as_rfc3339(&span["end_timestamp"]), expected["timestamp"]);
             let detailed = expected["status"].as_str().unwrap_or("ok");
             let status = if detailed == "ok" { "ok" } else { "error" };
@@ -371,9 +390,15 @@ mod tests {
         }
         let child = &spans[2];
         assert_eq!(child["name"], "SELECT * FROM \"users\" WHERE id = $1\n");
-        assert_eq!(child["attributes"]["sentry.status.message"]["value"], "not_found");
+        assert_eq!(
+            child["attributes"]["sentry.status.message"]["value"],
+            "not_found"
+        );
         let attrs = &child["attributes"];
-        assert_eq!(attrs["db.system"], json!({"type": "string", "value": "postgresql"}));
+        assert_eq!(
+            attrs["db.system"],
+            json!({"type": "string", "value": "postgresql"})
+        );
         // A repeated field: the last value wins, as in the transaction's data.
         assert_eq!(attrs["rows"], json!({"type": "integer", "value": 7}));
         assert_eq!(attrs["cached"], json!({"type": "boolean", "value": false}));
@@ -405,7 +430,10 @@ mod tests {
         attrs.value("big", &FieldValue::U64(u64::MAX));
         attrs.value("small", &FieldValue::U64(5));
         let value: Value = serde_json::from_slice(&[b"{", &out[..], b"}"].concat()).unwrap();
-        assert_eq!(value["big"], json!({"type": "string", "value": "18446744073709551615"}));
+        assert_eq!(
+            value["big"],
+            json!({"type": "string", "value": "18446744073709551615"})
+        );
         assert_eq!(value["small"], json!({"type": "integer", "value": 5}));
     }
 }

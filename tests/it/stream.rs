@@ -135,7 +135,10 @@ fn stream_shape(spans: &[Value]) -> Shape {
             (
                 s["name"].as_str().unwrap().to_owned(),
                 (
-                    attr(s, "sentry.op").and_then(Value::as_str).unwrap().to_owned(),
+                    attr(s, "sentry.op")
+                        .and_then(Value::as_str)
+                        .unwrap()
+                        .to_owned(),
                     status,
                     names.get(parent).copied().unwrap_or(parent).to_owned(),
                 ),
@@ -169,9 +172,15 @@ fn both_lifecycles_send_the_same_spans() {
     let segment = segments[0];
     assert_eq!(segment["parent_span_id"], PARENT);
     assert_eq!(segment["name"], "GET /items");
-    assert_eq!(attr(segment, "sentry.segment.name.source").unwrap(), "route");
+    assert_eq!(
+        attr(segment, "sentry.segment.name.source").unwrap(),
+        "route"
+    );
     for span in &spans {
-        assert_eq!(attr(span, "sentry.segment.id").unwrap(), &segment["span_id"]);
+        assert_eq!(
+            attr(span, "sentry.segment.id").unwrap(),
+            &segment["span_id"]
+        );
         assert_eq!(attr(span, "sentry.segment.name").unwrap(), "GET /items");
         assert_eq!(attr(span, "sentry.release").unwrap(), "svc@1");
         assert_eq!(attr(span, "sentry.environment").unwrap(), "test");
@@ -197,8 +206,14 @@ fn both_lifecycles_send_the_same_spans() {
     }
     let db = spans.iter().find(|s| s["name"] == "db").unwrap();
     assert_eq!(db["is_segment"], false);
-    assert_eq!(db["attributes"]["rows"], serde_json::json!({"type": "integer", "value": 3}));
-    assert_eq!(db["attributes"]["ok"], serde_json::json!({"type": "boolean", "value": true}));
+    assert_eq!(
+        db["attributes"]["rows"],
+        serde_json::json!({"type": "integer", "value": 3})
+    );
+    assert_eq!(
+        db["attributes"]["ok"],
+        serde_json::json!({"type": "boolean", "value": true})
+    );
     let b = spans.iter().find(|s| s["name"] == "task.b").unwrap();
     assert_eq!(b["attributes"]["attempt"]["value"], -1);
 
@@ -210,8 +225,7 @@ fn both_lifecycles_send_the_same_spans() {
             assert_eq!(envelope.trace().get("public_key"), Some("upstream"));
             assert_eq!(envelope.event_id(), None);
             let raw = String::from_utf8(envelope.to_bytes()).unwrap();
-            let item_header: Value =
-                serde_json::from_str(raw.lines().nth(1).unwrap()).unwrap();
+            let item_header: Value = serde_json::from_str(raw.lines().nth(1).unwrap()).unwrap();
             assert_eq!(item_header["type"], "span");
             assert_eq!(
                 item_header["content_type"],
