@@ -119,6 +119,13 @@
 //! [`SentryLayerBuilder::build`] flushes on drop; [`Stats`] counts what was sent and every drop
 //! by reason. See [`export`].
 //!
+//! With [`TraceLifecycle::Stream`] (the builder's
+//! [`trace_lifecycle`](SentryLayerBuilder::trace_lifecycle), or `SENTRY_TRACE_LIFECYCLE=stream`
+//! with [`from_env`](SentryLayerBuilder::from_env)), sampled spans are instead streamed as
+//! Sentry span v2 items soon after they finish, batched per trace, carrying the same ids,
+//! parents, timestamps, ops, names and statuses; a long-lived root's children reach Sentry
+//! while it runs and are not kept in memory.
+//!
 //! # Special fields
 //!
 //! Fields with these names set span properties instead of span `data` (the names sentry-tracing

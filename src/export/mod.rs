@@ -29,6 +29,17 @@
 //!      (200 ms, doubling with each failure, at most 30 s), then dropped;
 //!    - a panicking transport is caught, counted in `transport_panics`, and not retried.
 //!
+//! # Streamed spans
+//!
+//! With [`TraceLifecycle::Stream`](crate::TraceLifecycle::Stream), finished spans wait in a
+//! per-trace span buffer (at most 10,000 spans and 16 MiB over all traces) until their trace's
+//! batch is due: 1,000 spans, about 5 MiB (never over 10 MiB), 5 s after the batch's first span,
+//! the end of the segment (the local root), or a flush or shutdown. A batch becomes one envelope
+//! with the trace's frozen DSC in its header and one `span` item
+//! (`application/vnd.sentry.items.span.v2+json`, `{"version":2,"items":[...]}`), queued and
+//! sent like a transaction, under the rate limit of category `span`. Losses are counted in the
+//! `spans_*` counters of [`Stats`] and reported with category `span`.
+//!
 //! # Overload and loss
 //!
 //! Nothing blocks the program and nothing is lost silently. The queue is bounded in
