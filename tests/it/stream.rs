@@ -292,3 +292,53 @@ fn unsampled_spans_are_never_streamed() {
     });
     assert!(streamed(&guard, &transport).is_empty());
 }
+
+/// Answers every envelope with 200 and a rate limit on category `span` for 60 s, keeping what
+/// it was given.
+#[derive(Clone, Default)]
+struct SpanLimited(std::sync::Arc<std::sync::Mutex<Vec<tracing_sentry::export::Envelope>>>);
+
+impl tracing_sentry::export::Transport for SpanLimited {
+    fn send(
+        &self,
+        envelope: &tracing_sentry::export::Envelope,
+    ) -> Result<tracing_sentry::export::TransportResponse, tracing_sentry::export::TransportError>
+    {
+        self.0.lock().unwrap().push(envelope.clone());
+        Ok(tracing_sentry::export::TransportResponse::new(200).with_rate_limits("60:span:key"))
+    }
+}
+
+#[test]
+fn a_span_rate_limit_drops_streamed_spans_counts_and_reports_them() {
+    let transport = SpanLimited::default();
+    let (layer, guard) = builder(TraceLifecycle::Stream)
+        .transport(transport.clone())
+        .build()
+        .unwrap();
+    with_layer(layer, || {
+        tracing::info_span!("first").in_scope(|| {});
+        // Sent: the limit arrives with its answer.
+        assert!(guard.flush(Duration::from_secs(5)));
+        tracing::info_span!("second").in_scope(|| tracing::info_span!("child").in_scope(|| {}));
+    });
+    assert!(guard.flush(Duration::from_secs(5)));
+    let stats = guard.stats();
+    assert_eq!(stats.spans_sent, 1);
+    assert_eq!(stats.spans_dropped_rate_limited, 2);
+    let sent = transport.0.lock().unwrap().clone();
+    let span_envelopes = sent.iter().filter(|e| !e.spans().is_empty()).count();
+    assert_eq!(span_envelopes, 1, "nothing is sent for a limited category");
+    // The loss is reported as `ratelimit_backoff`, category `span`, quantity 2.
+    let reports: Vec<String> = sent
+        .iter()
+        .map(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+        .filter(|raw| raw.contains("client_report"))
+        .collect();
+    assert!(
+        reports.iter().any(|r| r.contains(
+            r#"{"reason":"ratelimit_backoff","category":"span","quantity":2}"#
+        )),
+        "{reports:?}"
+    );
+}
