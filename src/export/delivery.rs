@@ -30,7 +30,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::category::DataCategory;
 use super::client_report::{ClientReports, DiscardReason, Report};
-use super::envelope::{Envelope, Scratch};
+use super::envelope::{Envelope, Scratch, TooLarge};
 use super::queue::{Pop, PushError, Queue};
 use super::ratelimit::RateLimiter;
 use super::record::{FieldValue, SpanBatch, StreamedSpan, TransactionRecord};
@@ -388,37 +388,9 @@ impl Pipeline {
     }
 
     fn deliver_spans(&self, batch: &SpanBatch, scratch: &mut Scratch) -> Outcome {
-        if !self.wait_for_backoff() {
-            return Outcome::NetworkError;
-        }
-        if self.limited(DataCategory::Span) {
-            return Outcome::RateLimited;
-        }
-        let envelope = Envelope::from_spans(
-            batch,
-            &self.config.meta,
-            self.config.dsn.as_deref(),
-            SystemTime::now(),
-            scratch,
-        );
-        let mut envelope = match envelope {
-            Ok(envelope) => envelope,
-            Err(too_large) => return Outcome::TooLarge(too_large.payload_len),
-        };
-        let report = if self.reports_due() && self.reports_allowed() {
-            self.take_report(&mut envelope)
-        } else {
-            None
-        };
-        let outcome = self.send_with_retries(&envelope, DataCategory::Span);
-        if let Some(report) = report {
-            if outcome == Outcome::Sent {
-                StatsInner::incr(&self.stats.client_reports_sent);
-            } else {
-                self.reports.restore(&report);
-            }
-        }
-        outcome
+        self.deliver(DataCategory::Span, |meta, dsn, now| {
+            Envelope::from_spans(batch, meta, dsn, now, scratch)
+        })
     }
 
     /// Counts what happened to a batch of `spans` streamed spans, as [`account`](Self::account)
@@ -466,20 +438,30 @@ impl Pipeline {
     }
 
     fn deliver_transaction(&self, tx: &TransactionRecord, scratch: &mut Scratch) -> Outcome {
+        self.deliver(DataCategory::Transaction, |meta, dsn, now| {
+            Envelope::from_transaction(tx, meta, dsn, now, scratch)
+        })
+    }
+
+    /// Builds the envelope of one unit of work in `category` with `build` (given the event
+    /// fields, the DSN and `sent_at`) and sends it, a due client report riding along.
+    fn deliver(
+        &self,
+        category: DataCategory,
+        build: impl FnOnce(&EventMeta, Option<&str>, SystemTime) -> Result<Envelope, TooLarge>,
+    ) -> Outcome {
         // Wait out a running backoff first, so the envelope is built (and a report attached)
         // when it can go.
         if !self.wait_for_backoff() {
             return Outcome::NetworkError;
         }
-        if self.limited(DataCategory::Transaction) {
+        if self.limited(category) {
             return Outcome::RateLimited;
         }
-        let envelope = Envelope::from_transaction(
-            tx,
+        let envelope = build(
             &self.config.meta,
             self.config.dsn.as_deref(),
             SystemTime::now(),
-            scratch,
         );
         let mut envelope = match envelope {
             Ok(envelope) => envelope,
@@ -493,7 +475,7 @@ impl Pipeline {
         } else {
             None
         };
-        let outcome = self.send_with_retries(&envelope, DataCategory::Transaction);
+        let outcome = self.send_with_retries(&envelope, category);
         if let Some(report) = report {
             if outcome == Outcome::Sent {
                 StatsInner::incr(&self.stats.client_reports_sent);

@@ -14,9 +14,10 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::json::{push_any_key, push_bool, push_f64, push_i64, push_key, push_str, push_u64};
-use super::record::{FieldValue, SpanBatch, SpanLink, StreamedSpan};
+use super::json::{push_any_key, push_bool, push_f64, push_i64, push_str, push_u64};
+use super::record::{FieldValue, SpanBatch, StreamedSpan};
 use super::transaction::EventMeta;
+use super::transaction::{hex, push_links};
 use crate::status::SpanStatus;
 
 /// The item's content type.
@@ -96,7 +97,7 @@ fn write_span(out: &mut Vec<u8>, trace_id: &[u8; 32], span: &StreamedSpan, meta:
     out.push(b'}');
     if !record.links.is_empty() {
         out.extend_from_slice(br#","links":"#);
-        write_links(out, &record.links);
+        push_links(out, &record.links);
     }
     out.push(b'}');
 }
@@ -245,32 +246,6 @@ impl Attributes<'_> {
             }
         }
     }
-}
-
-fn write_links(out: &mut Vec<u8>, links: &[SpanLink]) {
-    out.push(b'[');
-    for (i, link) in links.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        out.push(b'{');
-        push_key(out, "trace_id");
-        super::json::push_plain_str(out, hex(&link.trace_id.to_hex()));
-        out.push(b',');
-        push_key(out, "span_id");
-        super::json::push_plain_str(out, hex(&link.span_id.to_hex()));
-        if let Some(sampled) = link.sampled {
-            out.push(b',');
-            push_key(out, "sampled");
-            push_bool(out, sampled);
-        }
-        out.push(b'}');
-    }
-    out.push(b']');
-}
-
-fn hex(bytes: &[u8]) -> &str {
-    std::str::from_utf8(bytes).unwrap_or_default()
 }
 
 /// The estimated serialised size of one streamed span, counted without serialising.

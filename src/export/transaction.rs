@@ -444,7 +444,7 @@ impl BudgetedMap {
     }
 }
 
-fn push_links(out: &mut Vec<u8>, links: &[SpanLink]) {
+pub(super) fn push_links(out: &mut Vec<u8>, links: &[SpanLink]) {
     out.push(b'[');
     for (i, link) in links.iter().enumerate() {
         if i > 0 {
@@ -472,6 +472,6 @@ fn ordered(start: SystemTime, end: SystemTime) -> (SystemTime, SystemTime) {
     (start, end.max(start))
 }
 
-fn hex(bytes: &[u8]) -> &str {
+pub(super) fn hex(bytes: &[u8]) -> &str {
     std::str::from_utf8(bytes).unwrap_or_default()
 }
