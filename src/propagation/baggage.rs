@@ -209,11 +209,16 @@ impl Parser {
         };
         self.scanned += view.len() + 1;
         self.hint = view.len();
-        // One byte scan for the `,` separators (short members make `str::split`'s searcher
-        // setup the dominant cost).
+        // One pass over the bytes finds each member's end (`,`) and its shape (`=`, `;`, `%`):
+        // short members make `str::split`'s searcher setup, and several scans of each member,
+        // the dominant cost.
         let mut rest = view;
         loop {
-            let (member, next) = match split_once_byte(rest, b',') {
+            let shape = Shape::of(rest.as_bytes());
+            let (member, next) = match shape
+                .end
+                .and_then(|i| Some((rest.get(..i)?, rest.get(i + 1..)?)))
+            {
                 Some((member, next)) => (member, Some(next)),
                 None => (rest, None),
             };
@@ -223,7 +228,7 @@ impl Parser {
                 self.baggage.dropped += 1;
                 return false;
             }
-            self.member(member);
+            self.member(member, &shape);
             match next {
                 Some(next) => rest = next,
                 None => return !truncated,
@@ -231,7 +236,8 @@ impl Parser {
         }
     }
 
-    fn member(&mut self, raw: &str) {
+    /// Takes one member, untrimmed, and its [`Shape`] (offsets into `raw`).
+    fn member(&mut self, raw: &str, shape: &Shape) {
         let Self {
             baggage,
             hint,
@@ -245,12 +251,18 @@ impl Parser {
         if member.is_empty() {
             return;
         }
-        let Some((key, value)) = split_once_byte(member, b'=') else {
+        // The shape's offsets count from `raw`; `member` starts after its leading SP/HTAB
+        // (none of which is a delimiter).
+        let lead = raw.len() - raw.trim_start_matches([' ', '\t']).len();
+        let eq = shape.eq.map(|i| i - lead);
+        let semi = shape.semi.map(|i| i - lead);
+        let Some((key, value)) = eq.and_then(|i| Some((member.get(..i)?, member.get(i + 1..)?)))
+        else {
             baggage.dropped += 1;
             return;
         };
         let key = trim_ows(key);
-        let Some(decoded_key) = decode(key, key_buf) else {
+        let Some(decoded_key) = decode(key, shape.escaped_key, key_buf) else {
             // A `sentry-` member whose key does not decode is a broken DSC entry; any other
             // member with a bad escape is third-party and kept verbatim.
             if key.starts_with(SENTRY_PREFIX) {
@@ -266,26 +278,72 @@ impl Parser {
             }
             return;
         };
-        let value = trim_ows(split_once_byte(value, b';').map_or(value, |(v, _)| v));
-        let Some(value) = decode(value, value_buf).filter(|v| !v.is_empty() && !name.is_empty())
+        let value = match semi {
+            Some(semi) => member
+                .get(eq.map_or(0, |i| i + 1)..semi)
+                .unwrap_or_default(),
+            None => value,
+        };
+        let value = trim_ows(value);
+        let Some(value) = decode(value, shape.escaped_value, value_buf)
+            .filter(|v| !v.is_empty() && !name.is_empty())
         else {
             baggage.dropped += 1;
             return;
         };
-        let is_new = baggage.sentry.get(name).is_none();
-        if fits(Budget::Sentry, baggage, sentry_bytes, member, is_new) {
+        // One lookup serves both the member limit and the update.
+        let at = baggage.sentry.position(name);
+        if fits(Budget::Sentry, baggage, sentry_bytes, member, at.is_none()) {
             if baggage.sentry.is_empty() {
                 baggage.sentry.reserve((*hint).min(MAX_BAGGAGE_BYTES));
             }
-            baggage.sentry.set_str(name, &value);
+            baggage.sentry.set_str_at(name, &value, at);
         }
     }
 }
 
-/// Percent-decodes `s` (through `buf` only when it holds an escape); `None` if an escape is
-/// malformed. Invalid UTF-8 becomes U+FFFD.
-fn decode<'a>(s: &'a str, buf: &'a mut Vec<u8>) -> Option<Cow<'a, str>> {
-    if !s.as_bytes().contains(&b'%') {
+/// Where a member ends (its `,`), where its first `=` and the first `;` after that are, and
+/// whether its key or value holds a `%` escape: what parsing a member needs, in one pass.
+struct Shape {
+    end: Option<usize>,
+    eq: Option<usize>,
+    /// The first `;` after the `=`: the value's properties start there.
+    semi: Option<usize>,
+    escaped_key: bool,
+    escaped_value: bool,
+}
+
+impl Shape {
+    /// Scans `rest` up to the first `,`.
+    fn of(rest: &[u8]) -> Self {
+        let mut shape = Self {
+            end: None,
+            eq: None,
+            semi: None,
+            escaped_key: false,
+            escaped_value: false,
+        };
+        for (i, &b) in rest.iter().enumerate() {
+            match b {
+                b',' => {
+                    shape.end = Some(i);
+                    break;
+                }
+                b'=' if shape.eq.is_none() => shape.eq = Some(i),
+                b';' if shape.eq.is_some() && shape.semi.is_none() => shape.semi = Some(i),
+                b'%' if shape.eq.is_none() => shape.escaped_key = true,
+                b'%' if shape.semi.is_none() => shape.escaped_value = true,
+                _ => {}
+            }
+        }
+        shape
+    }
+}
+
+/// Percent-decodes `s` (through `buf` only when it holds an escape, as `escaped` says); `None`
+/// if an escape is malformed. Invalid UTF-8 becomes U+FFFD.
+fn decode<'a>(s: &'a str, escaped: bool, buf: &'a mut Vec<u8>) -> Option<Cow<'a, str>> {
+    if !escaped {
         return Some(Cow::Borrowed(s));
     }
     percent::decode_into(s, buf).then(|| String::from_utf8_lossy(buf))
