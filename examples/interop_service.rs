@@ -1,10 +1,9 @@
-//! The service of the interop harness (`../shared/interop/README.md`): a small axum server that
+//! The service of the interop suite (`interop/README.md`): a small axum server that
 //! continues the caller's Sentry trace, calls one downstream service, and reports its
 //! transaction to Sentry.
 //!
 //! ```sh
-//! cargo build --features tower --example interop_service
-//! bash ../shared/interop/run_interop.sh target/debug/examples/interop_service
+//! bash interop/run.sh   # builds this example and runs it between sentry-sdk and @sentry/node
 //! ```
 //!
 //! Configuration comes from the environment:
