@@ -217,6 +217,12 @@ impl SentryTrace {
 
     /// Writes the header value into a stack buffer (at most 51 bytes) and returns it as `&str`.
     pub(crate) fn encode<'b>(&self, buf: &'b mut [u8; 51]) -> &'b str {
+        // Only ASCII hex digits and `-` are written.
+        std::str::from_utf8(self.encode_bytes(buf)).unwrap_or_default()
+    }
+
+    /// [`encode`](Self::encode) as bytes, for a header value (which checks them anyway).
+    pub(crate) fn encode_bytes<'b>(&self, buf: &'b mut [u8; 51]) -> &'b [u8] {
         let trace = self.trace_id.to_hex();
         let span = self.span_id.to_hex();
         let flag: &[u8] = match self.sampled {
@@ -234,10 +240,7 @@ impl SentryTrace {
         if let Some(tail) = rest.get_mut(..flag.len()) {
             tail.copy_from_slice(flag);
         }
-        // Only ASCII hex digits and `-` were written.
-        buf.get(..len)
-            .and_then(|b| std::str::from_utf8(b).ok())
-            .unwrap_or_default()
+        buf.get(..len).unwrap_or_default()
     }
 }
 
