@@ -208,8 +208,21 @@ impl SentryTrace {
             let Some(value) = value else {
                 return Err(ParseSentryTraceError::new(SentryTraceErrorKind::Format, 0));
             };
-            if let Some(element) = value.split(',').map(trim_ows).find(|e| !e.is_empty()) {
-                return element.parse().map(Some);
+            // Byte scans for `,` (a `str::split` searcher costs more than the short scan).
+            let mut rest = value;
+            loop {
+                let (element, next) = match split_once_byte(rest, b',') {
+                    Some((element, next)) => (element, Some(next)),
+                    None => (rest, None),
+                };
+                let element = trim_ows(element);
+                if !element.is_empty() {
+                    return element.parse().map(Some);
+                }
+                match next {
+                    Some(next) => rest = next,
+                    None => break,
+                }
             }
         }
         Ok(None)
@@ -264,12 +277,15 @@ impl FromStr for SentryTrace {
         if element.is_empty() {
             return Err(err(SentryTraceErrorKind::Empty));
         }
-        let mut parts = element.splitn(4, '-');
-        let (Some(trace), Some(span)) = (parts.next(), parts.next()) else {
+        // `trace-span[-flag]`, split with byte scans; a fourth part is malformed.
+        let Some((trace, rest)) = split_once_byte(element, b'-') else {
             return Err(err(SentryTraceErrorKind::Format));
         };
-        let flag = parts.next();
-        if parts.next().is_some() {
+        let (span, flag) = match split_once_byte(rest, b'-') {
+            Some((span, flag)) => (span, Some(flag)),
+            None => (rest, None),
+        };
+        if flag.is_some_and(|flag| flag.as_bytes().contains(&b'-')) {
             return Err(err(SentryTraceErrorKind::Format));
         }
         let trace_id = trace
