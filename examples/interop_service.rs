@@ -13,13 +13,16 @@
 //! | `LISTEN_ADDR` | where to serve plain HTTP/1.1 (default `127.0.0.1:3000`) |
 //! | `DOWNSTREAM_URL` | the URL `GET /call` calls (required) |
 //! | `SENTRY_DSN`, `SENTRY_RELEASE`, `SENTRY_ENVIRONMENT`, `SENTRY_TRACES_SAMPLE_RATE` | read by [`SentryLayer::builder_from_env`] |
+//! | `EXPORT_MAX_IN_FLIGHT` | envelope requests in flight at most (default 64; for `benches/export_load.rs`) |
 //!
 //! Routes:
 //! - `GET /call`: the tower layer opens an `http.server` span that continues the incoming
 //!   `sentry-trace`/`baggage` (or starts a trace); the `#[instrument]` handler span makes one
 //!   `GET DOWNSTREAM_URL` through an `http.client` span that carries the trace headers, and
 //!   answers with the downstream's status and body.
-//! - `GET /flush`: waits (at most 5 s) until every finished transaction was delivered.
+//! - `GET /flush`: waits (at most 5 s) until every finished transaction was delivered, then
+//!   prints the export [`Stats`](tracing_sentry::Stats) (one line on stdout) and returns them
+//!   as the response body.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -50,7 +53,15 @@ struct AppState {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // SENTRY_DSN, SENTRY_RELEASE, SENTRY_ENVIRONMENT, SENTRY_TRACES_SAMPLE_RATE.
-    let (sentry, guard) = SentryLayer::builder_from_env().debug(true).build()?;
+    let mut builder = SentryLayer::builder_from_env().debug(true);
+    // For the export_load bench: the number of envelope requests in flight.
+    if let Some(n) = std::env::var("EXPORT_MAX_IN_FLIGHT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        builder = builder.max_requests_in_flight(n);
+    }
+    let (sentry, guard) = builder.build()?;
     tracing_subscriber::registry()
         .with(sentry)
         .with(
@@ -119,13 +130,19 @@ async fn call(State(state): State<Arc<AppState>>) -> (StatusCode, Bytes) {
     (status, body)
 }
 
-/// `GET /flush`: waits until every transaction finished so far was delivered (at most 5 s).
-async fn flush(State(state): State<Arc<AppState>>) -> StatusCode {
-    let flushed = tokio::task::spawn_blocking(move || state.guard.flush(Duration::from_secs(5)))
-        .await
-        .unwrap_or(false);
+/// `GET /flush`: waits until every transaction finished so far was delivered (at most 5 s),
+/// then prints the export counters and returns them.
+async fn flush(State(state): State<Arc<AppState>>) -> (StatusCode, String) {
+    let (flushed, stats) = tokio::task::spawn_blocking(move || {
+        let flushed = state.guard.flush(Duration::from_secs(5));
+        (flushed, state.guard.stats())
+    })
+    .await
+    .unwrap_or((false, tracing_sentry::Stats::default()));
     if !flushed {
         tracing::warn!("flush timed out");
     }
-    StatusCode::OK
+    let line = format!("{stats:?}");
+    println!("{line}");
+    (StatusCode::OK, line)
 }

@@ -87,6 +87,7 @@ pub struct SentryLayerBuilder {
     forward_third_party_baggage: bool,
     transport: Option<Arc<dyn Transport>>,
     queue_capacity: usize,
+    max_requests_in_flight: usize,
     max_spans: usize,
     shutdown_timeout: Duration,
     debug: bool,
@@ -127,6 +128,7 @@ impl Default for SentryLayerBuilder {
             forward_third_party_baggage: false,
             transport: None,
             queue_capacity: DEFAULT_QUEUE_CAPACITY,
+            max_requests_in_flight: export::DEFAULT_MAX_REQUESTS_IN_FLIGHT,
             max_spans: DEFAULT_MAX_SPANS,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             debug: false,
@@ -424,6 +426,27 @@ impl SentryLayerBuilder {
         self
     }
 
+    /// Sets how many envelope requests may be in flight at once (default 64, at least 1).
+    ///
+    /// Each request waits a round trip to Sentry, so one at a time delivers at most about
+    /// 1/RTT transactions per second; 64 requests deliver over 1,000 per second at 50 ms and
+    /// over 300 at 200 ms (measured; see the README). Senders are threads that start when work
+    /// waits and retire when idle, sharing one connection pool and one rate-limit state.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// let (layer, _guard) = tracing_sentry::SentryLayer::builder()
+    ///     .max_requests_in_flight(16)
+    ///     .build()?;
+    /// # drop(layer);
+    /// # Ok::<(), tracing_sentry::BuildError>(())
+    /// ```
+    pub fn max_requests_in_flight(mut self, requests: usize) -> Self {
+        self.max_requests_in_flight = requests.max(1);
+        self
+    }
+
     /// Sets the maximum number of child spans per transaction (default [`DEFAULT_MAX_SPANS`]);
     /// later children are dropped and counted.
     ///
@@ -454,7 +477,8 @@ impl SentryLayerBuilder {
         self
     }
 
-    /// Prints one line to stderr for each export failure.
+    /// Prints export problems to stderr: one line when transactions start being dropped, then
+    /// at most one summary every 10 s while it goes on (never one line per drop).
     ///
     /// # Examples
     ///
@@ -504,16 +528,23 @@ impl SentryLayerBuilder {
         };
         let stats = Arc::new(StatsInner::default());
         let wants_export = dsn.is_some() || self.transport.is_some();
-        let (export, guard) = export::start(ExportConfig {
-            dsn: dsn.clone(),
-            transport: self.transport.take(),
-            release: self.release.clone(),
-            environment: self.environment_or_default(),
-            queue_capacity: self.queue_capacity,
-            shutdown_timeout: self.shutdown_timeout,
-            stats: Arc::clone(&stats),
-            debug: self.debug,
-        })
+        let options = export::ExportOptions {
+            max_in_flight: self.max_requests_in_flight,
+            ..export::ExportOptions::default()
+        };
+        let (export, guard) = export::start_with(
+            ExportConfig {
+                dsn: dsn.clone(),
+                transport: self.transport.take(),
+                release: self.release.clone(),
+                environment: self.environment_or_default(),
+                queue_capacity: self.queue_capacity,
+                shutdown_timeout: self.shutdown_timeout,
+                stats: Arc::clone(&stats),
+                debug: self.debug,
+            },
+            options,
+        )
         .map_err(|err| BuildError {
             kind: BuildErrorKind::Worker(err),
         })?;

@@ -7,7 +7,7 @@
 //! - continues the caller's trace from incoming `sentry-trace` and `baggage` headers, even from
 //!   inside an `#[instrument]` handler ([`SentrySpanExt::set_parent_from_headers`]);
 //! - produces the outgoing headers for the current span ([`current_headers`]);
-//! - reports sampled spans to Sentry as transactions with child spans, from a worker thread
+//! - reports sampled spans to Sentry as transactions with child spans, from sender threads
 //!   behind a bounded queue ([`export`]).
 //!
 //! # Quick start
@@ -112,10 +112,12 @@
 //! # Exporting
 //!
 //! With a DSN (or a [`transport`](SentryLayerBuilder::transport)), a sampled local root becomes
-//! a transaction when it closes. It is queued (bounded; a full queue drops and counts) and sent
-//! by a worker thread, so the instrumented program never waits on the network. The
-//! [`ExportGuard`] returned by [`SentryLayerBuilder::build`] flushes on drop; [`Stats`] counts
-//! what was sent and every drop by reason. See [`export`].
+//! a transaction when it closes. It is queued (bounded; a full queue drops, counts and reports
+//! the loss to Sentry) and sent by sender threads (up to
+//! [`max_requests_in_flight`](SentryLayerBuilder::max_requests_in_flight) requests at once), so
+//! the instrumented program never waits on the network. The [`ExportGuard`] returned by
+//! [`SentryLayerBuilder::build`] flushes on drop; [`Stats`] counts what was sent and every drop
+//! by reason. See [`export`].
 //!
 //! # Special fields
 //!

@@ -229,7 +229,16 @@ impl RootState {
     }
 
     fn send(&self) {
-        let Some(tx) = &self.tx else { return };
+        let Some(tx) = &self.tx else {
+            // A transaction the sampler decided against: Sentry's SDKs report it in their
+            // client reports (`sample_rate`).
+            if self.decision.sampled == Some(false) {
+                if let Some(export) = &self.config.export {
+                    export.record_sampled_out();
+                }
+            }
+            return;
+        };
         let (root, spans, dropped_spans) = match tx.lock() {
             Ok(mut tx) => {
                 if tx.closed {

@@ -47,7 +47,8 @@ stats! {
     transactions_dropped_queue_full,
     /// Transactions dropped because Sentry asked the client to back off (429 or `X-Sentry-Rate-Limits`).
     transactions_dropped_rate_limited,
-    /// Transactions dropped after every allowed attempt failed (network errors, 5xx).
+    /// Transactions dropped because sending failed: no response after the retries, a 5xx
+    /// answer, or a panicking transport.
     transactions_dropped_send_failed,
     /// Transactions dropped because Sentry rejected them (4xx other than 429).
     transactions_dropped_rejected,
@@ -57,8 +58,13 @@ stats! {
     transactions_dropped_shutdown,
     /// Responses from Sentry that set or extended a rate limit.
     rate_limit_responses,
-    /// Send attempts that failed (network error, timeout or 5xx) and may have been retried.
+    /// Send attempts that failed (network error, timeout, 5xx or a panicking transport).
     send_failures,
+    /// Calls of the transport that panicked (caught; the envelope counts as lost and is
+    /// reported as `internal_sdk_error`).
+    transport_panics,
+    /// Envelopes carrying client reports (what was dropped, by reason) that Sentry accepted.
+    client_reports_sent,
     /// Child spans dropped because their transaction already held the maximum number of spans.
     spans_dropped_limit,
     /// Child spans that closed after their transaction had been sent.
@@ -83,6 +89,7 @@ impl StatsInner {
         counter.fetch_add(1, Ordering::Relaxed);
     }
     #[inline]
+    #[allow(dead_code)] // for batch counts
     pub(crate) fn add(counter: &AtomicU64, n: u64) {
         if n != 0 {
             counter.fetch_add(n, Ordering::Relaxed);

@@ -5,17 +5,15 @@ use std::fmt;
 use std::ops::Range;
 use std::time::SystemTime;
 
-use super::json::{push_key, push_rfc3339, push_str};
+use super::json::{push_any_key, push_key, push_plain_str, push_rfc3339, push_str};
 use super::record::TransactionRecord;
-use super::transaction::{push_sdk, write_transaction, EventMeta};
+use super::sdk::SDK_JSON;
+use super::transaction::{write_transaction, CallsiteCache, EventMeta};
 use crate::id::TraceId;
 use crate::propagation::DynamicSamplingContext;
 
 /// The largest transaction item payload Sentry accepts: 1 MiB.
 pub(crate) const MAX_ITEM_BYTES: usize = 1024 * 1024;
-
-/// Where `sent_at` goes in an envelope we built: right after `{"event_id":"<32 hex>"`.
-const SENT_AT_OFFSET: usize = r#"{"event_id":""#.len() + 32 + 1;
 
 /// A Sentry envelope: the bytes that go on the wire, with read-only views for tests and tools.
 ///
@@ -23,8 +21,8 @@ const SENT_AT_OFFSET: usize = r#"{"event_id":""#.len() + 32 + 1;
 /// (`event_id`, `sent_at`, `dsn` if configured, `sdk`, and `trace` with the dynamic sampling
 /// context, all values strings), an item header
 /// (`{"type":"transaction","length":N,"content_type":"application/json"}`) and the transaction
-/// payload, each followed by `\n`. `sent_at` is written once, by the worker, right before the
-/// first send attempt, so every [`Transport`](super::Transport) sees a stamped envelope.
+/// payload, each followed by `\n`, and possibly a `client_report` item. `sent_at` is the time of
+/// the first send attempt, so every [`Transport`](super::Transport) sees a stamped envelope.
 ///
 /// [`Envelope::from_bytes`] reads any envelope back (for example in a test, or a local sink that
 /// replays files), so the views below work on both.
@@ -53,8 +51,6 @@ pub struct Envelope {
     /// The header line, without its `\n`.
     header: Range<usize>,
     items: Vec<Item>,
-    /// Whether the header already has `sent_at`; envelopes we build get it from the worker.
-    sent_at: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -102,6 +98,14 @@ pub enum EnvelopeErrorKind {
     MissingNewline,
 }
 
+/// What a sender keeps from one envelope to the next.
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    /// The size of the last envelope.
+    size_hint: usize,
+    callsites: CallsiteCache,
+}
+
 /// Why a transaction could not become an envelope.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct TooLarge {
@@ -111,82 +115,98 @@ pub(crate) struct TooLarge {
 // === impl Envelope ===
 
 impl Envelope {
-    /// Builds the envelope for one transaction. The header gets no `sent_at` yet; see
-    /// [`stamp_sent_at`](Self::stamp_sent_at). `payload` is a scratch buffer reused across calls.
+    /// Builds the envelope for one transaction, stamped with `sent_at` (the time of the first
+    /// send attempt; retries send the same bytes). `scratch` is the sender's: the previous
+    /// envelope's size (so the buffer rarely grows) and its callsite JSON.
+    ///
+    /// The payload is written in place after its item header, whose `length` is a fixed-width
+    /// field (the number right-aligned in ten characters, padded with JSON whitespace) filled
+    /// in once the payload is written: no copy of the payload, nothing moved.
     pub(crate) fn from_transaction(
         tx: &TransactionRecord,
         meta: &EventMeta,
         dsn: Option<&str>,
-        payload: &mut Vec<u8>,
+        sent_at: SystemTime,
+        scratch: &mut Scratch,
     ) -> Result<Self, TooLarge> {
+        const LENGTH_WIDTH: usize = 10;
         let event_id = new_event_id();
-        payload.clear();
-        write_transaction(payload, tx, &event_id, meta);
-        if payload.len() > MAX_ITEM_BYTES {
-            return Err(TooLarge {
-                payload_len: payload.len(),
-            });
-        }
-
-        let mut bytes = Vec::with_capacity(payload.len() + 512);
-        bytes.push(b'{');
-        push_key(&mut bytes, "event_id");
-        push_str(&mut bytes, &event_id);
-        debug_assert_eq!(bytes.len(), SENT_AT_OFFSET);
-        if let Some(dsn) = dsn {
-            bytes.push(b',');
-            push_key(&mut bytes, "dsn");
-            push_str(&mut bytes, dsn);
-        }
-        bytes.push(b',');
-        push_key(&mut bytes, "sdk");
-        push_sdk(&mut bytes);
-        push_trace_header(&mut bytes, &tx.dsc);
-        bytes.push(b'}');
-        let header = 0..bytes.len();
-        bytes.push(b'\n');
-
+        // Room for a client report item besides the transaction.
+        let mut bytes = Vec::with_capacity(scratch.size_hint.clamp(2048, MAX_ITEM_BYTES) + 512);
+        let header = push_header(&mut bytes, Some(&event_id), dsn, sent_at, Some(&tx.dsc));
         bytes.extend_from_slice(br#"{"type":"transaction","length":"#);
-        super::json::push_u64(&mut bytes, payload.len() as u64);
-        bytes.extend_from_slice(br#","content_type":"application/json"}"#);
-        bytes.push(b'\n');
+        let length_at = bytes.len();
+        bytes.extend_from_slice(&[b' '; LENGTH_WIDTH]);
+        bytes.extend_from_slice(b",\"content_type\":\"application/json\"}\n");
         let start = bytes.len();
-        bytes.extend_from_slice(payload);
-        let items = vec![Item {
-            ty: "transaction".to_owned(),
-            payload: start..bytes.len(),
-        }];
+        write_transaction(&mut bytes, tx, &event_id, meta, &mut scratch.callsites);
+        let payload_len = bytes.len() - start;
+        scratch.size_hint = bytes.len();
+        if payload_len > MAX_ITEM_BYTES {
+            return Err(TooLarge { payload_len });
+        }
+        let mut digits = Vec::with_capacity(LENGTH_WIDTH);
+        super::json::push_u64(&mut digits, payload_len as u64);
+        if let Some(field) = bytes.get_mut(length_at..length_at + LENGTH_WIDTH) {
+            let pad = LENGTH_WIDTH.saturating_sub(digits.len());
+            for (slot, digit) in field.iter_mut().skip(pad).zip(&digits) {
+                *slot = *digit;
+            }
+        }
+        let payload = start..bytes.len();
         bytes.push(b'\n');
-
+        let mut items = Vec::with_capacity(2);
+        items.push(Item {
+            ty: "transaction".to_owned(),
+            payload,
+        });
         Ok(Self {
             bytes,
             event_id: Some(event_id),
             header,
             items,
-            sent_at: false,
         })
     }
 
-    /// Writes `sent_at` into the header, once: later calls change nothing, because Sentry
-    /// rejects an envelope whose header repeats `sent_at`.
-    pub(crate) fn stamp_sent_at(&mut self, now: SystemTime) {
-        if self.sent_at || self.bytes.get(..SENT_AT_OFFSET).is_none() {
-            return;
+    /// Builds an envelope without an event (a `client_report` alone, for example): a header
+    /// with `sent_at` and the DSN, and no items yet; see [`push_item`](Self::push_item).
+    pub(crate) fn without_event(dsn: Option<&str>, sent_at: SystemTime) -> Self {
+        let mut bytes = Vec::with_capacity(256);
+        let header = push_header(&mut bytes, None, dsn, sent_at, None);
+        Self {
+            bytes,
+            event_id: None,
+            header,
+            items: Vec::with_capacity(1),
         }
-        let mut field = Vec::with_capacity(40);
-        field.push(b',');
-        push_key(&mut field, "sent_at");
-        field.push(b'"');
-        push_rfc3339(&mut field, now);
-        field.push(b'"');
-        let shift = field.len();
-        self.bytes.splice(SENT_AT_OFFSET..SENT_AT_OFFSET, field);
-        self.header.end += shift;
-        for item in &mut self.items {
-            item.payload.start += shift;
-            item.payload.end += shift;
-        }
-        self.sent_at = true;
+    }
+
+    /// Appends an item of type `ty` (a JSON payload) at the end. Items are only ever appended,
+    /// so nothing already written moves.
+    pub(crate) fn push_item(&mut self, ty: &'static str, payload: &[u8]) {
+        let bytes = &mut self.bytes;
+        bytes.extend_from_slice(br#"{"type":"#);
+        push_str(bytes, ty);
+        bytes.extend_from_slice(br#","length":"#);
+        super::json::push_u64(bytes, payload.len() as u64);
+        bytes.extend_from_slice(br#","content_type":"application/json"}"#);
+        bytes.push(b'\n');
+        let start = bytes.len();
+        bytes.extend_from_slice(payload);
+        self.items.push(Item {
+            ty: ty.to_owned(),
+            payload: start..bytes.len(),
+        });
+        bytes.push(b'\n');
+    }
+
+    /// Returns the length of the payload of the first item of type `ty`, if any.
+    #[cfg(test)]
+    pub(crate) fn item_len(&self, ty: &str) -> Option<usize> {
+        self.items
+            .iter()
+            .find(|i| i.ty == ty)
+            .map(|i| i.payload.len())
     }
 
     /// Parses an envelope: a header line holding a JSON object, then items, each an item header
@@ -226,7 +246,6 @@ impl Envelope {
             .get("event_id")
             .and_then(|v| v.as_str())
             .map(str::to_owned);
-        let sent_at = header_obj.contains_key("sent_at");
 
         let mut items = Vec::new();
         let mut pos = header_end + 1;
@@ -269,7 +288,6 @@ impl Envelope {
             event_id,
             header: 0..header_end,
             items,
-            sent_at,
         })
     }
 
@@ -507,6 +525,41 @@ impl<'de> serde::Deserialize<'de> for OrderedEntries {
     }
 }
 
+/// Writes the header line and its `\n`; returns the header's range (without the `\n`).
+fn push_header(
+    bytes: &mut Vec<u8>,
+    event_id: Option<&str>,
+    dsn: Option<&str>,
+    sent_at: SystemTime,
+    dsc: Option<&DynamicSamplingContext>,
+) -> Range<usize> {
+    bytes.push(b'{');
+    if let Some(event_id) = event_id {
+        push_key(bytes, "event_id");
+        push_plain_str(bytes, event_id);
+        bytes.push(b',');
+    }
+    push_key(bytes, "sent_at");
+    bytes.push(b'"');
+    push_rfc3339(bytes, sent_at);
+    bytes.push(b'"');
+    if let Some(dsn) = dsn {
+        bytes.push(b',');
+        push_key(bytes, "dsn");
+        push_str(bytes, dsn);
+    }
+    bytes.push(b',');
+    push_key(bytes, "sdk");
+    bytes.extend_from_slice(SDK_JSON);
+    if let Some(dsc) = dsc {
+        push_trace_header(bytes, dsc);
+    }
+    bytes.push(b'}');
+    let header = 0..bytes.len();
+    bytes.push(b'\n');
+    header
+}
+
 /// Writes `,"trace":{...}` with the DSC entries as string values; nothing when the DSC is empty.
 fn push_trace_header(out: &mut Vec<u8>, dsc: &DynamicSamplingContext) {
     if dsc.is_empty() {
@@ -519,7 +572,7 @@ fn push_trace_header(out: &mut Vec<u8>, dsc: &DynamicSamplingContext) {
         if i > 0 {
             out.push(b',');
         }
-        push_key(out, key);
+        push_any_key(out, key);
         push_str(out, value);
     }
     out.push(b'}');
@@ -616,13 +669,19 @@ mod tests {
             release: Some("myapp@1.0.0".to_owned()),
             environment: "production".to_owned(),
             server_name: Some("web-1".to_owned()),
+            ..EventMeta::default()
         }
     }
 
     fn build(record: &TransactionRecord) -> Envelope {
-        let mut envelope =
-            Envelope::from_transaction(record, &meta(), Some(DSN), &mut Vec::new()).unwrap();
-        envelope.stamp_sent_at(at_micros(1_000));
+        let envelope = Envelope::from_transaction(
+            record,
+            &meta(),
+            Some(DSN),
+            at_micros(1_000),
+            &mut Scratch::default(),
+        )
+        .unwrap();
         assert_sentry_types_reads(&envelope, record);
         envelope
     }
@@ -810,6 +869,31 @@ mod tests {
     }
 
     #[test]
+    fn callsite_json_from_the_cache_is_what_a_fresh_sender_writes() {
+        let mut record = sample_record();
+        record.root.op = "".into();
+        record.root.metadata = Some(&METADATA);
+        record.spans[0].metadata = Some(&METADATA);
+        record.spans[0].description = None;
+        record.spans[1].metadata = Some(&METADATA);
+        let payload = |scratch: &mut Scratch| {
+            let envelope =
+                Envelope::from_transaction(&record, &meta(), None, at_micros(1), scratch).unwrap();
+            let mut tx = envelope.transaction().unwrap();
+            tx["event_id"] = Value::Null; // random per envelope
+            tx
+        };
+        let mut warm = Scratch::default();
+        let first = payload(&mut warm);
+        let again = payload(&mut warm);
+        assert_eq!(first, again, "a cache hit writes the same JSON");
+        assert_eq!(first, payload(&mut Scratch::default()));
+        let child = &first["spans"][0];
+        assert_eq!(child["description"], METADATA.name(), "the callsite's name");
+        assert_eq!(child["data"]["code.line.number"], METADATA.line().unwrap());
+    }
+
+    #[test]
     fn spans_without_op_get_target_and_name_and_every_span_gets_code_data() {
         let mut record = sample_record();
         record.root.op = "".into();
@@ -860,14 +944,76 @@ mod tests {
     }
 
     #[test]
+    fn data_over_the_span_budget_is_cut_and_the_cut_is_recorded_in_meta() {
+        use crate::export::record::FieldValue;
+        use crate::export::transaction::MAX_SPAN_BYTES;
+        use std::borrow::Cow;
+
+        let mut record = sample_record();
+        let field = |i: usize| {
+            (
+                Cow::Owned(format!("field.{i:03}")),
+                FieldValue::Str("v".repeat(200)),
+            )
+        };
+        // The root: 100 fields of about 215 bytes, far over 8 KiB.
+        record.root.data = (0..100).map(field).collect();
+        // The first child: just under the budget, untouched.
+        record.spans[0].data = (0..20).map(field).collect();
+        // The second child: over it.
+        record.spans[1].data = (0..60).map(field).collect();
+        record.dropped_spans = 3;
+        let tx = build(&record).transaction().unwrap();
+
+        let trace = &tx["contexts"]["trace"];
+        assert_eq!(
+            trace["description"], "GET /users/:id",
+            "the description survives"
+        );
+        let trace_len = serde_json::to_vec(trace).unwrap().len();
+        assert!(
+            trace_len <= MAX_SPAN_BYTES,
+            "trace context is {trace_len} bytes"
+        );
+        let kept = trace["data"].as_object().unwrap();
+        assert!(kept.len() > 10 && kept.len() < 100, "kept {}", kept.len());
+        assert!(kept.contains_key("field.000"), "entries are kept in order");
+        assert!(!kept.contains_key("field.099"));
+
+        assert_eq!(
+            tx["_meta"]["contexts"]["trace"]["data"][""],
+            serde_json::json!({"rem": [["!limit", "x"]], "len": 100})
+        );
+        assert_eq!(
+            tx["_meta"]["spans"][""]["len"], 5,
+            "dropped spans still counted"
+        );
+        // Spans are written in record order, so `_meta.spans` indexes match.
+        let spans = tx["spans"].as_array().unwrap();
+        assert_eq!(
+            spans[0]["data"].as_object().unwrap().len(),
+            20,
+            "under the budget"
+        );
+        assert!(tx["_meta"]["spans"].get("0").is_none(), "nothing cut there");
+        let cut = spans[1]["data"].as_object().unwrap().len();
+        assert!(cut < 60, "kept {cut}");
+        assert_eq!(tx["_meta"]["spans"]["1"]["data"][""]["len"], 60);
+    }
+
+    #[test]
     fn head_transaction_has_no_parent_and_no_dsc_means_no_trace_header() {
         let mut record = sample_record();
         record.root.parent_span_id = None;
         record.dsc = Arc::new(DynamicSamplingContext::new());
-        let mut envelope =
-            Envelope::from_transaction(&record, &EventMeta::default(), None, &mut Vec::new())
-                .unwrap();
-        envelope.stamp_sent_at(SystemTime::now());
+        let envelope = Envelope::from_transaction(
+            &record,
+            &EventMeta::default(),
+            None,
+            SystemTime::now(),
+            &mut Scratch::default(),
+        )
+        .unwrap();
         assert_sentry_types_reads(&envelope, &record);
         let header = envelope.header();
         assert_eq!(keys(&header), ["event_id", "sdk", "sent_at"]);
@@ -891,23 +1037,32 @@ mod tests {
     }
 
     #[test]
-    fn sent_at_is_written_exactly_once() {
-        let mut envelope =
-            Envelope::from_transaction(&sample_record(), &meta(), None, &mut Vec::new()).unwrap();
-        assert!(
-            envelope.header().get("sent_at").is_none(),
-            "not before sending"
+    fn a_client_report_item_is_appended_after_the_transaction() {
+        let mut envelope = build(&sample_record());
+        let payload = br#"{"timestamp":"2026-11-24T14:32:22.000001Z","discarded_events":[]}"#;
+        envelope.push_item("client_report", payload);
+        assert_eq!(
+            envelope.item_types().collect::<Vec<_>>(),
+            ["transaction", "client_report"]
         );
-        envelope.stamp_sent_at(at_micros(1));
-        envelope.stamp_sent_at(at_micros(2));
-        let header_line = lines(&envelope)[0].to_vec();
-        let text = String::from_utf8(header_line).unwrap();
-        assert_eq!(text.matches("sent_at").count(), 1, "{text}");
-        assert_eq!(envelope.header()["sent_at"], "2026-11-24T14:32:22.000001Z");
-        assert!(
-            envelope.transaction().is_some(),
-            "item offsets moved with the insert"
+        assert_eq!(envelope.item_len("client_report"), Some(payload.len()));
+        let reread = Envelope::from_bytes(envelope.as_bytes()).unwrap();
+        assert_eq!(
+            reread, envelope,
+            "item offsets and lengths agree with the bytes"
         );
+        assert!(reread.transaction().is_some());
+        assert_eq!(envelope.header()["sent_at"], "2026-11-24T14:32:22.001000Z");
+    }
+
+    #[test]
+    fn an_envelope_without_event_has_sent_at_and_no_event_id() {
+        let mut envelope = Envelope::without_event(Some(DSN), at_micros(1));
+        envelope.push_item("client_report", b"{}");
+        let header = envelope.header();
+        assert_eq!(keys(&header), ["dsn", "sdk", "sent_at"]);
+        assert_eq!(header["sent_at"], "2026-11-24T14:32:22.000001Z");
+        assert_eq!(envelope.event_id(), None);
         assert_eq!(Envelope::from_bytes(envelope.as_bytes()).unwrap(), envelope);
     }
 
@@ -931,7 +1086,13 @@ mod tests {
         let mut record = sample_record();
         let overhead = {
             let mut buf = Vec::new();
-            write_transaction(&mut buf, &record, &new_event_id(), &meta());
+            write_transaction(
+                &mut buf,
+                &record,
+                &new_event_id(),
+                &meta(),
+                &mut CallsiteCache::default(),
+            );
             buf.len()
         };
         // One byte under, exactly at, and one byte over the limit (the description grows the
@@ -941,11 +1102,16 @@ mod tests {
         let filler = MAX_ITEM_BYTES - overhead - r#","description":"""#.len();
         for (extra, fits) in [(filler - 1, true), (filler, true), (filler + 1, false)] {
             record.spans[0].description = Some("x".repeat(extra));
-            let result = Envelope::from_transaction(&record, &meta(), None, &mut Vec::new());
+            let result = Envelope::from_transaction(
+                &record,
+                &meta(),
+                None,
+                SystemTime::now(),
+                &mut Scratch::default(),
+            );
             match result {
-                Ok(mut envelope) => {
+                Ok(envelope) => {
                     assert!(fits, "{extra} extra bytes should not fit");
-                    envelope.stamp_sent_at(SystemTime::now());
                     assert_sentry_types_reads(&envelope, &record);
                 }
                 Err(TooLarge { payload_len }) => {

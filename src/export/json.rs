@@ -1,5 +1,5 @@
 //! Wire-encoding primitives: JSON written by hand into a reused buffer, and RFC 3339 timestamps
-//! without a date crate.
+//! (the calendar arithmetic lives in [`calendar`](super::calendar)).
 //!
 //! Writing JSON directly (instead of building `serde_json::Value` trees) keeps the export worker
 //! to one growing buffer per transaction. Every function here writes valid JSON for any input:
@@ -7,8 +7,8 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// Seconds in a day.
-const SECS_PER_DAY: u64 = 86_400;
+use super::calendar::{civil_from_days, SECS_PER_DAY};
+
 /// The last instant we write, `9999-12-31T23:59:59.999999Z`; RFC 3339 has four-digit years.
 const MAX_UNIX_SECS: u64 = 253_402_300_799;
 
@@ -33,7 +33,7 @@ pub(crate) fn push_str_parts(out: &mut Vec<u8>, parts: &[&str]) {
 fn push_str_content(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
     // Most strings (ids, names, paths) need no escaping: copy them in one go.
-    if !bytes.iter().any(|&b| needs_escape(b)) {
+    if !any_needs_escape(bytes) {
         out.extend_from_slice(bytes);
         return;
     }
@@ -77,6 +77,31 @@ static NEEDS_ESCAPE: [bool; 256] = {
     table
 };
 
+/// Whether any byte of `bytes` needs escaping, eight bytes at a time (SWAR): a byte needs it
+/// when it is below 0x20, `"`, `\\` or DEL.
+fn any_needs_escape(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // Sets the high bit of each byte of `x` that is zero (exact when no byte of x is >= 0x80
+    // after the xor, and otherwise only too eager, which the slow path double-checks).
+    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGHS;
+        let hits = below_space
+            | has_zero(x ^ (ONES * u64::from(b'"')))
+            | has_zero(x ^ (ONES * u64::from(b'\\')))
+            | has_zero(x ^ (ONES * 0x7f));
+        if hits != 0 && chunk.iter().any(|&b| needs_escape(b)) {
+            return true;
+        }
+    }
+    chunks.remainder().iter().any(|&b| needs_escape(b))
+}
+
 #[inline]
 fn needs_escape(b: u8) -> bool {
     // A 256-entry table indexed by a byte: always in bounds.
@@ -91,8 +116,16 @@ fn push_unicode_escape(out: &mut Vec<u8>, b: u8) {
     }
 }
 
-/// Writes `"key":` (the key escaped).
+/// Writes `"key":` for a key this crate spells (plain ASCII, nothing to escape): no scan.
 pub(crate) fn push_key(out: &mut Vec<u8>, key: &str) {
+    debug_assert!(!any_needs_escape(key.as_bytes()), "not plain: {key:?}");
+    out.push(b'"');
+    out.extend_from_slice(key.as_bytes());
+    out.extend_from_slice(b"\":");
+}
+
+/// Writes `"key":` for a key from outside (a field name, a baggage key), escaped.
+pub(crate) fn push_any_key(out: &mut Vec<u8>, key: &str) {
     push_str(out, key);
     out.push(b':');
 }
@@ -171,7 +204,7 @@ pub(crate) fn push_rfc3339(out: &mut Vec<u8>, t: SystemTime) {
     } else {
         (since_epoch.as_secs(), since_epoch.subsec_micros())
     };
-    // The spans of a transaction mostly share their second: the worker thread keeps the last
+    // The spans of a transaction mostly share their second: the sender thread keeps the last
     // `YYYY-MM-DDTHH:MM:SS` it wrote and only formats the microseconds again.
     thread_local! {
         static LAST_SECOND: std::cell::Cell<(u64, [u8; 19])> = const { std::cell::Cell::new((u64::MAX, [0; 19])) };
@@ -190,10 +223,15 @@ pub(crate) fn push_rfc3339(out: &mut Vec<u8>, t: SystemTime) {
         last.set((secs, text));
         text
     });
+    // `.` + six digits + `Z`, written as one fixed-size copy.
+    let mut tail = *b".000000Z";
+    let mut n = micros;
+    for slot in tail.get_mut(1..7).unwrap_or_default().iter_mut().rev() {
+        *slot = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
     out.extend_from_slice(&cached);
-    out.push(b'.');
-    push_padded(out, u64::from(micros), 6);
-    out.push(b'Z');
+    out.extend_from_slice(&tail);
 }
 
 /// Writes `YYYY-MM-DDTHH:MM:SS` for `secs` since the epoch.
@@ -243,53 +281,6 @@ fn push_padded(out: &mut Vec<u8>, n: u64, width: usize) {
     out.extend_from_slice(buf.get(i..).unwrap_or_default());
 }
 
-/// Converts days since 1970-01-01 to a proleptic Gregorian `(year, month, day)`.
-///
-/// Howard Hinnant's `civil_from_days`, restricted to non-negative day counts
-/// (<https://howardhinnant.github.io/date_algorithms.html#civil_from_days>).
-pub(crate) fn civil_from_days(days: u64) -> (u64, u32, u32) {
-    // Shift the epoch to 0000-03-01 so that leap days fall at the end of a year.
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z % 146_097; // day of era, [0, 146096]
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // [0, 399]
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // [0, 365]
-    let mp = (5 * doy + 2) / 153; // March-based month, [0, 11]
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + u64::from(month <= 2);
-    (year, month, day)
-}
-
-/// Converts a proleptic Gregorian date to days since 1970-01-01; `None` before 1970, after
-/// 9999, or for an impossible month or day.
-pub(crate) fn days_from_civil(year: u64, month: u32, day: u32) -> Option<u64> {
-    if year > 9999 || !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
-        return None;
-    }
-    let y = if month <= 2 {
-        year.checked_sub(1)?
-    } else {
-        year
-    };
-    let era = y / 400;
-    let yoe = y % 400;
-    let m = u64::from(month);
-    let mp = if m > 2 { m - 3 } else { m + 9 };
-    let doy = (153 * mp + 2) / 5 + u64::from(day) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    (era * 146_097 + doe).checked_sub(719_468)
-}
-
-fn days_in_month(year: u64, month: u32) -> u32 {
-    match month {
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -332,16 +323,22 @@ mod tests {
     }
 
     #[test]
-    fn civil_and_days_round_trip_for_every_day_of_four_centuries() {
-        for days in 0..146_097 * 4 {
-            let (y, m, d) = civil_from_days(days);
-            assert_eq!(days_from_civil(y, m, d), Some(days), "{y}-{m}-{d}");
+    fn the_word_at_a_time_scan_agrees_with_the_byte_table() {
+        // Every byte value at every position of strings up to 17 bytes long.
+        for len in 1..=17 {
+            for pos in 0..len {
+                for b in 0..=255u8 {
+                    let mut bytes = vec![b'a'; len];
+                    bytes[pos] = b;
+                    assert_eq!(
+                        any_needs_escape(&bytes),
+                        needs_escape(b),
+                        "byte {b:#x} at {pos} of {len}"
+                    );
+                }
+            }
         }
-        assert_eq!(days_from_civil(2023, 2, 29), None);
-        assert_eq!(days_from_civil(2024, 13, 1), None);
-        assert_eq!(days_from_civil(1969, 12, 31), None);
-        assert_eq!(days_from_civil(10_000, 1, 1), None);
-        assert_eq!(days_from_civil(u64::MAX, 1, 1), None);
+        assert!(!any_needs_escape(b""));
     }
 
     #[test]

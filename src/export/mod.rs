@@ -1,4 +1,4 @@
-//! Export: finished transactions become Sentry envelopes, delivered by a worker thread behind a
+//! Export: finished transactions become Sentry envelopes, delivered by sender threads behind a
 //! bounded queue, so the instrumented program never waits on the network.
 //!
 //! # How export works
@@ -6,41 +6,65 @@
 //! 1. When a sampled local root span closes, the layer hands the finished span tree (the root
 //!    and its finished descendants) to the exporter. That is one push onto a **bounded queue**
 //!    under a short lock; no JSON is written and no I/O happens on the program's thread.
-//! 2. One worker thread, `tracing-sentry-export`, takes transactions off the queue in order and
-//!    turns each into an [`Envelope`]: a header with `event_id`, `sent_at`, `sdk`, the DSN (if
-//!    configured, without secret) and the frozen dynamic sampling context as `trace`, then one
-//!    `transaction` item (spec 7.1–7.3). Child spans go into the flat `spans` list; the root
-//!    goes into `contexts.trace`.
-//! 3. The worker calls the [`Transport`], by default an `HttpTransport` (feature `ureq`) for
-//!    the configured [`Dsn`]. The transport makes one attempt and reports the response; the
-//!    worker owns what follows, the same way for every transport:
+//! 2. Sender threads (`tracing-sentry-export`, up to
+//!    [`max_requests_in_flight`](crate::SentryLayerBuilder::max_requests_in_flight), 64 by
+//!    default) take transactions off the queue and turn each into an [`Envelope`]: a header
+//!    with `event_id`, `sent_at`, `sdk`, the DSN (if configured, without secret) and the
+//!    frozen dynamic sampling context as `trace`, then one `transaction` item (spec 7.1–7.3),
+//!    and a `client_report` item when losses are waiting to be reported. Child spans go into
+//!    the flat `spans` list; the root goes into `contexts.trace`. Each span's `data` is cut to
+//!    what Sentry's ingestion keeps (8 KiB with the span's other fields), and the cut is
+//!    recorded in `_meta`. One sender runs while the service is quiet; more start when
+//!    transactions wait and none is idle, and idle ones retire.
+//! 3. Each sender calls the [`Transport`], by default an `HttpTransport` (feature `ureq`) for
+//!    the configured [`Dsn`], shared by all senders (one pool of keep-alive connections). The
+//!    transport makes one attempt and reports the response; the senders own what follows, the
+//!    same way for every transport, with one rate-limit state and one backoff for all:
 //!    - `2xx`: delivered;
-//!    - `429`, `Retry-After` or `X-Sentry-Rate-Limits`: a rate limit starts, and until it
-//!      expires transactions are dropped without being serialised or sent;
-//!    - `5xx`, a network error or a timeout: retried twice with a short backoff
-//!      (200 ms, then 400 ms), then dropped; a panicking transport is caught and not retried;
-//!    - any other status: rejected and dropped.
+//!    - `429`, `Retry-After` or `X-Sentry-Rate-Limits`: a rate limit starts for the named
+//!      categories, and until it expires every sender drops transactions without serialising
+//!      or sending them;
+//!    - any other `4xx` or a `5xx`: dropped, not retried (Sentry's SDK rules);
+//!    - no response (a network error or a timeout): retried twice after a shared backoff
+//!      (200 ms, doubling with each failure, at most 30 s), then dropped;
+//!    - a panicking transport is caught, counted in `transport_panics`, and not retried.
 //!
 //! # Overload and loss
 //!
-//! Nothing blocks the program and nothing is lost silently: every transaction that is not
-//! delivered increments one counter of [`Stats`], named by why it was lost:
-//! `transactions_dropped_queue_full` (the queue was full when the root closed),
+//! Nothing blocks the program and nothing is lost silently. The queue is bounded in
+//! transactions ([`queue_capacity`](crate::SentryLayerBuilder::queue_capacity)), in estimated
+//! bytes (16 MiB, queued and in flight together) and in requests in flight. Every
+//! transaction that is not delivered increments one counter of [`Stats`], named by why it was
+//! lost: `transactions_dropped_queue_full` (the queue was full when the root closed),
 //! `transactions_dropped_rate_limited`, `transactions_dropped_send_failed`,
 //! `transactions_dropped_rejected`, `transactions_dropped_too_large` (the transaction item
 //! exceeded Sentry's 1 MiB limit) and `transactions_dropped_shutdown`. Failed attempts are
 //! counted in `send_failures`, rate-limiting answers in `rate_limit_responses`.
 //!
-//! With neither a DSN nor a transport configured, no worker is started and finished
+//! The same losses go to Sentry as **client reports** (develop docs:
+//! sdk/telemetry/client-reports), by reason (`queue_overflow`, `ratelimit_backoff`,
+//! `network_error`, `send_error`, `internal_sdk_error`) and category (`transaction`, and
+//! `span` for the transaction's spans, root included); transactions the sampler decided
+//! against are reported as `sample_rate`, and child spans over a transaction's maximum as
+//! `buffer_overflow`. Reports go at most every 30 s (riding
+//! along with an outgoing envelope, or alone), at each [`ExportGuard::flush`] and at shutdown;
+//! their counts are only cleared once Sentry accepted them (`client_reports_sent`). Losses answered
+//! with `429` are not reported: Sentry counts those itself.
+//!
+//! With [`debug(true)`](crate::SentryLayerBuilder::debug), one line on stderr says when
+//! dropping starts, then at most one summary every 10 s while it goes on.
+//!
+//! With neither a DSN nor a transport configured, no sender is started and finished
 //! transactions are dropped at once, without being counted: there is nowhere to send them.
 //!
 //! # The guard
 //!
 //! Building the layer returns an [`ExportGuard`]. [`ExportGuard::flush`] waits until
-//! everything queued so far was handled. Dropping the guard flushes for at most the configured
-//! shutdown timeout, drops (and counts) what is still queued, and stops the worker. If the
-//! transport is stuck in a request, the guard stops waiting at the timeout and leaves the worker
-//! thread to finish on its own. Keep the guard alive for as long as spans are recorded, usually
+//! everything queued so far was handled, requests in flight included, and the pending client
+//! reports were sent. Dropping the guard flushes for at most the configured shutdown timeout,
+//! drops (and counts and reports) what is still queued, and stops the senders. If the
+//! transport is stuck in a request, the guard stops waiting at the timeout and leaves the
+//! sender threads to finish on their own. Keep the guard alive for as long as spans are recorded, usually
 //! in `main`; `let _ = ...` drops it at once.
 //!
 //! # Examples
@@ -62,6 +86,10 @@
 //! # Ok::<(), tracing_sentry::export::ParseEnvelopeError>(())
 //! ```
 
+mod calendar;
+mod category;
+mod client_report;
+mod delivery;
 mod dsn;
 mod envelope;
 #[cfg(feature = "ureq")]
@@ -70,6 +98,7 @@ mod json;
 mod queue;
 mod ratelimit;
 pub(crate) mod record;
+mod sdk;
 mod transaction;
 mod transport;
 
@@ -78,7 +107,6 @@ mod test_support;
 
 use std::fmt;
 use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 pub use dsn::{Dsn, DsnErrorKind, ParseDsnError};
@@ -92,15 +120,21 @@ pub use transport::{
 };
 
 use crate::stats::{Stats, StatsInner};
-use queue::{RetryPolicy, Shared, WorkerConfig};
+use delivery::{DeliveryConfig, Pipeline, RetryPolicy};
 use transaction::EventMeta;
 
-/// The most of the shutdown timeout kept for the worker to exit after the flush.
+/// The most of the shutdown timeout kept for the senders to exit after the flush.
 const SHUTDOWN_EXIT_RESERVE: Duration = Duration::from_millis(100);
-/// Retries after a failed attempt (network error, timeout, 5xx).
+/// Retries after an attempt that got no response (connection, timeout, I/O).
 pub(crate) const DEFAULT_MAX_RETRIES: u32 = 2;
-/// The delay before the first retry; it doubles for each further retry.
+/// The shared backoff after the first failure; it doubles with each further one.
 pub(crate) const DEFAULT_RETRY_BACKOFF: Duration = Duration::from_millis(200);
+/// Requests in flight at most, by default; see `SentryLayerBuilder::max_requests_in_flight`.
+pub(crate) const DEFAULT_MAX_REQUESTS_IN_FLIGHT: usize = 64;
+/// Estimated bytes of queued and in-flight transactions at most, by default.
+pub(crate) const DEFAULT_MAX_QUEUED_BYTES: usize = 16 * 1024 * 1024;
+/// How often pending client reports are sent on their own when no envelope carries them.
+pub(crate) const DEFAULT_CLIENT_REPORT_INTERVAL: Duration = Duration::from_secs(30);
 
 /// What the builder hands to [`start`].
 pub(crate) struct ExportConfig {
@@ -126,6 +160,12 @@ pub(crate) struct ExportOptions {
     pub(crate) max_retries: u32,
     /// The delay before the first retry; doubled for each further one. Cut short at shutdown.
     pub(crate) retry_backoff: Duration,
+    /// Requests in flight at most (sender threads); at least 1.
+    pub(crate) max_in_flight: usize,
+    /// Estimated bytes of queued and in-flight transactions at most.
+    pub(crate) max_queued_bytes: usize,
+    /// How often pending client reports go out on their own.
+    pub(crate) client_report_interval: Duration,
 }
 
 impl Default for ExportOptions {
@@ -134,15 +174,18 @@ impl Default for ExportOptions {
             server_name: None,
             max_retries: DEFAULT_MAX_RETRIES,
             retry_backoff: DEFAULT_RETRY_BACKOFF,
+            max_in_flight: DEFAULT_MAX_REQUESTS_IN_FLIGHT,
+            max_queued_bytes: DEFAULT_MAX_QUEUED_BYTES,
+            client_report_interval: DEFAULT_CLIENT_REPORT_INTERVAL,
         }
     }
 }
 
-/// The layer's non-blocking handle to the worker.
+/// The layer's non-blocking handle to the export pipeline.
 #[derive(Clone, Debug)]
 pub(crate) struct ExportHandle {
     /// `None` when there is nowhere to send transactions.
-    shared: Option<Arc<Shared>>,
+    shared: Option<Arc<Pipeline>>,
 }
 
 impl ExportHandle {
@@ -154,6 +197,13 @@ impl ExportHandle {
         }
     }
 
+    /// Records, for the client reports, a transaction the sampler decided against.
+    pub(crate) fn record_sampled_out(&self) {
+        if let Some(shared) = &self.shared {
+            shared.record_sampled_out();
+        }
+    }
+
     /// Returns whether submitted transactions go anywhere. When `false`, the layer can skip
     /// building transaction records altogether.
     #[allow(dead_code)] // for the layer
@@ -162,12 +212,12 @@ impl ExportHandle {
     }
 }
 
-/// Keeps the export worker running; flushes and stops it when dropped.
+/// Keeps the export senders running; flushes and stops them when dropped.
 ///
 /// Returned with the layer by the builder. While it lives, finished transactions are delivered
 /// in the background. Dropping it waits at most the configured shutdown timeout for queued
 /// transactions to be delivered, drops and counts what is left
-/// (`transactions_dropped_shutdown`), and stops the worker. It never waits longer, even if the
+/// (`transactions_dropped_shutdown`), and stops the senders. It never waits longer, even if the
 /// transport hangs.
 ///
 /// Bind it to a named variable in `main` (`let _guard = ...`): `let _ = ...` drops it
@@ -184,14 +234,13 @@ impl ExportHandle {
 ///     }
 ///     let stats = guard.stats();
 ///     eprintln!("sent {} transactions", stats.transactions_sent);
-///     drop(guard); // stops the worker
+///     drop(guard); // stops the senders
 /// }
 /// # let _ = before_exit;
 /// ```
 #[must_use = "dropping the guard shuts down export; keep it alive for as long as spans are recorded"]
 pub struct ExportGuard {
-    shared: Option<Arc<Shared>>,
-    worker: Option<JoinHandle<()>>,
+    shared: Option<Arc<Pipeline>>,
     stats: Arc<StatsInner>,
     shutdown_timeout: Duration,
     /// Flushed after the queue by [`ExportGuard::flush`] (the `sentry` client whose transport
@@ -247,20 +296,14 @@ impl Drop for ExportGuard {
         let Some(shared) = self.shared.take() else {
             return;
         };
-        // Flush for most of the budget, and keep a tenth (at most 100 ms) for the worker to
-        // notice the shutdown and exit, e.g. when it is waiting to retry.
+        // Flush for most of the budget, and keep a tenth (at most 100 ms) for the senders to
+        // send the last client report and exit. Senders stuck in a request are left to finish
+        // on their own.
         let now = Instant::now();
         let reserve = (self.shutdown_timeout / 10).min(SHUTDOWN_EXIT_RESERVE);
         let deadline = now.checked_add(self.shutdown_timeout);
         shared.flush_until(now.checked_add(self.shutdown_timeout - reserve));
-        let exited = shared.shut_down(deadline);
-        if let Some(worker) = self.worker.take() {
-            if exited {
-                // The worker has dropped the transport and is returning; this is immediate.
-                let _ = worker.join();
-            }
-            // Otherwise the transport is stuck: leave the thread to finish on its own.
-        }
+        shared.shut_down(deadline);
     }
 }
 
@@ -273,11 +316,12 @@ impl fmt::Debug for ExportGuard {
     }
 }
 
-/// Starts the worker (unless there is nowhere to send transactions).
+/// Starts the first sender (unless there is nowhere to send transactions).
 ///
 /// The transport is the configured one, else an `HttpTransport` for the DSN (feature
 /// `ureq`), else none: then no thread is started and [`ExportHandle::submit`] drops
 /// transactions at once.
+#[cfg(test)]
 pub(crate) fn start(config: ExportConfig) -> std::io::Result<(ExportHandle, ExportGuard)> {
     start_with(config, ExportOptions::default())
 }
@@ -301,13 +345,16 @@ pub(crate) fn start_with(
         server_name,
         max_retries,
         retry_backoff,
+        max_in_flight,
+        max_queued_bytes,
+        client_report_interval,
     } = options;
 
-    let transport = transport.or_else(|| default_transport(dsn.as_ref(), debug));
+    let transport =
+        transport.or_else(|| default_transport(dsn.as_ref(), debug, max_in_flight.max(1)));
     let Some(transport) = transport else {
         let guard = ExportGuard {
             shared: None,
-            worker: None,
             stats,
             shutdown_timeout,
             then_flush: None,
@@ -315,24 +362,32 @@ pub(crate) fn start_with(
         return Ok((ExportHandle { shared: None }, guard));
     };
 
-    let worker = WorkerConfig {
+    let delivery = DeliveryConfig {
         transport,
         meta: EventMeta {
             release,
             environment,
             server_name,
+            ..EventMeta::default()
         },
         dsn: dsn.as_ref().map(Dsn::to_string),
         retry: RetryPolicy {
             max_retries,
             backoff: retry_backoff,
         },
+        max_in_flight: max_in_flight.max(1),
+        client_report_interval,
         debug,
     };
-    let (shared, handle) = queue::spawn(worker, queue_capacity, Arc::clone(&stats))?;
+    let shared = Arc::new(Pipeline::new(
+        delivery,
+        queue_capacity,
+        max_queued_bytes,
+        Arc::clone(&stats),
+    ));
+    shared.start()?;
     let guard = ExportGuard {
         shared: Some(Arc::clone(&shared)),
-        worker: Some(handle),
         stats,
         shutdown_timeout,
         then_flush: None,
@@ -346,12 +401,25 @@ pub(crate) fn start_with(
 }
 
 #[cfg(feature = "ureq")]
-fn default_transport(dsn: Option<&Dsn>, _debug: bool) -> Option<Arc<dyn Transport>> {
-    dsn.map(|dsn| Arc::new(HttpTransport::new(dsn)) as Arc<dyn Transport>)
+fn default_transport(
+    dsn: Option<&Dsn>,
+    _debug: bool,
+    max_in_flight: usize,
+) -> Option<Arc<dyn Transport>> {
+    dsn.map(|dsn| {
+        let transport = HttpTransport::builder(dsn)
+            .max_idle_connections(max_in_flight)
+            .build();
+        Arc::new(transport) as Arc<dyn Transport>
+    })
 }
 
 #[cfg(not(feature = "ureq"))]
-fn default_transport(dsn: Option<&Dsn>, debug: bool) -> Option<Arc<dyn Transport>> {
+fn default_transport(
+    dsn: Option<&Dsn>,
+    debug: bool,
+    _max_in_flight: usize,
+) -> Option<Arc<dyn Transport>> {
     if dsn.is_some() && debug {
         use std::io::Write as _;
         let _ = writeln!(

@@ -1,35 +1,37 @@
-//! Sentry's rate limits, as the worker tracks them for transactions
+//! Sentry's rate limits, per data category, as every export sender shares them
 //! (develop docs: sdk/expected-features/rate-limiting).
 //!
 //! - `X-Sentry-Rate-Limits: <retry_after>:<categories>:<scope>[:<reason>...][, ...]` on any
-//!   response: `categories` is a `;`-separated list, empty meaning every category. Only
-//!   `transaction` and "all" concern us; other categories and malformed groups are ignored.
+//!   response: `categories` is a `;`-separated list, empty meaning every category. Categories
+//!   we do not send, and malformed groups, are ignored.
 //! - Otherwise, a `429` with `Retry-After` (delay-seconds or an HTTP date) limits everything;
 //!   a `429` with neither header, or one that cannot be parsed, limits everything for 60 s.
 //!
 //! Deadlines are kept on the monotonic clock, so a wall-clock jump cannot lift or extend a limit.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 
-use super::json::days_from_civil;
+use super::calendar::parse_http_date;
+use super::category::DataCategory;
 use super::TransportResponse;
 
 /// How long to back off after a `429` without a usable `Retry-After`.
 pub(crate) const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(60);
 
-/// The rate limits that apply to transactions.
+/// The rate limits in force, per category.
 #[derive(Debug, Default)]
 pub(crate) struct RateLimiter {
     /// Every category (a `429` + `Retry-After`, or an empty category list).
     all: Option<Instant>,
-    /// The `transaction` category.
-    transaction: Option<Instant>,
+    /// One deadline per [`DataCategory`].
+    categories: [Option<Instant>; DataCategory::COUNT],
 }
 
 impl RateLimiter {
-    /// Returns how long transactions stay limited, or `None` if they may be sent.
-    pub(crate) fn transaction_limit(&self, now: Instant) -> Option<Duration> {
-        [self.all, self.transaction]
+    /// Returns how long `category` stays limited, or `None` if it may be sent.
+    pub(crate) fn limit(&self, category: DataCategory, now: Instant) -> Option<Duration> {
+        let own = self.categories.get(category.index()).copied().flatten();
+        [self.all, own]
             .into_iter()
             .flatten()
             .filter(|&until| until > now)
@@ -37,8 +39,14 @@ impl RateLimiter {
             .map(|until| until - now)
     }
 
+    /// Returns how long transactions stay limited, or `None` if they may be sent.
+    #[cfg(test)]
+    pub(crate) fn transaction_limit(&self, now: Instant) -> Option<Duration> {
+        self.limit(DataCategory::Transaction, now)
+    }
+
     /// Applies the rate-limit information of `response`; returns whether it set or extended a
-    /// limit that applies to transactions.
+    /// limit on a category we send.
     pub(crate) fn update(
         &mut self,
         response: &TransportResponse,
@@ -70,8 +78,12 @@ impl RateLimiter {
             };
             if categories.is_empty() {
                 changed |= set(&mut self.all, now, delay);
-            } else if categories.split(';').any(|c| c == "transaction") {
-                changed |= set(&mut self.transaction, now, delay);
+                continue;
+            }
+            for category in categories.split(';').filter_map(DataCategory::from_name) {
+                if let Some(slot) = self.categories.get_mut(category.index()) {
+                    changed |= set(slot, now, delay);
+                }
             }
         }
         changed
@@ -106,40 +118,33 @@ pub(crate) fn parse_retry_after(value: &str, wall_now: SystemTime) -> Option<Dur
     Some(at.duration_since(wall_now).unwrap_or(Duration::ZERO))
 }
 
-fn parse_http_date(value: &str) -> Option<SystemTime> {
-    let mut parts = value.split_whitespace();
-    let weekday = parts.next()?;
-    let day: u32 = parts.next()?.parse().ok()?;
-    let month = parts.next()?;
-    let year: u64 = parts.next()?.parse().ok()?;
-    let time = parts.next()?;
-    if parts.next()? != "GMT" || parts.next().is_some() {
-        return None;
-    }
-    if !weekday.ends_with(',') {
-        return None;
-    }
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let month = MONTHS.iter().position(|&m| m == month)? as u32 + 1;
-    let mut hms = time.split(':').map(|p| p.parse::<u64>().ok());
-    let (Some(Some(h)), Some(Some(m)), Some(Some(s)), None) =
-        (hms.next(), hms.next(), hms.next(), hms.next())
-    else {
-        return None;
-    };
-    if h > 23 || m > 59 || s > 60 {
-        return None;
-    }
-    let days = days_from_civil(year, month, day)?;
-    let secs = days.checked_mul(86_400)? + h * 3600 + m * 60 + s;
-    UNIX_EPOCH.checked_add(Duration::from_secs(secs))
-}
-
 #[cfg(test)]
 mod tests {
+    use std::time::UNIX_EPOCH;
+
     use super::*;
+
+    #[test]
+    fn each_category_is_limited_on_its_own() {
+        let now = Instant::now();
+        let mut rl = RateLimiter::default();
+        let response = TransportResponse::new(200).with_rate_limits("60:span:key, 5:internal:key");
+        assert!(rl.update(&response, now, SystemTime::now()));
+        let secs = |c| rl.limit(c, now).map(|d| d.as_secs());
+        assert_eq!(
+            secs(DataCategory::Transaction),
+            None,
+            "transactions still go"
+        );
+        assert_eq!(secs(DataCategory::Span), Some(60));
+        assert_eq!(secs(DataCategory::Internal), Some(5));
+        // An "all categories" limit covers every one of them.
+        let response = TransportResponse::new(200).with_rate_limits("10::organization");
+        rl.update(&response, now, SystemTime::now());
+        let secs = |c| rl.limit(c, now).map(|d| d.as_secs());
+        assert_eq!(secs(DataCategory::Transaction), Some(10));
+        assert_eq!(secs(DataCategory::Span), Some(60), "the longer limit wins");
+    }
 
     fn limited_for(rl: &RateLimiter, now: Instant) -> Option<u64> {
         rl.transaction_limit(now).map(|d| d.as_secs())
@@ -262,20 +267,5 @@ mod tests {
             let _ = parse_retry_after(&value, SystemTime::now());
             let _ = parse_retry_after(&format!("{year}e300"), SystemTime::now());
         }
-    }
-
-    #[test]
-    fn http_dates_parse() {
-        assert_eq!(
-            parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
-            Some(UNIX_EPOCH + Duration::from_secs(784_111_777))
-        );
-        assert_eq!(
-            parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT"),
-            Some(UNIX_EPOCH)
-        );
-        assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 UTC"), None);
-        assert_eq!(parse_http_date("Sun, 06 Nov 1994 24:00:00 GMT"), None);
-        assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49 GMT"), None);
     }
 }

@@ -243,6 +243,8 @@ impl Default for ExportConfig {
 pub(crate) fn fast_retries() -> ExportOptions {
     ExportOptions {
         retry_backoff: Duration::from_millis(1),
+        // Client reports ride along with every envelope, so tests see them at once.
+        client_report_interval: Duration::ZERO,
         ..ExportOptions::default()
     }
 }

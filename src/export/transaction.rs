@@ -7,15 +7,11 @@ use std::time::SystemTime;
 use tracing_core::Metadata;
 
 use super::json::{
-    push_bool, push_f64, push_i64, push_key, push_plain_str, push_str, push_str_parts,
-    push_timestamp, push_u64,
+    push_any_key, push_bool, push_f64, push_i64, push_key, push_plain_str, push_str,
+    push_str_parts, push_timestamp, push_u64,
 };
 use super::record::{FieldValue, SpanLink, SpanRecord, TransactionRecord};
-
-/// The SDK name sent in events, envelope headers and `X-Sentry-Auth`.
-pub(crate) const SDK_NAME: &str = "sentry.rust.tracing-sentry";
-/// The SDK version (this crate's).
-pub(crate) const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
+use super::sdk::SDK_JSON;
 
 /// Event fields that come from the configuration, not from the span tree.
 #[derive(Clone, Debug, Default)]
@@ -23,6 +19,115 @@ pub(crate) struct EventMeta {
     pub(crate) release: Option<String>,
     pub(crate) environment: String,
     pub(crate) server_name: Option<String>,
+    /// Their JSON, written on first use: they never change.
+    pub(crate) json: std::sync::OnceLock<Vec<u8>>,
+}
+
+impl EventMeta {
+    /// `,"release":...,"environment":...,"server_name":...` (release and server name only if
+    /// set), written once.
+    fn json(&self) -> &[u8] {
+        self.json.get_or_init(|| {
+            let mut out = Vec::with_capacity(96);
+            if let Some(release) = &self.release {
+                out.extend_from_slice(br#","release":"#);
+                push_str(&mut out, release);
+            }
+            out.extend_from_slice(br#","environment":"#);
+            push_str(&mut out, &self.environment);
+            if let Some(server_name) = &self.server_name {
+                out.extend_from_slice(br#","server_name":"#);
+                push_str(&mut out, server_name);
+            }
+            out
+        })
+    }
+}
+
+/// The JSON a callsite contributes to each of its spans, written once per callsite and
+/// sender: `,"op":"{target}::{name}"`, `,"description":"{name}"` and the `code.*` data.
+struct CallsiteJson {
+    metadata: &'static Metadata<'static>,
+    op: Vec<u8>,
+    description: Vec<u8>,
+    /// `"code.module.name":...,"code.file.path":...,"code.line.number":N`, possibly empty.
+    code: Vec<u8>,
+    code_entries: usize,
+}
+
+impl CallsiteJson {
+    fn new(metadata: &'static Metadata<'static>) -> Self {
+        let mut op = Vec::with_capacity(64);
+        op.extend_from_slice(br#","op":"#);
+        push_str_parts(&mut op, &[metadata.target(), "::", metadata.name()]);
+        let mut description = Vec::with_capacity(32);
+        description.extend_from_slice(br#","description":"#);
+        push_str(&mut description, metadata.name());
+        let mut code = Vec::with_capacity(128);
+        let mut code_entries = 0;
+        let mut entry = |code: &mut Vec<u8>, key: &str| {
+            if code_entries > 0 {
+                code.push(b',');
+            }
+            code_entries += 1;
+            push_key(code, key);
+        };
+        if let Some(module) = metadata.module_path() {
+            entry(&mut code, "code.module.name");
+            push_str(&mut code, module);
+        }
+        if let Some(file) = metadata.file() {
+            entry(&mut code, "code.file.path");
+            push_str(&mut code, file);
+        }
+        if let Some(line) = metadata.line() {
+            entry(&mut code, "code.line.number");
+            push_u64(&mut code, u64::from(line));
+        }
+        Self {
+            metadata,
+            op,
+            description,
+            code,
+            code_entries,
+        }
+    }
+}
+
+/// Callsite JSON by callsite, direct-mapped on the metadata's address: a service has a few
+/// hundred callsites, and a collision only costs writing the fragments again.
+#[derive(Default)]
+pub(crate) struct CallsiteCache {
+    slots: Vec<Option<CallsiteJson>>,
+}
+
+/// Slots of a [`CallsiteCache`].
+const CALLSITE_SLOTS: usize = 512;
+
+impl CallsiteCache {
+    fn get(&mut self, metadata: &'static Metadata<'static>) -> Option<&CallsiteJson> {
+        if self.slots.is_empty() {
+            self.slots.resize_with(CALLSITE_SLOTS, || None);
+        }
+        let address = metadata as *const Metadata<'static> as usize;
+        let slot = self.slots.get_mut((address >> 4) % CALLSITE_SLOTS)?;
+        let hit = slot
+            .as_ref()
+            .is_some_and(|c| std::ptr::eq(c.metadata, metadata));
+        if !hit {
+            *slot = Some(CallsiteJson::new(metadata));
+        }
+        slot.as_ref()
+    }
+}
+
+impl std::fmt::Debug for CallsiteCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let used = self.slots.iter().filter(|s| s.is_some()).count();
+        f.debug_struct("CallsiteCache")
+            .field("used", &used)
+            .finish()
+    }
 }
 
 /// Writes the transaction event payload (one JSON object, no trailing newline) into `out`.
@@ -31,174 +136,212 @@ pub(crate) fn write_transaction(
     tx: &TransactionRecord,
     event_id: &str,
     meta: &EventMeta,
+    callsites: &mut CallsiteCache,
 ) {
     let trace_id = tx.trace_id.to_hex();
-    let trace_id = std::str::from_utf8(&trace_id).unwrap_or_default();
     let (start, end) = ordered(tx.root.start, tx.root.end);
 
-    out.push(b'{');
-    push_key(out, "type");
-    push_str(out, "transaction");
-    out.push(b',');
-    push_key(out, "event_id");
-    push_str(out, event_id);
-    out.push(b',');
-    push_key(out, "transaction");
+    out.extend_from_slice(br#"{"type":"transaction","event_id":"#);
+    push_plain_str(out, event_id);
+    out.extend_from_slice(br#","transaction":"#);
     push_str(out, &tx.name);
-    out.push(b',');
-    push_key(out, "transaction_info");
-    out.push(b'{');
-    push_key(out, "source");
-    push_str(out, tx.source.as_str());
-    out.push(b'}');
-    out.push(b',');
-    push_key(out, "platform");
-    push_str(out, "native");
-    out.push(b',');
-    push_key(out, "sdk");
-    push_sdk(out);
-    if let Some(release) = &meta.release {
-        out.push(b',');
-        push_key(out, "release");
-        push_str(out, release);
-    }
-    out.push(b',');
-    push_key(out, "environment");
-    push_str(out, &meta.environment);
-    if let Some(server_name) = &meta.server_name {
-        out.push(b',');
-        push_key(out, "server_name");
-        push_str(out, server_name);
-    }
-    out.push(b',');
-    push_key(out, "start_timestamp");
+    out.extend_from_slice(br#","transaction_info":{"source":"#);
+    push_plain_str(out, tx.source.as_str());
+    out.extend_from_slice(br#"},"platform":"native","sdk":"#);
+    out.extend_from_slice(SDK_JSON);
+    out.extend_from_slice(meta.json());
+    out.extend_from_slice(br#","start_timestamp":"#);
     push_timestamp(out, start);
-    out.push(b',');
-    push_key(out, "timestamp");
+    out.extend_from_slice(br#","timestamp":"#);
     push_timestamp(out, end);
-
-    out.push(b',');
-    push_key(out, "contexts");
-    out.push(b'{');
-    push_key(out, "trace");
-    out.push(b'{');
-    push_key(out, "type");
-    push_str(out, "trace");
-    out.push(b',');
-    push_span_fields(out, trace_id, &tx.root);
+    out.extend_from_slice(br#","contexts":{"trace":{"type":"trace","#);
+    let root_trimmed = push_span_fields(out, &trace_id, &tx.root, callsites);
     out.push(b'}');
     out.push(b'}');
+    let mut spans_trimmed: Vec<(usize, usize)> = Vec::new();
 
-    out.push(b',');
-    push_key(out, "spans");
-    out.push(b'[');
+    out.extend_from_slice(br#","spans":["#);
     for (i, span) in tx.spans.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
         out.push(b'{');
-        push_span_fields(out, trace_id, span);
+        if let Some(entries) = push_span_fields(out, &trace_id, span, callsites) {
+            spans_trimmed.push((i, entries));
+        }
         let (start, end) = ordered(span.start, span.end);
-        out.push(b',');
-        push_key(out, "start_timestamp");
+        out.extend_from_slice(br#","start_timestamp":"#);
         push_timestamp(out, start);
-        out.push(b',');
-        push_key(out, "timestamp");
+        out.extend_from_slice(br#","timestamp":"#);
         push_timestamp(out, end);
         out.push(b'}');
     }
     out.push(b']');
-    if tx.dropped_spans > 0 {
-        // Tell Sentry how many spans there were, as the Python SDK does for `max_spans`
-        // (an annotated `spans` value: `_meta.spans[""].len`).
-        let total = tx.spans.len() as u64 + u64::from(tx.dropped_spans);
-        out.extend_from_slice(br#","_meta":{"spans":{"":{"len":"#);
-        push_u64(out, total);
+    let dropped_spans =
+        (tx.dropped_spans > 0).then(|| tx.spans.len() as u64 + u64::from(tx.dropped_spans));
+    push_meta(out, dropped_spans, root_trimmed, &spans_trimmed);
+    out.push(b'}');
+}
+
+/// Writes `,"_meta":{...}` saying what was cut, as Sentry's SDKs and Relay annotate it: the
+/// number of spans there were (`_meta.spans[""].len`, as the Python SDK does for `max_spans`)
+/// and, for each span whose data was trimmed to the budget, how many entries it had
+/// (`{"":{"rem":[["!limit","x"]],"len":N}}` at the data's path). Nothing when nothing was cut.
+fn push_meta(
+    out: &mut Vec<u8>,
+    dropped_spans: Option<u64>,
+    root_trimmed: Option<usize>,
+    spans_trimmed: &[(usize, usize)],
+) {
+    if dropped_spans.is_none() && root_trimmed.is_none() && spans_trimmed.is_empty() {
+        return;
+    }
+    let trimmed_data = |out: &mut Vec<u8>, entries: usize| {
+        out.extend_from_slice(br#"{"data":{"":{"rem":[["!limit","x"]],"len":"#);
+        push_u64(out, entries as u64);
         out.extend_from_slice(b"}}}");
+    };
+    out.extend_from_slice(br#","_meta":{"#);
+    let mut first = true;
+    if let Some(entries) = root_trimmed {
+        out.extend_from_slice(br#""contexts":{"trace":"#);
+        trimmed_data(out, entries);
+        out.push(b'}');
+        first = false;
+    }
+    if dropped_spans.is_some() || !spans_trimmed.is_empty() {
+        if !first {
+            out.push(b',');
+        }
+        out.extend_from_slice(br#""spans":{"#);
+        let mut first_span = true;
+        if let Some(total) = dropped_spans {
+            out.extend_from_slice(br#""":{"len":"#);
+            push_u64(out, total);
+            out.push(b'}');
+            first_span = false;
+        }
+        for &(index, entries) in spans_trimmed {
+            if !first_span {
+                out.push(b',');
+            }
+            first_span = false;
+            out.push(b'"');
+            push_u64(out, index as u64);
+            out.extend_from_slice(b"\":");
+            trimmed_data(out, entries);
+        }
+        out.push(b'}');
     }
     out.push(b'}');
 }
 
-/// Writes `{"name":...,"version":...}`.
-pub(crate) fn push_sdk(out: &mut Vec<u8>) {
-    out.push(b'{');
-    push_key(out, "name");
-    push_str(out, SDK_NAME);
-    out.push(b',');
-    push_key(out, "version");
-    push_str(out, SDK_VERSION);
-    out.push(b'}');
-}
+/// The most bytes of JSON Sentry's ingestion keeps in the trace context (Relay trims it as a
+/// "large" data bag: 8,192 estimated bytes); what does not fit is cut there, the fields
+/// written last first, which loses the description. The same budget applies to every span.
+pub(crate) const MAX_SPAN_BYTES: usize = 8192;
+/// Kept free of the budget for the span's other fields besides its description.
+const SPAN_FIELDS_RESERVE: usize = 512;
+/// The data of a span always gets at least this much, however long its description.
+const MIN_DATA_BUDGET: usize = 1024;
 
-/// The fields a span and the trace context share, without braces or timestamps.
-fn push_span_fields(out: &mut Vec<u8>, trace_id: &str, span: &SpanRecord) {
-    push_key(out, "trace_id");
-    push_plain_str(out, trace_id);
-    out.push(b',');
-    push_key(out, "span_id");
-    push_plain_str(out, hex(&span.span_id.to_hex()));
+/// The fields a span and the trace context share, without braces or timestamps. The data is
+/// cut to what fits in [`MAX_SPAN_BYTES`] with the rest; returns the number of data entries
+/// there were if some were cut.
+fn push_span_fields(
+    out: &mut Vec<u8>,
+    trace_id: &[u8; 32],
+    span: &SpanRecord,
+    callsites: &mut CallsiteCache,
+) -> Option<usize> {
+    let callsite = span.metadata.and_then(|m| callsites.get(m));
+    // Ids are hex this crate wrote: fixed-size copies, nothing to escape.
+    out.extend_from_slice(br#""trace_id":""#);
+    out.extend_from_slice(trace_id);
+    out.extend_from_slice(br#"","span_id":""#);
+    out.extend_from_slice(&span.span_id.to_hex());
+    out.push(b'"');
     if let Some(parent) = span.parent_span_id {
-        out.push(b',');
-        push_key(out, "parent_span_id");
-        push_plain_str(out, hex(&parent.to_hex()));
+        out.extend_from_slice(br#","parent_span_id":""#);
+        out.extend_from_slice(&parent.to_hex());
+        out.push(b'"');
     }
-    push_op(out, span);
-    // Without an explicit description the span's name is used, written here on the worker so
+    if !span.op.is_empty() {
+        out.extend_from_slice(br#","op":"#);
+        push_str(out, &span.op);
+    } else if let Some(callsite) = callsite {
+        // `{target}::{name}` of the callsite, as sentry-tracing does.
+        out.extend_from_slice(&callsite.op);
+    }
+    // Without an explicit description the span's name is used, written here on the sender so
     // the instrumented thread copies no string.
-    let description = span
-        .description
-        .as_deref()
-        .or_else(|| span.metadata.map(|m| m.name()));
-    if let Some(description) = description {
-        out.push(b',');
-        push_key(out, "description");
-        push_str(out, description);
-    }
+    let described = match (&span.description, callsite) {
+        (Some(description), _) => {
+            out.extend_from_slice(br#","description":"#);
+            push_str(out, description);
+            description.len()
+        }
+        (None, Some(callsite)) => {
+            out.extend_from_slice(&callsite.description);
+            callsite.description.len()
+        }
+        (None, None) => 0,
+    };
     if let Some(status) = span.status {
-        out.push(b',');
-        push_key(out, "status");
-        push_str(out, status.as_str());
+        out.extend_from_slice(br#","status":"#);
+        push_plain_str(out, status.as_str());
     }
-    out.push(b',');
-    push_key(out, "origin");
+    out.extend_from_slice(br#","origin":"#);
     push_str(out, &span.origin);
+    let mut trimmed = None;
     if !span.data.is_empty() || span.metadata.is_some() {
-        out.push(b',');
-        push_key(out, "data");
-        push_data(out, &span.data, span.metadata);
+        out.extend_from_slice(br#","data":"#);
+        let budget = MAX_SPAN_BYTES
+            .saturating_sub(SPAN_FIELDS_RESERVE + described)
+            .max(MIN_DATA_BUDGET);
+        // The callsite's code data in one piece, unless a field overrides one of its keys.
+        let overrides_code = span.data.iter().any(|(k, _)| k.starts_with("code."));
+        let code = match (span.metadata, callsite) {
+            (Some(_), Some(callsite)) if !overrides_code => {
+                Code::Written(&callsite.code, callsite.code_entries)
+            }
+            (Some(metadata), _) => Code::Metadata(metadata),
+            (None, _) => Code::None,
+        };
+        trimmed = push_data(out, &span.data, code, budget);
     }
     if !span.links.is_empty() {
         out.push(b',');
         push_key(out, "links");
         push_links(out, &span.links);
     }
+    trimmed
 }
 
-/// Writes `,"op":...`: the span's own op, else `{target}::{name}` of its callsite (as
-/// sentry-tracing does), else nothing.
-fn push_op(out: &mut Vec<u8>, span: &SpanRecord) {
-    if !span.op.is_empty() {
-        out.push(b',');
-        push_key(out, "op");
-        push_str(out, &span.op);
-    } else if let Some(metadata) = span.metadata {
-        out.push(b',');
-        push_key(out, "op");
-        push_str_parts(out, &[metadata.target(), "::", metadata.name()]);
-    }
+/// Where the `code.*` data of a span comes from.
+enum Code<'a> {
+    None,
+    /// Written by [`CallsiteJson`]: the JSON and its number of entries.
+    Written(&'a [u8], usize),
+    /// Written entry by entry (a field overrides one of the keys).
+    Metadata(&'static Metadata<'static>),
 }
 
 /// Writes the data map: the span's fields, then the callsite's `code.module.name`,
 /// `code.file.path` and `code.line.number` (sentry-tracing's keys) unless a field has the same
 /// name. When a field name repeats, the last value wins (JSON objects should not repeat keys,
 /// and readers disagree on which duplicate they keep).
+///
+/// At most `budget` bytes are written: entries are written in order until one would not fit;
+/// it and every later one are left out. Returns the number of entries there were if some
+/// were left out.
 fn push_data(
     out: &mut Vec<u8>,
     data: &[(Cow<'static, str>, FieldValue)],
-    metadata: Option<&'static Metadata<'static>>,
-) {
-    out.push(b'{');
-    let mut first = true;
+    code: Code<'_>,
+    budget: usize,
+) -> Option<usize> {
+    let mut map = BudgetedMap::open(out, budget);
     for (i, (key, value)) in data.iter().enumerate() {
         let repeated_later = data
             .get(i + 1..)
@@ -208,42 +351,97 @@ fn push_data(
         if repeated_later {
             continue;
         }
-        if !first {
+        map.entries(out, 1, |out| {
+            push_any_key(out, key);
+            match value {
+                FieldValue::Bool(b) => push_bool(out, *b),
+                FieldValue::I64(n) => push_i64(out, *n),
+                FieldValue::U64(n) => push_u64(out, *n),
+                FieldValue::F64(f) => push_f64(out, *f),
+                FieldValue::Str(s) => push_str(out, s),
+            }
+        });
+    }
+    match code {
+        Code::None => {}
+        Code::Written(json, entries) => {
+            if !json.is_empty() {
+                map.entries(out, entries, |out| out.extend_from_slice(json));
+            }
+        }
+        Code::Metadata(metadata) => {
+            let has = |key: &str| data.iter().any(|(k, _)| k == key);
+            if let Some(module) = metadata.module_path().filter(|_| !has("code.module.name")) {
+                map.entries(out, 1, |out| {
+                    push_key(out, "code.module.name");
+                    push_str(out, module);
+                });
+            }
+            if let Some(file) = metadata.file().filter(|_| !has("code.file.path")) {
+                map.entries(out, 1, |out| {
+                    push_key(out, "code.file.path");
+                    push_str(out, file);
+                });
+            }
+            if let Some(line) = metadata.line().filter(|_| !has("code.line.number")) {
+                map.entries(out, 1, |out| {
+                    push_key(out, "code.line.number");
+                    push_u64(out, u64::from(line));
+                });
+            }
+        }
+    }
+    map.close(out)
+}
+
+/// A JSON object written under a byte budget: entries go in order until one does not fit;
+/// it and every later one are left out, and counted.
+struct BudgetedMap {
+    start: usize,
+    budget: usize,
+    written: usize,
+    total: usize,
+    full: bool,
+}
+
+impl BudgetedMap {
+    fn open(out: &mut Vec<u8>, budget: usize) -> Self {
+        let start = out.len();
+        out.push(b'{');
+        Self {
+            start,
+            budget,
+            written: 0,
+            total: 0,
+            full: false,
+        }
+    }
+
+    /// Writes `count` entries with `write` (keys and values, without separators) if they fit.
+    fn entries(&mut self, out: &mut Vec<u8>, count: usize, write: impl FnOnce(&mut Vec<u8>)) {
+        self.total += count;
+        if self.full {
+            return;
+        }
+        let before = out.len();
+        if self.written > 0 {
             out.push(b',');
         }
-        first = false;
-        push_key(out, key);
-        match value {
-            FieldValue::Bool(b) => push_bool(out, *b),
-            FieldValue::I64(n) => push_i64(out, *n),
-            FieldValue::U64(n) => push_u64(out, *n),
-            FieldValue::F64(f) => push_f64(out, *f),
-            FieldValue::Str(s) => push_str(out, s),
+        write(out);
+        // One byte for the closing brace.
+        if out.len() - self.start + 1 > self.budget {
+            out.truncate(before);
+            self.full = true;
+        } else {
+            self.written += count;
         }
     }
-    if let Some(metadata) = metadata {
-        let has = |key: &str| data.iter().any(|(k, _)| k == key);
-        let mut code = |key: &str, write: &dyn Fn(&mut Vec<u8>)| {
-            if !has(key) {
-                if !first {
-                    out.push(b',');
-                }
-                first = false;
-                push_key(out, key);
-                write(out);
-            }
-        };
-        if let Some(module) = metadata.module_path() {
-            code("code.module.name", &|out| push_str(out, module));
-        }
-        if let Some(file) = metadata.file() {
-            code("code.file.path", &|out| push_str(out, file));
-        }
-        if let Some(line) = metadata.line() {
-            code("code.line.number", &|out| push_u64(out, u64::from(line)));
-        }
+
+    /// Closes the object; returns how many entries there were if some were left out.
+    fn close(self, out: &mut Vec<u8>) -> Option<usize> {
+        out.push(b'}');
+        (self.written < self.total).then_some(self.total)
     }
-    out.push(b'}');
 }
 
 fn push_links(out: &mut Vec<u8>, links: &[SpanLink]) {

@@ -10,21 +10,25 @@ use super::Envelope;
 
 /// Delivers one envelope to Sentry (or anywhere else), synchronously.
 ///
-/// The export worker calls [`send`](Transport::send) on its own thread, one envelope at a
-/// time, and never from the instrumented program's threads. A transport only makes one attempt
-/// and reports what happened; the **worker** owns everything around it, identically for every
-/// transport:
+/// The export senders call [`send`](Transport::send) on their own threads, never from the
+/// instrumented program's threads. With `max_requests_in_flight` above 1 (the default is 64),
+/// **several senders call `send` at once** on the same transport, which is why it is
+/// `Send + Sync`: share a connection pool rather than a single connection. A transport only
+/// makes one attempt and reports what happened; the **senders** own everything around it,
+/// identically for every transport:
 ///
 /// - rate limits: a `429`, `Retry-After` or `X-Sentry-Rate-Limits` in the
-///   [`TransportResponse`] makes the worker drop transactions without calling the transport
+///   [`TransportResponse`] makes every sender drop transactions without calling the transport
 ///   until the limit expires;
-/// - retries: an `Err`, a `5xx` status or a panic counts as a failed attempt; the worker retries
-///   a couple of times with a short backoff, then drops the transaction;
-/// - accounting: every outcome increments one [`Stats`](crate::Stats) counter.
+/// - retries: an `Err` (no response) is retried a couple of times after a shared backoff; an
+///   error status is not retried; a panic is caught, counted in
+///   [`Stats::transport_panics`](crate::Stats::transport_panics) and not retried;
+/// - accounting: every outcome increments one [`Stats`](crate::Stats) counter, and every loss
+///   goes into the client reports sent to Sentry.
 ///
 /// A transport should bound its own blocking time (the HTTP transport has connect and read
 /// timeouts): while `send` blocks, the queue fills up, and flushing or dropping the
-/// [`ExportGuard`](crate::ExportGuard) gives up on the worker after its timeout.
+/// [`ExportGuard`](crate::ExportGuard) gives up on the senders after its timeout.
 ///
 /// # Examples
 ///
@@ -54,11 +58,40 @@ pub trait Transport: Send + Sync + 'static {
     /// Returns [`TransportError`] when no response was received (connection refused, timeout,
     /// I/O error). A response with an error status is an `Ok` with that status.
     fn send(&self, envelope: &Envelope) -> Result<TransportResponse, TransportError>;
+
+    /// Returns whether envelopes may carry `client_report` items (what was dropped, by
+    /// reason) besides their transaction, and client reports may be sent on their own.
+    /// `true` by default; a transport whose receiving end cannot read `client_report` items
+    /// returns `false`, and losses are then only counted in [`Stats`](crate::Stats).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tracing_sentry::export::{Envelope, Transport, TransportError, TransportResponse};
+    ///
+    /// struct TransactionsOnly;
+    ///
+    /// impl Transport for TransactionsOnly {
+    ///     fn send(&self, _: &Envelope) -> Result<TransportResponse, TransportError> {
+    ///         Ok(TransportResponse::new(200))
+    ///     }
+    ///     fn sends_client_reports(&self) -> bool {
+    ///         false
+    ///     }
+    /// }
+    /// assert!(!TransactionsOnly.sends_client_reports());
+    /// ```
+    fn sends_client_reports(&self) -> bool {
+        true
+    }
 }
 
 impl<T: Transport + ?Sized> Transport for Arc<T> {
     fn send(&self, envelope: &Envelope) -> Result<TransportResponse, TransportError> {
         (**self).send(envelope)
+    }
+    fn sends_client_reports(&self) -> bool {
+        (**self).sends_client_reports()
     }
 }
 
@@ -66,12 +99,15 @@ impl<T: Transport + ?Sized> Transport for Box<T> {
     fn send(&self, envelope: &Envelope) -> Result<TransportResponse, TransportError> {
         (**self).send(envelope)
     }
+    fn sends_client_reports(&self) -> bool {
+        (**self).sends_client_reports()
+    }
 }
 
 /// What the receiving end answered: an HTTP-like status and the rate-limit headers.
 ///
-/// The worker reads it as Sentry's ingest answers: `2xx` delivered; `429` rate limited;
-/// `5xx` a failed attempt (retried); any other status rejected. `Retry-After` (on a `429`) and
+/// The senders read it as Sentry's ingest answers: `2xx` delivered; `429` rate limited; any
+/// other status dropped without retry. `Retry-After` (on a `429`) and
 /// `X-Sentry-Rate-Limits` (on any status) start or extend a rate limit.
 ///
 /// # Examples

@@ -411,6 +411,8 @@ fn envelope_traces(transport: &InMemoryTransport) -> Vec<Value> {
     transport
         .envelopes()
         .iter()
+        // Envelopes that only carry client reports hold no transaction.
+        .filter(|e| e.item_types().any(|t| t == "transaction"))
         .map(|e| e.header().get("trace").cloned().unwrap_or(Value::Null))
         .collect()
 }

@@ -16,6 +16,8 @@ fn sent(
     transport
         .envelopes()
         .iter()
+        // Envelopes that only carry client reports hold no transaction.
+        .filter(|e| e.item_types().any(|t| t == "transaction"))
         .map(|e| e.transaction().expect("a transaction item"))
         .collect()
 }

@@ -102,9 +102,18 @@ pub fn sent_transactions(
     transport
         .envelopes()
         .iter()
+        // Envelopes that only carry client reports (what was dropped) hold no transaction.
+        .filter(|envelope| envelope.item_types().any(|t| t == "transaction"))
         .map(|envelope| {
             let ours = envelope.transaction().expect("a transaction item");
-            let theirs = sentry_types::protocol::v7::Envelope::from_slice(envelope.as_bytes())
+            // sentry-types 0.34 refuses the `client_report` items that may follow the
+            // transaction: give it the header and the transaction item (the first three lines).
+            let bytes = envelope.as_bytes();
+            let end = (0..bytes.len())
+                .filter(|&i| bytes[i] == b'\n')
+                .nth(2)
+                .map_or(bytes.len(), |i| i + 1);
+            let theirs = sentry_types::protocol::v7::Envelope::from_slice(&bytes[..end])
                 .expect("sentry-types reads the envelope");
             let tx = theirs
                 .items()

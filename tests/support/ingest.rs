@@ -2,7 +2,10 @@
 //!
 //! - Binds `127.0.0.1:0` only, one thread per connection, HTTP/1.1 with keep-alive,
 //!   `Content-Length` or chunked bodies, gzip bodies decoded.
-//! - Records every request; answers according to a [`Behavior`] that a test can change.
+//! - Records every request (or, for load runs, only counts them: [`Ingest::set_keep_requests`]);
+//!   answers according to a [`Behavior`] that a test can change, after an injected latency
+//!   ([`Ingest::set_latency`]), and tallies envelope items, client-report quantities and the
+//!   most requests it was answering at once ([`Ingest::tally`]).
 //! - Stops by itself: the accept loop ends when the [`Ingest`] is dropped or after
 //!   [`MAX_LIFETIME`], and every connection thread ends on EOF, a read timeout, or the same
 //!   deadline. Nothing here ever connects anywhere.
@@ -12,7 +15,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -67,8 +70,36 @@ impl Request {
     }
 }
 
+/// Counts over every request received (kept even when requests are not).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Requests received.
+    pub requests: u64,
+    /// Envelope items of type `transaction`.
+    pub transactions: u64,
+    /// Envelope items of type `client_report`.
+    pub client_reports: u64,
+    /// Sum of `discarded_events[].quantity` with category `transaction`, by reason.
+    pub reported_transactions: Vec<(String, u64)>,
+    /// The most requests being answered at once.
+    pub peak_in_flight: usize,
+    /// Connections accepted.
+    pub connections: u64,
+}
+
+impl Tally {
+    /// Transactions reported lost, all reasons together.
+    pub fn reported_lost(&self) -> u64 {
+        self.reported_transactions.iter().map(|(_, n)| n).sum()
+    }
+}
+
 struct Shared {
     behavior: Mutex<Behavior>,
+    latency: Mutex<Duration>,
+    keep_requests: AtomicBool,
+    tally: Mutex<Tally>,
+    in_flight: AtomicUsize,
     requests: Mutex<Vec<Request>>,
     arrived: Condvar,
     stop: AtomicBool,
@@ -92,6 +123,10 @@ impl Ingest {
         assert!(addr.ip().is_loopback());
         let shared = Arc::new(Shared {
             behavior: Mutex::new(behavior),
+            latency: Mutex::new(Duration::ZERO),
+            keep_requests: AtomicBool::new(true),
+            tally: Mutex::new(Tally::default()),
+            in_flight: AtomicUsize::new(0),
             requests: Mutex::new(Vec::new()),
             arrived: Condvar::new(),
             stop: AtomicBool::new(false),
@@ -113,6 +148,21 @@ impl Ingest {
     /// A DSN pointing at this server: `http://{key}@127.0.0.1:{port}/{project}`.
     pub fn dsn(&self, key: &str, project: u64) -> String {
         format!("http://{key}@{}/{project}", self.addr)
+    }
+
+    /// Answers every later request `latency` after it was read (as a distant ingest would).
+    pub fn set_latency(&self, latency: Duration) {
+        *self.shared.latency.lock().unwrap() = latency;
+    }
+
+    /// Whether to keep every request (the default) or only tally them (for load runs).
+    pub fn set_keep_requests(&self, keep: bool) {
+        self.shared.keep_requests.store(keep, Ordering::SeqCst);
+    }
+
+    /// The counts so far.
+    pub fn tally(&self) -> Tally {
+        self.shared.tally.lock().unwrap().clone()
     }
 
     /// Changes how later requests are answered.
@@ -166,6 +216,7 @@ fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
                 if !peer.ip().is_loopback() {
                     continue;
                 }
+                shared.tally.lock().unwrap().connections += 1;
                 let conn_shared = Arc::clone(&shared);
                 let _ = thread::Builder::new()
                     .name("ingest-conn".into())
@@ -195,12 +246,21 @@ fn serve_connection(stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
         let close = request
             .header("connection")
             .is_some_and(|v| v.eq_ignore_ascii_case("close"));
+        let in_flight = shared.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         let behavior = shared.behavior.lock().unwrap().clone();
-        {
+        tally(shared, &request, in_flight);
+        if shared.keep_requests.load(Ordering::SeqCst) {
             let mut requests = shared.requests.lock().unwrap();
             requests.push(request);
             shared.arrived.notify_all();
+        } else {
+            shared.arrived.notify_all();
         }
+        let latency = *shared.latency.lock().unwrap();
+        if !latency.is_zero() {
+            thread::sleep(latency.min(shared.deadline.saturating_duration_since(Instant::now())));
+        }
+        shared.in_flight.fetch_sub(1, Ordering::SeqCst);
         let (status, extra): (u16, Vec<(&str, String)>) = match behavior {
             Behavior::Ok => (200, vec![]),
             Behavior::Status(status) => (status, vec![]),
@@ -229,6 +289,45 @@ fn serve_connection(stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Counts `request`'s envelope items and client-report quantities.
+fn tally(shared: &Shared, request: &Request, in_flight: usize) {
+    let mut tally = shared.tally.lock().unwrap();
+    tally.requests += 1;
+    tally.peak_in_flight = tally.peak_in_flight.max(in_flight);
+    // Item headers and payloads alternate after the envelope header; every payload we send is
+    // one JSON line, so reading line by line is enough here.
+    let mut lines = request.body.split(|&b| b == b'\n').skip(1);
+    while let Some(item_header) = lines.next() {
+        let Ok(item_header) = serde_json::from_slice::<serde_json::Value>(item_header) else {
+            continue;
+        };
+        let payload = lines.next().unwrap_or_default();
+        match item_header["type"].as_str() {
+            Some("transaction") => tally.transactions += 1,
+            Some("client_report") => {
+                tally.client_reports += 1;
+                let report: serde_json::Value = serde_json::from_slice(payload).unwrap_or_default();
+                for event in report["discarded_events"].as_array().into_iter().flatten() {
+                    if event["category"] != "transaction" {
+                        continue;
+                    }
+                    let reason = event["reason"].as_str().unwrap_or("?").to_owned();
+                    let quantity = event["quantity"].as_u64().unwrap_or(0);
+                    match tally
+                        .reported_transactions
+                        .iter_mut()
+                        .find(|(r, _)| *r == reason)
+                    {
+                        Some((_, n)) => *n += quantity,
+                        None => tally.reported_transactions.push((reason, quantity)),
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 fn read_request(reader: &mut BufReader<TcpStream>) -> std::io::Result<Option<Request>> {

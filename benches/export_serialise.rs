@@ -1,0 +1,132 @@
+//! What one transaction costs the export senders: building its envelope (JSON) and gzipping
+//! it, by span count.
+//!
+//! Instructions come from callgrind, counting only inside the envelope builder and inside
+//! gzip (repeatable on a shared machine):
+//!
+//! ```sh
+//! cargo bench --bench export_serialise --no-run
+//! BIN=$(ls -t target/release/deps/export_serialise-* | grep -v '\.d$' | head -1)
+//! for n in 0 10 100; do
+//!   valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.$n \
+//!     --toggle-collect='tracing_sentry::export::envelope::Envelope::from_transaction*' \
+//!     $BIN --spans $n --transactions 200 --gzip-level 0
+//! done   # then: callgrind_annotate /tmp/cg.N | head; divide by 200
+//! valgrind --tool=callgrind --toggle-collect='export_serialise::gzip_at*' $BIN --spans 10 \
+//!   --transactions 200 --gzip-level 1 --no-timing
+//! ```
+//!
+//! Without valgrind it prints the envelope size, the gzip size at levels 1, 6 and 9 and the
+//! wall time of gzip per envelope.
+
+use std::hint::black_box;
+use std::io::Write as _;
+use std::time::{Duration, Instant};
+
+use tracing_sentry::export::{InMemoryTransport, Transport};
+use tracing_sentry::SentryLayer;
+use tracing_subscriber::prelude::*;
+
+fn arg(name: &str, default: u32) -> u32 {
+    let mut args = std::env::args();
+    while let Some(a) = args.next() {
+        if a == name {
+            return args.next().and_then(|v| v.parse().ok()).unwrap_or(default);
+        }
+    }
+    default
+}
+
+/// One transaction like the interop service's: a server root with `spans` children of two
+/// fields each.
+fn record(spans: u32) {
+    let root = tracing::info_span!(
+        "http.server",
+        sentry.op = "http.server",
+        http.route = "/call"
+    );
+    root.in_scope(|| {
+        for i in 0..spans {
+            tracing::info_span!("query", db.system = "postgresql", rows = i).in_scope(|| {});
+        }
+    });
+}
+
+#[inline(never)]
+fn gzip_at(bytes: &[u8], level: u32) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(
+        Vec::with_capacity(bytes.len() / 4 + 64),
+        flate2::Compression::new(level),
+    );
+    let _ = encoder.write_all(bytes);
+    encoder.finish().unwrap_or_default()
+}
+
+fn main() {
+    let spans = arg("--spans", 10);
+    let transactions = arg("--transactions", 200);
+    let level = arg("--gzip-level", 1);
+    let transport = InMemoryTransport::new();
+    let (layer, guard) = SentryLayer::builder()
+        .traces_sample_rate(1.0)
+        .queue_capacity(100_000)
+        .transport(transport.clone())
+        .build()
+        .expect("layer");
+    let subscriber = tracing_subscriber::registry().with(layer);
+    tracing::subscriber::with_default(subscriber, || {
+        for _ in 0..transactions {
+            record(spans);
+        }
+    });
+    assert!(guard.flush(Duration::from_secs(30)));
+    let envelopes = transport.envelopes();
+    let Some(first) = envelopes.first() else {
+        eprintln!("no envelope");
+        return;
+    };
+    let bytes = first.as_bytes();
+    if std::env::args().any(|a| a == "--reuse") {
+        reuse_experiment(&envelopes);
+        return;
+    }
+    if level > 0 {
+        for envelope in &envelopes {
+            black_box(gzip_at(envelope.as_bytes(), level));
+        }
+    }
+    if std::env::args().any(|a| a == "--no-timing") {
+        return;
+    }
+    println!("{spans} spans: envelope {} bytes", bytes.len());
+    for level in [1, 6, 9] {
+        let started = Instant::now();
+        let rounds = 200;
+        let mut size = 0;
+        for _ in 0..rounds {
+            size = black_box(gzip_at(black_box(bytes), level)).len();
+        }
+        let per = started.elapsed() / rounds;
+        println!("  gzip level {level}: {size} bytes, {per:?} per envelope");
+    }
+    let _ = transport.send(first);
+}
+
+/// Experiment: deflate with a reused, reset compressor (raw deflate, no framing).
+#[inline(never)]
+fn deflate_reused(bytes: &[u8], compressor: &mut flate2::Compress, out: &mut Vec<u8>) {
+    compressor.reset();
+    out.clear();
+    out.reserve(bytes.len() / 2 + 64);
+    let _ = compressor.compress_vec(bytes, out, flate2::FlushCompress::Finish);
+}
+
+#[allow(dead_code)]
+fn reuse_experiment(envelopes: &[tracing_sentry::export::Envelope]) {
+    let mut compressor = flate2::Compress::new(flate2::Compression::new(1), false);
+    let mut out = Vec::new();
+    for e in envelopes {
+        deflate_reused(e.as_bytes(), &mut compressor, &mut out);
+        black_box(&out);
+    }
+}
