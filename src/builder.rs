@@ -80,7 +80,8 @@ pub struct SentryLayerBuilder {
     release_from_env: bool,
     environment_from_env: bool,
     sampling: SamplingOptions,
-    strict_trace_continuation: bool,
+    /// `None` until set, so that a `sentry` client's value can fill it (feature `sentry`).
+    strict_trace_continuation: Option<bool>,
     targets: PropagationTargets,
     propagate_traceparent: bool,
     accept_traceparent: bool,
@@ -89,8 +90,8 @@ pub struct SentryLayerBuilder {
     queue_capacity: usize,
     max_requests_in_flight: usize,
     max_spans: usize,
-    shutdown_timeout: Duration,
-    debug: bool,
+    shutdown_timeout: Option<Duration>,
+    debug: Option<bool>,
     #[cfg(feature = "sentry")]
     sentry_client: Option<Arc<sentry_core::Client>>,
 }
@@ -121,7 +122,7 @@ impl Default for SentryLayerBuilder {
             release_from_env: false,
             environment_from_env: false,
             sampling: SamplingOptions::default(),
-            strict_trace_continuation: false,
+            strict_trace_continuation: None,
             targets: PropagationTargets::all(),
             propagate_traceparent: false,
             accept_traceparent: false,
@@ -130,8 +131,8 @@ impl Default for SentryLayerBuilder {
             queue_capacity: DEFAULT_QUEUE_CAPACITY,
             max_requests_in_flight: export::DEFAULT_MAX_REQUESTS_IN_FLIGHT,
             max_spans: DEFAULT_MAX_SPANS,
-            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
-            debug: false,
+            shutdown_timeout: None,
+            debug: None,
             #[cfg(feature = "sentry")]
             sentry_client: None,
         }
@@ -317,7 +318,7 @@ impl SentryLayerBuilder {
     /// # Ok::<(), tracing_sentry::BuildError>(())
     /// ```
     pub fn strict_trace_continuation(mut self, strict: bool) -> Self {
-        self.strict_trace_continuation = strict;
+        self.strict_trace_continuation = Some(strict);
         self
     }
 
@@ -473,7 +474,7 @@ impl SentryLayerBuilder {
     /// # Ok::<(), tracing_sentry::BuildError>(())
     /// ```
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
-        self.shutdown_timeout = timeout;
+        self.shutdown_timeout = Some(timeout);
         self
     }
 
@@ -488,7 +489,7 @@ impl SentryLayerBuilder {
     /// # Ok::<(), tracing_sentry::BuildError>(())
     /// ```
     pub fn debug(mut self, debug: bool) -> Self {
-        self.debug = debug;
+        self.debug = Some(debug);
         self
     }
 
@@ -539,9 +540,9 @@ impl SentryLayerBuilder {
                 release: self.release.clone(),
                 environment: self.environment_or_default(),
                 queue_capacity: self.queue_capacity,
-                shutdown_timeout: self.shutdown_timeout,
+                shutdown_timeout: self.shutdown_timeout.unwrap_or(DEFAULT_SHUTDOWN_TIMEOUT),
                 stats: Arc::clone(&stats),
-                debug: self.debug,
+                debug: self.debug.unwrap_or(false),
             },
             options,
         )
@@ -592,7 +593,7 @@ impl SentryLayerBuilder {
             release: self.release,
             environment,
             sampling: self.sampling,
-            strict_trace_continuation: self.strict_trace_continuation,
+            strict_trace_continuation: self.strict_trace_continuation.unwrap_or(false),
             targets: self.targets,
             propagate_traceparent: self.propagate_traceparent,
             accept_traceparent: self.accept_traceparent,

@@ -555,3 +555,32 @@ fn sentry_tracing_events_use_the_span_of_the_event_explicit_or_contextual() {
         }
     }
 }
+
+#[test]
+fn a_value_set_on_the_builder_wins_over_the_client_even_when_it_is_false() {
+    // The client asks for strict continuation (org 42, from its DSN); an incoming trace that
+    // names no organization is then refused, unless our builder turns strictness off.
+    let incoming = "771a43a4192642f0b136d5159a501700-b7ad6b7169203331-1";
+    let continues = |builder: SentryLayerBuilder| {
+        let transport = TestTransport::new();
+        let mut options = client_options(&transport);
+        options.strict_trace_continuation = true;
+        let client = Arc::new(sentry::Client::with_options(link(options)));
+        let (layer, _guard) = builder.sentry_client(client).build().unwrap();
+        tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+            let span = tracing::info_span!("request");
+            let mut headers = http::HeaderMap::new();
+            headers.insert("sentry-trace", incoming.parse().unwrap());
+            let _ = span.set_parent_from_headers(&headers);
+            span.trace_context().unwrap().trace_id().to_string() == incoming[..32]
+        })
+    };
+    assert!(
+        !continues(SentryLayer::builder()),
+        "the client's `true` applies"
+    );
+    assert!(
+        continues(SentryLayer::builder().strict_trace_continuation(false)),
+        "our explicit `false` overrides it"
+    );
+}
