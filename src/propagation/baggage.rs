@@ -253,7 +253,7 @@ impl Parser {
         }
         // The shape's offsets count from `raw`; `member` starts after its leading SP/HTAB
         // (none of which is a delimiter).
-        let lead = raw.len() - raw.trim_start_matches([' ', '\t']).len();
+        let lead = raw.bytes().take_while(|&b| b == b' ' || b == b'\t').count();
         let eq = shape.eq.map(|i| i - lead);
         let semi = shape.semi.map(|i| i - lead);
         let Some((key, value)) = eq.and_then(|i| Some((member.get(..i)?, member.get(i + 1..)?)))
@@ -383,7 +383,14 @@ fn decode<'a>(s: &'a str, escaped: bool, buf: &'a mut Vec<u8>) -> Option<Cow<'a,
     if !escaped {
         return Some(Cow::Borrowed(s));
     }
-    percent::decode_into(s, buf).then(|| String::from_utf8_lossy(buf))
+    if !percent::decode_into(s, buf) {
+        return None;
+    }
+    // Decoded bytes are almost always UTF-8: check in one pass before the lossy conversion.
+    Some(match std::str::from_utf8(buf) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(buf),
+    })
 }
 
 /// Charges `member` against the limits; counts it as dropped if it does not fit.
