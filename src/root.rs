@@ -27,8 +27,6 @@ pub(crate) struct RootState {
     pub(crate) trace_id: TraceId,
     pub(crate) sample_rand: f64,
     pub(crate) decision: Decision,
-    /// The local root's span id (`sentry.segment.id` of streamed spans).
-    segment_id: SpanId,
     /// Set at creation for a continued trace (the incoming DSC is frozen at once); built from
     /// the options and the root's name the first time it leaves the process otherwise.
     dsc: OnceLock<Arc<DynamicSamplingContext>>,
@@ -43,7 +41,9 @@ pub(crate) struct RootState {
     /// spans need only a monotonic read for their wall-clock start.
     anchor: (SystemTime, Instant),
     /// Finished children waiting for the root to close; `None` when the root does not record.
-    tx: Option<Mutex<TxBuffer>>,
+    /// Boxed: an unrecorded root (the common case at low sample rates) does not carry the
+    /// buffer's room for the root's record.
+    tx: Option<Box<Mutex<TxBuffer>>>,
 }
 
 struct TxBuffer {
@@ -54,6 +54,9 @@ struct TxBuffer {
     /// parent before it drops the data of a child that outlived the parent's handle.
     root: Option<SpanRecord>,
     closed: bool,
+    /// The local root's span id (`sentry.segment.id` of streamed spans); here, where only a
+    /// recording root pays for it.
+    segment_id: SpanId,
 }
 
 /// Everything a [`RootState`] starts with.
@@ -96,19 +99,19 @@ impl RootState {
             trace_id: parts.trace_id,
             sample_rand: parts.sample_rand,
             decision: parts.decision,
-            segment_id: parts.segment_id,
             dsc,
             baggage: OnceLock::new(),
             name: Mutex::new((parts.name, source)),
             third_party: parts.third_party,
             anchor: (wall, mono),
             tx: records.then(|| {
-                Mutex::new(TxBuffer {
+                Box::new(Mutex::new(TxBuffer {
                     spans: Vec::new(),
                     dropped: 0,
                     root: None,
                     closed: false,
-                })
+                    segment_id: parts.segment_id,
+                }))
             }),
         }
     }
@@ -233,7 +236,7 @@ impl RootState {
         if self.config.lifecycle == TraceLifecycle::Stream {
             return self.stream(root, true);
         }
-        if let Some(Ok(mut tx)) = self.tx.as_ref().map(Mutex::lock) {
+        if let Some(Ok(mut tx)) = self.tx.as_deref().map(Mutex::lock) {
             tx.root = Some(root);
         }
     }
@@ -244,13 +247,20 @@ impl RootState {
         let Some(export) = &self.config.export else {
             return;
         };
+        let Some(Ok(segment_id)) = self
+            .tx
+            .as_deref()
+            .map(|tx| tx.lock().map(|tx| tx.segment_id))
+        else {
+            return;
+        };
         let (segment_name, source) = match self.name.lock() {
             Ok(name) => (Arc::<str>::from(name.0.as_ref()), name.1),
             Err(_) => return,
         };
         let span = StreamedSpan {
             record,
-            segment_id: self.segment_id,
+            segment_id,
             segment_name,
             source,
             is_segment,
