@@ -16,6 +16,10 @@ use crate::stats::StatsInner;
 #[path = "integrations/sentry/builder.rs"]
 mod sentry_client;
 
+// What may leave the process: `send_default_pii`, the denylist, `ignore_spans`, the hooks.
+#[path = "builder_privacy.rs"]
+mod privacy;
+
 /// The default capacity of the export queue, in transactions.
 pub const DEFAULT_QUEUE_CAPACITY: usize = 1024;
 /// The default maximum number of child spans per transaction (Sentry's own limit).
@@ -91,6 +95,8 @@ pub struct SentryLayerBuilder {
     max_spans: usize,
     shutdown_timeout: Duration,
     debug: bool,
+    /// `send_default_pii`, the denylist, `ignore_spans` and the `before_send_*` hooks.
+    privacy: export::Privacy,
     #[cfg(feature = "sentry")]
     sentry_client: Option<Arc<sentry_core::Client>>,
 }
@@ -132,6 +138,7 @@ impl Default for SentryLayerBuilder {
             max_spans: DEFAULT_MAX_SPANS,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             debug: false,
+            privacy: export::Privacy::default(),
             #[cfg(feature = "sentry")]
             sentry_client: None,
         }
@@ -542,6 +549,7 @@ impl SentryLayerBuilder {
                 shutdown_timeout: self.shutdown_timeout,
                 stats: Arc::clone(&stats),
                 debug: self.debug,
+                privacy: self.privacy.clone(),
             },
             options,
         )

@@ -81,6 +81,20 @@ stats! {
     /// layer is given the remote parent), and incoming third-party members not forwarded
     /// because they break the W3C grammar.
     baggage_members_dropped,
+    /// Transactions dropped by `before_send_transaction`, or because a `before_send_*` hook
+    /// panicked.
+    transactions_dropped_before_send,
+    /// Spans dropped by the `before_send_*` hooks: the spans of dropped transactions (root
+    /// included) and child spans a `before_send_transaction` removed.
+    spans_dropped_before_send,
+    /// Calls of `before_send_transaction` or `before_send_span` that panicked (caught; the
+    /// transaction was dropped).
+    before_send_panics,
+    /// Transactions whose root span matched an `ignore_spans` rule (not sent).
+    transactions_ignored,
+    /// Spans that matched an `ignore_spans` rule, and the spans of ignored transactions (root
+    /// included).
+    spans_ignored,
 }
 
 impl StatsInner {
@@ -89,7 +103,6 @@ impl StatsInner {
         counter.fetch_add(1, Ordering::Relaxed);
     }
     #[inline]
-    #[allow(dead_code)] // for batch counts
     pub(crate) fn add(counter: &AtomicU64, n: u64) {
         if n != 0 {
             counter.fetch_add(n, Ordering::Relaxed);

@@ -93,6 +93,8 @@ pub(crate) struct DeliveryConfig {
     pub(crate) max_in_flight: usize,
     pub(crate) client_report_interval: Duration,
     pub(crate) debug: bool,
+    /// Ignored spans, private data, the denylist and the `before_send_*` hooks.
+    pub(crate) privacy: super::Privacy,
 }
 
 /// The queue, the shared delivery state, and the counters: what the handle, the guard and
@@ -304,7 +306,17 @@ impl Pipeline {
 
     fn handle(&self, work: Work, scratch: &mut Scratch) {
         match work {
-            Work::Transaction(tx) => {
+            Work::Transaction(mut tx) => {
+                // The user's rules and hooks run here, on the sender, never on the
+                // instrumented thread; a dropped transaction is counted and reported there.
+                if !self
+                    .config
+                    .privacy
+                    .process_transaction(&mut tx, &self.reports, &self.stats)
+                {
+                    self.send_reports_if_due();
+                    return;
+                }
                 let spans = span_quantity(&tx);
                 let outcome = self.deliver_transaction(&tx, scratch);
                 drop(tx);

@@ -95,12 +95,14 @@ mod envelope;
 #[cfg(feature = "ureq")]
 mod http;
 mod json;
+mod privacy;
 mod queue;
 mod ratelimit;
 pub(crate) mod record;
 mod sdk;
 mod transaction;
 mod transport;
+mod view;
 
 #[cfg(test)]
 mod test_support;
@@ -114,10 +116,13 @@ pub use envelope::{Envelope, EnvelopeErrorKind, ParseEnvelopeError};
 #[cfg(feature = "ureq")]
 #[cfg_attr(docsrs, doc(cfg(feature = "ureq")))]
 pub use http::{HttpTransport, HttpTransportBuilder};
+pub(crate) use privacy::Privacy;
+pub use privacy::DEFAULT_DENYLIST;
 pub use transport::{
     InMemoryTransport, NoopTransport, Transport, TransportError, TransportErrorKind,
     TransportResponse,
 };
+pub use view::{SpanView, TransactionView};
 
 use crate::stats::{Stats, StatsInner};
 use delivery::{DeliveryConfig, Pipeline, RetryPolicy};
@@ -149,6 +154,8 @@ pub(crate) struct ExportConfig {
     pub(crate) stats: Arc<StatsInner>,
     /// One line on stderr for each failure and each dropped transaction.
     pub(crate) debug: bool,
+    /// What may leave the process (applied on the senders).
+    pub(crate) privacy: Privacy,
 }
 
 /// Less common settings, for [`start_with`]; `Default` gives the documented defaults.
@@ -340,6 +347,7 @@ pub(crate) fn start_with(
         shutdown_timeout,
         stats,
         debug,
+        privacy,
     } = config;
     let ExportOptions {
         server_name,
@@ -378,6 +386,7 @@ pub(crate) fn start_with(
         max_in_flight: max_in_flight.max(1),
         client_report_interval,
         debug,
+        privacy,
     };
     let shared = Arc::new(Pipeline::new(
         delivery,
