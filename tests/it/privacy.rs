@@ -359,3 +359,25 @@ fn an_ignored_root_leaves_out_its_transaction_and_a_predicate_sees_fields() {
     assert_eq!(stats.transactions_ignored, 1);
     assert_eq!(stats.spans_ignored, 3);
 }
+
+#[test]
+fn the_client_integrations_query_follows_send_default_pii() {
+    use tracing_sentry::integrations::http_client::OutgoingRequest;
+    let call = |builder: SentryLayerBuilder| {
+        let (layer, guard, transport) = exporting(builder);
+        let mut request = http::Request::get("https://api.internal/search?email=ana%40example.com")
+            .body(())
+            .unwrap();
+        with_layer(layer, || {
+            let _handler = tracing::info_span!("handler").entered();
+            OutgoingRequest::start(&mut request).finish(http::StatusCode::OK);
+        });
+        let sent = sent_transactions(&guard, &transport);
+        sent[0].1["spans"][0]["data"].clone()
+    };
+    let off = call(sampled());
+    assert_eq!(off["url.full"], "https://api.internal/search");
+    assert!(off.get("http.query").is_none(), "{off}");
+    let on = call(sampled().send_default_pii(true));
+    assert_eq!(on["http.query"], "email=ana%40example.com");
+}
