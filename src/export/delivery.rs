@@ -52,7 +52,9 @@ pub(crate) const SUMMARY_EVERY: Duration = Duration::from_secs(10);
 /// Drops this far apart count as a new episode (a new "dropping started" line).
 const QUIET_AFTER: Duration = Duration::from_secs(30);
 
-/// One unit of work for a sender. Issue-driven growth: streamed span batches join here.
+/// One unit of work for a sender. Issue-driven growth: streamed span batches join here (each
+/// span through `Privacy::process_span` before it is written, as transactions go through
+/// `Privacy::process_transaction` in `handle`).
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)] // transactions are the common case; boxing costs an allocation each
 pub(crate) enum Work {

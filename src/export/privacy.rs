@@ -163,8 +163,10 @@ impl Privacy {
         !self.ignore_names.is_empty() || !self.ignore_predicates.is_empty()
     }
 
-    /// Whether `span` matches an `ignore_spans` rule.
-    fn is_ignored(&self, span: &mut SpanRecord) -> bool {
+    /// Whether `span` matches an `ignore_spans` rule. For streamed spans: a matching span is
+    /// not sent and is reported as `ignored` (`span` category); the serialiser re-parents the
+    /// spans below it as [`apply_ignore`](Self::apply_ignore) does within one transaction.
+    pub(crate) fn is_ignored(&self, span: &mut SpanRecord) -> bool {
         let view = SpanView::new(span);
         let name = view.description();
         self.ignore_names.iter().any(|n| name.contains(n.as_str()))
@@ -189,9 +191,11 @@ impl Privacy {
         }
     }
 
-    /// Applies the rules for one span about to be sent (scrubbing, then `before_send_span`).
-    /// Returns `false` if the hook panicked: the span must not be sent. The entry point for
-    /// anything that sends single spans (the transaction below, streamed span batches).
+    /// Applies the rules for one span about to be sent (private data, the denylist, then
+    /// `before_send_span`). Returns `false` if the hook panicked (counted in
+    /// `before_send_panics`): the span must not be sent. The entry point for anything that
+    /// sends single spans: the transaction below, and a span-batch (span v2) serialiser, which
+    /// calls it on each span before writing it and reports a `false` as a `before_send` span.
     pub(crate) fn process_span(&self, span: &mut SpanRecord, stats: &StatsInner) -> bool {
         self.scrub(span);
         let Some(hook) = &self.before_send_span else {
@@ -294,6 +298,74 @@ impl Privacy {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::export::test_support::{sample_record, span, CHILD, ROOT};
+
+    /// The seam a span-batch serialiser uses: one span record, no transaction around it.
+    #[test]
+    fn process_span_scrubs_runs_the_hook_and_contains_its_panic() {
+        let stats = StatsInner::default();
+        let mut privacy = Privacy {
+            before_send_span: Some(Arc::new(|span: &mut SpanView<'_>| {
+                if span.op() == "boom" {
+                    panic!("hook bug");
+                }
+                span.set_data("seen", FieldValue::Bool(true));
+            })),
+            ..Privacy::default()
+        };
+        let mut record = span(CHILD, Some(ROOT), "db", 0, 1);
+        record.data = vec![
+            ("DB_Password".into(), FieldValue::Str("pw".into())),
+            ("http.query".into(), FieldValue::Str("q=1".into())),
+            ("rows".into(), FieldValue::U64(2)),
+        ];
+        assert!(privacy.process_span(&mut record, &stats));
+        assert_eq!(
+            record.data,
+            vec![
+                ("DB_Password".into(), FieldValue::Str(FILTERED.into())),
+                ("rows".into(), FieldValue::U64(2)),
+                ("seen".into(), FieldValue::Bool(true)),
+            ]
+        );
+        let mut boom = span(CHILD, Some(ROOT), "boom", 0, 1);
+        assert!(!privacy.process_span(&mut boom, &stats));
+        assert_eq!(stats.snapshot().before_send_panics, 1);
+
+        privacy.send_default_pii = true;
+        privacy.before_send_span = None;
+        let mut kept = span(CHILD, Some(ROOT), "http", 0, 1);
+        kept.data = vec![("http.query".into(), FieldValue::Str("q=1".into()))];
+        assert!(privacy.process_span(&mut kept, &stats));
+        assert_eq!(kept.data.len(), 1);
+    }
+
+    #[test]
+    fn an_ignored_chain_re_parents_to_the_nearest_kept_ancestor() {
+        let stats = StatsInner::default();
+        let reports = ClientReports::default();
+        let privacy = Privacy {
+            ignore_predicates: vec![Arc::new(|span: &SpanView<'_>| {
+                span.op().starts_with("skip")
+            })],
+            ..Privacy::default()
+        };
+        let mut tx = sample_record();
+        let id = |s: &str| s.parse::<crate::id::SpanId>().unwrap();
+        // root -> a (skip) -> b (skip) -> c (kept)
+        tx.spans = vec![
+            span("000000000000000c", Some("000000000000000b"), "kept", 2, 3),
+            span("000000000000000b", Some("000000000000000a"), "skip.b", 1, 4),
+            span("000000000000000a", Some(ROOT), "skip.a", 0, 5),
+        ];
+        assert!(privacy.process_transaction(&mut tx, &reports, &stats));
+        assert_eq!(tx.spans.len(), 1);
+        assert_eq!(tx.spans[0].parent_span_id, Some(id(ROOT)));
+        assert_eq!(stats.snapshot().spans_ignored, 2);
+        let report = reports.take().unwrap();
+        let json = format!("{report:?}");
+        assert!(json.contains("Ignored, Span, 2"), "{json}");
+    }
 
     #[test]
     fn denylist_words_match_anywhere_in_the_key_in_any_case() {
