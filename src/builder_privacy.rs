@@ -16,7 +16,8 @@ impl SentryLayerBuilder {
     /// user agent (`client.address`, `client.port`, `http.client_ip`, `user_agent.original`,
     /// `http.user_agent`), request and response headers and cookies (`http.request.header.*`,
     /// `http.response.header.*`, `http.request.cookies*`) and user attributes (`user.*`,
-    /// `enduser.*`). The [denylist](Self::data_denylist) applies either way.
+    /// `enduser.*`). The [denylist](Self::data_denylist) applies either way. With a `sentry`
+    /// client (feature `sentry`), its `send_default_pii` turns this on too.
     ///
     /// # Examples
     ///

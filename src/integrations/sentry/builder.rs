@@ -88,6 +88,7 @@ impl SentryLayerBuilder {
         }
         this.debug |= options.debug;
         this.strict_trace_continuation |= options.strict_trace_continuation;
+        this.privacy.send_default_pii |= options.send_default_pii;
         if this.transport.is_none() {
             this.transport = Some(Arc::new(ClientTransport::new(Arc::clone(&client))));
         }
