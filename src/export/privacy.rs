@@ -74,17 +74,17 @@ pub(crate) const PII_KEYS: &[&str] = &[
     "user.name",
     "user.username",
     "user.ip_address",
+    "user.full_name",
+    "user.hash",
     "enduser.id",
 ];
 
-/// Data key prefixes that carry user data (request and response headers, cookies, user
-/// attributes), removed unless `send_default_pii` is on.
+/// Data key prefixes that carry user data (request and response headers, cookies), removed
+/// unless `send_default_pii` is on.
 pub(crate) const PII_PREFIXES: &[&str] = &[
     "http.request.header.",
     "http.response.header.",
     "http.request.cookies",
-    "user.",
-    "enduser.",
 ];
 
 /// The user's `before_send_transaction`.
@@ -403,7 +403,7 @@ mod tests {
         ] {
             assert!(is_pii_key(key), "{key}");
         }
-        for key in ["http.request.method", "url.path", "server.address", "users"] {
+        for key in ["http.request.method", "url.path", "server.address", "user.count"] {
             assert!(!is_pii_key(key), "{key}");
         }
     }
