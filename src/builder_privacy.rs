@@ -17,8 +17,8 @@ impl SentryLayerBuilder {
     /// `http.user_agent`), request and response headers and cookies (`http.request.header.*`,
     /// `http.response.header.*`, `http.request.cookies*`) and user attributes (`user.id`,
     /// `user.email`, `user.name`, `user.username`, `user.full_name`, `user.hash`,
-    /// `user.ip_address`, `enduser.id`). The [denylist](Self::data_denylist) applies either way. With a `sentry`
-    /// client (feature `sentry`), its `send_default_pii` turns this on too.
+    /// `user.ip_address`, `enduser.id`). The [denylist](Self::data_denylist) applies either
+    /// way. With a `sentry` client (feature `sentry`), its `send_default_pii` turns this on too.
     ///
     /// # Examples
     ///
