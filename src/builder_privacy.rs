@@ -53,11 +53,8 @@ impl SentryLayerBuilder {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.privacy.denylist = words
-            .into_iter()
-            .map(|w| w.into().to_ascii_lowercase())
-            .filter(|w| !w.is_empty())
-            .collect();
+        let words: Vec<String> = words.into_iter().map(Into::into).collect();
+        self.privacy.denylist = crate::export::Denylist::new(words);
         self
     }
 

@@ -116,8 +116,8 @@ pub use envelope::{Envelope, EnvelopeErrorKind, ParseEnvelopeError};
 #[cfg(feature = "ureq")]
 #[cfg_attr(docsrs, doc(cfg(feature = "ureq")))]
 pub use http::{HttpTransport, HttpTransportBuilder};
-pub(crate) use privacy::Privacy;
 pub use privacy::DEFAULT_DENYLIST;
+pub(crate) use privacy::{Denylist, Privacy};
 pub use transport::{
     InMemoryTransport, NoopTransport, Transport, TransportError, TransportErrorKind,
     TransportResponse,

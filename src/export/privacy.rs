@@ -59,6 +59,7 @@ pub const DEFAULT_DENYLIST: &[&str] = &[
 ];
 
 /// Data keys that carry user data, removed unless `send_default_pii` is on.
+/// (Each starts with `h`, `u`, `c` or `e`: `is_pii_key` relies on it.)
 pub(crate) const PII_KEYS: &[&str] = &[
     "http.query",
     "http.fragment",
@@ -98,8 +99,7 @@ pub(crate) type IgnorePredicate = Arc<dyn Fn(&SpanView<'_>) -> bool + Send + Syn
 #[derive(Clone)]
 pub(crate) struct Privacy {
     pub(crate) send_default_pii: bool,
-    /// Lowercase words.
-    pub(crate) denylist: Vec<String>,
+    pub(crate) denylist: Denylist,
     /// Substrings of span names that ignore a span.
     pub(crate) ignore_names: Vec<String>,
     pub(crate) ignore_predicates: Vec<IgnorePredicate>,
@@ -111,7 +111,7 @@ impl Default for Privacy {
     fn default() -> Self {
         Self {
             send_default_pii: false,
-            denylist: DEFAULT_DENYLIST.iter().map(|w| (*w).to_owned()).collect(),
+            denylist: Denylist::new(DEFAULT_DENYLIST.iter().copied()),
             ignore_names: Vec::new(),
             ignore_predicates: Vec::new(),
             before_send_span: None,
@@ -124,7 +124,7 @@ impl std::fmt::Debug for Privacy {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Privacy")
             .field("send_default_pii", &self.send_default_pii)
-            .field("denylist", &self.denylist)
+            .field("denylist", &self.denylist.words)
             .field("ignore_names", &self.ignore_names)
             .field("ignore_predicates", &self.ignore_predicates.len())
             .field("before_send_span", &self.before_send_span.is_some())
@@ -136,20 +136,58 @@ impl std::fmt::Debug for Privacy {
     }
 }
 
-/// Whether `key` contains `word` (lowercase ASCII), ignoring ASCII case; allocates nothing.
-fn contains_ignore_case(key: &str, word: &str) -> bool {
-    let (key, word) = (key.as_bytes(), word.as_bytes());
-    if word.is_empty() {
-        return false;
+/// The denylist's words (lowercase), with a table of their first bytes: a key is only compared
+/// with the words at positions whose byte starts one, so most positions cost one lookup.
+#[derive(Clone)]
+pub(crate) struct Denylist {
+    words: Vec<String>,
+    first: [bool; 256],
+}
+
+impl Denylist {
+    pub(crate) fn new<S: AsRef<str>>(words: impl IntoIterator<Item = S>) -> Self {
+        let words: Vec<String> = words
+            .into_iter()
+            .map(|w| w.as_ref().to_ascii_lowercase())
+            .filter(|w| !w.is_empty())
+            .collect();
+        let mut first = [false; 256];
+        for word in &words {
+            if let Some(slot) = word
+                .as_bytes()
+                .first()
+                .and_then(|&b| first.get_mut(usize::from(b)))
+            {
+                *slot = true;
+            }
+        }
+        Self { words, first }
     }
-    key.windows(word.len()).any(|w| {
-        w.iter()
-            .zip(word)
-            .all(|(a, b)| a.to_ascii_lowercase() == *b)
-    })
+
+    /// Whether `key` contains one of the words, ignoring ASCII case; allocates nothing.
+    pub(crate) fn matches(&self, key: &str) -> bool {
+        let key = key.as_bytes();
+        (0..key.len()).any(|i| {
+            let starts = key
+                .get(i)
+                .and_then(|b| self.first.get(usize::from(b.to_ascii_lowercase())))
+                .copied()
+                .unwrap_or(false);
+            starts
+                && self.words.iter().any(|word| {
+                    key.get(i..i + word.len())
+                        .is_some_and(|w| w.eq_ignore_ascii_case(word.as_bytes()))
+                })
+        })
+    }
 }
 
 fn is_pii_key(key: &str) -> bool {
+    // Every key and prefix starts with one of these: most keys are decided by their first byte.
+    let first = key.as_bytes().first().map(u8::to_ascii_lowercase);
+    if !matches!(first, Some(b'h' | b'u' | b'c' | b'e')) {
+        return false;
+    }
     PII_KEYS.iter().any(|k| key.eq_ignore_ascii_case(k))
         || PII_PREFIXES.iter().any(|p| {
             key.get(..p.len())
@@ -181,11 +219,11 @@ impl Privacy {
         if !self.send_default_pii {
             span.data.retain(|(key, _)| !is_pii_key(key));
         }
-        if self.denylist.is_empty() {
+        if self.denylist.words.is_empty() {
             return;
         }
         for (key, value) in &mut span.data {
-            if self.denylist.iter().any(|w| contains_ignore_case(key, w)) {
+            if self.denylist.matches(key) {
                 *value = FieldValue::Str(FILTERED.to_owned());
             }
         }
@@ -369,8 +407,8 @@ mod tests {
 
     #[test]
     fn denylist_words_match_anywhere_in_the_key_in_any_case() {
-        let words: Vec<String> = DEFAULT_DENYLIST.iter().map(|w| (*w).to_owned()).collect();
-        let denied = |key: &str| words.iter().any(|w| contains_ignore_case(key, w));
+        let list = Denylist::new(DEFAULT_DENYLIST.iter().copied());
+        let denied = |key: &str| list.matches(key);
         for key in [
             "password",
             "db.PASSWORD",
@@ -393,6 +431,12 @@ mod tests {
 
     #[test]
     fn pii_keys_and_prefixes_in_any_case() {
+        for key in PII_KEYS.iter().chain(PII_PREFIXES) {
+            assert!(
+                is_pii_key(key),
+                "{key}: the first-byte check must let it through"
+            );
+        }
         for key in [
             "http.query",
             "client.address",
@@ -403,17 +447,30 @@ mod tests {
         ] {
             assert!(is_pii_key(key), "{key}");
         }
-        for key in ["http.request.method", "url.path", "server.address", "user.count"] {
+        for key in [
+            "http.request.method",
+            "url.path",
+            "server.address",
+            "user.count",
+            "",
+            "db",
+        ] {
             assert!(!is_pii_key(key), "{key}");
         }
     }
 
     proptest::proptest! {
-        /// The byte-level match agrees with lowercasing both sides, and never panics.
+        /// The first-byte matcher agrees with lowercasing both sides, and never panics.
         #[test]
-        fn contains_ignore_case_agrees_with_lowercase(key in "\\PC{0,24}", word in "[a-z_]{1,6}") {
-            let expected = key.to_ascii_lowercase().contains(&word);
-            proptest::prop_assert_eq!(contains_ignore_case(&key, &word), expected);
+        fn the_denylist_agrees_with_lowercase_contains(
+            key in "\\PC{0,24}|[a-zA-Z_]{0,24}",
+            words in proptest::collection::vec("[a-zA-Z_]{0,6}", 0..5),
+        ) {
+            let lower = key.to_ascii_lowercase();
+            let expected = words
+                .iter()
+                .any(|w| !w.is_empty() && lower.contains(&w.to_ascii_lowercase()));
+            proptest::prop_assert_eq!(Denylist::new(&words).matches(&key), expected);
         }
     }
 }
