@@ -20,6 +20,19 @@
 //! `before_send_span` that sets one data entry and a `before_send_transaction` that renames the
 //! transaction), `ignore` (the defaults plus two `ignore_spans` names and a predicate that
 //! match nothing).
+//!
+//! Measured (10 children of 4 fields and a root of 2, 200 transactions, per transaction; the
+//! envelope builder in the same runs is the baseline, about 33,600 instructions):
+//!
+//! | config | rules | ratio to the envelope |
+//! |---|---|---|
+//! | `none` | 470 | 0.014 |
+//! | `defaults` | 19,500 | 0.58 |
+//! | `hooks` | 29,700 | 0.88 |
+//! | `ignore` | 21,400 | 0.64 |
+//!
+//! The denylist's first version compared every word at every position of a key: 47,000 for
+//! `defaults` (1.4 times the envelope); the index by first byte brought it to 19,500.
 
 use std::time::Duration;
 

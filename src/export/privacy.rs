@@ -136,45 +136,56 @@ impl std::fmt::Debug for Privacy {
     }
 }
 
-/// The denylist's words (lowercase), with a table of their first bytes: a key is only compared
-/// with the words at positions whose byte starts one, so most positions cost one lookup.
+/// The denylist's words (lowercase), sorted by first byte, with an index from a first byte to
+/// its words: a key is compared only with the words that start with its byte at each position,
+/// so most positions cost one lookup.
 #[derive(Clone)]
 pub(crate) struct Denylist {
     words: Vec<String>,
-    first: [bool; 256],
+    /// `starts[b]..starts[b + 1]`: the words starting with byte `b`.
+    starts: Box<[u32; 257]>,
 }
 
 impl Denylist {
     pub(crate) fn new<S: AsRef<str>>(words: impl IntoIterator<Item = S>) -> Self {
-        let words: Vec<String> = words
+        let mut words: Vec<String> = words
             .into_iter()
             .map(|w| w.as_ref().to_ascii_lowercase())
             .filter(|w| !w.is_empty())
             .collect();
-        let mut first = [false; 256];
+        words.sort_unstable();
+        words.dedup();
+        let mut starts = Box::new([0u32; 257]);
         for word in &words {
-            if let Some(slot) = word
-                .as_bytes()
-                .first()
-                .and_then(|&b| first.get_mut(usize::from(b)))
-            {
-                *slot = true;
+            let first = word.as_bytes().first().map_or(0, |&b| usize::from(b));
+            // Count the words of each first byte one slot further; prefix sums below.
+            if let Some(slot) = starts.get_mut(first + 1) {
+                *slot += 1;
             }
         }
-        Self { words, first }
+        for b in 1..starts.len() {
+            let previous = starts.get(b - 1).copied().unwrap_or(0);
+            if let Some(slot) = starts.get_mut(b) {
+                *slot += previous;
+            }
+        }
+        Self { words, starts }
     }
 
     /// Whether `key` contains one of the words, ignoring ASCII case; allocates nothing.
     pub(crate) fn matches(&self, key: &str) -> bool {
         let key = key.as_bytes();
         (0..key.len()).any(|i| {
-            let starts = key
-                .get(i)
-                .and_then(|b| self.first.get(usize::from(b.to_ascii_lowercase())))
-                .copied()
-                .unwrap_or(false);
-            starts
-                && self.words.iter().any(|word| {
+            let Some(first) = key.get(i).map(|b| usize::from(b.to_ascii_lowercase())) else {
+                return false;
+            };
+            let from = self.starts.get(first).copied().unwrap_or(0) as usize;
+            let to = self.starts.get(first + 1).copied().unwrap_or(0) as usize;
+            self.words
+                .get(from..to)
+                .unwrap_or_default()
+                .iter()
+                .any(|word| {
                     key.get(i..i + word.len())
                         .is_some_and(|w| w.eq_ignore_ascii_case(word.as_bytes()))
                 })
