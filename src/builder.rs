@@ -84,7 +84,8 @@ pub struct SentryLayerBuilder {
     release_from_env: bool,
     environment_from_env: bool,
     sampling: SamplingOptions,
-    strict_trace_continuation: bool,
+    /// `None` until set, so that a `sentry` client's value can fill it (feature `sentry`).
+    strict_trace_continuation: Option<bool>,
     targets: PropagationTargets,
     propagate_traceparent: bool,
     accept_traceparent: bool,
@@ -93,10 +94,12 @@ pub struct SentryLayerBuilder {
     queue_capacity: usize,
     max_requests_in_flight: usize,
     max_spans: usize,
-    shutdown_timeout: Duration,
-    debug: bool,
-    /// `send_default_pii`, the denylist, `ignore_spans` and the `before_send_*` hooks.
+    shutdown_timeout: Option<Duration>,
+    debug: Option<bool>,
+    /// The denylist, `ignore_spans` and the `before_send_*` hooks (`send_default_pii` is set
+    /// from the field below when the layer is built).
     privacy: export::Privacy,
+    send_default_pii: Option<bool>,
     #[cfg(feature = "sentry")]
     sentry_client: Option<Arc<sentry_core::Client>>,
 }
@@ -127,7 +130,7 @@ impl Default for SentryLayerBuilder {
             release_from_env: false,
             environment_from_env: false,
             sampling: SamplingOptions::default(),
-            strict_trace_continuation: false,
+            strict_trace_continuation: None,
             targets: PropagationTargets::all(),
             propagate_traceparent: false,
             accept_traceparent: false,
@@ -136,9 +139,10 @@ impl Default for SentryLayerBuilder {
             queue_capacity: DEFAULT_QUEUE_CAPACITY,
             max_requests_in_flight: export::DEFAULT_MAX_REQUESTS_IN_FLIGHT,
             max_spans: DEFAULT_MAX_SPANS,
-            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
-            debug: false,
+            shutdown_timeout: None,
+            debug: None,
             privacy: export::Privacy::default(),
+            send_default_pii: None,
             #[cfg(feature = "sentry")]
             sentry_client: None,
         }
@@ -324,7 +328,7 @@ impl SentryLayerBuilder {
     /// # Ok::<(), tracing_sentry::BuildError>(())
     /// ```
     pub fn strict_trace_continuation(mut self, strict: bool) -> Self {
-        self.strict_trace_continuation = strict;
+        self.strict_trace_continuation = Some(strict);
         self
     }
 
@@ -480,7 +484,7 @@ impl SentryLayerBuilder {
     /// # Ok::<(), tracing_sentry::BuildError>(())
     /// ```
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
-        self.shutdown_timeout = timeout;
+        self.shutdown_timeout = Some(timeout);
         self
     }
 
@@ -495,7 +499,7 @@ impl SentryLayerBuilder {
     /// # Ok::<(), tracing_sentry::BuildError>(())
     /// ```
     pub fn debug(mut self, debug: bool) -> Self {
-        self.debug = debug;
+        self.debug = Some(debug);
         self
     }
 
@@ -546,10 +550,13 @@ impl SentryLayerBuilder {
                 release: self.release.clone(),
                 environment: self.environment_or_default(),
                 queue_capacity: self.queue_capacity,
-                shutdown_timeout: self.shutdown_timeout,
+                shutdown_timeout: self.shutdown_timeout.unwrap_or(DEFAULT_SHUTDOWN_TIMEOUT),
                 stats: Arc::clone(&stats),
-                debug: self.debug,
-                privacy: self.privacy.clone(),
+                debug: self.debug.unwrap_or(false),
+                privacy: export::Privacy {
+                    send_default_pii: self.send_default_pii.unwrap_or(false),
+                    ..self.privacy.clone()
+                },
             },
             options,
         )
@@ -600,7 +607,7 @@ impl SentryLayerBuilder {
             release: self.release,
             environment,
             sampling: self.sampling,
-            strict_trace_continuation: self.strict_trace_continuation,
+            strict_trace_continuation: self.strict_trace_continuation.unwrap_or(false),
             targets: self.targets,
             propagate_traceparent: self.propagate_traceparent,
             accept_traceparent: self.accept_traceparent,

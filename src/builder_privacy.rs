@@ -18,7 +18,8 @@ impl SentryLayerBuilder {
     /// `http.response.header.*`, `http.request.cookies*`) and user attributes (`user.id`,
     /// `user.email`, `user.name`, `user.username`, `user.full_name`, `user.hash`,
     /// `user.ip_address`, `enduser.id`). The [denylist](Self::data_denylist) applies either
-    /// way. With a `sentry` client (feature `sentry`), its `send_default_pii` turns this on too.
+    /// way. With a `sentry` client (feature `sentry`) and no call of this method, the client's
+    /// `send_default_pii` applies.
     ///
     /// # Examples
     ///
@@ -28,7 +29,7 @@ impl SentryLayerBuilder {
     /// # Ok::<(), tracing_sentry::BuildError>(())
     /// ```
     pub fn send_default_pii(mut self, send: bool) -> Self {
-        self.privacy.send_default_pii = send;
+        self.send_default_pii = Some(send);
         self
     }
 

@@ -479,15 +479,16 @@ fn a_client_without_a_fixed_rate_leaves_tracing_to_the_builder() {
 
 #[test]
 fn send_default_pii_comes_from_the_client_too() {
-    let span_data = |pii: bool| {
+    let span_data = |pii: bool, ours: Option<bool>| {
         let transport = TestTransport::new();
         let options = client_options(&transport).send_default_pii(pii);
         let client = Arc::new(sentry::Client::with_options(link(options)));
         let hub = Arc::new(Hub::new(Some(client.clone()), Arc::new(Scope::default())));
-        let (layer, guard) = SentryLayer::builder()
-            .sentry_client(client.clone())
-            .build()
-            .unwrap();
+        let mut builder = SentryLayer::builder();
+        if let Some(ours) = ours {
+            builder = builder.send_default_pii(ours);
+        }
+        let (layer, guard) = builder.sentry_client(client.clone()).build().unwrap();
         let setup = Setup {
             transport,
             client,
@@ -502,8 +503,14 @@ fn send_default_pii_comes_from_the_client_too() {
         let txs = transactions(&envelopes);
         txs[0].1["contexts"]["trace"]["data"].clone()
     };
-    assert_eq!(span_data(true)["client.address"], "203.0.113.7");
-    assert!(span_data(false).get("client.address").is_none());
+    assert_eq!(span_data(true, None)["client.address"], "203.0.113.7");
+    assert!(span_data(false, None).get("client.address").is_none());
+    // Set on our builder, ours wins, `false` included.
+    assert!(span_data(true, Some(false)).get("client.address").is_none());
+    assert_eq!(
+        span_data(false, Some(true))["client.address"],
+        "203.0.113.7"
+    );
 }
 
 #[test]
@@ -583,4 +590,33 @@ fn sentry_tracing_events_use_the_span_of_the_event_explicit_or_contextual() {
             }
         }
     }
+}
+
+#[test]
+fn a_value_set_on_the_builder_wins_over_the_client_even_when_it_is_false() {
+    // The client asks for strict continuation (org 42, from its DSN); an incoming trace that
+    // names no organization is then refused, unless our builder turns strictness off.
+    let incoming = "771a43a4192642f0b136d5159a501700-b7ad6b7169203331-1";
+    let continues = |builder: SentryLayerBuilder| {
+        let transport = TestTransport::new();
+        let mut options = client_options(&transport);
+        options.strict_trace_continuation = true;
+        let client = Arc::new(sentry::Client::with_options(link(options)));
+        let (layer, _guard) = builder.sentry_client(client).build().unwrap();
+        tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+            let span = tracing::info_span!("request");
+            let mut headers = http::HeaderMap::new();
+            headers.insert("sentry-trace", incoming.parse().unwrap());
+            let _ = span.set_parent_from_headers(&headers);
+            span.trace_context().unwrap().trace_id().to_string() == incoming[..32]
+        })
+    };
+    assert!(
+        !continues(SentryLayer::builder()),
+        "the client's `true` applies"
+    );
+    assert!(
+        continues(SentryLayer::builder().strict_trace_continuation(false)),
+        "our explicit `false` overrides it"
+    );
 }

@@ -60,11 +60,19 @@ fn works_behind_reload_including_remote_parents() {
 
 #[test]
 fn a_level_filter_excludes_spans_and_children_link_to_the_nearest_recorded_ancestor() {
+    // A neighbour that records DEBUG spans keeps `noisy` alive in the registry whatever other
+    // tests' subscribers are doing; with the Sentry layer alone, a DEBUG span would be disabled
+    // outright and `child` would become an explicit root instead.
     let layer = SentryLayer::new().with_filter(LevelFilter::INFO);
-    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    let fmt = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::sink)
+        .with_filter(LevelFilter::DEBUG);
+    let subscriber = tracing_subscriber::registry().with(fmt).with(layer);
+    tracing::subscriber::with_default(subscriber, || {
         let root = tracing::info_span!("root");
         let noisy = tracing::debug_span!(parent: &root, "noisy");
         let child = tracing::info_span!(parent: &noisy, "child");
+        assert!(!noisy.is_disabled(), "the fmt layer records it");
         let root_ctx = root.trace_context().unwrap();
         let child_ctx = child.trace_context().unwrap();
         assert_eq!(child_ctx.trace_id(), root_ctx.trace_id());

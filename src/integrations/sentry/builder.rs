@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use sentry_core::{Client, TracesSamplingStrategy};
 
-use super::{SentryLayerBuilder, DEFAULT_SHUTDOWN_TIMEOUT};
+use super::SentryLayerBuilder;
 use crate::export::ExportGuard;
 use crate::integrations::sentry::ClientTransport;
 
@@ -19,8 +19,8 @@ impl SentryLayerBuilder {
     /// the DSN, `release`, `environment` (through [`release`](Self::release) and
     /// [`environment`](Self::environment), so their rules apply), a fixed
     /// `traces_sample_rate` (a `sentry` `traces_sampler` cannot be taken over: set
-    /// [`traces_sampler`](Self::traces_sampler) here), `org_id`, `shutdown_timeout`, and
-    /// `debug` and `strict_trace_continuation` (on if on either side).
+    /// [`traces_sampler`](Self::traces_sampler) here), `org_id`, `shutdown_timeout`,
+    /// `debug` and `strict_trace_continuation` (a value set here wins, `false` included).
     ///
     /// Without a [`transport`](Self::transport) of our own, envelopes are handed to the
     /// client ([`sentry_core::Client::send_envelope`]): one HTTP stack and one rate-limit state
@@ -83,12 +83,12 @@ impl SentryLayerBuilder {
                 this = this.org_id(org_id.to_string());
             }
         }
-        if this.shutdown_timeout == DEFAULT_SHUTDOWN_TIMEOUT {
-            this.shutdown_timeout = options.shutdown_timeout;
-        }
-        this.debug |= options.debug;
-        this.strict_trace_continuation |= options.strict_trace_continuation;
-        this.privacy.send_default_pii |= options.send_default_pii;
+        this.shutdown_timeout = this.shutdown_timeout.or(Some(options.shutdown_timeout));
+        this.debug = this.debug.or(Some(options.debug));
+        this.strict_trace_continuation = this
+            .strict_trace_continuation
+            .or(Some(options.strict_trace_continuation));
+        this.send_default_pii = this.send_default_pii.or(Some(options.send_default_pii));
         if this.transport.is_none() {
             this.transport = Some(Arc::new(ClientTransport::new(Arc::clone(&client))));
         }
