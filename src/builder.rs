@@ -612,6 +612,7 @@ impl SentryLayerBuilder {
             propagate_traceparent: self.propagate_traceparent,
             accept_traceparent: self.accept_traceparent,
             forward_third_party_baggage: self.forward_third_party_baggage,
+            send_default_pii: self.send_default_pii.unwrap_or(false),
             max_spans: self.max_spans,
             export,
             stats: Arc::new(StatsInner::default()),

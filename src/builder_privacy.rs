@@ -18,7 +18,10 @@ impl SentryLayerBuilder {
     /// `http.response.header.*`, `http.request.cookies*`) and user attributes (`user.id`,
     /// `user.email`, `user.name`, `user.username`, `user.full_name`, `user.hash`,
     /// `user.ip_address`, `enduser.id`). The [denylist](Self::data_denylist) applies either
-    /// way. With a `sentry` client (feature `sentry`) and no call of this method, the client's
+    /// way. On, the `tower` server integration also records the query string
+    /// (`http.query`), the user agent (`user_agent.original`) and the client's address as
+    /// proxies report it (`client.address`: `X-Forwarded-For`'s first entry, else
+    /// `X-Real-IP`). With a `sentry` client (feature `sentry`) and no call of this method, the client's
     /// `send_default_pii` applies.
     ///
     /// # Examples

@@ -22,6 +22,8 @@ pub(crate) struct Config {
     pub(crate) propagate_traceparent: bool,
     pub(crate) accept_traceparent: bool,
     pub(crate) forward_third_party_baggage: bool,
+    /// Whether the integrations record user data (the export removes it too when off).
+    pub(crate) send_default_pii: bool,
     pub(crate) max_spans: usize,
     /// `Some` when transactions are recorded and exported.
     pub(crate) export: Option<ExportHandle>,
