@@ -21,8 +21,8 @@ impl SentryLayerBuilder {
     /// way. On, the `tower` server integration also records the query string
     /// (`http.query`), the user agent (`user_agent.original`) and the client's address as
     /// proxies report it (`client.address`: `X-Forwarded-For`'s first entry, else
-    /// `X-Real-IP`). With a `sentry` client (feature `sentry`) and no call of this method, the client's
-    /// `send_default_pii` applies.
+    /// `X-Real-IP`). With a `sentry` client (feature `sentry`) and no call of this method, the
+    /// client's `send_default_pii` applies.
     ///
     /// # Examples
     ///
