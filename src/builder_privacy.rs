@@ -102,7 +102,8 @@ impl SentryLayerBuilder {
 
     /// Never sends spans for which `predicate` returns `true`; it sees the span's name, target,
     /// op, description and data (its fields). Otherwise as [`ignore_spans`](Self::ignore_spans).
-    /// A panicking predicate ignores nothing.
+    /// A panicking predicate ignores nothing and is counted in
+    /// [`Stats::ignore_predicate_panics`](crate::Stats::ignore_predicate_panics).
     ///
     /// # Examples
     ///

@@ -90,6 +90,8 @@ stats! {
     /// Calls of `before_send_transaction` or `before_send_span` that panicked (caught; the
     /// transaction was dropped).
     before_send_panics,
+    /// Calls of an `ignore_spans_where` predicate that panicked (caught; the span was kept).
+    ignore_predicate_panics,
     /// Transactions whose root span matched an `ignore_spans` rule (not sent).
     transactions_ignored,
     /// Spans that matched an `ignore_spans` rule, and the spans of ignored transactions (root

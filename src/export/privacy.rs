@@ -215,13 +215,16 @@ impl Privacy {
     /// Whether `span` matches an `ignore_spans` rule. For streamed spans: a matching span is
     /// not sent and is reported as `ignored` (`span` category); the serialiser re-parents the
     /// spans below it as [`apply_ignore`](Self::apply_ignore) does within one transaction.
-    pub(crate) fn is_ignored(&self, span: &mut SpanRecord) -> bool {
+    pub(crate) fn is_ignored(&self, span: &mut SpanRecord, stats: &StatsInner) -> bool {
         let view = SpanView::new(span);
         let name = view.description();
         self.ignore_names.iter().any(|n| name.contains(n.as_str()))
             || self.ignore_predicates.iter().any(|p| {
-                // A panicking predicate ignores nothing.
-                catch_unwind(AssertUnwindSafe(|| p(&view))).unwrap_or(false)
+                // A panicking predicate ignores nothing (the span is sent, scrubbed as usual).
+                catch_unwind(AssertUnwindSafe(|| p(&view))).unwrap_or_else(|_| {
+                    StatsInner::incr(&stats.ignore_predicate_panics);
+                    false
+                })
             })
     }
 
@@ -306,7 +309,7 @@ impl Privacy {
         reports: &ClientReports,
         stats: &StatsInner,
     ) -> bool {
-        if self.is_ignored(&mut tx.root) {
+        if self.is_ignored(&mut tx.root, stats) {
             let spans = tx.spans.len() as u64 + 1;
             reports.record_transaction(DiscardReason::Ignored, spans);
             StatsInner::incr(&stats.transactions_ignored);
@@ -316,7 +319,7 @@ impl Privacy {
         // (ignored span, its parent), to re-parent the kept spans below them.
         let mut removed = Vec::new();
         tx.spans.retain_mut(|span| {
-            let ignored = self.is_ignored(span);
+            let ignored = self.is_ignored(span, stats);
             if ignored {
                 removed.push((span.span_id, span.parent_span_id));
             }
@@ -394,9 +397,13 @@ mod tests {
         let stats = StatsInner::default();
         let reports = ClientReports::default();
         let privacy = Privacy {
-            ignore_predicates: vec![Arc::new(|span: &SpanView<'_>| {
-                span.op().starts_with("skip")
-            })],
+            ignore_predicates: vec![
+                Arc::new(|span: &SpanView<'_>| span.op().starts_with("skip")),
+                Arc::new(|span: &SpanView<'_>| {
+                    assert!(span.op() != "kept", "a predicate bug");
+                    false
+                }),
+            ],
             ..Privacy::default()
         };
         let mut tx = sample_record();
@@ -411,6 +418,11 @@ mod tests {
         assert_eq!(tx.spans.len(), 1);
         assert_eq!(tx.spans[0].parent_span_id, Some(id(ROOT)));
         assert_eq!(stats.snapshot().spans_ignored, 2);
+        assert_eq!(
+            stats.snapshot().ignore_predicate_panics,
+            1,
+            "caught, span kept"
+        );
         let report = reports.take().unwrap();
         let json = format!("{report:?}");
         assert!(json.contains("Ignored, Span, 2"), "{json}");
