@@ -118,6 +118,21 @@ fn connect(port: u16) -> std::io::Result<BufReader<TcpStream>> {
 }
 
 /// A number field of `/proc/<pid>/status` (`VmHWM:` in KiB, `Threads:`).
+/// The service's open sockets (connections and listeners), from `/proc/PID/fd`.
+fn open_sockets(child: &Child) -> u64 {
+    std::fs::read_dir(format!("/proc/{}/fd", child.id()))
+        .map(|dir| {
+            dir.filter_map(Result::ok)
+                .filter(|fd| {
+                    std::fs::read_link(fd.path())
+                        .map(|target| target.to_string_lossy().starts_with("socket:"))
+                        .unwrap_or(false)
+                })
+                .count() as u64
+        })
+        .unwrap_or(0)
+}
+
 fn proc_status(child: &Child, field: &str) -> u64 {
     let status =
         std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
@@ -139,7 +154,8 @@ fn run(args: &Args, latency_ms: u64) {
         "500" => Behavior::Status(500),
         _ => Behavior::Ok,
     };
-    let ingest = Ingest::start(behavior);
+    let lifetime = Duration::from_secs(args.secs + args.settle + 60);
+    let ingest = Ingest::start_for(behavior, lifetime);
     ingest.set_keep_requests(false);
     ingest.set_latency(Duration::from_millis(latency_ms));
     let dsn = if args.ingest == "down" {
@@ -147,7 +163,7 @@ fn run(args: &Args, latency_ms: u64) {
     } else {
         ingest.dsn("49d0f7386ad645858ae85020e393bef3", 1)
     };
-    let downstream = Ingest::start(Behavior::Ok);
+    let downstream = Ingest::start_for(Behavior::Ok, lifetime);
     downstream.set_keep_requests(false);
 
     let port = free_port();
@@ -212,6 +228,7 @@ fn run(args: &Args, latency_ms: u64) {
         .collect();
     let load_started = Instant::now();
     let mut peak_threads = 0;
+    let mut peak_sockets = 0;
     let flap = args.ingest == "flap";
     for second in 0..args.secs {
         if flap {
@@ -223,6 +240,7 @@ fn run(args: &Args, latency_ms: u64) {
         }
         thread::sleep(Duration::from_secs(1));
         peak_threads = peak_threads.max(proc_status(&service, "Threads:"));
+        peak_sockets = peak_sockets.max(open_sockets(&service));
     }
     if flap {
         ingest.set_behavior(Behavior::Ok);
@@ -245,6 +263,7 @@ fn run(args: &Args, latency_ms: u64) {
     let threads_after = proc_status(&service, "Threads:");
     thread::sleep(Duration::from_secs(args.settle));
     let threads_settled = proc_status(&service, "Threads:");
+    let sockets_settled = open_sockets(&service);
     let rss = proc_status(&service, "VmHWM:");
     let _ = service.kill();
     let _ = service.wait();
@@ -278,7 +297,7 @@ fn run(args: &Args, latency_ms: u64) {
         debug_lines,
     );
     println!(
-        "  mean call latency {:.2} ms; service threads: peak {peak_threads}, after the flush {threads_after}, {}s later {threads_settled}",
+        "  mean call latency {:.2} ms; service threads: peak {peak_threads}, after the flush {threads_after}, {}s later {threads_settled}; open sockets: peak {peak_sockets}, at the end {sockets_settled}",
         args.clients as f64 * 1000.0 / (calls as f64 / elapsed).max(1e-9),
         args.settle
     );

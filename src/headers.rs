@@ -52,7 +52,8 @@ use crate::trace_context::{ContextSnapshot, TraceContext};
 /// });
 /// ```
 pub fn current_headers() -> HeaderMap {
-    let mut map = HeaderMap::new();
+    // Room for `sentry-trace`, `baggage` and `traceparent` without growing.
+    let mut map = HeaderMap::with_capacity(3);
     with_current(|data| insert_headers(data, &mut map, false));
     map
 }

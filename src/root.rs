@@ -40,7 +40,9 @@ pub(crate) struct RootState {
     /// spans need only a monotonic read for their wall-clock start.
     anchor: (SystemTime, Instant),
     /// Finished children waiting for the root to close; `None` when the root does not record.
-    tx: Option<Mutex<TxBuffer>>,
+    /// Boxed: an unrecorded root (the common case at low sample rates) does not carry the
+    /// buffer's room for the root's record.
+    tx: Option<Box<Mutex<TxBuffer>>>,
 }
 
 struct TxBuffer {
@@ -97,12 +99,12 @@ impl RootState {
             third_party: parts.third_party,
             anchor: (wall, mono),
             tx: records.then(|| {
-                Mutex::new(TxBuffer {
+                Box::new(Mutex::new(TxBuffer {
                     spans: Vec::new(),
                     dropped: 0,
                     root: None,
                     closed: false,
-                })
+                }))
             }),
         }
     }
@@ -221,7 +223,7 @@ impl RootState {
     /// Keeps the local root's record; the transaction goes out when the last span of this
     /// local root is dropped.
     pub(crate) fn finish_root(&self, root: SpanRecord) {
-        if let Some(Ok(mut tx)) = self.tx.as_ref().map(Mutex::lock) {
+        if let Some(Ok(mut tx)) = self.tx.as_deref().map(Mutex::lock) {
             tx.root = Some(root);
         }
     }

@@ -69,6 +69,8 @@ struct TraceOrigin {
     trace_id: TraceId,
     parent_span_id: Option<SpanId>,
     parent_sampled: Option<bool>,
+    /// The incoming DSC's `sample_rate`, parsed once.
+    parent_sample_rate: Option<f64>,
     /// The incoming DSC, frozen (continued traces only).
     dsc: Option<DynamicSamplingContext>,
     sample_rand: f64,
@@ -85,22 +87,25 @@ impl TraceOrigin {
                 trace_id,
                 parent_span_id: None,
                 parent_sampled: None,
+                parent_sample_rate: None,
                 dsc: None,
                 sample_rand: sample_rand_from_trace_id(trace_id),
                 rand_backfilled: false,
                 third_party: Vec::new(),
             };
         };
+        let parent_sample_rate = remote.dsc.sample_rate();
         let (sample_rand, rand_backfilled) = continued_sample_rand(
             remote.dsc.sample_rand(),
             remote.sampled(),
-            remote.dsc.sample_rate(),
+            parent_sample_rate,
             rng::next_f64(),
         );
         Self {
             trace_id: remote.trace_id(),
             parent_span_id: Some(remote.parent_span_id()),
             parent_sampled: remote.sampled(),
+            parent_sample_rate,
             sample_rand,
             rand_backfilled,
             third_party: if config.forward_third_party_baggage {
@@ -287,10 +292,7 @@ fn decide(
     fields: &mut Option<Fields>,
 ) -> Decision {
     let parent_sampled = origin.parent_sampled;
-    let parent_sample_rate = origin
-        .dsc
-        .as_ref()
-        .and_then(DynamicSamplingContext::sample_rate);
+    let parent_sample_rate = origin.parent_sample_rate;
     config
         .sampling
         .decide(origin.sample_rand, parent_sampled, || {

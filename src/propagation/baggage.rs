@@ -209,11 +209,16 @@ impl Parser {
         };
         self.scanned += view.len() + 1;
         self.hint = view.len();
-        // One byte scan for the `,` separators (short members make `str::split`'s searcher
-        // setup the dominant cost).
+        // One pass over the bytes finds each member's end (`,`) and its shape (`=`, `;`, `%`):
+        // short members make `str::split`'s searcher setup, and several scans of each member,
+        // the dominant cost.
         let mut rest = view;
         loop {
-            let (member, next) = match split_once_byte(rest, b',') {
+            let shape = Shape::of(rest.as_bytes());
+            let (member, next) = match shape
+                .end
+                .and_then(|i| Some((rest.get(..i)?, rest.get(i + 1..)?)))
+            {
                 Some((member, next)) => (member, Some(next)),
                 None => (rest, None),
             };
@@ -223,7 +228,7 @@ impl Parser {
                 self.baggage.dropped += 1;
                 return false;
             }
-            self.member(member);
+            self.member(member, &shape);
             match next {
                 Some(next) => rest = next,
                 None => return !truncated,
@@ -231,7 +236,8 @@ impl Parser {
         }
     }
 
-    fn member(&mut self, raw: &str) {
+    /// Takes one member, untrimmed, and its [`Shape`] (offsets into `raw`).
+    fn member(&mut self, raw: &str, shape: &Shape) {
         let Self {
             baggage,
             hint,
@@ -245,12 +251,18 @@ impl Parser {
         if member.is_empty() {
             return;
         }
-        let Some((key, value)) = split_once_byte(member, b'=') else {
+        // The shape's offsets count from `raw`; `member` starts after its leading SP/HTAB
+        // (none of which is a delimiter).
+        let lead = raw.bytes().take_while(|&b| b == b' ' || b == b'\t').count();
+        let eq = shape.eq.map(|i| i - lead);
+        let semi = shape.semi.map(|i| i - lead);
+        let Some((key, value)) = eq.and_then(|i| Some((member.get(..i)?, member.get(i + 1..)?)))
+        else {
             baggage.dropped += 1;
             return;
         };
         let key = trim_ows(key);
-        let Some(decoded_key) = decode(key, key_buf) else {
+        let Some(decoded_key) = decode(key, shape.escaped_key, key_buf) else {
             // A `sentry-` member whose key does not decode is a broken DSC entry; any other
             // member with a bad escape is third-party and kept verbatim.
             if key.starts_with(SENTRY_PREFIX) {
@@ -266,29 +278,119 @@ impl Parser {
             }
             return;
         };
-        let value = trim_ows(split_once_byte(value, b';').map_or(value, |(v, _)| v));
-        let Some(value) = decode(value, value_buf).filter(|v| !v.is_empty() && !name.is_empty())
+        let value = match semi {
+            Some(semi) => member
+                .get(eq.map_or(0, |i| i + 1)..semi)
+                .unwrap_or_default(),
+            None => value,
+        };
+        let value = trim_ows(value);
+        let Some(value) = decode(value, shape.escaped_value, value_buf)
+            .filter(|v| !v.is_empty() && !name.is_empty())
         else {
             baggage.dropped += 1;
             return;
         };
-        let is_new = baggage.sentry.get(name).is_none();
-        if fits(Budget::Sentry, baggage, sentry_bytes, member, is_new) {
+        // One lookup serves both the member limit and the update.
+        let at = baggage.sentry.position(name);
+        if fits(Budget::Sentry, baggage, sentry_bytes, member, at.is_none()) {
             if baggage.sentry.is_empty() {
                 baggage.sentry.reserve((*hint).min(MAX_BAGGAGE_BYTES));
             }
-            baggage.sentry.set_str(name, &value);
+            baggage.sentry.set_str_at(name, &value, at);
         }
     }
 }
 
-/// Percent-decodes `s` (through `buf` only when it holds an escape); `None` if an escape is
-/// malformed. Invalid UTF-8 becomes U+FFFD.
-fn decode<'a>(s: &'a str, buf: &'a mut Vec<u8>) -> Option<Cow<'a, str>> {
-    if !s.as_bytes().contains(&b'%') {
+/// Where a member ends (its `,`), where its first `=` and the first `;` after that are, and
+/// whether its key or value holds a `%` escape: what parsing a member needs, in one pass.
+struct Shape {
+    end: Option<usize>,
+    eq: Option<usize>,
+    /// The first `;` after the `=`: the value's properties start there.
+    semi: Option<usize>,
+    escaped_key: bool,
+    escaped_value: bool,
+}
+
+impl Shape {
+    /// Scans `rest` up to the first `,`.
+    fn of(rest: &[u8]) -> Self {
+        let mut shape = Self {
+            end: None,
+            eq: None,
+            semi: None,
+            escaped_key: false,
+            escaped_value: false,
+        };
+        // Eight bytes at a time: most of a member (ids, names) holds no delimiter, and a word
+        // without one is skipped whole.
+        let mut at = 0;
+        while let Some(word) = rest.get(at..at + 8) {
+            let plain = <[u8; 8]>::try_from(word)
+                .map(|w| !has_delimiter(u64::from_le_bytes(w)))
+                .unwrap_or(false);
+            if !plain {
+                for (i, &b) in word.iter().enumerate() {
+                    if shape.step(at + i, b) {
+                        return shape;
+                    }
+                }
+            }
+            at += 8;
+        }
+        for (i, &b) in rest.get(at..).unwrap_or_default().iter().enumerate() {
+            if shape.step(at + i, b) {
+                break;
+            }
+        }
+        shape
+    }
+
+    /// Takes byte `b` at offset `i`; `true` at the member's end.
+    #[inline]
+    fn step(&mut self, i: usize, b: u8) -> bool {
+        match b {
+            b',' => {
+                self.end = Some(i);
+                return true;
+            }
+            b'=' if self.eq.is_none() => self.eq = Some(i),
+            b';' if self.eq.is_some() && self.semi.is_none() => self.semi = Some(i),
+            b'%' if self.eq.is_none() => self.escaped_key = true,
+            b'%' if self.semi.is_none() => self.escaped_value = true,
+            _ => {}
+        }
+        false
+    }
+}
+
+/// Whether any byte of `word` is `,`, `=`, `;` or `%` (the exact zero-byte test on `word`
+/// XOR each delimiter repeated).
+#[inline]
+fn has_delimiter(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS != 0;
+    [b',', b'=', b';', b'%']
+        .iter()
+        .any(|&d| has_zero(word ^ (ONES * u64::from(d))))
+}
+
+/// Percent-decodes `s` (through `buf` only when it holds an escape, as `escaped` says); `None`
+/// if an escape is malformed. Invalid UTF-8 becomes U+FFFD.
+fn decode<'a>(s: &'a str, escaped: bool, buf: &'a mut Vec<u8>) -> Option<Cow<'a, str>> {
+    if !escaped {
         return Some(Cow::Borrowed(s));
     }
-    percent::decode_into(s, buf).then(|| String::from_utf8_lossy(buf))
+    if !percent::decode_into(s, buf) {
+        return None;
+    }
+    // Decoded bytes are almost always UTF-8: check in one pass before the lossy conversion.
+    Some(match std::str::from_utf8(buf) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(buf),
+    })
 }
 
 /// Charges `member` against the limits; counts it as dropped if it does not fit.
@@ -518,6 +620,30 @@ mod tests {
     ];
 
     #[test]
+    fn the_word_test_finds_every_delimiter_at_every_position() {
+        for d in [b',', b'=', b';', b'%'] {
+            for at in 0..8 {
+                let mut word = *b"abcdefgh";
+                if let Some(b) = word.get_mut(at) {
+                    *b = d;
+                }
+                assert!(has_delimiter(u64::from_le_bytes(word)), "{d} at {at}");
+            }
+        }
+        assert!(!has_delimiter(u64::from_le_bytes(*b"sentry-t")));
+        assert!(!has_delimiter(u64::from_le_bytes([
+            0x2b,
+            0x3c,
+            0x3e,
+            0x24,
+            0x25 ^ 0x80,
+            0,
+            0xff,
+            0x7f
+        ])));
+    }
+
+    #[test]
     fn parse_table() {
         for (input, entries, third, dropped, why) in PARSE {
             let b = Baggage::parse(input);
@@ -689,6 +815,26 @@ mod tests {
                 proptest::prop_assert!(!member.contains(','));
                 proptest::prop_assert!(http::HeaderValue::from_str(&member).is_ok());
             }
+        }
+
+        /// The word-at-a-time scan finds what a byte-by-byte scan finds, wherever the
+        /// delimiters fall.
+        #[test]
+        fn a_members_shape_is_found_as_by_a_byte_scan(rest in "[a-c,=;% \t\u{e9}]{0,40}") {
+            let shape = Shape::of(rest.as_bytes());
+            // The same facts from plain searches.
+            let bytes = rest.as_bytes();
+            let end = bytes.iter().position(|&b| b == b',');
+            let member = &bytes[..end.unwrap_or(bytes.len())];
+            let eq = member.iter().position(|&b| b == b'=');
+            let key = &member[..eq.unwrap_or(member.len())];
+            let after = eq.map_or(&[][..], |i| &member[i + 1..]);
+            let semi = after.iter().position(|&b| b == b';').zip(eq).map(|(j, i)| i + 1 + j);
+            let value = &after[..semi.map_or(after.len(), |s| s - eq.unwrap_or(0) - 1)];
+            proptest::prop_assert_eq!(
+                (shape.end, shape.eq, shape.semi, shape.escaped_key, shape.escaped_value),
+                (end, eq, semi, key.contains(&b'%'), value.contains(&b'%'))
+            );
         }
 
         /// Members built from the grammar's own alphabet are accepted.

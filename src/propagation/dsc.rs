@@ -96,10 +96,15 @@ impl DynamicSamplingContext {
 
     /// [`set`](Self::set) without taking ownership of the value.
     pub(crate) fn set_str(&mut self, key: &str, value: &str) {
+        let at = self.position(key);
+        self.set_str_at(key, value, at);
+    }
+
+    /// [`set_str`](Self::set_str) with `key`'s [`position`](Self::position) already known.
+    pub(crate) fn set_str_at(&mut self, key: &str, value: &str, pos: Option<usize>) {
         if key.is_empty() {
             return;
         }
-        let pos = self.position(key);
         match (pos, value.is_empty()) {
             (Some(i), true) => {
                 let old = self.entries.remove(i);
@@ -157,7 +162,7 @@ impl DynamicSamplingContext {
 
     /// The index of `key`'s entry, comparing bytes (keys are looked up on every incoming
     /// request, so no per-entry `str` slicing).
-    fn position(&self, key: &str) -> Option<usize> {
+    pub(crate) fn position(&self, key: &str) -> Option<usize> {
         let buf = self.buf.as_bytes();
         let key = key.as_bytes();
         self.entries.iter().position(|e| {

@@ -208,8 +208,21 @@ impl SentryTrace {
             let Some(value) = value else {
                 return Err(ParseSentryTraceError::new(SentryTraceErrorKind::Format, 0));
             };
-            if let Some(element) = value.split(',').map(trim_ows).find(|e| !e.is_empty()) {
-                return element.parse().map(Some);
+            // Byte scans for `,` (a `str::split` searcher costs more than the short scan).
+            let mut rest = value;
+            loop {
+                let (element, next) = match split_once_byte(rest, b',') {
+                    Some((element, next)) => (element, Some(next)),
+                    None => (rest, None),
+                };
+                let element = trim_ows(element);
+                if !element.is_empty() {
+                    return element.parse().map(Some);
+                }
+                match next {
+                    Some(next) => rest = next,
+                    None => break,
+                }
             }
         }
         Ok(None)
@@ -217,6 +230,12 @@ impl SentryTrace {
 
     /// Writes the header value into a stack buffer (at most 51 bytes) and returns it as `&str`.
     pub(crate) fn encode<'b>(&self, buf: &'b mut [u8; 51]) -> &'b str {
+        // Only ASCII hex digits and `-` are written.
+        std::str::from_utf8(self.encode_bytes(buf)).unwrap_or_default()
+    }
+
+    /// [`encode`](Self::encode) as bytes, for a header value (which checks them anyway).
+    pub(crate) fn encode_bytes<'b>(&self, buf: &'b mut [u8; 51]) -> &'b [u8] {
         let trace = self.trace_id.to_hex();
         let span = self.span_id.to_hex();
         let flag: &[u8] = match self.sampled {
@@ -234,10 +253,7 @@ impl SentryTrace {
         if let Some(tail) = rest.get_mut(..flag.len()) {
             tail.copy_from_slice(flag);
         }
-        // Only ASCII hex digits and `-` were written.
-        buf.get(..len)
-            .and_then(|b| std::str::from_utf8(b).ok())
-            .unwrap_or_default()
+        buf.get(..len).unwrap_or_default()
     }
 }
 
@@ -261,12 +277,15 @@ impl FromStr for SentryTrace {
         if element.is_empty() {
             return Err(err(SentryTraceErrorKind::Empty));
         }
-        let mut parts = element.splitn(4, '-');
-        let (Some(trace), Some(span)) = (parts.next(), parts.next()) else {
+        // `trace-span[-flag]`, split with byte scans; a fourth part is malformed.
+        let Some((trace, rest)) = split_once_byte(element, b'-') else {
             return Err(err(SentryTraceErrorKind::Format));
         };
-        let flag = parts.next();
-        if parts.next().is_some() {
+        let (span, flag) = match split_once_byte(rest, b'-') {
+            Some((span, flag)) => (span, Some(flag)),
+            None => (rest, None),
+        };
+        if flag.is_some_and(|flag| flag.as_bytes().contains(&b'-')) {
             return Err(err(SentryTraceErrorKind::Format));
         }
         let trace_id = trace

@@ -113,8 +113,13 @@ pub struct Ingest {
 }
 
 impl Ingest {
-    /// Starts a server on a free loopback port.
+    /// Starts a server on a free loopback port, stopping by itself after [`MAX_LIFETIME`].
     pub fn start(behavior: Behavior) -> Ingest {
+        Self::start_for(behavior, MAX_LIFETIME)
+    }
+
+    /// Starts a server that stops by itself after `lifetime` (long soak runs).
+    pub fn start_for(behavior: Behavior, lifetime: Duration) -> Ingest {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         listener
             .set_nonblocking(true)
@@ -130,7 +135,7 @@ impl Ingest {
             requests: Mutex::new(Vec::new()),
             arrived: Condvar::new(),
             stop: AtomicBool::new(false),
-            deadline: Instant::now() + MAX_LIFETIME,
+            deadline: Instant::now() + lifetime,
         });
         let accept_shared = Arc::clone(&shared);
         thread::Builder::new()

@@ -141,6 +141,9 @@ fn measured(p: &mut Prepared<'_>, n: u64) {
 #[derive(Default, Clone, Copy)]
 struct Cell {
     ns: Option<f64>,
+    /// Instructions on the threads that run the workload (all but our export worker).
+    ir_thread: Option<f64>,
+    /// Instructions on all threads.
     ir: Option<f64>,
     allocs: Option<f64>,
     bytes: Option<f64>,
@@ -155,14 +158,20 @@ const OPEN_SPANS: u64 = 32 * ((1 << 9) - 1) - 8 - 1;
 
 /// Heap per open span, on a fresh subject (fresh registry slab): an entered root and
 /// `OPEN_SPANS` children with two fields, created and held open. Includes the registry's slot.
-fn measure_open_heap(o: &Opts, heap: &mut HashMap<Subject, f64>) {
+fn measure_open_heap(o: &Opts, heap: &mut HashMap<Subject, Heap>) {
     for &s in &o.subjects {
-        heap.insert(s, open_heap(s, false));
+        let child = open_heap(s, false, false);
+        let root = open_heap(s, true, false);
+        heap.insert(s, (Some(child), Some(root)));
     }
 }
 
-/// Heap per open span of one subject; with `detail`, prints the allocations by size.
-fn open_heap(s: Subject, detail: bool) -> f64 {
+/// Live bytes per open child span and per open root.
+type Heap = (Option<f64>, Option<f64>);
+
+/// Heap per open span of one subject (children of an entered root, or with `roots`, roots);
+/// with `detail`, prints the allocations by size.
+fn open_heap(s: Subject, roots: bool, detail: bool) -> f64 {
     let env = Env::new(s);
     tracing::dispatcher::with_default(&env.dispatch, || {
         let mut open = Vec::with_capacity(OPEN_SPANS as usize);
@@ -170,7 +179,7 @@ fn open_heap(s: Subject, detail: bool) -> f64 {
             alloc::hist_start();
         }
         let before = alloc::snapshot();
-        let root = tracing::info_span!("root").entered();
+        let root = (!roots).then(|| tracing::info_span!("root").entered());
         for i in 0..OPEN_SPANS {
             open.push(tracing::info_span!(
                 "child",
@@ -182,9 +191,10 @@ fn open_heap(s: Subject, detail: bool) -> f64 {
         if detail {
             let hist = alloc::hist_stop();
             println!(
-                "{}: {:.0} live bytes and {:.2} allocations per open span; allocations by size \
-                 (per span; size 1025 = larger):",
+                "{} ({}): {:.0} live bytes and {:.2} allocations per open span; allocations by \
+                 size (per span; size 1025 = larger):",
                 s.id(),
+                if roots { "roots" } else { "children" },
                 per.live,
                 per.allocs
             );
@@ -321,14 +331,24 @@ fn valgrind_available() -> bool {
         .unwrap_or(false)
 }
 
-/// Total instructions of one callgrind run of one cell.
-fn callgrind_total(w: Workload, s: Subject, n: u64) -> Result<u64, String> {
+/// Instructions of one callgrind run of one cell: (all threads, workload threads). With
+/// `separate`, callgrind writes one file per thread; a workload thread is the main thread or one
+/// that ran this crate's code (the pool of (e)); the rest is our export worker (and any thread
+/// a peer starts).
+fn callgrind_run(w: Workload, s: Subject, n: u64, separate: bool) -> Result<(u64, u64), String> {
     let dir = Path::new(MANIFEST_DIR).join("target").join("callgrind");
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let out = dir.join(format!("{}.{}.{}.out", w.id(), s.id(), n));
+    let name = format!("{}.{}.{}.out", w.id(), s.id(), n);
+    let out = dir.join(&name);
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    for e in std::fs::read_dir(&dir).map_err(|e| e.to_string())?.flatten() {
+        if e.file_name().to_string_lossy().starts_with(&name) {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
     let status = Command::new("valgrind")
         .arg("--tool=callgrind")
+        .arg(format!("--separate-threads={}", if separate { "yes" } else { "no" }))
         .arg(format!("--callgrind-out-file={}", out.display()))
         .arg(exe)
         .env("TS_BENCH_ONLY", format!("{}:{}:{}", w.id(), s.id(), n))
@@ -344,15 +364,43 @@ fn callgrind_total(w: Workload, s: Subject, n: u64) -> Result<u64, String> {
             .collect::<Vec<_>>()
             .join(" | "));
     }
-    let text = std::fs::read_to_string(&out).map_err(|e| e.to_string())?;
-    text.lines()
-        .find_map(|l| {
+    let total_of = |text: &str| -> Option<u64> {
+        text.lines().find_map(|l| {
             l.strip_prefix("summary:")
                 .or_else(|| l.strip_prefix("totals:"))
                 .and_then(|rest| rest.split_whitespace().next())
                 .and_then(|n| n.parse().ok())
         })
-        .ok_or_else(|| format!("no summary in {}", out.display()))
+    };
+    if !separate {
+        let text = std::fs::read_to_string(&out).map_err(|e| e.to_string())?;
+        let t = total_of(&text).ok_or_else(|| format!("no summary in {}", out.display()))?;
+        return Ok((t, t));
+    }
+    let (mut all, mut thread) = (0, 0);
+    let mut files = 0;
+    for e in std::fs::read_dir(&dir).map_err(|e| e.to_string())?.flatten() {
+        let file = e.file_name().to_string_lossy().into_owned();
+        let Some(suffix) = file.strip_prefix(&format!("{name}-")) else {
+            continue;
+        };
+        let text = std::fs::read_to_string(e.path()).map_err(|e| e.to_string())?;
+        let t = total_of(&text).ok_or_else(|| format!("no summary in {file}"))?;
+        files += 1;
+        all += t;
+        if suffix == "01" || text.contains("tracing_sentry_peer_bench::workloads") {
+            thread += t;
+        }
+    }
+    if files == 0 {
+        return Err(format!("no per-thread output for {name}"));
+    }
+    Ok((all, thread))
+}
+
+/// Total instructions (all threads) of one callgrind run, in one file (for `--profile`).
+fn callgrind_total(w: Workload, s: Subject, n: u64) -> Result<u64, String> {
+    callgrind_run(w, s, n, false).map(|(all, _)| all)
 }
 
 fn run_callgrind(o: &Opts, results: &mut Results) {
@@ -375,7 +423,7 @@ fn run_callgrind(o: &Opts, results: &mut Results) {
                     break;
                 };
                 eprintln!("callgrind {}/{total}: {} {} n={n}", k + 1, w.id(), s.id());
-                match callgrind_total(w, s, n) {
+                match callgrind_run(w, s, n, true) {
                     Ok(ir) => {
                         totals.lock().unwrap().insert((w, s, n), ir);
                     }
@@ -389,8 +437,10 @@ fn run_callgrind(o: &Opts, results: &mut Results) {
         let (lo, hi) = w.callgrind_counts(o.quick);
         for &s in &o.subjects {
             if let (Some(a), Some(b)) = (totals.get(&(w, s, lo)), totals.get(&(w, s, hi))) {
-                let per = (*b as f64 - *a as f64) / (hi - lo) as f64;
-                results.entry((w, s)).or_default().ir = Some(per);
+                let per = |a: u64, b: u64| (b as f64 - a as f64) / (hi - lo) as f64;
+                let cell = results.entry((w, s)).or_default();
+                cell.ir = Some(per(a.0, b.0));
+                cell.ir_thread = Some(per(a.1, b.1));
             }
         }
     }
@@ -476,7 +526,7 @@ fn rustc_version() -> String {
 fn report(
     o: &Opts,
     results: &Results,
-    heap: &HashMap<Subject, f64>,
+    heap: &HashMap<Subject, Heap>,
     instr_note: &str,
     elapsed: Duration,
 ) -> String {
@@ -510,15 +560,16 @@ fn report(
         "Every figure is per iteration (unit in the first column) and also a ratio to the bare \
          registry of the same run. CPU ns = criterion median of process CPU time (all threads, so \
          our export worker and the 4 threads of (e) count). instr = callgrind instructions per \
-         iteration, from two runs with different iteration counts{instr_note}. allocs and bytes = \
+         iteration, from two runs with different iteration counts{instr_note}: \"thread\" counts the \
+         threads that run the workload, \"all\" every thread (our export worker included). allocs and bytes = \
          global allocator counts over all threads (bytes requested, not live; \"-\" where the \
          registry allocates nothing).\n"
     );
     let _ = writeln!(
         w_,
-        "| workload | subject | CPU ns | x reg | instr | x reg | allocs | x reg | bytes | x reg |"
+        "| workload | subject | CPU ns | x reg | instr thread | x reg | instr all | x reg | allocs | x reg | bytes | x reg |"
     );
-    let _ = writeln!(w_, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|");
+    let _ = writeln!(w_, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
     for &w in &o.workloads {
         let floor = results
             .get(&(w, Subject::Registry))
@@ -533,10 +584,12 @@ fn report(
             };
             let _ = writeln!(
                 w_,
-                "| {wl} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {wl} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 s.label(),
                 fmt_num(c.ns, 0),
                 ratio(c.ns, floor.ns),
+                fmt_num(c.ir_thread, 0),
+                ratio(c.ir_thread, floor.ir_thread),
                 fmt_num(c.ir, 0),
                 ratio(c.ir, floor.ir),
                 fmt_num(c.allocs, 2),
@@ -550,21 +603,26 @@ fn report(
     let _ = writeln!(w_, "\n## Heap per open span\n");
     let _ = writeln!(
         w_,
-        "Live heap bytes per child span (two fields) held open inside an entered root, on a fresh \
-         subject ({OPEN_SPANS} open children, so the registry's slab pages are full): includes the \
-         registry's own slot.\n"
+        "Live heap bytes per span (two fields) held open, on a fresh subject ({OPEN_SPANS} open \
+         spans, so the registry's slab pages are full), including the registry's own slot: \
+         children inside an entered root, and roots (no parent, not entered).\n"
     );
-    let _ = writeln!(w_, "| subject | bytes per open span | x reg |");
-    let _ = writeln!(w_, "|---|--:|--:|");
-    let floor = heap.get(&Subject::Registry).copied();
+    let _ = writeln!(
+        w_,
+        "| subject | per open child | x reg | per open root | x reg |"
+    );
+    let _ = writeln!(w_, "|---|--:|--:|--:|--:|");
+    let floor = heap.get(&Subject::Registry).copied().unwrap_or_default();
     for &s in &o.subjects {
-        let h = heap.get(&s).copied();
+        let h = heap.get(&s).copied().unwrap_or_default();
         let _ = writeln!(
             w_,
-            "| {} | {} | {} |",
+            "| {} | {} | {} | {} | {} |",
             s.label(),
-            fmt_num(h, 0),
-            ratio(h, floor)
+            fmt_num(h.0, 0),
+            ratio(h.0, floor.0),
+            fmt_num(h.1, 0),
+            ratio(h.1, floor.1)
         );
     }
 
@@ -607,56 +665,60 @@ fn report(
         }
     }
 
-    // Targets of issue 6 (instruction ratios to the registry).
-    let _ = writeln!(w_, "\n## Targets (issue 6), on instruction counts\n");
+    // Targets of issue 12 (instructions per iteration; heap bytes, registry included).
+    let _ = writeln!(w_, "\n## Targets (issue 12)\n");
+    let _ = writeln!(
+        w_,
+        "Worker cost = \"all\" minus \"thread\". Per span and per transaction from (a) (a span, \
+         and a 500th of a transaction) and (b) (10 spans and a transaction).\n"
+    );
     let _ = writeln!(w_, "| target | subject | value | limit | met |");
     let _ = writeln!(w_, "|---|---|--:|--:|---|");
-    let ir_ratio = |w: Workload, s: Subject| -> Option<f64> {
-        let v = results.get(&(w, s))?.ir?;
-        let f = results.get(&(w, Subject::Registry))?.ir?;
-        Some(v / f)
-    };
+    let get = |w: Workload, s: Subject| results.get(&(w, s)).copied().unwrap_or_default();
     let mut target = |name: &str, s: Subject, v: Option<f64>, limit: f64, unit: &str| {
         let met = match v {
             Some(v) if v <= limit => "yes",
             Some(_) => "**no**",
             None => "n/a",
         };
-        let val = v
-            .map(|v| format!("{v:.2}{unit}"))
-            .unwrap_or_else(|| "n/a".into());
         let _ = writeln!(
             w_,
-            "| {name} | {} | {val} | {limit}{unit} | {met} |",
-            s.label()
+            "| {name} | {} | {}{unit} | {}{unit} | {met} |",
+            s.label(),
+            fmt_num(v, 0),
+            fmt_num(Some(limit), 0)
         );
     };
     use Subject::{OursSampled as S, OursUnsampled as U};
     use Workload::*;
+    let worker = |w: Workload| Some(get(w, S).ir? - get(w, S).ir_thread?);
+    let roll = workloads::ROLL as f64;
+    let per_span = (|| Some((worker(Child)? - worker(Transaction)? / roll) / (1.0 - 10.0 / roll)))();
+    let per_tx = (|| Some(worker(Transaction)? - 10.0 * per_span?))();
     if has(Child) {
-        target("(a) child span", S, ir_ratio(Child, S), 3.0, "x");
-        target("(a) child span", U, ir_ratio(Child, U), 1.25, "x");
+        target("(a) child span, thread", S, get(Child, S).ir_thread, 2_500.0, "");
+        target("(a) child span, all threads", S, get(Child, S).ir, 4_000.0, "");
+        target("(a) child span, thread", U, get(Child, U).ir_thread, 1_500.0, "");
     }
     if has(Transaction) {
-        target("(b) transaction", S, ir_ratio(Transaction, S), 3.0, "x");
-        target("(b) transaction", U, ir_ratio(Transaction, U), 3.0, "x");
+        target("(b) transaction, all threads", S, get(Transaction, S).ir, 45_000.0, "");
     }
-    for (w, name, limit) in [
-        (Headers, "(c) outbound headers", 2.0),
-        (Continue, "(d) continue trace", 3.0),
-    ] {
+    if has(Headers) {
+        target("(c) outbound headers", S, get(Headers, S).ir_thread, 1_200.0, "");
+    }
+    for w in [Continue, ContinueExt] {
         if has(w) {
-            target(name, S, ir_ratio(w, S), limit, "x");
-            target(name, U, ir_ratio(w, U), limit, "x");
+            let n = if w == Continue { "(d)" } else { "(d2)" };
+            target(&format!("{n} thread"), S, get(w, S).ir_thread, 10_000.0, "");
+            target(&format!("{n} all threads"), S, get(w, S).ir, 15_000.0, "");
         }
     }
-    if has(Child) && has(Threads) {
-        for s in [S, U] {
-            let r = (|| Some(results.get(&(Threads, s))?.ir? / results.get(&(Child, s))?.ir?))();
-            target("(e) 4 threads / 1 thread", s, r, 1.5, "x");
-        }
+    if has(Child) && has(Transaction) {
+        target("export worker per span", S, per_span, 1_500.0, "");
+        target("export worker per transaction besides", S, per_tx, 3_000.0, "");
     }
-    target("heap per open span", S, heap.get(&S).copied(), 400.0, " B");
+    target("heap per open child", S, heap.get(&S).and_then(|h| h.0), 350.0, " B");
+    target("heap per open root", U, heap.get(&U).and_then(|h| h.1), 300.0, " B");
     md
 }
 
@@ -833,7 +895,8 @@ fn main() {
     }
     if args.first().map(String::as_str) == Some("--heap-detail") {
         let s = args.get(1).and_then(|s| Subject::from_id(s));
-        open_heap(s.unwrap_or_else(|| die("--heap-detail <subject>")), true);
+        let s = s.unwrap_or_else(|| die("--heap-detail <subject> [--roots]"));
+        open_heap(s, args.iter().any(|a| a == "--roots"), true);
         return;
     }
     let o = parse_args();

@@ -68,10 +68,8 @@ impl Subject {
 }
 
 const DSN: &str = "https://abc123abc123abc123abc123abc12345@o42.ingest.sentry.io/1";
-const TRACE_ID: &str = "771a43a4192642f0b136d5159a501700";
-const PARENT_SPAN_ID: &str = "b7ad6b7169203331";
-/// 3 third-party members and 8 sentry members (the `sentry-sampled` value is filled in).
-const BAGGAGE_HEAD: &str = "other-vendor=a;p=1,acme=b,tenant=c,sentry-trace_id=771a43a4192642f0b136d5159a501700,sentry-public_key=49d0f7386ad645858ae85020e393bef3,sentry-sample_rate=0.25,sentry-sample_rand=0.123456,sentry-environment=prod,sentry-release=up%401,sentry-transaction=GET%20%2Fup,sentry-sampled=";
+/// 1 third-party member and 8 sentry members; the caller sampled the trace.
+const BAGGAGE: &str = "other-vendor=a;p=1,sentry-trace_id=771a43a4192642f0b136d5159a501700,sentry-public_key=49d0f7386ad645858ae85020e393bef3,sentry-sample_rate=0.25,sentry-sample_rand=0.123456,sentry-environment=prod,sentry-release=up%401,sentry-transaction=GET%20%2Fup,sentry-sampled=true";
 
 /// The discarding transport for our layer.
 fn our_transport() -> tracing_sentry::export::NoopTransport {
@@ -131,7 +129,7 @@ pub struct Env {
     /// What the caller sends us (workload d), in the subject's own format.
     pub incoming: HeaderMap,
     otel_extract: TextMapCompositePropagator,
-    otel_inject: TraceContextPropagator,
+    otel_inject: TextMapCompositePropagator,
     floor_headers: [(HeaderName, HeaderValue); 2],
 }
 
@@ -183,23 +181,24 @@ impl Env {
             Subject::OtelOff => otel(Sampler::AlwaysOff),
         };
 
-        // Our unsampled subject gets an unsampled caller (`-0`): with a sampled caller our
-        // layer would follow the caller's decision and take the sampled path.
-        let sampled = subject != Subject::OursUnsampled;
+        // Every subject gets the same incoming headers from a sampled caller: our unsampled
+        // subject follows the caller's decision (it takes the sampled path in (c) and (d)).
         let mut incoming = HeaderMap::new();
-        let baggage = format!("{BAGGAGE_HEAD}{sampled}");
-        match subject {
-            Subject::OtelOn | Subject::OtelOff => {
-                let flags = if sampled { "01" } else { "00" };
-                let tp = format!("00-{TRACE_ID}-{PARENT_SPAN_ID}-{flags}");
-                incoming.insert("traceparent", tp.parse().unwrap());
-            }
-            _ => {
-                let st = format!("{TRACE_ID}-{PARENT_SPAN_ID}-{}", u8::from(sampled));
-                incoming.insert("sentry-trace", st.parse().unwrap());
-            }
-        }
-        incoming.insert("baggage", baggage.parse().unwrap());
+        incoming.insert(
+            "sentry-trace",
+            HeaderValue::from_static(concat!(
+                "771a43a4192642f0b136d5159a501700",
+                "-b7ad6b7169203331-1"
+            )),
+        );
+        incoming.insert(
+            "traceparent",
+            HeaderValue::from_static(concat!(
+                "00-771a43a4192642f0b136d5159a501700",
+                "-b7ad6b7169203331-01"
+            )),
+        );
+        incoming.insert("baggage", HeaderValue::from_static(BAGGAGE));
 
         let floor_headers = [
             (
@@ -208,7 +207,7 @@ impl Env {
             ),
             (
                 HeaderName::from_static("baggage"),
-                HeaderValue::from_str(&format!("{BAGGAGE_HEAD}true")).unwrap(),
+                HeaderValue::from_static(BAGGAGE),
             ),
         ];
 
@@ -221,7 +220,10 @@ impl Env {
                 Box::new(TraceContextPropagator::new()),
                 Box::new(BaggagePropagator::new()),
             ]),
-            otel_inject: TraceContextPropagator::new(),
+            otel_inject: TextMapCompositePropagator::new(vec![
+                Box::new(TraceContextPropagator::new()),
+                Box::new(BaggagePropagator::new()),
+            ]),
             floor_headers,
         }
     }
@@ -245,6 +247,22 @@ impl Env {
     #[inline(never)]
     pub fn server_span(&self, headers: &HeaderMap) {
         self.server_span_with(headers, || {});
+    }
+
+    /// Workload (d2): (d) with the span created first and continued through
+    /// `SentrySpanExt::set_parent_from_headers` (the `#[instrument]` way). The peers have one
+    /// way only, the same as (d).
+    #[inline(never)]
+    pub fn server_span_set_parent(&self, headers: &HeaderMap) {
+        match self.subject {
+            Subject::OursUnsampled | Subject::OursSampled => {
+                use tracing_sentry::SentrySpanExt as _;
+                let span = tracing::info_span!("GET /users/:id", http.method = "GET");
+                let _ = span.set_parent_from_headers(headers);
+                let _g = span.enter();
+            }
+            _ => self.server_span_with(headers, || {}),
+        }
     }
 
     /// `server_span`, running `inside` while the server span is entered (for `--check`).

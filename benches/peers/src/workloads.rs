@@ -15,15 +15,17 @@ pub enum Workload {
     Transaction,
     Headers,
     Continue,
+    ContinueExt,
     Threads,
 }
 
 impl Workload {
-    pub const ALL: [Workload; 5] = [
+    pub const ALL: [Workload; 6] = [
         Workload::Child,
         Workload::Transaction,
         Workload::Headers,
         Workload::Continue,
+        Workload::ContinueExt,
         Workload::Threads,
     ];
 
@@ -33,6 +35,7 @@ impl Workload {
             Workload::Transaction => "b_transaction",
             Workload::Headers => "c_outbound_headers",
             Workload::Continue => "d_continue_trace",
+            Workload::ContinueExt => "d2_set_parent_from_headers",
             Workload::Threads => "e_child_span_4_threads",
         }
     }
@@ -43,6 +46,7 @@ impl Workload {
             Workload::Transaction => "(b) root + 10 children (depth <= 3), exported",
             Workload::Headers => "(c) outbound headers, continued trace",
             Workload::Continue => "(d) continue trace + server span",
+            Workload::ContinueExt => "(d2) = (d) through set_parent_from_headers",
             Workload::Threads => "(e) = (a) on 4 threads, per span",
         }
     }
@@ -52,7 +56,7 @@ impl Workload {
         match self {
             Workload::Transaction => "transaction",
             Workload::Headers => "call",
-            Workload::Continue => "request",
+            Workload::Continue | Workload::ContinueExt => "request",
             _ => "span",
         }
     }
@@ -69,7 +73,7 @@ impl Workload {
         let (lo, hi) = match self {
             Workload::Child | Workload::Headers => (1_000, 3_000),
             Workload::Transaction => (100, 300),
-            Workload::Continue => (500, 1_500),
+            Workload::Continue | Workload::ContinueExt => (500, 1_500),
             Workload::Threads => (4_000, 12_000),
         };
         if quick {
@@ -203,6 +207,12 @@ impl<'e> Prepared<'e> {
                 let headers = &self.env.incoming;
                 for _ in 0..n {
                     self.env.server_span(black_box(headers));
+                }
+            }
+            Workload::ContinueExt => {
+                let headers = &self.env.incoming;
+                for _ in 0..n {
+                    self.env.server_span_set_parent(black_box(headers));
                 }
             }
             Workload::Threads => self.pool.as_ref().unwrap().run(n),
