@@ -72,7 +72,9 @@ impl SentryLayerBuilder {
     /// Sentry with reason `ignored`. Rules add up across calls.
     ///
     /// The rules apply on the export worker, so an ignored span is still recorded (it costs what
-    /// any recorded span costs) and the instrumented thread pays nothing for them. To keep a
+    /// any recorded span costs, and takes a place among the transaction's
+    /// [`max_spans`](Self::max_spans)) and the instrumented thread pays nothing for the rules;
+    /// an ignored root's trace still propagates as sampled to the services it calls. To keep a
     /// span from being recorded at all, filter it out of this layer with
     /// `tracing-subscriber`'s per-layer filters (`layer.with_filter(...)`): a filtered-out span
     /// does not exist for the layer, its children attach to its nearest enabled ancestor, and
