@@ -17,6 +17,10 @@ use crate::stats::StatsInner;
 #[path = "integrations/sentry/builder.rs"]
 mod sentry_client;
 
+// What may leave the process: `send_default_pii`, the denylist, `ignore_spans`, the hooks.
+#[path = "builder_privacy.rs"]
+mod privacy;
+
 /// The default capacity of the export queue, in transactions.
 pub const DEFAULT_QUEUE_CAPACITY: usize = 1024;
 /// The default maximum number of child spans per transaction (Sentry's own limit).
@@ -96,6 +100,10 @@ pub struct SentryLayerBuilder {
     trace_lifecycle: TraceLifecycle,
     /// `SENTRY_TRACE_LIFECYCLE` held something other than `static`/`stream`.
     trace_lifecycle_invalid: bool,
+    /// The denylist, `ignore_spans` and the `before_send_*` hooks (`send_default_pii` is set
+    /// from the field below when the layer is built).
+    privacy: export::Privacy,
+    send_default_pii: Option<bool>,
     #[cfg(feature = "sentry")]
     sentry_client: Option<Arc<sentry_core::Client>>,
 }
@@ -141,6 +149,8 @@ impl Default for SentryLayerBuilder {
             debug: None,
             trace_lifecycle: TraceLifecycle::Static,
             trace_lifecycle_invalid: false,
+            privacy: export::Privacy::default(),
+            send_default_pii: None,
             #[cfg(feature = "sentry")]
             sentry_client: None,
         }
@@ -587,6 +597,10 @@ impl SentryLayerBuilder {
                 shutdown_timeout: self.shutdown_timeout.unwrap_or(DEFAULT_SHUTDOWN_TIMEOUT),
                 stats: Arc::clone(&stats),
                 debug: self.debug.unwrap_or(false),
+                privacy: export::Privacy {
+                    send_default_pii: self.send_default_pii.unwrap_or(false),
+                    ..self.privacy.clone()
+                },
             },
             options,
         )
@@ -642,6 +656,7 @@ impl SentryLayerBuilder {
             propagate_traceparent: self.propagate_traceparent,
             accept_traceparent: self.accept_traceparent,
             forward_third_party_baggage: self.forward_third_party_baggage,
+            send_default_pii: self.send_default_pii.unwrap_or(false),
             max_spans: self.max_spans,
             lifecycle: self.trace_lifecycle,
             export,

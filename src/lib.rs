@@ -205,6 +205,10 @@ mod stats;
 mod status;
 mod trace_context;
 
+/// Every field the crate sends, and what controls it.
+#[doc = include_str!("../docs/what-is-sent.md")]
+pub mod what_is_sent {}
+
 pub use builder::{
     BuildError, SentryLayerBuilder, DEFAULT_ENVIRONMENT, DEFAULT_MAX_SPANS, DEFAULT_QUEUE_CAPACITY,
     DEFAULT_SHUTDOWN_TIMEOUT,

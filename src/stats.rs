@@ -91,6 +91,22 @@ stats! {
     spans_dropped_rate_limited,
     /// Streamed spans dropped because sending failed or Sentry rejected them.
     spans_dropped_send_failed,
+    /// Transactions dropped by `before_send_transaction`, or because a `before_send_*` hook
+    /// panicked.
+    transactions_dropped_before_send,
+    /// Spans dropped by the `before_send_*` hooks: the spans of dropped transactions (root
+    /// included) and child spans a `before_send_transaction` removed.
+    spans_dropped_before_send,
+    /// Calls of `before_send_transaction` or `before_send_span` that panicked (caught; the
+    /// transaction was dropped).
+    before_send_panics,
+    /// Calls of an `ignore_spans_where` predicate that panicked (caught; the span was kept).
+    ignore_predicate_panics,
+    /// Transactions whose root span matched an `ignore_spans` rule (not sent).
+    transactions_ignored,
+    /// Spans that matched an `ignore_spans` rule, and the spans of ignored transactions (root
+    /// included).
+    spans_ignored,
 }
 
 impl StatsInner {
@@ -99,7 +115,6 @@ impl StatsInner {
         counter.fetch_add(1, Ordering::Relaxed);
     }
     #[inline]
-    #[allow(dead_code)] // for batch counts
     pub(crate) fn add(counter: &AtomicU64, n: u64) {
         if n != 0 {
             counter.fetch_add(n, Ordering::Relaxed);

@@ -478,6 +478,42 @@ fn a_client_without_a_fixed_rate_leaves_tracing_to_the_builder() {
 }
 
 #[test]
+fn send_default_pii_comes_from_the_client_too() {
+    let span_data = |pii: bool, ours: Option<bool>| {
+        let transport = TestTransport::new();
+        let options = client_options(&transport).send_default_pii(pii);
+        let client = Arc::new(sentry::Client::with_options(link(options)));
+        let hub = Arc::new(Hub::new(Some(client.clone()), Arc::new(Scope::default())));
+        let mut builder = SentryLayer::builder();
+        if let Some(ours) = ours {
+            builder = builder.send_default_pii(ours);
+        }
+        let (layer, guard) = builder.sentry_client(client.clone()).build().unwrap();
+        let setup = Setup {
+            transport,
+            client,
+            hub,
+            guard,
+            dispatch: Dispatch::new(tracing_subscriber::registry().with(layer)),
+        };
+        tracing::dispatcher::with_default(&setup.dispatch, || {
+            tracing::info_span!("job", client.address = "203.0.113.7").in_scope(|| {});
+        });
+        let envelopes = flush_all(&setup);
+        let txs = transactions(&envelopes);
+        txs[0].1["contexts"]["trace"]["data"].clone()
+    };
+    assert_eq!(span_data(true, None)["client.address"], "203.0.113.7");
+    assert!(span_data(false, None).get("client.address").is_none());
+    // Set on our builder, ours wins, `false` included.
+    assert!(span_data(true, Some(false)).get("client.address").is_none());
+    assert_eq!(
+        span_data(false, Some(true))["client.address"],
+        "203.0.113.7"
+    );
+}
+
+#[test]
 fn over_http_the_event_envelope_keeps_its_trace_header() {
     // The `sentry` crate's HTTP transport filters envelopes through its rate limiter, which
     // rebuilds typed envelopes without their headers: the linked event must still arrive with

@@ -31,11 +31,15 @@ pub(crate) enum DiscardReason {
     SampleRate,
     /// A bounded buffer was full: child spans over a transaction's maximum.
     BufferOverflow,
+    /// `before_send_transaction` dropped it (or a hook panicked).
+    BeforeSend,
+    /// An `ignore_spans` rule matched it.
+    Ignored,
 }
 
 impl DiscardReason {
     /// Every reason, in index order.
-    pub(crate) const ALL: [Self; 7] = [
+    pub(crate) const ALL: [Self; 9] = [
         Self::QueueOverflow,
         Self::RatelimitBackoff,
         Self::NetworkError,
@@ -43,6 +47,8 @@ impl DiscardReason {
         Self::InternalSdkError,
         Self::SampleRate,
         Self::BufferOverflow,
+        Self::BeforeSend,
+        Self::Ignored,
     ];
     /// The number of reasons.
     pub(crate) const COUNT: usize = Self::ALL.len();
@@ -57,6 +63,8 @@ impl DiscardReason {
             Self::InternalSdkError => "internal_sdk_error",
             Self::SampleRate => "sample_rate",
             Self::BufferOverflow => "buffer_overflow",
+            Self::BeforeSend => "before_send",
+            Self::Ignored => "ignored",
         }
     }
 

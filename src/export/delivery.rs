@@ -53,7 +53,9 @@ pub(crate) const SUMMARY_EVERY: Duration = Duration::from_secs(10);
 /// Drops this far apart count as a new episode (a new "dropping started" line).
 const QUIET_AFTER: Duration = Duration::from_secs(30);
 
-/// One unit of work for a sender. Issue-driven growth: streamed span batches join here.
+/// One unit of work for a sender. Issue-driven growth: streamed span batches join here (each
+/// span through `Privacy::process_span` before it is written, as transactions go through
+/// `Privacy::process_transaction` in `handle`).
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)] // transactions are the common case; boxing costs an allocation each
 pub(crate) enum Work {
@@ -97,6 +99,8 @@ pub(crate) struct DeliveryConfig {
     pub(crate) max_in_flight: usize,
     pub(crate) client_report_interval: Duration,
     pub(crate) debug: bool,
+    /// Ignored spans, private data, the denylist and the `before_send_*` hooks.
+    pub(crate) privacy: super::Privacy,
 }
 
 /// The queue, the shared delivery state, and the counters: what the handle, the guard and
@@ -369,14 +373,42 @@ impl Pipeline {
 
     fn handle(&self, work: Work, scratch: &mut Scratch) {
         match work {
-            Work::Transaction(tx) => {
+            Work::Transaction(mut tx) => {
+                // The user's rules and hooks run here, on the sender, never on the
+                // instrumented thread; a dropped transaction is counted and reported there.
+                if !self
+                    .config
+                    .privacy
+                    .process_transaction(&mut tx, &self.reports, &self.stats)
+                {
+                    self.send_reports_if_due();
+                    return;
+                }
                 let spans = span_quantity(&tx);
                 let outcome = self.deliver_transaction(&tx, scratch);
                 drop(tx);
                 self.account(outcome, spans);
                 self.send_reports_if_due();
             }
-            Work::Spans(batch) => {
+            Work::Spans(mut batch) => {
+                // The denylist and `before_send_span` on each streamed span, as for the spans
+                // of a transaction; a span the hook refuses is counted and reported.
+                let before = batch.spans.len();
+                batch.spans.retain_mut(|span| {
+                    self.config
+                        .privacy
+                        .process_span(&mut span.record, &self.stats)
+                });
+                let removed = before.saturating_sub(batch.spans.len()) as u64;
+                if removed > 0 {
+                    self.reports
+                        .record(DiscardReason::BeforeSend, DataCategory::Span, removed);
+                    StatsInner::add(&self.stats.spans_dropped_before_send, removed);
+                }
+                if batch.spans.is_empty() {
+                    self.send_reports_if_due();
+                    return;
+                }
                 let spans = batch.spans.len() as u64;
                 let outcome = self.deliver_spans(&batch, scratch);
                 drop(batch);

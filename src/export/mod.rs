@@ -106,6 +106,7 @@ mod envelope;
 #[cfg(feature = "ureq")]
 mod http;
 mod json;
+mod privacy;
 mod queue;
 mod ratelimit;
 pub(crate) mod record;
@@ -114,6 +115,7 @@ mod span_buffer;
 mod span_item;
 mod transaction;
 mod transport;
+mod view;
 
 #[cfg(test)]
 mod test_support;
@@ -127,10 +129,13 @@ pub use envelope::{Envelope, EnvelopeErrorKind, ParseEnvelopeError};
 #[cfg(feature = "ureq")]
 #[cfg_attr(docsrs, doc(cfg(feature = "ureq")))]
 pub use http::{HttpTransport, HttpTransportBuilder};
+pub use privacy::DEFAULT_DENYLIST;
+pub(crate) use privacy::{Denylist, Privacy};
 pub use transport::{
     InMemoryTransport, NoopTransport, Transport, TransportError, TransportErrorKind,
     TransportResponse,
 };
+pub use view::{SpanView, TransactionView};
 
 use crate::stats::{Stats, StatsInner};
 use delivery::{DeliveryConfig, Pipeline, RetryPolicy};
@@ -162,6 +167,8 @@ pub(crate) struct ExportConfig {
     pub(crate) stats: Arc<StatsInner>,
     /// One line on stderr for each failure and each dropped transaction.
     pub(crate) debug: bool,
+    /// What may leave the process (applied on the senders).
+    pub(crate) privacy: Privacy,
 }
 
 /// Less common settings, for [`start_with`]; `Default` gives the documented defaults.
@@ -373,6 +380,7 @@ pub(crate) fn start_with(
         shutdown_timeout,
         stats,
         debug,
+        privacy,
     } = config;
     let ExportOptions {
         server_name,
@@ -411,6 +419,7 @@ pub(crate) fn start_with(
         max_in_flight: max_in_flight.max(1),
         client_report_interval,
         debug,
+        privacy,
     };
     let shared = Arc::new(Pipeline::new(
         delivery,

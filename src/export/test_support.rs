@@ -235,6 +235,7 @@ impl Default for ExportConfig {
             shutdown_timeout: Duration::from_secs(2),
             stats: Arc::default(),
             debug: false,
+            privacy: super::Privacy::default(),
         }
     }
 }

@@ -248,7 +248,39 @@ fn server_span<B>(layer: &SentryHttpLayer, request: &Request<B>) -> (Span, bool)
             ),
         ]
     });
+    if config.as_ref().is_some_and(|c| c.send_default_pii) {
+        crate::layer::set_span_properties(&span, || user_data(request));
+    }
     (span, grpc_call.is_some())
+}
+
+/// What the server span records only with `send_default_pii(true)`, under Sentry's and
+/// OpenTelemetry's names: the query string, the user agent and the client's address as the
+/// proxies in front reported it (`X-Forwarded-For`'s first entry, else `X-Real-IP`).
+fn user_data<B>(request: &Request<B>) -> Vec<(Cow<'static, str>, FieldValue)> {
+    let mut fields = Vec::new();
+    let text = |s: &str| FieldValue::Str(s.to_owned());
+    if let Some(query) = request.uri().query().filter(|q| !q.is_empty()) {
+        fields.push((Cow::Borrowed("http.query"), text(query)));
+    }
+    let header = |name: &str| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    };
+    if let Some(agent) = header("user-agent") {
+        fields.push((Cow::Borrowed("user_agent.original"), text(agent)));
+    }
+    let forwarded = header("x-forwarded-for")
+        .and_then(|v| v.split(',').next())
+        .map(str::trim);
+    if let Some(client) = forwarded.or_else(|| header("x-real-ip")) {
+        fields.push((Cow::Borrowed("client.address"), text(client)));
+    }
+    fields
 }
 
 pin_project_lite::pin_project! {

@@ -49,7 +49,10 @@ fn the_client_layer_propagates_and_records_the_status() {
         call["description"],
         format!("GET {}", downstream.url("/missing"))
     );
-    assert_eq!(call["data"]["http.query"], "q=1");
+    assert!(
+        call["data"].get("http.query").is_none(),
+        "user data, off by default"
+    );
     assert_eq!(call["status"], "not_found");
     assert_eq!(call["data"]["http.response.status_code"], 404);
 
@@ -120,6 +123,39 @@ fn server_spans_carry_sentry_properties_without_span_fields() {
     assert_eq!(root["data"]["http.response.status_code"], 503);
     assert_eq!(root["data"]["http.request.method"], "GET");
     assert!(!tx.to_string().contains("secret=1"), "no query in {tx}");
+}
+
+#[test]
+fn server_spans_record_user_data_only_with_send_default_pii() {
+    let root_data = |builder: tracing_sentry::SentryLayerBuilder| {
+        let (layer, guard, transport) = exporting(builder.traces_sample_rate(1.0));
+        let subscriber = tracing_subscriber::registry().with(layer);
+        run(subscriber, async {
+            let service = tower::service_fn(|_: http::Request<()>| async {
+                Ok::<_, Infallible>(http::Response::new(String::new()))
+            });
+            let mut server = SentryHttpLayer::new().layer(service);
+            let request = http::Request::get("/orders?email=ana%40example.com")
+                .header("user-agent", "curl/8.5")
+                .header("x-forwarded-for", "203.0.113.7, 10.0.0.1")
+                .header("cookie", "sid=cookie-secret")
+                .body(())
+                .unwrap();
+            server.ready().await.unwrap().call(request).await.unwrap();
+        });
+        let txs = sent_transactions(&guard, &transport);
+        txs[0].1["contexts"]["trace"]["data"].clone()
+    };
+    let on = root_data(SentryLayer::builder().send_default_pii(true));
+    assert_eq!(on["http.query"], "email=ana%40example.com");
+    assert_eq!(on["user_agent.original"], "curl/8.5");
+    assert_eq!(on["client.address"], "203.0.113.7");
+    assert!(!on.to_string().contains("cookie-secret"), "{on}");
+    let off = root_data(SentryLayer::builder());
+    for key in ["http.query", "user_agent.original", "client.address"] {
+        assert!(off.get(key).is_none(), "{key} in {off}");
+    }
+    assert_eq!(off["http.request.method"], "GET");
 }
 
 /// Calls a server whose handler reports the trace id it runs in.

@@ -9,6 +9,7 @@ mod export;
 mod hardening;
 mod headers;
 mod panic_status;
+mod privacy;
 mod regressions;
 mod remote_parent;
 mod sampling;

@@ -342,3 +342,33 @@ fn a_span_rate_limit_drops_streamed_spans_counts_and_reports_them() {
         "{reports:?}"
     );
 }
+
+#[test]
+fn streamed_spans_go_through_before_send_span_and_a_panicking_hook_drops_and_counts() {
+    let (layer, guard, transport) =
+        exporting(builder(TraceLifecycle::Stream).before_send_span(|span| {
+            if span.name() == "boom" {
+                panic!("scrubber failed");
+            }
+            span.remove_data("secret");
+            span.set_description("scrubbed");
+        }));
+    with_layer(layer, || {
+        tracing::info_span!("job").in_scope(|| {
+            tracing::info_span!("step", secret = "hunter2", kept = 1_u64).in_scope(|| {});
+            tracing::info_span!("boom").in_scope(|| {});
+        });
+    });
+    let spans = streamed(&guard, &transport);
+    assert_eq!(spans.len(), 2, "{spans:?}");
+    let step = spans
+        .iter()
+        .find(|s| s["attributes"]["kept"].is_object())
+        .unwrap();
+    assert_eq!(step["name"], "scrubbed");
+    assert!(step["attributes"].get("secret").is_none());
+    let stats = guard.stats();
+    assert_eq!(stats.before_send_panics, 1);
+    assert_eq!(stats.spans_dropped_before_send, 1);
+    assert_eq!(stats.spans_sent, 2);
+}

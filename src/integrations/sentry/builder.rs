@@ -88,6 +88,7 @@ impl SentryLayerBuilder {
         this.strict_trace_continuation = this
             .strict_trace_continuation
             .or(Some(options.strict_trace_continuation));
+        this.send_default_pii = this.send_default_pii.or(Some(options.send_default_pii));
         if this.transport.is_none() {
             this.transport = Some(Arc::new(ClientTransport::new(Arc::clone(&client))));
         }

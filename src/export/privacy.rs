@@ -1,0 +1,499 @@
+//! What may leave the process: the rules applied on the export worker to every finished
+//! span before it is serialised, in this order (Sentry's SDKs scrub before their hooks run):
+//!
+//! 1. **`ignore_spans`**: a child span that matches is removed and its children are re-parented
+//!    to the nearest kept ancestor; a root that matches drops the whole transaction (as the
+//!    JavaScript SDK's `ignoreSpans` does for a segment span). Reported as `ignored`.
+//! 2. **Private data** (`send_default_pii` off, the default): data keys that carry user data by
+//!    Sentry's and OpenTelemetry's conventions ([`PII_KEYS`], [`PII_PREFIXES`]) are removed.
+//! 3. **The denylist**: values of data keys containing one of the denylist's words
+//!    (case-insensitive, anywhere in the key, as Relay's default `@password` rule matches) are
+//!    replaced by `[Filtered]`.
+//! 4. **`before_send_span`** on the root and on each child; it cannot drop a span (spans spec).
+//! 5. **`before_send_transaction`**: may edit, remove child spans, or drop the transaction
+//!    (reported as `before_send`, one transaction and all its spans).
+//!
+//! A panicking hook is caught and counted in `Stats::before_send_panics`, and the transaction
+//! is **dropped** (reported as `before_send`): a hook that scrubs data and fails half-way may
+//! have left the data it was written to remove, so sending it unchanged is the unsafe choice.
+//! The Python SDK does the same (a `before_send_transaction` that raises leaves no event to
+//! send).
+//!
+//! **Streamed spans** (span v2 items): a span-batch serialiser calls
+//! [`Privacy::process_span`] on each span record before writing it; it applies steps 2 to 4
+//! and says whether the span may be sent (`false` only when the hook panicked).
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+
+use super::category::DataCategory;
+use super::client_report::{ClientReports, DiscardReason};
+use super::record::{FieldValue, SpanRecord, TransactionRecord};
+use super::view::{SpanView, TransactionView};
+use crate::stats::StatsInner;
+
+/// The value written in place of a denied one, as Sentry's SDKs and Relay write it.
+pub(crate) const FILTERED: &str = "[Filtered]";
+
+/// The default denylist: words that mark a data key as holding a credential. Sentry's Python
+/// SDK's `DEFAULT_DENYLIST` and Relay's `@password` rule (password, secret, passwd, api_key,
+/// apikey, auth, credentials, mysql_pwd, privatekey, private_key, token, session, csrf, xsrf,
+/// cookie, bearer); `auth` covers `authorization`.
+pub const DEFAULT_DENYLIST: &[&str] = &[
+    "password",
+    "passwd",
+    "secret",
+    "api_key",
+    "apikey",
+    "auth",
+    "credentials",
+    "mysql_pwd",
+    "privatekey",
+    "private_key",
+    "token",
+    "session",
+    "csrf",
+    "xsrf",
+    "cookie",
+    "bearer",
+];
+
+/// Data keys that carry user data, removed unless `send_default_pii` is on.
+/// (Each starts with `h`, `u`, `c` or `e`: `is_pii_key` relies on it.)
+pub(crate) const PII_KEYS: &[&str] = &[
+    "http.query",
+    "http.fragment",
+    "url.query",
+    "url.fragment",
+    "client.address",
+    "client.port",
+    "http.client_ip",
+    "user_agent.original",
+    "http.user_agent",
+    "user.id",
+    "user.email",
+    "user.name",
+    "user.username",
+    "user.ip_address",
+    "user.full_name",
+    "user.hash",
+    "enduser.id",
+];
+
+/// Data key prefixes that carry user data (request and response headers, cookies), removed
+/// unless `send_default_pii` is on.
+pub(crate) const PII_PREFIXES: &[&str] = &[
+    "http.request.header.",
+    "http.response.header.",
+    "http.request.cookies",
+];
+
+/// The user's `before_send_transaction`.
+pub(crate) type TransactionHook = Arc<dyn Fn(&mut TransactionView<'_>) -> bool + Send + Sync>;
+/// The user's `before_send_span`.
+pub(crate) type SpanHook = Arc<dyn Fn(&mut SpanView<'_>) + Send + Sync>;
+/// A predicate of `ignore_spans_where`.
+pub(crate) type IgnorePredicate = Arc<dyn Fn(&SpanView<'_>) -> bool + Send + Sync>;
+
+/// The rules, fixed when the layer is built.
+#[derive(Clone)]
+pub(crate) struct Privacy {
+    pub(crate) send_default_pii: bool,
+    pub(crate) denylist: Denylist,
+    /// Substrings of span names that ignore a span.
+    pub(crate) ignore_names: Vec<String>,
+    pub(crate) ignore_predicates: Vec<IgnorePredicate>,
+    pub(crate) before_send_span: Option<SpanHook>,
+    pub(crate) before_send_transaction: Option<TransactionHook>,
+}
+
+impl Default for Privacy {
+    fn default() -> Self {
+        Self {
+            send_default_pii: false,
+            denylist: Denylist::new(DEFAULT_DENYLIST.iter().copied()),
+            ignore_names: Vec::new(),
+            ignore_predicates: Vec::new(),
+            before_send_span: None,
+            before_send_transaction: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for Privacy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Privacy")
+            .field("send_default_pii", &self.send_default_pii)
+            .field("denylist", &self.denylist.words)
+            .field("ignore_names", &self.ignore_names)
+            .field("ignore_predicates", &self.ignore_predicates.len())
+            .field("before_send_span", &self.before_send_span.is_some())
+            .field(
+                "before_send_transaction",
+                &self.before_send_transaction.is_some(),
+            )
+            .finish()
+    }
+}
+
+/// The denylist's words (lowercase), sorted by first byte, with an index from a first byte to
+/// its words: a key is compared only with the words that start with its byte at each position,
+/// so most positions cost one lookup.
+#[derive(Clone)]
+pub(crate) struct Denylist {
+    words: Vec<String>,
+    /// `starts[b]..starts[b + 1]`: the words starting with byte `b`.
+    starts: Box<[u32; 257]>,
+}
+
+impl Denylist {
+    pub(crate) fn new<S: AsRef<str>>(words: impl IntoIterator<Item = S>) -> Self {
+        let mut words: Vec<String> = words
+            .into_iter()
+            .map(|w| w.as_ref().to_ascii_lowercase())
+            .filter(|w| !w.is_empty())
+            .collect();
+        words.sort_unstable();
+        words.dedup();
+        let mut starts = Box::new([0u32; 257]);
+        for word in &words {
+            let first = word.as_bytes().first().map_or(0, |&b| usize::from(b));
+            // Count the words of each first byte one slot further; prefix sums below.
+            if let Some(slot) = starts.get_mut(first + 1) {
+                *slot += 1;
+            }
+        }
+        for b in 1..starts.len() {
+            let previous = starts.get(b - 1).copied().unwrap_or(0);
+            if let Some(slot) = starts.get_mut(b) {
+                *slot += previous;
+            }
+        }
+        Self { words, starts }
+    }
+
+    /// Whether `key` contains one of the words, ignoring ASCII case; allocates nothing.
+    pub(crate) fn matches(&self, key: &str) -> bool {
+        let key = key.as_bytes();
+        (0..key.len()).any(|i| {
+            let Some(first) = key.get(i).map(|b| usize::from(b.to_ascii_lowercase())) else {
+                return false;
+            };
+            let from = self.starts.get(first).copied().unwrap_or(0) as usize;
+            let to = self.starts.get(first + 1).copied().unwrap_or(0) as usize;
+            self.words
+                .get(from..to)
+                .unwrap_or_default()
+                .iter()
+                .any(|word| {
+                    key.get(i..i + word.len())
+                        .is_some_and(|w| w.eq_ignore_ascii_case(word.as_bytes()))
+                })
+        })
+    }
+}
+
+fn is_pii_key(key: &str) -> bool {
+    // Every key and prefix starts with one of these: most keys are decided by their first byte.
+    let first = key.as_bytes().first().map(u8::to_ascii_lowercase);
+    if !matches!(first, Some(b'h' | b'u' | b'c' | b'e')) {
+        return false;
+    }
+    PII_KEYS.iter().any(|k| key.eq_ignore_ascii_case(k))
+        || PII_PREFIXES.iter().any(|p| {
+            key.get(..p.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(p))
+        })
+}
+
+impl Privacy {
+    /// Whether any rule needs a pass over the spans.
+    fn ignores(&self) -> bool {
+        !self.ignore_names.is_empty() || !self.ignore_predicates.is_empty()
+    }
+
+    /// Whether `span` matches an `ignore_spans` rule. For streamed spans: a matching span is
+    /// not sent and is reported as `ignored` (`span` category); the serialiser re-parents the
+    /// spans below it as [`apply_ignore`](Self::apply_ignore) does within one transaction.
+    pub(crate) fn is_ignored(&self, span: &mut SpanRecord, stats: &StatsInner) -> bool {
+        let view = SpanView::new(span);
+        let name = view.description();
+        self.ignore_names.iter().any(|n| name.contains(n.as_str()))
+            || self.ignore_predicates.iter().any(|p| {
+                // A panicking predicate ignores nothing (the span is sent, scrubbed as usual).
+                catch_unwind(AssertUnwindSafe(|| p(&view))).unwrap_or_else(|_| {
+                    StatsInner::incr(&stats.ignore_predicate_panics);
+                    false
+                })
+            })
+    }
+
+    /// Removes private data (unless `send_default_pii`) and filters denied values.
+    fn scrub(&self, span: &mut SpanRecord) {
+        if !self.send_default_pii {
+            span.data.retain(|(key, _)| !is_pii_key(key));
+        }
+        if self.denylist.words.is_empty() {
+            return;
+        }
+        for (key, value) in &mut span.data {
+            if self.denylist.matches(key) {
+                *value = FieldValue::Str(FILTERED.to_owned());
+            }
+        }
+    }
+
+    /// Applies the rules for one span about to be sent (private data, the denylist, then
+    /// `before_send_span`). Returns `false` if the hook panicked (counted in
+    /// `before_send_panics`): the span must not be sent. The entry point for anything that
+    /// sends single spans: the transaction below, and a span-batch (span v2) serialiser, which
+    /// calls it on each span before writing it and reports a `false` as a `before_send` span.
+    pub(crate) fn process_span(&self, span: &mut SpanRecord, stats: &StatsInner) -> bool {
+        self.scrub(span);
+        let Some(hook) = &self.before_send_span else {
+            return true;
+        };
+        let ran = catch_unwind(AssertUnwindSafe(|| hook(&mut SpanView::new(span))));
+        if ran.is_err() {
+            StatsInner::incr(&stats.before_send_panics);
+        }
+        ran.is_ok()
+    }
+
+    /// Applies every rule to a transaction about to be sent. Returns `false` if it must not be
+    /// sent (ignored root, dropped or panicking hook), after counting and reporting it.
+    pub(crate) fn process_transaction(
+        &self,
+        tx: &mut TransactionRecord,
+        reports: &ClientReports,
+        stats: &StatsInner,
+    ) -> bool {
+        if self.ignores() && !self.apply_ignore(tx, reports, stats) {
+            return false;
+        }
+        let mut sendable = self.process_span(&mut tx.root, stats);
+        for span in &mut tx.spans {
+            sendable = sendable && self.process_span(span, stats);
+        }
+        if sendable {
+            if let Some(hook) = &self.before_send_transaction {
+                let before = tx.spans.len();
+                let kept = catch_unwind(AssertUnwindSafe(|| hook(&mut TransactionView::new(tx))));
+                match kept {
+                    Ok(true) => {
+                        let removed = before.saturating_sub(tx.spans.len()) as u64;
+                        reports.record(DiscardReason::BeforeSend, DataCategory::Span, removed);
+                        StatsInner::add(&stats.spans_dropped_before_send, removed);
+                    }
+                    Ok(false) => sendable = false,
+                    Err(_) => {
+                        StatsInner::incr(&stats.before_send_panics);
+                        sendable = false;
+                    }
+                }
+            }
+        }
+        if !sendable {
+            let spans = tx.spans.len() as u64 + 1;
+            reports.record_transaction(DiscardReason::BeforeSend, spans);
+            StatsInner::incr(&stats.transactions_dropped_before_send);
+            StatsInner::add(&stats.spans_dropped_before_send, spans);
+        }
+        sendable
+    }
+
+    /// Removes ignored children (re-parenting theirs); returns `false` if the root is ignored.
+    fn apply_ignore(
+        &self,
+        tx: &mut TransactionRecord,
+        reports: &ClientReports,
+        stats: &StatsInner,
+    ) -> bool {
+        if self.is_ignored(&mut tx.root, stats) {
+            let spans = tx.spans.len() as u64 + 1;
+            reports.record_transaction(DiscardReason::Ignored, spans);
+            StatsInner::incr(&stats.transactions_ignored);
+            StatsInner::add(&stats.spans_ignored, spans);
+            return false;
+        }
+        // (ignored span, its parent), to re-parent the kept spans below them.
+        let mut removed = Vec::new();
+        tx.spans.retain_mut(|span| {
+            let ignored = self.is_ignored(span, stats);
+            if ignored {
+                removed.push((span.span_id, span.parent_span_id));
+            }
+            !ignored
+        });
+        if removed.is_empty() {
+            return true;
+        }
+        for span in &mut tx.spans {
+            // Bounded by the number of removed spans: a parent chain cannot be longer.
+            for _ in 0..removed.len() {
+                let Some(parent) = span.parent_span_id else {
+                    break;
+                };
+                match removed.iter().find(|(id, _)| *id == parent) {
+                    Some((_, grandparent)) => span.parent_span_id = *grandparent,
+                    None => break,
+                }
+            }
+        }
+        let n = removed.len() as u64;
+        reports.record(DiscardReason::Ignored, DataCategory::Span, n);
+        StatsInner::add(&stats.spans_ignored, n);
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::export::test_support::{sample_record, span, CHILD, ROOT};
+
+    /// The seam a span-batch serialiser uses: one span record, no transaction around it.
+    #[test]
+    fn process_span_scrubs_runs_the_hook_and_contains_its_panic() {
+        let stats = StatsInner::default();
+        let mut privacy = Privacy {
+            before_send_span: Some(Arc::new(|span: &mut SpanView<'_>| {
+                if span.op() == "boom" {
+                    panic!("hook bug");
+                }
+                span.set_data("seen", FieldValue::Bool(true));
+            })),
+            ..Privacy::default()
+        };
+        let mut record = span(CHILD, Some(ROOT), "db", 0, 1);
+        record.data = vec![
+            ("DB_Password".into(), FieldValue::Str("pw".into())),
+            ("http.query".into(), FieldValue::Str("q=1".into())),
+            ("rows".into(), FieldValue::U64(2)),
+        ];
+        assert!(privacy.process_span(&mut record, &stats));
+        assert_eq!(
+            record.data,
+            vec![
+                ("DB_Password".into(), FieldValue::Str(FILTERED.into())),
+                ("rows".into(), FieldValue::U64(2)),
+                ("seen".into(), FieldValue::Bool(true)),
+            ]
+        );
+        let mut boom = span(CHILD, Some(ROOT), "boom", 0, 1);
+        assert!(!privacy.process_span(&mut boom, &stats));
+        assert_eq!(stats.snapshot().before_send_panics, 1);
+
+        privacy.send_default_pii = true;
+        privacy.before_send_span = None;
+        let mut kept = span(CHILD, Some(ROOT), "http", 0, 1);
+        kept.data = vec![("http.query".into(), FieldValue::Str("q=1".into()))];
+        assert!(privacy.process_span(&mut kept, &stats));
+        assert_eq!(kept.data.len(), 1);
+    }
+
+    #[test]
+    fn an_ignored_chain_re_parents_to_the_nearest_kept_ancestor() {
+        let stats = StatsInner::default();
+        let reports = ClientReports::default();
+        let privacy = Privacy {
+            ignore_predicates: vec![
+                Arc::new(|span: &SpanView<'_>| span.op().starts_with("skip")),
+                Arc::new(|span: &SpanView<'_>| {
+                    assert!(span.op() != "kept", "a predicate bug");
+                    false
+                }),
+            ],
+            ..Privacy::default()
+        };
+        let mut tx = sample_record();
+        let id = |s: &str| s.parse::<crate::id::SpanId>().unwrap();
+        // root -> a (skip) -> b (skip) -> c (kept)
+        tx.spans = vec![
+            span("000000000000000c", Some("000000000000000b"), "kept", 2, 3),
+            span("000000000000000b", Some("000000000000000a"), "skip.b", 1, 4),
+            span("000000000000000a", Some(ROOT), "skip.a", 0, 5),
+        ];
+        assert!(privacy.process_transaction(&mut tx, &reports, &stats));
+        assert_eq!(tx.spans.len(), 1);
+        assert_eq!(tx.spans[0].parent_span_id, Some(id(ROOT)));
+        assert_eq!(stats.snapshot().spans_ignored, 2);
+        assert_eq!(
+            stats.snapshot().ignore_predicate_panics,
+            1,
+            "caught, span kept"
+        );
+        let report = reports.take().unwrap();
+        let json = format!("{report:?}");
+        assert!(json.contains("Ignored, Span, 2"), "{json}");
+    }
+
+    #[test]
+    fn denylist_words_match_anywhere_in_the_key_in_any_case() {
+        let list = Denylist::new(DEFAULT_DENYLIST.iter().copied());
+        let denied = |key: &str| list.matches(key);
+        for key in [
+            "password",
+            "db.PASSWORD",
+            "user_passwd",
+            "Authorization",
+            "http.request.header.cookie",
+            "x-api_key",
+            "ApiKey",
+            "refresh_token",
+            "client_secret",
+            "sessionid",
+            "X-CSRF-Token",
+        ] {
+            assert!(denied(key), "{key}");
+        }
+        for key in ["http.request.method", "url.path", "db.system", "user_count"] {
+            assert!(!denied(key), "{key}");
+        }
+    }
+
+    #[test]
+    fn pii_keys_and_prefixes_in_any_case() {
+        for key in PII_KEYS.iter().chain(PII_PREFIXES) {
+            assert!(
+                is_pii_key(key),
+                "{key}: the first-byte check must let it through"
+            );
+        }
+        for key in [
+            "http.query",
+            "client.address",
+            "User_Agent.Original",
+            "http.request.header.x-forwarded-for",
+            "user.email",
+            "enduser.id",
+        ] {
+            assert!(is_pii_key(key), "{key}");
+        }
+        for key in [
+            "http.request.method",
+            "url.path",
+            "server.address",
+            "user.count",
+            "",
+            "db",
+        ] {
+            assert!(!is_pii_key(key), "{key}");
+        }
+    }
+
+    proptest::proptest! {
+        /// The first-byte matcher agrees with lowercasing both sides, and never panics.
+        #[test]
+        fn the_denylist_agrees_with_lowercase_contains(
+            key in "\\PC{0,24}|[a-zA-Z_]{0,24}",
+            words in proptest::collection::vec("[a-zA-Z_]{0,6}", 0..5),
+        ) {
+            let lower = key.to_ascii_lowercase();
+            let expected = words
+                .iter()
+                .any(|w| !w.is_empty() && lower.contains(&w.to_ascii_lowercase()));
+            proptest::prop_assert_eq!(Denylist::new(&words).matches(&key), expected);
+        }
+    }
+}
