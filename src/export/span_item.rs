@@ -56,16 +56,8 @@ pub(crate) fn write_span_payload(out: &mut Vec<u8>, batch: &SpanBatch, meta: &Ev
 
 fn write_span(out: &mut Vec<u8>, trace_id: &[u8; 32], span: &StreamedSpan, meta: &EventMeta) {
     let record = &span.record;
-    out.extend_from_slice(br#"{"trace_id":""#);
-    out.extend_from_slice(trace_id);
-    out.extend_from_slice(br#"","span_id":""#);
-    out.extend_from_slice(&record.span_id.to_hex());
-    out.push(b'"');
-    if let Some(parent) = record.parent_span_id {
-        out.extend_from_slice(br#","parent_span_id":""#);
-        out.extend_from_slice(&parent.to_hex());
-        out.push(b'"');
-    }
+    out.push(b'{');
+    super::transaction::push_ids(out, trace_id, record);
     out.extend_from_slice(br#","name":"#);
     if span.is_segment {
         // The transaction's name, as the transaction would carry it.

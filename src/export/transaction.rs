@@ -245,17 +245,10 @@ const SPAN_FIELDS_RESERVE: usize = 512;
 /// The data of a span always gets at least this much, however long its description.
 const MIN_DATA_BUDGET: usize = 1024;
 
-/// The fields a span and the trace context share, without braces or timestamps. The data is
-/// cut to what fits in [`MAX_SPAN_BYTES`] with the rest; returns the number of data entries
-/// there were if some were cut.
-fn push_span_fields(
-    out: &mut Vec<u8>,
-    trace_id: &[u8; 32],
-    span: &SpanRecord,
-    callsites: &mut CallsiteCache,
-) -> Option<usize> {
-    let callsite = span.metadata.and_then(|m| callsites.get(m));
-    // Ids are hex this crate wrote: fixed-size copies, nothing to escape.
+/// Writes `"trace_id":"…","span_id":"…"` and, below a root, `,"parent_span_id":"…"`: the
+/// fields a transaction's span and a streamed span share. Ids are hex this crate wrote:
+/// fixed-size copies, nothing to escape.
+pub(super) fn push_ids(out: &mut Vec<u8>, trace_id: &[u8; 32], span: &SpanRecord) {
     out.extend_from_slice(br#""trace_id":""#);
     out.extend_from_slice(trace_id);
     out.extend_from_slice(br#"","span_id":""#);
@@ -266,6 +259,19 @@ fn push_span_fields(
         out.extend_from_slice(&parent.to_hex());
         out.push(b'"');
     }
+}
+
+/// The fields a span and the trace context share, without braces or timestamps. The data is
+/// cut to what fits in [`MAX_SPAN_BYTES`] with the rest; returns the number of data entries
+/// there were if some were cut.
+fn push_span_fields(
+    out: &mut Vec<u8>,
+    trace_id: &[u8; 32],
+    span: &SpanRecord,
+    callsites: &mut CallsiteCache,
+) -> Option<usize> {
+    let callsite = span.metadata.and_then(|m| callsites.get(m));
+    push_ids(out, trace_id, span);
     if !span.op.is_empty() {
         out.extend_from_slice(br#","op":"#);
         push_str(out, &span.op);
