@@ -35,7 +35,7 @@ use crate::builder::SentryLayerBuilder;
 use crate::config::Config;
 use crate::field::FieldValue;
 use crate::propagation::PropagationContext;
-use crate::recording::{declares_name, requested_name, FieldVisitor, Recording};
+use crate::recording::{declares_name, requested_name, FieldVisitor, Property, Recording};
 use crate::span_data::{admit_remote, HasChildren, RootInit, SpanData};
 use crate::stats::Stats;
 
@@ -391,6 +391,7 @@ fn apply_fields<'a, R: LookupSpan<'a>>(
 ///
 /// `fields` is called only when the span is recorded (or is a local root, whose name the head
 /// dynamic sampling context carries), so that unsampled spans cost one lookup.
+#[cfg(feature = "tower")]
 pub(crate) fn set_span_properties(
     span: &tracing::Span,
     fields: impl FnOnce() -> Vec<(Cow<'static, str>, FieldValue)>,
@@ -410,4 +411,40 @@ pub(crate) fn set_properties_on(
     if records || is_root {
         apply_fields(span, is_root, fields());
     }
+}
+
+/// Sets typed `properties` on `span`: for a recorded span that is not a local root, in one
+/// write of its extensions and without string fields; a local root goes through
+/// [`set_properties_on`] (its name also names the head dynamic sampling context).
+///
+/// `properties` is called only when the span is recorded or a local root.
+pub(crate) fn set_typed_properties_on<I: IntoIterator<Item = Property>>(
+    span: &SpanRef<'_, Registry>,
+    properties: impl FnOnce() -> I,
+) {
+    let mut ext = span.extensions_mut();
+    let Some(data) = ext.get_mut::<SpanData>() else {
+        return;
+    };
+    if data.is_local_root {
+        drop(ext);
+        return set_properties_on(span, || {
+            properties().into_iter().map(Property::into_field).collect()
+        });
+    }
+    if let Some(rec) = data.recording.as_mut() {
+        for property in properties() {
+            rec.set(property);
+        }
+    }
+}
+
+/// [`set_typed_properties_on`] for a [`tracing::Span`].
+pub(crate) fn set_typed_properties<I: IntoIterator<Item = Property>>(
+    span: &tracing::Span,
+    properties: impl FnOnce() -> I,
+) {
+    let _ = crate::span_access::with_registry_span(span, |span| {
+        set_typed_properties_on(&span, properties)
+    });
 }

@@ -49,10 +49,10 @@ pub(crate) struct Recording {
 /// Special-field overrides and links: set by few spans.
 #[derive(Default)]
 struct Extra {
-    op: Option<String>,
+    op: Option<Cow<'static, str>>,
     name: Option<String>,
     description: Option<String>,
-    origin: Option<String>,
+    origin: Option<Cow<'static, str>>,
     source: Option<TransactionSource>,
     links: Vec<SpanLink>,
 }
@@ -99,7 +99,7 @@ impl Recording {
 
     fn set_field(&mut self, name: Cow<'static, str>, value: FieldValue) {
         match name.as_ref() {
-            FIELD_OP => self.extra().op = Some(into_text(value)),
+            FIELD_OP => self.extra().op = Some(Cow::Owned(into_text(value))),
             FIELD_NAME => self.extra().name = Some(into_text(value)),
             FIELD_DESCRIPTION => self.extra().description = Some(into_text(value)),
             FIELD_STATUS => {
@@ -107,7 +107,7 @@ impl Recording {
                     self.status = Some(status);
                 }
             }
-            FIELD_ORIGIN => self.extra().origin = Some(into_text(value)),
+            FIELD_ORIGIN => self.extra().origin = Some(Cow::Owned(into_text(value))),
             FIELD_SOURCE => self.extra().source = parse_source(&into_text(value)),
             _ => {
                 if let Some(slot) = self.data.iter_mut().find(|(k, _)| *k == name) {
@@ -116,6 +116,18 @@ impl Recording {
                     self.data.push((name, value));
                 }
             }
+        }
+    }
+
+    /// Sets one typed property (what the special field of the same meaning would set, without
+    /// formatting or parsing a string).
+    pub(crate) fn set(&mut self, property: Property) {
+        match property {
+            Property::Op(op) => self.extra().op = Some(Cow::Borrowed(op)),
+            Property::Name(name) => self.extra().name = Some(name),
+            Property::Origin(origin) => self.extra().origin = Some(Cow::Borrowed(origin)),
+            Property::Status(status) => self.status = Some(status),
+            Property::Data(key, value) => self.set_field(Cow::Borrowed(key), value),
         }
     }
 
@@ -161,18 +173,47 @@ impl Recording {
         SpanRecord {
             span_id,
             parent_span_id,
-            op: extra.op.map(Cow::Owned).unwrap_or(Cow::Borrowed("")),
+            op: extra.op.unwrap_or(Cow::Borrowed("")),
             description,
             status,
             start,
             end,
             data: self.data,
             links: extra.links,
-            origin: extra
-                .origin
-                .map(Cow::Owned)
-                .unwrap_or(Cow::Borrowed(DEFAULT_ORIGIN)),
+            origin: extra.origin.unwrap_or(Cow::Borrowed(DEFAULT_ORIGIN)),
             metadata: Some(self.metadata),
+        }
+    }
+}
+
+/// A span property set by this crate's integrations: the typed form of a special field
+/// (`sentry.op`, `sentry.name`, `sentry.origin`, `sentry.status`) or a data entry, so that
+/// constant strings are not allocated for every span.
+#[derive(Debug)]
+pub(crate) enum Property {
+    /// `sentry.op`.
+    Op(&'static str),
+    /// `sentry.name`.
+    Name(String),
+    /// `sentry.origin`.
+    Origin(&'static str),
+    /// `sentry.status`.
+    Status(SpanStatus),
+    /// A data entry.
+    Data(&'static str, FieldValue),
+}
+
+impl Property {
+    /// The field that sets the same property (for a local root, whose name also goes through
+    /// the fields path).
+    pub(crate) fn into_field(self) -> (Cow<'static, str>, FieldValue) {
+        let text = |s: &str| FieldValue::Str(s.to_owned());
+        match self {
+            Self::Op(op) => (Cow::Borrowed(FIELD_OP), text(op)),
+            Self::Name(name) => (Cow::Borrowed(FIELD_NAME), FieldValue::Str(name)),
+            Self::Origin(origin) => (Cow::Borrowed(FIELD_ORIGIN), text(origin)),
+            Self::Status(status) => (Cow::Borrowed(FIELD_STATUS), text(status.as_str())),
+            Self::Data(key, value) => (Cow::Borrowed(key), value),
         }
     }
 }

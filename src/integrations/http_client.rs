@@ -21,13 +21,13 @@
 //! Nothing from the request headers is recorded. The trace propagation targets are matched
 //! against the full URL (query included), as Sentry's SDKs match them.
 
-use std::borrow::Cow;
 use std::fmt;
 
 use http::{HeaderMap, Method, Request, StatusCode};
 use tracing::Span;
 
 use crate::field::FieldValue;
+use crate::recording::Property;
 use crate::status::SpanStatus;
 
 /// What replaces the user name and password of a URL in span names and data.
@@ -137,7 +137,7 @@ impl OutgoingRequest {
                     crate::span_access::insert_headers(data, headers, true);
                 }
             });
-            crate::layer::set_properties_on(&span, || {
+            crate::layer::set_typed_properties_on(&span, || {
                 let (op, description) = match grpc {
                     None => ("http.client", format!("{method} {sanitized}")),
                     Some(_) => ("grpc.client", url.path.to_owned()),
@@ -230,7 +230,7 @@ impl OutgoingRequest {
 
 /// Sets the span status through the layer (no `sentry.status` span field).
 pub(crate) fn set_status(span: &Span, status: SpanStatus) {
-    crate::layer::set_span_properties(span, || vec![status_field(status)]);
+    crate::layer::set_typed_properties(span, || [Property::Status(status)]);
 }
 
 /// Records a response's status code as `field` and the span status it maps to, in one trip
@@ -242,50 +242,38 @@ pub(crate) fn record_status_code(span: &Span, field: &'static str, code: i64) {
         }
         _ => SpanStatus::from_http_status(u16::try_from(code).unwrap_or(0)),
     };
-    crate::layer::set_span_properties(span, || {
-        vec![
-            status_field(status),
-            (Cow::Borrowed(field), FieldValue::I64(code)),
+    crate::layer::set_typed_properties(span, || {
+        [
+            Property::Status(status),
+            Property::Data(field, FieldValue::I64(code)),
         ]
     });
 }
 
-fn status_field(status: SpanStatus) -> (Cow<'static, str>, FieldValue) {
-    (
-        Cow::Borrowed(crate::recording::FIELD_STATUS),
-        FieldValue::Str(status.as_str().to_owned()),
-    )
-}
-
+/// The client span's properties and data, in the order they are sent.
 fn client_properties(
     url: &UrlParts<'_>,
-    op: &str,
+    op: &'static str,
     description: String,
-) -> Vec<(Cow<'static, str>, FieldValue)> {
-    let mut fields = Vec::with_capacity(7);
+) -> impl Iterator<Item = Property> {
     let text = |s: &str| FieldValue::Str(s.to_owned());
-    fields.push((Cow::Borrowed(crate::recording::FIELD_OP), text(op)));
-    fields.push((
-        Cow::Borrowed(crate::recording::FIELD_NAME),
-        FieldValue::Str(description),
-    ));
-    fields.push((
-        Cow::Borrowed(crate::recording::FIELD_ORIGIN),
-        text(ORIGIN_CLIENT),
-    ));
-    if let Some(query) = url.query.filter(|q| !q.is_empty()) {
-        fields.push((Cow::Borrowed("http.query"), text(query)));
-    }
-    if let Some(fragment) = url.fragment.filter(|f| !f.is_empty()) {
-        fields.push((Cow::Borrowed("http.fragment"), text(fragment)));
-    }
-    if let Some(host) = url.host {
-        fields.push((Cow::Borrowed("server.address"), text(host)));
-    }
-    if let Some(port) = url.port.or_else(|| default_port(url.scheme)) {
-        fields.push((Cow::Borrowed("server.port"), FieldValue::U64(port.into())));
-    }
-    fields
+    [
+        Some(Property::Op(op)),
+        Some(Property::Name(description)),
+        Some(Property::Origin(ORIGIN_CLIENT)),
+        url.query
+            .filter(|q| !q.is_empty())
+            .map(|q| Property::Data("http.query", text(q))),
+        url.fragment
+            .filter(|f| !f.is_empty())
+            .map(|f| Property::Data("http.fragment", text(f))),
+        url.host.map(|h| Property::Data("server.address", text(h))),
+        url.port
+            .or_else(|| default_port(url.scheme))
+            .map(|p| Property::Data("server.port", FieldValue::U64(p.into()))),
+    ]
+    .into_iter()
+    .flatten()
 }
 
 fn default_port(scheme: Option<&str>) -> Option<u16> {
