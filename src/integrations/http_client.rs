@@ -21,7 +21,7 @@
 //! Nothing from the request headers is recorded. The trace propagation targets are matched
 //! against the full URL (query included), as Sentry's SDKs match them.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use http::{HeaderMap, Method, Request, StatusCode};
 use tracing::Span;
@@ -139,7 +139,14 @@ impl OutgoingRequest {
             });
             crate::layer::set_typed_properties_on(&span, || {
                 let (op, description) = match grpc {
-                    None => ("http.client", format!("{method} {sanitized}")),
+                    None => {
+                        // Sized once: the sanitized URL is at most the full one (plus a
+                        // `[Filtered]` for short credentials, which then grows it once).
+                        let mut description =
+                            String::with_capacity(method.as_str().len() + 1 + full_url.len());
+                        let _ = write!(description, "{method} {sanitized}");
+                        ("http.client", description)
+                    }
                     Some(_) => ("grpc.client", url.path.to_owned()),
                 };
                 client_properties(url, op, description)
