@@ -308,7 +308,7 @@ impl Privacy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::export::test_support::{sample_record, span, CHILD, ROOT};
+    use crate::export::test_support::{span, CHILD, ROOT};
 
     /// The seam a span-batch serialiser uses: one span record, no transaction around it.
     #[test]
