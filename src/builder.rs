@@ -661,6 +661,10 @@ impl SentryLayerBuilder {
             lifecycle: self.trace_lifecycle,
             export,
             stats: Arc::new(StatsInner::default()),
+            ignore: self
+                .privacy
+                .ignores()
+                .then(|| Arc::new(self.privacy.clone())),
         }
     }
 }

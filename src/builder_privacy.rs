@@ -1,6 +1,7 @@
 //! The builder's options for what may leave the process (see the
 //! [`what_is_sent`](crate::what_is_sent) page): `send_default_pii`, the data denylist,
-//! `ignore_spans` and the `before_send_*` hooks. All of them run on the export worker.
+//! `ignore_spans` (applied when a span is created) and the `before_send_*` hooks (run on the
+//! export worker, like the private-data rules and the denylist).
 
 use std::sync::Arc;
 
@@ -65,22 +66,21 @@ impl SentryLayerBuilder {
     /// Never sends spans whose name contains one of `names` (the span's `sentry.name` if it
     /// set one, else its `tracing` name), as the `ignoreSpans` option of Sentry's SDKs.
     ///
-    /// An ignored child span is left out and its children are attached to its nearest kept
-    /// ancestor; an ignored root leaves out its whole transaction. Both are counted
-    /// ([`Stats::spans_ignored`](crate::Stats::spans_ignored),
+    /// The rules apply when a span is created, to its name and creation fields (a name or
+    /// field recorded later is not seen). An ignored child span is never recorded (it takes no
+    /// place among the transaction's [`max_spans`](Self::max_spans), and is not streamed) and
+    /// its children attach to its nearest recorded ancestor; an ignored root is not sampled, as
+    /// in Sentry's JavaScript SDK: its trace propagates as not sampled (`-0`) and nothing of it
+    /// is sent. Both are counted ([`Stats::spans_ignored`](crate::Stats::spans_ignored),
     /// [`Stats::transactions_ignored`](crate::Stats::transactions_ignored)) and reported to
-    /// Sentry with reason `ignored`. Rules add up across calls.
+    /// Sentry with reason `ignored`. Rules add up across calls. With no rule, a new span pays
+    /// one branch for them.
     ///
-    /// The rules apply on the export worker, so an ignored span is still recorded (it costs what
-    /// any recorded span costs, and takes a place among the transaction's
-    /// [`max_spans`](Self::max_spans)) and the instrumented thread pays nothing for the rules;
-    /// an ignored root's trace still propagates as sampled to the services it calls. To keep a
-    /// span from being recorded at all, filter it out of this layer with
-    /// `tracing-subscriber`'s per-layer filters (`layer.with_filter(...)`): a filtered-out span
-    /// does not exist for the layer, its children attach to its nearest enabled ancestor, and
-    /// nothing is reported. Use a filter for whole targets or levels you never want traced, and
-    /// `ignore_spans` for spans chosen by their name or fields, or when the loss should show in
-    /// Sentry's stats.
+    /// A span filtered out of this layer with `tracing-subscriber`'s per-layer filters
+    /// (`layer.with_filter(...)`) is not recorded either and its children attach the same way,
+    /// but nothing is counted or reported. Use a filter for whole targets or levels you never
+    /// want traced, and `ignore_spans` for spans chosen by their name or fields, or when the
+    /// loss should show in Sentry's stats.
     ///
     /// # Examples
     ///

@@ -31,6 +31,8 @@ pub(crate) struct Config {
     /// `Some` when transactions are recorded and exported.
     pub(crate) export: Option<ExportHandle>,
     pub(crate) stats: Arc<StatsInner>,
+    /// The `ignore_spans` rules, applied when a span is created; `None` when there are none.
+    pub(crate) ignore: Option<Arc<crate::export::Privacy>>,
 }
 
 impl Config {

@@ -254,7 +254,7 @@ where
                 let data = match ext.get::<SpanData>() {
                     Some(parent_data) => {
                         parent_data.mark_started();
-                        if !parent_data.records() {
+                        if !parent_data.records_children() {
                             // An unsampled (or unrecorded) trace: nothing to store; this span
                             // borrows its ancestor's context until it propagates.
                             return;
@@ -263,7 +263,12 @@ where
                         let mut visitor = FieldVisitor::for_metadata(attrs.metadata());
                         attrs.record(&mut visitor);
                         rec.absorb(visitor.fields);
-                        SpanData::child_of(parent_data, Some(rec))
+                        match &self.config.ignore {
+                            None => SpanData::child_of(parent_data, Some(rec)),
+                            Some(_) => {
+                                SpanData::child_unless_ignored(parent_data, rec, &self.config)
+                            }
+                        }
                     }
                     None => {
                         let marked = ext.get::<HasChildren>().is_some();

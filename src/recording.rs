@@ -150,6 +150,26 @@ impl Recording {
         }
     }
 
+    /// What an `ignore_spans` rule sees of a span being created: its name, op, description,
+    /// origin and data so far (ids and times are placeholders; the rules do not see them).
+    pub(crate) fn preview(&self) -> SpanRecord {
+        let extra = self.extra.as_deref();
+        let text = |f: fn(&Extra) -> &Option<String>| extra.and_then(|e| f(e).clone());
+        SpanRecord {
+            span_id: SpanId::from_bytes([0; 8]),
+            parent_span_id: None,
+            op: text(|e| &e.op).map_or(Cow::Borrowed(""), Cow::Owned),
+            description: text(|e| &e.description).or_else(|| text(|e| &e.name)),
+            status: self.status,
+            start: SystemTime::UNIX_EPOCH,
+            end: SystemTime::UNIX_EPOCH,
+            data: self.data.clone(),
+            links: Vec::new(),
+            origin: text(|e| &e.origin).map_or(Cow::Borrowed(DEFAULT_ORIGIN), Cow::Owned),
+            metadata: Some(self.metadata),
+        }
+    }
+
     /// Turns the recording into the finished span's record. `start` is the wall-clock time of
     /// [`Recording::start`] (the root's clock anchor gives it).
     pub(crate) fn finish(

@@ -27,6 +27,9 @@ pub(crate) struct RootState {
     pub(crate) trace_id: TraceId,
     pub(crate) sample_rand: f64,
     pub(crate) decision: Decision,
+    /// The root matched an `ignore_spans` rule: not sampled, counted and reported `ignored`
+    /// when it was created (so not reported again as `sample_rate`).
+    ignored: bool,
     /// Set at creation for a continued trace (the incoming DSC is frozen at once); built from
     /// the options and the root's name the first time it leaves the process otherwise.
     dsc: OnceLock<Arc<DynamicSamplingContext>>,
@@ -75,6 +78,8 @@ pub(crate) struct RootParts {
     /// When the root started recording (earlier than now if it recorded before a remote parent
     /// arrived); `None` when it does not record.
     pub(crate) recording_since: Option<Instant>,
+    /// The root matched an `ignore_spans` rule (its decision is `not sampled`).
+    pub(crate) ignored: bool,
 }
 
 impl RootState {
@@ -99,6 +104,7 @@ impl RootState {
             trace_id: parts.trace_id,
             sample_rand: parts.sample_rand,
             decision: parts.decision,
+            ignored: parts.ignored,
             dsc,
             baggage: OnceLock::new(),
             name: Mutex::new((parts.name, source)),
@@ -272,7 +278,7 @@ impl RootState {
         let Some(tx) = &self.tx else {
             // A transaction the sampler decided against: Sentry's SDKs report it in their
             // client reports (`sample_rate`).
-            if self.decision.sampled == Some(false) {
+            if self.decision.sampled == Some(false) && !self.ignored {
                 if let Some(export) = &self.config.export {
                     export.record_sampled_out();
                 }

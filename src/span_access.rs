@@ -85,7 +85,7 @@ pub(crate) fn with_span_data<'a, S: LookupSpan<'a>, R>(
         let Some(data) = ext.get::<SpanData>() else {
             continue;
         };
-        if data.records() {
+        if data.records_children() {
             return Some(f(data));
         }
         data.mark_started();

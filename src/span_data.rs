@@ -6,6 +6,9 @@
 //! - any other span only once something asks for its own trace context (an outgoing header,
 //!   [`TraceContext`](crate::TraceContext)); until then it borrows its nearest ancestor's.
 //!
+//! - every `ignore_spans`-ignored child of a recorded span: it records nothing and carries its
+//!   parent's ids, so its own children attach to its nearest recorded ancestor.
+//!
 //! So a child span in an unsampled trace costs one read of its parent's extensions and no
 //! allocation: it gets an id only if it ever propagates.
 //!
@@ -48,6 +51,9 @@ pub(crate) struct SpanData {
     pub(crate) is_local_root: bool,
     pub(crate) root: Arc<RootState>,
     pub(crate) recording: Option<Recording>,
+    /// An ignored child (an `ignore_spans` rule matched it): it records nothing and carries its
+    /// parent's ids, so its children are recorded as children of its nearest recorded ancestor.
+    ignored: bool,
 }
 
 /// Everything needed to create a local root.
@@ -169,8 +175,9 @@ impl SpanData {
             dsc.apply_local_decision(decision.applied_rate, backfilled);
         }
 
+        let mut decision = decision;
         let records = decision.sampled == Some(true) && config.records();
-        let recording = records.then(|| {
+        let mut recording = records.then(|| {
             let mut rec = previous
                 .take()
                 .unwrap_or_else(|| Recording::new(init.metadata, Instant::now()));
@@ -180,6 +187,21 @@ impl SpanData {
             }
             rec
         });
+        // An ignored root is not sampled (it propagates `-0`, as the JavaScript SDK's
+        // non-recording segment), and is counted and reported once, here.
+        let ignored = match (&config.ignore, &recording) {
+            (Some(rules), Some(rec)) => rules.ignores_recording(rec, &config.stats),
+            _ => false,
+        };
+        if ignored {
+            recording = None;
+            decision.sampled = Some(false);
+            StatsInner::incr(&config.stats.transactions_ignored);
+            StatsInner::incr(&config.stats.spans_ignored);
+            if let Some(export) = &config.export {
+                export.record_ignored(true);
+            }
+        }
         let (name, source) = initial_name(recording.as_ref(), init.metadata, init.attrs, fields);
 
         let span_id = SpanId::random();
@@ -196,6 +218,7 @@ impl SpanData {
             recording_since: recording
                 .as_ref()
                 .map(|rec| recording_since.unwrap_or(rec.start)),
+            ignored,
         });
         Self {
             trace_id: origin.trace_id,
@@ -206,6 +229,7 @@ impl SpanData {
             is_local_root: true,
             root: Arc::new(root),
             recording,
+            ignored: false,
         }
     }
 
@@ -220,13 +244,56 @@ impl SpanData {
             is_local_root: false,
             root: Arc::clone(&parent.root),
             recording,
+            ignored: false,
         }
     }
 
-    /// Whether children of this span are recorded.
+    /// Creates the data of a recorded child of `parent` when `ignore_spans` rules are
+    /// configured: an ignored child (see [`SpanData::ignored`]) is counted and reported, and
+    /// records nothing. Kept out of line, so the layer's span creation stays small (and its
+    /// registry lookups inlined) when no rule is configured.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn child_unless_ignored(
+        parent: &SpanData,
+        recording: Recording,
+        config: &Config,
+    ) -> Self {
+        let ignored = config
+            .ignore
+            .as_ref()
+            .is_some_and(|rules| rules.ignores_recording(&recording, &config.stats));
+        if !ignored {
+            return Self::child_of(parent, Some(recording));
+        }
+        StatsInner::incr(&config.stats.spans_ignored);
+        if let Some(export) = &config.export {
+            export.record_ignored(false);
+        }
+        Self {
+            trace_id: parent.trace_id,
+            span_id: parent.span_id,
+            parent_span_id: parent.parent_span_id,
+            sampled: parent.sampled,
+            started: AtomicBool::new(false),
+            is_local_root: false,
+            root: Arc::clone(&parent.root),
+            recording: None,
+            ignored: true,
+        }
+    }
+
+    /// Whether this span records.
     #[inline]
     pub(crate) fn records(&self) -> bool {
         self.recording.is_some()
+    }
+
+    /// Whether children of this span are recorded: it records, or it is an ignored child of a
+    /// recorded span (its children attach to its nearest recorded ancestor).
+    #[inline]
+    pub(crate) fn records_children(&self) -> bool {
+        self.recording.is_some() || self.ignored
     }
 
     /// Marks that the span has a child or has propagated; a remote parent is refused after this.

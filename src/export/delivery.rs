@@ -248,6 +248,16 @@ impl Pipeline {
             .record(DiscardReason::SampleRate, DataCategory::Transaction, 1);
     }
 
+    /// Records, for the client reports, an ignored root (a transaction of one span) or child.
+    pub(crate) fn record_ignored(&self, root: bool) {
+        if root {
+            self.reports.record_transaction(DiscardReason::Ignored, 1);
+        } else {
+            self.reports
+                .record(DiscardReason::Ignored, DataCategory::Span, 1);
+        }
+    }
+
     /// Buffers a finished span of the stream lifecycle; queues its trace's batch when it is
     /// due. Never blocks: a full buffer drops the span, counts `spans_dropped_buffer_full` and
     /// reports `buffer_overflow` (category `span`).

@@ -244,6 +244,14 @@ impl ExportHandle {
         }
     }
 
+    /// Records, for the client reports, a span an `ignore_spans` rule matched when it was
+    /// created: a root (`transaction` and `span`) or a child (`span`).
+    pub(crate) fn record_ignored(&self, root: bool) {
+        if let Some(shared) = &self.shared {
+            shared.record_ignored(root);
+        }
+    }
+
     /// Returns whether submitted transactions go anywhere. When `false`, the layer can skip
     /// building transaction records altogether.
     #[allow(dead_code)] // for the layer

@@ -1,16 +1,19 @@
-//! What may leave the process: the rules applied on the export worker to every finished
-//! span before it is serialised, in this order (Sentry's SDKs scrub before their hooks run):
+//! What may leave the process. `ignore_spans` applies when a span is created, on the
+//! instrumented thread ([`Privacy::ignores_recording`], called by the layer only when a rule is
+//! configured): a matching child is not recorded and its children attach to its nearest
+//! recorded ancestor; a matching root is not sampled (it propagates `-0`, as the JavaScript
+//! SDK makes an ignored segment span non-recording). Both are counted and reported as
+//! `ignored`, so they take no `max_spans` place and cover streamed spans too. The other rules
+//! apply on the export worker to every finished span before it is serialised, in this order
+//! (Sentry's SDKs scrub before their hooks run):
 //!
-//! 1. **`ignore_spans`**: a child span that matches is removed and its children are re-parented
-//!    to the nearest kept ancestor; a root that matches drops the whole transaction (as the
-//!    JavaScript SDK's `ignoreSpans` does for a segment span). Reported as `ignored`.
-//! 2. **Private data** (`send_default_pii` off, the default): data keys that carry user data by
+//! 1. **Private data** (`send_default_pii` off, the default): data keys that carry user data by
 //!    Sentry's and OpenTelemetry's conventions ([`PII_KEYS`], [`PII_PREFIXES`]) are removed.
-//! 3. **The denylist**: values of data keys containing one of the denylist's words
+//! 2. **The denylist**: values of data keys containing one of the denylist's words
 //!    (case-insensitive, anywhere in the key, as Relay's default `@password` rule matches) are
 //!    replaced by `[Filtered]`.
-//! 4. **`before_send_span`** on the root and on each child; it cannot drop a span (spans spec).
-//! 5. **`before_send_transaction`**: may edit, remove child spans, or drop the transaction
+//! 3. **`before_send_span`** on the root and on each child; it cannot drop a span (spans spec).
+//! 4. **`before_send_transaction`**: may edit, remove child spans, or drop the transaction
 //!    (reported as `before_send`, one transaction and all its spans).
 //!
 //! A panicking hook is caught and counted in `Stats::before_send_panics`, and the transaction
@@ -20,7 +23,7 @@
 //! send).
 //!
 //! **Streamed spans** (span v2 items): a span-batch serialiser calls
-//! [`Privacy::process_span`] on each span record before writing it; it applies steps 2 to 4
+//! [`Privacy::process_span`] on each span record before writing it; it applies steps 1 to 3
 //! and says whether the span may be sent (`false` only when the hook panicked).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -30,6 +33,7 @@ use super::category::DataCategory;
 use super::client_report::{ClientReports, DiscardReason};
 use super::record::{FieldValue, SpanRecord, TransactionRecord};
 use super::view::{SpanView, TransactionView};
+use crate::recording::Recording;
 use crate::stats::StatsInner;
 
 /// The value written in place of a denied one, as Sentry's SDKs and Relay write it.
@@ -207,20 +211,21 @@ fn is_pii_key(key: &str) -> bool {
 }
 
 impl Privacy {
-    /// Whether any rule needs a pass over the spans.
-    fn ignores(&self) -> bool {
+    /// Whether any `ignore_spans` rule is configured (the layer then checks each new span).
+    pub(crate) fn ignores(&self) -> bool {
         !self.ignore_names.is_empty() || !self.ignore_predicates.is_empty()
     }
 
-    /// Whether `span` matches an `ignore_spans` rule. For streamed spans: a matching span is
-    /// not sent and is reported as `ignored` (`span` category); the serialiser re-parents the
-    /// spans below it as [`apply_ignore`](Self::apply_ignore) does within one transaction.
-    pub(crate) fn is_ignored(&self, span: &mut SpanRecord, stats: &StatsInner) -> bool {
-        let view = SpanView::new(span);
+    /// Whether a span being created, `recording` (its name, callsite and creation fields so
+    /// far), matches an `ignore_spans` rule. Called on the instrumented thread when the span
+    /// is created, and only when a rule is configured. A panicking predicate ignores nothing
+    /// and is counted in `ignore_predicate_panics`.
+    pub(crate) fn ignores_recording(&self, recording: &Recording, stats: &StatsInner) -> bool {
+        let mut span = recording.preview();
+        let view = SpanView::new(&mut span);
         let name = view.description();
         self.ignore_names.iter().any(|n| name.contains(n.as_str()))
             || self.ignore_predicates.iter().any(|p| {
-                // A panicking predicate ignores nothing (the span is sent, scrubbed as usual).
                 catch_unwind(AssertUnwindSafe(|| p(&view))).unwrap_or_else(|_| {
                     StatsInner::incr(&stats.ignore_predicate_panics);
                     false
@@ -268,9 +273,6 @@ impl Privacy {
         reports: &ClientReports,
         stats: &StatsInner,
     ) -> bool {
-        if self.ignores() && !self.apply_ignore(tx, reports, stats) {
-            return false;
-        }
         let mut sendable = self.process_span(&mut tx.root, stats);
         for span in &mut tx.spans {
             sendable = sendable && self.process_span(span, stats);
@@ -301,56 +303,12 @@ impl Privacy {
         }
         sendable
     }
-
-    /// Removes ignored children (re-parenting theirs); returns `false` if the root is ignored.
-    fn apply_ignore(
-        &self,
-        tx: &mut TransactionRecord,
-        reports: &ClientReports,
-        stats: &StatsInner,
-    ) -> bool {
-        if self.is_ignored(&mut tx.root, stats) {
-            let spans = tx.spans.len() as u64 + 1;
-            reports.record_transaction(DiscardReason::Ignored, spans);
-            StatsInner::incr(&stats.transactions_ignored);
-            StatsInner::add(&stats.spans_ignored, spans);
-            return false;
-        }
-        // (ignored span, its parent), to re-parent the kept spans below them.
-        let mut removed = Vec::new();
-        tx.spans.retain_mut(|span| {
-            let ignored = self.is_ignored(span, stats);
-            if ignored {
-                removed.push((span.span_id, span.parent_span_id));
-            }
-            !ignored
-        });
-        if removed.is_empty() {
-            return true;
-        }
-        for span in &mut tx.spans {
-            // Bounded by the number of removed spans: a parent chain cannot be longer.
-            for _ in 0..removed.len() {
-                let Some(parent) = span.parent_span_id else {
-                    break;
-                };
-                match removed.iter().find(|(id, _)| *id == parent) {
-                    Some((_, grandparent)) => span.parent_span_id = *grandparent,
-                    None => break,
-                }
-            }
-        }
-        let n = removed.len() as u64;
-        reports.record(DiscardReason::Ignored, DataCategory::Span, n);
-        StatsInner::add(&stats.spans_ignored, n);
-        true
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::export::test_support::{sample_record, span, CHILD, ROOT};
+    use crate::export::test_support::{span, CHILD, ROOT};
 
     /// The seam a span-batch serialiser uses: one span record, no transaction around it.
     #[test]
@@ -390,42 +348,6 @@ mod tests {
         kept.data = vec![("http.query".into(), FieldValue::Str("q=1".into()))];
         assert!(privacy.process_span(&mut kept, &stats));
         assert_eq!(kept.data.len(), 1);
-    }
-
-    #[test]
-    fn an_ignored_chain_re_parents_to_the_nearest_kept_ancestor() {
-        let stats = StatsInner::default();
-        let reports = ClientReports::default();
-        let privacy = Privacy {
-            ignore_predicates: vec![
-                Arc::new(|span: &SpanView<'_>| span.op().starts_with("skip")),
-                Arc::new(|span: &SpanView<'_>| {
-                    assert!(span.op() != "kept", "a predicate bug");
-                    false
-                }),
-            ],
-            ..Privacy::default()
-        };
-        let mut tx = sample_record();
-        let id = |s: &str| s.parse::<crate::id::SpanId>().unwrap();
-        // root -> a (skip) -> b (skip) -> c (kept)
-        tx.spans = vec![
-            span("000000000000000c", Some("000000000000000b"), "kept", 2, 3),
-            span("000000000000000b", Some("000000000000000a"), "skip.b", 1, 4),
-            span("000000000000000a", Some(ROOT), "skip.a", 0, 5),
-        ];
-        assert!(privacy.process_transaction(&mut tx, &reports, &stats));
-        assert_eq!(tx.spans.len(), 1);
-        assert_eq!(tx.spans[0].parent_span_id, Some(id(ROOT)));
-        assert_eq!(stats.snapshot().spans_ignored, 2);
-        assert_eq!(
-            stats.snapshot().ignore_predicate_panics,
-            1,
-            "caught, span kept"
-        );
-        let report = reports.take().unwrap();
-        let json = format!("{report:?}");
-        assert!(json.contains("Ignored, Span, 2"), "{json}");
     }
 
     #[test]

@@ -335,29 +335,116 @@ fn an_ignored_child_is_left_out_and_its_children_move_up() {
 }
 
 #[test]
-fn an_ignored_root_leaves_out_its_transaction_and_a_predicate_sees_fields() {
+fn an_ignored_root_is_not_sampled_and_a_predicate_sees_creation_fields() {
     let (layer, guard, transport) = exporting(
         sampled()
             .ignore_spans(["health"])
             .ignore_spans_where(|span| span.get_data("cache.hit") == Some(&FieldValue::Bool(true))),
     );
-    with_layer(layer, || {
-        tracing::info_span!("GET /health").in_scope(|| drop(tracing::info_span!("check")));
+    let sampled_flag = with_layer(layer, || {
+        let flag = tracing::info_span!("GET /health").in_scope(|| {
+            let _check = tracing::info_span!("check").entered();
+            sentry_trace(&tracing_sentry::current_headers()).2
+        });
         tracing::info_span!("orders").in_scope(|| {
             drop(tracing::info_span!("lookup", cache.hit = true));
             drop(tracing::info_span!("lookup", cache.hit = false));
         });
+        flag
     });
+    assert_eq!(
+        sampled_flag.as_deref(),
+        Some("0"),
+        "an ignored root propagates not sampled"
+    );
     let sent = sent_transactions(&guard, &transport);
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].1["transaction"], "orders");
     assert_eq!(sent[0].1["spans"].as_array().unwrap().len(), 1);
     let envelopes = transport.envelopes();
     assert_eq!(reported(&envelopes, "ignored", "transaction"), 1);
-    assert_eq!(reported(&envelopes, "ignored", "span"), 3, "2 + 1");
+    assert_eq!(
+        reported(&envelopes, "ignored", "span"),
+        2,
+        "the root + one child"
+    );
+    assert_eq!(
+        reported(&envelopes, "sample_rate", "transaction"),
+        0,
+        "reported once, as ignored"
+    );
     let stats = guard.stats();
     assert_eq!(stats.transactions_ignored, 1);
-    assert_eq!(stats.spans_ignored, 3);
+    assert_eq!(stats.spans_ignored, 2);
+}
+
+#[test]
+fn ignored_children_take_no_max_spans_place() {
+    let (layer, guard, transport) = exporting(sampled().max_spans(2).ignore_spans(["poll"]));
+    with_layer(layer, || {
+        tracing::info_span!("consumer").in_scope(|| {
+            for _ in 0..10 {
+                drop(tracing::info_span!("poll"));
+            }
+            drop(tracing::info_span!("handle a"));
+            drop(tracing::info_span!("handle b"));
+        });
+    });
+    let sent = sent_transactions(&guard, &transport);
+    let spans = sent[0].1["spans"].as_array().unwrap();
+    assert_eq!(spans.len(), 2);
+    let stats = guard.stats();
+    assert_eq!(stats.spans_dropped_limit, 0);
+    assert_eq!(stats.spans_ignored, 10);
+}
+
+#[test]
+fn a_panicking_predicate_ignores_nothing_and_is_counted() {
+    let (layer, guard, transport) = exporting(sampled().ignore_spans_where(|span| {
+        assert!(span.get_data("boom").is_none(), "a predicate bug");
+        false
+    }));
+    with_layer(layer, || {
+        tracing::info_span!("root").in_scope(|| drop(tracing::info_span!("child", boom = 1)));
+    });
+    let sent = sent_transactions(&guard, &transport);
+    assert_eq!(sent[0].1["spans"].as_array().unwrap().len(), 1);
+    assert_eq!(guard.stats().ignore_predicate_panics, 1);
+    assert_eq!(guard.stats().spans_ignored, 0);
+}
+
+#[test]
+fn streamed_spans_follow_ignore_spans() {
+    let (layer, guard, transport) = exporting(
+        sampled()
+            .trace_lifecycle(tracing_sentry::TraceLifecycle::Stream)
+            .ignore_spans(["poll"]),
+    );
+    let (root_id, kept_id) = with_layer(layer, || {
+        use tracing_sentry::SentrySpanExt;
+        let root = tracing::info_span!("job");
+        let _r = root.enter();
+        let ignored = tracing::info_span!("poll queue");
+        let kept = ignored.in_scope(|| tracing::info_span!("decode"));
+        let ids = (
+            root.trace_context().unwrap().span_id().to_string(),
+            kept.trace_context().unwrap().span_id().to_string(),
+        );
+        drop(kept);
+        drop(ignored);
+        ids
+    });
+    assert!(guard.flush(Duration::from_secs(5)));
+    let envelopes = transport.envelopes();
+    let spans: Vec<_> = envelopes.iter().flat_map(|e| e.spans()).collect();
+    assert_eq!(spans.len(), 2, "{spans:?}");
+    let kept = spans
+        .iter()
+        .find(|s| s["span_id"] == kept_id.as_str())
+        .unwrap();
+    assert_eq!(kept["parent_span_id"], root_id.as_str());
+    assert!(spans.iter().all(|s| s["name"] != "poll queue"));
+    assert_eq!(reported(&envelopes, "ignored", "span"), 1);
 }
 
 #[test]
