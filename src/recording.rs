@@ -158,14 +158,18 @@ impl Recording {
         SpanRecord {
             span_id: SpanId::from_bytes([0; 8]),
             parent_span_id: None,
-            op: text(|e| &e.op).map_or(Cow::Borrowed(""), Cow::Owned),
+            op: extra
+                .and_then(|e| e.op.clone())
+                .unwrap_or(Cow::Borrowed("")),
             description: text(|e| &e.description).or_else(|| text(|e| &e.name)),
             status: self.status,
             start: SystemTime::UNIX_EPOCH,
             end: SystemTime::UNIX_EPOCH,
             data: self.data.clone(),
             links: Vec::new(),
-            origin: text(|e| &e.origin).map_or(Cow::Borrowed(DEFAULT_ORIGIN), Cow::Owned),
+            origin: extra
+                .and_then(|e| e.origin.clone())
+                .unwrap_or(Cow::Borrowed(DEFAULT_ORIGIN)),
             metadata: Some(self.metadata),
         }
     }
