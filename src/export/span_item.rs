@@ -146,12 +146,7 @@ fn write_attributes(out: &mut Vec<u8>, span: &StreamedSpan, meta: &EventMeta) {
     }
     let data = &record.data;
     for (i, (key, value)) in data.iter().enumerate() {
-        let repeated_later = data
-            .get(i + 1..)
-            .unwrap_or_default()
-            .iter()
-            .any(|(later, _)| later == key);
-        if repeated_later || RESERVED.contains(&key.as_ref()) {
+        if super::transaction::repeated_later(data, i) || RESERVED.contains(&key.as_ref()) {
             continue;
         }
         attrs.value(key, value);

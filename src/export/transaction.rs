@@ -245,6 +245,18 @@ const SPAN_FIELDS_RESERVE: usize = 512;
 /// The data of a span always gets at least this much, however long its description.
 const MIN_DATA_BUDGET: usize = 1024;
 
+/// Whether the key of entry `i` is set again later in `data`: a field recorded twice keeps
+/// its last value, in transactions and streamed spans alike.
+pub(super) fn repeated_later(data: &[(Cow<'static, str>, FieldValue)], i: usize) -> bool {
+    let Some((key, _)) = data.get(i) else {
+        return false;
+    };
+    data.get(i + 1..)
+        .unwrap_or_default()
+        .iter()
+        .any(|(later, _)| later == key)
+}
+
 /// Writes `"trace_id":"…","span_id":"…"` and, below a root, `,"parent_span_id":"…"`: the
 /// fields a transaction's span and a streamed span share. Ids are hex this crate wrote:
 /// fixed-size copies, nothing to escape.
@@ -349,12 +361,7 @@ fn push_data(
 ) -> Option<usize> {
     let mut map = BudgetedMap::open(out, budget);
     for (i, (key, value)) in data.iter().enumerate() {
-        let repeated_later = data
-            .get(i + 1..)
-            .unwrap_or_default()
-            .iter()
-            .any(|(later, _)| later == key);
-        if repeated_later {
+        if repeated_later(data, i) {
             continue;
         }
         map.entries(out, 1, |out| {
