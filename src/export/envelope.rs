@@ -1,15 +1,16 @@
 //! Envelope framing (spec 7.1): a header line, then one transaction item (item header line and
 //! payload), separated by `\n`.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::ops::Range;
 use std::time::SystemTime;
 
-use super::json::{push_any_key, push_key, push_plain_str, push_rfc3339, push_str};
+use super::json::{hex32, push_any_key, push_key, push_str, Timestamps};
 use super::record::{SpanBatch, TransactionRecord};
 use super::sdk::SDK_JSON;
 use super::span_item::{write_span_payload, SPAN_CONTENT_TYPE};
-use super::transaction::{write_transaction, CallsiteCache, EventMeta};
+use super::transaction::{write_transaction, EventMeta, SpanCaches};
 use crate::id::TraceId;
 use crate::propagation::DynamicSamplingContext;
 
@@ -56,7 +57,7 @@ pub struct Envelope {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Item {
-    ty: String,
+    ty: Cow<'static, str>,
     payload: Range<usize>,
 }
 
@@ -104,7 +105,29 @@ pub enum EnvelopeErrorKind {
 pub(crate) struct Scratch {
     /// The size of the last envelope.
     size_hint: usize,
-    callsites: CallsiteCache,
+    /// What the span writer remembers (the privacy pass uses its key facts too).
+    pub(crate) spans: SpanCaches,
+    /// The header fields that never change for a sender, written once.
+    fixed: FixedHeader,
+}
+
+/// `,"dsn":"…","sdk":{…}` (the DSN only if configured): the part of every envelope header that
+/// never changes for a sender, written on first use (and again if the DSN differs).
+#[derive(Debug, Default)]
+struct FixedHeader {
+    dsn: Option<String>,
+    json: Vec<u8>,
+}
+
+impl FixedHeader {
+    fn json(&mut self, dsn: Option<&str>) -> &[u8] {
+        if self.json.is_empty() || self.dsn.as_deref() != dsn {
+            self.dsn = dsn.map(str::to_owned);
+            self.json.clear();
+            push_fixed_header(&mut self.json, dsn);
+        }
+        &self.json
+    }
 }
 
 /// Why a transaction could not become an envelope.
@@ -134,13 +157,20 @@ impl Envelope {
         let event_id = new_event_id();
         // Room for a client report item besides the transaction.
         let mut bytes = Vec::with_capacity(scratch.size_hint.clamp(2048, MAX_ITEM_BYTES) + 512);
-        let header = push_header(&mut bytes, Some(&event_id), dsn, sent_at, Some(&tx.dsc));
+        let header = push_header(
+            &mut bytes,
+            Some(&event_id),
+            scratch.fixed.json(dsn),
+            sent_at,
+            Some(&tx.dsc),
+            &mut scratch.spans.timestamps,
+        );
         bytes.extend_from_slice(br#"{"type":"transaction","length":"#);
         let length_at = bytes.len();
         bytes.extend_from_slice(&[b' '; LENGTH_WIDTH]);
         bytes.extend_from_slice(b",\"content_type\":\"application/json\"}\n");
         let start = bytes.len();
-        write_transaction(&mut bytes, tx, &event_id, meta, &mut scratch.callsites);
+        write_transaction(&mut bytes, tx, &event_id, meta, &mut scratch.spans);
         let payload_len = bytes.len() - start;
         scratch.size_hint = bytes.len();
         if payload_len > MAX_ITEM_BYTES {
@@ -158,12 +188,12 @@ impl Envelope {
         bytes.push(b'\n');
         let mut items = Vec::with_capacity(2);
         items.push(Item {
-            ty: "transaction".to_owned(),
+            ty: Cow::Borrowed("transaction"),
             payload,
         });
         Ok(Self {
             bytes,
-            event_id: Some(event_id),
+            event_id: Some(super::transaction::hex(&event_id).to_owned()),
             header,
             items,
         })
@@ -188,7 +218,14 @@ impl Envelope {
             });
         }
         let mut bytes = Vec::with_capacity(payload.len() + 1024);
-        let header = push_header(&mut bytes, None, dsn, sent_at, Some(&batch.dsc));
+        let header = push_header(
+            &mut bytes,
+            None,
+            scratch.fixed.json(dsn),
+            sent_at,
+            Some(&batch.dsc),
+            &mut scratch.spans.timestamps,
+        );
         bytes.extend_from_slice(br#"{"type":"span","item_count":"#);
         super::json::push_u64(&mut bytes, batch.spans.len() as u64);
         bytes.extend_from_slice(br#","content_type":"#);
@@ -199,7 +236,7 @@ impl Envelope {
         let start = bytes.len();
         bytes.extend_from_slice(&payload);
         let items = vec![Item {
-            ty: "span".to_owned(),
+            ty: Cow::Borrowed("span"),
             payload: start..bytes.len(),
         }];
         bytes.push(b'\n');
@@ -215,7 +252,16 @@ impl Envelope {
     /// with `sent_at` and the DSN, and no items yet; see [`push_item`](Self::push_item).
     pub(crate) fn without_event(dsn: Option<&str>, sent_at: SystemTime) -> Self {
         let mut bytes = Vec::with_capacity(256);
-        let header = push_header(&mut bytes, None, dsn, sent_at, None);
+        let mut fixed = Vec::with_capacity(128);
+        push_fixed_header(&mut fixed, dsn);
+        let header = push_header(
+            &mut bytes,
+            None,
+            &fixed,
+            sent_at,
+            None,
+            &mut Timestamps::default(),
+        );
         Self {
             bytes,
             event_id: None,
@@ -237,7 +283,7 @@ impl Envelope {
         let start = bytes.len();
         bytes.extend_from_slice(payload);
         self.items.push(Item {
-            ty: ty.to_owned(),
+            ty: Cow::Borrowed(ty),
             payload: start..bytes.len(),
         });
         bytes.push(b'\n');
@@ -302,7 +348,8 @@ impl Envelope {
                 .get("type")
                 .and_then(|v| v.as_str())
                 .ok_or(err(EnvelopeErrorKind::InvalidItemHeader, pos))?
-                .to_owned();
+                .to_owned()
+                .into();
             let start = (line_end + 1).min(bytes.len());
             let end = match item_header.get("length") {
                 Some(length) => {
@@ -497,7 +544,7 @@ impl Envelope {
     /// # Ok::<(), tracing_sentry::export::ParseEnvelopeError>(())
     /// ```
     pub fn item_types(&self) -> impl Iterator<Item = &str> + '_ {
-        self.items.iter().map(|item| item.ty.as_str())
+        self.items.iter().map(|item| item.ty.as_ref())
     }
 }
 
@@ -597,38 +644,44 @@ impl<'de> serde::Deserialize<'de> for OrderedEntries {
 }
 
 /// Writes the header line and its `\n`; returns the header's range (without the `\n`).
+/// `fixed` is what [`push_fixed_header`] wrote.
 fn push_header(
     bytes: &mut Vec<u8>,
-    event_id: Option<&str>,
-    dsn: Option<&str>,
+    event_id: Option<&[u8; 32]>,
+    fixed: &[u8],
     sent_at: SystemTime,
     dsc: Option<&DynamicSamplingContext>,
+    timestamps: &mut Timestamps,
 ) -> Range<usize> {
-    bytes.push(b'{');
+    let start = bytes.len();
     if let Some(event_id) = event_id {
-        push_key(bytes, "event_id");
-        push_plain_str(bytes, event_id);
-        bytes.push(b',');
+        bytes.extend_from_slice(br#"{"event_id":""#);
+        bytes.extend_from_slice(event_id);
+        bytes.extend_from_slice(br#"","sent_at":"#);
+    } else {
+        bytes.extend_from_slice(br#"{"sent_at":"#);
     }
-    push_key(bytes, "sent_at");
-    bytes.push(b'"');
-    push_rfc3339(bytes, sent_at);
-    bytes.push(b'"');
-    if let Some(dsn) = dsn {
-        bytes.push(b',');
-        push_key(bytes, "dsn");
-        push_str(bytes, dsn);
-    }
-    bytes.push(b',');
-    push_key(bytes, "sdk");
-    bytes.extend_from_slice(SDK_JSON);
+    timestamps.push(bytes, sent_at);
+    bytes.extend_from_slice(fixed);
     if let Some(dsc) = dsc {
         push_trace_header(bytes, dsc);
     }
     bytes.push(b'}');
-    let header = 0..bytes.len();
+    let header = start..bytes.len();
     bytes.push(b'\n');
     header
+}
+
+/// Writes `,"dsn":"…"` (if configured) and `,"sdk":{…}`.
+fn push_fixed_header(out: &mut Vec<u8>, dsn: Option<&str>) {
+    if let Some(dsn) = dsn {
+        out.push(b',');
+        push_key(out, "dsn");
+        push_str(out, dsn);
+    }
+    out.push(b',');
+    push_key(out, "sdk");
+    out.extend_from_slice(SDK_JSON);
 }
 
 /// Writes `,"trace":{...}` with the DSC entries as string values; nothing when the DSC is empty.
@@ -650,7 +703,7 @@ fn push_trace_header(out: &mut Vec<u8>, dsc: &DynamicSamplingContext) {
 }
 
 /// A random UUID v4 as 32 lowercase hex digits (the form Sentry recommends for `event_id`).
-fn new_event_id() -> String {
+fn new_event_id() -> [u8; 32] {
     let mut bytes = TraceId::random().to_bytes();
     if let Some(b) = bytes.get_mut(6) {
         *b = (*b & 0x0f) | 0x40;
@@ -658,7 +711,7 @@ fn new_event_id() -> String {
     if let Some(b) = bytes.get_mut(8) {
         *b = (*b & 0x3f) | 0x80;
     }
-    TraceId::from_bytes(bytes).to_string()
+    hex32(bytes)
 }
 
 fn find_newline(bytes: &[u8], from: usize) -> Option<usize> {
@@ -1139,8 +1192,8 @@ mod tests {
 
     #[test]
     fn event_ids_are_random_uuid_v4() {
-        let a = new_event_id();
-        let b = new_event_id();
+        let a = String::from_utf8(new_event_id().to_vec()).unwrap();
+        let b = String::from_utf8(new_event_id().to_vec()).unwrap();
         assert_ne!(a, b);
         for id in [a, b] {
             assert_eq!(id.len(), 32);
@@ -1162,7 +1215,7 @@ mod tests {
                 &record,
                 &new_event_id(),
                 &meta(),
-                &mut CallsiteCache::default(),
+                &mut SpanCaches::default(),
             );
             buf.len()
         };

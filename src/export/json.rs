@@ -79,7 +79,7 @@ static NEEDS_ESCAPE: [bool; 256] = {
 
 /// Whether any byte of `bytes` needs escaping, eight bytes at a time (SWAR): a byte needs it
 /// when it is below 0x20, `"`, `\\` or DEL.
-fn any_needs_escape(bytes: &[u8]) -> bool {
+pub(crate) fn any_needs_escape(bytes: &[u8]) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     // Sets the high bit of each byte of `x` that is zero (exact when no byte of x is >= 0x80
@@ -114,6 +114,43 @@ fn push_unicode_escape(out: &mut Vec<u8>, b: u8) {
     for nibble in [b >> 4, b & 0xf] {
         out.push(HEX.get(usize::from(nibble)).copied().unwrap_or(b'0'));
     }
+}
+
+/// Lowercase hex digit pairs of every byte value.
+// Indexing in this const initialiser is bounded by the loop and evaluated at compile time.
+#[allow(clippy::indexing_slicing)]
+static HEX_PAIRS: [[u8; 2]; 256] = {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut table = [[0u8; 2]; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = [HEX[b >> 4], HEX[b & 0xf]];
+        b += 1;
+    }
+    table
+};
+
+/// The 16 lowercase hex digits of 8 bytes (a span id), a digit pair per byte.
+pub(crate) fn hex16(bytes: [u8; 8]) -> [u8; 16] {
+    let mut out = [0u8; 16];
+    for (pair, byte) in out.chunks_exact_mut(2).zip(bytes) {
+        // A 256-entry table indexed by a byte: always in bounds.
+        if let Some(digits) = HEX_PAIRS.get(usize::from(byte)) {
+            pair.copy_from_slice(digits);
+        }
+    }
+    out
+}
+
+/// The 32 lowercase hex digits of 16 bytes (a trace or event id).
+pub(crate) fn hex32(bytes: [u8; 16]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    for (half, bytes) in out.chunks_exact_mut(16).zip(bytes.chunks_exact(8)) {
+        let mut eight = [0u8; 8];
+        eight.copy_from_slice(bytes);
+        half.copy_from_slice(&hex16(eight));
+    }
+    out
 }
 
 /// Writes `"key":` for a key this crate spells (plain ASCII, nothing to escape): no scan.
@@ -185,54 +222,92 @@ pub(crate) fn push_bool(out: &mut Vec<u8>, b: bool) {
     out.extend_from_slice(if b { b"true" } else { b"false" });
 }
 
-/// Writes `t` as a quoted RFC 3339 UTC timestamp with microseconds,
-/// e.g. `"2026-11-24T14:32:22.849756Z"`.
+/// Writes `t` as an RFC 3339 UTC timestamp with microseconds, unquoted (for a single
+/// timestamp; a sender writing many uses a [`Timestamps`]).
+pub(crate) fn push_rfc3339(out: &mut Vec<u8>, t: SystemTime) {
+    let mut quoted = Vec::with_capacity(29);
+    Timestamps::default().push(&mut quoted, t);
+    out.extend_from_slice(quoted.get(1..quoted.len() - 1).unwrap_or_default());
+}
+
+/// Writes quoted RFC 3339 UTC timestamps with microseconds, e.g.
+/// `"2026-11-24T14:32:22.849756Z"`, remembering the date and time of the last second it
+/// wrote: the spans of a transaction mostly share their second, so only the microseconds are
+/// formatted again.
 ///
 /// Times before 1970 are written as the epoch and times after year 9999 as its last
 /// microsecond; neither occurs with a sane clock.
-pub(crate) fn push_timestamp(out: &mut Vec<u8>, t: SystemTime) {
-    out.push(b'"');
-    push_rfc3339(out, t);
-    out.push(b'"');
+#[derive(Clone, Debug)]
+pub(crate) struct Timestamps {
+    /// The second of `text`, or `u64::MAX` before the first timestamp.
+    secs: u64,
+    /// `"YYYY-MM-DDTHH:MM:SS` of `secs`, the opening quote included.
+    text: [u8; 20],
 }
 
-/// Writes `t` as an RFC 3339 UTC timestamp with microseconds, unquoted.
-pub(crate) fn push_rfc3339(out: &mut Vec<u8>, t: SystemTime) {
-    let since_epoch = t.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
-    let (secs, micros) = if since_epoch.as_secs() > MAX_UNIX_SECS {
-        (MAX_UNIX_SECS, 999_999)
-    } else {
-        (since_epoch.as_secs(), since_epoch.subsec_micros())
-    };
-    // The spans of a transaction mostly share their second: the sender thread keeps the last
-    // `YYYY-MM-DDTHH:MM:SS` it wrote and only formats the microseconds again.
-    thread_local! {
-        static LAST_SECOND: std::cell::Cell<(u64, [u8; 19])> = const { std::cell::Cell::new((u64::MAX, [0; 19])) };
-    }
-    let cached = LAST_SECOND.with(|last| {
-        let (at, text) = last.get();
-        if at == secs {
-            return text;
+impl Default for Timestamps {
+    fn default() -> Self {
+        Self {
+            secs: u64::MAX,
+            text: [0; 20],
         }
-        let mut buf = Vec::with_capacity(19);
-        push_date_time(&mut buf, secs);
-        let mut text = [0u8; 19];
-        for (dst, src) in text.iter_mut().zip(&buf) {
+    }
+}
+
+impl Timestamps {
+    /// Writes `t`, quoted.
+    pub(crate) fn push(&mut self, out: &mut Vec<u8>, t: SystemTime) {
+        let since_epoch = t.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
+        let (secs, micros) = if since_epoch.as_secs() > MAX_UNIX_SECS {
+            (MAX_UNIX_SECS, 999_999)
+        } else {
+            (since_epoch.as_secs(), since_epoch.subsec_micros())
+        };
+        if secs != self.secs {
+            self.set_second(secs);
+        }
+        let [a, b] = digit_pair(micros / 10_000);
+        let [c, d] = digit_pair(micros / 100);
+        let [e, f] = digit_pair(micros);
+        out.reserve(29);
+        out.extend_from_slice(&self.text);
+        out.extend_from_slice(&[b'.', a, b, c, d, e, f, b'Z', b'"']);
+    }
+
+    #[cold]
+    fn set_second(&mut self, secs: u64) {
+        let mut text = Vec::with_capacity(20);
+        text.push(b'"');
+        push_date_time(&mut text, secs);
+        for (dst, src) in self.text.iter_mut().zip(&text) {
             *dst = *src;
         }
-        last.set((secs, text));
-        text
-    });
-    // `.` + six digits + `Z`, written as one fixed-size copy.
-    let mut tail = *b".000000Z";
-    let mut n = micros;
-    for slot in tail.get_mut(1..7).unwrap_or_default().iter_mut().rev() {
-        *slot = b'0' + (n % 10) as u8;
-        n /= 10;
+        self.secs = secs;
     }
-    out.extend_from_slice(&cached);
-    out.extend_from_slice(&tail);
 }
+
+/// The two decimal digits of `n % 100`.
+#[inline]
+fn digit_pair(n: u32) -> [u8; 2] {
+    // A 100-entry table indexed below 100: always in bounds.
+    DIGIT_PAIRS
+        .get((n % 100) as usize)
+        .copied()
+        .unwrap_or([b'0'; 2])
+}
+
+/// `00` to `99`.
+// Indexing in this const initialiser is bounded by the loop and evaluated at compile time.
+#[allow(clippy::indexing_slicing)]
+static DIGIT_PAIRS: [[u8; 2]; 100] = {
+    let mut table = [[0u8; 2]; 100];
+    let mut n = 0;
+    while n < 100 {
+        table[n] = [b'0' + (n / 10) as u8, b'0' + (n % 10) as u8];
+        n += 1;
+    }
+    table
+};
 
 /// Writes `YYYY-MM-DDTHH:MM:SS` for `secs` since the epoch.
 fn push_date_time(out: &mut Vec<u8>, secs: u64) {
