@@ -5,7 +5,7 @@
 //! to one growing buffer per transaction. Every function here writes valid JSON for any input:
 //! strings are escaped, and non-finite floats become strings.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::calendar::{civil_from_days, SECS_PER_DAY};
 
@@ -29,9 +29,28 @@ pub(crate) fn push_str_parts(out: &mut Vec<u8>, parts: &[&str]) {
     out.push(b'"');
 }
 
+/// Strings up to this long are copied byte by byte while checked.
+const SHORT: usize = 8;
+
 /// Writes `s` escaped, without quotes.
 fn push_str_content(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
+    if bytes.len() <= SHORT {
+        // Checked and copied in one pass into a fixed-size buffer, which is copied whole
+        // (no call) and cut back to the string's length.
+        let mut short = [0u8; SHORT];
+        let mut escapes = false;
+        for (dst, &b) in short.iter_mut().zip(bytes) {
+            *dst = b;
+            escapes |= needs_escape(b);
+        }
+        if !escapes {
+            let end = out.len() + bytes.len();
+            out.extend_from_slice(&short);
+            out.truncate(end);
+            return;
+        }
+    }
     // Most strings (ids, names, paths) need no escaping: copy them in one go.
     if !any_needs_escape(bytes) {
         out.extend_from_slice(bytes);
@@ -178,17 +197,38 @@ pub(crate) fn push_plain_str(out: &mut Vec<u8>, s: &str) {
 
 /// Writes an unsigned integer.
 pub(crate) fn push_u64(out: &mut Vec<u8>, n: u64) {
-    let mut digits = [0u8; 20];
+    if n < 10 {
+        out.push(b'0' + n as u8);
+        return;
+    }
+    if n < 10_000 {
+        // Fixed-size copies for the small numbers span data mostly holds.
+        let [c, d] = digit_pair((n % 100) as u32);
+        match n {
+            0..=99 => out.extend_from_slice(&[c, d]),
+            100..=999 => out.extend_from_slice(&[b'0' + (n / 100) as u8, c, d]),
+            _ => {
+                let [a, b] = digit_pair((n / 100) as u32);
+                out.extend_from_slice(&[a, b, c, d]);
+            }
+        }
+        return;
+    }
+    // Digits are produced backwards into a stack buffer, two at a time.
+    let mut digits = [b'0'; 20];
     let mut i = digits.len();
     let mut n = n;
-    loop {
-        i -= 1;
-        if let Some(d) = digits.get_mut(i) {
-            *d = b'0' + (n % 10) as u8;
+    while n >= 10 {
+        if let Some(pair) = digits.get_mut(i.saturating_sub(2)..i) {
+            pair.copy_from_slice(&digit_pair((n % 100) as u32));
         }
-        n /= 10;
-        if n == 0 {
-            break;
+        i = i.saturating_sub(2);
+        n /= 100;
+    }
+    if n > 0 {
+        i = i.saturating_sub(1);
+        if let Some(d) = digits.get_mut(i) {
+            *d = b'0' + n as u8;
         }
     }
     out.extend_from_slice(digits.get(i..).unwrap_or_default());
@@ -241,15 +281,16 @@ pub(crate) fn push_rfc3339(out: &mut Vec<u8>, t: SystemTime) {
 pub(crate) struct Timestamps {
     /// The second of `text`, or `u64::MAX` before the first timestamp.
     secs: u64,
-    /// `"YYYY-MM-DDTHH:MM:SS` of `secs`, the opening quote included.
-    text: [u8; 20],
+    /// `"YYYY-MM-DDTHH:MM:SS.000000Z"` for `secs`: the microseconds are filled in per
+    /// timestamp.
+    text: [u8; 29],
 }
 
 impl Default for Timestamps {
     fn default() -> Self {
         Self {
             secs: u64::MAX,
-            text: [0; 20],
+            text: *b"\"1970-01-01T00:00:00.000000Z\"",
         }
     }
 }
@@ -257,28 +298,35 @@ impl Default for Timestamps {
 impl Timestamps {
     /// Writes `t`, quoted.
     pub(crate) fn push(&mut self, out: &mut Vec<u8>, t: SystemTime) {
-        let since_epoch = t.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
-        let (secs, micros) = if since_epoch.as_secs() > MAX_UNIX_SECS {
-            (MAX_UNIX_SECS, 999_999)
-        } else {
-            (since_epoch.as_secs(), since_epoch.subsec_micros())
+        let (secs, micros) = match t.duration_since(UNIX_EPOCH) {
+            Ok(since) if since.as_secs() <= MAX_UNIX_SECS => {
+                (since.as_secs(), since.subsec_micros())
+            }
+            Ok(_) => (MAX_UNIX_SECS, 999_999),
+            Err(_) => (0, 0),
         };
         if secs != self.secs {
             self.set_second(secs);
         }
-        let [a, b] = digit_pair(micros / 10_000);
-        let [c, d] = digit_pair(micros / 100);
-        let [e, f] = digit_pair(micros);
-        out.reserve(29);
-        out.extend_from_slice(&self.text);
-        out.extend_from_slice(&[b'.', a, b, c, d, e, f, b'Z', b'"']);
+        // Below a million: three pairs of digits.
+        let high = micros / 10_000;
+        let rest = micros % 10_000;
+        let [a, b] = digit_pair(high);
+        let [c, d] = digit_pair(rest / 100);
+        let [e, f] = digit_pair(rest % 100);
+        let mut quoted = self.text;
+        if let Some(digits) = quoted.get_mut(21..27) {
+            digits.copy_from_slice(&[a, b, c, d, e, f]);
+        }
+        out.extend_from_slice(&quoted);
     }
 
     #[cold]
     fn set_second(&mut self, secs: u64) {
-        let mut text = Vec::with_capacity(20);
+        let mut text = Vec::with_capacity(29);
         text.push(b'"');
         push_date_time(&mut text, secs);
+        text.extend_from_slice(b".000000Z\"");
         for (dst, src) in self.text.iter_mut().zip(&text) {
             *dst = *src;
         }
@@ -286,14 +334,10 @@ impl Timestamps {
     }
 }
 
-/// The two decimal digits of `n % 100`.
+/// The two decimal digits of `n`, below 100 (`00` otherwise).
 #[inline]
 fn digit_pair(n: u32) -> [u8; 2] {
-    // A 100-entry table indexed below 100: always in bounds.
-    DIGIT_PAIRS
-        .get((n % 100) as usize)
-        .copied()
-        .unwrap_or([b'0'; 2])
+    DIGIT_PAIRS.get(n as usize).copied().unwrap_or([b'0'; 2])
 }
 
 /// `00` to `99`.
@@ -359,6 +403,7 @@ fn push_padded(out: &mut Vec<u8>, n: u64, width: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn at(secs: u64, micros: u32) -> SystemTime {
         UNIX_EPOCH + Duration::from_secs(secs) + Duration::from_micros(u64::from(micros))
@@ -467,5 +512,75 @@ mod tests {
         let mut out = Vec::new();
         push_u64(&mut out, u64::MAX);
         assert_eq!(String::from_utf8(out).unwrap(), u64::MAX.to_string());
+        // Every small number (each has its own fixed-size path) and the edges above them.
+        for n in (0..=20_000).chain([99_999, 100_000, 1_000_000, 10_000_001]) {
+            let mut out = Vec::new();
+            push_u64(&mut out, n);
+            assert_eq!(String::from_utf8(out).unwrap(), n.to_string());
+        }
+    }
+
+    /// Reads `YYYY-MM-DDTHH:MM:SS.ffffffZ` back into seconds and microseconds, with the
+    /// calendar's own inverse (`days_from_civil`).
+    fn parse_rfc3339(text: &str) -> (u64, u32) {
+        let num = |range: std::ops::Range<usize>| text[range].parse::<u64>().unwrap();
+        let days = crate::export::calendar::days_from_civil(
+            num(0..4),
+            num(5..7) as u32,
+            num(8..10) as u32,
+        )
+        .unwrap();
+        let secs = days * SECS_PER_DAY + num(11..13) * 3600 + num(14..16) * 60 + num(17..19);
+        assert_eq!(&text[19..20], ".");
+        assert_eq!(&text[26..], "Z");
+        (secs, num(20..26) as u32)
+    }
+
+    proptest::proptest! {
+        /// One writer reused over many timestamps (its remembered second changing or not)
+        /// writes each as it is.
+        #[test]
+        fn a_reused_timestamp_writer_writes_every_instant(
+            instants in proptest::collection::vec((0..=MAX_UNIX_SECS, 0..1_000_000u32), 1..8),
+        ) {
+            let mut writer = Timestamps::default();
+            for (secs, micros) in instants {
+                for _ in 0..2 {
+                    let mut out = Vec::new();
+                    writer.push(&mut out, at(secs, micros));
+                    let text = String::from_utf8(out).unwrap();
+                    let unquoted = text.strip_prefix('"').and_then(|t| t.strip_suffix('"'));
+                    proptest::prop_assert_eq!(parse_rfc3339(unquoted.unwrap()), (secs, micros));
+                }
+            }
+        }
+
+        #[test]
+        fn integers_are_written_as_rust_writes_them(n: u64, i: i64) {
+            let mut out = Vec::new();
+            push_u64(&mut out, n);
+            out.push(b' ');
+            push_i64(&mut out, i);
+            proptest::prop_assert_eq!(String::from_utf8(out).unwrap(), format!("{n} {i}"));
+        }
+
+        /// Short and long strings, with and without bytes to escape, read back as written.
+        #[test]
+        fn strings_read_back_as_written(s in "\\PC{0,20}|[ -~]{0,12}|[\\x00-\\x7f]{0,12}") {
+            let mut out = b"[1,".to_vec();
+            push_str(&mut out, &s);
+            out.push(b']');
+            let back: (u8, String) = serde_json::from_slice(&out).unwrap();
+            proptest::prop_assert_eq!(back.1, s);
+        }
+
+        #[test]
+        fn hex_is_lowercase_pairs(bytes: [u8; 16]) {
+            let want: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            proptest::prop_assert_eq!(&hex32(bytes)[..], want.as_bytes());
+            let mut eight = [0u8; 8];
+            eight.copy_from_slice(&bytes[..8]);
+            proptest::prop_assert_eq!(&hex16(eight)[..], &want.as_bytes()[..16]);
+        }
     }
 }

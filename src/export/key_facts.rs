@@ -9,7 +9,7 @@
 
 use std::borrow::Cow;
 
-use super::json::any_needs_escape;
+use super::json::{any_needs_escape, push_any_key};
 
 /// What the privacy rules do to a data key (before any hook runs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,12 +33,19 @@ const FILTER: u8 = 4;
 const PLAIN_KNOWN: u8 = 8;
 const PLAIN: u8 = 16;
 
+/// The longest `"key":` kept written out in a slot.
+const KEY_JSON: usize = 38;
+
 /// One remembered key: its address and length, and what is known of it.
 #[derive(Clone, Copy)]
 struct Slot {
     addr: usize,
     len: usize,
     facts: u8,
+    /// The length of `json`, once written (0: not yet, or too long to keep).
+    json_len: u8,
+    /// `"key":`, escaped.
+    json: [u8; KEY_JSON],
 }
 
 impl Slot {
@@ -46,6 +53,8 @@ impl Slot {
         addr: 0,
         len: 0,
         facts: 0,
+        json_len: 0,
+        json: [0; KEY_JSON],
     };
 }
 
@@ -76,7 +85,7 @@ impl KeyFacts {
             *slot = Slot {
                 addr,
                 len: key.len(),
-                facts: 0,
+                ..Slot::EMPTY
             };
         }
         Some(slot)
@@ -120,6 +129,40 @@ impl KeyFacts {
             slot.facts |= PLAIN_KNOWN | if scan(key) { PLAIN } else { 0 };
         }
         slot.facts & PLAIN != 0
+    }
+}
+
+impl KeyFacts {
+    /// Writes `"key":`, escaped; for a static key, from what was written the first time.
+    #[inline]
+    pub(crate) fn push_key(&mut self, out: &mut Vec<u8>, key: &Cow<'static, str>) {
+        let Some(slot) = static_key(key).and_then(|k| self.slot(k)) else {
+            push_any_key(out, key);
+            return;
+        };
+        if slot.json_len == 0 {
+            write_key(slot, key);
+        }
+        let len = usize::from(slot.json_len);
+        if len == 0 {
+            push_any_key(out, key);
+            return;
+        }
+        // A fixed-size copy (no call) and a shorter length: cheaper than copying `len` bytes.
+        let end = out.len() + len;
+        out.extend_from_slice(&slot.json);
+        out.truncate(end);
+    }
+}
+
+/// Writes `"key":` into the slot, if it fits.
+#[cold]
+fn write_key(slot: &mut Slot, key: &str) {
+    let mut json = Vec::with_capacity(KEY_JSON);
+    push_any_key(&mut json, key);
+    if let Some(dst) = slot.json.get_mut(..json.len()) {
+        dst.copy_from_slice(&json);
+        slot.json_len = json.len() as u8;
     }
 }
 

@@ -7,7 +7,7 @@ use std::time::SystemTime;
 use tracing_core::Metadata;
 
 use super::json::{
-    hex16, hex32, push_any_key, push_bool, push_f64, push_i64, push_key, push_plain_str, push_str,
+    hex16, hex32, push_bool, push_f64, push_i64, push_key, push_plain_str, push_str,
     push_str_parts, push_u64, Timestamps,
 };
 use super::key_facts::KeyFacts;
@@ -370,13 +370,13 @@ fn push_span_fields(
         let budget = MAX_SPAN_BYTES
             .saturating_sub(SPAN_FIELDS_RESERVE + described)
             .max(MIN_DATA_BUDGET);
-        // The callsite's code data in one piece, unless a field overrides one of its keys.
-        let overrides_code = span.data.iter().any(|(k, _)| k.starts_with("code."));
+        // The callsite's code data in one piece, unless a field overrides one of its keys
+        // (`push_data` checks).
         let code = match (span.metadata, callsite) {
-            (Some(_), Some(callsite)) if !overrides_code => {
-                Code::Written(callsite.code(), callsite.code_entries)
+            (Some(metadata), Some(callsite)) => {
+                Code::Written(callsite.code(), callsite.code_entries, metadata)
             }
-            (Some(metadata), _) => Code::Metadata(metadata),
+            (Some(metadata), None) => Code::Metadata(metadata),
             (None, _) => Code::None,
         };
         trimmed = push_data(out, &span.data, code, budget, keys);
@@ -428,10 +428,12 @@ fn push_op_to_origin(
 }
 
 /// Where the `code.*` data of a span comes from.
+#[derive(Clone, Copy)]
 enum Code<'a> {
     None,
-    /// Written by [`CallsiteJson`]: the JSON and its number of entries.
-    Written(&'a [u8], usize),
+    /// Written by [`CallsiteJson`]: the JSON and its number of entries, unless a field
+    /// overrides one of its keys (then as [`Code::Metadata`]).
+    Written(&'a [u8], usize, &'static Metadata<'static>),
     /// Written entry by entry (a field overrides one of the keys).
     Metadata(&'static Metadata<'static>),
 }
@@ -451,30 +453,77 @@ fn push_data(
     budget: usize,
     keys: &mut KeyFacts,
 ) -> Option<usize> {
+    // Nearly always everything fits: write it all, then check. Entries are written in order
+    // and the object only grows, so when the whole object fits, the budgeted writer would
+    // have written exactly this.
+    let (code_json, metadata) = match code {
+        Code::None => (&[][..], None),
+        Code::Written(json, _, metadata) => (json, Some(metadata)),
+        Code::Metadata(_) => return push_data_budgeted(out, data, code, budget, keys),
+    };
+    let start = out.len();
+    out.push(b'{');
+    let mut first = true;
+    let mut overrides_code = false;
+    for (i, (key, value)) in data.iter().enumerate() {
+        if repeated_later(data, i) {
+            continue;
+        }
+        overrides_code |= key.starts_with("code.");
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        push_entry(out, key, value, keys);
+    }
+    if let (true, Some(metadata)) = (overrides_code, metadata) {
+        out.truncate(start);
+        return push_data_budgeted(out, data, Code::Metadata(metadata), budget, keys);
+    }
+    if !code_json.is_empty() {
+        if !first {
+            out.push(b',');
+        }
+        out.extend_from_slice(code_json);
+    }
+    out.push(b'}');
+    if out.len() - start <= budget {
+        return None;
+    }
+    out.truncate(start);
+    push_data_budgeted(out, data, code, budget, keys)
+}
+
+/// Writes one data entry, `"key":value`.
+fn push_entry(out: &mut Vec<u8>, key: &Cow<'static, str>, value: &FieldValue, keys: &mut KeyFacts) {
+    keys.push_key(out, key);
+    match value {
+        FieldValue::Bool(b) => push_bool(out, *b),
+        FieldValue::I64(n) => push_i64(out, *n),
+        FieldValue::U64(n) => push_u64(out, *n),
+        FieldValue::F64(f) => push_f64(out, *f),
+        FieldValue::Str(s) => push_str(out, s),
+    }
+}
+
+/// [`push_data`] entry by entry, each only if it still fits in `budget`.
+fn push_data_budgeted(
+    out: &mut Vec<u8>,
+    data: &[(Cow<'static, str>, FieldValue)],
+    code: Code<'_>,
+    budget: usize,
+    keys: &mut KeyFacts,
+) -> Option<usize> {
     let mut map = BudgetedMap::open(out, budget);
     for (i, (key, value)) in data.iter().enumerate() {
         if repeated_later(data, i) {
             continue;
         }
-        let plain = keys.is_plain(key);
-        map.entries(out, 1, |out| {
-            if plain {
-                push_key(out, key);
-            } else {
-                push_any_key(out, key);
-            }
-            match value {
-                FieldValue::Bool(b) => push_bool(out, *b),
-                FieldValue::I64(n) => push_i64(out, *n),
-                FieldValue::U64(n) => push_u64(out, *n),
-                FieldValue::F64(f) => push_f64(out, *f),
-                FieldValue::Str(s) => push_str(out, s),
-            }
-        });
+        map.entries(out, 1, |out| push_entry(out, key, value, keys));
     }
     match code {
         Code::None => {}
-        Code::Written(json, entries) => {
+        Code::Written(json, entries, _) => {
             if !json.is_empty() {
                 map.entries(out, entries, |out| out.extend_from_slice(json));
             }
