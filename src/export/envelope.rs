@@ -109,6 +109,8 @@ pub(crate) struct Scratch {
     pub(crate) spans: SpanCaches,
     /// The header fields that never change for a sender, written once.
     fixed: FixedHeader,
+    /// For `sent_at`, which is not in the second of the spans when they took longer.
+    sent_at: Timestamps,
 }
 
 /// `,"dsn":"…","sdk":{…}` (the DSN only if configured): the part of every envelope header that
@@ -163,7 +165,7 @@ impl Envelope {
             scratch.fixed.json(dsn),
             sent_at,
             Some(&tx.dsc),
-            &mut scratch.spans.timestamps,
+            &mut scratch.sent_at,
         );
         bytes.extend_from_slice(br#"{"type":"transaction","length":"#);
         let length_at = bytes.len();
@@ -224,7 +226,7 @@ impl Envelope {
             scratch.fixed.json(dsn),
             sent_at,
             Some(&batch.dsc),
-            &mut scratch.spans.timestamps,
+            &mut scratch.sent_at,
         );
         bytes.extend_from_slice(br#"{"type":"span","item_count":"#);
         super::json::push_u64(&mut bytes, batch.spans.len() as u64);

@@ -323,12 +323,23 @@ impl Timestamps {
 
     #[cold]
     fn set_second(&mut self, secs: u64) {
-        let mut text = Vec::with_capacity(29);
-        text.push(b'"');
-        push_date_time(&mut text, secs);
-        text.extend_from_slice(b".000000Z\"");
-        for (dst, src) in self.text.iter_mut().zip(&text) {
-            *dst = *src;
+        let (year, month, day) = civil_from_days(secs / SECS_PER_DAY);
+        let of_day = (secs % SECS_PER_DAY) as u32;
+        // Years have four digits: `secs` is at most `MAX_UNIX_SECS`.
+        let year = year.min(9999) as u32;
+        let [y0, y1] = digit_pair(year / 100);
+        let [y2, y3] = digit_pair(year % 100);
+        let [m0, m1] = digit_pair(month);
+        let [d0, d1] = digit_pair(day);
+        let [h0, h1] = digit_pair(of_day / 3600);
+        let [i0, i1] = digit_pair(of_day / 60 % 60);
+        let [s0, s1] = digit_pair(of_day % 60);
+        let head = [
+            b'"', y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1, b'T', h0, h1, b':', i0, i1, b':', s0,
+            s1,
+        ];
+        if let Some(text) = self.text.get_mut(..20) {
+            text.copy_from_slice(&head);
         }
         self.secs = secs;
     }
@@ -353,51 +364,12 @@ static DIGIT_PAIRS: [[u8; 2]; 100] = {
     table
 };
 
-/// Writes `YYYY-MM-DDTHH:MM:SS` for `secs` since the epoch.
-fn push_date_time(out: &mut Vec<u8>, secs: u64) {
-    let (year, month, day) = civil_from_days(secs / SECS_PER_DAY);
-    let secs_of_day = secs % SECS_PER_DAY;
-    push_padded(out, year, 4);
-    out.push(b'-');
-    push_padded(out, u64::from(month), 2);
-    out.push(b'-');
-    push_padded(out, u64::from(day), 2);
-    out.push(b'T');
-    push_padded(out, secs_of_day / 3600, 2);
-    out.push(b':');
-    push_padded(out, secs_of_day / 60 % 60, 2);
-    out.push(b':');
-    push_padded(out, secs_of_day % 60, 2);
-}
-
 /// Returns `t` formatted as [`push_rfc3339`] does.
 #[cfg(test)]
 pub(crate) fn rfc3339(t: SystemTime) -> String {
     let mut out = Vec::with_capacity(27);
     push_rfc3339(&mut out, t);
     String::from_utf8(out).unwrap_or_default()
-}
-
-fn push_padded(out: &mut Vec<u8>, n: u64, width: usize) {
-    // Digits are produced backwards into a stack buffer: no allocation per number.
-    let mut buf = [b'0'; 20];
-    let mut i = buf.len();
-    let mut n = n;
-    loop {
-        i -= 1;
-        if let Some(slot) = buf.get_mut(i) {
-            *slot = b'0' + (n % 10) as u8;
-        }
-        n /= 10;
-        if n == 0 || i == 0 {
-            break;
-        }
-    }
-    let len = buf.len() - i;
-    for _ in len..width {
-        out.push(b'0');
-    }
-    out.extend_from_slice(buf.get(i..).unwrap_or_default());
 }
 
 #[cfg(test)]

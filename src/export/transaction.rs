@@ -169,7 +169,7 @@ pub(crate) struct SpanCaches {
     callsites: CallsiteCache,
     /// Also what the privacy pass judged of each key.
     pub(crate) keys: KeyFacts,
-    pub(crate) timestamps: Timestamps,
+    timestamps: Timestamps,
 }
 
 /// Writes `s` as a JSON string, without scanning it when it is static text known to be plain.
