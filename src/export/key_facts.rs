@@ -95,15 +95,15 @@ impl KeyFacts {
     #[inline]
     pub(crate) fn verdict(
         &mut self,
-        key: &Cow<'static, str>,
+        key: &impl DataKey,
         judge: impl FnOnce(&str) -> Verdict,
     ) -> Verdict {
-        let Some(slot) = static_key(key).and_then(|k| self.slot(k)) else {
-            return judge(key);
+        let Some(slot) = key.static_text().and_then(|k| self.slot(k)) else {
+            return judge(key.text());
         };
         if slot.facts & VERDICT_KNOWN == 0 {
             slot.facts |= VERDICT_KNOWN
-                | match judge(key) {
+                | match judge(key.text()) {
                     Verdict::Keep => 0,
                     Verdict::Remove => REMOVE,
                     Verdict::Filter => FILTER,
@@ -120,13 +120,13 @@ impl KeyFacts {
 
     /// Whether `key` (or any static text) needs no JSON escaping.
     #[inline]
-    pub(crate) fn is_plain(&mut self, key: &Cow<'static, str>) -> bool {
+    pub(crate) fn is_plain(&mut self, key: &impl DataKey) -> bool {
         let scan = |key: &str| !any_needs_escape(key.as_bytes());
-        let Some(slot) = static_key(key).and_then(|k| self.slot(k)) else {
-            return scan(key);
+        let Some(slot) = key.static_text().and_then(|k| self.slot(k)) else {
+            return scan(key.text());
         };
         if slot.facts & PLAIN_KNOWN == 0 {
-            slot.facts |= PLAIN_KNOWN | if scan(key) { PLAIN } else { 0 };
+            slot.facts |= PLAIN_KNOWN | if scan(key.text()) { PLAIN } else { 0 };
         }
         slot.facts & PLAIN != 0
     }
@@ -135,17 +135,17 @@ impl KeyFacts {
 impl KeyFacts {
     /// Writes `"key":`, escaped; for a static key, from what was written the first time.
     #[inline]
-    pub(crate) fn push_key(&mut self, out: &mut Vec<u8>, key: &Cow<'static, str>) {
-        let Some(slot) = static_key(key).and_then(|k| self.slot(k)) else {
-            push_any_key(out, key);
+    pub(crate) fn push_key(&mut self, out: &mut Vec<u8>, key: &impl DataKey) {
+        let Some(slot) = key.static_text().and_then(|k| self.slot(k)) else {
+            push_any_key(out, key.text());
             return;
         };
         if slot.json_len == 0 {
-            write_key(slot, key);
+            write_key(slot, key.text());
         }
         let len = usize::from(slot.json_len);
         if len == 0 {
-            push_any_key(out, key);
+            push_any_key(out, key.text());
             return;
         }
         // A fixed-size copy (no call) and a shorter length: cheaper than copying `len` bytes.
@@ -166,11 +166,33 @@ fn write_key(slot: &mut Slot, key: &str) {
     }
 }
 
-/// The key's static text, if it is one.
-fn static_key(key: &Cow<'static, str>) -> Option<&'static str> {
-    match key {
-        Cow::Borrowed(key) => Some(key),
-        Cow::Owned(_) => None,
+/// A key (or other text) as a span record holds it: its text, and whether that text is
+/// static, which lets [`KeyFacts`] remember it.
+pub(crate) trait DataKey {
+    fn text(&self) -> &str;
+    fn static_text(&self) -> Option<&'static str>;
+}
+
+impl DataKey for Cow<'static, str> {
+    fn text(&self) -> &str {
+        self
+    }
+
+    fn static_text(&self) -> Option<&'static str> {
+        match self {
+            Cow::Borrowed(key) => Some(key),
+            Cow::Owned(_) => None,
+        }
+    }
+}
+
+impl DataKey for &'static str {
+    fn text(&self) -> &str {
+        self
+    }
+
+    fn static_text(&self) -> Option<&'static str> {
+        Some(self)
     }
 }
 

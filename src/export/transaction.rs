@@ -10,7 +10,7 @@ use super::json::{
     hex16, hex32, push_bool, push_f64, push_i64, push_key, push_plain_str, push_str,
     push_str_parts, push_u64, Timestamps,
 };
-use super::key_facts::KeyFacts;
+use super::key_facts::{DataKey, KeyFacts};
 use super::record::{FieldValue, SpanLink, SpanRecord, TransactionRecord};
 use super::sdk::SDK_JSON;
 use crate::id::TraceId;
@@ -173,11 +173,11 @@ pub(crate) struct SpanCaches {
 }
 
 /// Writes `s` as a JSON string, without scanning it when it is static text known to be plain.
-fn push_cow_str(out: &mut Vec<u8>, s: &Cow<'static, str>, keys: &mut KeyFacts) {
+fn push_text(out: &mut Vec<u8>, s: &impl DataKey, keys: &mut KeyFacts) {
     if keys.is_plain(s) {
-        push_plain_str(out, s);
+        push_plain_str(out, s.text());
     } else {
-        push_str(out, s);
+        push_str(out, s.text());
     }
 }
 
@@ -399,7 +399,7 @@ fn push_op_to_origin(
 ) -> usize {
     if !span.op.is_empty() {
         out.extend_from_slice(br#","op":"#);
-        push_cow_str(out, &span.op, keys);
+        push_text(out, &span.op, keys);
     } else if let Some(callsite) = callsite {
         // `{target}::{name}` of the callsite, as sentry-tracing does.
         out.extend_from_slice(callsite.op());
@@ -423,7 +423,7 @@ fn push_op_to_origin(
         push_plain_str(out, status.as_str());
     }
     out.extend_from_slice(br#","origin":"#);
-    push_cow_str(out, &span.origin, keys);
+    push_text(out, &span.origin, keys);
     described
 }
 
@@ -495,7 +495,7 @@ fn push_data(
 }
 
 /// Writes one data entry, `"key":value`.
-fn push_entry(out: &mut Vec<u8>, key: &Cow<'static, str>, value: &FieldValue, keys: &mut KeyFacts) {
+fn push_entry(out: &mut Vec<u8>, key: &impl DataKey, value: &FieldValue, keys: &mut KeyFacts) {
     keys.push_key(out, key);
     match value {
         FieldValue::Bool(b) => push_bool(out, *b),
