@@ -36,17 +36,18 @@ const SHORT: usize = 8;
 fn push_str_content(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
     if bytes.len() <= SHORT {
-        // Checked and copied in one pass into a fixed-size buffer, which is copied whole
-        // (no call) and cut back to the string's length.
-        let mut short = [0u8; SHORT];
+        // Checked and gathered into one word in one pass; the word is written whole (no
+        // copy call) and the length cut back to the string's. (A byte-by-byte copy into a
+        // buffer would be turned back into a copy call.)
+        let mut word = 0u64;
         let mut escapes = false;
-        for (dst, &b) in short.iter_mut().zip(bytes) {
-            *dst = b;
+        for (i, &b) in bytes.iter().enumerate() {
+            word |= u64::from(b) << (8 * i);
             escapes |= needs_escape(b);
         }
         if !escapes {
             let end = out.len() + bytes.len();
-            out.extend_from_slice(&short);
+            out.extend_from_slice(&word.to_le_bytes());
             out.truncate(end);
             return;
         }
