@@ -483,8 +483,11 @@ impl Pipeline {
     }
 
     fn deliver_transaction(&self, tx: &TransactionRecord, scratch: &mut Scratch) -> Outcome {
+        // Without hooks, `process_transaction` left the private data and denied values to the
+        // writer.
+        let scrub = self.config.privacy.scrubs_when_written();
         self.deliver(DataCategory::Transaction, |meta, dsn, now| {
-            Envelope::from_transaction(tx, meta, dsn, now, scratch)
+            Envelope::from_transaction(tx, meta, dsn, now, scratch, scrub)
         })
     }
 

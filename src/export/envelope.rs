@@ -7,6 +7,7 @@ use std::ops::Range;
 use std::time::SystemTime;
 
 use super::json::{hex32, push_any_key, push_key, push_str, Timestamps};
+use super::privacy::Privacy;
 use super::record::{SpanBatch, TransactionRecord};
 use super::sdk::SDK_JSON;
 use super::span_item::{write_span_payload, SPAN_CONTENT_TYPE};
@@ -143,7 +144,8 @@ pub(crate) struct TooLarge {
 impl Envelope {
     /// Builds the envelope for one transaction, stamped with `sent_at` (the time of the first
     /// send attempt; retries send the same bytes). `scratch` is the sender's: the previous
-    /// envelope's size (so the buffer rarely grows) and its callsite JSON.
+    /// envelope's size (so the buffer rarely grows) and its callsite JSON. With `scrub`, the
+    /// span data is scrubbed as it is written (see `Privacy::scrubs_when_written`).
     ///
     /// The payload is written in place after its item header, whose `length` is a fixed-width
     /// field (the number right-aligned in ten characters, padded with JSON whitespace) filled
@@ -154,6 +156,7 @@ impl Envelope {
         dsn: Option<&str>,
         sent_at: SystemTime,
         scratch: &mut Scratch,
+        scrub: Option<&Privacy>,
     ) -> Result<Self, TooLarge> {
         const LENGTH_WIDTH: usize = 10;
         let event_id = new_event_id();
@@ -172,7 +175,7 @@ impl Envelope {
         bytes.extend_from_slice(&[b' '; LENGTH_WIDTH]);
         bytes.extend_from_slice(b",\"content_type\":\"application/json\"}\n");
         let start = bytes.len();
-        write_transaction(&mut bytes, tx, &event_id, meta, &mut scratch.spans);
+        write_transaction(&mut bytes, tx, &event_id, meta, &mut scratch.spans, scrub);
         let payload_len = bytes.len() - start;
         scratch.size_hint = bytes.len();
         if payload_len > MAX_ITEM_BYTES {
@@ -806,6 +809,7 @@ mod tests {
             Some(DSN),
             at_micros(1_000),
             &mut Scratch::default(),
+            None,
         )
         .unwrap();
         assert_sentry_types_reads(&envelope, record);
@@ -994,6 +998,72 @@ mod tests {
         }
     }
 
+    /// Without hooks the writer scrubs as it writes; what it sends is what scrubbing the
+    /// record first and writing it unchanged sends, cut data and `_meta` included.
+    #[test]
+    fn scrubbing_while_writing_sends_what_scrubbing_first_sends() {
+        use crate::export::key_facts::KeyFacts;
+        use crate::export::privacy::{Privacy, FILTERED};
+        use crate::stats::StatsInner;
+
+        let mut record = sample_record();
+        record.root.metadata = Some(&METADATA);
+        let big = FieldValue::Str("x".repeat(3000));
+        record.root.data = vec![
+            ("user.id".into(), FieldValue::U64(7)),
+            ("db.password".into(), FieldValue::Str("hunter2".into())),
+            ("user.id".into(), FieldValue::U64(8)),
+            ("code.line.number".into(), FieldValue::U64(1)),
+            ("a".into(), big.clone()),
+            ("Api_Key".into(), FieldValue::Str("k".into())),
+            ("b".into(), big.clone()),
+            ("c".into(), big),
+        ];
+        record.spans[0].data.push(("http.query".into(), FieldValue::Str("q=1".into())));
+        record.spans[0].data.push(("db.password".into(), FieldValue::I64(1)));
+        record.spans[0].data.push(("db.password".into(), FieldValue::I64(2)));
+        for privacy in [
+            Privacy::default(),
+            Privacy {
+                send_default_pii: true,
+                ..Privacy::default()
+            },
+        ] {
+            let payload = |record: &TransactionRecord, scrub| {
+                let envelope = Envelope::from_transaction(
+                    record,
+                    &meta(),
+                    None,
+                    at_micros(1),
+                    &mut Scratch::default(),
+                    scrub,
+                )
+                .unwrap();
+                let mut tx = envelope.transaction().unwrap();
+                tx["event_id"] = Value::Null; // random per envelope
+                tx
+            };
+            let mut scrubbed = record.clone();
+            let (stats, mut keys) = (StatsInner::default(), KeyFacts::default());
+            assert!(privacy.process_span(&mut scrubbed.root, &stats, &mut keys));
+            for span in &mut scrubbed.spans {
+                assert!(privacy.process_span(span, &stats, &mut keys));
+            }
+            let written = payload(&record, privacy.scrubs_when_written());
+            assert_eq!(written, payload(&scrubbed, None));
+
+            let data = &written["contexts"]["trace"]["data"];
+            assert_eq!(data["db.password"], FILTERED);
+            assert_eq!(data["Api_Key"], FILTERED);
+            assert_eq!(data["code.line.number"], 1, "a field overrides the callsite's");
+            assert_eq!(data["user.id"].is_null(), !privacy.send_default_pii);
+            assert!(written["_meta"]["contexts"]["trace"]["data"][""]["len"].is_u64());
+            let child = &written["spans"][0]["data"];
+            assert_eq!(child["db.password"], FILTERED);
+            assert_eq!(child["http.query"].is_null(), !privacy.send_default_pii);
+        }
+    }
+
     #[test]
     fn callsite_json_from_the_cache_is_what_a_fresh_sender_writes() {
         let mut record = sample_record();
@@ -1004,7 +1074,8 @@ mod tests {
         record.spans[1].metadata = Some(&METADATA);
         let payload = |scratch: &mut Scratch| {
             let envelope =
-                Envelope::from_transaction(&record, &meta(), None, at_micros(1), scratch).unwrap();
+                Envelope::from_transaction(&record, &meta(), None, at_micros(1), scratch, None)
+                    .unwrap();
             let mut tx = envelope.transaction().unwrap();
             tx["event_id"] = Value::Null; // random per envelope
             tx
@@ -1138,6 +1209,7 @@ mod tests {
             None,
             SystemTime::now(),
             &mut Scratch::default(),
+            None,
         )
         .unwrap();
         assert_sentry_types_reads(&envelope, &record);
@@ -1218,6 +1290,7 @@ mod tests {
                 &new_event_id(),
                 &meta(),
                 &mut SpanCaches::default(),
+                None,
             );
             buf.len()
         };
@@ -1234,6 +1307,7 @@ mod tests {
                 None,
                 SystemTime::now(),
                 &mut Scratch::default(),
+                None,
             );
             match result {
                 Ok(envelope) => {

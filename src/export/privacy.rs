@@ -234,8 +234,23 @@ impl Privacy {
             })
     }
 
+    /// Whether the transaction writer applies private data and the denylist itself, entry
+    /// by entry as it writes (skipping removed entries, writing `[Filtered]` for denied
+    /// values): when no hook would see the spans first, that is the same data without a pass
+    /// over every span before writing, nor any removal or allocation. `None` when a hook runs
+    /// (it must see scrubbed data, and what it adds is not scrubbed) or nothing is scrubbed.
+    pub(crate) fn scrubs_when_written(&self) -> Option<&Self> {
+        let scrubs = !self.send_default_pii || !self.denylist.words.is_empty();
+        (!self.has_hooks() && scrubs).then_some(self)
+    }
+
+    /// Whether a `before_send_*` hook is configured.
+    fn has_hooks(&self) -> bool {
+        self.before_send_span.is_some() || self.before_send_transaction.is_some()
+    }
+
     /// What the rules (private data, then the denylist) do to an entry with this key.
-    fn judge(&self, key: &str) -> Verdict {
+    pub(crate) fn judge(&self, key: &str) -> Verdict {
         if !self.send_default_pii && is_pii_key(key) {
             Verdict::Remove
         } else if !self.denylist.words.is_empty() && self.denylist.matches(key) {
@@ -311,6 +326,11 @@ impl Privacy {
         stats: &StatsInner,
         keys: &mut KeyFacts,
     ) -> bool {
+        if !self.has_hooks() {
+            // No hook sees the spans: nothing can drop the transaction, and the writer
+            // scrubs as it writes, or there is nothing to scrub (`scrubs_when_written`).
+            return true;
+        }
         let mut sendable = self.process_span(&mut tx.root, stats, keys);
         for span in &mut tx.spans {
             sendable = sendable && self.process_span(span, stats, keys);

@@ -294,7 +294,7 @@ mod tests {
         let tx = sample_record();
         let now = SystemTime::now();
         let transaction =
-            Envelope::from_transaction(&tx, &meta(), None, now, &mut Scratch::default())
+            Envelope::from_transaction(&tx, &meta(), None, now, &mut Scratch::default(), None)
                 .unwrap()
                 .transaction()
                 .unwrap();

@@ -10,7 +10,8 @@ use super::json::{
     hex16, hex32, push_bool, push_f64, push_i64, push_key, push_plain_str, push_str,
     push_str_parts, push_u64, Timestamps,
 };
-use super::key_facts::{DataKey, KeyFacts};
+use super::key_facts::{DataKey, KeyFacts, Verdict};
+use super::privacy::{Privacy, FILTERED};
 use super::record::{FieldValue, SpanLink, SpanRecord, TransactionRecord};
 use super::sdk::SDK_JSON;
 use crate::id::TraceId;
@@ -188,6 +189,7 @@ pub(crate) fn write_transaction(
     event_id: &[u8; 32],
     meta: &EventMeta,
     caches: &mut SpanCaches,
+    scrub: Option<&Privacy>,
 ) {
     let ids = ids_prefix(tx.trace_id);
     let (start, end) = ordered(tx.root.start, tx.root.end);
@@ -206,7 +208,7 @@ pub(crate) fn write_transaction(
     out.extend_from_slice(br#","timestamp":"#);
     caches.timestamps.push(out, end);
     out.extend_from_slice(br#","contexts":{"trace":{"type":"trace","#);
-    let root_trimmed = push_span_fields(out, &ids, &tx.root, caches);
+    let root_trimmed = push_span_fields(out, &ids, &tx.root, caches, scrub);
     out.push(b'}');
     out.push(b'}');
     let mut spans_trimmed: Vec<(usize, usize)> = Vec::new();
@@ -217,7 +219,7 @@ pub(crate) fn write_transaction(
             out.push(b',');
         }
         out.push(b'{');
-        if let Some(entries) = push_span_fields(out, &ids, span, caches) {
+        if let Some(entries) = push_span_fields(out, &ids, span, caches, scrub) {
             spans_trimmed.push((i, entries));
         }
         let (start, end) = ordered(span.start, span.end);
@@ -347,6 +349,7 @@ fn push_span_fields(
     ids: &IdsPrefix,
     span: &SpanRecord,
     caches: &mut SpanCaches,
+    scrub: Option<&Privacy>,
 ) -> Option<usize> {
     let keys = &mut caches.keys;
     let callsite = span.metadata.and_then(|m| caches.callsites.get(m));
@@ -379,7 +382,7 @@ fn push_span_fields(
             (Some(metadata), None) => Code::Metadata(metadata),
             (None, _) => Code::None,
         };
-        trimmed = push_data(out, &span.data, code, budget, keys);
+        trimmed = push_data(out, &span.data, code, budget, keys, scrub);
     }
     if !span.links.is_empty() {
         out.push(b',');
@@ -452,6 +455,7 @@ fn push_data(
     code: Code<'_>,
     budget: usize,
     keys: &mut KeyFacts,
+    scrub: Option<&Privacy>,
 ) -> Option<usize> {
     // Nearly always everything fits: write it all, then check. Entries are written in order
     // and the object only grows, so when the whole object fits, the budgeted writer would
@@ -459,14 +463,15 @@ fn push_data(
     let (code_json, metadata) = match code {
         Code::None => (&[][..], None),
         Code::Written(json, _, metadata) => (json, Some(metadata)),
-        Code::Metadata(_) => return push_data_budgeted(out, data, code, budget, keys),
+        Code::Metadata(_) => return push_data_budgeted(out, data, code, budget, keys, scrub),
     };
     let start = out.len();
     out.push(b'{');
     let mut first = true;
     let mut overrides_code = false;
     for (i, (key, value)) in data.iter().enumerate() {
-        if repeated_later(data, i) {
+        let verdict = verdict(key, keys, scrub);
+        if verdict == Verdict::Remove || repeated_later(data, i) {
             continue;
         }
         overrides_code |= key.starts_with("code.");
@@ -474,11 +479,11 @@ fn push_data(
             out.push(b',');
         }
         first = false;
-        push_entry(out, key, value, keys);
+        push_entry(out, key, value, verdict, keys);
     }
     if let (true, Some(metadata)) = (overrides_code, metadata) {
         out.truncate(start);
-        return push_data_budgeted(out, data, Code::Metadata(metadata), budget, keys);
+        return push_data_budgeted(out, data, Code::Metadata(metadata), budget, keys, scrub);
     }
     if !code_json.is_empty() {
         if !first {
@@ -491,12 +496,30 @@ fn push_data(
         return None;
     }
     out.truncate(start);
-    push_data_budgeted(out, data, code, budget, keys)
+    push_data_budgeted(out, data, code, budget, keys, scrub)
 }
 
-/// Writes one data entry, `"key":value`.
-fn push_entry(out: &mut Vec<u8>, key: &impl DataKey, value: &FieldValue, keys: &mut KeyFacts) {
+/// What the privacy rules do to a data entry, when the writer applies them (`scrub`).
+fn verdict(key: &Cow<'static, str>, keys: &mut KeyFacts, scrub: Option<&Privacy>) -> Verdict {
+    match scrub {
+        Some(privacy) => keys.verdict(key, |k| privacy.judge(k)),
+        None => Verdict::Keep,
+    }
+}
+
+/// Writes one data entry, `"key":value` (`"key":"[Filtered]"` for a denied one).
+fn push_entry(
+    out: &mut Vec<u8>,
+    key: &impl DataKey,
+    value: &FieldValue,
+    verdict: Verdict,
+    keys: &mut KeyFacts,
+) {
     keys.push_key(out, key);
+    if verdict == Verdict::Filter {
+        push_plain_str(out, FILTERED);
+        return;
+    }
     match value {
         FieldValue::Bool(b) => push_bool(out, *b),
         FieldValue::I64(n) => push_i64(out, *n),
@@ -513,13 +536,15 @@ fn push_data_budgeted(
     code: Code<'_>,
     budget: usize,
     keys: &mut KeyFacts,
+    scrub: Option<&Privacy>,
 ) -> Option<usize> {
     let mut map = BudgetedMap::open(out, budget);
     for (i, (key, value)) in data.iter().enumerate() {
-        if repeated_later(data, i) {
+        let verdict = verdict(key, keys, scrub);
+        if verdict == Verdict::Remove || repeated_later(data, i) {
             continue;
         }
-        map.entries(out, 1, |out| push_entry(out, key, value, keys));
+        map.entries(out, 1, |out| push_entry(out, key, value, verdict, keys));
     }
     match code {
         Code::None => {}
