@@ -1019,9 +1019,15 @@ mod tests {
             ("b".into(), big.clone()),
             ("c".into(), big),
         ];
-        record.spans[0].data.push(("http.query".into(), FieldValue::Str("q=1".into())));
-        record.spans[0].data.push(("db.password".into(), FieldValue::I64(1)));
-        record.spans[0].data.push(("db.password".into(), FieldValue::I64(2)));
+        record.spans[0]
+            .data
+            .push(("http.query".into(), FieldValue::Str("q=1".into())));
+        record.spans[0]
+            .data
+            .push(("db.password".into(), FieldValue::I64(1)));
+        record.spans[0]
+            .data
+            .push(("db.password".into(), FieldValue::I64(2)));
         for privacy in [
             Privacy::default(),
             Privacy {
@@ -1055,7 +1061,10 @@ mod tests {
             let data = &written["contexts"]["trace"]["data"];
             assert_eq!(data["db.password"], FILTERED);
             assert_eq!(data["Api_Key"], FILTERED);
-            assert_eq!(data["code.line.number"], 1, "a field overrides the callsite's");
+            assert_eq!(
+                data["code.line.number"], 1,
+                "a field overrides the callsite's"
+            );
             assert_eq!(data["user.id"].is_null(), !privacy.send_default_pii);
             assert!(written["_meta"]["contexts"]["trace"]["data"][""]["len"].is_u64());
             let child = &written["spans"][0]["data"];

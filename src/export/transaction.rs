@@ -500,7 +500,7 @@ fn push_data(
 }
 
 /// What the privacy rules do to a data entry, when the writer applies them (`scrub`).
-fn verdict(key: &Cow<'static, str>, keys: &mut KeyFacts, scrub: Option<&Privacy>) -> Verdict {
+fn verdict(key: &impl DataKey, keys: &mut KeyFacts, scrub: Option<&Privacy>) -> Verdict {
     match scrub {
         Some(privacy) => keys.verdict(key, |k| privacy.judge(k)),
         None => Verdict::Keep,
