@@ -402,3 +402,16 @@ fn initial_name(
     let name = name.map_or(Cow::Borrowed(metadata.name()), Cow::Owned);
     (name, source)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn per_span_data_stays_small() {
+        // Every open recorded span, and every root, holds one `SpanData` in the registry (and a
+        // root one `RootState` besides): the heap per open span in `benches/peers` counts them.
+        assert!(std::mem::size_of::<SpanData>() <= 96);
+        assert!(std::mem::size_of::<RootState>() <= 192);
+    }
+}
