@@ -22,7 +22,6 @@
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::fmt;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -73,14 +72,9 @@ pub struct SentryLayer {
 thread_local! {
     /// A remote parent waiting for the next span created on this thread (see [`continue_trace`]).
     static PENDING: RefCell<Option<PropagationContext>> = const { RefCell::new(None) };
-    /// A cheap check for `PENDING`.
+    /// A cheap check for `PENDING`, read on every span creation.
     static HAS_PENDING: Cell<bool> = const { Cell::new(false) };
 }
-
-/// How many [`continue_trace`] calls are running, on any thread: the first check on every span
-/// creation, one relaxed load (cheaper than the thread-local), so that a process that is not
-/// continuing a trace right now never reads `HAS_PENDING`. A thread sees its own increment.
-static CONTINUING: AtomicUsize = AtomicUsize::new(0);
 
 /// Runs `f` so that the first span it creates continues the trace of `parent`.
 ///
@@ -125,10 +119,8 @@ pub fn continue_trace<R>(parent: PropagationContext, f: impl FnOnce() -> R) -> R
                 }
             });
             let _ = HAS_PENDING.try_with(|h| h.set(had));
-            CONTINUING.fetch_sub(1, Ordering::Relaxed);
         }
     }
-    CONTINUING.fetch_add(1, Ordering::Relaxed);
     let previous = PENDING.with(|p| p.replace(Some(parent)));
     let had = HAS_PENDING.with(|h| h.replace(true));
     let _reset = Reset(previous, had);
@@ -137,7 +129,7 @@ pub fn continue_trace<R>(parent: PropagationContext, f: impl FnOnce() -> R) -> R
 
 #[inline]
 fn take_pending() -> Option<PropagationContext> {
-    if CONTINUING.load(Ordering::Relaxed) == 0 {
+    if !HAS_PENDING.with(Cell::get) {
         return None;
     }
     take_pending_slow()
@@ -146,9 +138,6 @@ fn take_pending() -> Option<PropagationContext> {
 #[cold]
 #[inline(never)]
 fn take_pending_slow() -> Option<PropagationContext> {
-    if !HAS_PENDING.with(Cell::get) {
-        return None;
-    }
     HAS_PENDING.with(|h| h.set(false));
     PENDING.with(|p| p.try_borrow_mut().ok().and_then(|mut p| p.take()))
 }
