@@ -98,23 +98,9 @@ impl KeyFacts {
         key: &impl DataKey,
         judge: impl FnOnce(&str) -> Verdict,
     ) -> Verdict {
-        let Some(slot) = key.static_text().and_then(|k| self.slot(k)) else {
-            return judge(key.text());
-        };
-        if slot.facts & VERDICT_KNOWN == 0 {
-            slot.facts |= VERDICT_KNOWN
-                | match judge(key.text()) {
-                    Verdict::Keep => 0,
-                    Verdict::Remove => REMOVE,
-                    Verdict::Filter => FILTER,
-                };
-        }
-        if slot.facts & REMOVE != 0 {
-            Verdict::Remove
-        } else if slot.facts & FILTER != 0 {
-            Verdict::Filter
-        } else {
-            Verdict::Keep
+        match key.static_text().and_then(|k| self.slot(k)) {
+            Some(slot) => slot.verdict(key.text(), judge),
+            None => judge(key.text()),
         }
     }
 
@@ -136,21 +122,73 @@ impl KeyFacts {
     /// Writes `"key":`, escaped; for a static key, from what was written the first time.
     #[inline]
     pub(crate) fn push_key(&mut self, out: &mut Vec<u8>, key: &impl DataKey) {
-        let Some(slot) = key.static_text().and_then(|k| self.slot(k)) else {
-            push_any_key(out, key.text());
-            return;
-        };
-        if slot.json_len == 0 {
-            write_key(slot, key.text());
+        match key.static_text().and_then(|k| self.slot(k)) {
+            Some(slot) => slot.push_json(out, key.text()),
+            None => push_any_key(out, key.text()),
         }
-        let len = usize::from(slot.json_len);
+    }
+
+    /// [`verdict`](Self::verdict) (with `judge`; without, [`Verdict::Keep`]) and, unless it is
+    /// [`Verdict::Remove`], [`push_key`](Self::push_key), with one look-up.
+    #[inline]
+    pub(crate) fn push_key_unless_removed(
+        &mut self,
+        out: &mut Vec<u8>,
+        key: &impl DataKey,
+        judge: Option<impl FnOnce(&str) -> Verdict>,
+    ) -> Verdict {
+        let text = key.text();
+        let mut slot = key.static_text().and_then(|k| self.slot(k));
+        let verdict = match (judge, slot.as_deref_mut()) {
+            (None, _) => Verdict::Keep,
+            (Some(judge), Some(slot)) => slot.verdict(text, judge),
+            (Some(judge), None) => judge(text),
+        };
+        if verdict != Verdict::Remove {
+            match slot {
+                Some(slot) => slot.push_json(out, text),
+                None => push_any_key(out, text),
+            }
+        }
+        verdict
+    }
+}
+
+impl Slot {
+    /// The verdict on this slot's key (`key`), judged the first time.
+    #[inline]
+    fn verdict(&mut self, key: &str, judge: impl FnOnce(&str) -> Verdict) -> Verdict {
+        if self.facts & VERDICT_KNOWN == 0 {
+            self.facts |= VERDICT_KNOWN
+                | match judge(key) {
+                    Verdict::Keep => 0,
+                    Verdict::Remove => REMOVE,
+                    Verdict::Filter => FILTER,
+                };
+        }
+        if self.facts & REMOVE != 0 {
+            Verdict::Remove
+        } else if self.facts & FILTER != 0 {
+            Verdict::Filter
+        } else {
+            Verdict::Keep
+        }
+    }
+
+    /// Writes `"key":` for this slot's key (`key`), written out the first time.
+    #[inline]
+    fn push_json(&mut self, out: &mut Vec<u8>, key: &str) {
+        if self.json_len == 0 {
+            write_key(self, key);
+        }
+        let len = usize::from(self.json_len);
         if len == 0 {
-            push_any_key(out, key.text());
+            push_any_key(out, key);
             return;
         }
         // A fixed-size copy (no call) and a shorter length: cheaper than copying `len` bytes.
         let end = out.len() + len;
-        out.extend_from_slice(&slot.json);
+        out.extend_from_slice(&self.json);
         out.truncate(end);
     }
 }

@@ -470,16 +470,22 @@ fn push_data(
     let mut first = true;
     let mut overrides_code = false;
     for (i, (key, value)) in data.iter().enumerate() {
-        let verdict = verdict(key, keys, scrub);
-        if verdict == Verdict::Remove || repeated_later(data, i) {
+        if repeated_later(data, i) {
             continue;
         }
-        overrides_code |= key.starts_with("code.");
+        let mark = out.len();
         if !first {
             out.push(b',');
         }
+        let judge = scrub.map(|privacy| |k: &str| privacy.judge(k));
+        let verdict = keys.push_key_unless_removed(out, key, judge);
+        if verdict == Verdict::Remove {
+            out.truncate(mark);
+            continue;
+        }
         first = false;
-        push_entry(out, key, value, verdict, keys);
+        overrides_code |= key.starts_with("code.");
+        push_value(out, value, verdict);
     }
     if let (true, Some(metadata)) = (overrides_code, metadata) {
         out.truncate(start);
@@ -516,6 +522,11 @@ fn push_entry(
     keys: &mut KeyFacts,
 ) {
     keys.push_key(out, key);
+    push_value(out, value, verdict);
+}
+
+/// Writes a data value (`"[Filtered]"` for a denied one).
+fn push_value(out: &mut Vec<u8>, value: &FieldValue, verdict: Verdict) {
     if verdict == Verdict::Filter {
         push_plain_str(out, FILTERED);
         return;
