@@ -299,6 +299,32 @@ impl Default for Timestamps {
 impl Timestamps {
     /// Writes `t`, quoted.
     pub(crate) fn push(&mut self, out: &mut Vec<u8>, t: SystemTime) {
+        out.extend_from_slice(&self.quoted(t));
+    }
+
+    /// Writes `,"start_timestamp":"…","timestamp":"…"` (a span's or an event's) in one copy.
+    pub(crate) fn push_start_and_end(
+        &mut self,
+        out: &mut Vec<u8>,
+        start: SystemTime,
+        end: SystemTime,
+    ) {
+        const START: &[u8] = br#","start_timestamp":"#;
+        const END: &[u8] = br#","timestamp":"#;
+        let mut fields = [0u8; 19 + 29 + 13 + 29];
+        let (start_key, rest) = fields.split_at_mut(START.len());
+        let (start_value, rest) = rest.split_at_mut(29);
+        let (end_key, end_value) = rest.split_at_mut(END.len());
+        start_key.copy_from_slice(START);
+        start_value.copy_from_slice(&self.quoted(start));
+        end_key.copy_from_slice(END);
+        end_value.copy_from_slice(&self.quoted(end));
+        out.extend_from_slice(&fields);
+    }
+
+    /// `t`, quoted.
+    #[inline]
+    fn quoted(&mut self, t: SystemTime) -> [u8; 29] {
         let (secs, micros) = match t.duration_since(UNIX_EPOCH) {
             Ok(since) if since.as_secs() <= MAX_UNIX_SECS => {
                 (since.as_secs(), since.subsec_micros())
@@ -319,7 +345,7 @@ impl Timestamps {
         if let Some(digits) = quoted.get_mut(21..27) {
             digits.copy_from_slice(&[a, b, c, d, e, f]);
         }
-        out.extend_from_slice(&quoted);
+        quoted
     }
 
     #[cold]
@@ -524,6 +550,22 @@ mod tests {
                     let text = String::from_utf8(out).unwrap();
                     let unquoted = text.strip_prefix('"').and_then(|t| t.strip_suffix('"'));
                     proptest::prop_assert_eq!(parse_rfc3339(unquoted.unwrap()), (secs, micros));
+                }
+                // The pair of a span, the end one microsecond later.
+                let mut out = b"{\"x\":0".to_vec();
+                let start = at(secs, micros);
+                writer.push_start_and_end(&mut out, start, start + Duration::from_micros(1));
+                out.push(b'}');
+                let fields: serde_json::Value = serde_json::from_slice(&out).unwrap();
+                let read = |key: &str| parse_rfc3339(fields[key].as_str().unwrap());
+                let end = if micros + 1 == 1_000_000 {
+                    (secs + 1, 0)
+                } else {
+                    (secs, micros + 1)
+                };
+                proptest::prop_assert_eq!(read("start_timestamp"), (secs, micros));
+                if secs < MAX_UNIX_SECS || micros < 999_999 {
+                    proptest::prop_assert_eq!(read("timestamp"), end);
                 }
             }
         }

@@ -203,10 +203,7 @@ pub(crate) fn write_transaction(
     out.extend_from_slice(br#"},"platform":"native","sdk":"#);
     out.extend_from_slice(SDK_JSON);
     out.extend_from_slice(meta.json());
-    out.extend_from_slice(br#","start_timestamp":"#);
-    caches.timestamps.push(out, start);
-    out.extend_from_slice(br#","timestamp":"#);
-    caches.timestamps.push(out, end);
+    caches.timestamps.push_start_and_end(out, start, end);
     out.extend_from_slice(br#","contexts":{"trace":{"type":"trace","#);
     let root_trimmed = push_span_fields(out, &ids, &tx.root, caches, scrub);
     out.push(b'}');
@@ -223,10 +220,7 @@ pub(crate) fn write_transaction(
             spans_trimmed.push((i, entries));
         }
         let (start, end) = ordered(span.start, span.end);
-        out.extend_from_slice(br#","start_timestamp":"#);
-        caches.timestamps.push(out, start);
-        out.extend_from_slice(br#","timestamp":"#);
-        caches.timestamps.push(out, end);
+        caches.timestamps.push_start_and_end(out, start, end);
         out.push(b'}');
     }
     out.push(b']');
