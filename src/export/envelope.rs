@@ -6,7 +6,7 @@ use std::fmt;
 use std::ops::Range;
 use std::time::SystemTime;
 
-use super::json::{hex32, push_any_key, push_key, push_str, Timestamps};
+use super::json::{hex32, push_key, push_str, push_str_entry, Timestamps};
 use super::privacy::Privacy;
 use super::record::{SpanBatch, TransactionRecord};
 use super::sdk::SDK_JSON;
@@ -181,12 +181,16 @@ impl Envelope {
         if payload_len > MAX_ITEM_BYTES {
             return Err(TooLarge { payload_len });
         }
-        let mut digits = Vec::with_capacity(LENGTH_WIDTH);
-        super::json::push_u64(&mut digits, payload_len as u64);
+        // The digits right-aligned over the spaces (at most 7 of them: the payload is at most
+        // 1 MiB), written in place from the last.
         if let Some(field) = bytes.get_mut(length_at..length_at + LENGTH_WIDTH) {
-            let pad = LENGTH_WIDTH.saturating_sub(digits.len());
-            for (slot, digit) in field.iter_mut().skip(pad).zip(&digits) {
-                *slot = *digit;
+            let mut n = payload_len;
+            for slot in field.iter_mut().rev() {
+                *slot = b'0' + (n % 10) as u8;
+                n /= 10;
+                if n == 0 {
+                    break;
+                }
             }
         }
         let payload = start..bytes.len();
@@ -701,8 +705,7 @@ fn push_trace_header(out: &mut Vec<u8>, dsc: &DynamicSamplingContext) {
         if i > 0 {
             out.push(b',');
         }
-        push_any_key(out, key);
-        push_str(out, value);
+        push_str_entry(out, key, value);
     }
     out.push(b'}');
 }

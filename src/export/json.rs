@@ -19,6 +19,15 @@ pub(crate) fn push_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
+/// Writes `"key":"value"`, both escaped.
+pub(crate) fn push_str_entry(out: &mut Vec<u8>, key: &str, value: &str) {
+    out.push(b'"');
+    push_str_content(out, key);
+    out.extend_from_slice(b"\":\"");
+    push_str_content(out, value);
+    out.push(b'"');
+}
+
 /// Writes the concatenation of `parts` as one JSON string, quotes included, without
 /// allocating the concatenation.
 pub(crate) fn push_str_parts(out: &mut Vec<u8>, parts: &[&str]) {
@@ -586,7 +595,13 @@ mod tests {
             push_str(&mut out, &s);
             out.push(b']');
             let back: (u8, String) = serde_json::from_slice(&out).unwrap();
-            proptest::prop_assert_eq!(back.1, s);
+            proptest::prop_assert_eq!(&back.1, &s);
+            let mut entry = b"{".to_vec();
+            push_str_entry(&mut entry, &s, &back.1);
+            entry.push(b'}');
+            let object: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_slice(&entry).unwrap();
+            proptest::prop_assert_eq!(object.get(&s).and_then(|v| v.as_str()), Some(&s[..]));
         }
 
         #[test]
