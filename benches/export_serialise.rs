@@ -25,12 +25,12 @@
 //!
 //! | spans | first version | now |
 //! |--:|--:|--:|
-//! | 0 | 6,608 | 5,802 |
-//! | 1 | 9,043 | 7,723 |
-//! | 10 | 25,760 | 18,127 |
-//! | 100 | 180,204 | 121,751 |
+//! | 0 | 6,608 | 5,542 |
+//! | 1 | 9,043 | 7,293 |
+//! | 10 | 25,760 | 18,517 |
+//! | 100 | 180,204 | 119,801 |
 //!
-//! About 1,160 per span (from 1,740): privacy verdicts, key JSON and escaping remembered per
+//! About 1,140 per span (from 1,740): privacy verdicts, key JSON and escaping remembered per
 //! static key, timestamps from a remembered second with the microseconds as digit pairs, ids
 //! from a per-envelope prefix and a digit-pair table, the callsite's op, description and
 //! default origin in one copy, the data written in one pass with its budget checked once.
