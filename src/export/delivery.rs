@@ -23,7 +23,7 @@
 use std::fmt;
 use std::io::Write as _;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
@@ -109,7 +109,14 @@ pub(crate) struct Pipeline {
     queue: Queue<Work>,
     config: DeliveryConfig,
     limiter: Mutex<RateLimiter>,
+    /// Whether the limiter may hold a limit in force: set (under the limiter's lock) by every
+    /// response that can limit, cleared (under it) when a check finds none in force. While
+    /// clear, [`limited`](Self::limited) answers without the lock or the clock.
+    limits_set: AtomicBool,
     backoff: Mutex<Backoff>,
+    /// Whether the backoff holds anything (failures or a deadline): set and cleared under its
+    /// lock. While clear, the backoff checks answer without the lock or the clock.
+    backoff_set: AtomicBool,
     reports: ClientReports,
     /// When client reports were last sent (or the pipeline started).
     last_report: Mutex<Instant>,
@@ -172,7 +179,9 @@ impl Pipeline {
             queue: Queue::new(max_items, max_bytes),
             config,
             limiter: Mutex::new(RateLimiter::default()),
+            limits_set: AtomicBool::new(false),
             backoff: Mutex::new(Backoff::default()),
+            backoff_set: AtomicBool::new(false),
             reports: ClientReports::default(),
             last_report: Mutex::new(Instant::now()),
             stats,
@@ -362,14 +371,25 @@ impl Pipeline {
                         self.grow();
                     }
                     // `handle` does not panic, but if a bug made it, the sender must survive
-                    // and the item must still be done.
-                    let _ = catch_unwind(AssertUnwindSafe(|| self.handle(item, &mut scratch)));
+                    // and the item must still be done. One clock read after the work serves
+                    // the report interval and the span buffer.
+                    let now = catch_unwind(AssertUnwindSafe(|| {
+                        let report = matches!(item, Work::ClientReport);
+                        self.handle(item, &mut scratch);
+                        let now = Instant::now();
+                        if !report {
+                            self.send_reports_if_due(now);
+                        }
+                        now
+                    }))
+                    .unwrap_or_else(|_| Instant::now());
                     self.queue.done(ticket);
-                    self.submit_due_spans(Instant::now());
+                    self.submit_due_spans(now);
                 }
                 Pop::Idle => {
-                    self.submit_due_spans(Instant::now());
-                    self.send_reports_if_due();
+                    let now = Instant::now();
+                    self.submit_due_spans(now);
+                    self.send_reports_if_due(now);
                     idle_ticks += 1;
                     if idle_ticks >= RETIRE_AFTER_IDLE_TICKS && self.queue.retire_idle_consumer(1) {
                         return;
@@ -381,6 +401,7 @@ impl Pipeline {
         self.queue.remove_consumer();
     }
 
+    /// Handles one unit of work; the sender then sends client reports if they are due.
     fn handle(&self, work: Work, scratch: &mut Scratch) {
         match work {
             Work::Transaction(mut tx) => {
@@ -392,14 +413,12 @@ impl Pipeline {
                     &self.stats,
                     &mut scratch.spans.keys,
                 ) {
-                    self.send_reports_if_due();
                     return;
                 }
                 let spans = span_quantity(&tx);
                 let outcome = self.deliver_transaction(&tx, scratch);
                 drop(tx);
                 self.account(outcome, spans);
-                self.send_reports_if_due();
             }
             Work::Spans(mut batch) => {
                 // The denylist and `before_send_span` on each streamed span, as for the spans
@@ -419,21 +438,19 @@ impl Pipeline {
                     StatsInner::add(&self.stats.spans_dropped_before_send, removed);
                 }
                 if batch.spans.is_empty() {
-                    self.send_reports_if_due();
                     return;
                 }
                 let spans = batch.spans.len() as u64;
                 let outcome = self.deliver_spans(&batch, scratch);
                 drop(batch);
                 self.account_spans(outcome, spans);
-                self.send_reports_if_due();
             }
             Work::ClientReport => self.send_reports(),
         }
     }
 
     fn deliver_spans(&self, batch: &SpanBatch, scratch: &mut Scratch) -> Outcome {
-        self.deliver(DataCategory::Span, |meta, dsn, now| {
+        self.deliver(DataCategory::Span, scratch, |meta, dsn, now, scratch| {
             Envelope::from_spans(batch, meta, dsn, now, scratch)
         })
     }
@@ -486,17 +503,24 @@ impl Pipeline {
         // Without hooks, `process_transaction` left the private data and denied values to the
         // writer.
         let scrub = self.config.privacy.scrubs_when_written();
-        self.deliver(DataCategory::Transaction, |meta, dsn, now| {
+        self.deliver(DataCategory::Transaction, scratch, |meta, dsn, now, scratch| {
             Envelope::from_transaction(tx, meta, dsn, now, scratch, scrub)
         })
     }
 
     /// Builds the envelope of one unit of work in `category` with `build` (given the event
-    /// fields, the DSN and `sent_at`) and sends it, a due client report riding along.
+    /// fields, the DSN, `sent_at` and the sender's scratch) and sends it, a due client report
+    /// riding along; its buffer then goes back to the scratch.
     fn deliver(
         &self,
         category: DataCategory,
-        build: impl FnOnce(&EventMeta, Option<&str>, SystemTime) -> Result<Envelope, TooLarge>,
+        scratch: &mut Scratch,
+        build: impl FnOnce(
+            &EventMeta,
+            Option<&str>,
+            SystemTime,
+            &mut Scratch,
+        ) -> Result<Envelope, TooLarge>,
     ) -> Outcome {
         // Wait out a running backoff first, so the envelope is built (and a report attached)
         // when it can go.
@@ -510,6 +534,7 @@ impl Pipeline {
             &self.config.meta,
             self.config.dsn.as_deref(),
             SystemTime::now(),
+            scratch,
         );
         let mut envelope = match envelope {
             Ok(envelope) => envelope,
@@ -518,12 +543,13 @@ impl Pipeline {
         // Pending client reports ride along once the interval has passed (Sentry's SDKs send
         // them at most every 30 s); exempt from the transaction limit, but not from one on
         // their own category.
-        let report = if self.reports_due() && self.reports_allowed() {
+        let report = if self.reports_due(Instant::now()) && self.reports_allowed() {
             self.take_report(&mut envelope)
         } else {
             None
         };
         let outcome = self.send_with_retries(&envelope, category);
+        scratch.recycle(envelope);
         if let Some(report) = report {
             if outcome == Outcome::Sent {
                 StatsInner::incr(&self.stats.client_reports_sent);
@@ -544,12 +570,12 @@ impl Pipeline {
         Some(report)
     }
 
-    fn reports_due(&self) -> bool {
-        lock(&self.last_report).elapsed() >= self.config.client_report_interval
+    fn reports_due(&self, now: Instant) -> bool {
+        now.saturating_duration_since(*lock(&self.last_report)) >= self.config.client_report_interval
     }
 
-    fn send_reports_if_due(&self) {
-        if self.reports_due() && !self.reports.is_empty() {
+    fn send_reports_if_due(&self, now: Instant) {
+        if self.reports_due(now) && !self.reports.is_empty() {
             self.send_reports();
         }
     }
@@ -643,7 +669,7 @@ impl Pipeline {
             }
             Ok(Ok(response)) => {
                 if !(500..=599).contains(&response.status()) {
-                    lock(&self.backoff).failures = 0;
+                    self.reset_failures();
                 }
                 Attempt::Response(response)
             }
@@ -651,15 +677,44 @@ impl Pipeline {
     }
 
     fn limited(&self, category: DataCategory) -> bool {
-        lock(&self.limiter)
-            .limit(category, Instant::now())
-            .is_some()
+        if !self.limits_set.load(Ordering::Acquire) {
+            return false;
+        }
+        let now = Instant::now();
+        let limiter = lock(&self.limiter);
+        if limiter.limit(category, now).is_some() {
+            return true;
+        }
+        if !limiter.any_in_force(now) {
+            self.limits_set.store(false, Ordering::Release);
+        }
+        false
     }
 
     fn apply_limits(&self, response: &TransportResponse) {
-        let changed = lock(&self.limiter).update(response, Instant::now(), SystemTime::now());
+        if !RateLimiter::may_limit(response) {
+            return;
+        }
+        let mut limiter = lock(&self.limiter);
+        let changed = limiter.update(response, Instant::now(), SystemTime::now());
+        self.limits_set.store(true, Ordering::Release);
+        drop(limiter);
         if changed {
             StatsInner::incr(&self.stats.rate_limit_responses);
+        }
+    }
+
+    /// A response came: the consecutive failures start again from zero, and a deadline
+    /// already past is forgotten (it no longer holds anyone back).
+    fn reset_failures(&self) {
+        if !self.backoff_set.load(Ordering::Acquire) {
+            return;
+        }
+        let mut backoff = lock(&self.backoff);
+        backoff.failures = 0;
+        if backoff.until.map_or(true, |until| until <= Instant::now()) {
+            backoff.until = None;
+            self.backoff_set.store(false, Ordering::Release);
         }
     }
 
@@ -681,17 +736,22 @@ impl Pipeline {
             .saturating_mul(factor)
             .min(MAX_BACKOFF);
         backoff.until = now.checked_add(delay);
+        self.backoff_set.store(true, Ordering::Release);
     }
 
     /// Whether the shared backoff is running.
     fn backing_off(&self) -> bool {
-        lock(&self.backoff)
-            .until
-            .is_some_and(|until| until > Instant::now())
+        self.backoff_set.load(Ordering::Acquire)
+            && lock(&self.backoff)
+                .until
+                .is_some_and(|until| until > Instant::now())
     }
 
     /// Waits out the shared backoff; `false` if the queue was closed meanwhile.
     fn wait_for_backoff(&self) -> bool {
+        if !self.backoff_set.load(Ordering::Acquire) {
+            return true;
+        }
         let until = lock(&self.backoff).until;
         match until.map(|until| until.saturating_duration_since(Instant::now())) {
             Some(delay) if !delay.is_zero() => self.queue.sleep_unless_closed(delay),

@@ -28,6 +28,17 @@ pub(crate) fn push_str_entry(out: &mut Vec<u8>, key: &str, value: &str) {
     out.push(b'"');
 }
 
+/// Writes `"key":"value"` for a key this crate spells (plain ASCII, nothing to escape: no
+/// scan), the value escaped.
+pub(crate) fn push_plain_key_str_entry(out: &mut Vec<u8>, key: &str, value: &str) {
+    debug_assert!(!any_needs_escape(key.as_bytes()), "not plain: {key:?}");
+    out.push(b'"');
+    out.extend_from_slice(key.as_bytes());
+    out.extend_from_slice(b"\":\"");
+    push_str_content(out, value);
+    out.push(b'"');
+}
+
 /// Writes the concatenation of `parts` as one JSON string, quotes included, without
 /// allocating the concatenation.
 pub(crate) fn push_str_parts(out: &mut Vec<u8>, parts: &[&str]) {
