@@ -80,7 +80,7 @@ fn gzip_at(bytes: &[u8], level: u32) -> Vec<u8> {
 }
 
 /// `--noop`: the whole sender's cost per transaction, as a service's (a DSN and a release, so
-/// the DSC has its usual members), with a transport that discards envelopes.
+/// the DSC has its usual members), with a transport that discards envelopes and one sender.
 fn noop_run(spans: u32, transactions: u32) {
     let (layer, guard) = SentryLayer::builder()
         .dsn_str("https://49d0f7386ad645858ae85020e393bef3@o1.ingest.sentry.io/42")
@@ -89,6 +89,8 @@ fn noop_run(spans: u32, transactions: u32) {
         .traces_sample_rate(1.0)
         .queue_capacity(100_000)
         .transport(NoopTransport)
+        // One sender, so every run has the same threads and differences are per transaction.
+        .max_requests_in_flight(1)
         .build()
         .expect("layer");
     let subscriber = tracing_subscriber::registry().with(layer);

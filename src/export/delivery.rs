@@ -363,7 +363,11 @@ impl Pipeline {
         let mut idle_ticks = 0u32;
         loop {
             match self.queue.pop(IDLE_TICK) {
-                Pop::Item { ticket, item, grow } => {
+                Pop::Item {
+                    ticket,
+                    mut item,
+                    grow,
+                } => {
                     idle_ticks = 0;
                     // More senders help against latency, not against a failing ingest: while
                     // the shared backoff runs they would only wait too.
@@ -375,7 +379,7 @@ impl Pipeline {
                     // the report interval and the span buffer.
                     let now = catch_unwind(AssertUnwindSafe(|| {
                         let report = matches!(item, Work::ClientReport);
-                        self.handle(item, &mut scratch);
+                        self.handle(&mut item, &mut scratch);
                         let now = Instant::now();
                         if !report {
                             self.send_reports_if_due(now);
@@ -383,6 +387,7 @@ impl Pipeline {
                         now
                     }))
                     .unwrap_or_else(|_| Instant::now());
+                    drop(item);
                     self.queue.done(ticket);
                     self.submit_due_spans(now);
                 }
@@ -401,26 +406,28 @@ impl Pipeline {
         self.queue.remove_consumer();
     }
 
-    /// Handles one unit of work; the sender then sends client reports if they are due.
-    fn handle(&self, work: Work, scratch: &mut Scratch) {
+    /// Handles one unit of work in place (a transaction is large: no copies of it), dropping
+    /// what it held once sent; the sender then sends client reports if they are due.
+    fn handle(&self, work: &mut Work, scratch: &mut Scratch) {
         match work {
-            Work::Transaction(mut tx) => {
+            Work::Transaction(tx) => {
                 // The user's rules and hooks run here, on the sender, never on the
                 // instrumented thread; a dropped transaction is counted and reported there.
                 if !self.config.privacy.process_transaction(
-                    &mut tx,
+                    tx,
                     &self.reports,
                     &self.stats,
                     &mut scratch.spans.keys,
                 ) {
                     return;
                 }
-                let spans = span_quantity(&tx);
-                let outcome = self.deliver_transaction(&tx, scratch);
-                drop(tx);
+                let spans = span_quantity(tx);
+                let outcome = self.deliver_transaction(tx, scratch);
+                // Drops the transaction (in place) before it is counted, as it was sent.
+                *work = Work::ClientReport;
                 self.account(outcome, spans);
             }
-            Work::Spans(mut batch) => {
+            Work::Spans(batch) => {
                 // The denylist and `before_send_span` on each streamed span, as for the spans
                 // of a transaction; a span the hook refuses is counted and reported.
                 let before = batch.spans.len();
@@ -441,8 +448,8 @@ impl Pipeline {
                     return;
                 }
                 let spans = batch.spans.len() as u64;
-                let outcome = self.deliver_spans(&batch, scratch);
-                drop(batch);
+                let outcome = self.deliver_spans(batch, scratch);
+                *work = Work::ClientReport;
                 self.account_spans(outcome, spans);
             }
             Work::ClientReport => self.send_reports(),
@@ -503,9 +510,13 @@ impl Pipeline {
         // Without hooks, `process_transaction` left the private data and denied values to the
         // writer.
         let scrub = self.config.privacy.scrubs_when_written();
-        self.deliver(DataCategory::Transaction, scratch, |meta, dsn, now, scratch| {
-            Envelope::from_transaction(tx, meta, dsn, now, scratch, scrub)
-        })
+        self.deliver(
+            DataCategory::Transaction,
+            scratch,
+            |meta, dsn, now, scratch| {
+                Envelope::from_transaction(tx, meta, dsn, now, scratch, scrub)
+            },
+        )
     }
 
     /// Builds the envelope of one unit of work in `category` with `build` (given the event
@@ -571,7 +582,8 @@ impl Pipeline {
     }
 
     fn reports_due(&self, now: Instant) -> bool {
-        now.saturating_duration_since(*lock(&self.last_report)) >= self.config.client_report_interval
+        now.saturating_duration_since(*lock(&self.last_report))
+            >= self.config.client_report_interval
     }
 
     fn send_reports_if_due(&self, now: Instant) {

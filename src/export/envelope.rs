@@ -226,9 +226,7 @@ impl DscKey {
             "release" => Self::Steady(1),
             "environment" => Self::Steady(2),
             "org_id" => Self::Steady(3),
-            "trace_id" | "transaction" | "sample_rate" | "sample_rand" | "sampled" => {
-                Self::Varying
-            }
+            "trace_id" | "transaction" | "sample_rate" | "sample_rand" | "sampled" => Self::Varying,
             _ => Self::Other,
         }
     }
@@ -1032,6 +1030,108 @@ mod tests {
             );
         }
         assert_eq!(envelope.trace(), *record.dsc);
+    }
+
+    /// The `trace` object of `envelope`'s header, entries in wire order, parsed by serde.
+    fn wire_trace(envelope: &Envelope) -> Vec<(String, String)> {
+        envelope
+            .trace()
+            .iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn one_scratch_writes_each_envelopes_own_dsc() {
+        // One sender's scratch across envelopes whose steady members (public_key, release,
+        // environment, org_id) stay, change, need escaping, disappear and come back: each
+        // header holds exactly its own DSC, in order.
+        let dscs = [
+            [
+                ("trace_id", "771a43a4192642f0b136d5159a501700"),
+                ("public_key", "49d0f7386ad645858ae85020e393bef3"),
+                ("release", "app@1.0"),
+                ("environment", "prod"),
+                ("org_id", "42"),
+                ("sample_rate", "1"),
+            ],
+            [
+                ("trace_id", "0af7651916cd43dd8448eb211c80319c"),
+                ("public_key", "49d0f7386ad645858ae85020e393bef3"),
+                ("release", "app@1.0"),
+                ("environment", "prod"),
+                ("org_id", "42"),
+                ("sample_rate", "0.5"),
+            ],
+            [
+                ("trace_id", "0af7651916cd43dd8448eb211c80319c"),
+                ("public_key", "other"),
+                ("release", "say \"hi\"\\\n"),
+                ("environment", "stag\u{1}ing"),
+                ("transaction", "GET \"/\""),
+                ("third-party\"key", "v\u{7f}"),
+            ],
+            [
+                ("environment", "prod"),
+                ("release", "app@1.0"),
+                ("org_id", "42"),
+                ("sampled", "true"),
+                ("sample_rand", "0.123456"),
+                ("public_key", "49d0f7386ad645858ae85020e393bef3"),
+            ],
+        ];
+        let mut scratch = Scratch::default();
+        let mut record = sample_record();
+        for entries in dscs.iter().chain(dscs.iter()) {
+            let mut dsc = DynamicSamplingContext::new();
+            for (key, value) in entries {
+                dsc.set(key, *value);
+            }
+            record.dsc = Arc::new(dsc);
+            let envelope = Envelope::from_transaction(
+                &record,
+                &meta(),
+                Some(DSN),
+                at_micros(1_000),
+                &mut scratch,
+                None,
+            )
+            .unwrap();
+            let expected: Vec<(String, String)> = entries
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect();
+            assert_eq!(wire_trace(&envelope), expected);
+            scratch.recycle(envelope);
+        }
+    }
+
+    #[test]
+    fn a_recycled_buffer_holds_only_the_new_envelope() {
+        let mut scratch = Scratch::default();
+        let record = sample_record();
+        let build = |scratch: &mut Scratch| {
+            Envelope::from_transaction(&record, &meta(), Some(DSN), at_micros(1_000), scratch, None)
+                .unwrap()
+        };
+        let first = build(&mut scratch);
+        let fresh = build(&mut Scratch::default());
+        scratch.recycle(first.clone());
+        let second = build(&mut scratch);
+        assert_eq!(second.as_bytes().len(), fresh.as_bytes().len());
+        assert_eq!(second.trace(), first.trace());
+        assert_eq!(
+            second.transaction(),
+            first.transaction().map(|mut tx| {
+                tx["event_id"] = second.event_id().unwrap().into();
+                tx
+            })
+        );
+        assert_eq!(
+            Envelope::from_bytes(second.as_bytes()).unwrap(),
+            second,
+            "parsing the bytes gives the same envelope (event id and items)"
+        );
     }
 
     #[test]

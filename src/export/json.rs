@@ -30,6 +30,7 @@ pub(crate) fn push_str_entry(out: &mut Vec<u8>, key: &str, value: &str) {
 
 /// Writes `"key":"value"` for a key this crate spells (plain ASCII, nothing to escape: no
 /// scan), the value escaped.
+#[inline]
 pub(crate) fn push_plain_key_str_entry(out: &mut Vec<u8>, key: &str, value: &str) {
     debug_assert!(!any_needs_escape(key.as_bytes()), "not plain: {key:?}");
     out.push(b'"');

@@ -9,6 +9,7 @@
 //! not fit is handed back to be dropped and counted.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -58,6 +59,9 @@ struct State {
 #[derive(Debug, Default)]
 pub(crate) struct SpanBuffer {
     state: Mutex<State>,
+    /// Whether `next_due` is set, kept under the lock: while not (always, in the static
+    /// lifecycle), [`take_due`](Self::take_due) answers without the lock.
+    may_be_due: AtomicBool,
 }
 
 fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
@@ -106,6 +110,7 @@ impl SpanBuffer {
         let due_at = pending.since + FLUSH_AFTER;
         if state.next_due.map_or(true, |next| due_at < next) {
             state.next_due = Some(due_at);
+            self.may_be_due.store(true, Ordering::Release);
         }
         match (early, full) {
             (Some(batch), _) => Pushed::Due(batch),
@@ -121,6 +126,9 @@ impl SpanBuffer {
 
     /// Takes every batch whose first span is [`FLUSH_AFTER`] old; cheap when none is.
     pub(crate) fn take_due(&self, now: Instant) -> Vec<SpanBatch> {
+        if !self.may_be_due.load(Ordering::Acquire) {
+            return Vec::new();
+        }
         let mut state = lock(&self.state);
         if state.next_due.map_or(true, |next| now < next) {
             return Vec::new();
@@ -133,6 +141,8 @@ impl SpanBuffer {
             .collect();
         let batches = due.iter().filter_map(|id| take(&mut state, id)).collect();
         state.next_due = state.traces.values().map(|p| p.since + FLUSH_AFTER).min();
+        self.may_be_due
+            .store(state.next_due.is_some(), Ordering::Release);
         batches
     }
 
@@ -142,6 +152,7 @@ impl SpanBuffer {
         state.spans = 0;
         state.bytes = 0;
         state.next_due = None;
+        self.may_be_due.store(false, Ordering::Release);
         state.traces.drain().map(|(_, p)| p.batch).collect()
     }
 
