@@ -402,6 +402,11 @@ impl DynamicSamplingContext {
         members > 0
     }
 
+    /// The keys, values redacted, for `Debug` output of parsed headers.
+    pub(crate) fn keys_debug(&self) -> RedactedKeys<'_> {
+        RedactedKeys(self)
+    }
+
     /// Reserves room for about `bytes` of keys and values (a parser's hint).
     pub(crate) fn reserve(&mut self, bytes: usize) {
         self.buf.reserve(bytes);
@@ -521,6 +526,17 @@ impl PartialEq for DynamicSamplingContext {
 }
 
 impl Eq for DynamicSamplingContext {}
+
+/// The keys of a DSC, with values redacted: a `Debug` form for what came from headers.
+pub(crate) struct RedactedKeys<'a>(&'a DynamicSamplingContext);
+
+impl fmt::Debug for RedactedKeys<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.0.iter().map(|(k, _)| (k, format_args!("<redacted>"))))
+            .finish()
+    }
+}
 
 impl fmt::Debug for DynamicSamplingContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

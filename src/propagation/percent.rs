@@ -75,6 +75,25 @@ pub(crate) fn decode_into(s: &str, out: &mut Vec<u8>) -> bool {
     true
 }
 
+/// [`decode_into`] into a caller's buffer (at least as long as `s`): returns the decoded
+/// length, or `None` if an escape is malformed or `out` is too short.
+pub(crate) fn decode_to_slice(s: &str, out: &mut [u8]) -> Option<usize> {
+    let mut n = 0;
+    let mut bytes = s.bytes();
+    while let Some(b) = bytes.next() {
+        let byte = if b == b'%' {
+            let hi = bytes.next().and_then(hex_value)?;
+            let lo = bytes.next().and_then(hex_value)?;
+            hi << 4 | lo
+        } else {
+            b
+        };
+        *out.get_mut(n)? = byte;
+        n += 1;
+    }
+    Some(n)
+}
+
 #[cfg(test)]
 #[allow(clippy::type_complexity)]
 mod tests {
@@ -126,6 +145,14 @@ mod tests {
             let mut out = Vec::new();
             let ok = decode_into(input, &mut out);
             assert_eq!(ok.then_some(out.as_slice()), *expected, "{input:?}");
+            let mut buf = [0; 16];
+            let n = decode_to_slice(input, &mut buf);
+            assert_eq!(n.map(|n| &buf[..n]), *expected, "{input:?}");
         }
+        assert_eq!(
+            decode_to_slice("abc", &mut [0; 2]),
+            None,
+            "too short a buffer"
+        );
     }
 }
