@@ -118,7 +118,7 @@ impl Baggage {
                 break;
             }
         }
-        parser.baggage
+        parser.finish()
     }
 
     /// Parses raw header values (such as `http::HeaderValue` bytes), converting bytes that are
@@ -140,7 +140,7 @@ impl Baggage {
                 break;
             }
         }
-        parser.baggage
+        parser.finish()
     }
 
     /// Returns the `sentry-*` members.
@@ -220,6 +220,8 @@ struct Parser {
     scanned: usize,
     /// The [`key_bit`]s of the DSC's keys.
     seen: u64,
+    /// Where the DSC's copy of the value being parsed starts, once it has one.
+    base: Option<usize>,
     key_buf: DecodeBuf,
     value_buf: DecodeBuf,
 }
@@ -255,6 +257,7 @@ impl Parser {
         };
         self.scanned += view.len() + 1;
         self.hint = view.len();
+        self.base = None;
         let bytes = view.as_bytes();
         let mut start = 0;
         loop {
@@ -275,7 +278,8 @@ impl Parser {
     }
 
     /// Takes one member of `view`, found by [`Member::scan`]. Works on offsets: the
-    /// delimiters are ASCII, so every slice taken here is on char boundaries.
+    /// delimiters are ASCII, so every offset used here is a char boundary.
+    #[inline]
     fn member(&mut self, view: &str, m: &Member) {
         let bytes = view.as_bytes();
         let (start, end) = trim_range(bytes, m.start, m.end);
@@ -286,28 +290,79 @@ impl Parser {
             self.baggage.dropped += 1;
             return;
         };
-        let member = view.get(start..end).unwrap_or_default();
-        let (_, key_end) = trim_range(bytes, start, eq);
-        if m.escaped_key {
-            let key = view.get(start..key_end).unwrap_or_default();
-            return self.escaped_key(view, member, key, m);
-        }
         let is_sentry = bytes
-            .get(start..key_end)
+            .get(start..eq)
             .is_some_and(|key| key.starts_with(SENTRY_PREFIX.as_bytes()));
-        if !is_sentry {
-            return self.third_party(member);
+        if !is_sentry && !m.escaped_key {
+            return self.third_party(view.get(start..end).unwrap_or_default());
         }
-        let name = view
-            .get(start + SENTRY_PREFIX.len()..key_end)
-            .unwrap_or_default();
-        self.sentry_value(name, member.len(), m.value_of(view));
+        let name_start = start + SENTRY_PREFIX.len();
+        let (value_start, value_end) = m.value_range(bytes);
+        // A member as Sentry's SDKs write it, `sentry-name=value` with no escape and no SP/HTAB
+        // around the `=`, becomes an entry that points into a copy of the header.
+        let regular = !m.escaped_key
+            && !m.escaped_value
+            && value_start == eq + 1
+            && !matches!(bytes.get(eq.wrapping_sub(1)), Some(b' ' | b'\t'));
+        if !regular {
+            return self.irregular(view, (start, end), eq, (value_start, value_end), m);
+        }
+        let name = bytes.get(name_start..eq).unwrap_or_default();
+        if name.is_empty() || value_start == value_end {
+            self.baggage.dropped += 1;
+            return;
+        }
+        let Self {
+            baggage,
+            sentry_bytes,
+            seen,
+            base,
+            ..
+        } = self;
+        // One lookup serves both the member limit and the update, and is skipped for a key
+        // that cannot be there yet.
+        let bit = key_bit(name);
+        let at = if *seen & bit != 0 {
+            baggage.sentry.position_bytes(name)
+        } else {
+            None
+        };
+        let kept = baggage.sentry.len();
+        if fits(
+            &mut baggage.dropped,
+            kept,
+            sentry_bytes,
+            end - start,
+            at.is_none(),
+        ) {
+            *seen |= bit;
+            let base = *base.get_or_insert_with(|| baggage.sentry.copy_raw(view));
+            baggage
+                .sentry
+                .set_in_place(base + name_start, base + eq, base + value_end, at);
+        }
     }
 
-    /// A member whose key holds a `%`: its decoded key decides what it is.
+    /// A `sentry-` member with an escape, or SP/HTAB around its `=`, or one whose key holds a
+    /// `%` (its decoded key decides what it is): decoded, and stored on its own.
     #[cold]
     #[inline(never)]
-    fn escaped_key(&mut self, view: &str, member: &str, key: &str, m: &Member) {
+    fn irregular(
+        &mut self,
+        view: &str,
+        (start, end): (usize, usize),
+        eq: usize,
+        (value_start, value_end): (usize, usize),
+        m: &Member,
+    ) {
+        let member = view.get(start..end).unwrap_or_default();
+        let (_, key_end) = trim_range(view.as_bytes(), start, eq);
+        let key = view.get(start..key_end).unwrap_or_default();
+        let value = view.get(value_start..value_end).unwrap_or_default();
+        if !m.escaped_key {
+            let name = key.get(SENTRY_PREFIX.len()..).unwrap_or_default();
+            return self.sentry_value(view, name, member.len(), (value, m.escaped_value));
+        }
         let decoded = self.key_buf.decode(key, true).map(Cow::into_owned);
         let Some(decoded) = decoded else {
             // A `sentry-` member whose key does not decode is a broken DSC entry; any other
@@ -320,21 +375,20 @@ impl Parser {
             return;
         };
         match decoded.strip_prefix(SENTRY_PREFIX) {
-            Some(name) => self.sentry_value(name, member.len(), m.value_of(view)),
+            Some(name) => self.sentry_value(view, name, member.len(), (value, m.escaped_value)),
             None => self.third_party(member),
         }
     }
 
     /// Adds DSC entry `name` (prefix removed) of a member `len` bytes long (trimmed), with
     /// `value` (trimmed, not yet decoded; whether it holds a `%`) if it is valid and fits.
-    #[inline]
-    fn sentry_value(&mut self, name: &str, len: usize, value: (&str, bool)) {
+    fn sentry_value(&mut self, view: &str, name: &str, len: usize, value: (&str, bool)) {
         let Self {
             baggage,
-            hint,
             sentry_bytes,
             value_buf,
             seen,
+            base,
             ..
         } = self;
         let (value, escaped) = value;
@@ -347,7 +401,7 @@ impl Parser {
         };
         // One lookup serves both the member limit and the update, and is skipped for a key
         // that cannot be there yet.
-        let bit = key_bit(name);
+        let bit = key_bit(name.as_bytes());
         let at = if *seen & bit != 0 {
             baggage.sentry.position(name)
         } else {
@@ -355,12 +409,17 @@ impl Parser {
         };
         let kept = baggage.sentry.len();
         if fits(&mut baggage.dropped, kept, sentry_bytes, len, at.is_none()) {
-            if kept == 0 {
-                baggage.sentry.reserve((*hint).min(MAX_BAGGAGE_BYTES));
-            }
             *seen |= bit;
-            baggage.sentry.set_str_at(name, &value, at);
+            // The copy comes first, so that this entry goes into the room reserved after it.
+            base.get_or_insert_with(|| baggage.sentry.copy_raw(view));
+            baggage.sentry.put(name, &value, at);
         }
+    }
+
+    /// The result, its DSC's buffer trimmed if copies of the headers left it mostly unused.
+    fn finish(mut self) -> Baggage {
+        self.baggage.sentry.finish_parse();
+        self.baggage
     }
 
     /// Keeps a third-party member (trimmed, verbatim) if it fits.
@@ -392,14 +451,12 @@ impl Parser {
 }
 
 impl Member {
-    /// The member's value up to its first `;` (its properties are dropped), trimmed, as a
-    /// slice of `view`, and whether it holds a `%`.
-    fn value_of<'a>(&self, view: &'a str) -> (&'a str, bool) {
-        let Some(eq) = self.eq else {
-            return ("", false);
-        };
-        let (start, end) = trim_range(view.as_bytes(), eq + 1, self.semi.unwrap_or(self.end));
-        (view.get(start..end).unwrap_or_default(), self.escaped_value)
+    /// Where the member's value is: up to its first `;` (its properties are dropped), trimmed.
+    fn value_range(&self, bytes: &[u8]) -> (usize, usize) {
+        match self.eq {
+            Some(eq) => trim_range(bytes, eq + 1, self.semi.unwrap_or(self.end)),
+            None => (self.end, self.end),
+        }
     }
 
     /// Finds the member of `bytes` that starts at `start`: its end and, in one pass over its
@@ -466,8 +523,8 @@ fn trim_range(bytes: &[u8], mut start: usize, mut end: usize) -> (usize, usize) 
 /// A bit standing for DSC key `name` (by length and last byte), so that the parser looks a
 /// key up only when one like it was seen before.
 #[inline]
-fn key_bit(name: &str) -> u64 {
-    let last = name.as_bytes().last().copied().unwrap_or(0);
+fn key_bit(name: &[u8]) -> u64 {
+    let last = name.last().copied().unwrap_or(0);
     1 << ((name.len() * 7 + usize::from(last)) & 63)
 }
 
@@ -957,7 +1014,107 @@ mod tests {
         }
     }
 
+    use proptest::strategy::Strategy as _;
+
+    /// The parsing rules of [`Baggage`]'s documentation, written as plainly as possible (no
+    /// limits: the inputs of the test that uses it stay far below them).
+    fn reference(values: &[String]) -> (Vec<(String, String)>, Vec<String>, usize) {
+        let decode = |s: &str| {
+            let mut buf = Vec::new();
+            percent::decode_into(s, &mut buf).then(|| String::from_utf8_lossy(&buf).into_owned())
+        };
+        let (mut entries, mut third, mut dropped) = (Vec::<(String, String)>::new(), vec![], 0);
+        for raw in values.iter().flat_map(|v| v.split(',')) {
+            let member = trim_ows(raw);
+            if member.is_empty() {
+                continue;
+            }
+            let Some((key, value)) = member.split_once('=') else {
+                dropped += 1;
+                continue;
+            };
+            let key = trim_ows(key);
+            let name = match decode(key) {
+                None if key.starts_with(SENTRY_PREFIX) => {
+                    dropped += 1;
+                    continue;
+                }
+                None => None,
+                Some(decoded) => decoded.strip_prefix(SENTRY_PREFIX).map(str::to_owned),
+            };
+            let Some(name) = name else {
+                third.push(member.to_owned());
+                continue;
+            };
+            let value = trim_ows(value.split(';').next().unwrap_or_default());
+            match decode(value) {
+                Some(value) if !value.is_empty() && !name.is_empty() => {
+                    match entries.iter_mut().find(|(k, _)| *k == name) {
+                        Some(entry) => entry.1 = value,
+                        None => entries.push((name, value)),
+                    }
+                }
+                _ => dropped += 1,
+            }
+        }
+        (entries, third, dropped)
+    }
+
+    #[test]
+    fn a_mostly_foreign_header_leaves_a_compact_dsc_that_stays_right() {
+        let header = format!("sentry-a=1,big={},sentry-b=2,sentry-a=3", "x".repeat(600));
+        let mut b = Baggage::parse(&header);
+        assert_eq!(
+            b.sentry().iter().collect::<Vec<_>>(),
+            [("a", "3"), ("b", "2")]
+        );
+        assert!(
+            b.sentry.buf_len() < 100,
+            "compacted: {}",
+            b.sentry.buf_len()
+        );
+        b.sentry.set("c", "4");
+        b.sentry.set("a", "");
+        assert_eq!(
+            b.sentry().iter().collect::<Vec<_>>(),
+            [("b", "2"), ("c", "4")]
+        );
+    }
+
     proptest::proptest! {
+        /// The parser gives what the plain reading of the rules gives, for members of every
+        /// shape (as Sentry's SDKs write them, with SP/HTAB or escapes, repeated keys, foreign
+        /// members and junk), in one header value or several.
+        #[test]
+        fn parsing_follows_the_rules(
+            values in proptest::collection::vec(
+                proptest::collection::vec(
+                    proptest::prop_oneof![
+                        4 => ("[a-c]{1,2}", "[a-z0-9.]{0,4}").prop_map(|(k, v)| format!("sentry-{k}={v}")),
+                        1 => ("[a-c]{1,2}", "[a-z0-9.]{0,3}").prop_map(|(k, v)| format!(" sentry-{k} =\t{v} ")),
+                        1 => ("[a-c]{1,2}", "[a-z%0-9E]{0,6}").prop_map(|(k, v)| format!("sentry-{k}={v}")),
+                        1 => ("[a-c]{1,2}", "[a-z0-9]{0,3}").prop_map(|(k, v)| format!("sentry%2D{k}={v};p=1")),
+                        1 => ("[a-c%]{1,3}", "[a-z0-9;]{0,4}").prop_map(|(k, v)| format!("{k}={v}")),
+                        1 => "[a-c%= ;\t]{0,6}",
+                    ],
+                    0..8,
+                )
+                .prop_map(|members| members.join(",")),
+                1..3,
+            ),
+        ) {
+            let parsed = Baggage::parse_values(values.iter().map(String::as_str));
+            let (entries, members, dropped) = reference(&values);
+            let got: Vec<(String, String)> = parsed
+                .sentry()
+                .iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect();
+            proptest::prop_assert_eq!(got, entries);
+            proptest::prop_assert_eq!(third(&parsed), members);
+            proptest::prop_assert_eq!(parsed.dropped_members(), dropped);
+        }
+
         /// Whatever the input, an accepted member is one line of visible ASCII (SP/HTAB aside),
         /// so it is a valid header value and cannot break the list it is put in.
         #[test]

@@ -387,16 +387,13 @@ impl PropagationContext {
         options: ExtractOptions,
         headers: &http::HeaderMap,
     ) -> Result<Option<Self>, ExtractError> {
-        let sentry_trace = headers
-            .get_all(SENTRY_TRACE)
-            .iter()
-            .map(|v| v.to_str().ok());
+        let sentry_trace = headers.get_all(SENTRY_TRACE).iter().map(|v| v.as_bytes());
         let mut traceparent = Vec::new();
         if options.accept_traceparent {
             traceparent.extend(headers.get_all(TRACEPARENT).iter().map(|v| v.to_str().ok()));
         }
         Self::assemble(
-            SentryTrace::from_maybe_values(sentry_trace),
+            SentryTrace::from_byte_values(sentry_trace),
             &traceparent,
             || {
                 let values = headers.get_all(BAGGAGE).iter().map(|v| v.as_bytes());
