@@ -222,8 +222,6 @@ struct Parser {
     seen: u64,
     /// Where the DSC's copy of the value being parsed starts, once it has one.
     base: Option<usize>,
-    key_buf: DecodeBuf,
-    value_buf: DecodeBuf,
 }
 
 /// A member's delimiters, as offsets into the value being parsed.
@@ -363,8 +361,8 @@ impl Parser {
             let name = key.get(SENTRY_PREFIX.len()..).unwrap_or_default();
             return self.sentry_value(view, name, member.len(), (value, m.escaped_value));
         }
-        let decoded = self.key_buf.decode(key, true).map(Cow::into_owned);
-        let Some(decoded) = decoded else {
+        let mut decoded = String::new();
+        if !percent::decode_onto(key, &mut decoded) {
             // A `sentry-` member whose key does not decode is a broken DSC entry; any other
             // member with a bad escape is third-party and kept verbatim.
             if key.starts_with(SENTRY_PREFIX) {
@@ -373,7 +371,7 @@ impl Parser {
                 self.third_party(member);
             }
             return;
-        };
+        }
         match decoded.strip_prefix(SENTRY_PREFIX) {
             Some(name) => self.sentry_value(view, name, member.len(), (value, m.escaped_value)),
             None => self.third_party(member),
@@ -381,21 +379,25 @@ impl Parser {
     }
 
     /// Adds DSC entry `name` (prefix removed) of a member `len` bytes long (trimmed), with
-    /// `value` (trimmed, not yet decoded; whether it holds a `%`) if it is valid and fits.
+    /// `value` (trimmed, not yet decoded; whether it holds a `%`) if it is valid and fits. The
+    /// entry goes after the copy of `view`, in the room left there.
     fn sentry_value(&mut self, view: &str, name: &str, len: usize, value: (&str, bool)) {
         let Self {
             baggage,
             sentry_bytes,
-            value_buf,
             seen,
             base,
             ..
         } = self;
         let (value, escaped) = value;
-        let Some(value) = value_buf
-            .decode(value, escaped)
-            .filter(|v| !v.is_empty() && !name.is_empty())
-        else {
+        // An escape decodes to one byte: a value is empty exactly when it arrived empty.
+        if value.is_empty() || name.is_empty() {
+            baggage.dropped += 1;
+            return;
+        }
+        base.get_or_insert_with(|| baggage.sentry.copy_raw(view));
+        let dsc = &mut baggage.sentry;
+        let Some((start, key_end, end)) = dsc.append_decoded(name, value, escaped) else {
             baggage.dropped += 1;
             return;
         };
@@ -403,16 +405,21 @@ impl Parser {
         // that cannot be there yet.
         let bit = key_bit(name.as_bytes());
         let at = if *seen & bit != 0 {
-            baggage.sentry.position(name)
+            dsc.position(name)
         } else {
             None
         };
-        let kept = baggage.sentry.len();
-        if fits(&mut baggage.dropped, kept, sentry_bytes, len, at.is_none()) {
+        if fits(
+            &mut baggage.dropped,
+            dsc.len(),
+            sentry_bytes,
+            len,
+            at.is_none(),
+        ) {
             *seen |= bit;
-            // The copy comes first, so that this entry goes into the room reserved after it.
-            base.get_or_insert_with(|| baggage.sentry.copy_raw(view));
-            baggage.sentry.put(name, &value, at);
+            dsc.set_in_place(start, key_end, end, at);
+        } else {
+            dsc.truncate_buf(start);
         }
     }
 
@@ -559,51 +566,6 @@ fn find_any<const N: usize>(bytes: &[u8], mut from: usize, set: [u8; N]) -> usiz
         from += 1;
     }
     bytes.len()
-}
-
-/// Room for percent-decoding a key or value on the stack (longer ones use the heap).
-struct DecodeBuf {
-    stack: [u8; 128],
-    heap: Vec<u8>,
-}
-
-impl Default for DecodeBuf {
-    fn default() -> Self {
-        Self {
-            stack: [0; 128],
-            heap: Vec::new(),
-        }
-    }
-}
-
-impl DecodeBuf {
-    /// Percent-decodes `s` if `escaped` says it holds a `%` (else returns it as is); `None` if
-    /// an escape is malformed. Invalid UTF-8 becomes U+FFFD.
-    #[inline]
-    fn decode<'a>(&'a mut self, s: &'a str, escaped: bool) -> Option<Cow<'a, str>> {
-        if !escaped {
-            return Some(Cow::Borrowed(s));
-        }
-        self.decode_escaped(s)
-    }
-
-    #[cold]
-    fn decode_escaped<'a>(&'a mut self, s: &str) -> Option<Cow<'a, str>> {
-        let decoded: &[u8] = if s.len() <= self.stack.len() {
-            let n = percent::decode_to_slice(s, &mut self.stack)?;
-            self.stack.get(..n)?
-        } else {
-            if !percent::decode_into(s, &mut self.heap) {
-                return None;
-            }
-            &self.heap
-        };
-        // Decoded bytes are almost always UTF-8: check in one pass before the lossy conversion.
-        Some(match std::str::from_utf8(decoded) {
-            Ok(text) => Cow::Borrowed(text),
-            Err(_) => String::from_utf8_lossy(decoded),
-        })
-    }
 }
 
 /// Charges a member `len` bytes long against a budget (`kept` members and `bytes` so far);
@@ -1093,6 +1055,7 @@ mod tests {
                         4 => ("[a-c]{1,2}", "[a-z0-9.]{0,4}").prop_map(|(k, v)| format!("sentry-{k}={v}")),
                         1 => ("[a-c]{1,2}", "[a-z0-9.]{0,3}").prop_map(|(k, v)| format!(" sentry-{k} =\t{v} ")),
                         1 => ("[a-c]{1,2}", "[a-z%0-9E]{0,6}").prop_map(|(k, v)| format!("sentry-{k}={v}")),
+                        1 => ("[a-c]{1,2}", "(%C3%A9|%E2%82|%AC|%FF|%2C|[a-z]){0,3}").prop_map(|(k, v)| format!("sentry-{k}={v}")),
                         1 => ("[a-c]{1,2}", "[a-z0-9]{0,3}").prop_map(|(k, v)| format!("sentry%2D{k}={v};p=1")),
                         1 => ("[a-c%]{1,3}", "[a-z0-9;]{0,4}").prop_map(|(k, v)| format!("{k}={v}")),
                         1 => "[a-c%= ;\t]{0,6}",

@@ -477,6 +477,38 @@ impl DynamicSamplingContext {
         self.buf.len()
     }
 
+    /// For the baggage parser: appends `key=value`, `value` percent-decoded if `escaped`, and
+    /// returns where (for [`set_in_place`](Self::set_in_place)); `None`, with nothing appended,
+    /// if an escape is malformed.
+    pub(crate) fn append_decoded(
+        &mut self,
+        key: &str,
+        value: &str,
+        escaped: bool,
+    ) -> Option<(usize, usize, usize)> {
+        let start = self.buf.len();
+        self.buf.push_str(key);
+        let key_end = self.buf.len();
+        self.buf.push('=');
+        if escaped {
+            if !percent::decode_onto(value, &mut self.buf) {
+                self.buf.truncate(start);
+                return None;
+            }
+        } else {
+            self.buf.push_str(value);
+        }
+        Some((start, key_end, self.buf.len()))
+    }
+
+    /// For the baggage parser: drops what [`append_decoded`](Self::append_decoded) appended
+    /// from `len` on.
+    pub(crate) fn truncate_buf(&mut self, len: usize) {
+        if self.buf.is_char_boundary(len) {
+            self.buf.truncate(len);
+        }
+    }
+
     /// For the baggage parser, once done: counts the bytes no entry uses (the copies' other
     /// members), and compacts the buffer if they are most of it.
     pub(crate) fn finish_parse(&mut self) {

@@ -75,29 +75,84 @@ pub(crate) fn decode_into(s: &str, out: &mut Vec<u8>) -> bool {
     true
 }
 
-/// [`decode_into`] into a caller's buffer (at least as long as `s`): returns the decoded
-/// length, or `None` if an escape is malformed or `out` is too short.
-pub(crate) fn decode_to_slice(s: &str, out: &mut [u8]) -> Option<usize> {
-    let mut n = 0;
-    let mut bytes = s.bytes();
-    while let Some(b) = bytes.next() {
-        let byte = if b == b'%' {
-            let hi = bytes.next().and_then(hex_value)?;
-            let lo = bytes.next().and_then(hex_value)?;
-            hi << 4 | lo
-        } else {
-            b
-        };
-        *out.get_mut(n)? = byte;
-        n += 1;
+/// Appends `s` to `out` with its `%XX` escapes decoded, as [`decode_into`] followed by a lossy
+/// UTF-8 conversion (U+FFFD) would give it, without an intermediate buffer. Returns `false`,
+/// with `out` unchanged, if an escape is malformed.
+///
+/// Text between escapes is copied as it is (it is UTF-8 already); escaped ASCII bytes are
+/// appended as they come, and each run of other escaped bytes is converted on its own. This
+/// agrees with converting the whole: an invalid sequence ends at the first byte that cannot
+/// continue it, and both an ASCII byte and the text between escapes start with such a byte.
+pub(crate) fn decode_onto(s: &str, out: &mut String) -> bool {
+    let start = out.len();
+    let bytes = s.as_bytes();
+    let mut plain = 0;
+    while let Some(offset) = bytes
+        .get(plain..)
+        .and_then(|b| b.iter().position(|&b| b == b'%'))
+    {
+        let mut at = plain + offset;
+        out.push_str(s.get(plain..at).unwrap_or_default());
+        // A run of escapes: ASCII bytes go out at once (they cannot continue a sequence);
+        // other bytes wait in `high` until the next ASCII byte or the end of the run.
+        let mut high = [0u8; 32];
+        let mut n = 0;
+        while bytes.get(at) == Some(&b'%') {
+            let hi = bytes.get(at + 1).copied().and_then(hex_value);
+            let lo = bytes.get(at + 2).copied().and_then(hex_value);
+            let (Some(hi), Some(lo)) = (hi, lo) else {
+                return run_failed(s, start, out, false);
+            };
+            let byte = hi << 4 | lo;
+            if byte.is_ascii() {
+                push_utf8_lossy(high.get(..n).unwrap_or_default(), out);
+                n = 0;
+                out.push(char::from(byte));
+            } else if let Some(slot) = high.get_mut(n) {
+                *slot = byte;
+                n += 1;
+            } else {
+                return run_failed(s, start, out, true);
+            }
+            at += 3;
+        }
+        push_utf8_lossy(high.get(..n).unwrap_or_default(), out);
+        plain = at;
     }
-    Some(n)
+    out.push_str(s.get(plain..).unwrap_or_default());
+    true
+}
+
+/// Appends `bytes`, invalid UTF-8 replaced by U+FFFD.
+#[inline]
+fn push_utf8_lossy(bytes: &[u8], out: &mut String) {
+    if bytes.is_empty() {
+        return;
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(text) => out.push_str(text),
+        Err(_) => out.push_str(&String::from_utf8_lossy(bytes)),
+    }
+}
+
+/// A run of escapes that did not fit or did not decode: undoes what [`decode_onto`] appended,
+/// and decodes all of `s` through a buffer if only the room ran out.
+#[cold]
+fn run_failed(s: &str, start: usize, out: &mut String, full: bool) -> bool {
+    out.truncate(start);
+    let mut buf = Vec::new();
+    if !full || !decode_into(s, &mut buf) {
+        return false;
+    }
+    out.push_str(&String::from_utf8_lossy(&buf));
+    true
 }
 
 #[cfg(test)]
 #[allow(clippy::type_complexity)]
 mod tests {
     use super::*;
+    use proptest::strategy::Strategy as _;
 
     #[rustfmt::skip]
     const ENCODE: &[(&str, &str)] = &[
@@ -145,14 +200,46 @@ mod tests {
             let mut out = Vec::new();
             let ok = decode_into(input, &mut out);
             assert_eq!(ok.then_some(out.as_slice()), *expected, "{input:?}");
-            let mut buf = [0; 16];
-            let n = decode_to_slice(input, &mut buf);
-            assert_eq!(n.map(|n| &buf[..n]), *expected, "{input:?}");
+            let mut onto = String::from("x");
+            let ok = decode_onto(input, &mut onto);
+            let lossy = expected.map(|e| format!("x{}", String::from_utf8_lossy(e)));
+            assert_eq!(ok.then_some(onto.clone()), lossy, "{input:?}");
+            if !ok {
+                assert_eq!(onto, "x", "unchanged on failure");
+            }
         }
-        assert_eq!(
-            decode_to_slice("abc", &mut [0; 2]),
-            None,
-            "too short a buffer"
-        );
+    }
+
+    proptest::proptest! {
+        /// Decoding onto a string gives what decoding into bytes and converting them lossily
+        /// gives, for any mix of text, escapes of every byte, and malformed escapes, however
+        /// long the runs of escapes are.
+        #[test]
+        fn decoding_onto_a_string_is_decoding_then_converting(
+            parts in proptest::collection::vec(
+                proptest::prop_oneof![
+                    "[a-z \u{e9}\u{20ac}]{0,3}",
+                    proptest::num::u8::ANY.prop_map(|b| format!("%{b:02X}")),
+                    "(%E2%82%AC|%C3%A9|%F0%9F%98|%ED%A0%80){1,3}",
+                    "%[0-9a-z]{0,2}",
+                ],
+                0..12,
+            ),
+            repeat in 0..30usize,
+        ) {
+            let mut s = parts.concat();
+            if repeat > 20 {
+                s.push_str(&"%E2%82%AC".repeat(repeat));
+            }
+            let mut bytes = Vec::new();
+            let expected = decode_into(&s, &mut bytes)
+                .then(|| format!(">{}", String::from_utf8_lossy(&bytes)));
+            let mut out = String::from(">");
+            let ok = decode_onto(&s, &mut out);
+            proptest::prop_assert_eq!(ok.then_some(out.clone()), expected);
+            if !ok {
+                proptest::prop_assert_eq!(out, ">");
+            }
+        }
     }
 }
