@@ -90,6 +90,14 @@ fn baggage(c: &mut Criterion) {
     group.bench_function("from_pairs_realistic", |b| {
         b.iter(|| PropagationContext::from_pairs(black_box(pairs)))
     });
+    // What a server layer reads: an `http::HeaderMap`.
+    let mut headers = http::HeaderMap::new();
+    for (name, value) in pairs {
+        headers.insert(name, http::HeaderValue::from_static(value));
+    }
+    group.bench_function("from_headers_realistic", |b| {
+        b.iter(|| PropagationContext::from_headers(black_box(&headers)))
+    });
     group.finish();
 }
 

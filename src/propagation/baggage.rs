@@ -235,6 +235,8 @@ struct Member {
     semi: Option<usize>,
     escaped_key: bool,
     escaped_value: bool,
+    /// The key, trimmed and not decoded, starts with `sentry-`.
+    sentry: bool,
 }
 
 impl Parser {
@@ -288,10 +290,7 @@ impl Parser {
             self.baggage.dropped += 1;
             return;
         };
-        let is_sentry = bytes
-            .get(start..eq)
-            .is_some_and(|key| key.starts_with(SENTRY_PREFIX.as_bytes()));
-        if !is_sentry && !m.escaped_key {
+        if !m.sentry && !m.escaped_key {
             return self.third_party(view.get(start..end).unwrap_or_default());
         }
         let name_start = start + SENTRY_PREFIX.len();
@@ -471,6 +470,11 @@ impl Member {
     /// for its end.
     #[inline]
     fn scan(bytes: &[u8], start: usize) -> Self {
+        // A key that starts right away with `sentry-` (no SP/HTAB first, the usual case) needs
+        // no search through its prefix, which holds no delimiter.
+        let prefixed = bytes
+            .get(start..)
+            .is_some_and(|rest| rest.starts_with(SENTRY_PREFIX.as_bytes()));
         let mut m = Self {
             start,
             end: bytes.len(),
@@ -478,9 +482,15 @@ impl Member {
             semi: None,
             escaped_key: false,
             escaped_value: false,
+            sentry: prefixed,
+        };
+        let key_from = if prefixed {
+            start + SENTRY_PREFIX.len()
+        } else {
+            start
         };
         // The key: up to the first `=`.
-        let mut at = find_any(bytes, start, [b',', b'=', b'%']);
+        let mut at = find_any(bytes, key_from, [b',', b'=', b'%']);
         if bytes.get(at) == Some(&b'%') {
             m.escaped_key = true;
             at = find_any(bytes, at + 1, [b',', b'=']);
@@ -492,11 +502,13 @@ impl Member {
         m.eq = Some(at);
         // Only a key that starts with `sentry-` (or holds an escape) can be a DSC entry; any
         // other member is kept verbatim, so its value is only searched for its end.
-        let (key, _) = trim_range(bytes, start, at);
-        let is_sentry = bytes
-            .get(key..)
-            .is_some_and(|key| key.starts_with(SENTRY_PREFIX.as_bytes()));
-        if !m.escaped_key && !is_sentry {
+        if !prefixed {
+            let (key, _) = trim_range(bytes, start, at);
+            m.sentry = bytes
+                .get(key..at)
+                .is_some_and(|key| key.starts_with(SENTRY_PREFIX.as_bytes()));
+        }
+        if !m.escaped_key && !m.sentry {
             m.end = find_any(bytes, at + 1, [b',']);
             return m;
         }
