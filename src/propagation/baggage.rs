@@ -1035,6 +1035,31 @@ mod tests {
     }
 
     #[test]
+    fn debug_shows_keys_and_counts_never_values_or_members() {
+        let b = Baggage::parse("sentry-release=secret-release,tok=s3cr3t;p,junk");
+        let debug = format!("{b:?}");
+        for secret in ["secret-release", "tok", "s3cr3t", "junk"] {
+            assert!(!debug.contains(secret), "{secret} in {debug}");
+        }
+        assert!(debug.contains("\"release\": <redacted>"), "{debug}");
+        assert!(debug.contains("third_party_members: 1"), "{debug}");
+        assert!(debug.contains("dropped: 1"), "{debug}");
+    }
+
+    #[test]
+    fn a_layer_that_does_not_forward_keeps_no_third_party_member_but_counts_them() {
+        let value = format!("a=1,sentry-x=1,{}", "b=2,".repeat(70));
+        let kept = Baggage::parse_byte_values([value.as_bytes()], false);
+        let skipped = Baggage::parse_byte_values([value.as_bytes()], true);
+        assert_eq!(skipped.sentry(), kept.sentry());
+        assert!(skipped.third_party().is_empty());
+        assert_eq!(skipped.third_party.capacity(), 0, "nothing allocated");
+        assert_eq!(skipped.third_party_members, kept.third_party_members);
+        assert_eq!(skipped.dropped_members(), kept.dropped_members());
+        assert_eq!(kept.dropped_members(), 71 - MAX_BAGGAGE_MEMBERS);
+    }
+
+    #[test]
     fn a_mostly_foreign_header_leaves_a_compact_dsc_that_stays_right() {
         let header = format!("sentry-a=1,big={},sentry-b=2,sentry-a=3", "x".repeat(600));
         let mut b = Baggage::parse(&header);
