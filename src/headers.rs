@@ -195,9 +195,9 @@ pub fn peek_current_context() -> Option<ContextSnapshot> {
         out = with_nearest_data(&span, |data, own| {
             let (dsc, dsc_frozen) = data.root.peek_dsc();
             ContextSnapshot {
-                trace_id: data.trace_id,
+                trace_id: data.trace_id(),
                 span_id: own.then_some(data.span_id),
-                sampled: data.sampled,
+                sampled: data.sampled(),
                 dsc,
                 dsc_frozen,
             }

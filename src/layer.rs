@@ -127,10 +127,17 @@ pub fn continue_trace<R>(parent: PropagationContext, f: impl FnOnce() -> R) -> R
     f()
 }
 
+#[inline]
 fn take_pending() -> Option<PropagationContext> {
     if !HAS_PENDING.with(Cell::get) {
         return None;
     }
+    take_pending_slow()
+}
+
+#[cold]
+#[inline(never)]
+fn take_pending_slow() -> Option<PropagationContext> {
     HAS_PENDING.with(|h| h.set(false));
     PENDING.with(|p| p.try_borrow_mut().ok().and_then(|mut p| p.take()))
 }

@@ -5,7 +5,7 @@
 //! unsampled span never does.
 
 use std::borrow::Cow;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Instant, SystemTime};
 
 use tracing_core::field::{Field, Visit};
 use tracing_core::Metadata;
@@ -182,29 +182,33 @@ impl Recording {
         span_id: SpanId,
         parent_span_id: Option<SpanId>,
     ) -> SpanRecord {
-        let end = start
-            + Instant::now()
-                .saturating_duration_since(self.start)
-                .max(Duration::ZERO);
+        let end = start + Instant::now().saturating_duration_since(self.start);
         let status = self
             .status
             .or_else(|| self.error_seen.then_some(SpanStatus::InternalError))
             // Dropped while its thread unwinds from a panic (checked only for recorded spans).
             .or_else(|| std::thread::panicking().then_some(SpanStatus::InternalError));
-        let extra = self.extra.map(|e| *e).unwrap_or_default();
-        // `None` falls back to the span's name when the transaction is serialised.
-        let description = extra.description.or(extra.name);
+        // Most spans set none of the extras: no default `Extra` is built for them.
+        let (op, description, links, origin) = match self.extra {
+            None => (None, None, Vec::new(), None),
+            Some(extra) => {
+                let extra = *extra;
+                // `None` falls back to the span's name when the transaction is serialised.
+                let description = extra.description.or(extra.name);
+                (extra.op, description, extra.links, extra.origin)
+            }
+        };
         SpanRecord {
             span_id,
             parent_span_id,
-            op: extra.op.unwrap_or(Cow::Borrowed("")),
+            op: op.unwrap_or(Cow::Borrowed("")),
             description,
             status,
             start,
             end,
             data: self.data,
-            links: extra.links,
-            origin: extra.origin.unwrap_or(Cow::Borrowed(DEFAULT_ORIGIN)),
+            links,
+            origin: origin.unwrap_or(Cow::Borrowed(DEFAULT_ORIGIN)),
             metadata: Some(self.metadata),
         }
     }

@@ -40,14 +40,19 @@ pub(crate) struct RootState {
     name: Mutex<(Cow<'static, str>, TransactionSource)>,
     /// Incoming third-party members (joined with `,`), kept only when forwarding them is
     /// configured.
-    third_party: String,
+    third_party: Box<str>,
+    /// What only a recording root needs; `None` when the root does not record. Boxed: an
+    /// unrecorded root (the common case at low sample rates) carries one pointer for it.
+    tx: Option<Box<Recorded>>,
+}
+
+/// The part of a [`RootState`] that exists only while its local root records.
+struct Recorded {
     /// Wall clock and monotonic clock read together when the root started recording, so child
     /// spans need only a monotonic read for their wall-clock start.
     anchor: (SystemTime, Instant),
-    /// Finished children waiting for the root to close; `None` when the root does not record.
-    /// Boxed: an unrecorded root (the common case at low sample rates) does not carry the
-    /// buffer's room for the root's record.
-    tx: Option<Box<Mutex<TxBuffer>>>,
+    /// Finished children waiting for the root to close.
+    buffer: Mutex<TxBuffer>,
 }
 
 struct TxBuffer {
@@ -85,16 +90,22 @@ pub(crate) struct RootParts {
 
 impl RootState {
     pub(crate) fn new(parts: RootParts) -> Self {
-        let now = Instant::now();
-        let records = parts.recording_since.is_some();
-        let mono = parts.recording_since.unwrap_or(now);
-        let wall = if records {
-            SystemTime::now()
+        let tx = parts.recording_since.map(|mono| {
+            let now = Instant::now();
+            let wall = SystemTime::now()
                 .checked_sub(now.saturating_duration_since(mono))
-                .unwrap_or_else(SystemTime::now)
-        } else {
-            SystemTime::UNIX_EPOCH
-        };
+                .unwrap_or_else(SystemTime::now);
+            Box::new(Recorded {
+                anchor: (wall, mono),
+                buffer: Mutex::new(TxBuffer {
+                    spans: Vec::new(),
+                    dropped: 0,
+                    root: None,
+                    closed: false,
+                    segment_id: parts.segment_id,
+                }),
+            })
+        });
         let dsc = OnceLock::new();
         if let Some(frozen) = parts.frozen_dsc {
             let _ = dsc.set(Arc::new(frozen));
@@ -109,17 +120,8 @@ impl RootState {
             dsc,
             baggage: OnceLock::new(),
             name: Mutex::new((parts.name, source)),
-            third_party: parts.third_party,
-            anchor: (wall, mono),
-            tx: records.then(|| {
-                Box::new(Mutex::new(TxBuffer {
-                    spans: Vec::new(),
-                    dropped: 0,
-                    root: None,
-                    closed: false,
-                    segment_id: parts.segment_id,
-                }))
-            }),
+            third_party: parts.third_party.into_boxed_str(),
+            tx,
         }
     }
 
@@ -200,15 +202,19 @@ impl RootState {
     /// Closes the transaction buffer without sending (the root was re-parented).
     pub(crate) fn abandon(&self) {
         if let Some(tx) = &self.tx {
-            if let Ok(mut tx) = tx.lock() {
+            if let Ok(mut tx) = tx.buffer.lock() {
                 tx.closed = true;
             }
         }
     }
 
     /// The wall-clock time of the monotonic instant `at`.
+    /// (`UNIX_EPOCH` for a root that does not record: none of its spans has a time.)
     pub(crate) fn wall_clock(&self, at: Instant) -> SystemTime {
-        let (wall, mono) = self.anchor;
+        let Some(tx) = &self.tx else {
+            return SystemTime::UNIX_EPOCH;
+        };
+        let (wall, mono) = tx.anchor;
         match at.checked_duration_since(mono) {
             Some(after) => wall + after,
             None => wall
@@ -225,7 +231,9 @@ impl RootState {
         if self.config.lifecycle == TraceLifecycle::Stream {
             return self.stream(record, false);
         }
-        let Ok(mut tx) = tx.lock() else { return };
+        let Ok(mut tx) = tx.buffer.lock() else {
+            return;
+        };
         if tx.closed {
             StatsInner::incr(&stats.spans_dropped_late);
         } else if tx.spans.len() >= self.config.max_spans {
@@ -242,7 +250,7 @@ impl RootState {
         if self.config.lifecycle == TraceLifecycle::Stream {
             return self.stream(root, true);
         }
-        if let Some(Ok(mut tx)) = self.tx.as_deref().map(Mutex::lock) {
+        if let Some(Ok(mut tx)) = self.tx.as_deref().map(|tx| tx.buffer.lock()) {
             tx.root = Some(root);
         }
     }
@@ -256,7 +264,7 @@ impl RootState {
         let Some(Ok(segment_id)) = self
             .tx
             .as_deref()
-            .map(|tx| tx.lock().map(|tx| tx.segment_id))
+            .map(|tx| tx.buffer.lock().map(|tx| tx.segment_id))
         else {
             return;
         };
@@ -292,7 +300,7 @@ impl RootState {
             }
             return;
         }
-        let (root, spans, dropped_spans) = match tx.lock() {
+        let (root, spans, dropped_spans) = match tx.buffer.lock() {
             Ok(mut tx) => {
                 if tx.closed {
                     return;

@@ -156,12 +156,13 @@ pub(crate) fn insert_headers(data: &SpanData, headers: &mut HeaderMap, merge: bo
     data.mark_started();
     let root = &data.root;
     let mut buf = [0u8; 51];
-    let sentry_trace = SentryTrace::new(data.trace_id, data.span_id, data.sampled);
+    let sentry_trace = SentryTrace::new(data.trace_id(), data.span_id, data.sampled());
     if let Ok(value) = HeaderValue::from_bytes(sentry_trace.encode_bytes(&mut buf)) {
         headers.insert(SENTRY_TRACE, value);
     }
     if root.config.propagate_traceparent && !(merge && headers.contains_key(TRACEPARENT)) {
-        let traceparent = Traceparent::new(data.trace_id, data.span_id, data.sampled == Some(true));
+        let traceparent =
+            Traceparent::new(data.trace_id(), data.span_id, data.sampled() == Some(true));
         if let Ok(value) = HeaderValue::from_str(&traceparent.to_string()) {
             headers.insert(TRACEPARENT, value);
         }

@@ -41,11 +41,12 @@ use crate::stats::StatsInner;
 pub(crate) struct HasChildren;
 
 /// The trace context of one span (private; users see [`TraceContext`](crate::TraceContext)).
+///
+/// The trace id and the sampling decision are the local root's (in [`RootState`]), so they
+/// are not repeated here: every open recorded span pays for each byte of this struct.
 pub(crate) struct SpanData {
-    pub(crate) trace_id: TraceId,
     pub(crate) span_id: SpanId,
     pub(crate) parent_span_id: Option<SpanId>,
-    pub(crate) sampled: Option<bool>,
     /// Set once the span has a child or its context has left the process.
     started: AtomicBool,
     pub(crate) is_local_root: bool,
@@ -231,10 +232,8 @@ impl SpanData {
             ignored,
         });
         Self {
-            trace_id: origin.trace_id,
             span_id,
             parent_span_id: origin.parent_span_id,
-            sampled: decision.sampled,
             started: AtomicBool::new(false),
             is_local_root: true,
             root: Arc::new(root),
@@ -246,10 +245,8 @@ impl SpanData {
     /// Creates the data of a child of `parent`, recording it if the parent records.
     pub(crate) fn child_of(parent: &SpanData, recording: Option<Recording>) -> Self {
         Self {
-            trace_id: parent.trace_id,
             span_id: SpanId::random(),
             parent_span_id: Some(parent.span_id),
-            sampled: parent.sampled,
             started: AtomicBool::new(false),
             is_local_root: false,
             root: Arc::clone(&parent.root),
@@ -281,16 +278,26 @@ impl SpanData {
             export.record_ignored(false);
         }
         Self {
-            trace_id: parent.trace_id,
             span_id: parent.span_id,
             parent_span_id: parent.parent_span_id,
-            sampled: parent.sampled,
             started: AtomicBool::new(false),
             is_local_root: false,
             root: Arc::clone(&parent.root),
             recording: None,
             ignored: true,
         }
+    }
+
+    /// The trace this span belongs to (its local root's).
+    #[inline]
+    pub(crate) fn trace_id(&self) -> TraceId {
+        self.root.trace_id
+    }
+
+    /// The sampling decision of this span's trace (its local root's head decision).
+    #[inline]
+    pub(crate) fn sampled(&self) -> Option<bool> {
+        self.root.decision.sampled
     }
 
     /// Whether this span records.
@@ -331,9 +338,9 @@ impl SpanData {
     /// The link recorded for `follows_from`.
     pub(crate) fn as_link(&self) -> SpanLink {
         SpanLink {
-            trace_id: self.trace_id,
+            trace_id: self.trace_id(),
             span_id: self.span_id,
-            sampled: self.sampled,
+            sampled: self.sampled(),
         }
     }
 
@@ -404,4 +411,17 @@ fn initial_name(
     };
     let name = name.map_or(Cow::Borrowed(metadata.name()), Cow::Owned);
     (name, source)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn per_span_data_stays_small() {
+        // Every open recorded span, and every root, holds one `SpanData` in the registry (and a
+        // root one `RootState` besides): the heap per open span in `benches/peers` counts them.
+        assert!(std::mem::size_of::<SpanData>() <= 96);
+        assert!(std::mem::size_of::<RootState>() <= 192);
+    }
 }

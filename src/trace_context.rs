@@ -49,10 +49,10 @@ pub struct TraceContext {
 impl TraceContext {
     pub(crate) fn of(data: &SpanData) -> Self {
         Self {
-            trace_id: data.trace_id,
+            trace_id: data.trace_id(),
             span_id: data.span_id,
             parent_span_id: data.parent_span_id,
-            sampled: data.sampled,
+            sampled: data.sampled(),
         }
     }
 

@@ -297,6 +297,44 @@ fn continue_trace_makes_the_first_new_span_a_continued_root() {
 }
 
 #[test]
+fn a_waiting_remote_parent_belongs_to_its_thread_and_outlives_a_nested_empty_continue_trace() {
+    with_layer(SentryLayer::new(), || {
+        let ctx = || {
+            PropagationContext::from_headers(&incoming("-1", None))
+                .unwrap()
+                .unwrap()
+        };
+        let dispatch = tracing::dispatcher::get_default(Clone::clone);
+        let (elsewhere, nested, first) = tracing_sentry::continue_trace(ctx(), || {
+            // A span made on another thread meanwhile starts its own trace.
+            let elsewhere = std::thread::spawn(move || {
+                tracing::dispatcher::with_default(&dispatch, || {
+                    tracing::info_span!("elsewhere").trace_context().unwrap()
+                })
+            })
+            .join()
+            .unwrap();
+            // A nested call that creates no span leaves the outer parent waiting.
+            let nested = tracing_sentry::continue_trace(ctx(), || 7);
+            let first = tracing::info_span!("request").trace_context().unwrap();
+            (elsewhere, nested, first)
+        });
+        assert_ne!(elsewhere.trace_id().to_string(), TRACE);
+        assert_eq!(nested, 7);
+        assert_eq!(first.trace_id().to_string(), TRACE);
+        assert_eq!(first.parent_span_id().unwrap().to_string(), PARENT);
+
+        // A closure that panics discards its parent: the next span starts a new trace.
+        let caught = std::panic::catch_unwind(|| {
+            tracing_sentry::continue_trace(ctx(), || panic!("before any span"))
+        });
+        assert!(caught.is_err());
+        let after = tracing::info_span!("after").trace_context().unwrap();
+        assert_ne!(after.trace_id().to_string(), TRACE);
+    });
+}
+
+#[test]
 fn strict_trace_continuation_refuses_foreign_or_missing_org_ids() {
     let cases = [
         // (strict, incoming org, continue?)
