@@ -208,6 +208,10 @@ impl SentryTrace {
             let Some(value) = value else {
                 return Err(ParseSentryTraceError::new(SentryTraceErrorKind::Format, 0));
             };
+            // The usual value: exactly one element.
+            if let Some(st) = Self::parse_exact(value.as_bytes()) {
+                return Ok(Some(st));
+            }
             // Byte scans for `,` (a `str::split` searcher costs more than the short scan).
             let mut rest = value;
             loop {
@@ -316,6 +320,16 @@ impl FromStr for SentryTrace {
     /// Returns a [`ParseSentryTraceError`] naming the first part that is wrong; inputs over 256
     /// bytes are rejected as [`TooLong`](SentryTraceErrorKind::TooLong) without being scanned.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match Self::parse_exact(s.as_bytes()) {
+            Some(st) => Ok(st),
+            None => Self::parse_element(s),
+        }
+    }
+}
+
+impl SentryTrace {
+    /// [`from_str`](Self::from_str) without the shortcut for exact elements.
+    fn parse_element(s: &str) -> Result<Self, ParseSentryTraceError> {
         let err = |kind| ParseSentryTraceError::new(kind, s.len());
         if s.len() > MAX_ELEMENT_LEN {
             return Err(err(SentryTraceErrorKind::TooLong));
@@ -563,6 +577,17 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// The shortcut for exact elements accepts only what the general parse accepts, with
+        /// the same result.
+        #[test]
+        fn exact_elements_parse_as_any_element(
+            s in "[0-9a-fA-F]{32}-[0-9a-fA-F]{16}(-[01])?|[-0-9a-gA-G \t]{47,53}",
+        ) {
+            if let Some(st) = SentryTrace::parse_exact(s.as_bytes()) {
+                proptest::prop_assert_eq!(SentryTrace::parse_element(&s), Ok(st));
+            }
+        }
+
         /// Raw header bytes give what their text gives (a value that is not visible ASCII is
         /// malformed), whether or not the exact-element shortcut applies.
         #[test]
