@@ -124,9 +124,8 @@ impl DynamicSamplingContext {
     }
 
     /// Sets non-empty `key` to non-empty `value` (`pos`: `key`'s [`position`](Self::position)),
-    /// appending them to the buffer; never compacts it (the baggage parser's entries point
-    /// into it until it is done).
-    pub(crate) fn put(&mut self, key: &str, value: &str, pos: Option<usize>) {
+    /// appending them to the buffer.
+    fn put(&mut self, key: &str, value: &str, pos: Option<usize>) {
         if let Some(i) = pos {
             if self.value_of_index(i) == Some(value) {
                 return;
@@ -437,7 +436,7 @@ impl DynamicSamplingContext {
 
     /// For the baggage parser: appends a header value to the buffer, so that entries can point
     /// into it ([`set_in_place`](Self::set_in_place)); returns where it starts. Room is left for
-    /// a few decoded members ([`put`](Self::put)) after it.
+    /// a few decoded members ([`append_decoded`](Self::append_decoded)) after it.
     pub(crate) fn copy_raw(&mut self, value: &str) -> usize {
         let base = self.buf.len();
         if self.entries.is_empty() {
