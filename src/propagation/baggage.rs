@@ -239,6 +239,23 @@ struct Member {
     sentry: bool,
 }
 
+/// Where the text of a new DSC entry is.
+#[derive(Clone, Copy)]
+enum Text<'a> {
+    /// `key=value` as it arrived: offsets into the header value being parsed.
+    InView {
+        start: usize,
+        key_end: usize,
+        end: usize,
+    },
+    /// A key and a value to write out, the value percent-decoded if `escaped`.
+    Decoded {
+        name: &'a str,
+        value: &'a str,
+        escaped: bool,
+    },
+}
+
 impl Parser {
     fn new(skip_third_party: bool) -> Self {
         Self {
@@ -309,35 +326,12 @@ impl Parser {
             self.baggage.dropped += 1;
             return;
         }
-        let Self {
-            baggage,
-            sentry_bytes,
-            seen,
-            base,
-            ..
-        } = self;
-        // One lookup serves both the member limit and the update, and is skipped for a key
-        // that cannot be there yet.
-        let bit = key_bit(name);
-        let at = if *seen & bit != 0 {
-            baggage.sentry.position_bytes(name)
-        } else {
-            None
+        let text = Text::InView {
+            start: name_start,
+            key_end: eq,
+            end: value_end,
         };
-        let kept = baggage.sentry.len();
-        if fits(
-            &mut baggage.dropped,
-            kept,
-            sentry_bytes,
-            end - start,
-            at.is_none(),
-        ) {
-            *seen |= bit;
-            let base = *base.get_or_insert_with(|| baggage.sentry.copy_raw(view));
-            baggage
-                .sentry
-                .set_in_place(base + name_start, base + eq, base + value_end, at);
-        }
+        self.add_entry(view, name, end - start, text);
     }
 
     /// A `sentry-` member with an escape, or SP/HTAB around its `=`, or one whose key holds a
@@ -378,9 +372,26 @@ impl Parser {
     }
 
     /// Adds DSC entry `name` (prefix removed) of a member `len` bytes long (trimmed), with
-    /// `value` (trimmed, not yet decoded; whether it holds a `%`) if it is valid and fits. The
-    /// entry goes after the copy of `view`, in the room left there.
+    /// `value` (trimmed, not yet decoded; whether it holds a `%`) if it is valid and fits.
     fn sentry_value(&mut self, view: &str, name: &str, len: usize, value: (&str, bool)) {
+        let (value, escaped) = value;
+        // An escape decodes to one byte: a value is empty exactly when it arrived empty.
+        if value.is_empty() || name.is_empty() {
+            self.baggage.dropped += 1;
+            return;
+        }
+        let text = Text::Decoded {
+            name,
+            value,
+            escaped,
+        };
+        self.add_entry(view, name.as_bytes(), len, text);
+    }
+
+    /// Adds DSC entry `name` (not empty, prefix removed; its value not empty either) of a
+    /// member `len` bytes long (trimmed), if it fits: it points into the DSC's copy of `view`,
+    /// or its decoded text goes after that copy, in the room left there.
+    fn add_entry(&mut self, view: &str, name: &[u8], len: usize, text: Text<'_>) {
         let Self {
             baggage,
             sentry_bytes,
@@ -388,26 +399,27 @@ impl Parser {
             base,
             ..
         } = self;
-        let (value, escaped) = value;
-        // An escape decodes to one byte: a value is empty exactly when it arrived empty.
-        if value.is_empty() || name.is_empty() {
-            baggage.dropped += 1;
-            return;
-        }
-        base.get_or_insert_with(|| baggage.sentry.copy_raw(view));
+        let base = *base.get_or_insert_with(|| baggage.sentry.copy_raw(view));
         let dsc = &mut baggage.sentry;
-        let Some((start, key_end, end)) = dsc.append_decoded(name, value, escaped) else {
-            baggage.dropped += 1;
-            return;
+        let (start, key_end, end) = match text {
+            Text::InView {
+                start,
+                key_end,
+                end,
+            } => (base + start, base + key_end, base + end),
+            Text::Decoded {
+                name,
+                value,
+                escaped,
+            } => match dsc.append_decoded(name, value, escaped) {
+                Some(place) => place,
+                None => {
+                    baggage.dropped += 1;
+                    return;
+                }
+            },
         };
-        // One lookup serves both the member limit and the update, and is skipped for a key
-        // that cannot be there yet.
-        let bit = key_bit(name.as_bytes());
-        let at = if *seen & bit != 0 {
-            dsc.position(name)
-        } else {
-            None
-        };
+        let (bit, at) = find_key(dsc, *seen, name);
         if fits(
             &mut baggage.dropped,
             dsc.len(),
@@ -417,7 +429,7 @@ impl Parser {
         ) {
             *seen |= bit;
             dsc.set_in_place(start, key_end, end, at);
-        } else {
+        } else if matches!(text, Text::Decoded { .. }) {
             dsc.truncate_buf(start);
         }
     }
@@ -537,6 +549,20 @@ fn trim_range(bytes: &[u8], mut start: usize, mut end: usize) -> (usize, usize) 
         end -= 1;
     }
     (start, end)
+}
+
+/// Where DSC key `name` is, and its [`key_bit`]. One lookup serves both the member limit and
+/// the update, and none is made for a key that cannot be there yet (no key with its bit in
+/// `seen` was added).
+#[inline]
+fn find_key(dsc: &DynamicSamplingContext, seen: u64, name: &[u8]) -> (u64, Option<usize>) {
+    let bit = key_bit(name);
+    let at = if seen & bit != 0 {
+        dsc.position_bytes(name)
+    } else {
+        None
+    };
+    (bit, at)
 }
 
 /// A bit standing for DSC key `name` (by length and last byte), so that the parser looks a
