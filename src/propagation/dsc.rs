@@ -439,11 +439,17 @@ impl DynamicSamplingContext {
     /// a few decoded members ([`append_decoded`](Self::append_decoded)) after it.
     pub(crate) fn copy_raw(&mut self, value: &str) -> usize {
         let base = self.buf.len();
-        if self.entries.is_empty() {
+        let room = value.len() + 64;
+        // Allocated directly when empty (the usual case): cheaper than growing.
+        if self.entries.capacity() == 0 {
             // Sentry's SDKs send at most 10 members.
-            self.entries.reserve(10);
+            self.entries = Vec::with_capacity(10);
         }
-        self.buf.reserve(value.len() + 64);
+        if self.buf.capacity() == 0 {
+            self.buf = String::with_capacity(room);
+        } else {
+            self.buf.reserve(room);
+        }
         self.buf.push_str(value);
         base
     }
