@@ -251,6 +251,14 @@ fn set_parent_on(
         remote: Some(parent),
         previous,
     });
-    let _ = span.extensions_mut().replace(data);
+    // The span's old data (a local root of its own) is replaced where it is, rather than
+    // boxed again.
+    let mut ext = span.extensions_mut();
+    match ext.get_mut::<SpanData>() {
+        Some(slot) => *slot = data,
+        None => {
+            let _ = ext.replace(data);
+        }
+    }
     Ok(())
 }
