@@ -33,8 +33,10 @@ pub(crate) const SENTRY_PREFIX: &str = "sentry-";
 #[derive(Clone, Default)]
 pub struct DynamicSamplingContext {
     // All keys and values live in one buffer, so a parsed DSC costs two allocations rather than
-    // two per entry. `entries` index into it; replaced or removed entries leave `garbage` bytes
-    // behind until the next compaction.
+    // two per entry: a parsed one is a copy of the incoming `baggage` value, its entries
+    // pointing at the members as they arrived (escaped ones decoded after it). `entries` index
+    // into it; bytes no entry uses (other members, replaced or removed entries) are `garbage`
+    // until the next compaction.
     buf: String,
     entries: Vec<Entry>,
     garbage: usize,
