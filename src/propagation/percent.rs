@@ -76,76 +76,49 @@ pub(crate) fn decode_into(s: &str, out: &mut Vec<u8>) -> bool {
 }
 
 /// Appends `s` to `out` with its `%XX` escapes decoded, as [`decode_into`] followed by a lossy
-/// UTF-8 conversion (U+FFFD) would give it, without an intermediate buffer. Returns `false`,
-/// with `out` unchanged, if an escape is malformed.
-///
-/// Text between escapes is copied as it is (it is UTF-8 already); escaped ASCII bytes are
-/// appended as they come, and each run of other escaped bytes is converted on its own. This
-/// agrees with converting the whole: an invalid sequence ends at the first byte that cannot
-/// continue it, and both an ASCII byte and the text between escapes start with such a byte.
+/// UTF-8 conversion (U+FFFD) gives it; a value of up to 128 bytes is decoded on the stack.
+/// Returns `false`, with `out` unchanged, if an escape is malformed.
 pub(crate) fn decode_onto(s: &str, out: &mut String) -> bool {
-    let start = out.len();
-    let bytes = s.as_bytes();
-    let mut plain = 0;
-    while let Some(offset) = bytes
-        .get(plain..)
-        .and_then(|b| b.iter().position(|&b| b == b'%'))
-    {
-        let mut at = plain + offset;
-        out.push_str(s.get(plain..at).unwrap_or_default());
-        // A run of escapes: ASCII bytes go out at once (they cannot continue a sequence);
-        // other bytes wait in `high` until the next ASCII byte or the end of the run.
-        let mut high = [0u8; 32];
-        let mut n = 0;
-        while bytes.get(at) == Some(&b'%') {
-            let hi = bytes.get(at + 1).copied().and_then(hex_value);
-            let lo = bytes.get(at + 2).copied().and_then(hex_value);
-            let (Some(hi), Some(lo)) = (hi, lo) else {
-                return run_failed(s, start, out, false);
-            };
-            let byte = hi << 4 | lo;
-            if byte.is_ascii() {
-                push_utf8_lossy(high.get(..n).unwrap_or_default(), out);
-                n = 0;
-                out.push(char::from(byte));
-            } else if let Some(slot) = high.get_mut(n) {
-                *slot = byte;
-                n += 1;
-            } else {
-                return run_failed(s, start, out, true);
-            }
-            at += 3;
+    let mut stack = [0u8; 128];
+    let mut heap = Vec::new();
+    let decoded = if s.len() <= stack.len() {
+        match decode_to(s, &mut stack) {
+            Some(n) => stack.get(..n).unwrap_or_default(),
+            None => return false,
         }
-        push_utf8_lossy(high.get(..n).unwrap_or_default(), out);
-        plain = at;
-    }
-    out.push_str(s.get(plain..).unwrap_or_default());
-    true
-}
-
-/// Appends `bytes`, invalid UTF-8 replaced by U+FFFD.
-#[inline]
-fn push_utf8_lossy(bytes: &[u8], out: &mut String) {
-    if bytes.is_empty() {
-        return;
-    }
-    match std::str::from_utf8(bytes) {
+    } else {
+        if !decode_into(s, &mut heap) {
+            return false;
+        }
+        &heap
+    };
+    // Decoded bytes are almost always UTF-8: check in one pass before the lossy conversion.
+    match std::str::from_utf8(decoded) {
         Ok(text) => out.push_str(text),
-        Err(_) => out.push_str(&String::from_utf8_lossy(bytes)),
+        Err(_) => out.push_str(&String::from_utf8_lossy(decoded)),
     }
+    true
 }
 
-/// A run of escapes that did not fit or did not decode: undoes what [`decode_onto`] appended,
-/// and decodes all of `s` through a buffer if only the room ran out.
-#[cold]
-fn run_failed(s: &str, start: usize, out: &mut String, full: bool) -> bool {
-    out.truncate(start);
-    let mut buf = Vec::new();
-    if !full || !decode_into(s, &mut buf) {
-        return false;
+/// [`decode_into`] into `out`, which is at least as long as `s`: the decoded length, or `None`
+/// if an escape is malformed.
+fn decode_to(s: &str, out: &mut [u8]) -> Option<usize> {
+    let bytes = s.as_bytes();
+    let (mut at, mut n) = (0, 0);
+    while let Some(&b) = bytes.get(at) {
+        let byte = if b == b'%' {
+            let hi = bytes.get(at + 1).copied().and_then(hex_value)?;
+            let lo = bytes.get(at + 2).copied().and_then(hex_value)?;
+            at += 3;
+            hi << 4 | lo
+        } else {
+            at += 1;
+            b
+        };
+        *out.get_mut(n)? = byte;
+        n += 1;
     }
-    out.push_str(&String::from_utf8_lossy(&buf));
-    true
+    Some(n)
 }
 
 #[cfg(test)]
