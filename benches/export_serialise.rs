@@ -18,6 +18,23 @@
 //!
 //! Without valgrind it prints the envelope size, the gzip size at levels 1, 6 and 9 and the
 //! wall time of gzip per envelope.
+//!
+//! Measured (instructions per envelope, 200 transactions; the span data is scrubbed by the
+//! default rules while it is written, which the first version did in a pass of its own,
+//! outside this count):
+//!
+//! | spans | first version | now |
+//! |--:|--:|--:|
+//! | 0 | 6,608 | 5,542 |
+//! | 1 | 9,043 | 7,293 |
+//! | 10 | 25,760 | 18,517 |
+//! | 100 | 180,204 | 119,801 |
+//!
+//! About 1,140 per span (from 1,740): privacy verdicts, key JSON and escaping remembered per
+//! static key, timestamps from a remembered second with the microseconds as digit pairs, ids
+//! from a per-envelope prefix and a digit-pair table, the callsite's op, description and
+//! default origin in one copy, the data written in one pass with its budget checked once.
+//! Of what is left, two `SystemTime::duration_since` calls per span cost about 110.
 
 use std::hint::black_box;
 use std::io::Write as _;

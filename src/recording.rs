@@ -30,7 +30,7 @@ pub(crate) const MAX_FIELD_BYTES: usize = 8 * 1024;
 /// The most links (`follows_from`) one span keeps.
 const MAX_LINKS: usize = 128;
 
-const DEFAULT_ORIGIN: &str = "auto.tracing";
+pub(crate) const DEFAULT_ORIGIN: &str = "auto.tracing";
 
 /// Fields as visited: name and typed value, in visiting order.
 pub(crate) type Fields = Vec<(Cow<'static, str>, FieldValue)>;

@@ -386,11 +386,12 @@ impl Pipeline {
             Work::Transaction(mut tx) => {
                 // The user's rules and hooks run here, on the sender, never on the
                 // instrumented thread; a dropped transaction is counted and reported there.
-                if !self
-                    .config
-                    .privacy
-                    .process_transaction(&mut tx, &self.reports, &self.stats)
-                {
+                if !self.config.privacy.process_transaction(
+                    &mut tx,
+                    &self.reports,
+                    &self.stats,
+                    &mut scratch.spans.keys,
+                ) {
                     self.send_reports_if_due();
                     return;
                 }
@@ -405,9 +406,11 @@ impl Pipeline {
                 // of a transaction; a span the hook refuses is counted and reported.
                 let before = batch.spans.len();
                 batch.spans.retain_mut(|span| {
-                    self.config
-                        .privacy
-                        .process_span(&mut span.record, &self.stats)
+                    self.config.privacy.process_span(
+                        &mut span.record,
+                        &self.stats,
+                        &mut scratch.spans.keys,
+                    )
                 });
                 let removed = before.saturating_sub(batch.spans.len()) as u64;
                 if removed > 0 {
@@ -480,8 +483,11 @@ impl Pipeline {
     }
 
     fn deliver_transaction(&self, tx: &TransactionRecord, scratch: &mut Scratch) -> Outcome {
+        // Without hooks, `process_transaction` left the private data and denied values to the
+        // writer.
+        let scrub = self.config.privacy.scrubs_when_written();
         self.deliver(DataCategory::Transaction, |meta, dsn, now| {
-            Envelope::from_transaction(tx, meta, dsn, now, scratch)
+            Envelope::from_transaction(tx, meta, dsn, now, scratch, scrub)
         })
     }
 

@@ -1,15 +1,17 @@
 //! Envelope framing (spec 7.1): a header line, then one transaction item (item header line and
 //! payload), separated by `\n`.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::ops::Range;
 use std::time::SystemTime;
 
-use super::json::{push_any_key, push_key, push_plain_str, push_rfc3339, push_str};
+use super::json::{hex32, push_key, push_str, push_str_entry, Timestamps};
+use super::privacy::Privacy;
 use super::record::{SpanBatch, TransactionRecord};
 use super::sdk::SDK_JSON;
 use super::span_item::{write_span_payload, SPAN_CONTENT_TYPE};
-use super::transaction::{write_transaction, CallsiteCache, EventMeta};
+use super::transaction::{write_transaction, EventMeta, SpanCaches};
 use crate::id::TraceId;
 use crate::propagation::DynamicSamplingContext;
 
@@ -56,7 +58,7 @@ pub struct Envelope {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Item {
-    ty: String,
+    ty: Cow<'static, str>,
     payload: Range<usize>,
 }
 
@@ -104,7 +106,31 @@ pub enum EnvelopeErrorKind {
 pub(crate) struct Scratch {
     /// The size of the last envelope.
     size_hint: usize,
-    callsites: CallsiteCache,
+    /// What the span writer remembers (the privacy pass uses its key facts too).
+    pub(crate) spans: SpanCaches,
+    /// The header fields that never change for a sender, written once.
+    fixed: FixedHeader,
+    /// For `sent_at`, which is not in the second of the spans when they took longer.
+    sent_at: Timestamps,
+}
+
+/// `,"dsn":"…","sdk":{…}` (the DSN only if configured): the part of every envelope header that
+/// never changes for a sender, written on first use (and again if the DSN differs).
+#[derive(Debug, Default)]
+struct FixedHeader {
+    dsn: Option<String>,
+    json: Vec<u8>,
+}
+
+impl FixedHeader {
+    fn json(&mut self, dsn: Option<&str>) -> &[u8] {
+        if self.json.is_empty() || self.dsn.as_deref() != dsn {
+            self.dsn = dsn.map(str::to_owned);
+            self.json.clear();
+            push_fixed_header(&mut self.json, dsn);
+        }
+        &self.json
+    }
 }
 
 /// Why a transaction could not become an envelope.
@@ -118,7 +144,8 @@ pub(crate) struct TooLarge {
 impl Envelope {
     /// Builds the envelope for one transaction, stamped with `sent_at` (the time of the first
     /// send attempt; retries send the same bytes). `scratch` is the sender's: the previous
-    /// envelope's size (so the buffer rarely grows) and its callsite JSON.
+    /// envelope's size (so the buffer rarely grows) and its callsite JSON. With `scrub`, the
+    /// span data is scrubbed as it is written (see `Privacy::scrubs_when_written`).
     ///
     /// The payload is written in place after its item header, whose `length` is a fixed-width
     /// field (the number right-aligned in ten characters, padded with JSON whitespace) filled
@@ -129,41 +156,53 @@ impl Envelope {
         dsn: Option<&str>,
         sent_at: SystemTime,
         scratch: &mut Scratch,
+        scrub: Option<&Privacy>,
     ) -> Result<Self, TooLarge> {
         const LENGTH_WIDTH: usize = 10;
         let event_id = new_event_id();
         // Room for a client report item besides the transaction.
         let mut bytes = Vec::with_capacity(scratch.size_hint.clamp(2048, MAX_ITEM_BYTES) + 512);
-        let header = push_header(&mut bytes, Some(&event_id), dsn, sent_at, Some(&tx.dsc));
+        let header = push_header(
+            &mut bytes,
+            Some(&event_id),
+            scratch.fixed.json(dsn),
+            sent_at,
+            Some(&tx.dsc),
+            &mut scratch.sent_at,
+        );
         bytes.extend_from_slice(br#"{"type":"transaction","length":"#);
         let length_at = bytes.len();
         bytes.extend_from_slice(&[b' '; LENGTH_WIDTH]);
         bytes.extend_from_slice(b",\"content_type\":\"application/json\"}\n");
         let start = bytes.len();
-        write_transaction(&mut bytes, tx, &event_id, meta, &mut scratch.callsites);
+        write_transaction(&mut bytes, tx, &event_id, meta, &mut scratch.spans, scrub);
         let payload_len = bytes.len() - start;
         scratch.size_hint = bytes.len();
         if payload_len > MAX_ITEM_BYTES {
             return Err(TooLarge { payload_len });
         }
-        let mut digits = Vec::with_capacity(LENGTH_WIDTH);
-        super::json::push_u64(&mut digits, payload_len as u64);
+        // The digits right-aligned over the spaces (at most 7 of them: the payload is at most
+        // 1 MiB), written in place from the last.
         if let Some(field) = bytes.get_mut(length_at..length_at + LENGTH_WIDTH) {
-            let pad = LENGTH_WIDTH.saturating_sub(digits.len());
-            for (slot, digit) in field.iter_mut().skip(pad).zip(&digits) {
-                *slot = *digit;
+            let mut n = payload_len;
+            for slot in field.iter_mut().rev() {
+                *slot = b'0' + (n % 10) as u8;
+                n /= 10;
+                if n == 0 {
+                    break;
+                }
             }
         }
         let payload = start..bytes.len();
         bytes.push(b'\n');
         let mut items = Vec::with_capacity(2);
         items.push(Item {
-            ty: "transaction".to_owned(),
+            ty: Cow::Borrowed("transaction"),
             payload,
         });
         Ok(Self {
             bytes,
-            event_id: Some(event_id),
+            event_id: Some(super::transaction::hex(&event_id).to_owned()),
             header,
             items,
         })
@@ -188,7 +227,14 @@ impl Envelope {
             });
         }
         let mut bytes = Vec::with_capacity(payload.len() + 1024);
-        let header = push_header(&mut bytes, None, dsn, sent_at, Some(&batch.dsc));
+        let header = push_header(
+            &mut bytes,
+            None,
+            scratch.fixed.json(dsn),
+            sent_at,
+            Some(&batch.dsc),
+            &mut scratch.sent_at,
+        );
         bytes.extend_from_slice(br#"{"type":"span","item_count":"#);
         super::json::push_u64(&mut bytes, batch.spans.len() as u64);
         bytes.extend_from_slice(br#","content_type":"#);
@@ -199,7 +245,7 @@ impl Envelope {
         let start = bytes.len();
         bytes.extend_from_slice(&payload);
         let items = vec![Item {
-            ty: "span".to_owned(),
+            ty: Cow::Borrowed("span"),
             payload: start..bytes.len(),
         }];
         bytes.push(b'\n');
@@ -215,7 +261,16 @@ impl Envelope {
     /// with `sent_at` and the DSN, and no items yet; see [`push_item`](Self::push_item).
     pub(crate) fn without_event(dsn: Option<&str>, sent_at: SystemTime) -> Self {
         let mut bytes = Vec::with_capacity(256);
-        let header = push_header(&mut bytes, None, dsn, sent_at, None);
+        let mut fixed = Vec::with_capacity(128);
+        push_fixed_header(&mut fixed, dsn);
+        let header = push_header(
+            &mut bytes,
+            None,
+            &fixed,
+            sent_at,
+            None,
+            &mut Timestamps::default(),
+        );
         Self {
             bytes,
             event_id: None,
@@ -237,7 +292,7 @@ impl Envelope {
         let start = bytes.len();
         bytes.extend_from_slice(payload);
         self.items.push(Item {
-            ty: ty.to_owned(),
+            ty: Cow::Borrowed(ty),
             payload: start..bytes.len(),
         });
         bytes.push(b'\n');
@@ -302,7 +357,8 @@ impl Envelope {
                 .get("type")
                 .and_then(|v| v.as_str())
                 .ok_or(err(EnvelopeErrorKind::InvalidItemHeader, pos))?
-                .to_owned();
+                .to_owned()
+                .into();
             let start = (line_end + 1).min(bytes.len());
             let end = match item_header.get("length") {
                 Some(length) => {
@@ -497,7 +553,7 @@ impl Envelope {
     /// # Ok::<(), tracing_sentry::export::ParseEnvelopeError>(())
     /// ```
     pub fn item_types(&self) -> impl Iterator<Item = &str> + '_ {
-        self.items.iter().map(|item| item.ty.as_str())
+        self.items.iter().map(|item| item.ty.as_ref())
     }
 }
 
@@ -597,38 +653,44 @@ impl<'de> serde::Deserialize<'de> for OrderedEntries {
 }
 
 /// Writes the header line and its `\n`; returns the header's range (without the `\n`).
+/// `fixed` is what [`push_fixed_header`] wrote.
 fn push_header(
     bytes: &mut Vec<u8>,
-    event_id: Option<&str>,
-    dsn: Option<&str>,
+    event_id: Option<&[u8; 32]>,
+    fixed: &[u8],
     sent_at: SystemTime,
     dsc: Option<&DynamicSamplingContext>,
+    timestamps: &mut Timestamps,
 ) -> Range<usize> {
-    bytes.push(b'{');
+    let start = bytes.len();
     if let Some(event_id) = event_id {
-        push_key(bytes, "event_id");
-        push_plain_str(bytes, event_id);
-        bytes.push(b',');
+        bytes.extend_from_slice(br#"{"event_id":""#);
+        bytes.extend_from_slice(event_id);
+        bytes.extend_from_slice(br#"","sent_at":"#);
+    } else {
+        bytes.extend_from_slice(br#"{"sent_at":"#);
     }
-    push_key(bytes, "sent_at");
-    bytes.push(b'"');
-    push_rfc3339(bytes, sent_at);
-    bytes.push(b'"');
-    if let Some(dsn) = dsn {
-        bytes.push(b',');
-        push_key(bytes, "dsn");
-        push_str(bytes, dsn);
-    }
-    bytes.push(b',');
-    push_key(bytes, "sdk");
-    bytes.extend_from_slice(SDK_JSON);
+    timestamps.push(bytes, sent_at);
+    bytes.extend_from_slice(fixed);
     if let Some(dsc) = dsc {
         push_trace_header(bytes, dsc);
     }
     bytes.push(b'}');
-    let header = 0..bytes.len();
+    let header = start..bytes.len();
     bytes.push(b'\n');
     header
+}
+
+/// Writes `,"dsn":"…"` (if configured) and `,"sdk":{…}`.
+fn push_fixed_header(out: &mut Vec<u8>, dsn: Option<&str>) {
+    if let Some(dsn) = dsn {
+        out.push(b',');
+        push_key(out, "dsn");
+        push_str(out, dsn);
+    }
+    out.push(b',');
+    push_key(out, "sdk");
+    out.extend_from_slice(SDK_JSON);
 }
 
 /// Writes `,"trace":{...}` with the DSC entries as string values; nothing when the DSC is empty.
@@ -643,14 +705,13 @@ fn push_trace_header(out: &mut Vec<u8>, dsc: &DynamicSamplingContext) {
         if i > 0 {
             out.push(b',');
         }
-        push_any_key(out, key);
-        push_str(out, value);
+        push_str_entry(out, key, value);
     }
     out.push(b'}');
 }
 
 /// A random UUID v4 as 32 lowercase hex digits (the form Sentry recommends for `event_id`).
-fn new_event_id() -> String {
+fn new_event_id() -> [u8; 32] {
     let mut bytes = TraceId::random().to_bytes();
     if let Some(b) = bytes.get_mut(6) {
         *b = (*b & 0x0f) | 0x40;
@@ -658,7 +719,7 @@ fn new_event_id() -> String {
     if let Some(b) = bytes.get_mut(8) {
         *b = (*b & 0x3f) | 0x80;
     }
-    TraceId::from_bytes(bytes).to_string()
+    hex32(bytes)
 }
 
 fn find_newline(bytes: &[u8], from: usize) -> Option<usize> {
@@ -751,6 +812,7 @@ mod tests {
             Some(DSN),
             at_micros(1_000),
             &mut Scratch::default(),
+            None,
         )
         .unwrap();
         assert_sentry_types_reads(&envelope, record);
@@ -939,6 +1001,81 @@ mod tests {
         }
     }
 
+    /// Without hooks the writer scrubs as it writes; what it sends is what scrubbing the
+    /// record first and writing it unchanged sends, cut data and `_meta` included.
+    #[test]
+    fn scrubbing_while_writing_sends_what_scrubbing_first_sends() {
+        use crate::export::key_facts::KeyFacts;
+        use crate::export::privacy::{Privacy, FILTERED};
+        use crate::stats::StatsInner;
+
+        let mut record = sample_record();
+        record.root.metadata = Some(&METADATA);
+        let big = FieldValue::Str("x".repeat(3000));
+        record.root.data = vec![
+            ("user.id".into(), FieldValue::U64(7)),
+            ("db.password".into(), FieldValue::Str("hunter2".into())),
+            ("user.id".into(), FieldValue::U64(8)),
+            ("code.line.number".into(), FieldValue::U64(1)),
+            ("a".into(), big.clone()),
+            ("Api_Key".into(), FieldValue::Str("k".into())),
+            ("b".into(), big.clone()),
+            ("c".into(), big),
+        ];
+        record.spans[0]
+            .data
+            .push(("http.query".into(), FieldValue::Str("q=1".into())));
+        record.spans[0]
+            .data
+            .push(("db.password".into(), FieldValue::I64(1)));
+        record.spans[0]
+            .data
+            .push(("db.password".into(), FieldValue::I64(2)));
+        for privacy in [
+            Privacy::default(),
+            Privacy {
+                send_default_pii: true,
+                ..Privacy::default()
+            },
+        ] {
+            let payload = |record: &TransactionRecord, scrub| {
+                let envelope = Envelope::from_transaction(
+                    record,
+                    &meta(),
+                    None,
+                    at_micros(1),
+                    &mut Scratch::default(),
+                    scrub,
+                )
+                .unwrap();
+                let mut tx = envelope.transaction().unwrap();
+                tx["event_id"] = Value::Null; // random per envelope
+                tx
+            };
+            let mut scrubbed = record.clone();
+            let (stats, mut keys) = (StatsInner::default(), KeyFacts::default());
+            assert!(privacy.process_span(&mut scrubbed.root, &stats, &mut keys));
+            for span in &mut scrubbed.spans {
+                assert!(privacy.process_span(span, &stats, &mut keys));
+            }
+            let written = payload(&record, privacy.scrubs_when_written());
+            assert_eq!(written, payload(&scrubbed, None));
+
+            let data = &written["contexts"]["trace"]["data"];
+            assert_eq!(data["db.password"], FILTERED);
+            assert_eq!(data["Api_Key"], FILTERED);
+            assert_eq!(
+                data["code.line.number"], 1,
+                "a field overrides the callsite's"
+            );
+            assert_eq!(data["user.id"].is_null(), !privacy.send_default_pii);
+            assert!(written["_meta"]["contexts"]["trace"]["data"][""]["len"].is_u64());
+            let child = &written["spans"][0]["data"];
+            assert_eq!(child["db.password"], FILTERED);
+            assert_eq!(child["http.query"].is_null(), !privacy.send_default_pii);
+        }
+    }
+
     #[test]
     fn callsite_json_from_the_cache_is_what_a_fresh_sender_writes() {
         let mut record = sample_record();
@@ -949,7 +1086,8 @@ mod tests {
         record.spans[1].metadata = Some(&METADATA);
         let payload = |scratch: &mut Scratch| {
             let envelope =
-                Envelope::from_transaction(&record, &meta(), None, at_micros(1), scratch).unwrap();
+                Envelope::from_transaction(&record, &meta(), None, at_micros(1), scratch, None)
+                    .unwrap();
             let mut tx = envelope.transaction().unwrap();
             tx["event_id"] = Value::Null; // random per envelope
             tx
@@ -1083,6 +1221,7 @@ mod tests {
             None,
             SystemTime::now(),
             &mut Scratch::default(),
+            None,
         )
         .unwrap();
         assert_sentry_types_reads(&envelope, &record);
@@ -1139,8 +1278,8 @@ mod tests {
 
     #[test]
     fn event_ids_are_random_uuid_v4() {
-        let a = new_event_id();
-        let b = new_event_id();
+        let a = String::from_utf8(new_event_id().to_vec()).unwrap();
+        let b = String::from_utf8(new_event_id().to_vec()).unwrap();
         assert_ne!(a, b);
         for id in [a, b] {
             assert_eq!(id.len(), 32);
@@ -1162,7 +1301,8 @@ mod tests {
                 &record,
                 &new_event_id(),
                 &meta(),
-                &mut CallsiteCache::default(),
+                &mut SpanCaches::default(),
+                None,
             );
             buf.len()
         };
@@ -1179,6 +1319,7 @@ mod tests {
                 None,
                 SystemTime::now(),
                 &mut Scratch::default(),
+                None,
             );
             match result {
                 Ok(envelope) => {

@@ -5,7 +5,7 @@
 //! to one growing buffer per transaction. Every function here writes valid JSON for any input:
 //! strings are escaped, and non-finite floats become strings.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::calendar::{civil_from_days, SECS_PER_DAY};
 
@@ -19,6 +19,15 @@ pub(crate) fn push_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
+/// Writes `"key":"value"`, both escaped.
+pub(crate) fn push_str_entry(out: &mut Vec<u8>, key: &str, value: &str) {
+    out.push(b'"');
+    push_str_content(out, key);
+    out.extend_from_slice(b"\":\"");
+    push_str_content(out, value);
+    out.push(b'"');
+}
+
 /// Writes the concatenation of `parts` as one JSON string, quotes included, without
 /// allocating the concatenation.
 pub(crate) fn push_str_parts(out: &mut Vec<u8>, parts: &[&str]) {
@@ -29,9 +38,29 @@ pub(crate) fn push_str_parts(out: &mut Vec<u8>, parts: &[&str]) {
     out.push(b'"');
 }
 
+/// Strings up to this long are copied byte by byte while checked.
+const SHORT: usize = 8;
+
 /// Writes `s` escaped, without quotes.
 fn push_str_content(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
+    if bytes.len() <= SHORT {
+        // Checked and gathered into one word in one pass; the word is written whole (no
+        // copy call) and the length cut back to the string's. (A byte-by-byte copy into a
+        // buffer would be turned back into a copy call.)
+        let mut word = 0u64;
+        let mut escapes = false;
+        for (i, &b) in bytes.iter().enumerate() {
+            word |= u64::from(b) << (8 * i);
+            escapes |= needs_escape(b);
+        }
+        if !escapes {
+            let end = out.len() + bytes.len();
+            out.extend_from_slice(&word.to_le_bytes());
+            out.truncate(end);
+            return;
+        }
+    }
     // Most strings (ids, names, paths) need no escaping: copy them in one go.
     if !any_needs_escape(bytes) {
         out.extend_from_slice(bytes);
@@ -79,7 +108,7 @@ static NEEDS_ESCAPE: [bool; 256] = {
 
 /// Whether any byte of `bytes` needs escaping, eight bytes at a time (SWAR): a byte needs it
 /// when it is below 0x20, `"`, `\\` or DEL.
-fn any_needs_escape(bytes: &[u8]) -> bool {
+pub(crate) fn any_needs_escape(bytes: &[u8]) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     // Sets the high bit of each byte of `x` that is zero (exact when no byte of x is >= 0x80
@@ -116,6 +145,43 @@ fn push_unicode_escape(out: &mut Vec<u8>, b: u8) {
     }
 }
 
+/// Lowercase hex digit pairs of every byte value.
+// Indexing in this const initialiser is bounded by the loop and evaluated at compile time.
+#[allow(clippy::indexing_slicing)]
+static HEX_PAIRS: [[u8; 2]; 256] = {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut table = [[0u8; 2]; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = [HEX[b >> 4], HEX[b & 0xf]];
+        b += 1;
+    }
+    table
+};
+
+/// The 16 lowercase hex digits of 8 bytes (a span id), a digit pair per byte.
+pub(crate) fn hex16(bytes: [u8; 8]) -> [u8; 16] {
+    let mut out = [0u8; 16];
+    for (pair, byte) in out.chunks_exact_mut(2).zip(bytes) {
+        // A 256-entry table indexed by a byte: always in bounds.
+        if let Some(digits) = HEX_PAIRS.get(usize::from(byte)) {
+            pair.copy_from_slice(digits);
+        }
+    }
+    out
+}
+
+/// The 32 lowercase hex digits of 16 bytes (a trace or event id).
+pub(crate) fn hex32(bytes: [u8; 16]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    for (half, bytes) in out.chunks_exact_mut(16).zip(bytes.chunks_exact(8)) {
+        let mut eight = [0u8; 8];
+        eight.copy_from_slice(bytes);
+        half.copy_from_slice(&hex16(eight));
+    }
+    out
+}
+
 /// Writes `"key":` for a key this crate spells (plain ASCII, nothing to escape): no scan.
 pub(crate) fn push_key(out: &mut Vec<u8>, key: &str) {
     debug_assert!(!any_needs_escape(key.as_bytes()), "not plain: {key:?}");
@@ -141,17 +207,38 @@ pub(crate) fn push_plain_str(out: &mut Vec<u8>, s: &str) {
 
 /// Writes an unsigned integer.
 pub(crate) fn push_u64(out: &mut Vec<u8>, n: u64) {
-    let mut digits = [0u8; 20];
+    if n < 10 {
+        out.push(b'0' + n as u8);
+        return;
+    }
+    if n < 10_000 {
+        // Fixed-size copies for the small numbers span data mostly holds.
+        let [c, d] = digit_pair((n % 100) as u32);
+        match n {
+            0..=99 => out.extend_from_slice(&[c, d]),
+            100..=999 => out.extend_from_slice(&[b'0' + (n / 100) as u8, c, d]),
+            _ => {
+                let [a, b] = digit_pair((n / 100) as u32);
+                out.extend_from_slice(&[a, b, c, d]);
+            }
+        }
+        return;
+    }
+    // Digits are produced backwards into a stack buffer, two at a time.
+    let mut digits = [b'0'; 20];
     let mut i = digits.len();
     let mut n = n;
-    loop {
-        i -= 1;
-        if let Some(d) = digits.get_mut(i) {
-            *d = b'0' + (n % 10) as u8;
+    while n >= 10 {
+        if let Some(pair) = digits.get_mut(i.saturating_sub(2)..i) {
+            pair.copy_from_slice(&digit_pair((n % 100) as u32));
         }
-        n /= 10;
-        if n == 0 {
-            break;
+        i = i.saturating_sub(2);
+        n /= 100;
+    }
+    if n > 0 {
+        i = i.saturating_sub(1);
+        if let Some(d) = digits.get_mut(i) {
+            *d = b'0' + n as u8;
         }
     }
     out.extend_from_slice(digits.get(i..).unwrap_or_default());
@@ -185,71 +272,133 @@ pub(crate) fn push_bool(out: &mut Vec<u8>, b: bool) {
     out.extend_from_slice(if b { b"true" } else { b"false" });
 }
 
-/// Writes `t` as a quoted RFC 3339 UTC timestamp with microseconds,
-/// e.g. `"2026-11-24T14:32:22.849756Z"`.
+/// Writes `t` as an RFC 3339 UTC timestamp with microseconds, unquoted (for a single
+/// timestamp; a sender writing many uses a [`Timestamps`]).
+pub(crate) fn push_rfc3339(out: &mut Vec<u8>, t: SystemTime) {
+    let mut quoted = Vec::with_capacity(29);
+    Timestamps::default().push(&mut quoted, t);
+    out.extend_from_slice(quoted.get(1..quoted.len() - 1).unwrap_or_default());
+}
+
+/// Writes quoted RFC 3339 UTC timestamps with microseconds, e.g.
+/// `"2026-11-24T14:32:22.849756Z"`, remembering the date and time of the last second it
+/// wrote: the spans of a transaction mostly share their second, so only the microseconds are
+/// formatted again.
 ///
 /// Times before 1970 are written as the epoch and times after year 9999 as its last
 /// microsecond; neither occurs with a sane clock.
-pub(crate) fn push_timestamp(out: &mut Vec<u8>, t: SystemTime) {
-    out.push(b'"');
-    push_rfc3339(out, t);
-    out.push(b'"');
+#[derive(Clone, Debug)]
+pub(crate) struct Timestamps {
+    /// The second of `text`, or `u64::MAX` before the first timestamp.
+    secs: u64,
+    /// `"YYYY-MM-DDTHH:MM:SS.000000Z"` for `secs`: the microseconds are filled in per
+    /// timestamp.
+    text: [u8; 29],
 }
 
-/// Writes `t` as an RFC 3339 UTC timestamp with microseconds, unquoted.
-pub(crate) fn push_rfc3339(out: &mut Vec<u8>, t: SystemTime) {
-    let since_epoch = t.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
-    let (secs, micros) = if since_epoch.as_secs() > MAX_UNIX_SECS {
-        (MAX_UNIX_SECS, 999_999)
-    } else {
-        (since_epoch.as_secs(), since_epoch.subsec_micros())
-    };
-    // The spans of a transaction mostly share their second: the sender thread keeps the last
-    // `YYYY-MM-DDTHH:MM:SS` it wrote and only formats the microseconds again.
-    thread_local! {
-        static LAST_SECOND: std::cell::Cell<(u64, [u8; 19])> = const { std::cell::Cell::new((u64::MAX, [0; 19])) };
-    }
-    let cached = LAST_SECOND.with(|last| {
-        let (at, text) = last.get();
-        if at == secs {
-            return text;
+impl Default for Timestamps {
+    fn default() -> Self {
+        Self {
+            secs: u64::MAX,
+            text: *b"\"1970-01-01T00:00:00.000000Z\"",
         }
-        let mut buf = Vec::with_capacity(19);
-        push_date_time(&mut buf, secs);
-        let mut text = [0u8; 19];
-        for (dst, src) in text.iter_mut().zip(&buf) {
-            *dst = *src;
-        }
-        last.set((secs, text));
-        text
-    });
-    // `.` + six digits + `Z`, written as one fixed-size copy.
-    let mut tail = *b".000000Z";
-    let mut n = micros;
-    for slot in tail.get_mut(1..7).unwrap_or_default().iter_mut().rev() {
-        *slot = b'0' + (n % 10) as u8;
-        n /= 10;
     }
-    out.extend_from_slice(&cached);
-    out.extend_from_slice(&tail);
 }
 
-/// Writes `YYYY-MM-DDTHH:MM:SS` for `secs` since the epoch.
-fn push_date_time(out: &mut Vec<u8>, secs: u64) {
-    let (year, month, day) = civil_from_days(secs / SECS_PER_DAY);
-    let secs_of_day = secs % SECS_PER_DAY;
-    push_padded(out, year, 4);
-    out.push(b'-');
-    push_padded(out, u64::from(month), 2);
-    out.push(b'-');
-    push_padded(out, u64::from(day), 2);
-    out.push(b'T');
-    push_padded(out, secs_of_day / 3600, 2);
-    out.push(b':');
-    push_padded(out, secs_of_day / 60 % 60, 2);
-    out.push(b':');
-    push_padded(out, secs_of_day % 60, 2);
+impl Timestamps {
+    /// Writes `t`, quoted.
+    pub(crate) fn push(&mut self, out: &mut Vec<u8>, t: SystemTime) {
+        out.extend_from_slice(&self.quoted(t));
+    }
+
+    /// Writes `,"start_timestamp":"…","timestamp":"…"` (a span's or an event's) in one copy.
+    pub(crate) fn push_start_and_end(
+        &mut self,
+        out: &mut Vec<u8>,
+        start: SystemTime,
+        end: SystemTime,
+    ) {
+        const START: &[u8] = br#","start_timestamp":"#;
+        const END: &[u8] = br#","timestamp":"#;
+        let mut fields = [0u8; 19 + 29 + 13 + 29];
+        let (start_key, rest) = fields.split_at_mut(START.len());
+        let (start_value, rest) = rest.split_at_mut(29);
+        let (end_key, end_value) = rest.split_at_mut(END.len());
+        start_key.copy_from_slice(START);
+        start_value.copy_from_slice(&self.quoted(start));
+        end_key.copy_from_slice(END);
+        end_value.copy_from_slice(&self.quoted(end));
+        out.extend_from_slice(&fields);
+    }
+
+    /// `t`, quoted.
+    #[inline]
+    fn quoted(&mut self, t: SystemTime) -> [u8; 29] {
+        let (secs, micros) = match t.duration_since(UNIX_EPOCH) {
+            Ok(since) if since.as_secs() <= MAX_UNIX_SECS => {
+                (since.as_secs(), since.subsec_micros())
+            }
+            Ok(_) => (MAX_UNIX_SECS, 999_999),
+            Err(_) => (0, 0),
+        };
+        if secs != self.secs {
+            self.set_second(secs);
+        }
+        // Below a million: three pairs of digits.
+        let high = micros / 10_000;
+        let rest = micros % 10_000;
+        let [a, b] = digit_pair(high);
+        let [c, d] = digit_pair(rest / 100);
+        let [e, f] = digit_pair(rest % 100);
+        let mut quoted = self.text;
+        if let Some(digits) = quoted.get_mut(21..27) {
+            digits.copy_from_slice(&[a, b, c, d, e, f]);
+        }
+        quoted
+    }
+
+    #[cold]
+    fn set_second(&mut self, secs: u64) {
+        let (year, month, day) = civil_from_days(secs / SECS_PER_DAY);
+        let of_day = (secs % SECS_PER_DAY) as u32;
+        // Years have four digits: `secs` is at most `MAX_UNIX_SECS`.
+        let year = year.min(9999) as u32;
+        let [y0, y1] = digit_pair(year / 100);
+        let [y2, y3] = digit_pair(year % 100);
+        let [m0, m1] = digit_pair(month);
+        let [d0, d1] = digit_pair(day);
+        let [h0, h1] = digit_pair(of_day / 3600);
+        let [i0, i1] = digit_pair(of_day / 60 % 60);
+        let [s0, s1] = digit_pair(of_day % 60);
+        let head = [
+            b'"', y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1, b'T', h0, h1, b':', i0, i1, b':', s0,
+            s1,
+        ];
+        if let Some(text) = self.text.get_mut(..20) {
+            text.copy_from_slice(&head);
+        }
+        self.secs = secs;
+    }
 }
+
+/// The two decimal digits of `n`, below 100 (`00` otherwise).
+#[inline]
+fn digit_pair(n: u32) -> [u8; 2] {
+    DIGIT_PAIRS.get(n as usize).copied().unwrap_or([b'0'; 2])
+}
+
+/// `00` to `99`.
+// Indexing in this const initialiser is bounded by the loop and evaluated at compile time.
+#[allow(clippy::indexing_slicing)]
+static DIGIT_PAIRS: [[u8; 2]; 100] = {
+    let mut table = [[0u8; 2]; 100];
+    let mut n = 0;
+    while n < 100 {
+        table[n] = [b'0' + (n / 10) as u8, b'0' + (n % 10) as u8];
+        n += 1;
+    }
+    table
+};
 
 /// Returns `t` formatted as [`push_rfc3339`] does.
 #[cfg(test)]
@@ -259,31 +408,10 @@ pub(crate) fn rfc3339(t: SystemTime) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
-fn push_padded(out: &mut Vec<u8>, n: u64, width: usize) {
-    // Digits are produced backwards into a stack buffer: no allocation per number.
-    let mut buf = [b'0'; 20];
-    let mut i = buf.len();
-    let mut n = n;
-    loop {
-        i -= 1;
-        if let Some(slot) = buf.get_mut(i) {
-            *slot = b'0' + (n % 10) as u8;
-        }
-        n /= 10;
-        if n == 0 || i == 0 {
-            break;
-        }
-    }
-    let len = buf.len() - i;
-    for _ in len..width {
-        out.push(b'0');
-    }
-    out.extend_from_slice(buf.get(i..).unwrap_or_default());
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn at(secs: u64, micros: u32) -> SystemTime {
         UNIX_EPOCH + Duration::from_secs(secs) + Duration::from_micros(u64::from(micros))
@@ -392,5 +520,97 @@ mod tests {
         let mut out = Vec::new();
         push_u64(&mut out, u64::MAX);
         assert_eq!(String::from_utf8(out).unwrap(), u64::MAX.to_string());
+        // Every small number (each has its own fixed-size path) and the edges above them.
+        for n in (0..=20_000).chain([99_999, 100_000, 1_000_000, 10_000_001]) {
+            let mut out = Vec::new();
+            push_u64(&mut out, n);
+            assert_eq!(String::from_utf8(out).unwrap(), n.to_string());
+        }
+    }
+
+    /// Reads `YYYY-MM-DDTHH:MM:SS.ffffffZ` back into seconds and microseconds, with the
+    /// calendar's own inverse (`days_from_civil`).
+    fn parse_rfc3339(text: &str) -> (u64, u32) {
+        let num = |range: std::ops::Range<usize>| text[range].parse::<u64>().unwrap();
+        let days = crate::export::calendar::days_from_civil(
+            num(0..4),
+            num(5..7) as u32,
+            num(8..10) as u32,
+        )
+        .unwrap();
+        let secs = days * SECS_PER_DAY + num(11..13) * 3600 + num(14..16) * 60 + num(17..19);
+        assert_eq!(&text[19..20], ".");
+        assert_eq!(&text[26..], "Z");
+        (secs, num(20..26) as u32)
+    }
+
+    proptest::proptest! {
+        /// One writer reused over many timestamps (its remembered second changing or not)
+        /// writes each as it is.
+        #[test]
+        fn a_reused_timestamp_writer_writes_every_instant(
+            instants in proptest::collection::vec((0..=MAX_UNIX_SECS, 0..1_000_000u32), 1..8),
+        ) {
+            let mut writer = Timestamps::default();
+            for (secs, micros) in instants {
+                for _ in 0..2 {
+                    let mut out = Vec::new();
+                    writer.push(&mut out, at(secs, micros));
+                    let text = String::from_utf8(out).unwrap();
+                    let unquoted = text.strip_prefix('"').and_then(|t| t.strip_suffix('"'));
+                    proptest::prop_assert_eq!(parse_rfc3339(unquoted.unwrap()), (secs, micros));
+                }
+                // The pair of a span, the end one microsecond later.
+                let mut out = b"{\"x\":0".to_vec();
+                let start = at(secs, micros);
+                writer.push_start_and_end(&mut out, start, start + Duration::from_micros(1));
+                out.push(b'}');
+                let fields: serde_json::Value = serde_json::from_slice(&out).unwrap();
+                let read = |key: &str| parse_rfc3339(fields[key].as_str().unwrap());
+                let end = if micros + 1 == 1_000_000 {
+                    (secs + 1, 0)
+                } else {
+                    (secs, micros + 1)
+                };
+                proptest::prop_assert_eq!(read("start_timestamp"), (secs, micros));
+                if secs < MAX_UNIX_SECS || micros < 999_999 {
+                    proptest::prop_assert_eq!(read("timestamp"), end);
+                }
+            }
+        }
+
+        #[test]
+        fn integers_are_written_as_rust_writes_them(n: u64, i: i64) {
+            let mut out = Vec::new();
+            push_u64(&mut out, n);
+            out.push(b' ');
+            push_i64(&mut out, i);
+            proptest::prop_assert_eq!(String::from_utf8(out).unwrap(), format!("{n} {i}"));
+        }
+
+        /// Short and long strings, with and without bytes to escape, read back as written.
+        #[test]
+        fn strings_read_back_as_written(s in "\\PC{0,20}|[ -~]{0,12}|[\\x00-\\x7f]{0,12}") {
+            let mut out = b"[1,".to_vec();
+            push_str(&mut out, &s);
+            out.push(b']');
+            let back: (u8, String) = serde_json::from_slice(&out).unwrap();
+            proptest::prop_assert_eq!(&back.1, &s);
+            let mut entry = b"{".to_vec();
+            push_str_entry(&mut entry, &s, &back.1);
+            entry.push(b'}');
+            let object: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_slice(&entry).unwrap();
+            proptest::prop_assert_eq!(object.get(&s).and_then(|v| v.as_str()), Some(&s[..]));
+        }
+
+        #[test]
+        fn hex_is_lowercase_pairs(bytes: [u8; 16]) {
+            let want: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            proptest::prop_assert_eq!(&hex32(bytes)[..], want.as_bytes());
+            let mut eight = [0u8; 8];
+            eight.copy_from_slice(&bytes[..8]);
+            proptest::prop_assert_eq!(&hex16(eight)[..], &want.as_bytes()[..16]);
+        }
     }
 }

@@ -106,6 +106,7 @@ mod envelope;
 #[cfg(feature = "ureq")]
 mod http;
 mod json;
+mod key_facts;
 mod privacy;
 mod queue;
 mod ratelimit;

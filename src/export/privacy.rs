@@ -31,6 +31,7 @@ use std::sync::Arc;
 
 use super::category::DataCategory;
 use super::client_report::{ClientReports, DiscardReason};
+use super::key_facts::{KeyFacts, Verdict};
 use super::record::{FieldValue, SpanRecord, TransactionRecord};
 use super::view::{SpanView, TransactionView};
 use crate::recording::Recording;
@@ -233,19 +234,65 @@ impl Privacy {
             })
     }
 
-    /// Removes private data (unless `send_default_pii`) and filters denied values.
-    fn scrub(&self, span: &mut SpanRecord) {
-        if !self.send_default_pii {
-            span.data.retain(|(key, _)| !is_pii_key(key));
+    /// Whether the transaction writer applies private data and the denylist itself, entry
+    /// by entry as it writes (skipping removed entries, writing `[Filtered]` for denied
+    /// values): when no hook would see the spans first, that is the same data without a pass
+    /// over every span before writing, nor any removal or allocation. `None` when a hook runs
+    /// (it must see scrubbed data, and what it adds is not scrubbed) or nothing is scrubbed.
+    pub(crate) fn scrubs_when_written(&self) -> Option<&Self> {
+        let scrubs = !self.send_default_pii || !self.denylist.words.is_empty();
+        (!self.has_hooks() && scrubs).then_some(self)
+    }
+
+    /// Whether a `before_send_*` hook is configured.
+    fn has_hooks(&self) -> bool {
+        self.before_send_span.is_some() || self.before_send_transaction.is_some()
+    }
+
+    /// What the rules (private data, then the denylist) do to an entry with this key.
+    pub(crate) fn judge(&self, key: &str) -> Verdict {
+        if !self.send_default_pii && is_pii_key(key) {
+            Verdict::Remove
+        } else if !self.denylist.words.is_empty() && self.denylist.matches(key) {
+            Verdict::Filter
+        } else {
+            Verdict::Keep
         }
-        if self.denylist.words.is_empty() {
-            return;
-        }
-        for (key, value) in &mut span.data {
-            if self.denylist.matches(key) {
-                *value = FieldValue::Str(FILTERED.to_owned());
+    }
+
+    /// Removes private data (unless `send_default_pii`) and filters denied values. A key's
+    /// verdict is judged once per sender (`keys`), not once per span.
+    fn scrub(&self, span: &mut SpanRecord, keys: &mut KeyFacts) {
+        // The entries to remove, by index (a bit each for the first 64).
+        let mut removed = 0u64;
+        let mut removes = false;
+        for (i, (key, value)) in span.data.iter_mut().enumerate() {
+            match keys.verdict(key, |k| self.judge(k)) {
+                Verdict::Keep => {}
+                Verdict::Remove => {
+                    removes = true;
+                    removed |= 1u64.checked_shl(i as u32).unwrap_or(0);
+                }
+                Verdict::Filter => *value = FieldValue::Str(FILTERED.to_owned()),
             }
         }
+        if !removes {
+            return;
+        }
+        let beyond = span.data.len() > 64;
+        if removed.count_ones() == 1 && !beyond {
+            span.data.remove(removed.trailing_zeros() as usize);
+            return;
+        }
+        let mut i = 0u32;
+        span.data.retain(|(key, _)| {
+            let remove = match 1u64.checked_shl(i) {
+                Some(bit) => removed & bit != 0,
+                None => keys.verdict(key, |k| self.judge(k)) == Verdict::Remove,
+            };
+            i += 1;
+            !remove
+        });
     }
 
     /// Applies the rules for one span about to be sent (private data, the denylist, then
@@ -253,8 +300,13 @@ impl Privacy {
     /// `before_send_panics`): the span must not be sent. The entry point for anything that
     /// sends single spans: the transaction below, and a span-batch (span v2) serialiser, which
     /// calls it on each span before writing it and reports a `false` as a `before_send` span.
-    pub(crate) fn process_span(&self, span: &mut SpanRecord, stats: &StatsInner) -> bool {
-        self.scrub(span);
+    pub(crate) fn process_span(
+        &self,
+        span: &mut SpanRecord,
+        stats: &StatsInner,
+        keys: &mut KeyFacts,
+    ) -> bool {
+        self.scrub(span, keys);
         let Some(hook) = &self.before_send_span else {
             return true;
         };
@@ -272,10 +324,16 @@ impl Privacy {
         tx: &mut TransactionRecord,
         reports: &ClientReports,
         stats: &StatsInner,
+        keys: &mut KeyFacts,
     ) -> bool {
-        let mut sendable = self.process_span(&mut tx.root, stats);
+        if !self.has_hooks() {
+            // No hook sees the spans: nothing can drop the transaction, and the writer
+            // scrubs as it writes, or there is nothing to scrub (`scrubs_when_written`).
+            return true;
+        }
+        let mut sendable = self.process_span(&mut tx.root, stats, keys);
         for span in &mut tx.spans {
-            sendable = sendable && self.process_span(span, stats);
+            sendable = sendable && self.process_span(span, stats, keys);
         }
         if sendable {
             if let Some(hook) = &self.before_send_transaction {
@@ -329,7 +387,7 @@ mod tests {
             ("http.query".into(), FieldValue::Str("q=1".into())),
             ("rows".into(), FieldValue::U64(2)),
         ];
-        assert!(privacy.process_span(&mut record, &stats));
+        assert!(privacy.process_span(&mut record, &stats, &mut KeyFacts::default()));
         assert_eq!(
             record.data,
             vec![
@@ -339,14 +397,14 @@ mod tests {
             ]
         );
         let mut boom = span(CHILD, Some(ROOT), "boom", 0, 1);
-        assert!(!privacy.process_span(&mut boom, &stats));
+        assert!(!privacy.process_span(&mut boom, &stats, &mut KeyFacts::default()));
         assert_eq!(stats.snapshot().before_send_panics, 1);
 
         privacy.send_default_pii = true;
         privacy.before_send_span = None;
         let mut kept = span(CHILD, Some(ROOT), "http", 0, 1);
         kept.data = vec![("http.query".into(), FieldValue::Str("q=1".into()))];
-        assert!(privacy.process_span(&mut kept, &stats));
+        assert!(privacy.process_span(&mut kept, &stats, &mut KeyFacts::default()));
         assert_eq!(kept.data.len(), 1);
     }
 

@@ -17,7 +17,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use super::json::{push_any_key, push_bool, push_f64, push_i64, push_str, push_u64};
 use super::record::{FieldValue, SpanBatch, StreamedSpan};
 use super::transaction::EventMeta;
-use super::transaction::{hex, push_links};
+use super::transaction::{hex, ids_prefix, push_links, IdsPrefix};
 use crate::status::SpanStatus;
 
 /// The item's content type.
@@ -43,21 +43,21 @@ const RESERVED: &[&str] = &[
 
 /// Writes the item payload for `batch` into `out`.
 pub(crate) fn write_span_payload(out: &mut Vec<u8>, batch: &SpanBatch, meta: &EventMeta) {
-    let trace_id = batch.trace_id.to_hex();
+    let ids = ids_prefix(batch.trace_id);
     out.extend_from_slice(br#"{"version":2,"items":["#);
     for (i, span) in batch.spans.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        write_span(out, &trace_id, span, meta);
+        write_span(out, &ids, span, meta);
     }
     out.extend_from_slice(b"]}");
 }
 
-fn write_span(out: &mut Vec<u8>, trace_id: &[u8; 32], span: &StreamedSpan, meta: &EventMeta) {
+fn write_span(out: &mut Vec<u8>, ids: &IdsPrefix, span: &StreamedSpan, meta: &EventMeta) {
     let record = &span.record;
     out.push(b'{');
-    super::transaction::push_ids(out, trace_id, record);
+    super::transaction::push_ids(out, ids, record);
     out.extend_from_slice(br#","name":"#);
     if span.is_segment {
         // The transaction's name, as the transaction would carry it.
@@ -294,7 +294,7 @@ mod tests {
         let tx = sample_record();
         let now = SystemTime::now();
         let transaction =
-            Envelope::from_transaction(&tx, &meta(), None, now, &mut Scratch::default())
+            Envelope::from_transaction(&tx, &meta(), None, now, &mut Scratch::default(), None)
                 .unwrap()
                 .transaction()
                 .unwrap();

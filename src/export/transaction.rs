@@ -7,11 +7,15 @@ use std::time::SystemTime;
 use tracing_core::Metadata;
 
 use super::json::{
-    push_any_key, push_bool, push_f64, push_i64, push_key, push_plain_str, push_str,
-    push_str_parts, push_timestamp, push_u64,
+    hex16, hex32, push_bool, push_f64, push_i64, push_key, push_plain_str, push_str,
+    push_str_parts, push_u64, Timestamps,
 };
+use super::key_facts::{DataKey, KeyFacts, Verdict};
+use super::privacy::{Privacy, FILTERED};
 use super::record::{FieldValue, SpanLink, SpanRecord, TransactionRecord};
 use super::sdk::SDK_JSON;
+use crate::id::TraceId;
+use crate::recording::DEFAULT_ORIGIN;
 
 /// Event fields that come from the configuration, not from the span tree.
 #[derive(Clone, Debug, Default)]
@@ -45,52 +49,81 @@ impl EventMeta {
 }
 
 /// The JSON a callsite contributes to each of its spans, written once per callsite and
-/// sender: `,"op":"{target}::{name}"`, `,"description":"{name}"` and the `code.*` data.
+/// sender, in one buffer: `,"op":"{target}::{name}"`, `,"description":"{name}"`,
+/// `,"origin":"auto.tracing"` (so a span with the callsite's op and description and the
+/// default origin writes the three in one copy) and the `code.*` data.
 struct CallsiteJson {
     metadata: &'static Metadata<'static>,
-    op: Vec<u8>,
-    description: Vec<u8>,
-    /// `"code.module.name":...,"code.file.path":...,"code.line.number":N`, possibly empty.
-    code: Vec<u8>,
+    json: Vec<u8>,
+    /// Where the description starts (the op is before it).
+    description_at: usize,
+    /// Where the origin starts (the description is before it).
+    origin_at: usize,
+    /// Where the code data starts (the origin is before it): `"code.module.name":...,
+    /// "code.file.path":...,"code.line.number":N`, possibly empty.
+    code_at: usize,
     code_entries: usize,
 }
 
 impl CallsiteJson {
     fn new(metadata: &'static Metadata<'static>) -> Self {
-        let mut op = Vec::with_capacity(64);
-        op.extend_from_slice(br#","op":"#);
-        push_str_parts(&mut op, &[metadata.target(), "::", metadata.name()]);
-        let mut description = Vec::with_capacity(32);
-        description.extend_from_slice(br#","description":"#);
-        push_str(&mut description, metadata.name());
-        let mut code = Vec::with_capacity(128);
+        let mut json = Vec::with_capacity(256);
+        json.extend_from_slice(br#","op":"#);
+        push_str_parts(&mut json, &[metadata.target(), "::", metadata.name()]);
+        let description_at = json.len();
+        json.extend_from_slice(br#","description":"#);
+        push_str(&mut json, metadata.name());
+        let origin_at = json.len();
+        json.extend_from_slice(br#","origin":"#);
+        push_str(&mut json, DEFAULT_ORIGIN);
+        let code_at = json.len();
         let mut code_entries = 0;
-        let mut entry = |code: &mut Vec<u8>, key: &str| {
+        let mut entry = |json: &mut Vec<u8>, key: &str| {
             if code_entries > 0 {
-                code.push(b',');
+                json.push(b',');
             }
             code_entries += 1;
-            push_key(code, key);
+            push_key(json, key);
         };
         if let Some(module) = metadata.module_path() {
-            entry(&mut code, "code.module.name");
-            push_str(&mut code, module);
+            entry(&mut json, "code.module.name");
+            push_str(&mut json, module);
         }
         if let Some(file) = metadata.file() {
-            entry(&mut code, "code.file.path");
-            push_str(&mut code, file);
+            entry(&mut json, "code.file.path");
+            push_str(&mut json, file);
         }
         if let Some(line) = metadata.line() {
-            entry(&mut code, "code.line.number");
-            push_u64(&mut code, u64::from(line));
+            entry(&mut json, "code.line.number");
+            push_u64(&mut json, u64::from(line));
         }
         Self {
             metadata,
-            op,
-            description,
-            code,
+            json,
+            description_at,
+            origin_at,
+            code_at,
             code_entries,
         }
+    }
+
+    fn op(&self) -> &[u8] {
+        self.json.get(..self.description_at).unwrap_or_default()
+    }
+
+    fn description(&self) -> &[u8] {
+        self.json
+            .get(self.description_at..self.origin_at)
+            .unwrap_or_default()
+    }
+
+    /// The op, the description and the default origin.
+    fn head(&self) -> &[u8] {
+        self.json.get(..self.code_at).unwrap_or_default()
+    }
+
+    fn code(&self) -> &[u8] {
+        self.json.get(self.code_at..).unwrap_or_default()
     }
 }
 
@@ -130,32 +163,49 @@ impl std::fmt::Debug for CallsiteCache {
     }
 }
 
+/// What a sender remembers from one span to the next: callsite JSON, facts about static keys
+/// and strings, and the last second it wrote a timestamp in.
+#[derive(Debug, Default)]
+pub(crate) struct SpanCaches {
+    callsites: CallsiteCache,
+    /// Also what the privacy pass judged of each key.
+    pub(crate) keys: KeyFacts,
+    timestamps: Timestamps,
+}
+
+/// Writes `s` as a JSON string, without scanning it when it is static text known to be plain.
+fn push_text(out: &mut Vec<u8>, s: &impl DataKey, keys: &mut KeyFacts) {
+    if keys.is_plain(s) {
+        push_plain_str(out, s.text());
+    } else {
+        push_str(out, s.text());
+    }
+}
+
 /// Writes the transaction event payload (one JSON object, no trailing newline) into `out`.
 pub(crate) fn write_transaction(
     out: &mut Vec<u8>,
     tx: &TransactionRecord,
-    event_id: &str,
+    event_id: &[u8; 32],
     meta: &EventMeta,
-    callsites: &mut CallsiteCache,
+    caches: &mut SpanCaches,
+    scrub: Option<&Privacy>,
 ) {
-    let trace_id = tx.trace_id.to_hex();
+    let ids = ids_prefix(tx.trace_id);
     let (start, end) = ordered(tx.root.start, tx.root.end);
 
-    out.extend_from_slice(br#"{"type":"transaction","event_id":"#);
-    push_plain_str(out, event_id);
-    out.extend_from_slice(br#","transaction":"#);
+    out.extend_from_slice(br#"{"type":"transaction","event_id":""#);
+    out.extend_from_slice(event_id);
+    out.extend_from_slice(br#"","transaction":"#);
     push_str(out, &tx.name);
     out.extend_from_slice(br#","transaction_info":{"source":"#);
     push_plain_str(out, tx.source.as_str());
     out.extend_from_slice(br#"},"platform":"native","sdk":"#);
     out.extend_from_slice(SDK_JSON);
     out.extend_from_slice(meta.json());
-    out.extend_from_slice(br#","start_timestamp":"#);
-    push_timestamp(out, start);
-    out.extend_from_slice(br#","timestamp":"#);
-    push_timestamp(out, end);
+    caches.timestamps.push_start_and_end(out, start, end);
     out.extend_from_slice(br#","contexts":{"trace":{"type":"trace","#);
-    let root_trimmed = push_span_fields(out, &trace_id, &tx.root, callsites);
+    let root_trimmed = push_span_fields(out, &ids, &tx.root, caches, scrub);
     out.push(b'}');
     out.push(b'}');
     let mut spans_trimmed: Vec<(usize, usize)> = Vec::new();
@@ -166,14 +216,11 @@ pub(crate) fn write_transaction(
             out.push(b',');
         }
         out.push(b'{');
-        if let Some(entries) = push_span_fields(out, &trace_id, span, callsites) {
+        if let Some(entries) = push_span_fields(out, &ids, span, caches, scrub) {
             spans_trimmed.push((i, entries));
         }
         let (start, end) = ordered(span.start, span.end);
-        out.extend_from_slice(br#","start_timestamp":"#);
-        push_timestamp(out, start);
-        out.extend_from_slice(br#","timestamp":"#);
-        push_timestamp(out, end);
+        caches.timestamps.push_start_and_end(out, start, end);
         out.push(b'}');
     }
     out.push(b']');
@@ -257,19 +304,34 @@ pub(super) fn repeated_later(data: &[(Cow<'static, str>, FieldValue)], i: usize)
         .any(|(later, _)| later == key)
 }
 
+/// `"trace_id":"…","span_id":"`: how every span of a trace begins, written once per envelope.
+pub(super) type IdsPrefix = [u8; 57];
+
+/// The [`IdsPrefix`] of a trace.
+pub(super) fn ids_prefix(trace_id: TraceId) -> IdsPrefix {
+    let mut prefix = *br#""trace_id":"00000000000000000000000000000000","span_id":""#;
+    if let Some(hex) = prefix.get_mut(12..44) {
+        hex.copy_from_slice(&hex32(trace_id.to_bytes()));
+    }
+    prefix
+}
+
 /// Writes `"trace_id":"…","span_id":"…"` and, below a root, `,"parent_span_id":"…"`: the
 /// fields a transaction's span and a streamed span share. Ids are hex this crate wrote:
 /// fixed-size copies, nothing to escape.
-pub(super) fn push_ids(out: &mut Vec<u8>, trace_id: &[u8; 32], span: &SpanRecord) {
-    out.extend_from_slice(br#""trace_id":""#);
-    out.extend_from_slice(trace_id);
-    out.extend_from_slice(br#"","span_id":""#);
-    out.extend_from_slice(&span.span_id.to_hex());
-    out.push(b'"');
+pub(super) fn push_ids(out: &mut Vec<u8>, prefix: &IdsPrefix, span: &SpanRecord) {
+    out.extend_from_slice(prefix);
+    let mut id = [b'"'; 17];
+    if let Some(hex) = id.get_mut(..16) {
+        hex.copy_from_slice(&hex16(span.span_id.to_bytes()));
+    }
+    out.extend_from_slice(&id);
     if let Some(parent) = span.parent_span_id {
-        out.extend_from_slice(br#","parent_span_id":""#);
-        out.extend_from_slice(&parent.to_hex());
-        out.push(b'"');
+        let mut field = *br#","parent_span_id":"0000000000000000""#;
+        if let Some(hex) = field.get_mut(19..35) {
+            hex.copy_from_slice(&hex16(parent.to_bytes()));
+        }
+        out.extend_from_slice(&field);
     }
 }
 
@@ -278,18 +340,66 @@ pub(super) fn push_ids(out: &mut Vec<u8>, trace_id: &[u8; 32], span: &SpanRecord
 /// there were if some were cut.
 fn push_span_fields(
     out: &mut Vec<u8>,
-    trace_id: &[u8; 32],
+    ids: &IdsPrefix,
     span: &SpanRecord,
-    callsites: &mut CallsiteCache,
+    caches: &mut SpanCaches,
+    scrub: Option<&Privacy>,
 ) -> Option<usize> {
-    let callsite = span.metadata.and_then(|m| callsites.get(m));
-    push_ids(out, trace_id, span);
+    let keys = &mut caches.keys;
+    let callsite = span.metadata.and_then(|m| caches.callsites.get(m));
+    push_ids(out, ids, span);
+    let described = match callsite {
+        // The callsite's op and description and the default origin, in one piece.
+        Some(callsite)
+            if span.op.is_empty()
+                && span.description.is_none()
+                && span.status.is_none()
+                && span.origin == DEFAULT_ORIGIN =>
+        {
+            out.extend_from_slice(callsite.head());
+            callsite.description().len()
+        }
+        _ => push_op_to_origin(out, span, callsite, keys),
+    };
+    let mut trimmed = None;
+    if !span.data.is_empty() || span.metadata.is_some() {
+        out.extend_from_slice(br#","data":"#);
+        let budget = MAX_SPAN_BYTES
+            .saturating_sub(SPAN_FIELDS_RESERVE + described)
+            .max(MIN_DATA_BUDGET);
+        // The callsite's code data in one piece, unless a field overrides one of its keys
+        // (`push_data` checks).
+        let code = match (span.metadata, callsite) {
+            (Some(metadata), Some(callsite)) => {
+                Code::Written(callsite.code(), callsite.code_entries, metadata)
+            }
+            (Some(metadata), None) => Code::Metadata(metadata),
+            (None, _) => Code::None,
+        };
+        trimmed = push_data(out, &span.data, code, budget, keys, scrub);
+    }
+    if !span.links.is_empty() {
+        out.push(b',');
+        push_key(out, "links");
+        push_links(out, &span.links);
+    }
+    trimmed
+}
+
+/// Writes `op`, `description`, `status` and `origin` one by one; returns the length of the
+/// description written.
+fn push_op_to_origin(
+    out: &mut Vec<u8>,
+    span: &SpanRecord,
+    callsite: Option<&CallsiteJson>,
+    keys: &mut KeyFacts,
+) -> usize {
     if !span.op.is_empty() {
         out.extend_from_slice(br#","op":"#);
-        push_str(out, &span.op);
+        push_text(out, &span.op, keys);
     } else if let Some(callsite) = callsite {
         // `{target}::{name}` of the callsite, as sentry-tracing does.
-        out.extend_from_slice(&callsite.op);
+        out.extend_from_slice(callsite.op());
     }
     // Without an explicit description the span's name is used, written here on the sender so
     // the instrumented thread copies no string.
@@ -300,8 +410,8 @@ fn push_span_fields(
             description.len()
         }
         (None, Some(callsite)) => {
-            out.extend_from_slice(&callsite.description);
-            callsite.description.len()
+            out.extend_from_slice(callsite.description());
+            callsite.description().len()
         }
         (None, None) => 0,
     };
@@ -310,37 +420,17 @@ fn push_span_fields(
         push_plain_str(out, status.as_str());
     }
     out.extend_from_slice(br#","origin":"#);
-    push_str(out, &span.origin);
-    let mut trimmed = None;
-    if !span.data.is_empty() || span.metadata.is_some() {
-        out.extend_from_slice(br#","data":"#);
-        let budget = MAX_SPAN_BYTES
-            .saturating_sub(SPAN_FIELDS_RESERVE + described)
-            .max(MIN_DATA_BUDGET);
-        // The callsite's code data in one piece, unless a field overrides one of its keys.
-        let overrides_code = span.data.iter().any(|(k, _)| k.starts_with("code."));
-        let code = match (span.metadata, callsite) {
-            (Some(_), Some(callsite)) if !overrides_code => {
-                Code::Written(&callsite.code, callsite.code_entries)
-            }
-            (Some(metadata), _) => Code::Metadata(metadata),
-            (None, _) => Code::None,
-        };
-        trimmed = push_data(out, &span.data, code, budget);
-    }
-    if !span.links.is_empty() {
-        out.push(b',');
-        push_key(out, "links");
-        push_links(out, &span.links);
-    }
-    trimmed
+    push_text(out, &span.origin, keys);
+    described
 }
 
 /// Where the `code.*` data of a span comes from.
+#[derive(Clone, Copy)]
 enum Code<'a> {
     None,
-    /// Written by [`CallsiteJson`]: the JSON and its number of entries.
-    Written(&'a [u8], usize),
+    /// Written by [`CallsiteJson`]: the JSON and its number of entries, unless a field
+    /// overrides one of its keys (then as [`Code::Metadata`]).
+    Written(&'a [u8], usize, &'static Metadata<'static>),
     /// Written entry by entry (a field overrides one of the keys).
     Metadata(&'static Metadata<'static>),
 }
@@ -358,26 +448,112 @@ fn push_data(
     data: &[(Cow<'static, str>, FieldValue)],
     code: Code<'_>,
     budget: usize,
+    keys: &mut KeyFacts,
+    scrub: Option<&Privacy>,
 ) -> Option<usize> {
-    let mut map = BudgetedMap::open(out, budget);
+    // Nearly always everything fits: write it all, then check. Entries are written in order
+    // and the object only grows, so when the whole object fits, the budgeted writer would
+    // have written exactly this.
+    let (code_json, metadata) = match code {
+        Code::None => (&[][..], None),
+        Code::Written(json, _, metadata) => (json, Some(metadata)),
+        Code::Metadata(_) => return push_data_budgeted(out, data, code, budget, keys, scrub),
+    };
+    let start = out.len();
+    out.push(b'{');
+    let mut first = true;
+    let mut overrides_code = false;
     for (i, (key, value)) in data.iter().enumerate() {
         if repeated_later(data, i) {
             continue;
         }
-        map.entries(out, 1, |out| {
-            push_any_key(out, key);
-            match value {
-                FieldValue::Bool(b) => push_bool(out, *b),
-                FieldValue::I64(n) => push_i64(out, *n),
-                FieldValue::U64(n) => push_u64(out, *n),
-                FieldValue::F64(f) => push_f64(out, *f),
-                FieldValue::Str(s) => push_str(out, s),
-            }
-        });
+        let mark = out.len();
+        if !first {
+            out.push(b',');
+        }
+        let judge = scrub.map(|privacy| |k: &str| privacy.judge(k));
+        let verdict = keys.push_key_unless_removed(out, key, judge);
+        if verdict == Verdict::Remove {
+            out.truncate(mark);
+            continue;
+        }
+        first = false;
+        overrides_code |= key.starts_with("code.");
+        push_value(out, value, verdict);
+    }
+    if let (true, Some(metadata)) = (overrides_code, metadata) {
+        out.truncate(start);
+        return push_data_budgeted(out, data, Code::Metadata(metadata), budget, keys, scrub);
+    }
+    if !code_json.is_empty() {
+        if !first {
+            out.push(b',');
+        }
+        out.extend_from_slice(code_json);
+    }
+    out.push(b'}');
+    if out.len() - start <= budget {
+        return None;
+    }
+    out.truncate(start);
+    push_data_budgeted(out, data, code, budget, keys, scrub)
+}
+
+/// What the privacy rules do to a data entry, when the writer applies them (`scrub`).
+fn verdict(key: &impl DataKey, keys: &mut KeyFacts, scrub: Option<&Privacy>) -> Verdict {
+    match scrub {
+        Some(privacy) => keys.verdict(key, |k| privacy.judge(k)),
+        None => Verdict::Keep,
+    }
+}
+
+/// Writes one data entry, `"key":value` (`"key":"[Filtered]"` for a denied one).
+fn push_entry(
+    out: &mut Vec<u8>,
+    key: &impl DataKey,
+    value: &FieldValue,
+    verdict: Verdict,
+    keys: &mut KeyFacts,
+) {
+    keys.push_key(out, key);
+    push_value(out, value, verdict);
+}
+
+/// Writes a data value (`"[Filtered]"` for a denied one).
+fn push_value(out: &mut Vec<u8>, value: &FieldValue, verdict: Verdict) {
+    if verdict == Verdict::Filter {
+        push_plain_str(out, FILTERED);
+        return;
+    }
+    match value {
+        FieldValue::Bool(b) => push_bool(out, *b),
+        FieldValue::I64(n) => push_i64(out, *n),
+        FieldValue::U64(n) => push_u64(out, *n),
+        FieldValue::F64(f) => push_f64(out, *f),
+        FieldValue::Str(s) => push_str(out, s),
+    }
+}
+
+/// [`push_data`] entry by entry, each only if it still fits in `budget`.
+fn push_data_budgeted(
+    out: &mut Vec<u8>,
+    data: &[(Cow<'static, str>, FieldValue)],
+    code: Code<'_>,
+    budget: usize,
+    keys: &mut KeyFacts,
+    scrub: Option<&Privacy>,
+) -> Option<usize> {
+    let mut map = BudgetedMap::open(out, budget);
+    for (i, (key, value)) in data.iter().enumerate() {
+        let verdict = verdict(key, keys, scrub);
+        if verdict == Verdict::Remove || repeated_later(data, i) {
+            continue;
+        }
+        map.entries(out, 1, |out| push_entry(out, key, value, verdict, keys));
     }
     match code {
         Code::None => {}
-        Code::Written(json, entries) => {
+        Code::Written(json, entries, _) => {
             if !json.is_empty() {
                 map.entries(out, entries, |out| out.extend_from_slice(json));
             }
