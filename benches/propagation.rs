@@ -3,11 +3,24 @@
 //!
 //! Run with `cargo bench --bench propagation`. Compare results within one run; absolute numbers
 //! depend on the machine.
+//!
+//! Wall-clock times on a shared machine vary by 2x from run to run; for figures that do not,
+//! with `PROPAGATION_CALLGRIND=NAME:N` the binary runs operation `NAME` (`sentry_trace_parse`,
+//! `sentry_trace_format`, `baggage_parse_realistic`, `baggage_parse_at_limit`,
+//! `from_pairs_realistic`, `from_headers_realistic`, `to_baggage_head`, `merge_into_existing`)
+//! `N` times and exits; the difference of two callgrind runs (`N` and `0`) divided by `N` is the
+//! cost of one operation:
+//!
+//! ```sh
+//! BIN=$(ls -t target/release/deps/propagation-* | grep -v '\.d$' | head -1)
+//! for n in 0 10000; do PROPAGATION_CALLGRIND=from_headers_realistic:$n \
+//!   valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.$n $BIN 2>&1 | grep refs; done
+//! ```
 
 use std::fmt::Write as _;
 use std::hint::black_box;
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, Criterion, Throughput};
 use tracing_sentry::propagation::{merge_baggage, Baggage};
 use tracing_sentry::{DynamicSamplingContext, PropagationContext, SentryTrace};
 
@@ -90,6 +103,11 @@ fn baggage(c: &mut Criterion) {
     group.bench_function("from_pairs_realistic", |b| {
         b.iter(|| PropagationContext::from_pairs(black_box(pairs)))
     });
+    // What a server layer reads: an `http::HeaderMap`.
+    let headers = realistic_headers();
+    group.bench_function("from_headers_realistic", |b| {
+        b.iter(|| PropagationContext::from_headers(black_box(&headers)))
+    });
     group.finish();
 }
 
@@ -108,5 +126,63 @@ fn dsc(c: &mut Criterion) {
     group.finish();
 }
 
+/// The `REALISTIC_BAGGAGE` request as an `http::HeaderMap`.
+fn realistic_headers() -> http::HeaderMap {
+    let mut headers = http::HeaderMap::new();
+    headers.insert("sentry-trace", http::HeaderValue::from_static(SENTRY_TRACE));
+    headers.insert("baggage", http::HeaderValue::from_static(REALISTIC_BAGGAGE));
+    headers
+}
+
+/// `PROPAGATION_CALLGRIND=NAME:N`: runs operation `NAME` `N` times and returns true.
+fn callgrind_mode() -> bool {
+    let Ok(spec) = std::env::var("PROPAGATION_CALLGRIND") else {
+        return false;
+    };
+    let (name, n) = spec.split_once(':').expect("NAME:N");
+    let n: usize = n.parse().expect("N is a number");
+    let st: SentryTrace = SENTRY_TRACE.parse().unwrap();
+    let limit = baggage_at_limit();
+    let headers = realistic_headers();
+    let pairs = [
+        ("sentry-trace", SENTRY_TRACE),
+        ("baggage", REALISTIC_BAGGAGE),
+    ];
+    let dsc = head_dsc();
+    let sentry = dsc.to_baggage().unwrap();
+    let existing =
+        "other-vendor-value-1=foo;bar;baz,userId=alice,sentry-trace_id=old,isProduction=false";
+    for _ in 0..n {
+        match name {
+            "sentry_trace_parse" => drop(black_box(black_box(SENTRY_TRACE).parse::<SentryTrace>())),
+            "sentry_trace_format" => drop(black_box(black_box(&st).to_string())),
+            "baggage_parse_realistic" => {
+                drop(black_box(Baggage::parse(black_box(REALISTIC_BAGGAGE))))
+            }
+            "baggage_parse_at_limit" => drop(black_box(Baggage::parse(black_box(&limit)))),
+            "from_pairs_realistic" => {
+                drop(black_box(PropagationContext::from_pairs(black_box(pairs))))
+            }
+            "from_headers_realistic" => drop(black_box(PropagationContext::from_headers(
+                black_box(&headers),
+            ))),
+            "to_baggage_head" => drop(black_box(black_box(&dsc).to_baggage())),
+            "merge_into_existing" => drop(black_box(merge_baggage(
+                Some(black_box(existing)),
+                black_box(&sentry),
+            ))),
+            other => panic!("unknown operation {other}"),
+        }
+    }
+    true
+}
+
 criterion_group!(benches, sentry_trace, baggage, dsc);
-criterion_main!(benches);
+
+fn main() {
+    if callgrind_mode() {
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

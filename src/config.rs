@@ -36,11 +36,12 @@ pub(crate) struct Config {
 }
 
 impl Config {
-    /// The options incoming headers are extracted with (the layer's `accept_traceparent`).
+    /// The options incoming headers are extracted with (the layer's `accept_traceparent`;
+    /// third-party baggage is read only if the layer forwards it).
     pub(crate) fn extract_options(&self) -> ExtractOptions {
         ExtractOptions {
             accept_traceparent: self.accept_traceparent,
-            ..ExtractOptions::default()
+            skip_third_party: !self.forward_third_party_baggage,
         }
     }
 

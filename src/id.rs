@@ -284,13 +284,46 @@ impl std::error::Error for ParseIdError {}
 
 // === hex helpers ===
 
+/// Each byte's two lowercase hex digits: encoding is one lookup per byte.
+// Built at compile time: an index out of bounds would fail the build, not panic.
+#[allow(clippy::indexing_slicing)]
+const HEX_PAIRS: [[u8; 2]; 256] = {
+    let mut table = [[0; 2]; 256];
+    let mut i = 0;
+    while i < 256 {
+        table[i] = [HEX[i >> 4], HEX[i & 0xf]];
+        i += 1;
+    }
+    table
+};
+
+/// Each byte's value as a hex digit (either case), or `0xff`: decoding is one lookup per digit.
+// Built at compile time: an index out of bounds would fail the build, not panic.
+#[allow(clippy::indexing_slicing)]
+const HEX_VALUES: [u8; 256] = {
+    let mut table = [0xff; 256];
+    let mut i = 0;
+    while i < 10 {
+        table[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        table[b'a' as usize + i] = 10 + i as u8;
+        table[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    table
+};
+
 fn encode_hex(bytes: &[u8], out: &mut [u8]) {
-    let digit = |nibble: u8| HEX.get(usize::from(nibble)).copied().unwrap_or(b'0');
     for (byte, pair) in bytes.iter().zip(out.chunks_exact_mut(2)) {
-        if let [hi, lo] = pair {
-            *hi = digit(byte >> 4);
-            *lo = digit(byte & 0xf);
-        }
+        // A `u8` index is always in the table.
+        let digits = HEX_PAIRS
+            .get(usize::from(*byte))
+            .copied()
+            .unwrap_or([b'0'; 2]);
+        pair.copy_from_slice(&digits);
     }
 }
 
@@ -299,14 +332,11 @@ fn hex_str(hex: &[u8]) -> &str {
     std::str::from_utf8(hex).unwrap_or_default()
 }
 
+/// The value of hex digit `c` (either case), or `0xff`.
 #[inline]
-fn hex_value(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    }
+fn hex_value(c: u8) -> u8 {
+    // A `u8` index is always in the table.
+    HEX_VALUES.get(usize::from(c)).copied().unwrap_or(0xff)
 }
 
 /// Decodes `input` (exactly `2 * out.len()` hex digits) into `out`.
@@ -315,14 +345,18 @@ pub(crate) fn decode_hex(input: &[u8], out: &mut [u8]) -> Result<(), bool> {
     if input.len() != out.len() * 2 {
         return Err(false);
     }
+    // Digits are checked all at once at the end: a bad one sets a high bit in `bad`.
+    let mut bad = 0;
     for (pair, byte) in input.chunks_exact(2).zip(out.iter_mut()) {
         let [a, b] = pair else {
             return Err(false);
         };
-        let (Some(hi), Some(lo)) = (hex_value(*a), hex_value(*b)) else {
-            return Err(true);
-        };
-        *byte = hi << 4 | lo;
+        let (hi, lo) = (hex_value(*a), hex_value(*b));
+        bad |= hi | lo;
+        *byte = hi << 4 | (lo & 0xf);
+    }
+    if bad & 0xf0 != 0 {
+        return Err(true);
     }
     Ok(())
 }
@@ -355,6 +389,24 @@ mod tests {
         assert_eq!(id.to_string(), "d49d9bf66f13450b81f65bc51cf49c03");
         let id: SpanId = "1CC4B26AB9094EF0".parse().unwrap();
         assert_eq!(id.to_string(), "1cc4b26ab9094ef0");
+    }
+
+    #[test]
+    fn every_byte_pair_decodes_as_hex_digits_do() {
+        for a in 0..=255u8 {
+            for b in 0..=255u8 {
+                let digit = |c: u8| char::from(c).to_digit(16);
+                let expected = match (digit(a), digit(b)) {
+                    (Some(hi), Some(lo)) => Ok((hi * 16 + lo) as u8),
+                    _ => Err(true),
+                };
+                let mut out = [0];
+                assert_eq!(decode_hex(&[a, b], &mut out).map(|()| out[0]), expected);
+            }
+            let mut pair = [0; 2];
+            encode_hex(&[a], &mut pair);
+            assert_eq!(pair, format!("{a:02x}").as_bytes());
+        }
     }
 
     #[test]

@@ -38,8 +38,9 @@ pub(crate) struct RootState {
     /// The name and source the head DSC and the transaction are built with. Written only by
     /// [`RootState::set_name`] after creation.
     name: Mutex<(Cow<'static, str>, TransactionSource)>,
-    /// Incoming third-party members, kept only when forwarding them is configured.
-    third_party: Box<[String]>,
+    /// Incoming third-party members (joined with `,`), kept only when forwarding them is
+    /// configured.
+    third_party: Box<str>,
     /// What only a recording root needs; `None` when the root does not record. Boxed: an
     /// unrecorded root (the common case at low sample rates) carries one pointer for it.
     tx: Option<Box<Recorded>>,
@@ -79,7 +80,7 @@ pub(crate) struct RootParts {
     pub(crate) frozen_dsc: Option<DynamicSamplingContext>,
     pub(crate) name: Cow<'static, str>,
     pub(crate) source: Option<TransactionSource>,
-    pub(crate) third_party: Vec<String>,
+    pub(crate) third_party: String,
     /// When the root started recording (earlier than now if it recorded before a remote parent
     /// arrived); `None` when it does not record.
     pub(crate) recording_since: Option<Instant>,
@@ -119,7 +120,7 @@ impl RootState {
             dsc,
             baggage: OnceLock::new(),
             name: Mutex::new((parts.name, source)),
-            third_party: parts.third_party.into_boxed_slice(),
+            third_party: parts.third_party.into_boxed_str(),
             tx,
         }
     }
@@ -146,9 +147,8 @@ impl RootState {
                 let value = if self.third_party.is_empty() {
                     sentry
                 } else {
-                    let foreign = self.third_party.join(",");
                     crate::propagation::merge_baggage(
-                        Some(&foreign),
+                        Some(&self.third_party),
                         sentry.as_deref().unwrap_or(""),
                     )
                 };

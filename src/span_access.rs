@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use http::header::{HeaderMap, HeaderValue};
+use http::header::{Entry, HeaderMap, HeaderValue};
 use tracing::Span;
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 use tracing_subscriber::Registry;
@@ -168,24 +168,28 @@ pub(crate) fn insert_headers(data: &SpanData, headers: &mut HeaderMap, merge: bo
         }
     }
     let Some(ours) = root.baggage() else { return };
-    if merge && headers.contains_key(BAGGAGE) {
-        let existing: Vec<&str> = headers
-            .get_all(BAGGAGE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .collect();
-        let existing = existing.join(",");
-        let merged = merge_baggage(Some(&existing), ours.to_str().unwrap_or(""));
-        match merged.and_then(|m| HeaderValue::from_str(&m).ok()) {
-            Some(value) => {
-                headers.insert(BAGGAGE, value);
-            }
-            None => {
-                headers.remove(BAGGAGE);
+    if !merge {
+        headers.insert(BAGGAGE, ours.clone());
+        return;
+    }
+    // One lookup of `baggage`, whether it is there or not.
+    match headers.entry(BAGGAGE) {
+        Entry::Occupied(mut entry) => {
+            let existing: Vec<&str> = entry.iter().filter_map(|v| v.to_str().ok()).collect();
+            let existing = existing.join(",");
+            let merged = merge_baggage(Some(&existing), ours.to_str().unwrap_or(""));
+            match merged.and_then(|m| HeaderValue::from_str(&m).ok()) {
+                Some(value) => {
+                    entry.insert(value);
+                }
+                None => {
+                    entry.remove_entry_mult();
+                }
             }
         }
-    } else {
-        headers.insert(BAGGAGE, ours.clone());
+        Entry::Vacant(entry) => {
+            entry.insert(ours.clone());
+        }
     }
 }
 

@@ -83,7 +83,8 @@ struct TraceOrigin {
     sample_rand: f64,
     /// Whether `sample_rand` was backfilled (and so belongs in the frozen DSC).
     rand_backfilled: bool,
-    third_party: Vec<String>,
+    /// The third-party members to forward, joined with `,`.
+    third_party: String,
 }
 
 impl TraceOrigin {
@@ -98,7 +99,7 @@ impl TraceOrigin {
                 dsc: None,
                 sample_rand: sample_rand_from_trace_id(trace_id),
                 rand_backfilled: false,
-                third_party: Vec::new(),
+                third_party: String::new(),
             };
         };
         let parent_sample_rate = remote.dsc.sample_rate();
@@ -116,9 +117,9 @@ impl TraceOrigin {
             sample_rand,
             rand_backfilled,
             third_party: if config.forward_third_party_baggage {
-                forwardable(config, remote.third_party)
+                forwardable(config, &remote.third_party)
             } else {
-                Vec::new()
+                String::new()
             },
             dsc: Some(remote.dsc),
         }
@@ -128,12 +129,21 @@ impl TraceOrigin {
 /// The incoming third-party members that may be forwarded: a member that breaks the W3C
 /// grammar (a control character, a byte that is not visible ASCII) is dropped alone and
 /// counted, so it cannot take the outgoing `baggage` (and the DSC in it) down with it.
-fn forwardable(config: &Config, mut members: Vec<String>) -> Vec<String> {
-    let before = members.len();
-    members.retain(|member| is_w3c_member(member));
-    let dropped = before - members.len();
-    StatsInner::add(&config.stats.baggage_members_dropped, dropped as u64);
-    members
+fn forwardable(config: &Config, members: &str) -> String {
+    let mut kept = String::with_capacity(members.len());
+    let mut dropped = 0u64;
+    for member in members.split(',').filter(|m| !m.is_empty()) {
+        if !is_w3c_member(member) {
+            dropped += 1;
+            continue;
+        }
+        if !kept.is_empty() {
+            kept.push(',');
+        }
+        kept.push_str(member);
+    }
+    StatsInner::add(&config.stats.baggage_members_dropped, dropped);
+    kept
 }
 
 /// Whether this layer continues `remote`'s trace (the org-id rule); counts a refusal and the

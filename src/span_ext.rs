@@ -5,12 +5,14 @@
 //! [`SetParentError::LayerNotFound`], `None` or empty headers.
 
 use std::fmt;
+use std::sync::Arc;
 
 use http::HeaderMap;
 use tracing::Span;
 use tracing_subscriber::registry::SpanRef;
 use tracing_subscriber::Registry;
 
+use crate::config::Config;
 use crate::propagation::{ExtractError, PropagationContext};
 use crate::span_access::{
     config_of, insert_headers, with_registry_span, with_span_data, Unreachable,
@@ -184,14 +186,17 @@ impl From<Unreachable> for SetParentError {
 
 impl SentrySpanExt for Span {
     fn set_parent(&self, parent: PropagationContext) -> Result<(), SetParentError> {
-        with_registry_span(self, |span| set_parent_on(&span, parent))?
+        with_registry_span(self, |span| {
+            let config = config_of(&span).ok_or(SetParentError::LayerNotFound)?;
+            set_parent_on(&span, &config, parent)
+        })?
     }
 
     fn set_parent_from_headers(&self, headers: &HeaderMap) -> Result<(), SetParentError> {
         with_registry_span(self, |span| {
             let config = config_of(&span).ok_or(SetParentError::LayerNotFound)?;
             match PropagationContext::from_headers_with(config.extract_options(), headers) {
-                Ok(Some(parent)) => set_parent_on(&span, parent),
+                Ok(Some(parent)) => set_parent_on(&span, &config, parent),
                 Ok(None) => Ok(()),
                 Err(err) => {
                     StatsInner::incr(&config.stats.invalid_incoming_headers);
@@ -216,13 +221,14 @@ impl SentrySpanExt for Span {
     }
 }
 
+/// Gives `span` the remote parent `parent`; `config` is that of the layer recording it.
 fn set_parent_on(
     span: &SpanRef<'_, Registry>,
+    config: &Arc<Config>,
     parent: PropagationContext,
 ) -> Result<(), SetParentError> {
-    let config = config_of(span).ok_or(SetParentError::LayerNotFound)?;
     // The org-id rule first: a trace from another organization leaves the span as it is.
-    if !admit_remote(&config, &parent) {
+    if !admit_remote(config, &parent) {
         return Err(SetParentError::OrgMismatch);
     }
     // Take the span's recording so far under a short write lock; the user's sampler then runs
@@ -239,12 +245,20 @@ fn set_parent_on(
         }
     };
     let data = SpanData::new_root(RootInit {
-        config: &config,
+        config,
         metadata: span.metadata(),
         attrs: None,
         remote: Some(parent),
         previous,
     });
-    let _ = span.extensions_mut().replace(data);
+    // The span's old data (a local root of its own) is replaced where it is, rather than
+    // boxed again.
+    let mut ext = span.extensions_mut();
+    match ext.get_mut::<SpanData>() {
+        Some(slot) => *slot = data,
+        None => {
+            let _ = ext.replace(data);
+        }
+    }
     Ok(())
 }

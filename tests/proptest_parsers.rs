@@ -212,7 +212,7 @@ proptest! {
             .join(",");
         let parsed = Baggage::parse(&header);
         let expected: Vec<&str> = members.iter().map(|(m, _, _)| m.as_str()).collect();
-        prop_assert_eq!(parsed.third_party(), expected.as_slice());
+        prop_assert_eq!(parsed.third_party(), expected.join(","));
 
         let sentry = dsc_of(&sentry).to_baggage().unwrap_or_default();
         let merged = merge_baggage(Some(&header), &sentry).unwrap_or_default();

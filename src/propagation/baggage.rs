@@ -1,6 +1,7 @@
 //! W3C `baggage` (spec 2.1, 2.3, 2.5).
 
 use std::borrow::Cow;
+use std::fmt;
 
 use super::dsc::SENTRY_PREFIX;
 use super::percent;
@@ -14,7 +15,7 @@ use super::DynamicSamplingContext;
 /// ```
 /// let members: Vec<String> = (0..100).map(|i| format!("k{i}=v")).collect();
 /// let b = tracing_sentry::propagation::Baggage::parse(&members.join(","));
-/// assert_eq!(b.third_party().len(), tracing_sentry::propagation::MAX_BAGGAGE_MEMBERS);
+/// assert_eq!(b.third_party().split(',').count(), tracing_sentry::propagation::MAX_BAGGAGE_MEMBERS);
 /// ```
 pub const MAX_BAGGAGE_MEMBERS: usize = 64;
 
@@ -67,13 +68,18 @@ const SCAN_LIMIT: usize = 64 * 1024;
 /// let b = Baggage::parse("other=1;prop, sentry-release=1.0%2Brc, sentry-sample_rand=0.42, junk");
 /// assert_eq!(b.sentry().release(), Some("1.0+rc"));
 /// assert_eq!(b.sentry().get("sample_rand"), Some("0.42"));
-/// assert_eq!(b.third_party(), ["other=1;prop"]);
+/// assert_eq!(b.third_party(), "other=1;prop");
 /// assert_eq!(b.dropped_members(), 1); // `junk` has no `=`
 /// ```
-#[derive(Clone, Debug, Default, PartialEq)]
+///
+/// `Debug` shows the keys of the dynamic sampling context and how many third-party members
+/// were kept, never values or third-party members: header bytes belong in no log.
+#[derive(Clone, Default, PartialEq)]
 pub struct Baggage {
     pub(crate) sentry: DynamicSamplingContext,
-    pub(crate) third_party: Vec<String>,
+    /// The third-party members, joined with `,` (one allocation, however many there are).
+    pub(crate) third_party: String,
+    pub(crate) third_party_members: usize,
     pub(crate) dropped: usize,
 }
 
@@ -103,7 +109,7 @@ impl Baggage {
     ///
     /// let b = Baggage::parse_values(["a=1", "", "sentry-environment=prod", "b=2"]);
     /// assert_eq!(b.sentry().environment(), Some("prod"));
-    /// assert_eq!(b.third_party(), ["a=1", "b=2"]);
+    /// assert_eq!(b.third_party(), "a=1,b=2");
     /// ```
     pub fn parse_values<'a, I: IntoIterator<Item = &'a str>>(values: I) -> Self {
         let mut parser = Parser::default();
@@ -112,13 +118,17 @@ impl Baggage {
                 break;
             }
         }
-        parser.baggage
+        parser.finish()
     }
 
     /// Parses raw header values (such as `http::HeaderValue` bytes), converting bytes that are
-    /// not UTF-8 to U+FFFD first. Never panics.
-    pub(crate) fn parse_byte_values<'a, I: IntoIterator<Item = &'a [u8]>>(values: I) -> Self {
-        let mut parser = Parser::default();
+    /// not UTF-8 to U+FFFD first. Never panics. With `skip_third_party`, third-party members
+    /// are checked and counted against the limits but not kept (nothing is allocated for them).
+    pub(crate) fn parse_byte_values<'a, I: IntoIterator<Item = &'a [u8]>>(
+        values: I,
+        skip_third_party: bool,
+    ) -> Self {
+        let mut parser = Parser::new(skip_third_party);
         for value in values {
             // Header bytes are almost always ASCII: validate in one pass, and only fall back
             // to lossy decoding (U+FFFD) when they are not UTF-8.
@@ -130,7 +140,7 @@ impl Baggage {
                 break;
             }
         }
-        parser.baggage
+        parser.finish()
     }
 
     /// Returns the `sentry-*` members.
@@ -157,15 +167,17 @@ impl Baggage {
         self.sentry
     }
 
-    /// Returns the third-party members, trimmed, verbatim, in order.
+    /// Returns the third-party members, trimmed, verbatim, in order, joined with `,` (a member
+    /// never holds a `,`, so `split(',')` gives them back); empty when there are none.
     ///
     /// # Examples
     ///
     /// ```
-    /// let b = tracing_sentry::propagation::Baggage::parse(" key2 = value2 ;p, sentry-release=1");
-    /// assert_eq!(b.third_party(), ["key2 = value2 ;p"]);
+    /// let b = tracing_sentry::propagation::Baggage::parse(" key2 = value2 ;p, sentry-release=1, k=v");
+    /// assert_eq!(b.third_party(), "key2 = value2 ;p,k=v");
+    /// assert_eq!(b.third_party().split(',').collect::<Vec<_>>(), ["key2 = value2 ;p", "k=v"]);
     /// ```
-    pub fn third_party(&self) -> &[String] {
+    pub fn third_party(&self) -> &str {
         &self.third_party
     }
 
@@ -183,22 +195,75 @@ impl Baggage {
     }
 }
 
-/// Parsing state: the result so far plus reusable decode buffers.
+impl fmt::Debug for Baggage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Baggage")
+            .field("sentry_keys", &self.sentry.keys_debug())
+            .field("third_party_members", &self.third_party_members)
+            .field("dropped", &self.dropped)
+            .finish()
+    }
+}
+
+/// Parsing state: the result so far, the byte budgets, and room for decoding.
 #[derive(Default)]
 struct Parser {
     baggage: Baggage,
-    /// Length of the value being parsed, to size the DSC buffer once.
+    /// Whether third-party members are kept (they are still checked and counted otherwise).
+    skip_third_party: bool,
+    /// Length of the value being parsed, to size the buffers once.
     hint: usize,
     /// Bytes kept so far, per budget: Sentry's members and third-party members are limited
     /// separately, so a long foreign baggage cannot crowd out the dynamic sampling context.
     sentry_bytes: usize,
     third_party_bytes: usize,
     scanned: usize,
-    key_buf: Vec<u8>,
-    value_buf: Vec<u8>,
+    /// The [`key_bit`]s of the DSC's keys.
+    seen: u64,
+    /// Where the DSC's copy of the value being parsed starts, once it has one.
+    base: Option<usize>,
+}
+
+/// A member's delimiters, as offsets into the value being parsed.
+struct Member {
+    start: usize,
+    /// The `,` that ends it, or the value's length.
+    end: usize,
+    /// The first `=`.
+    eq: Option<usize>,
+    /// The first `;` after the `=` (only looked for in `sentry-` members).
+    semi: Option<usize>,
+    escaped_key: bool,
+    escaped_value: bool,
+    /// The key, trimmed and not decoded, starts with `sentry-`.
+    sentry: bool,
+}
+
+/// Where the text of a new DSC entry is.
+#[derive(Clone, Copy)]
+enum Text<'a> {
+    /// `key=value` as it arrived: offsets into the header value being parsed.
+    InView {
+        start: usize,
+        key_end: usize,
+        end: usize,
+    },
+    /// A key and a value to write out, the value percent-decoded if `escaped`.
+    Decoded {
+        name: &'a str,
+        value: &'a str,
+        escaped: bool,
+    },
 }
 
 impl Parser {
+    fn new(skip_third_party: bool) -> Self {
+        Self {
+            skip_third_party,
+            ..Self::default()
+        }
+    }
+
     /// Parses one header value; returns `false` once the scan limit is reached.
     fn value(&mut self, value: &str) -> bool {
         let remaining = SCAN_LIMIT.saturating_sub(self.scanned);
@@ -209,212 +274,350 @@ impl Parser {
         };
         self.scanned += view.len() + 1;
         self.hint = view.len();
-        // One pass over the bytes finds each member's end (`,`) and its shape (`=`, `;`, `%`):
-        // short members make `str::split`'s searcher setup, and several scans of each member,
-        // the dominant cost.
-        let mut rest = view;
+        self.base = None;
+        let bytes = view.as_bytes();
+        let mut start = 0;
         loop {
-            let shape = Shape::of(rest.as_bytes());
-            let (member, next) = match shape
-                .end
-                .and_then(|i| Some((rest.get(..i)?, rest.get(i + 1..)?)))
-            {
-                Some((member, next)) => (member, Some(next)),
-                None => (rest, None),
-            };
-            if truncated && next.is_none() {
+            let member = Member::scan(bytes, start);
+            let last = member.end >= bytes.len();
+            if truncated && last {
                 // The last piece was cut by the scan limit: it and everything after it count as
                 // one dropped member.
                 self.baggage.dropped += 1;
                 return false;
             }
-            self.member(member, &shape);
-            match next {
-                Some(next) => rest = next,
-                None => return !truncated,
+            self.member(view, &member);
+            if last {
+                return !truncated;
             }
+            start = member.end + 1;
         }
     }
 
-    /// Takes one member, untrimmed, and its [`Shape`] (offsets into `raw`).
-    fn member(&mut self, raw: &str, shape: &Shape) {
-        let Self {
-            baggage,
-            hint,
-            sentry_bytes,
-            third_party_bytes,
-            key_buf,
-            value_buf,
-            ..
-        } = self;
-        let member = trim_ows(raw);
-        if member.is_empty() {
+    /// Takes one member of `view`, found by [`Member::scan`]. Works on offsets: the
+    /// delimiters are ASCII, so every offset used here is a char boundary.
+    #[inline]
+    fn member(&mut self, view: &str, m: &Member) {
+        let bytes = view.as_bytes();
+        let (start, end) = trim_range(bytes, m.start, m.end);
+        if start == end {
             return;
         }
-        // The shape's offsets count from `raw`; `member` starts after its leading SP/HTAB
-        // (none of which is a delimiter).
-        let lead = raw.bytes().take_while(|&b| b == b' ' || b == b'\t').count();
-        let eq = shape.eq.map(|i| i - lead);
-        let semi = shape.semi.map(|i| i - lead);
-        let Some((key, value)) = eq.and_then(|i| Some((member.get(..i)?, member.get(i + 1..)?)))
-        else {
-            baggage.dropped += 1;
+        let Some(eq) = m.eq else {
+            self.baggage.dropped += 1;
             return;
         };
-        let key = trim_ows(key);
-        let Some(decoded_key) = decode(key, shape.escaped_key, key_buf) else {
+        if !m.sentry && !m.escaped_key {
+            return self.third_party(view.get(start..end).unwrap_or_default());
+        }
+        let name_start = start + SENTRY_PREFIX.len();
+        let (value_start, value_end) = m.value_range(bytes);
+        // A member as Sentry's SDKs write it, `sentry-name=value` with no escape and no SP/HTAB
+        // around the `=`, becomes an entry that points into a copy of the header.
+        let regular = !m.escaped_key
+            && !m.escaped_value
+            && value_start == eq + 1
+            && !matches!(bytes.get(eq.wrapping_sub(1)), Some(b' ' | b'\t'));
+        if !regular {
+            return self.irregular(view, (start, end), eq, (value_start, value_end), m);
+        }
+        let name = bytes.get(name_start..eq).unwrap_or_default();
+        if name.is_empty() || value_start == value_end {
+            self.baggage.dropped += 1;
+            return;
+        }
+        let text = Text::InView {
+            start: name_start,
+            key_end: eq,
+            end: value_end,
+        };
+        self.add_entry(view, name, end - start, text);
+    }
+
+    /// A `sentry-` member with an escape, or SP/HTAB around its `=`, or one whose key holds a
+    /// `%` (its decoded key decides what it is): decoded, and stored on its own.
+    #[cold]
+    #[inline(never)]
+    fn irregular(
+        &mut self,
+        view: &str,
+        (start, end): (usize, usize),
+        eq: usize,
+        (value_start, value_end): (usize, usize),
+        m: &Member,
+    ) {
+        let member = view.get(start..end).unwrap_or_default();
+        let (_, key_end) = trim_range(view.as_bytes(), start, eq);
+        let key = view.get(start..key_end).unwrap_or_default();
+        let value = view.get(value_start..value_end).unwrap_or_default();
+        if !m.escaped_key {
+            let name = key.get(SENTRY_PREFIX.len()..).unwrap_or_default();
+            return self.sentry_value(view, name, member.len(), (value, m.escaped_value));
+        }
+        let mut decoded = String::new();
+        if !percent::decode_onto(key, &mut decoded) {
             // A `sentry-` member whose key does not decode is a broken DSC entry; any other
             // member with a bad escape is third-party and kept verbatim.
             if key.starts_with(SENTRY_PREFIX) {
-                baggage.dropped += 1;
-            } else if fits(Budget::ThirdParty, baggage, third_party_bytes, member, true) {
-                baggage.third_party.push(member.to_owned());
+                self.baggage.dropped += 1;
+            } else {
+                self.third_party(member);
             }
             return;
-        };
-        let Some(name) = decoded_key.strip_prefix(SENTRY_PREFIX) else {
-            if fits(Budget::ThirdParty, baggage, third_party_bytes, member, true) {
-                baggage.third_party.push(member.to_owned());
-            }
-            return;
-        };
-        let value = match semi {
-            Some(semi) => member
-                .get(eq.map_or(0, |i| i + 1)..semi)
-                .unwrap_or_default(),
-            None => value,
-        };
-        let value = trim_ows(value);
-        let Some(value) = decode(value, shape.escaped_value, value_buf)
-            .filter(|v| !v.is_empty() && !name.is_empty())
-        else {
-            baggage.dropped += 1;
-            return;
-        };
-        // One lookup serves both the member limit and the update.
-        let at = baggage.sentry.position(name);
-        if fits(Budget::Sentry, baggage, sentry_bytes, member, at.is_none()) {
-            if baggage.sentry.is_empty() {
-                baggage.sentry.reserve((*hint).min(MAX_BAGGAGE_BYTES));
-            }
-            baggage.sentry.set_str_at(name, &value, at);
         }
+        match decoded.strip_prefix(SENTRY_PREFIX) {
+            Some(name) => self.sentry_value(view, name, member.len(), (value, m.escaped_value)),
+            None => self.third_party(member),
+        }
+    }
+
+    /// Adds DSC entry `name` (prefix removed) of a member `len` bytes long (trimmed), with
+    /// `value` (trimmed, not yet decoded; whether it holds a `%`) if it is valid and fits.
+    fn sentry_value(&mut self, view: &str, name: &str, len: usize, value: (&str, bool)) {
+        let (value, escaped) = value;
+        // An escape decodes to one byte: a value is empty exactly when it arrived empty.
+        if value.is_empty() || name.is_empty() {
+            self.baggage.dropped += 1;
+            return;
+        }
+        let text = Text::Decoded {
+            name,
+            value,
+            escaped,
+        };
+        self.add_entry(view, name.as_bytes(), len, text);
+    }
+
+    /// Adds DSC entry `name` (not empty, prefix removed; its value not empty either) of a
+    /// member `len` bytes long (trimmed), if it fits: it points into the DSC's copy of `view`,
+    /// or its decoded text goes after that copy, in the room left there.
+    fn add_entry(&mut self, view: &str, name: &[u8], len: usize, text: Text<'_>) {
+        let Self {
+            baggage,
+            sentry_bytes,
+            seen,
+            base,
+            ..
+        } = self;
+        let base = *base.get_or_insert_with(|| baggage.sentry.copy_raw(view));
+        let dsc = &mut baggage.sentry;
+        let (start, key_end, end) = match text {
+            Text::InView {
+                start,
+                key_end,
+                end,
+            } => (base + start, base + key_end, base + end),
+            Text::Decoded {
+                name,
+                value,
+                escaped,
+            } => match dsc.append_decoded(name, value, escaped) {
+                Some(place) => place,
+                None => {
+                    baggage.dropped += 1;
+                    return;
+                }
+            },
+        };
+        let (bit, at) = find_key(dsc, *seen, name);
+        if fits(
+            &mut baggage.dropped,
+            dsc.len(),
+            sentry_bytes,
+            len,
+            at.is_none(),
+        ) {
+            *seen |= bit;
+            dsc.set_in_place(start, key_end, end, at);
+        } else if matches!(text, Text::Decoded { .. }) {
+            dsc.truncate_buf(start);
+        }
+    }
+
+    /// The result, its DSC's buffer trimmed if copies of the headers left it mostly unused.
+    fn finish(mut self) -> Baggage {
+        self.baggage.sentry.finish_parse();
+        self.baggage
+    }
+
+    /// Keeps a third-party member (trimmed, verbatim) if it fits.
+    fn third_party(&mut self, member: &str) {
+        let baggage = &mut self.baggage;
+        let kept = baggage.third_party_members;
+        if !fits(
+            &mut baggage.dropped,
+            kept,
+            &mut self.third_party_bytes,
+            member.len(),
+            true,
+        ) {
+            return;
+        }
+        baggage.third_party_members += 1;
+        if self.skip_third_party {
+            return;
+        }
+        if kept == 0 {
+            baggage
+                .third_party
+                .reserve(self.hint.min(MAX_BAGGAGE_BYTES));
+        } else {
+            baggage.third_party.push(',');
+        }
+        baggage.third_party.push_str(member);
     }
 }
 
-/// Where a member ends (its `,`), where its first `=` and the first `;` after that are, and
-/// whether its key or value holds a `%` escape: what parsing a member needs, in one pass.
-struct Shape {
-    end: Option<usize>,
-    eq: Option<usize>,
-    /// The first `;` after the `=`: the value's properties start there.
-    semi: Option<usize>,
-    escaped_key: bool,
-    escaped_value: bool,
-}
+impl Member {
+    /// Where the member's value is: up to its first `;` (its properties are dropped), trimmed.
+    fn value_range(&self, bytes: &[u8]) -> (usize, usize) {
+        match self.eq {
+            Some(eq) => trim_range(bytes, eq + 1, self.semi.unwrap_or(self.end)),
+            None => (self.end, self.end),
+        }
+    }
 
-impl Shape {
-    /// Scans `rest` up to the first `,`.
-    fn of(rest: &[u8]) -> Self {
-        let mut shape = Self {
-            end: None,
+    /// Finds the member of `bytes` that starts at `start`: its end and, in one pass over its
+    /// bytes, the delimiters parsing it needs. A third-party member's value is only searched
+    /// for its end.
+    #[inline]
+    fn scan(bytes: &[u8], start: usize) -> Self {
+        // A key that starts right away with `sentry-` (no SP/HTAB first, the usual case) needs
+        // no search through its prefix, which holds no delimiter.
+        let prefixed = bytes
+            .get(start..)
+            .is_some_and(|rest| rest.starts_with(SENTRY_PREFIX.as_bytes()));
+        let mut m = Self {
+            start,
+            end: bytes.len(),
             eq: None,
             semi: None,
             escaped_key: false,
             escaped_value: false,
+            sentry: prefixed,
         };
-        // Eight bytes at a time: most of a member (ids, names) holds no delimiter, and a word
-        // without one is skipped whole.
-        let mut at = 0;
-        while let Some(word) = rest.get(at..at + 8) {
-            let plain = <[u8; 8]>::try_from(word)
-                .map(|w| !has_delimiter(u64::from_le_bytes(w)))
-                .unwrap_or(false);
-            if !plain {
-                for (i, &b) in word.iter().enumerate() {
-                    if shape.step(at + i, b) {
-                        return shape;
-                    }
-                }
-            }
-            at += 8;
+        let key_from = if prefixed {
+            start + SENTRY_PREFIX.len()
+        } else {
+            start
+        };
+        // The key: up to the first `=`.
+        let mut at = find_any(bytes, key_from, [b',', b'=', b'%']);
+        if bytes.get(at) == Some(&b'%') {
+            m.escaped_key = true;
+            at = find_any(bytes, at + 1, [b',', b'=']);
         }
-        for (i, &b) in rest.get(at..).unwrap_or_default().iter().enumerate() {
-            if shape.step(at + i, b) {
-                break;
-            }
+        if bytes.get(at) != Some(&b'=') {
+            m.end = at;
+            return m;
         }
-        shape
-    }
-
-    /// Takes byte `b` at offset `i`; `true` at the member's end.
-    #[inline]
-    fn step(&mut self, i: usize, b: u8) -> bool {
-        match b {
-            b',' => {
-                self.end = Some(i);
-                return true;
-            }
-            b'=' if self.eq.is_none() => self.eq = Some(i),
-            b';' if self.eq.is_some() && self.semi.is_none() => self.semi = Some(i),
-            b'%' if self.eq.is_none() => self.escaped_key = true,
-            b'%' if self.semi.is_none() => self.escaped_value = true,
-            _ => {}
+        m.eq = Some(at);
+        // Only a key that starts with `sentry-` (or holds an escape) can be a DSC entry; any
+        // other member is kept verbatim, so its value is only searched for its end.
+        if !prefixed {
+            let (key, _) = trim_range(bytes, start, at);
+            m.sentry = bytes
+                .get(key..at)
+                .is_some_and(|key| key.starts_with(SENTRY_PREFIX.as_bytes()));
         }
-        false
+        if !m.escaped_key && !m.sentry {
+            m.end = find_any(bytes, at + 1, [b',']);
+            return m;
+        }
+        // The value: up to the first `;` (properties follow) or the end.
+        at = find_any(bytes, at + 1, [b',', b';', b'%']);
+        if bytes.get(at) == Some(&b'%') {
+            m.escaped_value = true;
+            at = find_any(bytes, at + 1, [b',', b';']);
+        }
+        if bytes.get(at) == Some(&b';') {
+            m.semi = Some(at);
+            at = find_any(bytes, at + 1, [b',']);
+        }
+        m.end = at;
+        m
     }
 }
 
-/// Whether any byte of `word` is `,`, `=`, `;` or `%` (the exact zero-byte test on `word`
-/// XOR each delimiter repeated).
+/// `start..end` without the SP/HTAB at either end.
 #[inline]
-fn has_delimiter(word: u64) -> bool {
+fn trim_range(bytes: &[u8], mut start: usize, mut end: usize) -> (usize, usize) {
+    while start < end && matches!(bytes.get(start), Some(b' ' | b'\t')) {
+        start += 1;
+    }
+    while end > start && matches!(bytes.get(end - 1), Some(b' ' | b'\t')) {
+        end -= 1;
+    }
+    (start, end)
+}
+
+/// Where DSC key `name` is, and its [`key_bit`]. One lookup serves both the member limit and
+/// the update, and none is made for a key that cannot be there yet (no key with its bit in
+/// `seen` was added).
+#[inline]
+fn find_key(dsc: &DynamicSamplingContext, seen: u64, name: &[u8]) -> (u64, Option<usize>) {
+    let bit = key_bit(name);
+    let at = if seen & bit != 0 {
+        dsc.position_bytes(name)
+    } else {
+        None
+    };
+    (bit, at)
+}
+
+/// A bit standing for DSC key `name` (by length and last byte), so that the parser looks a
+/// key up only when one like it was seen before.
+#[inline]
+fn key_bit(name: &[u8]) -> u64 {
+    let last = name.last().copied().unwrap_or(0);
+    1 << ((name.len() * 7 + usize::from(last)) & 63)
+}
+
+/// The offset of the first byte of `bytes[from..]` that is in `set`, or `bytes.len()`.
+///
+/// Eight bytes at a time: the exact zero-byte test on the word XOR each delimiter repeated.
+/// The test can also flag a byte above a true match, never below one, so the lowest flagged
+/// byte is the first match.
+#[inline(always)]
+fn find_any<const N: usize>(bytes: &[u8], mut from: usize, set: [u8; N]) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS != 0;
-    [b',', b'=', b';', b'%']
-        .iter()
-        .any(|&d| has_zero(word ^ (ONES * u64::from(d))))
-}
-
-/// Percent-decodes `s` (through `buf` only when it holds an escape, as `escaped` says); `None`
-/// if an escape is malformed. Invalid UTF-8 becomes U+FFFD.
-fn decode<'a>(s: &'a str, escaped: bool, buf: &'a mut Vec<u8>) -> Option<Cow<'a, str>> {
-    if !escaped {
-        return Some(Cow::Borrowed(s));
+    while let Some(word) = bytes
+        .get(from..from + 8)
+        .and_then(|w| <[u8; 8]>::try_from(w).ok())
+    {
+        let word = u64::from_le_bytes(word);
+        let mut found = 0;
+        for d in set {
+            let v = word ^ (ONES * u64::from(d));
+            found |= v.wrapping_sub(ONES) & !v & HIGHS;
+        }
+        if found != 0 {
+            return from + (found.trailing_zeros() / 8) as usize;
+        }
+        from += 8;
     }
-    if !percent::decode_into(s, buf) {
-        return None;
+    while let Some(b) = bytes.get(from) {
+        if set.contains(b) {
+            return from;
+        }
+        from += 1;
     }
-    // Decoded bytes are almost always UTF-8: check in one pass before the lossy conversion.
-    Some(match std::str::from_utf8(buf) {
-        Ok(text) => Cow::Borrowed(text),
-        Err(_) => String::from_utf8_lossy(buf),
-    })
+    bytes.len()
 }
 
-/// Charges `member` against the limits; counts it as dropped if it does not fit.
-#[derive(Clone, Copy)]
-enum Budget {
-    Sentry,
-    ThirdParty,
-}
-
-/// Charges `member` against its budget's limits; counts it as dropped if it does not fit.
+/// Charges a member `len` bytes long against a budget (`kept` members and `bytes` so far);
+/// counts it in `dropped` if it does not fit.
 fn fits(
-    budget: Budget,
-    baggage: &mut Baggage,
+    dropped: &mut usize,
+    kept: usize,
     bytes: &mut usize,
-    member: &str,
+    len: usize,
     adds_member: bool,
 ) -> bool {
-    let kept = match budget {
-        Budget::Sentry => baggage.sentry.len(),
-        Budget::ThirdParty => baggage.third_party.len(),
-    };
-    let cost = member.len() + usize::from(*bytes > 0);
+    let cost = len + usize::from(*bytes > 0);
     if (adds_member && kept >= MAX_BAGGAGE_MEMBERS) || *bytes + cost > MAX_BAGGAGE_BYTES {
-        baggage.dropped += 1;
+        *dropped += 1;
         return false;
     }
     // A repeated `sentry-` key replaces a value but its bytes still count: a conservative bound
@@ -619,36 +822,42 @@ mod tests {
         ("ключ=значение,sentry-é=ü",           &[("é", "ü")],          &["ключ=значение"],  0, "non-ASCII raw text never panics"),
     ];
 
+    /// The third-party members, one by one.
+    fn third(b: &Baggage) -> Vec<&str> {
+        b.third_party()
+            .split(',')
+            .filter(|m| !m.is_empty())
+            .collect()
+    }
+
     #[test]
-    fn the_word_test_finds_every_delimiter_at_every_position() {
+    fn the_word_search_finds_every_delimiter_at_every_position() {
         for d in [b',', b'=', b';', b'%'] {
-            for at in 0..8 {
-                let mut word = *b"abcdefgh";
-                if let Some(b) = word.get_mut(at) {
-                    *b = d;
+            for len in 0..20 {
+                for at in 0..len {
+                    let mut hay = vec![b'a'; len];
+                    hay[at] = d;
+                    assert_eq!(find_any(&hay, 0, [d]), at, "{d} at {at} of {len}");
+                    assert_eq!(find_any(&hay, 0, [b',', b'=', b';', b'%']), at);
+                    assert_eq!(find_any(&hay, at + 1, [d]), len, "none after it");
                 }
-                assert!(has_delimiter(u64::from_le_bytes(word)), "{d} at {at}");
             }
         }
-        assert!(!has_delimiter(u64::from_le_bytes(*b"sentry-t")));
-        assert!(!has_delimiter(u64::from_le_bytes([
-            0x2b,
-            0x3c,
-            0x3e,
-            0x24,
-            0x25 ^ 0x80,
-            0,
-            0xff,
-            0x7f
-        ])));
+        // Bytes one above or below a delimiter, or with the high bit set, are no match.
+        let near = [
+            0x2b, 0x2d, 0x3c, 0x3e, 0x3a, 0x24, 0x26, 0xac, 0xbd, 0, 0xff, 0x7f,
+        ];
+        assert_eq!(find_any(&near, 0, [b',', b'=', b';', b'%']), near.len());
+        // A match right after a byte that borrows in the zero test is still found first.
+        assert_eq!(find_any(b"\x01,=;%%%%%", 0, [b',']), 1);
     }
 
     #[test]
     fn parse_table() {
-        for (input, entries, third, dropped, why) in PARSE {
+        for (input, entries, members, dropped, why) in PARSE {
             let b = Baggage::parse(input);
             assert_eq!(b.sentry().iter().collect::<Vec<_>>(), *entries, "{why}");
-            assert_eq!(b.third_party(), *third, "{why}");
+            assert_eq!(third(&b), *members, "{why}");
             assert_eq!(b.dropped_members(), *dropped, "{why}");
         }
     }
@@ -657,16 +866,16 @@ mod tests {
     fn several_values_form_one_list() {
         let b = Baggage::parse_values(["a=1,sentry-x=1", "", "sentry-x=2, b=2"]);
         assert_eq!(b.sentry().get("x"), Some("2"));
-        assert_eq!(b.third_party(), ["a=1", "b=2"]);
+        assert_eq!(b.third_party(), "a=1,b=2");
     }
 
     #[test]
     fn at_most_64_members_are_kept() {
         let input: Vec<String> = (0..100).map(|i| format!("k{i}=v")).collect();
         let b = Baggage::parse(&input.join(","));
-        assert_eq!(b.third_party().len(), MAX_BAGGAGE_MEMBERS);
+        assert_eq!(third(&b).len(), MAX_BAGGAGE_MEMBERS);
         assert_eq!(b.dropped_members(), 100 - MAX_BAGGAGE_MEMBERS);
-        assert_eq!(b.third_party()[63], "k63=v");
+        assert_eq!(third(&b)[63], "k63=v");
     }
 
     #[test]
@@ -685,7 +894,7 @@ mod tests {
         input.push("sentry-trace_id=771a43a4192642f0b136d5159a501700".into());
         input.push("sentry-sample_rand=0.3".into());
         let b = Baggage::parse(&input.join(","));
-        assert_eq!(b.third_party().len(), MAX_BAGGAGE_MEMBERS);
+        assert_eq!(third(&b).len(), MAX_BAGGAGE_MEMBERS);
         assert_eq!(b.sentry().sample_rand(), Some(0.3));
         assert_eq!(b.sentry().len(), 2);
     }
@@ -695,7 +904,7 @@ mod tests {
         let big = format!("big={}", "x".repeat(5000));
         let input = format!("a=1,{big},{big},sentry-release=1,b=2");
         let b = Baggage::parse(&input);
-        assert_eq!(b.third_party(), ["a=1", big.as_str(), "b=2"]);
+        assert_eq!(third(&b), ["a=1", big.as_str(), "b=2"]);
         assert_eq!(b.sentry().release(), Some("1"));
         assert_eq!(b.dropped_members(), 1);
     }
@@ -805,7 +1014,133 @@ mod tests {
         }
     }
 
+    use proptest::strategy::Strategy as _;
+
+    /// The parsing rules of [`Baggage`]'s documentation, written as plainly as possible (no
+    /// limits: the inputs of the test that uses it stay far below them).
+    fn reference(values: &[String]) -> (Vec<(String, String)>, Vec<String>, usize) {
+        let decode = |s: &str| {
+            let mut buf = Vec::new();
+            percent::decode_into(s, &mut buf).then(|| String::from_utf8_lossy(&buf).into_owned())
+        };
+        let (mut entries, mut third, mut dropped) = (Vec::<(String, String)>::new(), vec![], 0);
+        for raw in values.iter().flat_map(|v| v.split(',')) {
+            let member = trim_ows(raw);
+            if member.is_empty() {
+                continue;
+            }
+            let Some((key, value)) = member.split_once('=') else {
+                dropped += 1;
+                continue;
+            };
+            let key = trim_ows(key);
+            let name = match decode(key) {
+                None if key.starts_with(SENTRY_PREFIX) => {
+                    dropped += 1;
+                    continue;
+                }
+                None => None,
+                Some(decoded) => decoded.strip_prefix(SENTRY_PREFIX).map(str::to_owned),
+            };
+            let Some(name) = name else {
+                third.push(member.to_owned());
+                continue;
+            };
+            let value = trim_ows(value.split(';').next().unwrap_or_default());
+            match decode(value) {
+                Some(value) if !value.is_empty() && !name.is_empty() => {
+                    match entries.iter_mut().find(|(k, _)| *k == name) {
+                        Some(entry) => entry.1 = value,
+                        None => entries.push((name, value)),
+                    }
+                }
+                _ => dropped += 1,
+            }
+        }
+        (entries, third, dropped)
+    }
+
+    #[test]
+    fn debug_shows_keys_and_counts_never_values_or_members() {
+        let b = Baggage::parse("sentry-release=secret-release,tok=s3cr3t;p,junk");
+        let debug = format!("{b:?}");
+        for secret in ["secret-release", "tok", "s3cr3t", "junk"] {
+            assert!(!debug.contains(secret), "{secret} in {debug}");
+        }
+        assert!(debug.contains("\"release\": <redacted>"), "{debug}");
+        assert!(debug.contains("third_party_members: 1"), "{debug}");
+        assert!(debug.contains("dropped: 1"), "{debug}");
+    }
+
+    #[test]
+    fn a_layer_that_does_not_forward_keeps_no_third_party_member_but_counts_them() {
+        let value = format!("a=1,sentry-x=1,{}", "b=2,".repeat(70));
+        let kept = Baggage::parse_byte_values([value.as_bytes()], false);
+        let skipped = Baggage::parse_byte_values([value.as_bytes()], true);
+        assert_eq!(skipped.sentry(), kept.sentry());
+        assert!(skipped.third_party().is_empty());
+        assert_eq!(skipped.third_party.capacity(), 0, "nothing allocated");
+        assert_eq!(skipped.third_party_members, kept.third_party_members);
+        assert_eq!(skipped.dropped_members(), kept.dropped_members());
+        assert_eq!(kept.dropped_members(), 71 - MAX_BAGGAGE_MEMBERS);
+    }
+
+    #[test]
+    fn a_mostly_foreign_header_leaves_a_compact_dsc_that_stays_right() {
+        let header = format!("sentry-a=1,big={},sentry-b=2,sentry-a=3", "x".repeat(600));
+        let mut b = Baggage::parse(&header);
+        assert_eq!(
+            b.sentry().iter().collect::<Vec<_>>(),
+            [("a", "3"), ("b", "2")]
+        );
+        assert!(
+            b.sentry.buf_len() < 100,
+            "compacted: {}",
+            b.sentry.buf_len()
+        );
+        b.sentry.set("c", "4");
+        b.sentry.set("a", "");
+        assert_eq!(
+            b.sentry().iter().collect::<Vec<_>>(),
+            [("b", "2"), ("c", "4")]
+        );
+    }
+
     proptest::proptest! {
+        /// The parser gives what the plain reading of the rules gives, for members of every
+        /// shape (as Sentry's SDKs write them, with SP/HTAB or escapes, repeated keys, foreign
+        /// members and junk), in one header value or several.
+        #[test]
+        fn parsing_follows_the_rules(
+            values in proptest::collection::vec(
+                proptest::collection::vec(
+                    proptest::prop_oneof![
+                        4 => ("[a-c]{1,2}", "[a-z0-9.]{0,4}").prop_map(|(k, v)| format!("sentry-{k}={v}")),
+                        1 => ("[a-c]{1,2}", "[a-z0-9.]{0,3}").prop_map(|(k, v)| format!(" sentry-{k} =\t{v} ")),
+                        1 => ("[a-c]{1,2}", "[a-z%0-9E]{0,6}").prop_map(|(k, v)| format!("sentry-{k}={v}")),
+                        1 => ("[a-c]{1,2}", "(%C3%A9|%E2%82|%AC|%FF|%2C|[a-z]){0,3}").prop_map(|(k, v)| format!("sentry-{k}={v}")),
+                        1 => ("[a-c]{1,2}", "[a-z0-9]{0,3}").prop_map(|(k, v)| format!("sentry%2D{k}={v};p=1")),
+                        1 => ("[a-c%]{1,3}", "[a-z0-9;]{0,4}").prop_map(|(k, v)| format!("{k}={v}")),
+                        1 => "[a-c%= ;\t]{0,6}",
+                    ],
+                    0..8,
+                )
+                .prop_map(|members| members.join(",")),
+                1..3,
+            ),
+        ) {
+            let parsed = Baggage::parse_values(values.iter().map(String::as_str));
+            let (entries, members, dropped) = reference(&values);
+            let got: Vec<(String, String)> = parsed
+                .sentry()
+                .iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect();
+            proptest::prop_assert_eq!(got, entries);
+            proptest::prop_assert_eq!(third(&parsed), members);
+            proptest::prop_assert_eq!(parsed.dropped_members(), dropped);
+        }
+
         /// Whatever the input, an accepted member is one line of visible ASCII (SP/HTAB aside),
         /// so it is a valid header value and cannot break the list it is put in.
         #[test]
@@ -818,22 +1153,41 @@ mod tests {
         }
 
         /// The word-at-a-time scan finds what a byte-by-byte scan finds, wherever the
-        /// delimiters fall.
+        /// delimiters fall and wherever the member starts.
         #[test]
-        fn a_members_shape_is_found_as_by_a_byte_scan(rest in "[a-c,=;% \t\u{e9}]{0,40}") {
-            let shape = Shape::of(rest.as_bytes());
+        fn a_members_delimiters_are_found_as_by_a_byte_scan(
+            before in "[a=;%,]{0,9}",
+            rest in "[ \t]?(sentry-)?[a-c,=;% \t\u{e9}]{0,40}",
+        ) {
+            let text = format!("{before},{rest}");
+            let start = before.len() + 1;
+            let m = Member::scan(text.as_bytes(), start);
             // The same facts from plain searches.
             let bytes = rest.as_bytes();
             let end = bytes.iter().position(|&b| b == b',');
             let member = &bytes[..end.unwrap_or(bytes.len())];
             let eq = member.iter().position(|&b| b == b'=');
             let key = &member[..eq.unwrap_or(member.len())];
+            let trimmed = trim_ows(std::str::from_utf8(key).unwrap());
+            let candidate = key.contains(&b'%') || trimmed.starts_with(SENTRY_PREFIX);
             let after = eq.map_or(&[][..], |i| &member[i + 1..]);
             let semi = after.iter().position(|&b| b == b';').zip(eq).map(|(j, i)| i + 1 + j);
             let value = &after[..semi.map_or(after.len(), |s| s - eq.unwrap_or(0) - 1)];
+            let (semi, escaped_value) = match (candidate, eq) {
+                (true, Some(_)) => (semi, value.contains(&b'%')),
+                _ => (None, false),
+            };
+            let at = |i: usize| start + i;
             proptest::prop_assert_eq!(
-                (shape.end, shape.eq, shape.semi, shape.escaped_key, shape.escaped_value),
-                (end, eq, semi, key.contains(&b'%'), value.contains(&b'%'))
+                (m.start, m.end, m.eq, m.semi, m.escaped_key, m.escaped_value),
+                (
+                    start,
+                    at(end.unwrap_or(bytes.len())),
+                    eq.map(at),
+                    semi.map(at),
+                    key.contains(&b'%'),
+                    escaped_value,
+                )
             );
         }
 

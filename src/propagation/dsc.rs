@@ -33,14 +33,17 @@ pub(crate) const SENTRY_PREFIX: &str = "sentry-";
 #[derive(Clone, Default)]
 pub struct DynamicSamplingContext {
     // All keys and values live in one buffer, so a parsed DSC costs two allocations rather than
-    // two per entry. `entries` index into it; replaced or removed entries leave `garbage` bytes
-    // behind until the next compaction.
+    // two per entry: a parsed one is a copy of the incoming `baggage` value, its entries
+    // pointing at the members as they arrived (escaped ones decoded after it). `entries` index
+    // into it; bytes no entry uses (other members, replaced or removed entries) are `garbage`
+    // until the next compaction.
     buf: String,
     entries: Vec<Entry>,
     garbage: usize,
 }
 
-/// `buf[start..key_end]` is the key, `buf[key_end..end]` the value.
+/// `buf[start..key_end]` is the key, `buf[key_end + 1..end]` the value: key and value are
+/// stored as `key=value`, so a parsed member that arrived that way is copied in one piece.
 #[derive(Clone, Copy)]
 struct Entry {
     start: usize,
@@ -51,6 +54,10 @@ struct Entry {
 impl Entry {
     const fn len(&self) -> usize {
         self.end - self.start
+    }
+
+    const fn value_start(&self) -> usize {
+        self.key_end + 1
     }
 }
 
@@ -105,29 +112,42 @@ impl DynamicSamplingContext {
         if key.is_empty() {
             return;
         }
-        match (pos, value.is_empty()) {
-            (Some(i), true) => {
+        if value.is_empty() {
+            if let Some(i) = pos.filter(|&i| i < self.entries.len()) {
                 let old = self.entries.remove(i);
                 self.garbage += old.len();
             }
-            (Some(i), false) => {
-                if self.value_of_index(i) == Some(value) {
-                    return;
-                }
-                let new = self.append(key, value);
-                if let Some(e) = self.entries.get_mut(i) {
-                    self.garbage += e.len();
-                    *e = new;
-                }
-            }
-            (None, true) => {}
-            (None, false) => {
-                let new = self.append(key, value);
-                self.entries.push(new);
-            }
+            return;
         }
+        self.put(key, value, pos);
         if self.garbage > 256 && self.garbage > self.buf.len() / 2 {
             self.compact();
+        }
+    }
+
+    /// Sets non-empty `key` to non-empty `value` (`pos`: `key`'s [`position`](Self::position)),
+    /// appending them to the buffer.
+    fn put(&mut self, key: &str, value: &str, pos: Option<usize>) {
+        if let Some(i) = pos {
+            if self.value_of_index(i) == Some(value) {
+                return;
+            }
+        }
+        let start = self.buf.len();
+        self.buf.push_str(key);
+        self.buf.push('=');
+        self.buf.push_str(value);
+        let new = Entry {
+            start,
+            key_end: start + key.len(),
+            end: self.buf.len(),
+        };
+        match pos.and_then(|i| self.entries.get_mut(i)) {
+            Some(e) => {
+                self.garbage += e.len();
+                *e = new;
+            }
+            None => self.entries.push(new),
         }
     }
 
@@ -157,16 +177,25 @@ impl DynamicSamplingContext {
     pub fn get(&self, key: &str) -> Option<&str> {
         self.position(key)
             .and_then(|i| self.entries.get(i))
-            .map(|e| self.slice(e.key_end, e.end))
+            .map(|e| self.slice(e.value_start(), e.end))
     }
 
     /// The index of `key`'s entry, comparing bytes (keys are looked up on every incoming
     /// request, so no per-entry `str` slicing).
     pub(crate) fn position(&self, key: &str) -> Option<usize> {
+        self.position_bytes(key.as_bytes())
+    }
+
+    /// [`position`](Self::position) of a key given as bytes.
+    pub(crate) fn position_bytes(&self, key: &[u8]) -> Option<usize> {
         let buf = self.buf.as_bytes();
-        let key = key.as_bytes();
+        // Keys of the same length often share a prefix (`sample_rate`, `sample_rand`): the last
+        // byte tells most of them apart before a full comparison.
+        let last = key.last();
         self.entries.iter().position(|e| {
-            e.key_end - e.start == key.len() && buf.get(e.start..e.key_end) == Some(key)
+            e.key_end - e.start == key.len()
+                && buf.get(e.key_end.wrapping_sub(1)) == last
+                && buf.get(e.start..e.key_end) == Some(key)
         })
     }
 
@@ -181,7 +210,7 @@ impl DynamicSamplingContext {
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
         self.entries
             .iter()
-            .map(|e| (self.key_of(e), self.slice(e.key_end, e.end)))
+            .map(|e| (self.key_of(e), self.slice(e.value_start(), e.end)))
     }
 
     /// Returns the number of entries.
@@ -402,21 +431,98 @@ impl DynamicSamplingContext {
         members > 0
     }
 
-    /// Reserves room for about `bytes` of keys and values (a parser's hint).
-    pub(crate) fn reserve(&mut self, bytes: usize) {
-        self.buf.reserve(bytes);
-        self.entries.reserve(8);
+    /// The keys, values redacted, for `Debug` output of parsed headers.
+    pub(crate) fn keys_debug(&self) -> RedactedKeys<'_> {
+        RedactedKeys(self)
     }
 
-    fn append(&mut self, key: &str, value: &str) -> Entry {
+    /// For the baggage parser: appends a header value to the buffer, so that entries can point
+    /// into it ([`set_in_place`](Self::set_in_place)); returns where it starts. Room is left for
+    /// a few decoded members ([`append_decoded`](Self::append_decoded)) after it.
+    pub(crate) fn copy_raw(&mut self, value: &str) -> usize {
+        let base = self.buf.len();
+        let room = value.len() + 64;
+        // Allocated directly when empty (the usual case): cheaper than growing.
+        if self.entries.capacity() == 0 {
+            // Sentry's SDKs send at most 10 members.
+            self.entries = Vec::with_capacity(10);
+        }
+        if self.buf.capacity() == 0 {
+            self.buf = String::with_capacity(room);
+        } else {
+            self.buf.reserve(room);
+        }
+        self.buf.push_str(value);
+        base
+    }
+
+    /// For the baggage parser: sets the entry whose key is `buf[start..key_end]` and whose value
+    /// is `buf[key_end + 1..end]`, text already in the buffer ([`copy_raw`](Self::copy_raw));
+    /// `pos` is the key's [`position`](Self::position). Key and value are not empty, and the
+    /// offsets are char boundaries.
+    pub(crate) fn set_in_place(
+        &mut self,
+        start: usize,
+        key_end: usize,
+        end: usize,
+        pos: Option<usize>,
+    ) {
+        let new = Entry {
+            start,
+            key_end,
+            end,
+        };
+        match pos.and_then(|i| self.entries.get_mut(i)) {
+            Some(e) => *e = new,
+            None => self.entries.push(new),
+        }
+    }
+
+    /// The buffer's length (tests of the parser's compaction).
+    #[cfg(test)]
+    pub(crate) fn buf_len(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// For the baggage parser: appends `key=value`, `value` percent-decoded if `escaped`, and
+    /// returns where (for [`set_in_place`](Self::set_in_place)); `None`, with nothing appended,
+    /// if an escape is malformed.
+    pub(crate) fn append_decoded(
+        &mut self,
+        key: &str,
+        value: &str,
+        escaped: bool,
+    ) -> Option<(usize, usize, usize)> {
         let start = self.buf.len();
         self.buf.push_str(key);
         let key_end = self.buf.len();
-        self.buf.push_str(value);
-        Entry {
-            start,
-            key_end,
-            end: self.buf.len(),
+        self.buf.push('=');
+        if escaped {
+            if !percent::decode_onto(value, &mut self.buf) {
+                self.buf.truncate(start);
+                return None;
+            }
+        } else {
+            self.buf.push_str(value);
+        }
+        Some((start, key_end, self.buf.len()))
+    }
+
+    /// For the baggage parser: drops what [`append_decoded`](Self::append_decoded) appended
+    /// from `len` on.
+    pub(crate) fn truncate_buf(&mut self, len: usize) {
+        if self.buf.is_char_boundary(len) {
+            self.buf.truncate(len);
+        }
+    }
+
+    /// For the baggage parser, once done: counts the bytes no entry uses (the copies' other
+    /// members), and compacts the buffer if they are most of it.
+    pub(crate) fn finish_parse(&mut self) {
+        let used: usize = self.entries.iter().map(Entry::len).sum();
+        self.garbage = self.buf.len().saturating_sub(used);
+        if self.garbage > 256 && self.garbage > self.buf.len() / 2 {
+            self.compact();
         }
     }
 
@@ -426,10 +532,15 @@ impl DynamicSamplingContext {
         self.buf.reserve(old.len().saturating_sub(self.garbage));
         self.garbage = 0;
         for e in entries {
-            let key = old.get(e.start..e.key_end).unwrap_or_default();
-            let value = old.get(e.key_end..e.end).unwrap_or_default();
-            let new = self.append(key, value);
-            self.entries.push(new);
+            // `key=value` moves in one piece.
+            let joined = old.get(e.start..e.end).unwrap_or_default();
+            let start = self.buf.len();
+            self.buf.push_str(joined);
+            self.entries.push(Entry {
+                start,
+                key_end: start + (e.key_end - e.start),
+                end: self.buf.len(),
+            });
         }
     }
 
@@ -438,7 +549,9 @@ impl DynamicSamplingContext {
     }
 
     fn value_of_index(&self, i: usize) -> Option<&str> {
-        self.entries.get(i).map(|e| self.slice(e.key_end, e.end))
+        self.entries
+            .get(i)
+            .map(|e| self.slice(e.value_start(), e.end))
     }
 
     fn slice(&self, from: usize, to: usize) -> &str {
@@ -521,6 +634,17 @@ impl PartialEq for DynamicSamplingContext {
 }
 
 impl Eq for DynamicSamplingContext {}
+
+/// The keys of a DSC, with values redacted: a `Debug` form for what came from headers.
+pub(crate) struct RedactedKeys<'a>(&'a DynamicSamplingContext);
+
+impl fmt::Debug for RedactedKeys<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.0.iter().map(|(k, _)| (k, format_args!("<redacted>"))))
+            .finish()
+    }
+}
 
 impl fmt::Debug for DynamicSamplingContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -23,7 +23,7 @@
 //! let ctx = PropagationContext::from_pairs(headers)?.expect("a trace arrived");
 //! assert_eq!(ctx.sampled(), Some(true));
 //! assert_eq!(ctx.dsc().get("sample_rand"), Some("0.25"));
-//! assert_eq!(ctx.third_party_baggage(), ["vendor=x"]);
+//! assert_eq!(ctx.third_party_baggage(), "vendor=x");
 //! # Ok::<(), tracing_sentry::propagation::ExtractError>(())
 //! ```
 #![warn(
@@ -109,6 +109,9 @@ pub struct ExtractOptions {
     /// Accept a W3C `traceparent` header when no `sentry-trace` header arrived. Off by default:
     /// inbound `traceparent` is not part of Sentry's protocol (spec 5).
     pub accept_traceparent: bool,
+    /// Leave third-party baggage members out (they are still counted): set by a layer that
+    /// does not forward them, so reading them allocates nothing.
+    pub(crate) skip_third_party: bool,
 }
 
 /// Where an incoming trace came from.
@@ -157,7 +160,9 @@ pub enum PropagationSource {
 pub struct PropagationContext {
     pub(crate) sentry_trace: SentryTrace,
     pub(crate) dsc: DynamicSamplingContext,
-    pub(crate) third_party: Vec<String>,
+    /// The third-party members, joined with `,`.
+    pub(crate) third_party: String,
+    pub(crate) third_party_members: usize,
     pub(crate) source: PropagationSource,
     pub(crate) dropped_baggage: usize,
 }
@@ -215,7 +220,8 @@ impl PropagationContext {
         Self {
             sentry_trace,
             dsc,
-            third_party: Vec::new(),
+            third_party: String::new(),
+            third_party_members: 0,
             source: PropagationSource::SentryTrace,
             dropped_baggage: 0,
         }
@@ -381,18 +387,18 @@ impl PropagationContext {
         options: ExtractOptions,
         headers: &http::HeaderMap,
     ) -> Result<Option<Self>, ExtractError> {
-        let sentry_trace = headers
-            .get_all(SENTRY_TRACE)
-            .iter()
-            .map(|v| v.to_str().ok());
+        let sentry_trace = headers.get_all(SENTRY_TRACE).iter().map(|v| v.as_bytes());
         let mut traceparent = Vec::new();
         if options.accept_traceparent {
             traceparent.extend(headers.get_all(TRACEPARENT).iter().map(|v| v.to_str().ok()));
         }
         Self::assemble(
-            SentryTrace::from_maybe_values(sentry_trace),
+            SentryTrace::from_byte_values(sentry_trace),
             &traceparent,
-            || Baggage::parse_byte_values(headers.get_all(BAGGAGE).iter().map(|v| v.as_bytes())),
+            || {
+                let values = headers.get_all(BAGGAGE).iter().map(|v| v.as_bytes());
+                Baggage::parse_byte_values(values, options.skip_third_party)
+            },
         )
     }
 
@@ -425,6 +431,7 @@ impl PropagationContext {
             sentry_trace,
             dsc: baggage.sentry,
             third_party: baggage.third_party,
+            third_party_members: baggage.third_party_members,
             source,
             dropped_baggage: baggage.dropped,
         }))
@@ -496,8 +503,8 @@ impl PropagationContext {
         &self.dsc
     }
 
-    /// Returns the incoming third-party baggage members (trimmed, verbatim). Not forwarded by
-    /// default (spec 2.5).
+    /// Returns the incoming third-party baggage members (trimmed, verbatim), joined with `,`
+    /// (see [`Baggage::third_party`]). Not forwarded by default (spec 2.5).
     ///
     /// # Examples
     ///
@@ -507,10 +514,10 @@ impl PropagationContext {
     ///     ("baggage", "vendor=1;p, sentry-release=1"),
     /// ])?
     /// .unwrap();
-    /// assert_eq!(ctx.third_party_baggage(), ["vendor=1;p"]);
+    /// assert_eq!(ctx.third_party_baggage(), "vendor=1;p");
     /// # Ok::<(), tracing_sentry::propagation::ExtractError>(())
     /// ```
-    pub fn third_party_baggage(&self) -> &[String] {
+    pub fn third_party_baggage(&self) -> &str {
         &self.third_party
     }
 
@@ -581,19 +588,10 @@ impl PropagationContext {
 
 impl fmt::Debug for PropagationContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        /// The DSC's keys, with values redacted.
-        struct Keys<'a>(&'a DynamicSamplingContext);
-        impl fmt::Debug for Keys<'_> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.debug_map()
-                    .entries(self.0.iter().map(|(k, _)| (k, format_args!("<redacted>"))))
-                    .finish()
-            }
-        }
         f.debug_struct("PropagationContext")
             .field("sentry_trace", &self.sentry_trace)
-            .field("dsc", &Keys(&self.dsc))
-            .field("third_party_members", &self.third_party.len())
+            .field("dsc", &self.dsc.keys_debug())
+            .field("third_party_members", &self.third_party_members)
             .field("source", &self.source)
             .field("dropped_baggage", &self.dropped_baggage)
             .finish()
@@ -654,6 +652,7 @@ mod tests {
     fn with_tp() -> ExtractOptions {
         ExtractOptions {
             accept_traceparent: true,
+            ..ExtractOptions::default()
         }
     }
 
@@ -688,7 +687,7 @@ mod tests {
         assert_eq!(ctx.source(), PropagationSource::SentryTrace);
         assert_eq!(ctx.dsc().release(), Some("1"));
         assert_eq!(ctx.dsc().environment(), Some("prod"));
-        assert_eq!(ctx.third_party_baggage(), ["a=1", "b=2"]);
+        assert_eq!(ctx.third_party_baggage(), "a=1,b=2");
     }
 
     #[test]
@@ -761,7 +760,7 @@ mod tests {
         let ctx = PropagationContext::from_headers(&headers).unwrap().unwrap();
         assert_eq!(ctx.sampled(), Some(true));
         assert_eq!(ctx.dsc().len(), 2);
-        assert_eq!(ctx.third_party_baggage(), ["x=1"]);
+        assert_eq!(ctx.third_party_baggage(), "x=1");
         let from_pairs = PropagationContext::from_pairs(
             headers
                 .iter()
@@ -794,7 +793,7 @@ mod tests {
         let ctx = PropagationContext::from_headers(&headers).unwrap().unwrap();
         assert_eq!(ctx.dsc().release(), Some("caf\u{FFFD}"));
         assert_eq!(ctx.dsc().environment(), Some("prod"));
-        assert_eq!(ctx.third_party_baggage(), ["v=\u{FFFD}"]);
+        assert_eq!(ctx.third_party_baggage(), "v=\u{FFFD}");
 
         headers.insert("traceparent", HeaderValue::from_bytes(b"\xff").unwrap());
         headers.remove("sentry-trace");

@@ -75,10 +75,57 @@ pub(crate) fn decode_into(s: &str, out: &mut Vec<u8>) -> bool {
     true
 }
 
+/// Appends `s` to `out` with its `%XX` escapes decoded, as [`decode_into`] followed by a lossy
+/// UTF-8 conversion (U+FFFD) gives it; a value of up to 128 bytes is decoded on the stack.
+/// Returns `false`, with `out` unchanged, if an escape is malformed.
+pub(crate) fn decode_onto(s: &str, out: &mut String) -> bool {
+    let mut stack = [0u8; 128];
+    let mut heap = Vec::new();
+    let decoded = if s.len() <= stack.len() {
+        match decode_to(s, &mut stack) {
+            Some(n) => stack.get(..n).unwrap_or_default(),
+            None => return false,
+        }
+    } else {
+        if !decode_into(s, &mut heap) {
+            return false;
+        }
+        &heap
+    };
+    // Decoded bytes are almost always UTF-8: check in one pass before the lossy conversion.
+    match std::str::from_utf8(decoded) {
+        Ok(text) => out.push_str(text),
+        Err(_) => out.push_str(&String::from_utf8_lossy(decoded)),
+    }
+    true
+}
+
+/// [`decode_into`] into `out`, which is at least as long as `s`: the decoded length, or `None`
+/// if an escape is malformed.
+fn decode_to(s: &str, out: &mut [u8]) -> Option<usize> {
+    let bytes = s.as_bytes();
+    let (mut at, mut n) = (0, 0);
+    while let Some(&b) = bytes.get(at) {
+        let byte = if b == b'%' {
+            let hi = bytes.get(at + 1).copied().and_then(hex_value)?;
+            let lo = bytes.get(at + 2).copied().and_then(hex_value)?;
+            at += 3;
+            hi << 4 | lo
+        } else {
+            at += 1;
+            b
+        };
+        *out.get_mut(n)? = byte;
+        n += 1;
+    }
+    Some(n)
+}
+
 #[cfg(test)]
 #[allow(clippy::type_complexity)]
 mod tests {
     use super::*;
+    use proptest::strategy::Strategy as _;
 
     #[rustfmt::skip]
     const ENCODE: &[(&str, &str)] = &[
@@ -126,6 +173,46 @@ mod tests {
             let mut out = Vec::new();
             let ok = decode_into(input, &mut out);
             assert_eq!(ok.then_some(out.as_slice()), *expected, "{input:?}");
+            let mut onto = String::from("x");
+            let ok = decode_onto(input, &mut onto);
+            let lossy = expected.map(|e| format!("x{}", String::from_utf8_lossy(e)));
+            assert_eq!(ok.then_some(onto.clone()), lossy, "{input:?}");
+            if !ok {
+                assert_eq!(onto, "x", "unchanged on failure");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Decoding onto a string gives what decoding into bytes and converting them lossily
+        /// gives, for any mix of text, escapes of every byte, and malformed escapes, however
+        /// long the runs of escapes are.
+        #[test]
+        fn decoding_onto_a_string_is_decoding_then_converting(
+            parts in proptest::collection::vec(
+                proptest::prop_oneof![
+                    "[a-z \u{e9}\u{20ac}]{0,3}",
+                    proptest::num::u8::ANY.prop_map(|b| format!("%{b:02X}")),
+                    "(%E2%82%AC|%C3%A9|%F0%9F%98|%ED%A0%80){1,3}",
+                    "%[0-9a-z]{0,2}",
+                ],
+                0..12,
+            ),
+            repeat in 0..30usize,
+        ) {
+            let mut s = parts.concat();
+            if repeat > 20 {
+                s.push_str(&"%E2%82%AC".repeat(repeat));
+            }
+            let mut bytes = Vec::new();
+            let expected = decode_into(&s, &mut bytes)
+                .then(|| format!(">{}", String::from_utf8_lossy(&bytes)));
+            let mut out = String::from(">");
+            let ok = decode_onto(&s, &mut out);
+            proptest::prop_assert_eq!(ok.then_some(out.clone()), expected);
+            if !ok {
+                proptest::prop_assert_eq!(out, ">");
+            }
         }
     }
 }

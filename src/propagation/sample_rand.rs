@@ -166,6 +166,9 @@ pub(crate) fn continued_sample_rand(
 /// The decimal grammar shared by rates and rands; rejects what `f64::from_str` would accept
 /// beyond plain decimals (`inf`, `NaN`, signs).
 fn parse_decimal(s: &str) -> Option<f64> {
+    if let Some(value) = parse_short_decimal(s.as_bytes()) {
+        return Some(value);
+    }
     let first = *s.as_bytes().first()?;
     if !(first.is_ascii_digit() || first == b'.') {
         return None;
@@ -177,6 +180,41 @@ fn parse_decimal(s: &str) -> Option<f64> {
         return None;
     }
     s.parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
+/// Parses `digits [ "." digits ]` of at most 15 digits (what SDKs send: `0.25`, `0.123456`)
+/// without `f64::from_str`: the digits as an integer, exact below 2^53, divided by an exact
+/// power of ten, which IEEE division rounds correctly, so the result is the one `from_str`
+/// gives. `None` for anything else.
+fn parse_short_decimal(s: &[u8]) -> Option<f64> {
+    /// Powers of ten up to 10^15, all exact in an `f64`.
+    const POW10: [f64; 16] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    ];
+    if s.len() > 16 {
+        return None;
+    }
+    let mut mantissa: u64 = 0;
+    let mut digits = 0;
+    let mut point = None;
+    for (i, &b) in s.iter().enumerate() {
+        match b {
+            b'0'..=b'9' => {
+                mantissa = mantissa * 10 + u64::from(b - b'0');
+                digits += 1;
+            }
+            b'.' if point.is_none() => point = Some(i),
+            _ => return None,
+        }
+    }
+    if digits == 0 || digits > 15 {
+        return None;
+    }
+    let scale = point.map_or(0, |p| s.len() - p - 1);
+    // Below 10^15 < 2^53: the conversion is exact.
+    #[allow(clippy::cast_precision_loss)]
+    let mantissa = mantissa as f64;
+    Some(mantissa / POW10.get(scale)?)
 }
 
 /// `m / 10^6` as the `f64` nearest to that decimal (the same value parsing `"0.mmmmmm"` gives:
@@ -415,5 +453,15 @@ mod tests {
         // Inconsistent: sampled with rate 0 is drawn for local use only.
         let (_, backfilled) = continued_sample_rand(None, Some(true), Some(0.0), 0.3);
         assert!(!backfilled);
+    }
+
+    proptest::proptest! {
+        /// The short-decimal shortcut gives what `f64::from_str` gives, whenever it applies.
+        #[test]
+        fn short_decimals_parse_as_from_str_does(s in "[0-9]{0,9}\\.?[0-9]{0,9}|[0-9.]{0,17}") {
+            if let Some(value) = parse_short_decimal(s.as_bytes()) {
+                proptest::prop_assert_eq!(Some(value), s.parse::<f64>().ok(), "{}", s);
+            }
+        }
     }
 }

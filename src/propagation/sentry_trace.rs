@@ -17,7 +17,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::id::{SpanId, TraceId};
+use crate::id::{decode_hex, SpanId, TraceId};
 
 /// The longest element [`SentryTrace::from_str`] looks at. A valid element is at most 51 bytes;
 /// the slack allows generous surrounding whitespace while keeping the work per header bounded.
@@ -208,6 +208,10 @@ impl SentryTrace {
             let Some(value) = value else {
                 return Err(ParseSentryTraceError::new(SentryTraceErrorKind::Format, 0));
             };
+            // The usual value: exactly one element.
+            if let Some(st) = Self::parse_exact(value.as_bytes()) {
+                return Ok(Some(st));
+            }
             // Byte scans for `,` (a `str::split` searcher costs more than the short scan).
             let mut rest = value;
             loop {
@@ -226,6 +230,53 @@ impl SentryTrace {
             }
         }
         Ok(None)
+    }
+
+    /// [`from_maybe_values`](Self::from_maybe_values) for raw header values (such as
+    /// `http::HeaderValue` bytes): a value that is not visible ASCII (SP and HTAB allowed) is not
+    /// text. The common case, a first value that is exactly one element, is parsed as it is,
+    /// with no scan for `,` or OWS.
+    pub(crate) fn from_byte_values<'a, I>(values: I) -> Result<Option<Self>, ParseSentryTraceError>
+    where
+        I: IntoIterator<Item = &'a [u8]>,
+    {
+        let mut values = values.into_iter();
+        let Some(first) = values.next() else {
+            return Ok(None);
+        };
+        if let Some(st) = Self::parse_exact(first) {
+            return Ok(Some(st));
+        }
+        let text = |value: &'a [u8]| {
+            let visible = value
+                .iter()
+                .all(|&b| (0x20..0x7f).contains(&b) || b == b'\t');
+            visible.then(|| std::str::from_utf8(value).ok()).flatten()
+        };
+        Self::from_maybe_values(std::iter::once(first).chain(values).map(text))
+    }
+
+    /// Parses `32HEXDIG "-" 16HEXDIG [ "-" ( "1" / "0" ) ]` with nothing around it; `None` for
+    /// anything else (which the general path then parses or rejects).
+    fn parse_exact(bytes: &[u8]) -> Option<Self> {
+        let sampled = match (bytes.len(), bytes.get(49..)) {
+            (49, _) => None,
+            (51, Some(b"-1")) => Some(true),
+            (51, Some(b"-0")) => Some(false),
+            _ => return None,
+        };
+        if bytes.get(32) != Some(&b'-') {
+            return None;
+        }
+        let mut trace = [0; 16];
+        decode_hex(bytes.get(..32)?, &mut trace).ok()?;
+        let mut span = [0; 8];
+        decode_hex(bytes.get(33..49)?, &mut span).ok()?;
+        Some(Self::new(
+            TraceId::from_bytes(trace),
+            SpanId::from_bytes(span),
+            sampled,
+        ))
     }
 
     /// Writes the header value into a stack buffer (at most 51 bytes) and returns it as `&str`.
@@ -269,6 +320,16 @@ impl FromStr for SentryTrace {
     /// Returns a [`ParseSentryTraceError`] naming the first part that is wrong; inputs over 256
     /// bytes are rejected as [`TooLong`](SentryTraceErrorKind::TooLong) without being scanned.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match Self::parse_exact(s.as_bytes()) {
+            Some(st) => Ok(st),
+            None => Self::parse_element(s),
+        }
+    }
+}
+
+impl SentryTrace {
+    /// [`from_str`](Self::from_str) without the shortcut for exact elements.
+    fn parse_element(s: &str) -> Result<Self, ParseSentryTraceError> {
         let err = |kind| ParseSentryTraceError::new(kind, s.len());
         if s.len() > MAX_ELEMENT_LEN {
             return Err(err(SentryTraceErrorKind::TooLong));
@@ -512,6 +573,40 @@ mod tests {
         for (sampled, suffix) in [(None, ""), (Some(true), "-1"), (Some(false), "-0")] {
             let st = SentryTrace::new(t, s, sampled);
             assert_eq!(st.encode(&mut buf), format!("{T}-{S}{suffix}"));
+        }
+    }
+
+    proptest::proptest! {
+        /// The shortcut for exact elements accepts only what the general parse accepts, with
+        /// the same result.
+        #[test]
+        fn exact_elements_parse_as_any_element(
+            s in "[0-9a-fA-F]{32}-[0-9a-fA-F]{16}(-[01])?|[-0-9a-gA-G \t]{47,53}",
+        ) {
+            if let Some(st) = SentryTrace::parse_exact(s.as_bytes()) {
+                proptest::prop_assert_eq!(SentryTrace::parse_element(&s), Ok(st));
+            }
+        }
+
+        /// Raw header bytes give what their text gives (a value that is not visible ASCII is
+        /// malformed), whether or not the exact-element shortcut applies.
+        #[test]
+        fn byte_values_parse_as_their_text(
+            values in proptest::collection::vec(
+                proptest::prop_oneof![
+                    "[0-9a-fA-F]{32}-[0-9a-fA-F]{16}(-[01])?",
+                    "[ \t]?[0-9a-fA-Fg]{31,33}-[0-9a-fA-F\u{e9}]{15,17}(-[012x])?[ \t,]{0,2}",
+                    "[-0-9a-f, \t\u{7f}\u{1}]{0,60}",
+                ],
+                0..3,
+            ),
+        ) {
+            let text = SentryTrace::from_maybe_values(values.iter().map(|v| {
+                let visible = v.bytes().all(|b| (0x20..0x7f).contains(&b) || b == b'\t');
+                visible.then_some(v.as_str())
+            }));
+            let bytes = SentryTrace::from_byte_values(values.iter().map(|v| v.as_bytes()));
+            proptest::prop_assert_eq!(bytes, text);
         }
     }
 }

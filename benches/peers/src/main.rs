@@ -706,6 +706,10 @@ fn report(
     if has(Headers) {
         target("(c) outbound headers", S, get(Headers, S).ir_thread, 1_200.0, "");
     }
+    if has(HeadersInto) {
+        let c2 = get(HeadersInto, S).ir_thread;
+        target("(c2) outbound headers into the request's map", S, c2, 1_200.0, "");
+    }
     for w in [Continue, ContinueExt] {
         if has(w) {
             let n = if w == Continue { "(d)" } else { "(d2)" };

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use http::{HeaderMap, HeaderName, HeaderValue};
-use opentelemetry::propagation::{Extractor, TextMapCompositePropagator, TextMapPropagator};
+use opentelemetry::propagation::{
+    Extractor, Injector, TextMapCompositePropagator, TextMapPropagator,
+};
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
@@ -368,6 +370,40 @@ impl Env {
 }
 
 impl Env {
+    /// Workload (c2): (c) written into the request's own `HeaderMap` (empty, with room), as
+    /// an HTTP client integration does. Ours: `inject_current_headers`; sentry-tracing: the
+    /// scope's headers inserted; otel: both propagators inject through a `HeaderMap` injector.
+    /// **Floor:** `Span::current()` plus the same two headers, preformatted, inserted.
+    #[inline(never)]
+    pub fn outbound_headers_into(&self, request: &mut HeaderMap) {
+        match self.subject {
+            Subject::Registry => {
+                let span = tracing::Span::current();
+                for (k, v) in &self.floor_headers {
+                    request.insert(k.clone(), v.clone());
+                }
+                black_box(span);
+            }
+            Subject::OursUnsampled | Subject::OursSampled => {
+                tracing_sentry::inject_current_headers(request);
+            }
+            Subject::SentryTracing => {
+                sentry::configure_scope(|scope| {
+                    for (name, value) in scope.iter_trace_propagation_headers() {
+                        if let Ok(value) = HeaderValue::try_from(value) {
+                            request.insert(name, value);
+                        }
+                    }
+                });
+            }
+            Subject::OtelOn | Subject::OtelOff => {
+                let cx = tracing::Span::current().context();
+                self.otel_inject
+                    .inject_context(&cx, &mut HeaderInjector(request));
+            }
+        }
+    }
+
     /// What workload (c) produces for the current span, as text (for `--check`).
     pub fn describe_outbound(&self) -> String {
         let pairs: Vec<(String, String)> = match self.subject {
@@ -394,6 +430,21 @@ impl Env {
             .map(|(k, v)| format!("{k}: {}", if v.len() > 90 { &v[..90] } else { v }))
             .collect::<Vec<_>>()
             .join("\n      ")
+    }
+}
+
+/// Writes propagated fields into a `HeaderMap` (names and values that are not valid headers
+/// are skipped).
+struct HeaderInjector<'a>(&'a mut HeaderMap);
+
+impl Injector for HeaderInjector<'_> {
+    fn set(&mut self, key: &str, value: String) {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(key.as_bytes()),
+            HeaderValue::from_str(&value),
+        ) {
+            self.0.insert(name, value);
+        }
     }
 }
 

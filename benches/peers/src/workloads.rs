@@ -14,16 +14,18 @@ pub enum Workload {
     Child,
     Transaction,
     Headers,
+    HeadersInto,
     Continue,
     ContinueExt,
     Threads,
 }
 
 impl Workload {
-    pub const ALL: [Workload; 6] = [
+    pub const ALL: [Workload; 7] = [
         Workload::Child,
         Workload::Transaction,
         Workload::Headers,
+        Workload::HeadersInto,
         Workload::Continue,
         Workload::ContinueExt,
         Workload::Threads,
@@ -34,6 +36,7 @@ impl Workload {
             Workload::Child => "a_child_span",
             Workload::Transaction => "b_transaction",
             Workload::Headers => "c_outbound_headers",
+            Workload::HeadersInto => "c2_headers_into_request",
             Workload::Continue => "d_continue_trace",
             Workload::ContinueExt => "d2_set_parent_from_headers",
             Workload::Threads => "e_child_span_4_threads",
@@ -45,6 +48,7 @@ impl Workload {
             Workload::Child => "(a) child span, 2 fields, in a sampled root",
             Workload::Transaction => "(b) root + 10 children (depth <= 3), exported",
             Workload::Headers => "(c) outbound headers, continued trace",
+            Workload::HeadersInto => "(c2) = (c) into the request's own HeaderMap",
             Workload::Continue => "(d) continue trace + server span",
             Workload::ContinueExt => "(d2) = (d) through set_parent_from_headers",
             Workload::Threads => "(e) = (a) on 4 threads, per span",
@@ -55,7 +59,7 @@ impl Workload {
     pub fn unit(self) -> &'static str {
         match self {
             Workload::Transaction => "transaction",
-            Workload::Headers => "call",
+            Workload::Headers | Workload::HeadersInto => "call",
             Workload::Continue | Workload::ContinueExt => "request",
             _ => "span",
         }
@@ -71,7 +75,7 @@ impl Workload {
     /// Multiples of `ROLL` (per thread for (e)) so the rolling root amortizes exactly.
     pub fn callgrind_counts(self, quick: bool) -> (u64, u64) {
         let (lo, hi) = match self {
-            Workload::Child | Workload::Headers => (1_000, 3_000),
+            Workload::Child | Workload::Headers | Workload::HeadersInto => (1_000, 3_000),
             Workload::Transaction => (100, 300),
             Workload::Continue | Workload::ContinueExt => (500, 1_500),
             Workload::Threads => (4_000, 12_000),
@@ -171,6 +175,8 @@ pub struct Prepared<'e> {
     env: &'e Env,
     rolling: Option<Rolling>,
     _continued: Option<(EnteredSpan, EnteredSpan)>,
+    /// The request's own headers in (c2), emptied before each call as a new request's are.
+    request: http::HeaderMap,
     workload: Workload,
     pool: Option<Pool>,
     i: u64,
@@ -182,7 +188,9 @@ impl<'e> Prepared<'e> {
         Prepared {
             env,
             rolling: (workload == Workload::Child).then(Rolling::new),
-            _continued: (workload == Workload::Headers).then(|| env.continued()),
+            _continued: matches!(workload, Workload::Headers | Workload::HeadersInto)
+                .then(|| env.continued()),
+            request: http::HeaderMap::with_capacity(8),
             workload,
             pool: (workload == Workload::Threads).then(|| Pool::new(env, 4)),
             i: 0,
@@ -201,6 +209,12 @@ impl<'e> Prepared<'e> {
             Workload::Headers => {
                 for _ in 0..n {
                     self.env.outbound_headers();
+                }
+            }
+            Workload::HeadersInto => {
+                for _ in 0..n {
+                    self.request.clear();
+                    self.env.outbound_headers_into(black_box(&mut self.request));
                 }
             }
             Workload::Continue => {
