@@ -119,7 +119,10 @@ pub(crate) struct Pipeline {
     backoff_set: AtomicBool,
     reports: ClientReports,
     /// When client reports were last sent (or the pipeline started).
-    last_report: Mutex<Instant>,
+    /// (Nanoseconds since `started`, so every sender reads it without a lock.)
+    last_report: AtomicU64,
+    /// When the pipeline was made: the origin of `last_report`.
+    started: Instant,
     stats: Arc<StatsInner>,
     drops: DropLog,
     /// Streamed spans waiting for their trace's batch to be due.
@@ -183,7 +186,8 @@ impl Pipeline {
             backoff: Mutex::new(Backoff::default()),
             backoff_set: AtomicBool::new(false),
             reports: ClientReports::default(),
-            last_report: Mutex::new(Instant::now()),
+            last_report: AtomicU64::new(0),
+            started: Instant::now(),
             stats,
             drops: DropLog::new(debug),
             spans: SpanBuffer::default(),
@@ -577,13 +581,21 @@ impl Pipeline {
         let mut payload = Vec::with_capacity(256);
         report.write_payload(&mut payload, SystemTime::now());
         envelope.push_item("client_report", &payload);
-        *lock(&self.last_report) = Instant::now();
+        let at = self.since_start(Instant::now());
+        self.last_report.store(at, Ordering::Relaxed);
         Some(report)
     }
 
+    /// Nanoseconds from the pipeline's start to `now` (584 years fit).
+    fn since_start(&self, now: Instant) -> u64 {
+        u64::try_from(now.saturating_duration_since(self.started).as_nanos()).unwrap_or(u64::MAX)
+    }
+
     fn reports_due(&self, now: Instant) -> bool {
-        now.saturating_duration_since(*lock(&self.last_report))
-            >= self.config.client_report_interval
+        let elapsed = self
+            .since_start(now)
+            .saturating_sub(self.last_report.load(Ordering::Relaxed));
+        u128::from(elapsed) >= self.config.client_report_interval.as_nanos()
     }
 
     fn send_reports_if_due(&self, now: Instant) {
@@ -1271,6 +1283,32 @@ mod tests {
         assert_eq!(script.reported("ratelimit_backoff", "transaction"), 1);
         assert_eq!(script.reported("ratelimit_backoff", "span"), 3);
         assert_eq!(stats.client_reports_sent, 1);
+    }
+
+    #[test]
+    fn a_limit_that_ran_out_lets_transactions_go_and_a_new_one_stops_them_again() {
+        let script = Script::new([
+            Answer::StatusWith(200, None, Some("1:transaction:key")),
+            Answer::Status(200),
+            Answer::StatusWith(200, None, Some("60:transaction:key")),
+            Answer::Status(200),
+        ]);
+        let p = pipeline(script.transport.clone(), |_, _| {});
+        p.submit(1);
+        assert!(p.flush());
+        p.submit(1);
+        assert!(p.flush());
+        assert_eq!(script.tx_calls(), 1, "limited for a second");
+        std::thread::sleep(Duration::from_millis(1100));
+        p.submit(1);
+        assert!(p.flush());
+        assert_eq!(script.tx_calls(), 2, "the limit ran out");
+        p.submit(1);
+        assert!(p.flush());
+        assert_eq!(script.tx_calls(), 2, "the new limit holds");
+        let stats = p.stats();
+        assert_eq!(stats.transactions_sent, 2);
+        assert_eq!(stats.transactions_dropped_rate_limited, 2);
     }
 
     #[test]

@@ -235,6 +235,28 @@ mod tests {
     }
 
     #[test]
+    fn spans_pushed_after_the_buffer_emptied_become_due_again() {
+        let buffer = SpanBuffer::default();
+        let dsc = Arc::clone(&sample_record().dsc);
+        let t0 = Instant::now();
+        let late = t0 + Duration::from_secs(60);
+        assert!(buffer.take_due(late).is_empty(), "nothing buffered yet");
+        buffer.push(trace(1), &dsc, one(0), t0);
+        assert_eq!(buffer.take_due(late).len(), 1);
+        assert!(buffer.take_due(late).is_empty(), "taken");
+        // Emptied by take_due; then by take_all.
+        buffer.push(trace(2), &dsc, one(0), t0);
+        assert_eq!(buffer.take_due(late).len(), 1);
+        buffer.push(trace(3), &dsc, one(0), t0);
+        assert_eq!(buffer.take_all().len(), 1);
+        assert!(buffer.take_due(late).is_empty());
+        buffer.push(trace(4), &dsc, one(0), t0);
+        let due = buffer.take_due(late);
+        assert_eq!(due.len(), 1);
+        assert_eq!(due[0].trace_id, trace(4));
+    }
+
+    #[test]
     fn batches_go_at_5_mib_and_the_buffer_is_bounded_in_bytes_and_spans() {
         let buffer = SpanBuffer::default();
         let dsc = Arc::clone(&sample_record().dsc);
