@@ -700,10 +700,14 @@ impl Pipeline {
         }
     }
 
+    #[inline]
     fn limited(&self, category: DataCategory) -> bool {
-        if !self.limits_set.load(Ordering::Acquire) {
-            return false;
-        }
+        self.limits_set.load(Ordering::Acquire) && self.limited_now(category)
+    }
+
+    /// [`limited`](Self::limited) once a limit may be in force: under the limiter's lock.
+    #[cold]
+    fn limited_now(&self, category: DataCategory) -> bool {
         let now = Instant::now();
         let limiter = lock(&self.limiter);
         if limiter.limit(category, now).is_some() {
@@ -715,10 +719,15 @@ impl Pipeline {
         false
     }
 
+    #[inline]
     fn apply_limits(&self, response: &TransportResponse) {
-        if !RateLimiter::may_limit(response) {
-            return;
+        if RateLimiter::may_limit(response) {
+            self.apply_limits_now(response);
         }
+    }
+
+    #[cold]
+    fn apply_limits_now(&self, response: &TransportResponse) {
         let mut limiter = lock(&self.limiter);
         let changed = limiter.update(response, Instant::now(), SystemTime::now());
         self.limits_set.store(true, Ordering::Release);
@@ -730,10 +739,15 @@ impl Pipeline {
 
     /// A response came: the consecutive failures start again from zero, and a deadline
     /// already past is forgotten (it no longer holds anyone back).
+    #[inline]
     fn reset_failures(&self) {
-        if !self.backoff_set.load(Ordering::Acquire) {
-            return;
+        if self.backoff_set.load(Ordering::Acquire) {
+            self.reset_failures_now();
         }
+    }
+
+    #[cold]
+    fn reset_failures_now(&self) {
         let mut backoff = lock(&self.backoff);
         backoff.failures = 0;
         if backoff.until.map_or(true, |until| until <= Instant::now()) {
@@ -772,10 +786,14 @@ impl Pipeline {
     }
 
     /// Waits out the shared backoff; `false` if the queue was closed meanwhile.
+    #[inline]
     fn wait_for_backoff(&self) -> bool {
-        if !self.backoff_set.load(Ordering::Acquire) {
-            return true;
-        }
+        !self.backoff_set.load(Ordering::Acquire) || self.wait_out_backoff()
+    }
+
+    /// [`wait_for_backoff`](Self::wait_for_backoff) once a backoff may run.
+    #[cold]
+    fn wait_out_backoff(&self) -> bool {
         let until = lock(&self.backoff).until;
         match until.map(|until| until.saturating_duration_since(Instant::now())) {
             Some(delay) if !delay.is_zero() => self.queue.sleep_unless_closed(delay),

@@ -49,6 +49,7 @@ impl RateLimiter {
 
     /// Whether [`update`](Self::update) could set a limit from `response`: it carries
     /// `X-Sentry-Rate-Limits`, or it is a `429`. Anything else leaves the limits as they are.
+    #[inline]
     pub(crate) fn may_limit(response: &TransportResponse) -> bool {
         response.rate_limits().is_some() || response.status() == 429
     }
