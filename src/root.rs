@@ -33,8 +33,9 @@ pub(crate) struct RootState {
     /// Set at creation for a continued trace (the incoming DSC is frozen at once); built from
     /// the options and the root's name the first time it leaves the process otherwise.
     dsc: OnceLock<Arc<DynamicSamplingContext>>,
-    /// The `baggage` header value for the frozen DSC, computed once.
-    baggage: OnceLock<Option<http::HeaderValue>>,
+    /// The `baggage` header value for the frozen DSC, computed once. Boxed: a root that never
+    /// propagates (most unsampled ones) carries one pointer for it, not a whole `HeaderValue`.
+    baggage: OnceLock<Option<Box<http::HeaderValue>>>,
     /// The name and source the head DSC and the transaction are built with. Written only by
     /// [`RootState::set_name`] after creation.
     name: Mutex<(Cow<'static, str>, TransactionSource)>,
@@ -152,9 +153,10 @@ impl RootState {
                         sentry.as_deref().unwrap_or(""),
                     )
                 };
-                value.and_then(|v| http::HeaderValue::from_str(&v).ok())
+                // From the `String` itself: no copy of the value.
+                value.and_then(|v| http::HeaderValue::try_from(v).ok().map(Box::new))
             })
-            .as_ref()
+            .as_deref()
     }
 
     fn head_dsc(&self) -> DynamicSamplingContext {

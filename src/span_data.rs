@@ -422,6 +422,6 @@ mod tests {
         // Every open recorded span, and every root, holds one `SpanData` in the registry (and a
         // root one `RootState` besides): the heap per open span in `benches/peers` counts them.
         assert!(std::mem::size_of::<SpanData>() <= 96);
-        assert!(std::mem::size_of::<RootState>() <= 192);
+        assert!(std::mem::size_of::<RootState>() <= 160);
     }
 }

@@ -151,6 +151,27 @@ impl DynamicSamplingContext {
         }
     }
 
+    /// An empty DSC with room for `bytes` of `key=value` text in `entries` entries.
+    pub(crate) fn with_capacity(bytes: usize, entries: usize) -> Self {
+        Self {
+            buf: String::with_capacity(bytes),
+            entries: Vec::with_capacity(entries),
+            garbage: 0,
+        }
+    }
+
+    /// Appends `key` = `value` (an empty one is skipped, as [`set`](Self::set) does) for a key
+    /// the DSC does not hold yet: no lookup.
+    fn push_new(&mut self, key: &str, value: &str) {
+        debug_assert!(
+            self.position(key).is_none(),
+            "push_new: {key} is already set"
+        );
+        if !key.is_empty() && !value.is_empty() {
+            self.put(key, value, None);
+        }
+    }
+
     /// Builder form of [`set`](Self::set).
     ///
     /// # Examples
@@ -406,15 +427,9 @@ impl DynamicSamplingContext {
             if members == MAX_BAGGAGE_MEMBERS {
                 break;
             }
-            let sep = usize::from(members > 0);
-            let len = sep
-                + SENTRY_PREFIX.len()
-                + percent::encoded_len(key)
-                + 1
-                + percent::encoded_len(value);
-            if out.len() - start + len > MAX_BAGGAGE_BYTES {
-                continue;
-            }
+            // Written in one pass, then taken back if it does not fit: the same rule as
+            // measuring the encoded member first, without encoding it twice.
+            let mark = out.len();
             if members == 0 {
                 // Room for the prefixes and separators plus a few escapes.
                 let estimate = self.buf.len() + self.entries.len() * 12;
@@ -426,6 +441,10 @@ impl DynamicSamplingContext {
             percent::encode_into(key, out);
             out.push('=');
             percent::encode_into(value, out);
+            if out.len() - start > MAX_BAGGAGE_BYTES {
+                out.truncate(mark);
+                continue;
+            }
             members += 1;
         }
         members > 0
@@ -581,27 +600,32 @@ impl HeadDsc<'_> {
     /// tracing-without-performance mode too, so every service downstream decides consistently
     /// (spec 3.2).
     pub(crate) fn build(&self) -> DynamicSamplingContext {
-        let mut dsc = DynamicSamplingContext::new().with("trace_id", self.trace_id.to_string());
-        if let Some(key) = self.public_key {
-            dsc.set_str("public_key", key);
+        let trace_id = self.trace_id.to_hex();
+        let rand = super::sample_rand::sample_rand_text(self.sample_rand);
+        let rate = self.sample_rate.map(|rate| rate.to_string());
+        let sampled = self.sampled.map(|s| if s { "true" } else { "false" });
+        let entries: [(&str, Option<&str>); 9] = [
+            ("trace_id", std::str::from_utf8(&trace_id).ok()),
+            ("public_key", self.public_key),
+            ("org_id", self.org_id),
+            ("environment", Some(self.environment)),
+            ("release", self.release),
+            ("transaction", self.transaction),
+            ("sample_rate", rate.as_deref()),
+            ("sampled", sampled),
+            ("sample_rand", std::str::from_utf8(&rand).ok()),
+        ];
+        // Sized once, then appended: the keys are distinct, so no entry is looked up.
+        let bytes = entries
+            .iter()
+            .map(|(key, value)| value.map_or(0, |v| key.len() + 1 + v.len()))
+            .sum();
+        let mut dsc = DynamicSamplingContext::with_capacity(bytes, entries.len());
+        for (key, value) in entries {
+            if let Some(value) = value {
+                dsc.push_new(key, value);
+            }
         }
-        if let Some(org) = self.org_id {
-            dsc.set_str("org_id", org);
-        }
-        dsc.set_str("environment", self.environment);
-        if let Some(release) = self.release {
-            dsc.set_str("release", release);
-        }
-        if let Some(name) = self.transaction {
-            dsc.set_str("transaction", name);
-        }
-        if let Some(rate) = self.sample_rate {
-            dsc.set("sample_rate", rate.to_string());
-        }
-        if let Some(sampled) = self.sampled {
-            dsc.set_str("sampled", if sampled { "true" } else { "false" });
-        }
-        dsc.set("sample_rand", super::format_sample_rand(self.sample_rand));
         dsc
     }
 }

@@ -1,23 +1,42 @@
 //! Percent-encoding for baggage keys and values (W3C baggage §3.2.1.1, spec 2.4).
 
-/// Whether `b` is an RFC 3986 unreserved byte (`[A-Za-z0-9-._~]`), the only bytes written as is.
+/// Whether each byte is an RFC 3986 unreserved byte (`[A-Za-z0-9-._~]`), the only bytes written
+/// as is: one table read per byte.
 ///
 /// This set lies inside W3C `baggage-octet`, so the output is always a valid baggage value, and
 /// every SDK's decoder reads it back.
+// Built at compile time: an index out of bounds would fail the build, not panic.
+#[allow(clippy::indexing_slicing)]
+const UNRESERVED: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~');
+        b += 1;
+    }
+    table
+};
+
 #[inline]
 fn is_unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+    // A `u8` index is always in the table.
+    UNRESERVED.get(usize::from(b)).copied().unwrap_or(false)
 }
 
-/// Uppercase hex digit for a nibble (`0..=15`).
+/// The uppercase hex digit of `nibble` (`0..=15`).
 #[inline]
 fn hex_upper(nibble: u8) -> char {
-    char::from(if nibble < 10 {
-        b'0' + nibble
-    } else {
-        b'A' + (nibble - 10)
-    })
+    char::from(
+        HEX_UPPER
+            .get(usize::from(nibble & 0xf))
+            .copied()
+            .unwrap_or(b'0'),
+    )
 }
+
+/// Uppercase hex digits.
+const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
 
 #[inline]
 fn hex_value(b: u8) -> Option<u8> {
@@ -30,6 +49,7 @@ fn hex_value(b: u8) -> Option<u8> {
 }
 
 /// The length of `s` once encoded by [`encode_into`].
+#[cfg(test)]
 pub(crate) fn encoded_len(s: &str) -> usize {
     s.bytes()
         .map(|b| if is_unreserved(b) { 1 } else { 3 })
@@ -38,19 +58,23 @@ pub(crate) fn encoded_len(s: &str) -> usize {
 
 /// Appends `s` to `out`, writing every byte outside the unreserved set as `%XX` (uppercase).
 pub(crate) fn encode_into(s: &str, out: &mut String) {
+    let bytes = s.as_bytes();
     // Copy runs of unreserved bytes at once; run boundaries sit next to ASCII bytes, so they are
     // always char boundaries and `get` never fails.
-    let mut run_start = 0;
-    for (i, b) in s.bytes().enumerate() {
-        if !is_unreserved(b) {
-            out.push_str(s.get(run_start..i).unwrap_or_default());
-            out.push('%');
-            out.push(hex_upper(b >> 4));
-            out.push(hex_upper(b & 0xf));
-            run_start = i + 1;
-        }
+    let mut from = 0;
+    while let Some(rest) = bytes.get(from..) {
+        let Some(run) = rest.iter().position(|&b| !is_unreserved(b)) else {
+            break;
+        };
+        let at = from + run;
+        out.push_str(s.get(from..at).unwrap_or_default());
+        let b = bytes.get(at).copied().unwrap_or_default();
+        out.push('%');
+        out.push(hex_upper(b >> 4));
+        out.push(hex_upper(b));
+        from = at + 1;
     }
-    out.push_str(s.get(run_start..).unwrap_or_default());
+    out.push_str(s.get(from..).unwrap_or_default());
 }
 
 /// Decodes `%XX` escapes of `s` into `out` (cleared first); other bytes, `+` included, are copied.
@@ -180,6 +204,26 @@ mod tests {
             if !ok {
                 assert_eq!(onto, "x", "unchanged on failure");
             }
+        }
+    }
+
+    proptest::proptest! {
+        /// The table-driven encoder writes what the plain byte-by-byte rule writes, for any
+        /// text (every char class, escapes of multi-byte chars included).
+        #[test]
+        fn encoding_is_the_byte_by_byte_rule(s in "\\PC{0,64}") {
+            let mut expected = String::new();
+            for b in s.bytes() {
+                if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+                    expected.push(char::from(b));
+                } else {
+                    expected.push_str(&format!("%{b:02X}"));
+                }
+            }
+            let mut out = String::from("x");
+            encode_into(&s, &mut out);
+            proptest::prop_assert_eq!(&out[1..], expected.as_str());
+            proptest::prop_assert_eq!(encoded_len(&s), expected.len());
         }
     }
 

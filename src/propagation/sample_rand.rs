@@ -59,7 +59,19 @@ pub fn parse_sample_rate(s: &str) -> Option<f64> {
 /// assert_eq!(format_sample_rand(0.9999999), "0.999999");
 /// ```
 pub fn format_sample_rand(value: f64) -> String {
-    format!("0.{:06}", floor_micros(value))
+    String::from_utf8_lossy(&sample_rand_text(value)).into_owned()
+}
+
+/// [`format_sample_rand`]'s text on the stack: `0.` and six digits.
+pub(crate) fn sample_rand_text(value: f64) -> [u8; 8] {
+    let mut micros = floor_micros(value);
+    let mut out = *b"0.000000";
+    for digit in out.iter_mut().skip(2).rev() {
+        // `micros` < 1_000_000: six digits.
+        *digit = b'0' + (micros % 10) as u8;
+        micros /= 10;
+    }
+    out
 }
 
 /// Returns the interval `[lo, hi)` a missing `sample_rand` is drawn from so that the incoming
@@ -453,6 +465,18 @@ mod tests {
         // Inconsistent: sampled with rate 0 is drawn for local use only.
         let (_, backfilled) = continued_sample_rand(None, Some(true), Some(0.0), 0.3);
         assert!(!backfilled);
+    }
+
+    proptest::proptest! {
+        /// The text written on the stack is the six-decimal `format!` of the floored micros,
+        /// for any value, the clamped ones (negative, NaN, 1 and above) included.
+        #[test]
+        fn sample_rand_text_is_the_six_decimal_format(
+            value in proptest::prop_oneof![0.0f64..1.0, proptest::num::f64::ANY],
+        ) {
+            let expected = format!("0.{:06}", floor_micros(value));
+            proptest::prop_assert_eq!(&sample_rand_text(value), expected.as_bytes());
+        }
     }
 
     proptest::proptest! {
