@@ -115,6 +115,16 @@ fn noop_run(spans: u32, transactions: u32) {
         .max_requests_in_flight(1)
         .build()
         .expect("layer");
+    record_all(layer, &guard, spans, transactions);
+}
+
+/// Records `transactions` transactions of `spans` children through `layer`, then flushes.
+fn record_all(
+    layer: SentryLayer,
+    guard: &tracing_sentry::export::ExportGuard,
+    spans: u32,
+    transactions: u32,
+) {
     let subscriber = tracing_subscriber::registry().with(layer);
     tracing::subscriber::with_default(subscriber, || {
         for _ in 0..transactions {
@@ -139,13 +149,7 @@ fn main() {
         .transport(transport.clone())
         .build()
         .expect("layer");
-    let subscriber = tracing_subscriber::registry().with(layer);
-    tracing::subscriber::with_default(subscriber, || {
-        for _ in 0..transactions {
-            record(spans);
-        }
-    });
-    assert!(guard.flush(Duration::from_secs(30)));
+    record_all(layer, &guard, spans, transactions);
     let envelopes = transport.envelopes();
     let Some(first) = envelopes.first() else {
         eprintln!("no envelope");
