@@ -6,9 +6,7 @@ use std::fmt;
 use std::ops::Range;
 use std::time::SystemTime;
 
-use super::json::{
-    hex32, push_key, push_plain_key_str_entry, push_str, push_str_entry, Timestamps,
-};
+use super::json::{hex32, push_after, push_key, push_str, push_str_entry, Timestamps};
 use super::privacy::Privacy;
 use super::record::{SpanBatch, TransactionRecord};
 use super::sdk::SDK_JSON;
@@ -212,8 +210,8 @@ enum DscKey {
     /// a service's callers are mostly of one project).
     Steady(usize),
     /// `trace_id`, `transaction`, `sample_rate`, `sample_rand` or `sampled`: a plain key whose
-    /// value varies, so only the value is scanned for escapes.
-    Varying,
+    /// value varies, so only the value is scanned for escapes; `,"key":"` written out.
+    Varying(&'static [u8]),
     /// Any other key, escaped as it comes.
     Other,
 }
@@ -226,13 +224,17 @@ impl DscKey {
             "release" => Self::Steady(1),
             "environment" => Self::Steady(2),
             "org_id" => Self::Steady(3),
-            "trace_id" | "transaction" | "sample_rate" | "sample_rand" | "sampled" => Self::Varying,
+            "trace_id" => Self::Varying(br#","trace_id":""#),
+            "transaction" => Self::Varying(br#","transaction":""#),
+            "sample_rate" => Self::Varying(br#","sample_rate":""#),
+            "sample_rand" => Self::Varying(br#","sample_rand":""#),
+            "sampled" => Self::Varying(br#","sampled":""#),
             _ => Self::Other,
         }
     }
 }
 
-/// The last value of each steady DSC key (see [`DscKey::Steady`]) with its `"key":"value"`
+/// The last value of each steady DSC key (see [`DscKey::Steady`]) with its `,"key":"value"`
 /// JSON: an entry equal to the last one is copied rather than escaped again.
 #[derive(Debug, Default)]
 struct SteadyEntries {
@@ -248,7 +250,7 @@ struct SteadyEntry {
 }
 
 impl SteadyEntries {
-    /// Writes `"key":"value"`, escaped, copying the JSON of the last equal entry.
+    /// Writes `,"key":"value"`, escaped, copying the JSON of the last equal entry.
     fn push(&mut self, out: &mut Vec<u8>, key: &str, value: &str) {
         match DscKey::of(key) {
             DscKey::Steady(i) => match self.slots.get_mut(i) {
@@ -257,14 +259,21 @@ impl SteadyEntries {
                         slot.value.clear();
                         slot.value.push_str(value);
                         slot.json.clear();
+                        slot.json.push(b',');
                         push_str_entry(&mut slot.json, key, value);
                     }
                     out.extend_from_slice(&slot.json);
                 }
-                None => push_str_entry(out, key, value),
+                None => {
+                    out.push(b',');
+                    push_str_entry(out, key, value);
+                }
             },
-            DscKey::Varying => push_plain_key_str_entry(out, key, value),
-            DscKey::Other => push_str_entry(out, key, value),
+            DscKey::Varying(prefix) => push_after(out, prefix, value),
+            DscKey::Other => {
+                out.push(b',');
+                push_str_entry(out, key, value);
+            }
         }
     }
 }
@@ -851,12 +860,14 @@ fn push_trace_header(out: &mut Vec<u8>, dsc: &DynamicSamplingContext, steady: &m
     if dsc.is_empty() {
         return;
     }
-    out.extend_from_slice(br#","trace":{"#);
-    for (i, (key, value)) in dsc.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
+    // Every entry is written after a comma; the first comma becomes the object's `{`.
+    out.extend_from_slice(br#","trace":"#);
+    let open = out.len();
+    for (key, value) in dsc.iter() {
         steady.push(out, key, value);
+    }
+    if let Some(first) = out.get_mut(open) {
+        *first = b'{';
     }
     out.push(b'}');
 }

@@ -28,14 +28,11 @@ pub(crate) fn push_str_entry(out: &mut Vec<u8>, key: &str, value: &str) {
     out.push(b'"');
 }
 
-/// Writes `"key":"value"` for a key this crate spells (plain ASCII, nothing to escape: no
-/// scan), the value escaped.
+/// Writes `prefix` as it is (JSON this crate spells, ending in an opening quote, such as
+/// `,"key":"`), then `value` escaped and the closing quote.
 #[inline]
-pub(crate) fn push_plain_key_str_entry(out: &mut Vec<u8>, key: &str, value: &str) {
-    debug_assert!(!any_needs_escape(key.as_bytes()), "not plain: {key:?}");
-    out.push(b'"');
-    out.extend_from_slice(key.as_bytes());
-    out.extend_from_slice(b"\":\"");
+pub(crate) fn push_after(out: &mut Vec<u8>, prefix: &[u8], value: &str) {
+    out.extend_from_slice(prefix);
     push_str_content(out, value);
     out.push(b'"');
 }
