@@ -1,9 +1,10 @@
 //! The overhead ladder for one span lifecycle, against the bare registry in the same run.
 //!
 //! `cargo bench --bench span_lifecycle` runs criterion and then prints allocations and heap
-//! bytes per span for every rung. For instruction counts (stable on a noisy machine), see
-//! `benches/README.md`: `TS_BENCH_ONLY=<workload>:<rung>:<n>` runs one workload `n` times
-//! under valgrind.
+//! bytes per span for every rung. For instruction counts (stable on a noisy machine),
+//! `TS_BENCH_ONLY=<workload>:<rung>:<n>` runs one workload `n` times (see
+//! `support::callgrind_mode`); run it under valgrind for two values of `n` and divide the
+//! difference by the difference of the `n`s, as `benches/ladder.sh` does for every rung.
 
 mod support;
 
