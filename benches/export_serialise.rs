@@ -33,9 +33,9 @@
 //! ```
 //!
 //! Measured (instructions per transaction, issue 12; the 0-span transaction is its root span
-//! with two fields): the whole sender 8,542 -> 6,335 with 0 spans and 22,478 -> 20,352 with
-//! 10; the envelope alone (`from_transaction`, 0 spans) 5,100 -> 3,889. The envelope header
-//! with its DSC costs about 2,000 of it, dropping the record (allocated on the instrumented
+//! with two fields): the whole sender 8,542 -> 6,067 with 0 spans and 22,478 -> 20,352 with
+//! 10; the envelope alone (`from_transaction`, 0 spans) 5,100 -> 3,663. The envelope header
+//! with its DSC costs about 1,750 of it, dropping the record (allocated on the instrumented
 //! thread, so freed across arenas) about 1,100, the root span about 800, the delivery checks
 //! and the queue about 700. With spans, the figures move by up to 3,000 from run to run:
 //! glibc's `malloc_consolidate`, when the sender's frees meet the instrumented thread's
