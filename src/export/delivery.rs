@@ -118,8 +118,8 @@ pub(crate) struct Pipeline {
     /// lock. While clear, the backoff checks answer without the lock or the clock.
     backoff_set: AtomicBool,
     reports: ClientReports,
-    /// When client reports were last sent (or the pipeline started).
-    /// (Nanoseconds since `started`, so every sender reads it without a lock.)
+    /// When client reports were last sent (or the pipeline started), in nanoseconds since
+    /// `started`: every sender reads it without a lock.
     last_report: AtomicU64,
     /// When the pipeline was made: the origin of `last_report`.
     started: Instant,
@@ -427,7 +427,8 @@ impl Pipeline {
                 }
                 let spans = span_quantity(tx);
                 let outcome = self.deliver_transaction(tx, scratch);
-                // Drops the transaction (in place) before it is counted, as it was sent.
+                // Frees the transaction in place before it is counted, as before: `ClientReport`
+                // is the variant that holds nothing (nothing handles this item again).
                 *work = Work::ClientReport;
                 self.account(outcome, spans);
             }
@@ -453,6 +454,7 @@ impl Pipeline {
                 }
                 let spans = batch.spans.len() as u64;
                 let outcome = self.deliver_spans(batch, scratch);
+                // Frees the batch in place, as for a transaction.
                 *work = Work::ClientReport;
                 self.account_spans(outcome, spans);
             }
