@@ -23,7 +23,7 @@
 use std::fmt;
 use std::io::Write as _;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
@@ -109,10 +109,20 @@ pub(crate) struct Pipeline {
     queue: Queue<Work>,
     config: DeliveryConfig,
     limiter: Mutex<RateLimiter>,
+    /// Whether the limiter may hold a limit in force: set (under the limiter's lock) by every
+    /// response that can limit, cleared (under it) when a check finds none in force. While
+    /// clear, [`limited`](Self::limited) answers without the lock or the clock.
+    limits_set: AtomicBool,
     backoff: Mutex<Backoff>,
+    /// Whether the backoff holds anything (failures or a deadline): set and cleared under its
+    /// lock. While clear, the backoff checks answer without the lock or the clock.
+    backoff_set: AtomicBool,
     reports: ClientReports,
-    /// When client reports were last sent (or the pipeline started).
-    last_report: Mutex<Instant>,
+    /// When client reports were last sent (or the pipeline started), in nanoseconds since
+    /// `started`: every sender reads it without a lock.
+    last_report: AtomicU64,
+    /// When the pipeline was made: the origin of `last_report`.
+    started: Instant,
     stats: Arc<StatsInner>,
     drops: DropLog,
     /// Streamed spans waiting for their trace's batch to be due.
@@ -172,9 +182,12 @@ impl Pipeline {
             queue: Queue::new(max_items, max_bytes),
             config,
             limiter: Mutex::new(RateLimiter::default()),
+            limits_set: AtomicBool::new(false),
             backoff: Mutex::new(Backoff::default()),
+            backoff_set: AtomicBool::new(false),
             reports: ClientReports::default(),
-            last_report: Mutex::new(Instant::now()),
+            last_report: AtomicU64::new(0),
+            started: Instant::now(),
             stats,
             drops: DropLog::new(debug),
             spans: SpanBuffer::default(),
@@ -354,7 +367,11 @@ impl Pipeline {
         let mut idle_ticks = 0u32;
         loop {
             match self.queue.pop(IDLE_TICK) {
-                Pop::Item { ticket, item, grow } => {
+                Pop::Item {
+                    ticket,
+                    mut item,
+                    grow,
+                } => {
                     idle_ticks = 0;
                     // More senders help against latency, not against a failing ingest: while
                     // the shared backoff runs they would only wait too.
@@ -362,14 +379,26 @@ impl Pipeline {
                         self.grow();
                     }
                     // `handle` does not panic, but if a bug made it, the sender must survive
-                    // and the item must still be done.
-                    let _ = catch_unwind(AssertUnwindSafe(|| self.handle(item, &mut scratch)));
+                    // and the item must still be done. One clock read after the work serves
+                    // the report interval and the span buffer.
+                    let now = catch_unwind(AssertUnwindSafe(|| {
+                        let report = matches!(item, Work::ClientReport);
+                        self.handle(&mut item, &mut scratch);
+                        let now = Instant::now();
+                        if !report {
+                            self.send_reports_if_due(now);
+                        }
+                        now
+                    }))
+                    .unwrap_or_else(|_| Instant::now());
+                    drop(item);
                     self.queue.done(ticket);
-                    self.submit_due_spans(Instant::now());
+                    self.submit_due_spans(now);
                 }
                 Pop::Idle => {
-                    self.submit_due_spans(Instant::now());
-                    self.send_reports_if_due();
+                    let now = Instant::now();
+                    self.submit_due_spans(now);
+                    self.send_reports_if_due(now);
                     idle_ticks += 1;
                     if idle_ticks >= RETIRE_AFTER_IDLE_TICKS && self.queue.retire_idle_consumer(1) {
                         return;
@@ -381,27 +410,29 @@ impl Pipeline {
         self.queue.remove_consumer();
     }
 
-    fn handle(&self, work: Work, scratch: &mut Scratch) {
+    /// Handles one unit of work in place (a transaction is large: no copies of it), dropping
+    /// what it held once sent; the sender then sends client reports if they are due.
+    fn handle(&self, work: &mut Work, scratch: &mut Scratch) {
         match work {
-            Work::Transaction(mut tx) => {
+            Work::Transaction(tx) => {
                 // The user's rules and hooks run here, on the sender, never on the
                 // instrumented thread; a dropped transaction is counted and reported there.
                 if !self.config.privacy.process_transaction(
-                    &mut tx,
+                    tx,
                     &self.reports,
                     &self.stats,
                     &mut scratch.spans.keys,
                 ) {
-                    self.send_reports_if_due();
                     return;
                 }
-                let spans = span_quantity(&tx);
-                let outcome = self.deliver_transaction(&tx, scratch);
-                drop(tx);
+                let spans = span_quantity(tx);
+                let outcome = self.deliver_transaction(tx, scratch);
+                // Frees the transaction in place before it is counted, as before: `ClientReport`
+                // is the variant that holds nothing (nothing handles this item again).
+                *work = Work::ClientReport;
                 self.account(outcome, spans);
-                self.send_reports_if_due();
             }
-            Work::Spans(mut batch) => {
+            Work::Spans(batch) => {
                 // The denylist and `before_send_span` on each streamed span, as for the spans
                 // of a transaction; a span the hook refuses is counted and reported.
                 let before = batch.spans.len();
@@ -419,21 +450,20 @@ impl Pipeline {
                     StatsInner::add(&self.stats.spans_dropped_before_send, removed);
                 }
                 if batch.spans.is_empty() {
-                    self.send_reports_if_due();
                     return;
                 }
                 let spans = batch.spans.len() as u64;
-                let outcome = self.deliver_spans(&batch, scratch);
-                drop(batch);
+                let outcome = self.deliver_spans(batch, scratch);
+                // Frees the batch in place, as for a transaction.
+                *work = Work::ClientReport;
                 self.account_spans(outcome, spans);
-                self.send_reports_if_due();
             }
             Work::ClientReport => self.send_reports(),
         }
     }
 
     fn deliver_spans(&self, batch: &SpanBatch, scratch: &mut Scratch) -> Outcome {
-        self.deliver(DataCategory::Span, |meta, dsn, now| {
+        self.deliver(DataCategory::Span, scratch, |meta, dsn, now, scratch| {
             Envelope::from_spans(batch, meta, dsn, now, scratch)
         })
     }
@@ -486,17 +516,28 @@ impl Pipeline {
         // Without hooks, `process_transaction` left the private data and denied values to the
         // writer.
         let scrub = self.config.privacy.scrubs_when_written();
-        self.deliver(DataCategory::Transaction, |meta, dsn, now| {
-            Envelope::from_transaction(tx, meta, dsn, now, scratch, scrub)
-        })
+        self.deliver(
+            DataCategory::Transaction,
+            scratch,
+            |meta, dsn, now, scratch| {
+                Envelope::from_transaction(tx, meta, dsn, now, scratch, scrub)
+            },
+        )
     }
 
     /// Builds the envelope of one unit of work in `category` with `build` (given the event
-    /// fields, the DSN and `sent_at`) and sends it, a due client report riding along.
+    /// fields, the DSN, `sent_at` and the sender's scratch) and sends it, a due client report
+    /// riding along; its buffer then goes back to the scratch.
     fn deliver(
         &self,
         category: DataCategory,
-        build: impl FnOnce(&EventMeta, Option<&str>, SystemTime) -> Result<Envelope, TooLarge>,
+        scratch: &mut Scratch,
+        build: impl FnOnce(
+            &EventMeta,
+            Option<&str>,
+            SystemTime,
+            &mut Scratch,
+        ) -> Result<Envelope, TooLarge>,
     ) -> Outcome {
         // Wait out a running backoff first, so the envelope is built (and a report attached)
         // when it can go.
@@ -510,6 +551,7 @@ impl Pipeline {
             &self.config.meta,
             self.config.dsn.as_deref(),
             SystemTime::now(),
+            scratch,
         );
         let mut envelope = match envelope {
             Ok(envelope) => envelope,
@@ -518,12 +560,13 @@ impl Pipeline {
         // Pending client reports ride along once the interval has passed (Sentry's SDKs send
         // them at most every 30 s); exempt from the transaction limit, but not from one on
         // their own category.
-        let report = if self.reports_due() && self.reports_allowed() {
+        let report = if self.reports_due(Instant::now()) && self.reports_allowed() {
             self.take_report(&mut envelope)
         } else {
             None
         };
         let outcome = self.send_with_retries(&envelope, category);
+        scratch.recycle(envelope);
         if let Some(report) = report {
             if outcome == Outcome::Sent {
                 StatsInner::incr(&self.stats.client_reports_sent);
@@ -540,16 +583,25 @@ impl Pipeline {
         let mut payload = Vec::with_capacity(256);
         report.write_payload(&mut payload, SystemTime::now());
         envelope.push_item("client_report", &payload);
-        *lock(&self.last_report) = Instant::now();
+        let at = self.since_start(Instant::now());
+        self.last_report.store(at, Ordering::Relaxed);
         Some(report)
     }
 
-    fn reports_due(&self) -> bool {
-        lock(&self.last_report).elapsed() >= self.config.client_report_interval
+    /// Nanoseconds from the pipeline's start to `now` (584 years fit).
+    fn since_start(&self, now: Instant) -> u64 {
+        u64::try_from(now.saturating_duration_since(self.started).as_nanos()).unwrap_or(u64::MAX)
     }
 
-    fn send_reports_if_due(&self) {
-        if self.reports_due() && !self.reports.is_empty() {
+    fn reports_due(&self, now: Instant) -> bool {
+        let elapsed = self
+            .since_start(now)
+            .saturating_sub(self.last_report.load(Ordering::Relaxed));
+        u128::from(elapsed) >= self.config.client_report_interval.as_nanos()
+    }
+
+    fn send_reports_if_due(&self, now: Instant) {
+        if self.reports_due(now) && !self.reports.is_empty() {
             self.send_reports();
         }
     }
@@ -643,23 +695,66 @@ impl Pipeline {
             }
             Ok(Ok(response)) => {
                 if !(500..=599).contains(&response.status()) {
-                    lock(&self.backoff).failures = 0;
+                    self.reset_failures();
                 }
                 Attempt::Response(response)
             }
         }
     }
 
+    #[inline]
     fn limited(&self, category: DataCategory) -> bool {
-        lock(&self.limiter)
-            .limit(category, Instant::now())
-            .is_some()
+        self.limits_set.load(Ordering::Acquire) && self.limited_now(category)
     }
 
+    /// [`limited`](Self::limited) once a limit may be in force: under the limiter's lock.
+    #[cold]
+    fn limited_now(&self, category: DataCategory) -> bool {
+        let now = Instant::now();
+        let limiter = lock(&self.limiter);
+        if limiter.limit(category, now).is_some() {
+            return true;
+        }
+        if !limiter.any_in_force(now) {
+            self.limits_set.store(false, Ordering::Release);
+        }
+        false
+    }
+
+    #[inline]
     fn apply_limits(&self, response: &TransportResponse) {
-        let changed = lock(&self.limiter).update(response, Instant::now(), SystemTime::now());
+        if RateLimiter::may_limit(response) {
+            self.apply_limits_now(response);
+        }
+    }
+
+    #[cold]
+    fn apply_limits_now(&self, response: &TransportResponse) {
+        let mut limiter = lock(&self.limiter);
+        let changed = limiter.update(response, Instant::now(), SystemTime::now());
+        self.limits_set.store(true, Ordering::Release);
+        drop(limiter);
         if changed {
             StatsInner::incr(&self.stats.rate_limit_responses);
+        }
+    }
+
+    /// A response came: the consecutive failures start again from zero, and a deadline
+    /// already past is forgotten (it no longer holds anyone back).
+    #[inline]
+    fn reset_failures(&self) {
+        if self.backoff_set.load(Ordering::Acquire) {
+            self.reset_failures_now();
+        }
+    }
+
+    #[cold]
+    fn reset_failures_now(&self) {
+        let mut backoff = lock(&self.backoff);
+        backoff.failures = 0;
+        if backoff.until.map_or(true, |until| until <= Instant::now()) {
+            backoff.until = None;
+            self.backoff_set.store(false, Ordering::Release);
         }
     }
 
@@ -681,17 +776,26 @@ impl Pipeline {
             .saturating_mul(factor)
             .min(MAX_BACKOFF);
         backoff.until = now.checked_add(delay);
+        self.backoff_set.store(true, Ordering::Release);
     }
 
     /// Whether the shared backoff is running.
     fn backing_off(&self) -> bool {
-        lock(&self.backoff)
-            .until
-            .is_some_and(|until| until > Instant::now())
+        self.backoff_set.load(Ordering::Acquire)
+            && lock(&self.backoff)
+                .until
+                .is_some_and(|until| until > Instant::now())
     }
 
     /// Waits out the shared backoff; `false` if the queue was closed meanwhile.
+    #[inline]
     fn wait_for_backoff(&self) -> bool {
+        !self.backoff_set.load(Ordering::Acquire) || self.wait_out_backoff()
+    }
+
+    /// [`wait_for_backoff`](Self::wait_for_backoff) once a backoff may run.
+    #[cold]
+    fn wait_out_backoff(&self) -> bool {
         let until = lock(&self.backoff).until;
         match until.map(|until| until.saturating_duration_since(Instant::now())) {
             Some(delay) if !delay.is_zero() => self.queue.sleep_unless_closed(delay),
@@ -1199,6 +1303,32 @@ mod tests {
         assert_eq!(script.reported("ratelimit_backoff", "transaction"), 1);
         assert_eq!(script.reported("ratelimit_backoff", "span"), 3);
         assert_eq!(stats.client_reports_sent, 1);
+    }
+
+    #[test]
+    fn a_limit_that_ran_out_lets_transactions_go_and_a_new_one_stops_them_again() {
+        let script = Script::new([
+            Answer::StatusWith(200, None, Some("1:transaction:key")),
+            Answer::Status(200),
+            Answer::StatusWith(200, None, Some("60:transaction:key")),
+            Answer::Status(200),
+        ]);
+        let p = pipeline(script.transport.clone(), |_, _| {});
+        p.submit(1);
+        assert!(p.flush());
+        p.submit(1);
+        assert!(p.flush());
+        assert_eq!(script.tx_calls(), 1, "limited for a second");
+        std::thread::sleep(Duration::from_millis(1100));
+        p.submit(1);
+        assert!(p.flush());
+        assert_eq!(script.tx_calls(), 2, "the limit ran out");
+        p.submit(1);
+        assert!(p.flush());
+        assert_eq!(script.tx_calls(), 2, "the new limit holds");
+        let stats = p.stats();
+        assert_eq!(stats.transactions_sent, 2);
+        assert_eq!(stats.transactions_dropped_rate_limited, 2);
     }
 
     #[test]

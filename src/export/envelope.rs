@@ -6,7 +6,7 @@ use std::fmt;
 use std::ops::Range;
 use std::time::SystemTime;
 
-use super::json::{hex32, push_key, push_str, push_str_entry, Timestamps};
+use super::json::{hex32, push_after, push_key, push_str, push_str_entry, Timestamps};
 use super::privacy::Privacy;
 use super::record::{SpanBatch, TransactionRecord};
 use super::sdk::SDK_JSON;
@@ -50,16 +50,74 @@ pub(crate) const MAX_ITEM_BYTES: usize = 1024 * 1024;
 #[derive(Clone, PartialEq, Eq)]
 pub struct Envelope {
     bytes: Vec<u8>,
-    event_id: Option<String>,
+    event_id: Option<EventId>,
     /// The header line, without its `\n`.
     header: Range<usize>,
-    items: Vec<Item>,
+    items: Items,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Item {
     ty: Cow<'static, str>,
     payload: Range<usize>,
+}
+
+/// The items of an envelope in order; the first (the only one, mostly) without an allocation.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Items {
+    first: Option<Item>,
+    rest: Vec<Item>,
+}
+
+impl Items {
+    fn one(item: Item) -> Self {
+        Self {
+            first: Some(item),
+            rest: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, item: Item) {
+        if self.first.is_none() {
+            self.first = Some(item);
+        } else {
+            self.rest.push(item);
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Item> + '_ {
+        self.first.iter().chain(&self.rest)
+    }
+}
+
+/// An envelope's `event_id`: the digits we generated, or the text of a parsed header.
+#[derive(Clone)]
+enum EventId {
+    Hex([u8; 32]),
+    Parsed(String),
+}
+
+impl EventId {
+    fn as_str(&self) -> &str {
+        match self {
+            Self::Hex(hex) => super::transaction::hex(hex),
+            Self::Parsed(text) => text,
+        }
+    }
+}
+
+impl PartialEq for EventId {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for EventId {}
+
+impl fmt::Debug for EventId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
 }
 
 /// The error returned by [`Envelope::from_bytes`] when the input is not a Sentry envelope.
@@ -112,6 +170,112 @@ pub(crate) struct Scratch {
     fixed: FixedHeader,
     /// For `sent_at`, which is not in the second of the spans when they took longer.
     sent_at: Timestamps,
+    /// The DSC entries that are the same in every envelope of a sender, written out.
+    steady: SteadyEntries,
+    /// The last envelope's buffer, for the next one (see [`Scratch::recycle`]).
+    spare: Vec<u8>,
+}
+
+/// The largest envelope buffer a sender keeps for the next envelope: a rare large transaction
+/// does not hold its memory after it was sent.
+const MAX_SPARE_BYTES: usize = 64 * 1024;
+
+impl Scratch {
+    /// An empty buffer with room for `bytes`: the last envelope's, if it was kept.
+    fn buffer(&mut self, bytes: usize) -> Vec<u8> {
+        let mut buffer = std::mem::take(&mut self.spare);
+        buffer.clear();
+        buffer.reserve(bytes);
+        buffer
+    }
+
+    /// Keeps the buffer of an envelope that was sent, for the next envelope (one allocation
+    /// and one free fewer per envelope), unless it holds more than [`MAX_SPARE_BYTES`].
+    pub(crate) fn recycle(&mut self, envelope: Envelope) {
+        if envelope.bytes.capacity() <= MAX_SPARE_BYTES {
+            self.spare = envelope.bytes;
+        }
+    }
+}
+
+/// How many DSC keys have values that are the same in every envelope of a sender; see
+/// [`DscKey`].
+const STEADY_KEYS: usize = 4;
+
+/// What the envelope writer knows of a DSC key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DscKey {
+    /// `public_key`, `release`, `environment` or `org_id` (the index of its slot): the same in
+    /// every envelope of a sender (the head of a trace takes them from its configuration, and
+    /// a service's callers are mostly of one project).
+    Steady(usize),
+    /// `trace_id`, `transaction`, `sample_rate`, `sample_rand` or `sampled`: a plain key whose
+    /// value varies, so only the value is scanned for escapes; `,"key":"` written out.
+    Varying(&'static [u8]),
+    /// Any other key, escaped as it comes.
+    Other,
+}
+
+impl DscKey {
+    #[inline]
+    fn of(key: &str) -> Self {
+        match key {
+            "public_key" => Self::Steady(0),
+            "release" => Self::Steady(1),
+            "environment" => Self::Steady(2),
+            "org_id" => Self::Steady(3),
+            "trace_id" => Self::Varying(br#","trace_id":""#),
+            "transaction" => Self::Varying(br#","transaction":""#),
+            "sample_rate" => Self::Varying(br#","sample_rate":""#),
+            "sample_rand" => Self::Varying(br#","sample_rand":""#),
+            "sampled" => Self::Varying(br#","sampled":""#),
+            _ => Self::Other,
+        }
+    }
+}
+
+/// The last value of each steady DSC key (see [`DscKey::Steady`]) with its `,"key":"value"`
+/// JSON: an entry equal to the last one is copied rather than escaped again.
+#[derive(Debug, Default)]
+struct SteadyEntries {
+    slots: [SteadyEntry; STEADY_KEYS],
+}
+
+#[derive(Debug, Default)]
+struct SteadyEntry {
+    /// The raw value `json` was written from (empty: nothing written yet; DSC values are
+    /// never empty).
+    value: String,
+    json: Vec<u8>,
+}
+
+impl SteadyEntries {
+    /// Writes `,"key":"value"`, escaped, copying the JSON of the last equal entry.
+    fn push(&mut self, out: &mut Vec<u8>, key: &str, value: &str) {
+        match DscKey::of(key) {
+            DscKey::Steady(i) => match self.slots.get_mut(i) {
+                Some(slot) => {
+                    if slot.value != value || slot.value.is_empty() {
+                        slot.value.clear();
+                        slot.value.push_str(value);
+                        slot.json.clear();
+                        slot.json.push(b',');
+                        push_str_entry(&mut slot.json, key, value);
+                    }
+                    out.extend_from_slice(&slot.json);
+                }
+                None => {
+                    out.push(b',');
+                    push_str_entry(out, key, value);
+                }
+            },
+            DscKey::Varying(prefix) => push_after(out, prefix, value),
+            DscKey::Other => {
+                out.push(b',');
+                push_str_entry(out, key, value);
+            }
+        }
+    }
 }
 
 /// `,"dsn":"…","sdk":{…}` (the DSN only if configured): the part of every envelope header that
@@ -161,13 +325,13 @@ impl Envelope {
         const LENGTH_WIDTH: usize = 10;
         let event_id = new_event_id();
         // Room for a client report item besides the transaction.
-        let mut bytes = Vec::with_capacity(scratch.size_hint.clamp(2048, MAX_ITEM_BYTES) + 512);
+        let mut bytes = scratch.buffer(scratch.size_hint.clamp(2048, MAX_ITEM_BYTES) + 512);
         let header = push_header(
             &mut bytes,
             Some(&event_id),
             scratch.fixed.json(dsn),
             sent_at,
-            Some(&tx.dsc),
+            Some((&tx.dsc, &mut scratch.steady)),
             &mut scratch.sent_at,
         );
         bytes.extend_from_slice(br#"{"type":"transaction","length":"#);
@@ -195,16 +359,14 @@ impl Envelope {
         }
         let payload = start..bytes.len();
         bytes.push(b'\n');
-        let mut items = Vec::with_capacity(2);
-        items.push(Item {
-            ty: Cow::Borrowed("transaction"),
-            payload,
-        });
         Ok(Self {
             bytes,
-            event_id: Some(super::transaction::hex(&event_id).to_owned()),
+            event_id: Some(EventId::Hex(event_id)),
             header,
-            items,
+            items: Items::one(Item {
+                ty: Cow::Borrowed("transaction"),
+                payload,
+            }),
         })
     }
 
@@ -226,13 +388,13 @@ impl Envelope {
                 payload_len: payload.len(),
             });
         }
-        let mut bytes = Vec::with_capacity(payload.len() + 1024);
+        let mut bytes = scratch.buffer(payload.len() + 1024);
         let header = push_header(
             &mut bytes,
             None,
             scratch.fixed.json(dsn),
             sent_at,
-            Some(&batch.dsc),
+            Some((&batch.dsc, &mut scratch.steady)),
             &mut scratch.sent_at,
         );
         bytes.extend_from_slice(br#"{"type":"span","item_count":"#);
@@ -244,10 +406,10 @@ impl Envelope {
         bytes.extend_from_slice(b"}\n");
         let start = bytes.len();
         bytes.extend_from_slice(&payload);
-        let items = vec![Item {
+        let items = Items::one(Item {
             ty: Cow::Borrowed("span"),
             payload: start..bytes.len(),
-        }];
+        });
         bytes.push(b'\n');
         Ok(Self {
             bytes,
@@ -275,7 +437,7 @@ impl Envelope {
             bytes,
             event_id: None,
             header,
-            items: Vec::with_capacity(1),
+            items: Items::default(),
         }
     }
 
@@ -343,9 +505,9 @@ impl Envelope {
         let event_id = header_obj
             .get("event_id")
             .and_then(|v| v.as_str())
-            .map(str::to_owned);
+            .map(|id| EventId::Parsed(id.to_owned()));
 
-        let mut items = Vec::new();
+        let mut items = Items::default();
         let mut pos = header_end + 1;
         while pos < bytes.len() {
             let line_end = find_newline(bytes, pos).unwrap_or(bytes.len());
@@ -404,7 +566,7 @@ impl Envelope {
     /// # Ok::<(), tracing_sentry::export::ParseEnvelopeError>(())
     /// ```
     pub fn event_id(&self) -> Option<&str> {
-        self.event_id.as_deref()
+        self.event_id.as_ref().map(EventId::as_str)
     }
 
     /// Returns the wire bytes.
@@ -659,7 +821,7 @@ fn push_header(
     event_id: Option<&[u8; 32]>,
     fixed: &[u8],
     sent_at: SystemTime,
-    dsc: Option<&DynamicSamplingContext>,
+    dsc: Option<(&DynamicSamplingContext, &mut SteadyEntries)>,
     timestamps: &mut Timestamps,
 ) -> Range<usize> {
     let start = bytes.len();
@@ -672,8 +834,8 @@ fn push_header(
     }
     timestamps.push(bytes, sent_at);
     bytes.extend_from_slice(fixed);
-    if let Some(dsc) = dsc {
-        push_trace_header(bytes, dsc);
+    if let Some((dsc, steady)) = dsc {
+        push_trace_header(bytes, dsc, steady);
     }
     bytes.push(b'}');
     let header = start..bytes.len();
@@ -694,18 +856,18 @@ fn push_fixed_header(out: &mut Vec<u8>, dsn: Option<&str>) {
 }
 
 /// Writes `,"trace":{...}` with the DSC entries as string values; nothing when the DSC is empty.
-fn push_trace_header(out: &mut Vec<u8>, dsc: &DynamicSamplingContext) {
+fn push_trace_header(out: &mut Vec<u8>, dsc: &DynamicSamplingContext, steady: &mut SteadyEntries) {
     if dsc.is_empty() {
         return;
     }
-    out.push(b',');
-    push_key(out, "trace");
-    out.push(b'{');
-    for (i, (key, value)) in dsc.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        push_str_entry(out, key, value);
+    // Every entry is written after a comma; the first comma becomes the object's `{`.
+    out.extend_from_slice(br#","trace":"#);
+    let open = out.len();
+    for (key, value) in dsc.iter() {
+        steady.push(out, key, value);
+    }
+    if let Some(first) = out.get_mut(open) {
+        *first = b'{';
     }
     out.push(b'}');
 }
@@ -879,6 +1041,108 @@ mod tests {
             );
         }
         assert_eq!(envelope.trace(), *record.dsc);
+    }
+
+    /// The `trace` object of `envelope`'s header, entries in wire order, parsed by serde.
+    fn wire_trace(envelope: &Envelope) -> Vec<(String, String)> {
+        envelope
+            .trace()
+            .iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn one_scratch_writes_each_envelopes_own_dsc() {
+        // One sender's scratch across envelopes whose steady members (public_key, release,
+        // environment, org_id) stay, change, need escaping, disappear and come back: each
+        // header holds exactly its own DSC, in order.
+        let dscs = [
+            [
+                ("trace_id", "771a43a4192642f0b136d5159a501700"),
+                ("public_key", "49d0f7386ad645858ae85020e393bef3"),
+                ("release", "app@1.0"),
+                ("environment", "prod"),
+                ("org_id", "42"),
+                ("sample_rate", "1"),
+            ],
+            [
+                ("trace_id", "0af7651916cd43dd8448eb211c80319c"),
+                ("public_key", "49d0f7386ad645858ae85020e393bef3"),
+                ("release", "app@1.0"),
+                ("environment", "prod"),
+                ("org_id", "42"),
+                ("sample_rate", "0.5"),
+            ],
+            [
+                ("trace_id", "0af7651916cd43dd8448eb211c80319c"),
+                ("public_key", "other"),
+                ("release", "say \"hi\"\\\n"),
+                ("environment", "stag\u{1}ing"),
+                ("transaction", "GET \"/\""),
+                ("third-party\"key", "v\u{7f}"),
+            ],
+            [
+                ("environment", "prod"),
+                ("release", "app@1.0"),
+                ("org_id", "42"),
+                ("sampled", "true"),
+                ("sample_rand", "0.123456"),
+                ("public_key", "49d0f7386ad645858ae85020e393bef3"),
+            ],
+        ];
+        let mut scratch = Scratch::default();
+        let mut record = sample_record();
+        for entries in dscs.iter().chain(dscs.iter()) {
+            let mut dsc = DynamicSamplingContext::new();
+            for (key, value) in entries {
+                dsc.set(key, *value);
+            }
+            record.dsc = Arc::new(dsc);
+            let envelope = Envelope::from_transaction(
+                &record,
+                &meta(),
+                Some(DSN),
+                at_micros(1_000),
+                &mut scratch,
+                None,
+            )
+            .unwrap();
+            let expected: Vec<(String, String)> = entries
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect();
+            assert_eq!(wire_trace(&envelope), expected);
+            scratch.recycle(envelope);
+        }
+    }
+
+    #[test]
+    fn a_recycled_buffer_holds_only_the_new_envelope() {
+        let mut scratch = Scratch::default();
+        let record = sample_record();
+        let build = |scratch: &mut Scratch| {
+            Envelope::from_transaction(&record, &meta(), Some(DSN), at_micros(1_000), scratch, None)
+                .unwrap()
+        };
+        let first = build(&mut scratch);
+        let fresh = build(&mut Scratch::default());
+        scratch.recycle(first.clone());
+        let second = build(&mut scratch);
+        assert_eq!(second.as_bytes().len(), fresh.as_bytes().len());
+        assert_eq!(second.trace(), first.trace());
+        assert_eq!(
+            second.transaction(),
+            first.transaction().map(|mut tx| {
+                tx["event_id"] = second.event_id().unwrap().into();
+                tx
+            })
+        );
+        assert_eq!(
+            Envelope::from_bytes(second.as_bytes()).unwrap(),
+            second,
+            "parsing the bytes gives the same envelope (event id and items)"
+        );
     }
 
     #[test]

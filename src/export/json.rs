@@ -28,6 +28,15 @@ pub(crate) fn push_str_entry(out: &mut Vec<u8>, key: &str, value: &str) {
     out.push(b'"');
 }
 
+/// Writes `prefix` as it is (JSON this crate spells, ending in an opening quote, such as
+/// `,"key":"`), then `value` escaped and the closing quote.
+#[inline]
+pub(crate) fn push_after(out: &mut Vec<u8>, prefix: &[u8], value: &str) {
+    out.extend_from_slice(prefix);
+    push_str_content(out, value);
+    out.push(b'"');
+}
+
 /// Writes the concatenation of `parts` as one JSON string, quotes included, without
 /// allocating the concatenation.
 pub(crate) fn push_str_parts(out: &mut Vec<u8>, parts: &[&str]) {

@@ -39,6 +39,21 @@ impl RateLimiter {
             .map(|until| until - now)
     }
 
+    /// Whether any limit, on any category, is in force at `now`.
+    pub(crate) fn any_in_force(&self, now: Instant) -> bool {
+        self.all
+            .iter()
+            .chain(self.categories.iter().flatten())
+            .any(|&until| until > now)
+    }
+
+    /// Whether [`update`](Self::update) could set a limit from `response`: it carries
+    /// `X-Sentry-Rate-Limits`, or it is a `429`. Anything else leaves the limits as they are.
+    #[inline]
+    pub(crate) fn may_limit(response: &TransportResponse) -> bool {
+        response.rate_limits().is_some() || response.status() == 429
+    }
+
     /// Returns how long transactions stay limited, or `None` if they may be sent.
     #[cfg(test)]
     pub(crate) fn transaction_limit(&self, now: Instant) -> Option<Duration> {
@@ -123,6 +138,38 @@ mod tests {
     use std::time::UNIX_EPOCH;
 
     use super::*;
+
+    #[test]
+    fn only_a_header_or_a_429_may_limit() {
+        assert!(!RateLimiter::may_limit(&TransportResponse::new(200)));
+        assert!(!RateLimiter::may_limit(&TransportResponse::new(503)));
+        assert!(RateLimiter::may_limit(&TransportResponse::new(429)));
+        assert!(RateLimiter::may_limit(
+            &TransportResponse::new(200).with_rate_limits("60:span:key")
+        ));
+        // What `update` does with the responses `may_limit` turns away: nothing.
+        let now = Instant::now();
+        let mut rl = RateLimiter::default();
+        assert!(!rl.update(&TransportResponse::new(200), now, SystemTime::now()));
+        assert!(!rl.update(&TransportResponse::new(503), now, SystemTime::now()));
+        assert!(!rl.any_in_force(now));
+    }
+
+    #[test]
+    fn any_in_force_sees_every_category_until_its_deadline() {
+        let now = Instant::now();
+        let mut rl = RateLimiter::default();
+        assert!(!rl.any_in_force(now));
+        let response = TransportResponse::new(200).with_rate_limits("5:internal:key");
+        assert!(rl.update(&response, now, SystemTime::now()));
+        assert!(rl.any_in_force(now));
+        assert!(rl.any_in_force(now + Duration::from_secs(4)));
+        assert!(!rl.any_in_force(now + Duration::from_secs(5)));
+        let everything = TransportResponse::new(429).with_retry_after("10");
+        assert!(rl.update(&everything, now, SystemTime::now()));
+        assert!(rl.any_in_force(now + Duration::from_secs(9)));
+        assert!(!rl.any_in_force(now + Duration::from_secs(10)));
+    }
 
     #[test]
     fn each_category_is_limited_on_its_own() {

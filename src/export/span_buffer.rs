@@ -9,6 +9,7 @@
 //! not fit is handed back to be dropped and counted.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -58,6 +59,9 @@ struct State {
 #[derive(Debug, Default)]
 pub(crate) struct SpanBuffer {
     state: Mutex<State>,
+    /// Whether `next_due` is set, kept under the lock: while not (always, in the static
+    /// lifecycle), [`take_due`](Self::take_due) answers without the lock.
+    may_be_due: AtomicBool,
 }
 
 fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
@@ -106,6 +110,7 @@ impl SpanBuffer {
         let due_at = pending.since + FLUSH_AFTER;
         if state.next_due.map_or(true, |next| due_at < next) {
             state.next_due = Some(due_at);
+            self.may_be_due.store(true, Ordering::Release);
         }
         match (early, full) {
             (Some(batch), _) => Pushed::Due(batch),
@@ -121,6 +126,9 @@ impl SpanBuffer {
 
     /// Takes every batch whose first span is [`FLUSH_AFTER`] old; cheap when none is.
     pub(crate) fn take_due(&self, now: Instant) -> Vec<SpanBatch> {
+        if !self.may_be_due.load(Ordering::Acquire) {
+            return Vec::new();
+        }
         let mut state = lock(&self.state);
         if state.next_due.map_or(true, |next| now < next) {
             return Vec::new();
@@ -133,6 +141,8 @@ impl SpanBuffer {
             .collect();
         let batches = due.iter().filter_map(|id| take(&mut state, id)).collect();
         state.next_due = state.traces.values().map(|p| p.since + FLUSH_AFTER).min();
+        self.may_be_due
+            .store(state.next_due.is_some(), Ordering::Release);
         batches
     }
 
@@ -142,6 +152,7 @@ impl SpanBuffer {
         state.spans = 0;
         state.bytes = 0;
         state.next_due = None;
+        self.may_be_due.store(false, Ordering::Release);
         state.traces.drain().map(|(_, p)| p.batch).collect()
     }
 
@@ -221,6 +232,28 @@ mod tests {
         assert_eq!(due[0].trace_id, trace(1));
         assert!(buffer.take_due(t0 + Duration::from_secs(7)).is_empty());
         assert_eq!(buffer.take_due(t0 + Duration::from_secs(8)).len(), 1);
+    }
+
+    #[test]
+    fn spans_pushed_after_the_buffer_emptied_become_due_again() {
+        let buffer = SpanBuffer::default();
+        let dsc = Arc::clone(&sample_record().dsc);
+        let t0 = Instant::now();
+        let late = t0 + Duration::from_secs(60);
+        assert!(buffer.take_due(late).is_empty(), "nothing buffered yet");
+        buffer.push(trace(1), &dsc, one(0), t0);
+        assert_eq!(buffer.take_due(late).len(), 1);
+        assert!(buffer.take_due(late).is_empty(), "taken");
+        // Emptied by take_due; then by take_all.
+        buffer.push(trace(2), &dsc, one(0), t0);
+        assert_eq!(buffer.take_due(late).len(), 1);
+        buffer.push(trace(3), &dsc, one(0), t0);
+        assert_eq!(buffer.take_all().len(), 1);
+        assert!(buffer.take_due(late).is_empty());
+        buffer.push(trace(4), &dsc, one(0), t0);
+        let due = buffer.take_due(late);
+        assert_eq!(due.len(), 1);
+        assert_eq!(due[0].trace_id, trace(4));
     }
 
     #[test]

@@ -28,11 +28,14 @@ pub(crate) struct EventMeta {
 }
 
 impl EventMeta {
-    /// `,"release":...,"environment":...,"server_name":...` (release and server name only if
-    /// set), written once.
+    /// `,"platform":"native","sdk":{...},"release":...,"environment":...,"server_name":...`
+    /// (release and server name only if set): every transaction's fields that never change,
+    /// written once.
     fn json(&self) -> &[u8] {
         self.json.get_or_init(|| {
-            let mut out = Vec::with_capacity(96);
+            let mut out = Vec::with_capacity(160);
+            out.extend_from_slice(br#","platform":"native","sdk":"#);
+            out.extend_from_slice(SDK_JSON);
             if let Some(release) = &self.release {
                 out.extend_from_slice(br#","release":"#);
                 push_str(&mut out, release);
@@ -200,8 +203,7 @@ pub(crate) fn write_transaction(
     push_str(out, &tx.name);
     out.extend_from_slice(br#","transaction_info":{"source":"#);
     push_plain_str(out, tx.source.as_str());
-    out.extend_from_slice(br#"},"platform":"native","sdk":"#);
-    out.extend_from_slice(SDK_JSON);
+    out.push(b'}');
     out.extend_from_slice(meta.json());
     caches.timestamps.push_start_and_end(out, start, end);
     out.extend_from_slice(br#","contexts":{"trace":{"type":"trace","#);
