@@ -13,6 +13,10 @@
 //! - **Consumers** (sender threads) are counted: the queue tells a consumer when another one
 //!   would help (items waiting and nobody idle), lets idle ones retire down to one, and lets
 //!   the owner wait for all of them to exit after [`close`](Queue::close).
+//! - **Few wake-ups** (a wake-up is a system call, and a context switch for the woken thread):
+//!   a push wakes a parked consumer only when none lingers (see [`LINGER`]); a consumer that
+//!   takes an item while more wait passes the work on to a parked one, so a burst is still
+//!   handled in parallel; finishing an item notifies only when a flush (or the owner) waits.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -20,8 +24,9 @@ use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 /// How long a consumer keeps polling after the queue ran empty before it parks. Under load,
-/// items then reach it without any wake-up; a producer only notifies parked consumers (a futex
-/// wake is a system call on the instrumented thread).
+/// items then reach it without any wake-up: a producer notifies a parked consumer only when
+/// no consumer lingers (a futex wake is a system call on the instrumented thread), so an item
+/// may wait up to this long.
 const LINGER: Duration = Duration::from_millis(2);
 
 /// A bounded multi-producer, multi-consumer queue; see the module docs.
@@ -49,6 +54,9 @@ struct State<T> {
     idle: usize,
     /// Consumers in an untimed (or long) wait that need a notification.
     parked: usize,
+    /// Threads waiting on `progress` (flushes, the owner waiting for consumers to exit): with
+    /// none, finishing an item notifies nobody (a notification is a system call).
+    watchers: usize,
 }
 
 struct Entry<T> {
@@ -98,6 +106,7 @@ impl<T> Queue<T> {
                 consumers: 0,
                 idle: 0,
                 parked: 0,
+                watchers: 0,
             }),
             work: Condvar::new(),
             progress: Condvar::new(),
@@ -127,7 +136,10 @@ impl<T> Queue<T> {
         state.next_seq += 1;
         state.bytes = state.bytes.saturating_add(bytes);
         state.items.push_back(Entry { seq, bytes, item });
-        let wake = state.parked > 0;
+        // A lingering consumer polls again within `LINGER` and takes the item then: wake a
+        // parked one only when no consumer lingers. Otherwise, with more consumers than the load
+        // needs (some parked), every push would wake one.
+        let wake = state.parked > 0 && state.idle == state.parked;
         drop(state);
         if wake {
             self.work.notify_one();
@@ -149,8 +161,7 @@ impl<T> Queue<T> {
     pub(crate) fn remove_consumer(&self) {
         let mut state = self.lock();
         state.consumers = state.consumers.saturating_sub(1);
-        drop(state);
-        self.progress.notify_all();
+        self.notify_progress(state);
     }
 
     /// Takes the next item, waiting up to `idle_after` for one.
@@ -161,7 +172,15 @@ impl<T> Queue<T> {
         loop {
             if let Some(entry) = state.items.pop_front() {
                 state.in_flight.push(entry.seq);
-                let grow = !state.items.is_empty() && state.idle == 0;
+                let more = !state.items.is_empty();
+                let grow = more && state.idle == 0;
+                // More items wait: pass the work on to a parked consumer (a push does not wake
+                // one while a consumer lingers), so items in a burst are handled in parallel.
+                let pass_on = more && state.parked > 0;
+                drop(state);
+                if pass_on {
+                    self.work.notify_one();
+                }
                 return Pop::Item {
                     ticket: Ticket {
                         seq: entry.seq,
@@ -210,8 +229,34 @@ impl<T> Queue<T> {
             state.in_flight.swap_remove(pos);
         }
         state.bytes = state.bytes.saturating_sub(ticket.bytes);
+        self.notify_progress(state);
+    }
+
+    /// Wakes the threads waiting on `progress`, if any.
+    fn notify_progress(&self, state: MutexGuard<'_, State<T>>) {
+        let watched = state.watchers > 0;
         drop(state);
-        self.progress.notify_all();
+        if watched {
+            self.progress.notify_all();
+        }
+    }
+
+    /// [`wait`] on `progress`, counted in `watchers`; `None` once `deadline` has passed.
+    fn watch<'a>(
+        &'a self,
+        mut state: MutexGuard<'a, State<T>>,
+        deadline: Option<Instant>,
+    ) -> Option<MutexGuard<'a, State<T>>> {
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return None;
+        }
+        state.watchers += 1;
+        let mut state = match wait(&self.progress, state, deadline) {
+            Some(state) => state,
+            None => self.lock(),
+        };
+        state.watchers = state.watchers.saturating_sub(1);
+        Some(state)
     }
 
     /// Waits until every item pushed before the call is done, or until `deadline`; returns
@@ -233,7 +278,7 @@ impl<T> Queue<T> {
             if state.consumers == 0 {
                 return false;
             }
-            state = match wait(&self.progress, state, deadline) {
+            state = match self.watch(state, deadline) {
                 Some(state) => state,
                 None => return false,
             };
@@ -293,7 +338,7 @@ impl<T> Queue<T> {
     pub(crate) fn wait_consumers_exited(&self, deadline: Option<Instant>) -> bool {
         let mut state = self.lock();
         while state.consumers > 0 {
-            state = match wait(&self.progress, state, deadline) {
+            state = match self.watch(state, deadline) {
                 Some(state) => state,
                 None => return false,
             };
@@ -307,8 +352,7 @@ impl<T> Queue<T> {
         let mut state = self.lock();
         if state.consumers > keep.max(1) && state.items.is_empty() && !state.closed {
             state.consumers -= 1;
-            drop(state);
-            self.progress.notify_all();
+            self.notify_progress(state);
             return true;
         }
         false
@@ -371,6 +415,86 @@ mod tests {
             Pop::Item { ticket, item, .. } => (ticket, item),
             other => panic!("expected an item, got {other:?}"),
         }
+    }
+
+    /// Waits (up to a second) until `n` consumers are parked.
+    fn until_parked(queue: &Queue<u32>, n: usize) {
+        let deadline = Instant::now() + Duration::from_secs(1);
+        while queue.lock().parked < n {
+            assert!(Instant::now() < deadline, "consumers never parked");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    #[test]
+    fn a_burst_is_passed_on_to_parked_consumers() {
+        // Two parked consumers; two items arrive while one wake-up is under way (as when a
+        // consumer lingers and pushes wake nobody). The consumer that takes the first item must
+        // wake the other for the second: both items are then in flight at once.
+        let queue = std::sync::Arc::new(Queue::new(10, usize::MAX));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(2));
+        let consumers: Vec<_> = (0..2)
+            .map(|_| {
+                assert!(queue.add_consumer(2));
+                let (queue, tx, barrier) = (queue.clone(), tx.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    if let Pop::Item { ticket, item, .. } = queue.pop(Duration::from_secs(10)) {
+                        tx.send(item).unwrap();
+                        barrier.wait();
+                        queue.done(ticket);
+                    }
+                    queue.remove_consumer();
+                })
+            })
+            .collect();
+        until_parked(&queue, 2);
+        {
+            let mut state = queue.lock();
+            for seq in 0..2 {
+                state.next_seq += 1;
+                state.items.push_back(Entry {
+                    seq,
+                    bytes: 0,
+                    item: seq as u32,
+                });
+            }
+        }
+        queue.work.notify_one();
+        let mut got = [
+            rx.recv_timeout(Duration::from_secs(5)).expect("first item"),
+            rx.recv_timeout(Duration::from_secs(5))
+                .expect("the second item, in parallel"),
+        ];
+        got.sort_unstable();
+        assert_eq!(got, [0, 1]);
+        for consumer in consumers {
+            consumer.join().unwrap();
+        }
+        assert!(queue.flush_until(Some(Instant::now())));
+    }
+
+    #[test]
+    fn finishing_an_item_with_no_flush_waiting_notifies_nobody_but_a_flush_still_completes() {
+        let queue = std::sync::Arc::new(Queue::new(10, usize::MAX));
+        assert!(queue.add_consumer(1));
+        queue.push(1, 0).unwrap();
+        let (ticket, _) = take(&queue);
+        assert_eq!(queue.lock().watchers, 0);
+        let flusher = {
+            let queue = queue.clone();
+            std::thread::spawn(move || {
+                queue.flush_until(Some(Instant::now() + Duration::from_secs(5)))
+            })
+        };
+        let deadline = Instant::now() + Duration::from_secs(1);
+        while queue.lock().watchers == 0 {
+            assert!(Instant::now() < deadline, "the flush never waited");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        queue.done(ticket);
+        assert!(flusher.join().unwrap(), "the flush saw the item done");
+        assert_eq!(queue.lock().watchers, 0);
     }
 
     #[test]
