@@ -335,12 +335,7 @@ fn print_trace(
                 rows.push(streamed_row(service.name, &span));
             }
             if streamed {
-                let dsc: Vec<String> = envelope
-                    .trace()
-                    .iter()
-                    .map(|(k, v)| format!("{k}={v}"))
-                    .collect();
-                dscs.push(dsc.join(", "));
+                dscs.push(dsc_line(&envelope));
             }
             let Some(tx) = envelope.transaction() else {
                 continue;
@@ -349,12 +344,7 @@ fn print_trace(
             if root["trace_id"] != trace_id || !seen.insert(envelope.event_id().map(String::from)) {
                 continue;
             }
-            let dsc: Vec<String> = envelope
-                .trace()
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect();
-            dscs.push(dsc.join(", "));
+            dscs.push(dsc_line(&envelope));
             rows.push(row(service.name, root, &tx["transaction"], &tx));
             for span in tx["spans"].as_array().into_iter().flatten() {
                 rows.push(row(service.name, span, &span["description"], span));
@@ -419,6 +409,16 @@ fn print_tree(children: &Children, parent: Option<&str>, depth: usize, (t0, tota
 }
 
 /// Reads a row from a span (or a transaction's `contexts.trace`, with the times of `times`).
+/// The DSC of an envelope's `trace` header, as `key=value, ...`.
+fn dsc_line(envelope: &tracing_sentry::export::Envelope) -> String {
+    let dsc: Vec<String> = envelope
+        .trace()
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    dsc.join(", ")
+}
+
 fn row(service: &'static str, span: &Value, name: &Value, times: &Value) -> Row {
     let text = |v: &Value| v.as_str().unwrap_or("").to_owned();
     let time = |v: &Value| parse_rfc3339(v.as_str().unwrap_or("")).unwrap_or(0.0);

@@ -309,12 +309,7 @@ pub(crate) fn default_source(name: &str) -> TransactionSource {
     // A raw URL is a poor transaction name for dynamic sampling; Sentry keeps such names out
     // of the DSC (spec 2.2). A byte scan for `://`: a substring searcher's set-up costs more
     // than the scan of a short name (every local root asks).
-    let bytes = name.as_bytes();
-    let is_url = bytes
-        .iter()
-        .enumerate()
-        .any(|(i, &b)| b == b':' && bytes.get(i + 1..i + 3) == Some(b"//"));
-    if is_url {
+    if name.as_bytes().windows(3).any(|w| w == b"://") {
         TransactionSource::Url
     } else {
         TransactionSource::Custom
