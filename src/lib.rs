@@ -213,6 +213,7 @@ pub use builder::{
     BuildError, SentryLayerBuilder, DEFAULT_ENVIRONMENT, DEFAULT_MAX_SPANS, DEFAULT_QUEUE_CAPACITY,
     DEFAULT_SHUTDOWN_TIMEOUT,
 };
+pub use export::spotlight::{Spotlight, DEFAULT_SPOTLIGHT_URL};
 pub use export::ExportGuard;
 pub use field::FieldValue;
 pub use headers::{

@@ -41,6 +41,9 @@ macro_rules! stats {
 }
 
 stats! {
+    /// Envelope copies for the Spotlight sidecar dropped because its channel was full (the
+    /// sidecar is slow or down); what goes to Sentry is not affected.
+    spotlight_envelopes_dropped,
     /// Transactions the transport delivered.
     transactions_sent,
     /// Transactions dropped because the export queue was full.

@@ -114,6 +114,7 @@ pub(crate) mod record;
 mod sdk;
 mod span_buffer;
 mod span_item;
+pub(crate) mod spotlight;
 mod transaction;
 mod transport;
 mod view;
