@@ -197,7 +197,7 @@ pub mod propagation;
 mod recording;
 mod rng;
 mod root;
-pub mod sampling;
+mod sampling;
 mod span_access;
 mod span_data;
 mod span_ext;

@@ -22,7 +22,7 @@ use crate::stats::StatsInner;
 /// treated as not sampled (rate `0`) and the panic is counted in
 /// [`Stats::sampler_panics`](crate::Stats), so a panicking sampler can never panic the layer
 /// or lose a transaction silently.
-pub type TracesSampler = Arc<dyn Fn(&SamplingContext<'_>) -> f64 + Send + Sync>;
+pub(crate) type TracesSampler = Arc<dyn Fn(&SamplingContext<'_>) -> f64 + Send + Sync>;
 
 /// What a [`traces_sampler`](crate::SentryLayerBuilder::traces_sampler) sees about a span that
 /// starts a trace or continues one.
