@@ -97,26 +97,11 @@
 //! # Ok::<(), tracing_sentry::export::ParseEnvelopeError>(())
 //! ```
 
-mod calendar;
-mod category;
-mod client_report;
-mod delivery;
-mod dsn;
-mod envelope;
-#[cfg(feature = "ureq")]
-mod http;
-mod json;
-mod key_facts;
-mod privacy;
-mod queue;
-mod ratelimit;
+mod pipeline;
+mod policy;
 pub(crate) mod record;
-mod sdk;
-mod span_buffer;
-mod span_item;
-mod transaction;
 mod transport;
-mod view;
+mod wire;
 
 #[cfg(test)]
 mod test_support;
@@ -125,22 +110,22 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-pub use dsn::{Dsn, DsnErrorKind, ParseDsnError};
-pub use envelope::{Envelope, EnvelopeErrorKind, ParseEnvelopeError};
 #[cfg(feature = "ureq")]
 #[cfg_attr(docsrs, doc(cfg(feature = "ureq")))]
-pub use http::{HttpTransport, HttpTransportBuilder};
-pub use privacy::DEFAULT_DENYLIST;
-pub(crate) use privacy::{Denylist, Privacy};
+pub use transport::http::{HttpTransport, HttpTransportBuilder};
+pub use policy::privacy::DEFAULT_DENYLIST;
+pub(crate) use policy::privacy::{Denylist, Privacy};
+pub use policy::view::{SpanView, TransactionView};
 pub use transport::{
     InMemoryTransport, NoopTransport, Transport, TransportError, TransportErrorKind,
     TransportResponse,
 };
-pub use view::{SpanView, TransactionView};
+pub use wire::dsn::{Dsn, DsnErrorKind, ParseDsnError};
+pub use wire::envelope::{Envelope, EnvelopeErrorKind, ParseEnvelopeError};
 
 use crate::stats::{Stats, StatsInner};
-use delivery::{DeliveryConfig, Pipeline, RetryPolicy};
-use transaction::EventMeta;
+use pipeline::{DeliveryConfig, Pipeline, RetryPolicy};
+use wire::transaction::EventMeta;
 
 /// The most of the shutdown timeout kept for the senders to exit after the flush.
 const SHUTDOWN_EXIT_RESERVE: Duration = Duration::from_millis(100);

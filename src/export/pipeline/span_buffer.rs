@@ -13,8 +13,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use super::record::{SpanBatch, StreamedSpan};
-use super::span_item::{span_weight, MAX_SPANS_PER_ITEM};
+use crate::export::record::{SpanBatch, StreamedSpan};
+use crate::export::wire::span_item::{span_weight, MAX_SPANS_PER_ITEM};
 use crate::id::TraceId;
 use crate::propagation::DynamicSamplingContext;
 

@@ -29,11 +29,11 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
-use super::category::DataCategory;
-use super::client_report::{ClientReports, DiscardReason};
-use super::key_facts::{KeyFacts, Verdict};
-use super::record::{FieldValue, SpanRecord, TransactionRecord};
-use super::view::{SpanView, TransactionView};
+use crate::export::wire::category::DataCategory;
+use crate::export::wire::client_report::{ClientReports, DiscardReason};
+use crate::export::wire::key_facts::{KeyFacts, Verdict};
+use crate::export::record::{FieldValue, SpanRecord, TransactionRecord};
+use crate::export::policy::view::{SpanView, TransactionView};
 use crate::recording::Recording;
 use crate::stats::StatsInner;
 

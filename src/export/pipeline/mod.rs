@@ -20,6 +20,9 @@
 //! - **Debug output** (`debug(true)`): one line when dropping starts, then at most one summary
 //!   per [`SUMMARY_EVERY`] while it goes on; never one line per drop.
 
+pub(crate) mod queue;
+pub(crate) mod span_buffer;
+
 use std::fmt;
 use std::io::Write as _;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -28,15 +31,15 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
-use super::category::DataCategory;
-use super::client_report::{ClientReports, DiscardReason, Report};
-use super::envelope::{Envelope, Scratch, TooLarge};
-use super::queue::{Pop, PushError, Queue};
-use super::ratelimit::RateLimiter;
-use super::record::{FieldValue, SpanBatch, StreamedSpan, TransactionRecord};
-use super::span_buffer::{Pushed, SpanBuffer};
-use super::transaction::EventMeta;
-use super::{Transport, TransportResponse};
+use crate::export::wire::category::DataCategory;
+use crate::export::wire::client_report::{ClientReports, DiscardReason, Report};
+use crate::export::wire::envelope::{Envelope, Scratch, TooLarge};
+use crate::export::pipeline::queue::{Pop, PushError, Queue};
+use crate::export::policy::ratelimit::RateLimiter;
+use crate::export::record::{FieldValue, SpanBatch, StreamedSpan, TransactionRecord};
+use crate::export::pipeline::span_buffer::{Pushed, SpanBuffer};
+use crate::export::wire::transaction::EventMeta;
+use crate::export::{Transport, TransportResponse};
 use crate::stats::StatsInner;
 
 /// The sender threads' name.
@@ -100,7 +103,7 @@ pub(crate) struct DeliveryConfig {
     pub(crate) client_report_interval: Duration,
     pub(crate) debug: bool,
     /// Ignored spans, private data, the denylist and the `before_send_*` hooks.
-    pub(crate) privacy: super::Privacy,
+    pub(crate) privacy: crate::export::Privacy,
 }
 
 /// The queue, the shared delivery state, and the counters: what the handle, the guard and
@@ -302,7 +305,7 @@ impl Pipeline {
         }
     }
 
-    /// Queues the batches that waited [`FLUSH_AFTER`](super::span_buffer::FLUSH_AFTER).
+    /// Queues the batches that waited [`FLUSH_AFTER`](crate::export::pipeline::span_buffer::FLUSH_AFTER).
     fn submit_due_spans(&self, now: Instant) {
         for batch in self.spans.take_due(now) {
             self.submit_batch(batch);
@@ -919,7 +922,7 @@ fn transaction_weight(tx: &TransactionRecord) -> usize {
 }
 
 /// About the serialised size of one span: a fixed cost plus the strings it carries.
-pub(crate) fn span_weight(s: &super::record::SpanRecord) -> usize {
+pub(crate) fn span_weight(s: &crate::export::record::SpanRecord) -> usize {
     const SPAN_OVERHEAD: usize = 256;
     let data: usize = s
         .data

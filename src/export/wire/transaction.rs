@@ -6,14 +6,14 @@ use std::time::SystemTime;
 
 use tracing_core::Metadata;
 
-use super::json::{
+use crate::export::wire::json::{
     hex16, hex32, push_bool, push_f64, push_i64, push_key, push_plain_str, push_str,
     push_str_parts, push_u64, Timestamps,
 };
-use super::key_facts::{DataKey, KeyFacts, Verdict};
-use super::privacy::{Privacy, FILTERED};
-use super::record::{FieldValue, SpanLink, SpanRecord, TransactionRecord};
-use super::sdk::SDK_JSON;
+use crate::export::wire::key_facts::{DataKey, KeyFacts, Verdict};
+use crate::export::policy::privacy::{Privacy, FILTERED};
+use crate::export::record::{FieldValue, SpanLink, SpanRecord, TransactionRecord};
+use crate::export::wire::sdk::SDK_JSON;
 use crate::id::TraceId;
 use crate::recording::DEFAULT_ORIGIN;
 

@@ -1,5 +1,5 @@
 //! Wire-encoding primitives: JSON written by hand into a reused buffer, and RFC 3339 timestamps
-//! (the calendar arithmetic lives in [`calendar`](super::calendar)).
+//! (the calendar arithmetic lives in [`calendar`](crate::export::wire::calendar)).
 //!
 //! Writing JSON directly (instead of building `serde_json::Value` trees) keeps the export worker
 //! to one growing buffer per transaction. Every function here writes valid JSON for any input:
@@ -7,7 +7,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::calendar::{civil_from_days, SECS_PER_DAY};
+use crate::export::wire::calendar::{civil_from_days, SECS_PER_DAY};
 
 /// The last instant we write, `9999-12-31T23:59:59.999999Z`; RFC 3339 has four-digit years.
 const MAX_UNIX_SECS: u64 = 253_402_300_799;
@@ -541,7 +541,7 @@ mod tests {
     /// calendar's own inverse (`days_from_civil`).
     fn parse_rfc3339(text: &str) -> (u64, u32) {
         let num = |range: std::ops::Range<usize>| text[range].parse::<u64>().unwrap();
-        let days = crate::export::calendar::days_from_civil(
+        let days = crate::export::wire::calendar::days_from_civil(
             num(0..4),
             num(5..7) as u32,
             num(8..10) as u32,

@@ -9,7 +9,7 @@
 
 use std::borrow::Cow;
 
-use super::json::{any_needs_escape, push_any_key};
+use crate::export::wire::json::{any_needs_escape, push_any_key};
 
 /// What the privacy rules do to a data key (before any hook runs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -11,9 +11,9 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use super::calendar::parse_http_date;
-use super::category::DataCategory;
-use super::TransportResponse;
+use crate::export::wire::calendar::parse_http_date;
+use crate::export::wire::category::DataCategory;
+use crate::export::TransportResponse;
 
 /// How long to back off after a `429` without a usable `Retry-After`.
 pub(crate) const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(60);

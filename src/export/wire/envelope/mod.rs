@@ -6,12 +6,12 @@ use std::fmt;
 use std::ops::Range;
 use std::time::SystemTime;
 
-use super::json::{hex32, push_after, push_key, push_str, push_str_entry, Timestamps};
-use super::privacy::Privacy;
-use super::record::{SpanBatch, TransactionRecord};
-use super::sdk::SDK_JSON;
-use super::span_item::{write_span_payload, SPAN_CONTENT_TYPE};
-use super::transaction::{write_transaction, EventMeta, SpanCaches};
+use crate::export::wire::json::{hex32, push_after, push_key, push_str, push_str_entry, Timestamps};
+use crate::export::policy::privacy::Privacy;
+use crate::export::record::{SpanBatch, TransactionRecord};
+use crate::export::wire::sdk::SDK_JSON;
+use crate::export::wire::span_item::{write_span_payload, SPAN_CONTENT_TYPE};
+use crate::export::wire::transaction::{write_transaction, EventMeta, SpanCaches};
 use crate::id::TraceId;
 use crate::propagation::DynamicSamplingContext;
 
@@ -25,7 +25,7 @@ pub(crate) const MAX_ITEM_BYTES: usize = 1024 * 1024;
 /// context, all values strings), an item header
 /// (`{"type":"transaction","length":N,"content_type":"application/json"}`) and the transaction
 /// payload, each followed by `\n`, and possibly a `client_report` item. `sent_at` is the time of
-/// the first send attempt, so every [`Transport`](super::Transport) sees a stamped envelope.
+/// the first send attempt, so every [`Transport`](crate::export::Transport) sees a stamped envelope.
 ///
 /// [`Envelope::from_bytes`] reads any envelope back (for example in a test, or a local sink that
 /// replays files), so the views below work on both.
@@ -100,7 +100,7 @@ enum EventId {
 impl EventId {
     fn as_str(&self) -> &str {
         match self {
-            Self::Hex(hex) => super::transaction::hex(hex),
+            Self::Hex(hex) => crate::export::wire::transaction::hex(hex),
             Self::Parsed(text) => text,
         }
     }
@@ -383,7 +383,7 @@ impl Envelope {
         let mut payload = Vec::with_capacity(scratch.size_hint.clamp(2048, MAX_ITEM_BYTES));
         write_span_payload(&mut payload, batch, meta);
         scratch.size_hint = payload.len();
-        if payload.len() > super::span_buffer::MAX_BATCH_BYTES {
+        if payload.len() > crate::export::pipeline::span_buffer::MAX_BATCH_BYTES {
             return Err(TooLarge {
                 payload_len: payload.len(),
             });
@@ -398,11 +398,11 @@ impl Envelope {
             &mut scratch.sent_at,
         );
         bytes.extend_from_slice(br#"{"type":"span","item_count":"#);
-        super::json::push_u64(&mut bytes, batch.spans.len() as u64);
+        crate::export::wire::json::push_u64(&mut bytes, batch.spans.len() as u64);
         bytes.extend_from_slice(br#","content_type":"#);
         push_str(&mut bytes, SPAN_CONTENT_TYPE);
         bytes.extend_from_slice(br#","length":"#);
-        super::json::push_u64(&mut bytes, payload.len() as u64);
+        crate::export::wire::json::push_u64(&mut bytes, payload.len() as u64);
         bytes.extend_from_slice(b"}\n");
         let start = bytes.len();
         bytes.extend_from_slice(&payload);
@@ -448,7 +448,7 @@ impl Envelope {
         bytes.extend_from_slice(br#"{"type":"#);
         push_str(bytes, ty);
         bytes.extend_from_slice(br#","length":"#);
-        super::json::push_u64(bytes, payload.len() as u64);
+        crate::export::wire::json::push_u64(bytes, payload.len() as u64);
         bytes.extend_from_slice(br#","content_type":"application/json"}"#);
         bytes.push(b'\n');
         let start = bytes.len();
@@ -1269,8 +1269,8 @@ mod tests {
     /// record first and writing it unchanged sends, cut data and `_meta` included.
     #[test]
     fn scrubbing_while_writing_sends_what_scrubbing_first_sends() {
-        use crate::export::key_facts::KeyFacts;
-        use crate::export::privacy::{Privacy, FILTERED};
+        use crate::export::wire::key_facts::KeyFacts;
+        use crate::export::policy::privacy::{Privacy, FILTERED};
         use crate::stats::StatsInner;
 
         let mut record = sample_record();
@@ -1419,7 +1419,7 @@ mod tests {
     #[test]
     fn data_over_the_span_budget_is_cut_and_the_cut_is_recorded_in_meta() {
         use crate::export::record::FieldValue;
-        use crate::export::transaction::MAX_SPAN_BYTES;
+        use crate::export::wire::transaction::MAX_SPAN_BYTES;
         use std::borrow::Cow;
 
         let mut record = sample_record();

@@ -13,7 +13,7 @@
 
 use std::borrow::Cow;
 
-use super::record::{FieldValue, SpanRecord, TransactionRecord};
+use crate::export::record::{FieldValue, SpanRecord, TransactionRecord};
 use crate::id::{SpanId, TraceId};
 use crate::status::SpanStatus;
 
