@@ -110,12 +110,12 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-#[cfg(feature = "ureq")]
-#[cfg_attr(docsrs, doc(cfg(feature = "ureq")))]
-pub use transport::http::{HttpTransport, HttpTransportBuilder};
 pub use policy::privacy::DEFAULT_DENYLIST;
 pub(crate) use policy::privacy::{Denylist, Privacy};
 pub use policy::view::{SpanView, TransactionView};
+#[cfg(feature = "ureq")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ureq")))]
+pub use transport::http::{HttpTransport, HttpTransportBuilder};
 pub use transport::{
     InMemoryTransport, NoopTransport, Transport, TransportError, TransportErrorKind,
     TransportResponse,

@@ -8,7 +8,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sentry_types::protocol::v7 as sentry;
 
-use crate::export::record::{FieldValue, SpanLink, SpanRecord, TransactionRecord, TransactionSource};
+use crate::export::record::{
+    FieldValue, SpanLink, SpanRecord, TransactionRecord, TransactionSource,
+};
 use crate::export::Envelope;
 use crate::export::{ExportConfig, ExportOptions};
 use crate::id::{SpanId, TraceId};

@@ -22,6 +22,7 @@
 
 pub(crate) mod queue;
 pub(crate) mod span_buffer;
+mod weight;
 
 use std::fmt;
 use std::io::Write as _;
@@ -31,16 +32,17 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
+use crate::export::pipeline::queue::{Pop, PushError, Queue};
+use crate::export::pipeline::span_buffer::{Pushed, SpanBuffer};
+use crate::export::policy::ratelimit::RateLimiter;
+use crate::export::record::{SpanBatch, StreamedSpan, TransactionRecord};
 use crate::export::wire::category::DataCategory;
 use crate::export::wire::client_report::{ClientReports, DiscardReason, Report};
 use crate::export::wire::envelope::{Envelope, Scratch, TooLarge};
-use crate::export::pipeline::queue::{Pop, PushError, Queue};
-use crate::export::policy::ratelimit::RateLimiter;
-use crate::export::record::{FieldValue, SpanBatch, StreamedSpan, TransactionRecord};
-use crate::export::pipeline::span_buffer::{Pushed, SpanBuffer};
 use crate::export::wire::transaction::EventMeta;
 use crate::export::{Transport, TransportResponse};
 use crate::stats::StatsInner;
+use weight::transaction_weight;
 
 /// The sender threads' name.
 pub(crate) const SENDER_THREAD_NAME: &str = "tracing-sentry-export";
@@ -909,34 +911,6 @@ fn outcome_label(outcome: Outcome) -> &'static str {
 /// The spans a transaction stands for in client reports: its children and its root.
 fn span_quantity(tx: &TransactionRecord) -> u64 {
     tx.spans.len() as u64 + 1
-}
-
-/// About the serialised size of a transaction, counted without serialising: fixed costs plus
-/// the strings it carries.
-fn transaction_weight(tx: &TransactionRecord) -> usize {
-    const TRANSACTION_OVERHEAD: usize = 1024;
-    TRANSACTION_OVERHEAD
-        + tx.name.len()
-        + span_weight(&tx.root)
-        + tx.spans.iter().map(span_weight).sum::<usize>()
-}
-
-/// About the serialised size of one span: a fixed cost plus the strings it carries.
-pub(crate) fn span_weight(s: &crate::export::record::SpanRecord) -> usize {
-    const SPAN_OVERHEAD: usize = 256;
-    let data: usize = s
-        .data
-        .iter()
-        .map(|(key, value)| {
-            key.len()
-                + 8
-                + match value {
-                    FieldValue::Str(s) => s.len(),
-                    _ => 16,
-                }
-        })
-        .sum();
-    SPAN_OVERHEAD + s.description.as_ref().map_or(0, String::len) + data
 }
 
 // === debug output ===

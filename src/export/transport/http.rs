@@ -7,7 +7,9 @@ use flate2::write::GzEncoder;
 use flate2::Compression;
 
 use crate::export::wire::sdk::CLIENT_NAME;
-use crate::export::{Dsn, Envelope, Transport, TransportError, TransportErrorKind, TransportResponse};
+use crate::export::{
+    Dsn, Envelope, Transport, TransportError, TransportErrorKind, TransportResponse,
+};
 
 /// The most response-body bytes read (and discarded) so that the connection can be reused.
 const MAX_RESPONSE_BODY: u64 = 64 * 1024;

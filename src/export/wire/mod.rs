@@ -11,6 +11,7 @@ pub(crate) mod dsn;
 pub(crate) mod envelope;
 pub(crate) mod json;
 pub(crate) mod key_facts;
+pub(crate) mod limits;
 pub(crate) mod sdk;
 pub(crate) mod span_item;
 pub(crate) mod transaction;

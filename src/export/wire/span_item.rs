@@ -14,16 +14,14 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::export::wire::json::{push_any_key, push_bool, push_f64, push_i64, push_str, push_u64};
 use crate::export::record::{FieldValue, SpanBatch, StreamedSpan};
+use crate::export::wire::json::{push_any_key, push_bool, push_f64, push_i64, push_str, push_u64};
 use crate::export::wire::transaction::EventMeta;
 use crate::export::wire::transaction::{hex, ids_prefix, push_links, IdsPrefix};
 use crate::status::SpanStatus;
 
 /// The item's content type.
 pub(crate) const SPAN_CONTENT_TYPE: &str = "application/vnd.sentry.items.span.v2+json";
-/// The most spans one item holds (the spec's limit).
-pub(crate) const MAX_SPANS_PER_ITEM: usize = 1000;
 
 /// Attribute keys this module writes itself: a span field with one of these names is left out
 /// rather than written twice.
@@ -146,7 +144,9 @@ fn write_attributes(out: &mut Vec<u8>, span: &StreamedSpan, meta: &EventMeta) {
     }
     let data = &record.data;
     for (i, (key, value)) in data.iter().enumerate() {
-        if crate::export::wire::transaction::repeated_later(data, i) || RESERVED.contains(&key.as_ref()) {
+        if crate::export::wire::transaction::repeated_later(data, i)
+            || RESERVED.contains(&key.as_ref())
+        {
             continue;
         }
         attrs.value(key, value);
@@ -235,12 +235,6 @@ impl Attributes<'_> {
     }
 }
 
-/// The estimated serialised size of one streamed span, counted without serialising.
-pub(crate) fn span_weight(span: &StreamedSpan) -> usize {
-    const ATTRIBUTES_OVERHEAD: usize = 768;
-    crate::export::pipeline::span_weight(&span.record) + ATTRIBUTES_OVERHEAD + span.segment_name.len()
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
@@ -248,11 +242,11 @@ mod tests {
 
     use serde_json::{json, Value};
 
-    use crate::export::wire::envelope::{Envelope, Scratch};
-    use crate::export::wire::json::rfc3339;
+    use super::*;
     use crate::export::record::{SpanBatch, StreamedSpan, TransactionRecord};
     use crate::export::test_support::*;
-    use super::*;
+    use crate::export::wire::envelope::{Envelope, Scratch};
+    use crate::export::wire::json::rfc3339;
 
     fn streamed(tx: &TransactionRecord) -> SpanBatch {
         let name: Arc<str> = Arc::from(tx.name.as_str());

@@ -6,17 +6,15 @@ use std::fmt;
 use std::ops::Range;
 use std::time::SystemTime;
 
-use crate::export::wire::json::{hex32, push_after, push_key, push_str, push_str_entry, Timestamps};
-use crate::export::policy::privacy::Privacy;
 use crate::export::record::{SpanBatch, TransactionRecord};
+use crate::export::wire::json::{push_after, push_key, push_str, push_str_entry, Timestamps};
+use crate::export::wire::key_facts::JudgeKey;
+use crate::export::wire::limits::{MAX_ITEM_BYTES, MAX_SPAN_ITEM_BYTES};
 use crate::export::wire::sdk::SDK_JSON;
 use crate::export::wire::span_item::{write_span_payload, SPAN_CONTENT_TYPE};
 use crate::export::wire::transaction::{write_transaction, EventMeta, SpanCaches};
 use crate::id::TraceId;
 use crate::propagation::DynamicSamplingContext;
-
-/// The largest transaction item payload Sentry accepts: 1 MiB.
-pub(crate) const MAX_ITEM_BYTES: usize = 1024 * 1024;
 
 /// A Sentry envelope: the bytes that go on the wire, with read-only views for tests and tools.
 ///
@@ -320,7 +318,7 @@ impl Envelope {
         dsn: Option<&str>,
         sent_at: SystemTime,
         scratch: &mut Scratch,
-        scrub: Option<&Privacy>,
+        scrub: Option<&dyn JudgeKey>,
     ) -> Result<Self, TooLarge> {
         const LENGTH_WIDTH: usize = 10;
         let event_id = new_event_id();
@@ -383,7 +381,7 @@ impl Envelope {
         let mut payload = Vec::with_capacity(scratch.size_hint.clamp(2048, MAX_ITEM_BYTES));
         write_span_payload(&mut payload, batch, meta);
         scratch.size_hint = payload.len();
-        if payload.len() > crate::export::pipeline::span_buffer::MAX_BATCH_BYTES {
+        if payload.len() > MAX_SPAN_ITEM_BYTES {
             return Err(TooLarge {
                 payload_len: payload.len(),
             });
@@ -881,7 +879,7 @@ fn new_event_id() -> [u8; 32] {
     if let Some(b) = bytes.get_mut(8) {
         *b = (*b & 0x3f) | 0x80;
     }
-    hex32(bytes)
+    TraceId::from_bytes(bytes).to_hex()
 }
 
 fn find_newline(bytes: &[u8], from: usize) -> Option<usize> {
@@ -1269,8 +1267,9 @@ mod tests {
     /// record first and writing it unchanged sends, cut data and `_meta` included.
     #[test]
     fn scrubbing_while_writing_sends_what_scrubbing_first_sends() {
+        use crate::export::policy::privacy::Privacy;
         use crate::export::wire::key_facts::KeyFacts;
-        use crate::export::policy::privacy::{Privacy, FILTERED};
+        use crate::export::wire::key_facts::FILTERED;
         use crate::stats::StatsInner;
 
         let mut record = sample_record();
@@ -1419,7 +1418,7 @@ mod tests {
     #[test]
     fn data_over_the_span_budget_is_cut_and_the_cut_is_recorded_in_meta() {
         use crate::export::record::FieldValue;
-        use crate::export::wire::transaction::MAX_SPAN_BYTES;
+        use crate::export::wire::limits::MAX_SPAN_BYTES;
         use std::borrow::Cow;
 
         let mut record = sample_record();
