@@ -1,68 +1,39 @@
-//! The delivery policy: what the export senders do with each unit of work taken from the
-//! [`Queue`], identically for every [`Transport`].
+//! The pipeline: what carries finished work from the instrumented program to Sentry, off its
+//! threads. The bounded [queue](queue), the per-trace [span buffer](span_buffer) of the stream
+//! lifecycle, the [sender pool](senders) and the [delivery](delivery) of each unit of work.
 //!
-//! - **Senders.** Up to `max_in_flight` threads (`tracing-sentry-export`) take work from the
-//!   queue, each serialising its own envelope and making its own request, so up to that many
-//!   requests are in flight over the transport's pooled keep-alive connections. One sender
-//!   starts with the pipeline; a sender starts another when work is waiting and no sender is
-//!   idle, and idle senders retire down to one, so a quiet service keeps one thread.
-//! - **One shared state.** Rate limits (per [`DataCategory`]) and the network backoff live
-//!   behind one lock each and are shared by every sender: a `429` stops all of them at once.
-//! - **Answers** (develop docs: sdk/expected-features, "Dealing with network failures"):
-//!   `2xx` delivered; `429` dropped, no client report (Sentry records it); any other `4xx` or
-//!   `5xx` dropped and reported as `send_error`, not retried; no response at all (connect,
-//!   timeout, I/O) retried after a shared, growing backoff, then reported as `network_error`;
-//!   a panicking transport is caught, counted in `transport_panics` and reported as
-//!   `internal_sdk_error`.
-//! - **Client reports** go at most every `client_report_interval` (30 s), riding along on an
-//!   outgoing envelope or alone, and at each flush and at shutdown, never while the backoff
-//!   runs. Their counts are only cleared when an envelope carrying them was accepted.
-//! - **Debug output** (`debug(true)`): one line when dropping starts, then at most one summary
-//!   per [`SUMMARY_EVERY`] while it goes on; never one line per drop.
+//! [`Pipeline`] ties them together: it is what the layer's handle, the guard and every sender
+//! hold. Submitting never blocks: a full queue or buffer drops the work and counts it.
 
+pub(crate) mod delivery;
+mod drop_log;
 pub(crate) mod queue;
+mod senders;
 pub(crate) mod span_buffer;
 mod weight;
 
 use std::fmt;
-use std::io::Write as _;
-use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::thread;
-use std::time::{Duration, Instant, SystemTime};
+use std::sync::Arc;
+use std::time::Instant;
 
-use crate::export::pipeline::queue::{Pop, PushError, Queue};
-use crate::export::pipeline::span_buffer::{Pushed, SpanBuffer};
-use crate::export::policy::ratelimit::RateLimiter;
+use crate::export::policy::outcome::Outcome;
 use crate::export::record::{SpanBatch, StreamedSpan, TransactionRecord};
 use crate::export::wire::category::DataCategory;
-use crate::export::wire::client_report::{ClientReports, DiscardReason, Report};
-use crate::export::wire::envelope::{Envelope, Scratch, TooLarge};
-use crate::export::wire::transaction::EventMeta;
-use crate::export::{Transport, TransportResponse};
+use crate::export::wire::client_report::DiscardReason;
+use crate::id::TraceId;
+use crate::propagation::DynamicSamplingContext;
 use crate::stats::StatsInner;
+use delivery::Delivery;
+pub(crate) use delivery::{DeliveryConfig, RetryPolicy};
+use queue::{PushError, Queue};
+use senders::SenderPool;
+use span_buffer::{Pushed, SpanBuffer};
 use weight::transaction_weight;
 
-/// The sender threads' name.
-pub(crate) const SENDER_THREAD_NAME: &str = "tracing-sentry-export";
-
-/// How long a sender waits for work before it looks at the client-report interval again.
-const IDLE_TICK: Duration = Duration::from_secs(1);
-/// How many idle ticks in a row make a surplus sender retire.
-const RETIRE_AFTER_IDLE_TICKS: u32 = 10;
-/// The longest shared backoff after failures without a response.
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
-/// At most one debug summary of drops this often.
-pub(crate) const SUMMARY_EVERY: Duration = Duration::from_secs(10);
-/// Drops this far apart count as a new episode (a new "dropping started" line).
-const QUIET_AFTER: Duration = Duration::from_secs(30);
-
-/// One unit of work for a sender. Issue-driven growth: streamed span batches join here (each
-/// span through `Privacy::process_span` before it is written, as transactions go through
-/// `Privacy::process_transaction` in `handle`).
+/// One unit of work for a sender.
 #[derive(Debug)]
-#[allow(clippy::large_enum_variant)] // transactions are the common case; boxing costs an allocation each
+// Transactions are the common case; boxing them would cost an allocation each.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Work {
     /// A finished transaction: serialised and sent as one envelope.
     Transaction(TransactionRecord),
@@ -83,95 +54,15 @@ impl Work {
     }
 }
 
-/// How failed attempts are retried.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct RetryPolicy {
-    /// Retries after the first attempt (so `max_retries + 1` attempts at most).
-    pub(crate) max_retries: u32,
-    /// The first backoff after a failure without a response; it doubles with each further
-    /// consecutive failure, up to [`MAX_BACKOFF`].
-    pub(crate) backoff: Duration,
-}
-
-/// Everything the senders share, fixed at start.
-pub(crate) struct DeliveryConfig {
-    pub(crate) transport: Arc<dyn Transport>,
-    pub(crate) meta: EventMeta,
-    /// The DSN as written in the envelope header (without secret).
-    pub(crate) dsn: Option<String>,
-    pub(crate) retry: RetryPolicy,
-    /// At least 1.
-    pub(crate) max_in_flight: usize,
-    pub(crate) client_report_interval: Duration,
-    pub(crate) debug: bool,
-    /// Ignored spans, private data, the denylist and the `before_send_*` hooks.
-    pub(crate) privacy: crate::export::Privacy,
-}
-
-/// The queue, the shared delivery state, and the counters: what the handle, the guard and
-/// every sender hold.
+/// The queue, the span buffer, the senders and the delivery state: what the handle, the guard
+/// and every sender hold.
 pub(crate) struct Pipeline {
     queue: Queue<Work>,
-    config: DeliveryConfig,
-    limiter: Mutex<RateLimiter>,
-    /// Whether the limiter may hold a limit in force: set (under the limiter's lock) by every
-    /// response that can limit, cleared (under it) when a check finds none in force. While
-    /// clear, [`limited`](Self::limited) answers without the lock or the clock.
-    limits_set: AtomicBool,
-    backoff: Mutex<Backoff>,
-    /// Whether the backoff holds anything (failures or a deadline): set and cleared under its
-    /// lock. While clear, the backoff checks answer without the lock or the clock.
-    backoff_set: AtomicBool,
-    reports: ClientReports,
-    /// When client reports were last sent (or the pipeline started), in nanoseconds since
-    /// `started`: every sender reads it without a lock.
-    last_report: AtomicU64,
-    /// When the pipeline was made: the origin of `last_report`.
-    started: Instant,
-    stats: Arc<StatsInner>,
-    drops: DropLog,
     /// Streamed spans waiting for their trace's batch to be due.
     spans: SpanBuffer,
-}
-
-#[derive(Debug, Default)]
-struct Backoff {
-    /// No sender attempts a request before this.
-    until: Option<Instant>,
-    /// Consecutive failures without a response (reset by any response).
-    failures: u32,
-}
-
-/// What happened to one transaction; each outcome maps to one `Stats` counter and at most one
-/// client-report reason.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Outcome {
-    Sent,
-    /// Not sent: a rate limit was active (reported as `ratelimit_backoff`).
-    RateLimited,
-    /// Sent and answered `429` (Sentry records it; no client report).
-    Answered429,
-    /// Answered with another 4xx (reported as `send_error`).
-    Rejected(u16),
-    /// Answered 5xx (reported as `send_error`).
-    ServerError(u16),
-    /// No response after every allowed attempt (reported as `network_error`).
-    NetworkError,
-    /// The transport panicked (reported as `internal_sdk_error`).
-    Panicked,
-    /// Larger than Sentry accepts (reported as `send_error`, as a `413` would be).
-    TooLarge(usize),
-}
-
-/// What one request attempt gave.
-enum Attempt {
-    Response(TransportResponse),
-    NoResponse,
-    Panicked,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+    senders: SenderPool,
+    delivery: Delivery,
+    stats: Arc<StatsInner>,
 }
 
 impl Pipeline {
@@ -182,51 +73,18 @@ impl Pipeline {
         max_bytes: usize,
         stats: Arc<StatsInner>,
     ) -> Self {
-        let debug = config.debug;
         Self {
             queue: Queue::new(max_items, max_bytes),
-            config,
-            limiter: Mutex::new(RateLimiter::default()),
-            limits_set: AtomicBool::new(false),
-            backoff: Mutex::new(Backoff::default()),
-            backoff_set: AtomicBool::new(false),
-            reports: ClientReports::default(),
-            last_report: AtomicU64::new(0),
-            started: Instant::now(),
-            stats,
-            drops: DropLog::new(debug),
             spans: SpanBuffer::default(),
+            senders: SenderPool::new(config.max_in_flight),
+            delivery: Delivery::new(config, Arc::clone(&stats)),
+            stats,
         }
     }
 
     /// Starts the first sender; the error is the thread spawn's.
     pub(crate) fn start(self: &Arc<Self>) -> std::io::Result<()> {
-        if !self.queue.add_consumer(self.config.max_in_flight) {
-            return Ok(());
-        }
-        let pipeline = Arc::clone(self);
-        let spawned = thread::Builder::new()
-            .name(SENDER_THREAD_NAME.to_owned())
-            .spawn(move || pipeline.run_sender());
-        spawned.map(drop).map_err(|err| {
-            self.queue.remove_consumer();
-            err
-        })
-    }
-
-    /// Starts one more sender if fewer than `max_in_flight` run. A failed spawn only means
-    /// fewer requests in flight.
-    fn grow(self: &Arc<Self>) {
-        if !self.queue.add_consumer(self.config.max_in_flight) {
-            return;
-        }
-        let pipeline = Arc::clone(self);
-        let spawned = thread::Builder::new()
-            .name(SENDER_THREAD_NAME.to_owned())
-            .spawn(move || pipeline.run_sender());
-        if spawned.is_err() {
-            self.queue.remove_consumer();
-        }
+        self.senders.spawn(self)
     }
 
     /// Queues a finished transaction. Never blocks: a full queue drops it, counts
@@ -236,42 +94,32 @@ impl Pipeline {
         // Children over the transaction's maximum were dropped by the layer (and counted in
         // `spans_dropped_limit`); Sentry's SDKs report them as `buffer_overflow` spans.
         if tx.dropped_spans > 0 {
-            self.reports.record(
+            self.delivery.reports.record(
                 DiscardReason::BufferOverflow,
                 DataCategory::Span,
                 u64::from(tx.dropped_spans),
             );
         }
-        let work = Work::Transaction(tx);
-        let weight = work.weight();
-        match self.queue.push(work, weight) {
-            Ok(()) => {}
-            Err(PushError::Full(work)) => self.discard(
-                &work,
-                &self.stats.transactions_dropped_queue_full,
-                Some(DiscardReason::QueueOverflow),
-            ),
-            Err(PushError::Closed(work)) => self.discard(
-                &work,
-                &self.stats.transactions_dropped_shutdown,
-                Some(DiscardReason::QueueOverflow),
-            ),
-        }
+        self.push(Work::Transaction(tx));
     }
 
     /// Records a transaction the sampler decided against, for the client reports
     /// (`sample_rate`, as Sentry's SDKs report it). One relaxed atomic add.
     pub(crate) fn record_sampled_out(&self) {
-        self.reports
+        self.delivery
+            .reports
             .record(DiscardReason::SampleRate, DataCategory::Transaction, 1);
     }
 
     /// Records, for the client reports, an ignored root (a transaction of one span) or child.
     pub(crate) fn record_ignored(&self, root: bool) {
         if root {
-            self.reports.record_transaction(DiscardReason::Ignored, 1);
+            self.delivery
+                .reports
+                .record_transaction(DiscardReason::Ignored, 1);
         } else {
-            self.reports
+            self.delivery
+                .reports
                 .record(DiscardReason::Ignored, DataCategory::Span, 1);
         }
     }
@@ -281,49 +129,49 @@ impl Pipeline {
     /// reports `buffer_overflow` (category `span`).
     pub(crate) fn submit_span(
         &self,
-        trace_id: crate::id::TraceId,
-        dsc: &Arc<crate::propagation::DynamicSamplingContext>,
+        trace_id: TraceId,
+        dsc: &Arc<DynamicSamplingContext>,
         span: StreamedSpan,
     ) {
         let now = Instant::now();
         match self.spans.push(trace_id, dsc, span, now) {
             Pushed::Kept => {}
-            Pushed::Due(batch) => self.submit_batch(batch),
+            Pushed::Due(batch) => self.push(Work::Spans(batch)),
             Pushed::Full(span) => {
                 drop(span);
                 StatsInner::incr(&self.stats.spans_dropped_buffer_full);
-                self.reports
+                self.delivery
+                    .reports
                     .record(DiscardReason::BufferOverflow, DataCategory::Span, 1);
-                self.drops.record(self.config.debug, "span_buffer_full");
+                self.delivery
+                    .drops
+                    .record(self.delivery.debug(), "span_buffer_full");
             }
         }
         self.submit_due_spans(now);
     }
 
     /// Queues the batch of a trace whose segment ended.
-    pub(crate) fn end_segment(&self, trace_id: &crate::id::TraceId) {
+    pub(crate) fn end_segment(&self, trace_id: &TraceId) {
         if let Some(batch) = self.spans.take_trace(trace_id) {
-            self.submit_batch(batch);
+            self.push(Work::Spans(batch));
         }
     }
 
-    /// Queues the batches that waited [`FLUSH_AFTER`](crate::export::pipeline::span_buffer::FLUSH_AFTER).
+    /// Queues the batches that waited [`FLUSH_AFTER`](span_buffer::FLUSH_AFTER).
     fn submit_due_spans(&self, now: Instant) {
         for batch in self.spans.take_due(now) {
-            self.submit_batch(batch);
+            self.push(Work::Spans(batch));
         }
     }
 
-    fn submit_batch(&self, batch: SpanBatch) {
-        let work = Work::Spans(batch);
+    /// Queues `work`; a full queue drops it (`queue_full`), a closed one too (`shutdown`).
+    fn push(&self, work: Work) {
         let weight = work.weight();
         match self.queue.push(work, weight) {
             Ok(()) => {}
-            Err(PushError::Full(work) | PushError::Closed(work)) => self.discard(
-                &work,
-                &self.stats.transactions_dropped_queue_full,
-                Some(DiscardReason::QueueOverflow),
-            ),
+            Err(PushError::Full(work)) => self.delivery.discard(&work, Outcome::QueueFull),
+            Err(PushError::Closed(work)) => self.delivery.discard(&work, Outcome::Shutdown),
         }
     }
 
@@ -332,12 +180,12 @@ impl Pipeline {
     /// streamed spans are queued first.
     pub(crate) fn flush_until(&self, deadline: Option<Instant>) -> bool {
         for batch in self.spans.take_all() {
-            self.submit_batch(batch);
+            self.push(Work::Spans(batch));
         }
         if !self.queue.flush_until(deadline) {
             return false;
         }
-        if self.reports.is_empty() {
+        if self.delivery.reports.is_empty() {
             return true;
         }
         // A full queue leaves the reports for the next envelope; the flush still succeeded.
@@ -353,536 +201,12 @@ impl Pipeline {
         let mut drained = self.queue.close(Some(Work::ClientReport));
         drained.extend(self.spans.take_all().into_iter().map(Work::Spans));
         for work in &drained {
-            self.discard(
-                work,
-                &self.stats.transactions_dropped_shutdown,
-                Some(DiscardReason::QueueOverflow),
-            );
+            self.delivery.discard(work, Outcome::Shutdown);
         }
         drop(drained);
         let exited = self.queue.wait_consumers_exited(deadline);
-        self.drops.summarise_now(self.config.debug);
+        self.delivery.drops.summarise_now(self.delivery.debug());
         exited
-    }
-
-    // === the sender ===
-
-    fn run_sender(self: Arc<Self>) {
-        let mut scratch = Scratch::default();
-        let mut idle_ticks = 0u32;
-        loop {
-            match self.queue.pop(IDLE_TICK) {
-                Pop::Item {
-                    ticket,
-                    mut item,
-                    grow,
-                } => {
-                    idle_ticks = 0;
-                    // More senders help against latency, not against a failing ingest: while
-                    // the shared backoff runs they would only wait too.
-                    if grow && !self.backing_off() {
-                        self.grow();
-                    }
-                    // `handle` does not panic, but if a bug made it, the sender must survive
-                    // and the item must still be done. One clock read after the work serves
-                    // the report interval and the span buffer.
-                    let now = catch_unwind(AssertUnwindSafe(|| {
-                        let report = matches!(item, Work::ClientReport);
-                        self.handle(&mut item, &mut scratch);
-                        let now = Instant::now();
-                        if !report {
-                            self.send_reports_if_due(now);
-                        }
-                        now
-                    }))
-                    .unwrap_or_else(|_| Instant::now());
-                    drop(item);
-                    self.queue.done(ticket);
-                    self.submit_due_spans(now);
-                }
-                Pop::Idle => {
-                    let now = Instant::now();
-                    self.submit_due_spans(now);
-                    self.send_reports_if_due(now);
-                    idle_ticks += 1;
-                    if idle_ticks >= RETIRE_AFTER_IDLE_TICKS && self.queue.retire_idle_consumer(1) {
-                        return;
-                    }
-                }
-                Pop::Closed => break,
-            }
-        }
-        self.queue.remove_consumer();
-    }
-
-    /// Handles one unit of work in place (a transaction is large: no copies of it), dropping
-    /// what it held once sent; the sender then sends client reports if they are due.
-    fn handle(&self, work: &mut Work, scratch: &mut Scratch) {
-        match work {
-            Work::Transaction(tx) => {
-                // The user's rules and hooks run here, on the sender, never on the
-                // instrumented thread; a dropped transaction is counted and reported there.
-                if !self.config.privacy.process_transaction(
-                    tx,
-                    &self.reports,
-                    &self.stats,
-                    &mut scratch.spans.keys,
-                ) {
-                    return;
-                }
-                let spans = span_quantity(tx);
-                let outcome = self.deliver_transaction(tx, scratch);
-                // Frees the transaction in place before it is counted, as before: `ClientReport`
-                // is the variant that holds nothing (nothing handles this item again).
-                *work = Work::ClientReport;
-                self.account(outcome, spans);
-            }
-            Work::Spans(batch) => {
-                // The denylist and `before_send_span` on each streamed span, as for the spans
-                // of a transaction; a span the hook refuses is counted and reported.
-                let before = batch.spans.len();
-                batch.spans.retain_mut(|span| {
-                    self.config.privacy.process_span(
-                        &mut span.record,
-                        &self.stats,
-                        &mut scratch.spans.keys,
-                    )
-                });
-                let removed = before.saturating_sub(batch.spans.len()) as u64;
-                if removed > 0 {
-                    self.reports
-                        .record(DiscardReason::BeforeSend, DataCategory::Span, removed);
-                    StatsInner::add(&self.stats.spans_dropped_before_send, removed);
-                }
-                if batch.spans.is_empty() {
-                    return;
-                }
-                let spans = batch.spans.len() as u64;
-                let outcome = self.deliver_spans(batch, scratch);
-                // Frees the batch in place, as for a transaction.
-                *work = Work::ClientReport;
-                self.account_spans(outcome, spans);
-            }
-            Work::ClientReport => self.send_reports(),
-        }
-    }
-
-    fn deliver_spans(&self, batch: &SpanBatch, scratch: &mut Scratch) -> Outcome {
-        self.deliver(DataCategory::Span, scratch, |meta, dsn, now, scratch| {
-            Envelope::from_spans(batch, meta, dsn, now, scratch)
-        })
-    }
-
-    /// Counts what happened to a batch of `spans` streamed spans, as [`account`](Self::account)
-    /// does for a transaction, in the `spans_*` counters and category `span`.
-    fn account_spans(&self, outcome: Outcome, spans: u64) {
-        let stats = &self.stats;
-        let (counter, reason) = match outcome {
-            Outcome::Sent => {
-                StatsInner::add(&stats.spans_sent, spans);
-                return;
-            }
-            Outcome::RateLimited => (
-                &stats.spans_dropped_rate_limited,
-                Some(DiscardReason::RatelimitBackoff),
-            ),
-            Outcome::Answered429 => (&stats.spans_dropped_rate_limited, None),
-            Outcome::Rejected(_) | Outcome::ServerError(_) | Outcome::TooLarge(_) => (
-                &stats.spans_dropped_send_failed,
-                Some(DiscardReason::SendError),
-            ),
-            Outcome::NetworkError => (
-                &stats.spans_dropped_send_failed,
-                Some(DiscardReason::NetworkError),
-            ),
-            Outcome::Panicked => (
-                &stats.spans_dropped_send_failed,
-                Some(DiscardReason::InternalSdkError),
-            ),
-        };
-        self.record_span_loss(counter, reason, spans, outcome_label(outcome));
-    }
-
-    fn record_span_loss(
-        &self,
-        counter: &AtomicU64,
-        reason: Option<DiscardReason>,
-        spans: u64,
-        label: &'static str,
-    ) {
-        StatsInner::add(counter, spans);
-        if let Some(reason) = reason {
-            self.reports.record(reason, DataCategory::Span, spans);
-        }
-        self.drops.record(self.config.debug, label);
-    }
-
-    fn deliver_transaction(&self, tx: &TransactionRecord, scratch: &mut Scratch) -> Outcome {
-        // Without hooks, `process_transaction` left the private data and denied values to the
-        // writer.
-        let scrub = self.config.privacy.scrubs_when_written();
-        self.deliver(
-            DataCategory::Transaction,
-            scratch,
-            |meta, dsn, now, scratch| {
-                Envelope::from_transaction(tx, meta, dsn, now, scratch, scrub)
-            },
-        )
-    }
-
-    /// Builds the envelope of one unit of work in `category` with `build` (given the event
-    /// fields, the DSN, `sent_at` and the sender's scratch) and sends it, a due client report
-    /// riding along; its buffer then goes back to the scratch.
-    fn deliver(
-        &self,
-        category: DataCategory,
-        scratch: &mut Scratch,
-        build: impl FnOnce(
-            &EventMeta,
-            Option<&str>,
-            SystemTime,
-            &mut Scratch,
-        ) -> Result<Envelope, TooLarge>,
-    ) -> Outcome {
-        // Wait out a running backoff first, so the envelope is built (and a report attached)
-        // when it can go.
-        if !self.wait_for_backoff() {
-            return Outcome::NetworkError;
-        }
-        if self.limited(category) {
-            return Outcome::RateLimited;
-        }
-        let envelope = build(
-            &self.config.meta,
-            self.config.dsn.as_deref(),
-            SystemTime::now(),
-            scratch,
-        );
-        let mut envelope = match envelope {
-            Ok(envelope) => envelope,
-            Err(too_large) => return Outcome::TooLarge(too_large.payload_len),
-        };
-        // Pending client reports ride along once the interval has passed (Sentry's SDKs send
-        // them at most every 30 s); exempt from the transaction limit, but not from one on
-        // their own category.
-        let report = if self.reports_due(Instant::now()) && self.reports_allowed() {
-            self.take_report(&mut envelope)
-        } else {
-            None
-        };
-        let outcome = self.send_with_retries(&envelope, category);
-        scratch.recycle(envelope);
-        if let Some(report) = report {
-            if outcome == Outcome::Sent {
-                StatsInner::incr(&self.stats.client_reports_sent);
-            } else {
-                self.reports.restore(&report);
-            }
-        }
-        outcome
-    }
-
-    /// Moves the pending reports into `envelope`; returns them to restore on failure.
-    fn take_report(&self, envelope: &mut Envelope) -> Option<Report> {
-        let report = self.reports.take()?;
-        let mut payload = Vec::with_capacity(256);
-        report.write_payload(&mut payload, SystemTime::now());
-        envelope.push_item("client_report", &payload);
-        let at = self.since_start(Instant::now());
-        self.last_report.store(at, Ordering::Relaxed);
-        Some(report)
-    }
-
-    /// Nanoseconds from the pipeline's start to `now` (584 years fit).
-    fn since_start(&self, now: Instant) -> u64 {
-        u64::try_from(now.saturating_duration_since(self.started).as_nanos()).unwrap_or(u64::MAX)
-    }
-
-    fn reports_due(&self, now: Instant) -> bool {
-        let elapsed = self
-            .since_start(now)
-            .saturating_sub(self.last_report.load(Ordering::Relaxed));
-        u128::from(elapsed) >= self.config.client_report_interval.as_nanos()
-    }
-
-    fn send_reports_if_due(&self, now: Instant) {
-        if self.reports_due(now) && !self.reports.is_empty() {
-            self.send_reports();
-        }
-    }
-
-    /// Whether client reports may go now: the transport carries them, no limit on their own
-    /// category is active, and the shared backoff is not running (a report never jumps it).
-    fn reports_allowed(&self) -> bool {
-        self.config.transport.sends_client_reports()
-            && !self.limited(DataCategory::Internal)
-            && !self.backing_off()
-    }
-
-    /// Sends the pending client reports in an envelope of their own.
-    fn send_reports(&self) {
-        if !self.reports_allowed() {
-            return;
-        }
-        let mut envelope = Envelope::without_event(self.config.dsn.as_deref(), SystemTime::now());
-        let Some(report) = self.take_report(&mut envelope) else {
-            return;
-        };
-        // One attempt: a report that does not get through waits for the next envelope.
-        match self.attempt(&envelope) {
-            Attempt::Response(response) if response.is_success() => {
-                self.apply_limits(&response);
-                StatsInner::incr(&self.stats.client_reports_sent);
-            }
-            Attempt::Response(response) => {
-                self.apply_limits(&response);
-                self.reports.restore(&report);
-            }
-            Attempt::NoResponse | Attempt::Panicked => self.reports.restore(&report),
-        }
-    }
-
-    /// Sends `envelope`, retrying only when there was no response; every wait honours the
-    /// shared backoff and ends early at shutdown.
-    fn send_with_retries(&self, envelope: &Envelope, category: DataCategory) -> Outcome {
-        let mut retries = 0;
-        loop {
-            if !self.wait_for_backoff() {
-                return Outcome::NetworkError;
-            }
-            if self.limited(category) {
-                return Outcome::RateLimited;
-            }
-            match self.attempt(envelope) {
-                Attempt::Panicked => return Outcome::Panicked,
-                Attempt::Response(response) => {
-                    self.apply_limits(&response);
-                    return match response.status() {
-                        200..=299 => Outcome::Sent,
-                        429 => Outcome::Answered429,
-                        status @ 500..=599 => {
-                            StatsInner::incr(&self.stats.send_failures);
-                            self.back_off();
-                            Outcome::ServerError(status)
-                        }
-                        status => Outcome::Rejected(status),
-                    };
-                }
-                Attempt::NoResponse => {
-                    self.back_off();
-                    if retries >= self.config.retry.max_retries || self.queue.is_closed() {
-                        return Outcome::NetworkError;
-                    }
-                    retries += 1;
-                }
-            }
-        }
-    }
-
-    /// One call of the transport, contained: a panic is caught and counted.
-    fn attempt(&self, envelope: &Envelope) -> Attempt {
-        let transport = &self.config.transport;
-        match catch_unwind(AssertUnwindSafe(|| transport.send(envelope))) {
-            Err(_panic) => {
-                StatsInner::incr(&self.stats.transport_panics);
-                StatsInner::incr(&self.stats.send_failures);
-                self.drops
-                    .note(self.config.debug, format_args!("the transport panicked"));
-                Attempt::Panicked
-            }
-            Ok(Err(error)) => {
-                StatsInner::incr(&self.stats.send_failures);
-                self.drops.note(
-                    self.config.debug,
-                    format_args!("send attempt failed: {error}"),
-                );
-                Attempt::NoResponse
-            }
-            Ok(Ok(response)) => {
-                if !(500..=599).contains(&response.status()) {
-                    self.reset_failures();
-                }
-                Attempt::Response(response)
-            }
-        }
-    }
-
-    #[inline]
-    fn limited(&self, category: DataCategory) -> bool {
-        self.limits_set.load(Ordering::Acquire) && self.limited_now(category)
-    }
-
-    /// [`limited`](Self::limited) once a limit may be in force: under the limiter's lock.
-    #[cold]
-    fn limited_now(&self, category: DataCategory) -> bool {
-        let now = Instant::now();
-        let limiter = lock(&self.limiter);
-        if limiter.limit(category, now).is_some() {
-            return true;
-        }
-        if !limiter.any_in_force(now) {
-            self.limits_set.store(false, Ordering::Release);
-        }
-        false
-    }
-
-    #[inline]
-    fn apply_limits(&self, response: &TransportResponse) {
-        if RateLimiter::may_limit(response) {
-            self.apply_limits_now(response);
-        }
-    }
-
-    #[cold]
-    fn apply_limits_now(&self, response: &TransportResponse) {
-        let mut limiter = lock(&self.limiter);
-        let changed = limiter.update(response, Instant::now(), SystemTime::now());
-        self.limits_set.store(true, Ordering::Release);
-        drop(limiter);
-        if changed {
-            StatsInner::incr(&self.stats.rate_limit_responses);
-        }
-    }
-
-    /// A response came: the consecutive failures start again from zero, and a deadline
-    /// already past is forgotten (it no longer holds anyone back).
-    #[inline]
-    fn reset_failures(&self) {
-        if self.backoff_set.load(Ordering::Acquire) {
-            self.reset_failures_now();
-        }
-    }
-
-    #[cold]
-    fn reset_failures_now(&self) {
-        let mut backoff = lock(&self.backoff);
-        backoff.failures = 0;
-        if backoff.until.map_or(true, |until| until <= Instant::now()) {
-            backoff.until = None;
-            self.backoff_set.store(false, Ordering::Release);
-        }
-    }
-
-    /// Starts (or extends) the shared backoff after a failure.
-    fn back_off(&self) {
-        let mut backoff = lock(&self.backoff);
-        let now = Instant::now();
-        // Failures of senders that were already in flight when the backoff started do not
-        // grow it again.
-        if backoff.until.is_some_and(|until| until > now) {
-            return;
-        }
-        backoff.failures = backoff.failures.saturating_add(1);
-        let factor = 1u32 << backoff.failures.saturating_sub(1).min(16);
-        let delay = self
-            .config
-            .retry
-            .backoff
-            .saturating_mul(factor)
-            .min(MAX_BACKOFF);
-        backoff.until = now.checked_add(delay);
-        self.backoff_set.store(true, Ordering::Release);
-    }
-
-    /// Whether the shared backoff is running.
-    fn backing_off(&self) -> bool {
-        self.backoff_set.load(Ordering::Acquire)
-            && lock(&self.backoff)
-                .until
-                .is_some_and(|until| until > Instant::now())
-    }
-
-    /// Waits out the shared backoff; `false` if the queue was closed meanwhile.
-    #[inline]
-    fn wait_for_backoff(&self) -> bool {
-        !self.backoff_set.load(Ordering::Acquire) || self.wait_out_backoff()
-    }
-
-    /// [`wait_for_backoff`](Self::wait_for_backoff) once a backoff may run.
-    #[cold]
-    fn wait_out_backoff(&self) -> bool {
-        let until = lock(&self.backoff).until;
-        match until.map(|until| until.saturating_duration_since(Instant::now())) {
-            Some(delay) if !delay.is_zero() => self.queue.sleep_unless_closed(delay),
-            _ => true,
-        }
-    }
-
-    // === accounting ===
-
-    fn account(&self, outcome: Outcome, spans: u64) {
-        let stats = &self.stats;
-        let (counter, reason): (&AtomicU64, Option<DiscardReason>) = match outcome {
-            Outcome::Sent => {
-                StatsInner::incr(&stats.transactions_sent);
-                return;
-            }
-            Outcome::RateLimited => (
-                &stats.transactions_dropped_rate_limited,
-                Some(DiscardReason::RatelimitBackoff),
-            ),
-            Outcome::Answered429 => (&stats.transactions_dropped_rate_limited, None),
-            Outcome::Rejected(_) => (
-                &stats.transactions_dropped_rejected,
-                Some(DiscardReason::SendError),
-            ),
-            Outcome::ServerError(_) => (
-                &stats.transactions_dropped_send_failed,
-                Some(DiscardReason::SendError),
-            ),
-            Outcome::NetworkError => (
-                &stats.transactions_dropped_send_failed,
-                Some(DiscardReason::NetworkError),
-            ),
-            Outcome::Panicked => (
-                &stats.transactions_dropped_send_failed,
-                Some(DiscardReason::InternalSdkError),
-            ),
-            Outcome::TooLarge(len) => {
-                self.drops.note(
-                    self.config.debug,
-                    format_args!("a transaction of {len} bytes exceeds Sentry's 1 MiB item limit"),
-                );
-                (
-                    &stats.transactions_dropped_too_large,
-                    Some(DiscardReason::SendError),
-                )
-            }
-        };
-        self.record_loss(counter, reason, spans, outcome_label(outcome));
-    }
-
-    /// Counts a unit of work dropped before it was sent: a transaction in `counter`, streamed
-    /// spans in `spans_dropped_queue_full`.
-    fn discard(&self, work: &Work, counter: &AtomicU64, reason: Option<DiscardReason>) {
-        let label = match reason {
-            Some(reason) => reason.as_str(),
-            None => "dropped",
-        };
-        match work {
-            Work::Transaction(tx) => self.record_loss(counter, reason, span_quantity(tx), label),
-            Work::Spans(batch) => self.record_span_loss(
-                &self.stats.spans_dropped_queue_full,
-                reason,
-                batch.spans.len() as u64,
-                label,
-            ),
-            Work::ClientReport => {}
-        }
-    }
-
-    fn record_loss(
-        &self,
-        counter: &AtomicU64,
-        reason: Option<DiscardReason>,
-        spans: u64,
-        label: &'static str,
-    ) {
-        StatsInner::incr(counter);
-        if let Some(reason) = reason {
-            self.reports.record_transaction(reason, spans);
-        }
-        self.drops.record(self.config.debug, label);
     }
 }
 
@@ -890,140 +214,9 @@ impl fmt::Debug for Pipeline {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Pipeline")
             .field("queue", &self.queue)
-            .field("max_in_flight", &self.config.max_in_flight)
+            .field("senders", &self.senders)
             .finish_non_exhaustive()
     }
-}
-
-fn outcome_label(outcome: Outcome) -> &'static str {
-    match outcome {
-        Outcome::Sent => "sent",
-        Outcome::RateLimited => "ratelimit_backoff",
-        Outcome::Answered429 => "http_429",
-        Outcome::Rejected(_) => "rejected",
-        Outcome::ServerError(_) => "server_error",
-        Outcome::NetworkError => "network_error",
-        Outcome::Panicked => "transport_panic",
-        Outcome::TooLarge(_) => "too_large",
-    }
-}
-
-/// The spans a transaction stands for in client reports: its children and its root.
-fn span_quantity(tx: &TransactionRecord) -> u64 {
-    tx.spans.len() as u64 + 1
-}
-
-// === debug output ===
-
-/// Rate-limited debug lines about drops: one when dropping starts, a summary at most every
-/// [`SUMMARY_EVERY`] while it goes on.
-struct DropLog {
-    state: Mutex<DropLogState>,
-}
-
-#[derive(Default)]
-struct DropLogState {
-    last_drop: Option<Instant>,
-    last_line: Option<Instant>,
-    /// Drops since the last line, by label.
-    pending: Vec<(&'static str, u64)>,
-    /// Failure notes since the last line (only the first is kept).
-    note: Option<String>,
-}
-
-impl DropLog {
-    fn new(_debug: bool) -> Self {
-        Self {
-            state: Mutex::new(DropLogState::default()),
-        }
-    }
-
-    /// Counts one drop under `label`; prints the start line or a due summary.
-    fn record(&self, debug: bool, label: &'static str) {
-        if !debug {
-            return;
-        }
-        let now = Instant::now();
-        let mut state = lock(&self.state);
-        let new_episode = state
-            .last_drop
-            .map_or(true, |last| now.duration_since(last) >= QUIET_AFTER);
-        state.last_drop = Some(now);
-        match state.pending.iter_mut().find(|(l, _)| *l == label) {
-            Some((_, n)) => *n += 1,
-            None => state.pending.push((label, 1)),
-        }
-        if new_episode {
-            let note = state.note.take();
-            state.pending.clear();
-            state.last_line = Some(now);
-            drop(state);
-            let cause = note.map(|n| format!(" ({n})")).unwrap_or_default();
-            debug_line(format_args!(
-                "started dropping transactions: {label}{cause}; a summary follows at most every {}s while it goes on",
-                SUMMARY_EVERY.as_secs()
-            ));
-            return;
-        }
-        let due = state
-            .last_line
-            .map_or(true, |last| now.duration_since(last) >= SUMMARY_EVERY);
-        if due {
-            let line = summary(&mut state);
-            state.last_line = Some(now);
-            drop(state);
-            debug_line(format_args!("{line}"));
-        }
-    }
-
-    /// Keeps the first failure detail for the next line.
-    fn note(&self, debug: bool, detail: fmt::Arguments<'_>) {
-        if !debug {
-            return;
-        }
-        let mut state = lock(&self.state);
-        if state.note.is_none() {
-            state.note = Some(detail.to_string());
-        }
-    }
-
-    /// Prints what is pending (at shutdown).
-    fn summarise_now(&self, debug: bool) {
-        if !debug {
-            return;
-        }
-        let mut state = lock(&self.state);
-        if state.pending.is_empty() {
-            return;
-        }
-        let line = summary(&mut state);
-        drop(state);
-        debug_line(format_args!("{line}"));
-    }
-}
-
-fn summary(state: &mut DropLogState) -> String {
-    let total: u64 = state.pending.iter().map(|(_, n)| n).sum();
-    let by: Vec<String> = state
-        .pending
-        .drain(..)
-        .map(|(label, n)| format!("{label}: {n}"))
-        .collect();
-    let note = state
-        .note
-        .take()
-        .map(|n| format!("; last failure: {n}"))
-        .unwrap_or_default();
-    format!(
-        "still dropping transactions: {total} since the last line ({}){note}",
-        by.join(", ")
-    )
-}
-
-/// One line on stderr. Written with `write!` (not `eprintln!`, which panics when stderr is
-/// closed).
-fn debug_line(message: fmt::Arguments<'_>) {
-    let _ = writeln!(std::io::stderr().lock(), "[tracing-sentry] {message}");
 }
 
 #[cfg(test)]
@@ -1033,13 +226,13 @@ mod tests {
     use std::sync::mpsc;
 
     use std::sync::Mutex;
-    use std::time::Instant;
+    use std::time::{Duration, Instant};
 
     use super::*;
     use crate::export::test_support::{assert_sentry_types_reads, fast_retries, sample_record};
     use crate::export::{
-        start, start_with, ExportConfig, ExportGuard, ExportHandle, ExportOptions,
-        InMemoryTransport, TransportError, TransportErrorKind, TransportResponse,
+        start, start_with, Envelope, ExportConfig, ExportGuard, ExportHandle, ExportOptions,
+        InMemoryTransport, Transport, TransportError, TransportErrorKind, TransportResponse,
     };
     use crate::stats::Stats;
 
@@ -1812,21 +1005,5 @@ mod tests {
         assert_eq!(stats.transactions_sent, 1);
         assert_eq!(stats.transactions_dropped_shutdown, 3);
         assert_eq!(script.reported("queue_overflow", "transaction"), 3);
-    }
-
-    #[test]
-    fn the_debug_log_is_rate_limited() {
-        // One "started" line and then summaries at most every SUMMARY_EVERY: recording many
-        // drops in a row must not take a line each (observed through the state it keeps).
-        let log = DropLog::new(true);
-        for _ in 0..1000 {
-            log.record(true, "queue_overflow");
-        }
-        let state = lock(&log.state);
-        let pending: u64 = state.pending.iter().map(|(_, n)| n).sum();
-        assert_eq!(
-            pending, 999,
-            "all but the first drop wait for the next summary"
-        );
     }
 }

@@ -3,6 +3,8 @@
 //! Policy decides; it writes no bytes itself (that is the [wire](super::wire)) and starts no
 //! thread (that is the [pipeline](super::pipeline)).
 
+pub(crate) mod backoff;
+pub(crate) mod outcome;
 pub(crate) mod privacy;
 pub(crate) mod ratelimit;
 pub(crate) mod view;
