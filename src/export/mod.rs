@@ -240,7 +240,7 @@ impl ExportHandle {
 
     /// Returns whether submitted transactions go anywhere. When `false`, the layer can skip
     /// building transaction records altogether.
-    #[allow(dead_code)] // for the layer
+    #[cfg(test)]
     pub(crate) fn is_enabled(&self) -> bool {
         self.shared.is_some()
     }

@@ -1,5 +1,7 @@
-//! Envelope framing (spec 7.1): a header line, then one transaction item (item header line and
-//! payload), separated by `\n`.
+//! Envelope framing (spec 7.1): a header line, then items (each an item header line and its
+//! payload), separated by `\n`. The writer builds the envelope of one transaction (a
+//! `transaction` item), of one batch of streamed spans (a `span` item) or of client reports
+//! alone, and a `client_report` item may ride along; the reader reads any envelope back.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -18,7 +20,8 @@ use crate::propagation::DynamicSamplingContext;
 
 /// A Sentry envelope: the bytes that go on the wire, with read-only views for tests and tools.
 ///
-/// The export worker builds one envelope per transaction: a header line
+/// The export senders build one envelope per transaction or per batch of streamed spans: a
+/// header line
 /// (`event_id`, `sent_at`, `dsn` if configured, `sdk`, and `trace` with the dynamic sampling
 /// context, all values strings), an item header
 /// (`{"type":"transaction","length":N,"content_type":"application/json"}`) and the transaction
