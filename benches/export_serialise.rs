@@ -9,7 +9,7 @@
 //! BIN=$(ls -t target/release/deps/export_serialise-* | grep -v '\.d$' | head -1)
 //! for n in 0 10 100; do
 //!   valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.$n \
-//!     --toggle-collect='tracing_sentry::export::envelope::Envelope::from_transaction*' \
+//!     --toggle-collect='tracing_sentry::export::wire::envelope::Envelope::from_transaction*' \
 //!     $BIN --spans $n --transactions 200 --gzip-level 0
 //! done   # then: callgrind_annotate /tmp/cg.N | head; divide by 200
 //! valgrind --tool=callgrind --toggle-collect='export_serialise::gzip_at*' $BIN --spans 10 \
@@ -27,7 +27,7 @@
 //! ```sh
 //! for n in 200 600; do
 //!   valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file=/tmp/cg.$n \
-//!     --toggle-collect='tracing_sentry::export::delivery::Pipeline::run_sender*' \
+//!     --toggle-collect='tracing_sentry::export::pipeline::senders::run*' \
 //!     $BIN --noop --spans 0 --transactions $n
 //! done   # (sum of the sender threads' totals at 600 - at 200) / 400
 //! ```

@@ -9,8 +9,8 @@
 //! BIN=$(ls -t target/release/deps/privacy_hooks-* | grep -v '\.d$' | head -1)
 //! for c in defaults none hooks ignore; do
 //!   valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.$c \
-//!     --toggle-collect='tracing_sentry::export::privacy::Privacy::process_transaction*' \
-//!     --toggle-collect='tracing_sentry::export::envelope::Envelope::from_transaction*' \
+//!     --toggle-collect='tracing_sentry::export::policy::privacy::Privacy::process_transaction*' \
+//!     --toggle-collect='tracing_sentry::export::wire::envelope::Envelope::from_transaction*' \
 //!     $BIN --config $c --spans 10 --transactions 200
 //! done   # then: callgrind_annotate --inclusive=yes /tmp/cg.$c | grep -E 'process_transaction|from_transaction'
 //! ```

@@ -10,7 +10,7 @@ use std::time::{Instant, SystemTime};
 use tracing_core::field::{Field, Visit};
 use tracing_core::Metadata;
 
-use crate::export::record::{SpanLink, SpanRecord, TransactionSource};
+use crate::export::record::{SpanLink, SpanRecord, TransactionSource, DEFAULT_ORIGIN};
 use crate::field::FieldValue;
 use crate::id::SpanId;
 use crate::status::SpanStatus;
@@ -29,8 +29,6 @@ pub(crate) const MAX_FIELD_BYTES: usize = 8 * 1024;
 
 /// The most links (`follows_from`) one span keeps.
 const MAX_LINKS: usize = 128;
-
-pub(crate) const DEFAULT_ORIGIN: &str = "auto.tracing";
 
 /// Fields as visited: name and typed value, in visiting order.
 pub(crate) type Fields = Vec<(Cow<'static, str>, FieldValue)>;

@@ -92,8 +92,13 @@ stats! {
     spans_dropped_queue_full,
     /// Streamed spans dropped because of a rate limit on category `span` (or a 429).
     spans_dropped_rate_limited,
-    /// Streamed spans dropped because sending failed or Sentry rejected them.
+    /// Streamed spans dropped because sending failed: no response after the retries, a 5xx
+    /// answer, or a panicking transport.
     spans_dropped_send_failed,
+    /// Streamed spans dropped because Sentry rejected them (4xx other than 429).
+    spans_dropped_rejected,
+    /// Streamed spans dropped because their batch's serialised item exceeded the size limit.
+    spans_dropped_too_large,
     /// Transactions dropped by `before_send_transaction`, or because a `before_send_*` hook
     /// panicked.
     transactions_dropped_before_send,

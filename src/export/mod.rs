@@ -97,27 +97,11 @@
 //! # Ok::<(), tracing_sentry::export::ParseEnvelopeError>(())
 //! ```
 
-mod calendar;
-mod category;
-mod client_report;
-mod delivery;
-mod dsn;
-mod envelope;
-#[cfg(feature = "ureq")]
-mod http;
-mod json;
-mod key_facts;
-mod privacy;
-mod queue;
-mod ratelimit;
+mod pipeline;
+mod policy;
 pub(crate) mod record;
-mod sdk;
-mod span_buffer;
-mod span_item;
-pub(crate) mod spotlight;
-mod transaction;
 mod transport;
-mod view;
+mod wire;
 
 #[cfg(test)]
 mod test_support;
@@ -126,22 +110,23 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-pub use dsn::{Dsn, DsnErrorKind, ParseDsnError};
-pub use envelope::{Envelope, EnvelopeErrorKind, ParseEnvelopeError};
+pub use policy::privacy::DEFAULT_DENYLIST;
+pub(crate) use policy::privacy::{Denylist, Privacy};
+pub use policy::view::{SpanView, TransactionView};
 #[cfg(feature = "ureq")]
 #[cfg_attr(docsrs, doc(cfg(feature = "ureq")))]
-pub use http::{HttpTransport, HttpTransportBuilder};
-pub use privacy::DEFAULT_DENYLIST;
-pub(crate) use privacy::{Denylist, Privacy};
+pub use transport::http::{HttpTransport, HttpTransportBuilder};
+pub use transport::spotlight::{Spotlight, DEFAULT_SPOTLIGHT_URL};
 pub use transport::{
     InMemoryTransport, NoopTransport, Transport, TransportError, TransportErrorKind,
     TransportResponse,
 };
-pub use view::{SpanView, TransactionView};
+pub use wire::dsn::{Dsn, DsnErrorKind, ParseDsnError};
+pub use wire::envelope::{Envelope, EnvelopeErrorKind, ParseEnvelopeError};
 
 use crate::stats::{Stats, StatsInner};
-use delivery::{DeliveryConfig, Pipeline, RetryPolicy};
-use transaction::EventMeta;
+use pipeline::{DeliveryConfig, Pipeline, RetryPolicy};
+use wire::transaction::EventMeta;
 
 /// The most of the shutdown timeout kept for the senders to exit after the flush.
 const SHUTDOWN_EXIT_RESERVE: Duration = Duration::from_millis(100);
@@ -256,7 +241,7 @@ impl ExportHandle {
 
     /// Returns whether submitted transactions go anywhere. When `false`, the layer can skip
     /// building transaction records altogether.
-    #[allow(dead_code)] // for the layer
+    #[cfg(test)]
     pub(crate) fn is_enabled(&self) -> bool {
         self.shared.is_some()
     }

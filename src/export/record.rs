@@ -12,6 +12,10 @@ use crate::id::{SpanId, TraceId};
 use crate::propagation::DynamicSamplingContext;
 use crate::status::SpanStatus;
 
+/// A span's `origin` unless the user set `sentry.origin`: what Sentry shows as the
+/// instrumentation that made it.
+pub(crate) const DEFAULT_ORIGIN: &str = "auto.tracing";
+
 /// A link recorded with `follows_from`.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct SpanLink {

@@ -8,9 +8,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sentry_types::protocol::v7 as sentry;
 
-use super::record::{FieldValue, SpanLink, SpanRecord, TransactionRecord, TransactionSource};
-use super::Envelope;
-use super::{ExportConfig, ExportOptions};
+use crate::export::record::{
+    FieldValue, SpanLink, SpanRecord, TransactionRecord, TransactionSource,
+};
+use crate::export::Envelope;
+use crate::export::{ExportConfig, ExportOptions};
 use crate::id::{SpanId, TraceId};
 use crate::propagation::DynamicSamplingContext;
 use crate::status::SpanStatus;
@@ -235,7 +237,7 @@ impl Default for ExportConfig {
             shutdown_timeout: Duration::from_secs(2),
             stats: Arc::default(),
             debug: false,
-            privacy: super::Privacy::default(),
+            privacy: crate::export::Privacy::default(),
         }
     }
 }

@@ -9,8 +9,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
-use super::category::DataCategory;
-use super::json::{push_key, push_rfc3339, push_str, push_u64};
+use crate::export::wire::category::DataCategory;
+use crate::export::wire::json::{push_key, push_rfc3339, push_str, push_u64};
 
 /// Why something was discarded, as the client-report spec names it. Grows with the features
 /// that can discard (`before_send`, `sample_rate`, `ignored`, ...).

@@ -29,16 +29,13 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
-use super::category::DataCategory;
-use super::client_report::{ClientReports, DiscardReason};
-use super::key_facts::{KeyFacts, Verdict};
-use super::record::{FieldValue, SpanRecord, TransactionRecord};
-use super::view::{SpanView, TransactionView};
+use crate::export::policy::view::{SpanView, TransactionView};
+use crate::export::record::{FieldValue, SpanRecord, TransactionRecord};
+use crate::export::wire::category::DataCategory;
+use crate::export::wire::client_report::{ClientReports, DiscardReason};
+use crate::export::wire::key_facts::{JudgeKey, KeyFacts, Verdict, FILTERED};
 use crate::recording::Recording;
 use crate::stats::StatsInner;
-
-/// The value written in place of a denied one, as Sentry's SDKs and Relay write it.
-pub(crate) const FILTERED: &str = "[Filtered]";
 
 /// The default denylist: words that mark a data key as holding a credential. Sentry's Python
 /// SDK's `DEFAULT_DENYLIST` and Relay's `@password` rule (password, secret, passwd, api_key,
@@ -239,9 +236,9 @@ impl Privacy {
     /// values): when no hook would see the spans first, that is the same data without a pass
     /// over every span before writing, nor any removal or allocation. `None` when a hook runs
     /// (it must see scrubbed data, and what it adds is not scrubbed) or nothing is scrubbed.
-    pub(crate) fn scrubs_when_written(&self) -> Option<&Self> {
+    pub(crate) fn scrubs_when_written(&self) -> Option<&dyn JudgeKey> {
         let scrubs = !self.send_default_pii || !self.denylist.words.is_empty();
-        (!self.has_hooks() && scrubs).then_some(self)
+        (!self.has_hooks() && scrubs).then_some(self as &dyn JudgeKey)
     }
 
     /// Whether a `before_send_*` hook is configured.
@@ -360,6 +357,12 @@ impl Privacy {
             StatsInner::add(&stats.spans_dropped_before_send, spans);
         }
         sendable
+    }
+}
+
+impl JudgeKey for Privacy {
+    fn judge(&self, key: &str) -> Verdict {
+        Privacy::judge(self, key)
     }
 }
 

@@ -2,7 +2,7 @@
 //!
 //! A trace's batch is handed to the queue (one `span` item in one envelope) when it holds
 //! [`MAX_SPANS_PER_ITEM`] spans, when its estimated size reaches [`FLUSH_BYTES`] (5 MiB; a
-//! batch never grows past [`MAX_BATCH_BYTES`], 10 MiB), [`FLUSH_AFTER`] (5 s) after its first
+//! batch never grows past [`MAX_SPAN_ITEM_BYTES`], 10 MiB), [`FLUSH_AFTER`] (5 s) after its first
 //! span, when its segment ends, and at flush and shutdown — the rules of the spec and of
 //! `@sentry/node`'s and `sentry-sdk`'s buffers. The whole buffer is bounded in spans
 //! ([`MAX_BUFFERED_SPANS`]) and estimated bytes ([`MAX_BUFFERED_BYTES`]); a span that does
@@ -13,15 +13,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use super::record::{SpanBatch, StreamedSpan};
-use super::span_item::{span_weight, MAX_SPANS_PER_ITEM};
+use super::weight::streamed_span_weight;
+use crate::export::record::{SpanBatch, StreamedSpan};
+use crate::export::wire::limits::{MAX_SPANS_PER_ITEM, MAX_SPAN_ITEM_BYTES};
 use crate::id::TraceId;
 use crate::propagation::DynamicSamplingContext;
 
 /// A batch is sent once its estimated size reaches this.
 pub(crate) const FLUSH_BYTES: usize = 5 * 1024 * 1024;
-/// A batch never grows past this (the span item limit of Sentry's ingestion).
-pub(crate) const MAX_BATCH_BYTES: usize = 10 * 1024 * 1024;
 /// A batch is sent this long after its first span at the latest.
 pub(crate) const FLUSH_AFTER: Duration = Duration::from_secs(5);
 /// The most spans buffered over all traces.
@@ -77,7 +76,7 @@ impl SpanBuffer {
         span: StreamedSpan,
         now: Instant,
     ) -> Pushed {
-        let weight = span_weight(&span);
+        let weight = streamed_span_weight(&span);
         let mut state = lock(&self.state);
         if state.spans >= MAX_BUFFERED_SPANS || state.bytes + weight > MAX_BUFFERED_BYTES {
             return Pushed::Full(Box::new(span));
@@ -86,7 +85,7 @@ impl SpanBuffer {
         let over = state
             .traces
             .get(&trace_id)
-            .is_some_and(|p| p.batch.bytes + weight > MAX_BATCH_BYTES);
+            .is_some_and(|p| p.batch.bytes + weight > MAX_SPAN_ITEM_BYTES);
         let early = if over {
             take(&mut state, &trace_id)
         } else {
@@ -270,7 +269,7 @@ mod tests {
             }
         }
         let batch = due.expect("a batch is due by size");
-        assert!(batch.bytes >= FLUSH_BYTES && batch.bytes <= MAX_BATCH_BYTES);
+        assert!(batch.bytes >= FLUSH_BYTES && batch.bytes <= MAX_SPAN_ITEM_BYTES);
         assert!(batch.spans.len() < MAX_SPANS_PER_ITEM);
         // Over all traces: at most MAX_BUFFERED_BYTES, then spans come back to be counted.
         let mut full = 0;

@@ -9,7 +9,17 @@
 
 use std::borrow::Cow;
 
-use super::json::{any_needs_escape, push_any_key};
+use crate::export::wire::json::{any_needs_escape, push_any_key};
+
+/// The value written in place of a denied one, as Sentry's SDKs and Relay write it.
+pub(crate) const FILTERED: &str = "[Filtered]";
+
+/// Rules that judge data keys, for a writer that applies them as it writes (the privacy
+/// policy implements it; the wire only asks).
+pub(crate) trait JudgeKey {
+    /// What the rules do to an entry with this key.
+    fn judge(&self, key: &str) -> Verdict;
+}
 
 /// What the privacy rules do to a data key (before any hook runs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

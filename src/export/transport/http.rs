@@ -6,8 +6,10 @@ use std::time::Duration;
 use flate2::write::GzEncoder;
 use flate2::Compression;
 
-use super::sdk::CLIENT_NAME;
-use super::{Dsn, Envelope, Transport, TransportError, TransportErrorKind, TransportResponse};
+use crate::export::wire::sdk::CLIENT_NAME;
+use crate::export::{
+    Dsn, Envelope, Transport, TransportError, TransportErrorKind, TransportResponse,
+};
 
 /// The most response-body bytes read (and discarded) so that the connection can be reused.
 const MAX_RESPONSE_BODY: u64 = 64 * 1024;
@@ -338,7 +340,7 @@ fn map_error(error: ureq::Error) -> TransportError {
 
 /// The loopback ingest server of the integration tests.
 #[cfg(test)]
-#[path = "../../tests/support/ingest.rs"]
+#[path = "../../../tests/support/ingest.rs"]
 mod ingest;
 
 /// The worker and the HTTP transport together, against the loopback ingest server.

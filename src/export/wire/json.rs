@@ -1,5 +1,5 @@
 //! Wire-encoding primitives: JSON written by hand into a reused buffer, and RFC 3339 timestamps
-//! (the calendar arithmetic lives in [`calendar`](super::calendar)).
+//! (the calendar arithmetic lives in [`calendar`](crate::export::wire::calendar)).
 //!
 //! Writing JSON directly (instead of building `serde_json::Value` trees) keeps the export worker
 //! to one growing buffer per transaction. Every function here writes valid JSON for any input:
@@ -7,7 +7,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::calendar::{civil_from_days, SECS_PER_DAY};
+use crate::export::wire::calendar::{civil_from_days, SECS_PER_DAY};
 
 /// The last instant we write, `9999-12-31T23:59:59.999999Z`; RFC 3339 has four-digit years.
 const MAX_UNIX_SECS: u64 = 253_402_300_799;
@@ -152,43 +152,6 @@ fn push_unicode_escape(out: &mut Vec<u8>, b: u8) {
     for nibble in [b >> 4, b & 0xf] {
         out.push(HEX.get(usize::from(nibble)).copied().unwrap_or(b'0'));
     }
-}
-
-/// Lowercase hex digit pairs of every byte value.
-// Indexing in this const initialiser is bounded by the loop and evaluated at compile time.
-#[allow(clippy::indexing_slicing)]
-static HEX_PAIRS: [[u8; 2]; 256] = {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut table = [[0u8; 2]; 256];
-    let mut b = 0;
-    while b < 256 {
-        table[b] = [HEX[b >> 4], HEX[b & 0xf]];
-        b += 1;
-    }
-    table
-};
-
-/// The 16 lowercase hex digits of 8 bytes (a span id), a digit pair per byte.
-pub(crate) fn hex16(bytes: [u8; 8]) -> [u8; 16] {
-    let mut out = [0u8; 16];
-    for (pair, byte) in out.chunks_exact_mut(2).zip(bytes) {
-        // A 256-entry table indexed by a byte: always in bounds.
-        if let Some(digits) = HEX_PAIRS.get(usize::from(byte)) {
-            pair.copy_from_slice(digits);
-        }
-    }
-    out
-}
-
-/// The 32 lowercase hex digits of 16 bytes (a trace or event id).
-pub(crate) fn hex32(bytes: [u8; 16]) -> [u8; 32] {
-    let mut out = [0u8; 32];
-    for (half, bytes) in out.chunks_exact_mut(16).zip(bytes.chunks_exact(8)) {
-        let mut eight = [0u8; 8];
-        eight.copy_from_slice(bytes);
-        half.copy_from_slice(&hex16(eight));
-    }
-    out
 }
 
 /// Writes `"key":` for a key this crate spells (plain ASCII, nothing to escape): no scan.
@@ -541,7 +504,7 @@ mod tests {
     /// calendar's own inverse (`days_from_civil`).
     fn parse_rfc3339(text: &str) -> (u64, u32) {
         let num = |range: std::ops::Range<usize>| text[range].parse::<u64>().unwrap();
-        let days = crate::export::calendar::days_from_civil(
+        let days = crate::export::wire::calendar::days_from_civil(
             num(0..4),
             num(5..7) as u32,
             num(8..10) as u32,
@@ -614,12 +577,15 @@ mod tests {
         }
 
         #[test]
-        fn hex_is_lowercase_pairs(bytes: [u8; 16]) {
+        fn ids_the_writers_copy_are_lowercase_hex_pairs(bytes: [u8; 16]) {
+            // The writers copy `TraceId::to_hex`/`SpanId::to_hex` unescaped into JSON.
             let want: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-            proptest::prop_assert_eq!(&hex32(bytes)[..], want.as_bytes());
+            let trace_id = crate::id::TraceId::from_bytes(bytes).to_hex();
+            proptest::prop_assert_eq!(&trace_id[..], want.as_bytes());
             let mut eight = [0u8; 8];
             eight.copy_from_slice(&bytes[..8]);
-            proptest::prop_assert_eq!(&hex16(eight)[..], &want.as_bytes()[..16]);
+            let span_id = crate::id::SpanId::from_bytes(eight).to_hex();
+            proptest::prop_assert_eq!(&span_id[..], &want.as_bytes()[..16]);
         }
     }
 }

@@ -14,16 +14,14 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::json::{push_any_key, push_bool, push_f64, push_i64, push_str, push_u64};
-use super::record::{FieldValue, SpanBatch, StreamedSpan};
-use super::transaction::EventMeta;
-use super::transaction::{hex, ids_prefix, push_links, IdsPrefix};
+use crate::export::record::{FieldValue, SpanBatch, StreamedSpan};
+use crate::export::wire::json::{push_any_key, push_bool, push_f64, push_i64, push_str, push_u64};
+use crate::export::wire::transaction::EventMeta;
+use crate::export::wire::transaction::{hex, ids_prefix, push_links, IdsPrefix};
 use crate::status::SpanStatus;
 
 /// The item's content type.
 pub(crate) const SPAN_CONTENT_TYPE: &str = "application/vnd.sentry.items.span.v2+json";
-/// The most spans one item holds (the spec's limit).
-pub(crate) const MAX_SPANS_PER_ITEM: usize = 1000;
 
 /// Attribute keys this module writes itself: a span field with one of these names is left out
 /// rather than written twice.
@@ -57,7 +55,7 @@ pub(crate) fn write_span_payload(out: &mut Vec<u8>, batch: &SpanBatch, meta: &Ev
 fn write_span(out: &mut Vec<u8>, ids: &IdsPrefix, span: &StreamedSpan, meta: &EventMeta) {
     let record = &span.record;
     out.push(b'{');
-    super::transaction::push_ids(out, ids, record);
+    crate::export::wire::transaction::push_ids(out, ids, record);
     out.extend_from_slice(br#","name":"#);
     if span.is_segment {
         // The transaction's name, as the transaction would carry it.
@@ -133,7 +131,7 @@ fn write_attributes(out: &mut Vec<u8>, span: &StreamedSpan, meta: &EventMeta) {
         attrs.string("sentry.release", release);
     }
     attrs.string("sentry.environment", &meta.environment);
-    attrs.string("sentry.sdk.name", super::sdk::SDK_NAME);
+    attrs.string("sentry.sdk.name", crate::export::wire::sdk::SDK_NAME);
     attrs.string("sentry.sdk.version", env!("CARGO_PKG_VERSION"));
     attrs.string_parts("sentry.segment.id", &[hex(&span.segment_id.to_hex())]);
     attrs.string("sentry.segment.name", &span.segment_name);
@@ -146,7 +144,9 @@ fn write_attributes(out: &mut Vec<u8>, span: &StreamedSpan, meta: &EventMeta) {
     }
     let data = &record.data;
     for (i, (key, value)) in data.iter().enumerate() {
-        if super::transaction::repeated_later(data, i) || RESERVED.contains(&key.as_ref()) {
+        if crate::export::wire::transaction::repeated_later(data, i)
+            || RESERVED.contains(&key.as_ref())
+        {
             continue;
         }
         attrs.value(key, value);
@@ -188,7 +188,7 @@ impl Attributes<'_> {
 
     fn string_parts(&mut self, key: &str, parts: &[&str]) {
         self.open(key, "string");
-        super::json::push_str_parts(self.out, parts);
+        crate::export::wire::json::push_str_parts(self.out, parts);
         self.out.push(b'}');
     }
 
@@ -235,12 +235,6 @@ impl Attributes<'_> {
     }
 }
 
-/// The estimated serialised size of one streamed span, counted without serialising.
-pub(crate) fn span_weight(span: &StreamedSpan) -> usize {
-    const ATTRIBUTES_OVERHEAD: usize = 768;
-    super::delivery::span_weight(&span.record) + ATTRIBUTES_OVERHEAD + span.segment_name.len()
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
@@ -248,15 +242,15 @@ mod tests {
 
     use serde_json::{json, Value};
 
-    use super::super::envelope::{Envelope, Scratch};
-    use super::super::json::rfc3339;
-    use super::super::record::{SpanBatch, StreamedSpan, TransactionRecord};
-    use super::super::test_support::*;
     use super::*;
+    use crate::export::record::{SpanBatch, StreamedSpan, TransactionRecord};
+    use crate::export::test_support::*;
+    use crate::export::wire::envelope::{Envelope, Scratch};
+    use crate::export::wire::json::rfc3339;
 
     fn streamed(tx: &TransactionRecord) -> SpanBatch {
         let name: Arc<str> = Arc::from(tx.name.as_str());
-        let stream = |record: &super::super::record::SpanRecord, is_segment| StreamedSpan {
+        let stream = |record: &crate::export::record::SpanRecord, is_segment| StreamedSpan {
             record: record.clone(),
             segment_id: tx.root.span_id,
             segment_name: Arc::clone(&name),

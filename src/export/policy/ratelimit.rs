@@ -9,11 +9,13 @@
 //!
 //! Deadlines are kept on the monotonic clock, so a wall-clock jump cannot lift or extend a limit.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
-use super::calendar::parse_http_date;
-use super::category::DataCategory;
-use super::TransportResponse;
+use crate::export::wire::calendar::parse_http_date;
+use crate::export::wire::category::DataCategory;
+use crate::export::TransportResponse;
 
 /// How long to back off after a `429` without a usable `Retry-After`.
 pub(crate) const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(60);
@@ -101,6 +103,57 @@ impl RateLimiter {
                 }
             }
         }
+        changed
+    }
+}
+
+/// The rate limits every sender shares, checked without a lock while none is in force.
+#[derive(Debug, Default)]
+pub(crate) struct RateGate {
+    limiter: Mutex<RateLimiter>,
+    /// Whether the limiter may hold a limit in force: set (under the limiter's lock) by every
+    /// response that can limit, cleared (under it) when a check finds none in force. While
+    /// clear, [`limited`](Self::limited) answers without the lock or the clock.
+    set: AtomicBool,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl RateGate {
+    /// Whether `category` is limited now.
+    #[inline]
+    pub(crate) fn limited(&self, category: DataCategory) -> bool {
+        self.set.load(Ordering::Acquire) && self.limited_now(category)
+    }
+
+    /// [`limited`](Self::limited) once a limit may be in force: under the limiter's lock.
+    #[cold]
+    fn limited_now(&self, category: DataCategory) -> bool {
+        let now = Instant::now();
+        let limiter = lock(&self.limiter);
+        if limiter.limit(category, now).is_some() {
+            return true;
+        }
+        if !limiter.any_in_force(now) {
+            self.set.store(false, Ordering::Release);
+        }
+        false
+    }
+
+    /// Applies the rate-limit information of `response`; returns whether it set or extended a
+    /// limit on a category we send.
+    #[inline]
+    pub(crate) fn apply(&self, response: &TransportResponse) -> bool {
+        RateLimiter::may_limit(response) && self.apply_now(response)
+    }
+
+    #[cold]
+    fn apply_now(&self, response: &TransportResponse) -> bool {
+        let mut limiter = lock(&self.limiter);
+        let changed = limiter.update(response, Instant::now(), SystemTime::now());
+        self.set.store(true, Ordering::Release);
         changed
     }
 }

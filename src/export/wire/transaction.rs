@@ -6,16 +6,15 @@ use std::time::SystemTime;
 
 use tracing_core::Metadata;
 
-use super::json::{
-    hex16, hex32, push_bool, push_f64, push_i64, push_key, push_plain_str, push_str,
-    push_str_parts, push_u64, Timestamps,
+use crate::export::record::{FieldValue, SpanLink, SpanRecord, TransactionRecord, DEFAULT_ORIGIN};
+use crate::export::wire::json::{
+    push_bool, push_f64, push_i64, push_key, push_plain_str, push_str, push_str_parts, push_u64,
+    Timestamps,
 };
-use super::key_facts::{DataKey, KeyFacts, Verdict};
-use super::privacy::{Privacy, FILTERED};
-use super::record::{FieldValue, SpanLink, SpanRecord, TransactionRecord};
-use super::sdk::SDK_JSON;
+use crate::export::wire::key_facts::{DataKey, JudgeKey, KeyFacts, Verdict, FILTERED};
+use crate::export::wire::limits::MAX_SPAN_BYTES;
+use crate::export::wire::sdk::SDK_JSON;
 use crate::id::TraceId;
-use crate::recording::DEFAULT_ORIGIN;
 
 /// Event fields that come from the configuration, not from the span tree.
 #[derive(Clone, Debug, Default)]
@@ -192,7 +191,7 @@ pub(crate) fn write_transaction(
     event_id: &[u8; 32],
     meta: &EventMeta,
     caches: &mut SpanCaches,
-    scrub: Option<&Privacy>,
+    scrub: Option<&dyn JudgeKey>,
 ) {
     let ids = ids_prefix(tx.trace_id);
     let (start, end) = ordered(tx.root.start, tx.root.end);
@@ -285,10 +284,6 @@ fn push_meta(
     out.push(b'}');
 }
 
-/// The most bytes of JSON Sentry's ingestion keeps in the trace context (Relay trims it as a
-/// "large" data bag: 8,192 estimated bytes); what does not fit is cut there, the fields
-/// written last first, which loses the description. The same budget applies to every span.
-pub(crate) const MAX_SPAN_BYTES: usize = 8192;
 /// Kept free of the budget for the span's other fields besides its description.
 const SPAN_FIELDS_RESERVE: usize = 512;
 /// The data of a span always gets at least this much, however long its description.
@@ -313,7 +308,7 @@ pub(super) type IdsPrefix = [u8; 57];
 pub(super) fn ids_prefix(trace_id: TraceId) -> IdsPrefix {
     let mut prefix = *br#""trace_id":"00000000000000000000000000000000","span_id":""#;
     if let Some(hex) = prefix.get_mut(12..44) {
-        hex.copy_from_slice(&hex32(trace_id.to_bytes()));
+        hex.copy_from_slice(&trace_id.to_hex());
     }
     prefix
 }
@@ -325,13 +320,13 @@ pub(super) fn push_ids(out: &mut Vec<u8>, prefix: &IdsPrefix, span: &SpanRecord)
     out.extend_from_slice(prefix);
     let mut id = [b'"'; 17];
     if let Some(hex) = id.get_mut(..16) {
-        hex.copy_from_slice(&hex16(span.span_id.to_bytes()));
+        hex.copy_from_slice(&span.span_id.to_hex());
     }
     out.extend_from_slice(&id);
     if let Some(parent) = span.parent_span_id {
         let mut field = *br#","parent_span_id":"0000000000000000""#;
         if let Some(hex) = field.get_mut(19..35) {
-            hex.copy_from_slice(&hex16(parent.to_bytes()));
+            hex.copy_from_slice(&parent.to_hex());
         }
         out.extend_from_slice(&field);
     }
@@ -345,7 +340,7 @@ fn push_span_fields(
     ids: &IdsPrefix,
     span: &SpanRecord,
     caches: &mut SpanCaches,
-    scrub: Option<&Privacy>,
+    scrub: Option<&dyn JudgeKey>,
 ) -> Option<usize> {
     let keys = &mut caches.keys;
     let callsite = span.metadata.and_then(|m| caches.callsites.get(m));
@@ -451,7 +446,7 @@ fn push_data(
     code: Code<'_>,
     budget: usize,
     keys: &mut KeyFacts,
-    scrub: Option<&Privacy>,
+    scrub: Option<&dyn JudgeKey>,
 ) -> Option<usize> {
     // Nearly always everything fits: write it all, then check. Entries are written in order
     // and the object only grows, so when the whole object fits, the budgeted writer would
@@ -502,7 +497,7 @@ fn push_data(
 }
 
 /// What the privacy rules do to a data entry, when the writer applies them (`scrub`).
-fn verdict(key: &impl DataKey, keys: &mut KeyFacts, scrub: Option<&Privacy>) -> Verdict {
+fn verdict(key: &impl DataKey, keys: &mut KeyFacts, scrub: Option<&dyn JudgeKey>) -> Verdict {
     match scrub {
         Some(privacy) => keys.verdict(key, |k| privacy.judge(k)),
         None => Verdict::Keep,
@@ -543,7 +538,7 @@ fn push_data_budgeted(
     code: Code<'_>,
     budget: usize,
     keys: &mut KeyFacts,
-    scrub: Option<&Privacy>,
+    scrub: Option<&dyn JudgeKey>,
 ) -> Option<usize> {
     let mut map = BudgetedMap::open(out, budget);
     for (i, (key, value)) in data.iter().enumerate() {

@@ -1,12 +1,16 @@
 //! The [`Transport`] trait and the transports that need no network: [`InMemoryTransport`] for
 //! tests and demos, [`NoopTransport`] for benchmarks.
 
+#[cfg(feature = "ureq")]
+pub(crate) mod http;
+pub(crate) mod spotlight;
+
 use std::error::Error;
 use std::fmt;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use super::Envelope;
+use crate::export::Envelope;
 
 /// Delivers one envelope to Sentry (or anywhere else), synchronously.
 ///

@@ -1,6 +1,6 @@
 //! The bounded queue between the instrumented program and the export senders, and nothing
 //! else: the delivery policy (rate limits, retries, client reports) lives in
-//! [`delivery`](super::delivery), as tracing-appender keeps its worker apart from its channel.
+//! [`delivery`](crate::export::pipeline), as tracing-appender keeps its worker apart from its channel.
 //!
 //! - **Bounded** by a number of items and by their estimated bytes. The bytes of an item stay
 //!   reserved until its sender is [`done`](Queue::done) with it, so the budget covers what is

@@ -1,8 +1,8 @@
 //! Calendar arithmetic without a date crate: days since the epoch to and from a proleptic
 //! Gregorian date, and the HTTP date (IMF-fixdate) that `Retry-After` may carry.
 //!
-//! Pure functions; the wire formats that use them ([`json`](super::json) for RFC 3339,
-//! [`ratelimit`](super::ratelimit) for `Retry-After`) import them from here.
+//! Pure functions; the wire formats that use them ([`json`](crate::export::wire::json) for RFC 3339,
+//! [`ratelimit`](crate::export::policy::ratelimit) for `Retry-After`) import them from here.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

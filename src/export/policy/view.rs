@@ -7,13 +7,13 @@
 //!
 //! The views borrow the records the worker serialises next, so an edit is exactly what goes on
 //! the wire. A [`SpanView`] is made from one span record and nothing else: whatever sends spans
-//! (the transaction's root and children today, a batch of streamed spans tomorrow) builds one
+//! (the transaction's root and children, and each span of a streamed batch) builds one
 //! per span and runs the span hook through `privacy::Privacy::process_span`, the one entry
 //! point for a single span.
 
 use std::borrow::Cow;
 
-use super::record::{FieldValue, SpanRecord, TransactionRecord};
+use crate::export::record::{FieldValue, SpanRecord, TransactionRecord};
 use crate::id::{SpanId, TraceId};
 use crate::status::SpanStatus;
 

@@ -24,7 +24,8 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::{Envelope, Transport, TransportError, TransportResponse};
+use super::{Transport, TransportError, TransportResponse};
+use crate::export::Envelope;
 use crate::stats::StatsInner;
 
 /// The sidecar's URL when Spotlight is on without one: `http://localhost:8969/stream`.
@@ -300,7 +301,7 @@ fn post(target: &SpotlightTarget, body: &[u8]) -> std::io::Result<u16> {
         target.path,
         target.authority,
         body.len(),
-        super::sdk::CLIENT_NAME,
+        crate::export::wire::sdk::CLIENT_NAME,
     );
     stream.write_all(head.as_bytes())?;
     stream.write_all(body)?;

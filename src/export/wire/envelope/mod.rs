@@ -1,31 +1,32 @@
-//! Envelope framing (spec 7.1): a header line, then one transaction item (item header line and
-//! payload), separated by `\n`.
+//! Envelope framing (spec 7.1): a header line, then items (each an item header line and its
+//! payload), separated by `\n`. The writer builds the envelope of one transaction (a
+//! `transaction` item), of one batch of streamed spans (a `span` item) or of client reports
+//! alone, and a `client_report` item may ride along; the reader reads any envelope back.
 
 use std::borrow::Cow;
 use std::fmt;
 use std::ops::Range;
 use std::time::SystemTime;
 
-use super::json::{hex32, push_after, push_key, push_str, push_str_entry, Timestamps};
-use super::privacy::Privacy;
-use super::record::{SpanBatch, TransactionRecord};
-use super::sdk::SDK_JSON;
-use super::span_item::{write_span_payload, SPAN_CONTENT_TYPE};
-use super::transaction::{write_transaction, EventMeta, SpanCaches};
+use crate::export::record::{SpanBatch, TransactionRecord};
+use crate::export::wire::json::{push_after, push_key, push_str, push_str_entry, Timestamps};
+use crate::export::wire::key_facts::JudgeKey;
+use crate::export::wire::limits::{MAX_ITEM_BYTES, MAX_SPAN_ITEM_BYTES};
+use crate::export::wire::sdk::SDK_JSON;
+use crate::export::wire::span_item::{write_span_payload, SPAN_CONTENT_TYPE};
+use crate::export::wire::transaction::{write_transaction, EventMeta, SpanCaches};
 use crate::id::TraceId;
 use crate::propagation::DynamicSamplingContext;
 
-/// The largest transaction item payload Sentry accepts: 1 MiB.
-pub(crate) const MAX_ITEM_BYTES: usize = 1024 * 1024;
-
 /// A Sentry envelope: the bytes that go on the wire, with read-only views for tests and tools.
 ///
-/// The export worker builds one envelope per transaction: a header line
+/// The export senders build one envelope per transaction or per batch of streamed spans: a
+/// header line
 /// (`event_id`, `sent_at`, `dsn` if configured, `sdk`, and `trace` with the dynamic sampling
 /// context, all values strings), an item header
 /// (`{"type":"transaction","length":N,"content_type":"application/json"}`) and the transaction
 /// payload, each followed by `\n`, and possibly a `client_report` item. `sent_at` is the time of
-/// the first send attempt, so every [`Transport`](super::Transport) sees a stamped envelope.
+/// the first send attempt, so every [`Transport`](crate::export::Transport) sees a stamped envelope.
 ///
 /// [`Envelope::from_bytes`] reads any envelope back (for example in a test, or a local sink that
 /// replays files), so the views below work on both.
@@ -100,7 +101,7 @@ enum EventId {
 impl EventId {
     fn as_str(&self) -> &str {
         match self {
-            Self::Hex(hex) => super::transaction::hex(hex),
+            Self::Hex(hex) => crate::export::wire::transaction::hex(hex),
             Self::Parsed(text) => text,
         }
     }
@@ -320,7 +321,7 @@ impl Envelope {
         dsn: Option<&str>,
         sent_at: SystemTime,
         scratch: &mut Scratch,
-        scrub: Option<&Privacy>,
+        scrub: Option<&dyn JudgeKey>,
     ) -> Result<Self, TooLarge> {
         const LENGTH_WIDTH: usize = 10;
         let event_id = new_event_id();
@@ -383,7 +384,7 @@ impl Envelope {
         let mut payload = Vec::with_capacity(scratch.size_hint.clamp(2048, MAX_ITEM_BYTES));
         write_span_payload(&mut payload, batch, meta);
         scratch.size_hint = payload.len();
-        if payload.len() > super::span_buffer::MAX_BATCH_BYTES {
+        if payload.len() > MAX_SPAN_ITEM_BYTES {
             return Err(TooLarge {
                 payload_len: payload.len(),
             });
@@ -398,11 +399,11 @@ impl Envelope {
             &mut scratch.sent_at,
         );
         bytes.extend_from_slice(br#"{"type":"span","item_count":"#);
-        super::json::push_u64(&mut bytes, batch.spans.len() as u64);
+        crate::export::wire::json::push_u64(&mut bytes, batch.spans.len() as u64);
         bytes.extend_from_slice(br#","content_type":"#);
         push_str(&mut bytes, SPAN_CONTENT_TYPE);
         bytes.extend_from_slice(br#","length":"#);
-        super::json::push_u64(&mut bytes, payload.len() as u64);
+        crate::export::wire::json::push_u64(&mut bytes, payload.len() as u64);
         bytes.extend_from_slice(b"}\n");
         let start = bytes.len();
         bytes.extend_from_slice(&payload);
@@ -448,7 +449,7 @@ impl Envelope {
         bytes.extend_from_slice(br#"{"type":"#);
         push_str(bytes, ty);
         bytes.extend_from_slice(br#","length":"#);
-        super::json::push_u64(bytes, payload.len() as u64);
+        crate::export::wire::json::push_u64(bytes, payload.len() as u64);
         bytes.extend_from_slice(br#","content_type":"application/json"}"#);
         bytes.push(b'\n');
         let start = bytes.len();
@@ -881,7 +882,7 @@ fn new_event_id() -> [u8; 32] {
     if let Some(b) = bytes.get_mut(8) {
         *b = (*b & 0x3f) | 0x80;
     }
-    hex32(bytes)
+    TraceId::from_bytes(bytes).to_hex()
 }
 
 fn find_newline(bytes: &[u8], from: usize) -> Option<usize> {
@@ -1269,8 +1270,9 @@ mod tests {
     /// record first and writing it unchanged sends, cut data and `_meta` included.
     #[test]
     fn scrubbing_while_writing_sends_what_scrubbing_first_sends() {
-        use crate::export::key_facts::KeyFacts;
-        use crate::export::privacy::{Privacy, FILTERED};
+        use crate::export::policy::privacy::Privacy;
+        use crate::export::wire::key_facts::KeyFacts;
+        use crate::export::wire::key_facts::FILTERED;
         use crate::stats::StatsInner;
 
         let mut record = sample_record();
@@ -1419,7 +1421,7 @@ mod tests {
     #[test]
     fn data_over_the_span_budget_is_cut_and_the_cut_is_recorded_in_meta() {
         use crate::export::record::FieldValue;
-        use crate::export::transaction::MAX_SPAN_BYTES;
+        use crate::export::wire::limits::MAX_SPAN_BYTES;
         use std::borrow::Cow;
 
         let mut record = sample_record();

@@ -1,0 +1,435 @@
+//! The delivery of one unit of work taken from the queue, identically for every
+//! [`Transport`]: the privacy rules, building the envelope, the rate-limit check, sending with
+//! retries under the shared backoff, and accounting for the outcome.
+//!
+//! - **Answers** (develop docs: sdk/expected-features, "Dealing with network failures"):
+//!   `2xx` delivered; `429` dropped, no client report (Sentry records it); any other `4xx` or
+//!   `5xx` dropped and reported as `send_error`, not retried; no response at all (connect,
+//!   timeout, I/O) retried after the shared, growing backoff, then reported as
+//!   `network_error`; a panicking transport is caught, counted in `transport_panics` and
+//!   reported as `internal_sdk_error`. [`Outcome`] holds the table.
+//! - **Client reports** go at most every `client_report_interval` (30 s), riding along on an
+//!   outgoing envelope or alone, and at each flush and at shutdown, never while the backoff
+//!   runs. Their counts are only cleared when an envelope carrying them was accepted.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use super::drop_log::DropLog;
+use super::queue::Queue;
+use super::Work;
+use crate::export::policy::backoff::SharedBackoff;
+use crate::export::policy::outcome::{Outcome, Unit};
+use crate::export::policy::ratelimit::RateGate;
+use crate::export::record::{SpanBatch, TransactionRecord};
+use crate::export::wire::category::DataCategory;
+use crate::export::wire::client_report::{ClientReports, DiscardReason, Report};
+use crate::export::wire::envelope::{Envelope, Scratch, TooLarge};
+use crate::export::wire::transaction::EventMeta;
+use crate::export::{Privacy, Transport, TransportResponse};
+use crate::stats::StatsInner;
+
+/// How failed attempts are retried.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct RetryPolicy {
+    /// Retries after the first attempt (so `max_retries + 1` attempts at most).
+    pub(crate) max_retries: u32,
+    /// The first backoff after a failure without a response; it doubles with each further
+    /// consecutive failure.
+    pub(crate) backoff: Duration,
+}
+
+/// Everything the senders share, fixed at start.
+pub(crate) struct DeliveryConfig {
+    pub(crate) transport: Arc<dyn Transport>,
+    pub(crate) meta: EventMeta,
+    /// The DSN as written in the envelope header (without secret).
+    pub(crate) dsn: Option<String>,
+    pub(crate) retry: RetryPolicy,
+    /// At least 1.
+    pub(crate) max_in_flight: usize,
+    pub(crate) client_report_interval: Duration,
+    pub(crate) debug: bool,
+    /// Ignored spans, private data, the denylist and the `before_send_*` hooks.
+    pub(crate) privacy: Privacy,
+}
+
+/// What one request attempt gave.
+enum Attempt {
+    Response(TransportResponse),
+    NoResponse,
+    Panicked,
+}
+
+/// The state every sender shares to deliver work: the configuration, the rate limits, the
+/// backoff, the pending client reports, the counters and the debug output.
+pub(crate) struct Delivery {
+    config: DeliveryConfig,
+    limits: RateGate,
+    backoff: SharedBackoff,
+    pub(crate) reports: ClientReports,
+    /// When client reports were last sent (or the pipeline started), in nanoseconds since
+    /// `started`: every sender reads it without a lock.
+    last_report: AtomicU64,
+    /// When the pipeline was made: the origin of `last_report`.
+    started: Instant,
+    stats: Arc<StatsInner>,
+    pub(crate) drops: DropLog,
+}
+
+impl Delivery {
+    pub(crate) fn new(config: DeliveryConfig, stats: Arc<StatsInner>) -> Self {
+        Self {
+            backoff: SharedBackoff::new(config.retry.backoff),
+            config,
+            limits: RateGate::default(),
+            reports: ClientReports::default(),
+            last_report: AtomicU64::new(0),
+            started: Instant::now(),
+            stats,
+            drops: DropLog::new(),
+        }
+    }
+
+    pub(crate) fn debug(&self) -> bool {
+        self.config.debug
+    }
+
+    /// Whether the shared backoff is running.
+    pub(crate) fn backing_off(&self) -> bool {
+        self.backoff.running()
+    }
+
+    /// Handles one unit of work in place (a transaction is large: no copies of it), dropping
+    /// what it held once sent; the sender then sends client reports if they are due.
+    pub(crate) fn handle(&self, work: &mut Work, scratch: &mut Scratch, queue: &Queue<Work>) {
+        match work {
+            Work::Transaction(tx) => {
+                // The user's rules and hooks run here, on the sender, never on the
+                // instrumented thread; a dropped transaction is counted and reported there.
+                if !self.config.privacy.process_transaction(
+                    tx,
+                    &self.reports,
+                    &self.stats,
+                    &mut scratch.spans.keys,
+                ) {
+                    return;
+                }
+                let spans = span_quantity(tx);
+                let outcome = self.deliver_transaction(tx, scratch, queue);
+                // Frees the transaction in place before it is counted: `ClientReport` is the
+                // variant that holds nothing (nothing handles this item again).
+                *work = Work::ClientReport;
+                self.account(outcome, Unit::Transaction, spans);
+            }
+            Work::Spans(batch) => {
+                // The denylist and `before_send_span` on each streamed span, as for the spans
+                // of a transaction; a span the hook refuses is counted and reported.
+                let before = batch.spans.len();
+                batch.spans.retain_mut(|span| {
+                    self.config.privacy.process_span(
+                        &mut span.record,
+                        &self.stats,
+                        &mut scratch.spans.keys,
+                    )
+                });
+                let removed = before.saturating_sub(batch.spans.len()) as u64;
+                if removed > 0 {
+                    self.reports
+                        .record(DiscardReason::BeforeSend, DataCategory::Span, removed);
+                    StatsInner::add(&self.stats.spans_dropped_before_send, removed);
+                }
+                if batch.spans.is_empty() {
+                    return;
+                }
+                let spans = batch.spans.len() as u64;
+                let outcome = self.deliver_spans(batch, scratch, queue);
+                // Frees the batch in place, as for a transaction.
+                *work = Work::ClientReport;
+                self.account(outcome, Unit::Spans, spans);
+            }
+            Work::ClientReport => self.send_reports(),
+        }
+    }
+
+    fn deliver_spans(
+        &self,
+        batch: &SpanBatch,
+        scratch: &mut Scratch,
+        queue: &Queue<Work>,
+    ) -> Outcome {
+        self.deliver(
+            DataCategory::Span,
+            scratch,
+            queue,
+            |meta, dsn, now, scratch| Envelope::from_spans(batch, meta, dsn, now, scratch),
+        )
+    }
+
+    fn deliver_transaction(
+        &self,
+        tx: &TransactionRecord,
+        scratch: &mut Scratch,
+        queue: &Queue<Work>,
+    ) -> Outcome {
+        // Without hooks, `process_transaction` left the private data and denied values to the
+        // writer.
+        let scrub = self.config.privacy.scrubs_when_written();
+        self.deliver(
+            DataCategory::Transaction,
+            scratch,
+            queue,
+            |meta, dsn, now, scratch| {
+                Envelope::from_transaction(tx, meta, dsn, now, scratch, scrub)
+            },
+        )
+    }
+
+    /// Builds the envelope of one unit of work in `category` with `build` (given the event
+    /// fields, the DSN, `sent_at` and the sender's scratch) and sends it, a due client report
+    /// riding along; its buffer then goes back to the scratch.
+    fn deliver(
+        &self,
+        category: DataCategory,
+        scratch: &mut Scratch,
+        queue: &Queue<Work>,
+        build: impl FnOnce(
+            &EventMeta,
+            Option<&str>,
+            SystemTime,
+            &mut Scratch,
+        ) -> Result<Envelope, TooLarge>,
+    ) -> Outcome {
+        // Wait out a running backoff first, so the envelope is built (and a report attached)
+        // when it can go.
+        if !self.wait_for_backoff(queue) {
+            return Outcome::NetworkError;
+        }
+        if self.limits.limited(category) {
+            return Outcome::RateLimited;
+        }
+        let envelope = build(
+            &self.config.meta,
+            self.config.dsn.as_deref(),
+            SystemTime::now(),
+            scratch,
+        );
+        let mut envelope = match envelope {
+            Ok(envelope) => envelope,
+            Err(too_large) => return Outcome::TooLarge(too_large.payload_len),
+        };
+        // Pending client reports ride along once the interval has passed (Sentry's SDKs send
+        // them at most every 30 s); exempt from the transaction limit, but not from one on
+        // their own category.
+        let report = if self.reports_due(Instant::now()) && self.reports_allowed() {
+            self.take_report(&mut envelope)
+        } else {
+            None
+        };
+        let outcome = self.send_with_retries(&envelope, category, queue);
+        scratch.recycle(envelope);
+        if let Some(report) = report {
+            if outcome == Outcome::Sent {
+                StatsInner::incr(&self.stats.client_reports_sent);
+            } else {
+                self.reports.restore(&report);
+            }
+        }
+        outcome
+    }
+
+    // === client reports ===
+
+    /// Moves the pending reports into `envelope`; returns them to restore on failure.
+    fn take_report(&self, envelope: &mut Envelope) -> Option<Report> {
+        let report = self.reports.take()?;
+        let mut payload = Vec::with_capacity(256);
+        report.write_payload(&mut payload, SystemTime::now());
+        envelope.push_item("client_report", &payload);
+        let at = self.since_start(Instant::now());
+        self.last_report.store(at, Ordering::Relaxed);
+        Some(report)
+    }
+
+    /// Nanoseconds from the pipeline's start to `now` (584 years fit).
+    fn since_start(&self, now: Instant) -> u64 {
+        u64::try_from(now.saturating_duration_since(self.started).as_nanos()).unwrap_or(u64::MAX)
+    }
+
+    fn reports_due(&self, now: Instant) -> bool {
+        let elapsed = self
+            .since_start(now)
+            .saturating_sub(self.last_report.load(Ordering::Relaxed));
+        u128::from(elapsed) >= self.config.client_report_interval.as_nanos()
+    }
+
+    pub(crate) fn send_reports_if_due(&self, now: Instant) {
+        if self.reports_due(now) && !self.reports.is_empty() {
+            self.send_reports();
+        }
+    }
+
+    /// Whether client reports may go now: the transport carries them, no limit on their own
+    /// category is active, and the shared backoff is not running (a report never jumps it).
+    fn reports_allowed(&self) -> bool {
+        self.config.transport.sends_client_reports()
+            && !self.limits.limited(DataCategory::Internal)
+            && !self.backoff.running()
+    }
+
+    /// Sends the pending client reports in an envelope of their own.
+    fn send_reports(&self) {
+        if !self.reports_allowed() {
+            return;
+        }
+        let mut envelope = Envelope::without_event(self.config.dsn.as_deref(), SystemTime::now());
+        let Some(report) = self.take_report(&mut envelope) else {
+            return;
+        };
+        // One attempt: a report that does not get through waits for the next envelope.
+        match self.attempt(&envelope) {
+            Attempt::Response(response) if response.is_success() => {
+                self.apply_limits(&response);
+                StatsInner::incr(&self.stats.client_reports_sent);
+            }
+            Attempt::Response(response) => {
+                self.apply_limits(&response);
+                self.reports.restore(&report);
+            }
+            Attempt::NoResponse | Attempt::Panicked => self.reports.restore(&report),
+        }
+    }
+
+    // === sending ===
+
+    /// Sends `envelope`, retrying only when there was no response; every wait honours the
+    /// shared backoff and ends early at shutdown.
+    fn send_with_retries(
+        &self,
+        envelope: &Envelope,
+        category: DataCategory,
+        queue: &Queue<Work>,
+    ) -> Outcome {
+        let mut retries = 0;
+        loop {
+            if !self.wait_for_backoff(queue) {
+                return Outcome::NetworkError;
+            }
+            if self.limits.limited(category) {
+                return Outcome::RateLimited;
+            }
+            match self.attempt(envelope) {
+                Attempt::Panicked => return Outcome::Panicked,
+                Attempt::Response(response) => {
+                    self.apply_limits(&response);
+                    return match response.status() {
+                        200..=299 => Outcome::Sent,
+                        429 => Outcome::Answered429,
+                        status @ 500..=599 => {
+                            StatsInner::incr(&self.stats.send_failures);
+                            self.backoff.back_off();
+                            Outcome::ServerError(status)
+                        }
+                        status => Outcome::Rejected(status),
+                    };
+                }
+                Attempt::NoResponse => {
+                    self.backoff.back_off();
+                    if retries >= self.config.retry.max_retries || queue.is_closed() {
+                        return Outcome::NetworkError;
+                    }
+                    retries += 1;
+                }
+            }
+        }
+    }
+
+    /// One call of the transport, contained: a panic is caught and counted.
+    fn attempt(&self, envelope: &Envelope) -> Attempt {
+        let transport = &self.config.transport;
+        match catch_unwind(AssertUnwindSafe(|| transport.send(envelope))) {
+            Err(_panic) => {
+                StatsInner::incr(&self.stats.transport_panics);
+                StatsInner::incr(&self.stats.send_failures);
+                self.drops
+                    .note(self.config.debug, format_args!("the transport panicked"));
+                Attempt::Panicked
+            }
+            Ok(Err(error)) => {
+                StatsInner::incr(&self.stats.send_failures);
+                self.drops.note(
+                    self.config.debug,
+                    format_args!("send attempt failed: {error}"),
+                );
+                Attempt::NoResponse
+            }
+            Ok(Ok(response)) => {
+                if !(500..=599).contains(&response.status()) {
+                    self.backoff.reset_failures();
+                }
+                Attempt::Response(response)
+            }
+        }
+    }
+
+    #[inline]
+    fn apply_limits(&self, response: &TransportResponse) {
+        if self.limits.apply(response) {
+            StatsInner::incr(&self.stats.rate_limit_responses);
+        }
+    }
+
+    /// Waits out the shared backoff; `false` if the queue was closed meanwhile.
+    #[inline]
+    fn wait_for_backoff(&self, queue: &Queue<Work>) -> bool {
+        match self.backoff.remaining() {
+            Some(delay) => queue.sleep_unless_closed(delay),
+            None => true,
+        }
+    }
+
+    // === accounting ===
+
+    /// Counts what happened to a unit of work of `quantity` spans (a transaction's, root
+    /// included, or a batch's): the counter and the client-report reason of [`Outcome`]'s
+    /// table, and the debug output.
+    pub(crate) fn account(&self, outcome: Outcome, unit: Unit, quantity: u64) {
+        let counter = outcome.counter(unit, &self.stats);
+        match unit {
+            Unit::Transaction => StatsInner::incr(counter),
+            Unit::Spans => StatsInner::add(counter, quantity),
+        }
+        if outcome == Outcome::Sent {
+            return;
+        }
+        if let (Outcome::TooLarge(len), Unit::Transaction) = (outcome, unit) {
+            self.drops.note(
+                self.config.debug,
+                format_args!("a transaction of {len} bytes exceeds Sentry's 1 MiB item limit"),
+            );
+        }
+        if let Some(reason) = outcome.reason() {
+            match unit {
+                Unit::Transaction => self.reports.record_transaction(reason, quantity),
+                Unit::Spans => self.reports.record(reason, DataCategory::Span, quantity),
+            }
+        }
+        self.drops.record(self.config.debug, outcome.label());
+    }
+
+    /// Counts a unit of work dropped before it was sent (`QueueFull` or `Shutdown`).
+    pub(crate) fn discard(&self, work: &Work, outcome: Outcome) {
+        match work {
+            Work::Transaction(tx) => self.account(outcome, Unit::Transaction, span_quantity(tx)),
+            Work::Spans(batch) => self.account(outcome, Unit::Spans, batch.spans.len() as u64),
+            Work::ClientReport => {}
+        }
+    }
+}
+
+/// The spans a transaction stands for in client reports: its children and its root.
+fn span_quantity(tx: &TransactionRecord) -> u64 {
+    tx.spans.len() as u64 + 1
+}

@@ -1,0 +1,1009 @@
+//! The pipeline: what carries finished work from the instrumented program to Sentry, off its
+//! threads. The bounded [queue](queue), the per-trace [span buffer](span_buffer) of the stream
+//! lifecycle, the [sender pool](senders) and the [delivery](delivery) of each unit of work.
+//!
+//! [`Pipeline`] ties them together: it is what the layer's handle, the guard and every sender
+//! hold. Submitting never blocks: a full queue or buffer drops the work and counts it.
+
+pub(crate) mod delivery;
+mod drop_log;
+pub(crate) mod queue;
+mod senders;
+pub(crate) mod span_buffer;
+mod weight;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::export::policy::outcome::Outcome;
+use crate::export::record::{SpanBatch, StreamedSpan, TransactionRecord};
+use crate::export::wire::category::DataCategory;
+use crate::export::wire::client_report::DiscardReason;
+use crate::id::TraceId;
+use crate::propagation::DynamicSamplingContext;
+use crate::stats::StatsInner;
+use delivery::Delivery;
+pub(crate) use delivery::{DeliveryConfig, RetryPolicy};
+use queue::{PushError, Queue};
+use senders::SenderPool;
+use span_buffer::{Pushed, SpanBuffer};
+use weight::transaction_weight;
+
+/// One unit of work for a sender.
+#[derive(Debug)]
+// Transactions are the common case; boxing them would cost an allocation each.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Work {
+    /// A finished transaction: serialised and sent as one envelope.
+    Transaction(TransactionRecord),
+    /// Streamed spans of one trace (the stream lifecycle): one `span` item in one envelope.
+    Spans(SpanBatch),
+    /// Send pending client reports on their own (flush and shutdown).
+    ClientReport,
+}
+
+impl Work {
+    /// The estimated bytes the queue reserves for it: about the serialised size.
+    fn weight(&self) -> usize {
+        match self {
+            Self::Transaction(tx) => transaction_weight(tx),
+            Self::Spans(batch) => batch.bytes,
+            Self::ClientReport => 0,
+        }
+    }
+}
+
+/// The queue, the span buffer, the senders and the delivery state: what the handle, the guard
+/// and every sender hold.
+pub(crate) struct Pipeline {
+    queue: Queue<Work>,
+    /// Streamed spans waiting for their trace's batch to be due.
+    spans: SpanBuffer,
+    senders: SenderPool,
+    delivery: Delivery,
+    stats: Arc<StatsInner>,
+}
+
+impl Pipeline {
+    /// A pipeline with its queue; no sender runs until [`start`](Self::start).
+    pub(crate) fn new(
+        config: DeliveryConfig,
+        max_items: usize,
+        max_bytes: usize,
+        stats: Arc<StatsInner>,
+    ) -> Self {
+        Self {
+            queue: Queue::new(max_items, max_bytes),
+            spans: SpanBuffer::default(),
+            senders: SenderPool::new(config.max_in_flight),
+            delivery: Delivery::new(config, Arc::clone(&stats)),
+            stats,
+        }
+    }
+
+    /// Starts the first sender; the error is the thread spawn's.
+    pub(crate) fn start(self: &Arc<Self>) -> std::io::Result<()> {
+        self.senders.spawn(self)
+    }
+
+    /// Queues a finished transaction. Never blocks: a full queue drops it, counts
+    /// `transactions_dropped_queue_full` and reports `queue_overflow`; after shutdown,
+    /// `transactions_dropped_shutdown`.
+    pub(crate) fn submit(&self, tx: TransactionRecord) {
+        // Children over the transaction's maximum were dropped by the layer (and counted in
+        // `spans_dropped_limit`); Sentry's SDKs report them as `buffer_overflow` spans.
+        if tx.dropped_spans > 0 {
+            self.delivery.reports.record(
+                DiscardReason::BufferOverflow,
+                DataCategory::Span,
+                u64::from(tx.dropped_spans),
+            );
+        }
+        self.push(Work::Transaction(tx));
+    }
+
+    /// Records a transaction the sampler decided against, for the client reports
+    /// (`sample_rate`, as Sentry's SDKs report it). One relaxed atomic add.
+    pub(crate) fn record_sampled_out(&self) {
+        self.delivery
+            .reports
+            .record(DiscardReason::SampleRate, DataCategory::Transaction, 1);
+    }
+
+    /// Records, for the client reports, an ignored root (a transaction of one span) or child.
+    pub(crate) fn record_ignored(&self, root: bool) {
+        if root {
+            self.delivery
+                .reports
+                .record_transaction(DiscardReason::Ignored, 1);
+        } else {
+            self.delivery
+                .reports
+                .record(DiscardReason::Ignored, DataCategory::Span, 1);
+        }
+    }
+
+    /// Buffers a finished span of the stream lifecycle; queues its trace's batch when it is
+    /// due. Never blocks: a full buffer drops the span, counts `spans_dropped_buffer_full` and
+    /// reports `buffer_overflow` (category `span`).
+    pub(crate) fn submit_span(
+        &self,
+        trace_id: TraceId,
+        dsc: &Arc<DynamicSamplingContext>,
+        span: StreamedSpan,
+    ) {
+        let now = Instant::now();
+        match self.spans.push(trace_id, dsc, span, now) {
+            Pushed::Kept => {}
+            Pushed::Due(batch) => self.push(Work::Spans(batch)),
+            Pushed::Full(span) => {
+                drop(span);
+                StatsInner::incr(&self.stats.spans_dropped_buffer_full);
+                self.delivery
+                    .reports
+                    .record(DiscardReason::BufferOverflow, DataCategory::Span, 1);
+                self.delivery
+                    .drops
+                    .record(self.delivery.debug(), "span_buffer_full");
+            }
+        }
+        self.submit_due_spans(now);
+    }
+
+    /// Queues the batch of a trace whose segment ended.
+    pub(crate) fn end_segment(&self, trace_id: &TraceId) {
+        if let Some(batch) = self.spans.take_trace(trace_id) {
+            self.push(Work::Spans(batch));
+        }
+    }
+
+    /// Queues the batches that waited [`FLUSH_AFTER`](span_buffer::FLUSH_AFTER).
+    fn submit_due_spans(&self, now: Instant) {
+        for batch in self.spans.take_due(now) {
+            self.push(Work::Spans(batch));
+        }
+    }
+
+    /// Queues `work`; a full queue drops it (`queue_full`), a closed one too (`shutdown`).
+    fn push(&self, work: Work) {
+        let weight = work.weight();
+        match self.queue.push(work, weight) {
+            Ok(()) => {}
+            Err(PushError::Full(work)) => self.delivery.discard(&work, Outcome::QueueFull),
+            Err(PushError::Closed(work)) => self.delivery.discard(&work, Outcome::Shutdown),
+        }
+    }
+
+    /// Waits until everything queued before the call was handled, then sends the pending
+    /// client reports, all before `deadline`. Returns whether both happened in time. Buffered
+    /// streamed spans are queued first.
+    pub(crate) fn flush_until(&self, deadline: Option<Instant>) -> bool {
+        for batch in self.spans.take_all() {
+            self.push(Work::Spans(batch));
+        }
+        if !self.queue.flush_until(deadline) {
+            return false;
+        }
+        if self.delivery.reports.is_empty() {
+            return true;
+        }
+        // A full queue leaves the reports for the next envelope; the flush still succeeded.
+        let _ = self.queue.push(Work::ClientReport, 0);
+        self.queue.flush_until(deadline)
+    }
+
+    /// Closes the queue: what is still queued is dropped (counted as
+    /// `transactions_dropped_shutdown` and reported), a last client report is queued, and the
+    /// senders exit once they are done. Waits for them until `deadline`; returns whether they
+    /// all exited.
+    pub(crate) fn shut_down(&self, deadline: Option<Instant>) -> bool {
+        let mut drained = self.queue.close(Some(Work::ClientReport));
+        drained.extend(self.spans.take_all().into_iter().map(Work::Spans));
+        for work in &drained {
+            self.delivery.discard(work, Outcome::Shutdown);
+        }
+        drop(drained);
+        let exited = self.queue.wait_consumers_exited(deadline);
+        self.delivery.drops.summarise_now(self.delivery.debug());
+        exited
+    }
+}
+
+impl fmt::Debug for Pipeline {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pipeline")
+            .field("queue", &self.queue)
+            .field("senders", &self.senders)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::mpsc;
+
+    use std::sync::Mutex;
+    use std::time::{Duration, Instant};
+
+    use super::*;
+    use crate::export::test_support::{assert_sentry_types_reads, fast_retries, sample_record};
+    use crate::export::{
+        start, start_with, Envelope, ExportConfig, ExportGuard, ExportHandle, ExportOptions,
+        InMemoryTransport, Transport, TransportError, TransportErrorKind, TransportResponse,
+    };
+    use crate::stats::Stats;
+
+    /// One scripted answer of [`Scripted`].
+    #[derive(Clone, Debug)]
+    enum Answer {
+        Status(u16),
+        StatusWith(u16, Option<&'static str>, Option<&'static str>),
+        NetworkError,
+        Panic,
+        /// Blocks until the test sends on (or drops) the gate, then answers 200.
+        Block,
+    }
+
+    /// A transport that answers from a script (the last answer repeats), records envelopes, and
+    /// reports each call on a channel.
+    struct Scripted {
+        answers: Mutex<VecDeque<Answer>>,
+        calls: AtomicUsize,
+        seen: InMemoryTransport,
+        called: Mutex<mpsc::Sender<()>>,
+        gate: Mutex<mpsc::Receiver<()>>,
+    }
+
+    struct Script {
+        transport: Arc<Scripted>,
+        called: mpsc::Receiver<()>,
+        gate: mpsc::Sender<()>,
+    }
+
+    impl Script {
+        fn new(answers: impl IntoIterator<Item = Answer>) -> Self {
+            let (called_tx, called_rx) = mpsc::channel();
+            let (gate_tx, gate_rx) = mpsc::channel();
+            Self {
+                transport: Arc::new(Scripted {
+                    answers: Mutex::new(answers.into_iter().collect()),
+                    calls: AtomicUsize::new(0),
+                    seen: InMemoryTransport::new(),
+                    called: Mutex::new(called_tx),
+                    gate: Mutex::new(gate_rx),
+                }),
+                called: called_rx,
+                gate: gate_tx,
+            }
+        }
+
+        fn calls(&self) -> usize {
+            self.transport.calls.load(Ordering::SeqCst)
+        }
+
+        /// Calls that carried a transaction (client reports may go alone).
+        fn tx_calls(&self) -> usize {
+            self.transport
+                .seen
+                .envelopes()
+                .iter()
+                .filter(|e| e.transaction().is_some())
+                .count()
+        }
+
+        /// The quantity reported for `reason`/`category` over every envelope seen.
+        fn reported(&self, reason: &str, category: &str) -> u64 {
+            reported(&self.transport.seen, reason, category)
+        }
+
+        fn wait_called(&self) {
+            self.called
+                .recv_timeout(Duration::from_secs(5))
+                .expect("transport called");
+        }
+    }
+
+    impl Transport for Scripted {
+        fn send(&self, envelope: &Envelope) -> Result<TransportResponse, TransportError> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            assert!(
+                envelope.header()["sent_at"].is_string(),
+                "stamped before sending"
+            );
+            let _ = self.called.lock().unwrap().send(());
+            let answer = {
+                let mut answers = self.answers.lock().unwrap();
+                if answers.len() > 1 {
+                    answers.pop_front().unwrap()
+                } else {
+                    answers.front().cloned().unwrap_or(Answer::Status(200))
+                }
+            };
+            self.seen.send(envelope).unwrap();
+            match answer {
+                Answer::Status(status) => Ok(TransportResponse::new(status)),
+                Answer::StatusWith(status, retry_after, rate_limits) => {
+                    let mut response = TransportResponse::new(status);
+                    if let Some(v) = retry_after {
+                        response = response.with_retry_after(v);
+                    }
+                    if let Some(v) = rate_limits {
+                        response = response.with_rate_limits(v);
+                    }
+                    Ok(response)
+                }
+                Answer::NetworkError => Err(TransportError::new(
+                    TransportErrorKind::Connect,
+                    "connection refused",
+                )),
+                Answer::Panic => panic!("transport bug (expected by the test)"),
+                Answer::Block => {
+                    let _ = self.gate.lock().unwrap().recv();
+                    Ok(TransportResponse::new(200))
+                }
+            }
+        }
+    }
+
+    /// The quantity reported for `reason`/`category` in the client reports of every envelope.
+    fn reported(seen: &InMemoryTransport, reason: &str, category: &str) -> u64 {
+        let mut total = 0;
+        for envelope in seen.envelopes() {
+            let bytes = envelope.as_bytes();
+            for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
+                let Ok(value) = serde_json::from_slice::<serde_json::Value>(line) else {
+                    continue;
+                };
+                let Some(events) = value["discarded_events"].as_array() else {
+                    continue;
+                };
+                assert!(i >= 2, "a client report payload follows its item header");
+                for event in events {
+                    if event["reason"] == reason && event["category"] == category {
+                        total += event["quantity"].as_u64().unwrap();
+                    }
+                }
+            }
+        }
+        total
+    }
+
+    struct Pipeline {
+        handle: ExportHandle,
+        guard: Option<ExportGuard>,
+        stats: Arc<StatsInner>,
+    }
+
+    impl Pipeline {
+        fn stats(&self) -> Stats {
+            self.stats.snapshot()
+        }
+        fn submit(&self, n: usize) {
+            for _ in 0..n {
+                self.handle.submit(sample_record());
+            }
+        }
+        fn flush(&self) -> bool {
+            self.guard.as_ref().unwrap().flush(Duration::from_secs(5))
+        }
+    }
+
+    fn pipeline(
+        transport: Arc<dyn Transport>,
+        tweak: impl FnOnce(&mut ExportConfig, &mut ExportOptions),
+    ) -> Pipeline {
+        let stats = Arc::new(StatsInner::default());
+        let mut config = ExportConfig {
+            transport: Some(transport),
+            stats: Arc::clone(&stats),
+            shutdown_timeout: Duration::from_secs(5),
+            ..ExportConfig::default()
+        };
+        let mut options = fast_retries();
+        tweak(&mut config, &mut options);
+        let (handle, guard) = start_with(config, options).unwrap();
+        Pipeline {
+            handle,
+            guard: Some(guard),
+            stats,
+        }
+    }
+
+    #[test]
+    fn delivered_transactions_are_counted_and_stamped() {
+        let transport = InMemoryTransport::new();
+        let p = pipeline(Arc::new(transport.clone()), |c, _| {
+            c.dsn = Some("https://key:secret@example.com/1".parse().unwrap());
+        });
+        p.submit(3);
+        assert!(p.flush());
+        assert_eq!(p.stats().transactions_sent, 3);
+        let envelopes = transport.envelopes();
+        assert_eq!(envelopes.len(), 3);
+        for envelope in &envelopes {
+            assert_sentry_types_reads(envelope, &sample_record());
+            let header = envelope.header();
+            assert!(header["sent_at"].is_string(), "stamped before sending");
+            assert_eq!(header["dsn"], "https://key@example.com/1", "no secret");
+        }
+        assert_eq!(transport.transactions().len(), 3);
+    }
+
+    #[test]
+    fn a_429_drops_and_later_transactions_are_dropped_without_sending_while_limited() {
+        let script = Script::new([Answer::StatusWith(429, Some("60"), None)]);
+        let p = pipeline(script.transport.clone(), |_, _| {});
+        p.submit(1);
+        assert!(p.flush());
+        p.submit(2);
+        assert!(p.flush());
+        assert_eq!(
+            script.calls(),
+            1,
+            "no send while rate limited, not even a client report"
+        );
+        let stats = p.stats();
+        assert_eq!(stats.transactions_dropped_rate_limited, 3);
+        assert_eq!(stats.rate_limit_responses, 1);
+        assert_eq!(stats.transactions_sent, 0);
+        assert_eq!(stats.send_failures, 0, "a 429 is not a failure to retry");
+    }
+
+    #[test]
+    fn sentry_rate_limits_on_a_success_limit_the_next_transactions() {
+        let script = Script::new([Answer::StatusWith(200, None, Some("60:transaction:key"))]);
+        let p = pipeline(script.transport.clone(), |_, _| {});
+        p.submit(1);
+        assert!(p.flush());
+        p.submit(1);
+        assert!(p.flush());
+        assert_eq!(script.tx_calls(), 1);
+        let stats = p.stats();
+        assert_eq!(stats.transactions_sent, 1);
+        assert_eq!(stats.transactions_dropped_rate_limited, 1);
+        assert_eq!(
+            stats.rate_limit_responses, 2,
+            "the report's answer repeated the limit"
+        );
+        // The flush sent the loss on its own: client reports are exempt from the limit.
+        assert_eq!(script.calls(), 2);
+        assert_eq!(script.reported("ratelimit_backoff", "transaction"), 1);
+        assert_eq!(script.reported("ratelimit_backoff", "span"), 3);
+        assert_eq!(stats.client_reports_sent, 1);
+    }
+
+    #[test]
+    fn a_limit_that_ran_out_lets_transactions_go_and_a_new_one_stops_them_again() {
+        let script = Script::new([
+            Answer::StatusWith(200, None, Some("1:transaction:key")),
+            Answer::Status(200),
+            Answer::StatusWith(200, None, Some("60:transaction:key")),
+            Answer::Status(200),
+        ]);
+        let p = pipeline(script.transport.clone(), |_, _| {});
+        p.submit(1);
+        assert!(p.flush());
+        p.submit(1);
+        assert!(p.flush());
+        assert_eq!(script.tx_calls(), 1, "limited for a second");
+        std::thread::sleep(Duration::from_millis(1100));
+        p.submit(1);
+        assert!(p.flush());
+        assert_eq!(script.tx_calls(), 2, "the limit ran out");
+        p.submit(1);
+        assert!(p.flush());
+        assert_eq!(script.tx_calls(), 2, "the new limit holds");
+        let stats = p.stats();
+        assert_eq!(stats.transactions_sent, 2);
+        assert_eq!(stats.transactions_dropped_rate_limited, 2);
+    }
+
+    #[test]
+    fn transactions_the_sampler_drops_are_reported_as_sample_rate() {
+        use tracing_subscriber::layer::SubscriberExt as _;
+        let transport = InMemoryTransport::new();
+        let (layer, guard) = crate::SentryLayer::builder()
+            .transport(transport.clone())
+            .traces_sample_rate(0.0)
+            .build()
+            .unwrap();
+        let subscriber = tracing_subscriber::registry().with(layer);
+        tracing::subscriber::with_default(subscriber, || {
+            for _ in 0..3 {
+                tracing::info_span!("root").in_scope(|| {
+                    tracing::info_span!("child").in_scope(|| {});
+                });
+            }
+        });
+        assert!(guard.flush(Duration::from_secs(5)));
+        assert_eq!(reported(&transport, "sample_rate", "transaction"), 3);
+        assert_eq!(
+            reported(&transport, "sample_rate", "span"),
+            0,
+            "unrecorded spans are not counted"
+        );
+        assert!(transport.transactions().is_empty());
+    }
+
+    #[test]
+    fn children_over_the_maximum_are_reported_as_buffer_overflow_spans() {
+        let transport = InMemoryTransport::new();
+        let p = pipeline(Arc::new(transport.clone()), |_, _| {});
+        let mut record = sample_record();
+        record.dropped_spans = 7;
+        p.handle.submit(record);
+        assert!(p.flush());
+        assert_eq!(reported(&transport, "buffer_overflow", "span"), 7);
+        assert_eq!(reported(&transport, "buffer_overflow", "transaction"), 0);
+        assert_eq!(p.stats().transactions_sent, 1);
+    }
+
+    #[test]
+    fn reports_ride_along_only_once_the_interval_passed() {
+        let script = Script::new([Answer::Block, Answer::Status(200)]);
+        let p = pipeline(script.transport.clone(), |c, o| {
+            c.queue_capacity = 1;
+            o.client_report_interval = Duration::from_secs(3600);
+        });
+        p.submit(1);
+        script.wait_called();
+        p.submit(1); // queued
+        p.submit(1); // dropped: queue_overflow
+        script.gate.send(()).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while p.stats().transactions_sent < 2 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(
+            script.reported("queue_overflow", "transaction"),
+            0,
+            "not yet due"
+        );
+        assert!(p.flush());
+        assert_eq!(
+            script.reported("queue_overflow", "transaction"),
+            1,
+            "a flush sends them whatever the interval"
+        );
+    }
+
+    #[test]
+    fn a_transport_without_client_reports_gets_none() {
+        struct NoReports(Scripted);
+        impl Transport for NoReports {
+            fn send(&self, envelope: &Envelope) -> Result<TransportResponse, TransportError> {
+                self.0.send(envelope)
+            }
+            fn sends_client_reports(&self) -> bool {
+                false
+            }
+        }
+        let script = Script::new([Answer::StatusWith(200, None, Some("60:transaction:key"))]);
+        let inner = Arc::try_unwrap(script.transport).ok().unwrap();
+        let transport = Arc::new(NoReports(inner));
+        let p = pipeline(transport.clone(), |_, _| {});
+        p.submit(1);
+        assert!(p.flush());
+        p.submit(2);
+        assert!(p.flush());
+        let seen = transport.0.seen.envelopes();
+        assert_eq!(seen.len(), 1, "the first transaction only: {seen:?}");
+        assert!(seen
+            .iter()
+            .all(|e| e.item_types().all(|t| t == "transaction")));
+        assert_eq!(
+            p.stats().transactions_dropped_rate_limited,
+            2,
+            "still counted"
+        );
+    }
+
+    #[test]
+    fn a_limit_on_client_reports_keeps_them_pending() {
+        let script = Script::new([Answer::StatusWith(
+            200,
+            None,
+            Some("60:transaction:key, 60:internal:key"),
+        )]);
+        let p = pipeline(script.transport.clone(), |_, _| {});
+        p.submit(1);
+        assert!(p.flush());
+        p.submit(1);
+        assert!(p.flush());
+        assert_eq!(
+            script.calls(),
+            1,
+            "neither the transaction nor the report goes"
+        );
+        assert_eq!(p.stats().client_reports_sent, 0);
+    }
+
+    #[test]
+    fn limits_for_other_categories_do_not_stop_transactions() {
+        let script = Script::new([Answer::StatusWith(200, None, Some("60:error;session:key"))]);
+        let p = pipeline(script.transport.clone(), |_, _| {});
+        p.submit(2);
+        assert!(p.flush());
+        assert_eq!(script.calls(), 2);
+        assert_eq!(p.stats().transactions_sent, 2);
+        assert_eq!(p.stats().rate_limit_responses, 0);
+    }
+
+    #[test]
+    fn server_errors_are_dropped_without_retry_and_reported_later() {
+        let script = Script::new([Answer::Status(500), Answer::Status(200)]);
+        let p = pipeline(script.transport.clone(), |_, o| o.max_retries = 2);
+        p.submit(1);
+        assert!(p.flush());
+        // The 5xx started the shared backoff (1 ms here), which a report does not jump: once
+        // it is over, the next flush sends the report.
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(p.flush());
+        assert_eq!(script.tx_calls(), 1, "a 5xx is not retried (develop docs)");
+        let stats = p.stats();
+        assert_eq!(stats.send_failures, 1);
+        assert_eq!(stats.transactions_dropped_send_failed, 1);
+        assert_eq!(stats.transactions_sent, 0);
+        assert_eq!(script.reported("send_error", "transaction"), 1);
+        assert_eq!(script.reported("send_error", "span"), 3);
+    }
+
+    #[test]
+    fn network_errors_are_retried_with_the_same_envelope() {
+        let script = Script::new([Answer::NetworkError]);
+        let p = pipeline(script.transport.clone(), |_, o| o.max_retries = 2);
+        p.submit(1);
+        assert!(p.flush());
+        assert_eq!(script.tx_calls(), 3, "one attempt and two retries");
+        let stats = p.stats();
+        assert_eq!(stats.transactions_dropped_send_failed, 1);
+        // Every attempt carries the same envelope, stamped once.
+        let envelopes = script.transport.seen.envelopes();
+        let tx: Vec<_> = envelopes
+            .iter()
+            .filter(|e| e.transaction().is_some())
+            .collect();
+        assert!(tx.windows(2).all(|w| w[0] == w[1]));
+        // The report never got through either: it is still pending, not lost.
+        assert_eq!(stats.client_reports_sent, 0);
+    }
+
+    #[test]
+    fn a_retry_that_succeeds_counts_as_sent() {
+        let script = Script::new([
+            Answer::NetworkError,
+            Answer::NetworkError,
+            Answer::Status(200),
+        ]);
+        let p = pipeline(script.transport.clone(), |_, _| {});
+        p.submit(1);
+        assert!(p.flush());
+        assert_eq!(script.calls(), 3);
+        let stats = p.stats();
+        assert_eq!(stats.send_failures, 2);
+        assert_eq!(stats.transactions_sent, 1);
+        assert_eq!(stats.transactions_dropped_send_failed, 0);
+    }
+
+    #[test]
+    fn a_5xx_with_a_rate_limit_stops_every_later_send() {
+        let script = Script::new([Answer::StatusWith(503, None, Some("30::organization"))]);
+        let p = pipeline(script.transport.clone(), |_, _| {});
+        p.submit(1);
+        assert!(p.flush());
+        p.submit(1);
+        assert!(p.flush());
+        assert_eq!(script.calls(), 1);
+        assert_eq!(p.stats().transactions_dropped_send_failed, 1);
+        assert_eq!(p.stats().transactions_dropped_rate_limited, 1);
+    }
+
+    #[test]
+    fn other_client_errors_are_rejected_without_retry() {
+        for status in [400, 401, 403, 413, 302] {
+            let script = Script::new([Answer::Status(status)]);
+            let p = pipeline(script.transport.clone(), |_, _| {});
+            p.submit(1);
+            assert!(p.flush());
+            assert_eq!(script.tx_calls(), 1, "HTTP {status}");
+            assert_eq!(p.stats().transactions_dropped_rejected, 1, "HTTP {status}");
+        }
+    }
+
+    #[test]
+    fn the_worker_survives_a_panicking_transport() {
+        let script = Script::new([Answer::Panic, Answer::Status(200)]);
+        // Debug mode on, to show it does not get in the way either.
+        let p = pipeline(script.transport.clone(), |c, _| c.debug = true);
+        p.submit(2);
+        assert!(p.flush(), "the worker still answers flushes");
+        let stats = p.stats();
+        assert_eq!(script.tx_calls(), 2, "a panic is not retried");
+        assert_eq!(stats.send_failures, 1);
+        assert_eq!(stats.transport_panics, 1);
+        assert_eq!(stats.transactions_dropped_send_failed, 1);
+        assert_eq!(stats.transactions_sent, 1);
+        assert_eq!(
+            script.reported("internal_sdk_error", "transaction"),
+            1,
+            "the loss is reported, not silent"
+        );
+    }
+
+    #[test]
+    fn a_full_queue_drops_and_counts_without_blocking() {
+        let script = Script::new([Answer::Block, Answer::Status(200)]);
+        let p = pipeline(script.transport.clone(), |c, _| c.queue_capacity = 4);
+        p.submit(1);
+        script.wait_called(); // the first transaction is in flight, the queue is empty
+        let started = Instant::now();
+        p.submit(4 + 3);
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "submit never blocks"
+        );
+        assert_eq!(p.stats().transactions_dropped_queue_full, 3);
+        script.gate.send(()).unwrap();
+        assert!(p.flush());
+        assert_eq!(p.stats().transactions_sent, 5);
+        assert_eq!(script.reported("queue_overflow", "transaction"), 3);
+        assert_eq!(script.reported("queue_overflow", "span"), 9);
+    }
+
+    #[test]
+    fn flush_times_out_on_a_hanging_transport_and_succeeds_afterwards() {
+        let script = Script::new([Answer::Block, Answer::Status(200)]);
+        let p = pipeline(script.transport.clone(), |_, _| {});
+        p.submit(1);
+        script.wait_called();
+        let started = Instant::now();
+        assert!(!p.guard.as_ref().unwrap().flush(Duration::from_millis(50)));
+        assert!(started.elapsed() < Duration::from_secs(2));
+        script.gate.send(()).unwrap();
+        assert!(p.flush());
+        assert_eq!(p.stats().transactions_sent, 1);
+    }
+
+    #[test]
+    fn flush_with_nothing_queued_returns_at_once() {
+        let p = pipeline(Arc::new(InMemoryTransport::new()), |_, _| {});
+        assert!(p.guard.as_ref().unwrap().flush(Duration::ZERO));
+    }
+
+    #[test]
+    fn dropping_the_guard_never_waits_longer_than_the_shutdown_timeout() {
+        let script = Script::new([Answer::Block]);
+        let mut p = pipeline(script.transport.clone(), |c, _| {
+            c.shutdown_timeout = Duration::from_millis(100);
+        });
+        p.submit(1);
+        script.wait_called();
+        p.submit(3); // queued behind the stuck one
+        let started = Instant::now();
+        drop(p.guard.take());
+        let took = started.elapsed();
+        assert!(
+            took >= Duration::from_millis(100),
+            "it did try to flush ({took:?})"
+        );
+        assert!(
+            took < Duration::from_secs(2),
+            "bounded by the timeout ({took:?})"
+        );
+        assert_eq!(
+            p.stats().transactions_dropped_shutdown,
+            3,
+            "the queued ones"
+        );
+        p.submit(1);
+        assert_eq!(
+            p.stats().transactions_dropped_shutdown,
+            4,
+            "submits after shutdown"
+        );
+        drop(script.gate); // let the detached worker finish
+    }
+
+    #[test]
+    fn shutdown_cuts_the_retry_backoff_short() {
+        let script = Script::new([Answer::NetworkError]);
+        let mut p = pipeline(script.transport.clone(), |c, o| {
+            o.retry_backoff = Duration::from_secs(30);
+            c.shutdown_timeout = Duration::from_millis(300);
+        });
+        p.submit(1);
+        script.wait_called();
+        let started = Instant::now();
+        drop(p.guard.take());
+        assert!(started.elapsed() < Duration::from_secs(2));
+        assert_eq!(script.tx_calls(), 1);
+        let stats = p.stats();
+        assert_eq!(stats.transactions_dropped_send_failed, 1);
+        assert_eq!(
+            stats.send_failures, 1,
+            "no client report jumps the running backoff"
+        );
+    }
+
+    #[test]
+    fn dropping_the_guard_delivers_what_is_queued() {
+        let transport = InMemoryTransport::new();
+        let mut p = pipeline(Arc::new(transport.clone()), |_, _| {});
+        p.submit(5);
+        drop(p.guard.take());
+        assert_eq!(transport.len(), 5);
+        assert_eq!(p.stats().transactions_sent, 5);
+        assert_eq!(p.stats().transactions_dropped_shutdown, 0);
+    }
+
+    #[test]
+    fn oversized_transactions_are_dropped_before_sending() {
+        let script = Script::new([Answer::Status(200)]);
+        let p = pipeline(script.transport.clone(), |_, _| {});
+        let mut record = sample_record();
+        record.root.description = Some("x".repeat(2 * 1024 * 1024));
+        p.handle.submit(record);
+        p.submit(1);
+        assert!(p.flush());
+        assert_eq!(script.tx_calls(), 1);
+        assert_eq!(p.stats().transactions_dropped_too_large, 1);
+        assert_eq!(p.stats().transactions_sent, 1);
+        assert_eq!(script.reported("send_error", "transaction"), 1);
+    }
+
+    #[test]
+    fn without_dsn_or_transport_nothing_runs_and_nothing_blocks() {
+        let stats = Arc::new(StatsInner::default());
+        let (handle, guard) = start(ExportConfig {
+            stats: Arc::clone(&stats),
+            ..ExportConfig::default()
+        })
+        .unwrap();
+        assert!(!handle.is_enabled());
+        handle.submit(sample_record());
+        assert!(guard.flush(Duration::ZERO));
+        drop(guard);
+        assert_eq!(stats.snapshot(), Stats::default());
+    }
+
+    #[test]
+    fn handles_and_guards_are_thread_safe() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<ExportHandle>();
+        assert_send_sync::<ExportGuard>();
+        let p = pipeline(Arc::new(InMemoryTransport::new()), |c, _| {
+            c.queue_capacity = 1000
+        });
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                let handle = p.handle.clone();
+                s.spawn(move || {
+                    for _ in 0..50 {
+                        handle.submit(sample_record());
+                    }
+                });
+            }
+        });
+        assert!(p.flush());
+        assert_eq!(p.stats().transactions_sent, 200);
+    }
+
+    /// A transport that answers after `delay`, counting the most calls at once.
+    struct Slow {
+        delay: Duration,
+        now: AtomicUsize,
+        peak: AtomicUsize,
+        seen: InMemoryTransport,
+    }
+
+    impl Transport for Slow {
+        fn send(&self, envelope: &Envelope) -> Result<TransportResponse, TransportError> {
+            let now = self.now.fetch_add(1, Ordering::SeqCst) + 1;
+            self.peak.fetch_max(now, Ordering::SeqCst);
+            std::thread::sleep(self.delay);
+            self.seen.send(envelope).unwrap();
+            self.now.fetch_sub(1, Ordering::SeqCst);
+            Ok(TransportResponse::new(200))
+        }
+    }
+
+    #[test]
+    fn requests_run_concurrently_up_to_the_limit_and_flush_waits_for_them() {
+        let slow = Arc::new(Slow {
+            delay: Duration::from_millis(50),
+            now: AtomicUsize::new(0),
+            peak: AtomicUsize::new(0),
+            seen: InMemoryTransport::new(),
+        });
+        let p = pipeline(slow.clone(), |c, o| {
+            c.queue_capacity = 1000;
+            o.max_in_flight = 8;
+        });
+        let started = Instant::now();
+        p.submit(80);
+        assert!(p.flush());
+        let took = started.elapsed();
+        assert_eq!(p.stats().transactions_sent, 80);
+        assert_eq!(
+            slow.seen.len(),
+            80,
+            "flush returned after every request ended"
+        );
+        let peak = slow.peak.load(Ordering::SeqCst);
+        assert!(peak > 1, "requests overlapped (peak {peak})");
+        assert!(peak <= 8, "never more than the limit (peak {peak})");
+        // One at a time would take 80 x 50 ms = 4 s.
+        assert!(
+            took < Duration::from_secs(3),
+            "took {took:?} with peak {peak}"
+        );
+    }
+
+    #[test]
+    fn a_429_stops_every_sender_at_once() {
+        let script = Script::new([Answer::StatusWith(429, Some("60"), None)]);
+        let p = pipeline(script.transport.clone(), |c, o| {
+            c.queue_capacity = 1000;
+            o.max_in_flight = 8;
+        });
+        p.submit(1);
+        assert!(p.flush());
+        p.submit(50);
+        assert!(p.flush());
+        assert_eq!(script.calls(), 1, "no sender sent after the 429");
+        assert_eq!(p.stats().transactions_dropped_rate_limited, 51);
+    }
+
+    #[test]
+    fn client_reports_go_alone_at_the_interval() {
+        let script = Script::new([Answer::Block, Answer::Status(200)]);
+        let p = pipeline(script.transport.clone(), |c, o| {
+            c.queue_capacity = 1;
+            o.client_report_interval = Duration::from_millis(1);
+        });
+        p.submit(1);
+        script.wait_called();
+        p.submit(1); // queued
+        p.submit(2); // dropped: queue_overflow
+        script.gate.send(()).unwrap();
+        // No flush: the interval alone sends the report once a sender is free.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while script.reported("queue_overflow", "transaction") < 2 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(script.reported("queue_overflow", "transaction"), 2);
+        assert_eq!(script.reported("queue_overflow", "span"), 6);
+    }
+
+    #[test]
+    fn what_shutdown_drops_is_reported_in_a_last_client_report() {
+        let script = Script::new([Answer::Block, Answer::Status(200)]);
+        let mut p = pipeline(script.transport.clone(), |c, _| {
+            c.shutdown_timeout = Duration::from_millis(1000);
+        });
+        p.submit(1);
+        script.wait_called();
+        p.submit(3); // queued behind the stuck one
+        let gate = script.gate.clone();
+        let release = std::thread::spawn(move || {
+            // After the flush gave up (at 900 ms), before the guard stops waiting.
+            std::thread::sleep(Duration::from_millis(950));
+            let _ = gate.send(());
+        });
+        drop(p.guard.take());
+        release.join().unwrap();
+        // The sender sends the last report once its request ends, even if the guard
+        // stopped waiting first.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while script.reported("queue_overflow", "transaction") < 3 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let stats = p.stats();
+        assert_eq!(stats.transactions_sent, 1);
+        assert_eq!(stats.transactions_dropped_shutdown, 3);
+        assert_eq!(script.reported("queue_overflow", "transaction"), 3);
+    }
+}

@@ -1,0 +1,110 @@
+//! The sender pool: spawning, growing and retiring the sender threads, and nothing else.
+//!
+//! One sender starts with the pipeline; a sender starts another when work is waiting and no
+//! sender is idle (up to `max_in_flight`), and idle senders retire down to one, so a quiet
+//! service keeps one thread. The queue counts the senders; each runs [`run`].
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::queue::Pop;
+use super::{Pipeline, Work};
+use crate::export::wire::envelope::Scratch;
+
+/// The sender threads' name.
+pub(crate) const SENDER_THREAD_NAME: &str = "tracing-sentry-export";
+
+/// How long a sender waits for work before it looks at the client-report interval again.
+const IDLE_TICK: Duration = Duration::from_secs(1);
+/// How many idle ticks in a row make a surplus sender retire.
+const RETIRE_AFTER_IDLE_TICKS: u32 = 10;
+
+/// How many senders may run.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SenderPool {
+    /// At least 1.
+    max_in_flight: usize,
+}
+
+impl SenderPool {
+    pub(crate) fn new(max_in_flight: usize) -> Self {
+        Self {
+            max_in_flight: max_in_flight.max(1),
+        }
+    }
+
+    /// Starts one more sender if fewer than `max_in_flight` run; the error is the thread
+    /// spawn's.
+    pub(crate) fn spawn(&self, pipeline: &Arc<Pipeline>) -> std::io::Result<()> {
+        if !pipeline.queue.add_consumer(self.max_in_flight) {
+            return Ok(());
+        }
+        let sender = Arc::clone(pipeline);
+        let spawned = thread::Builder::new()
+            .name(SENDER_THREAD_NAME.to_owned())
+            .spawn(move || run(sender));
+        spawned.map(drop).map_err(|err| {
+            pipeline.queue.remove_consumer();
+            err
+        })
+    }
+
+    /// [`spawn`](Self::spawn) when work is waiting: a failed spawn only means fewer requests
+    /// in flight.
+    fn grow(&self, pipeline: &Arc<Pipeline>) {
+        let _ = self.spawn(pipeline);
+    }
+}
+
+/// One sender: takes work off the queue until the queue closes or the sender retires.
+fn run(pipeline: Arc<Pipeline>) {
+    let mut scratch = Scratch::default();
+    let mut idle_ticks = 0u32;
+    loop {
+        match pipeline.queue.pop(IDLE_TICK) {
+            Pop::Item {
+                ticket,
+                mut item,
+                grow,
+            } => {
+                idle_ticks = 0;
+                // More senders help against latency, not against a failing ingest: while
+                // the shared backoff runs they would only wait too.
+                if grow && !pipeline.delivery.backing_off() {
+                    pipeline.senders.grow(&pipeline);
+                }
+                // `handle` does not panic, but if a bug made it, the sender must survive
+                // and the item must still be done. One clock read after the work serves
+                // the report interval and the span buffer.
+                let now = catch_unwind(AssertUnwindSafe(|| {
+                    let report = matches!(item, Work::ClientReport);
+                    pipeline
+                        .delivery
+                        .handle(&mut item, &mut scratch, &pipeline.queue);
+                    let now = Instant::now();
+                    if !report {
+                        pipeline.delivery.send_reports_if_due(now);
+                    }
+                    now
+                }))
+                .unwrap_or_else(|_| Instant::now());
+                drop(item);
+                pipeline.queue.done(ticket);
+                pipeline.submit_due_spans(now);
+            }
+            Pop::Idle => {
+                let now = Instant::now();
+                pipeline.submit_due_spans(now);
+                pipeline.delivery.send_reports_if_due(now);
+                idle_ticks += 1;
+                if idle_ticks >= RETIRE_AFTER_IDLE_TICKS && pipeline.queue.retire_idle_consumer(1) {
+                    return;
+                }
+            }
+            Pop::Closed => break,
+        }
+    }
+    pipeline.queue.remove_consumer();
+}
