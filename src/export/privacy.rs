@@ -34,7 +34,7 @@ use super::client_report::{ClientReports, DiscardReason};
 use super::key_facts::{KeyFacts, Verdict};
 use super::record::{FieldValue, SpanRecord, TransactionRecord};
 use super::view::{SpanView, TransactionView};
-use crate::recording::Recording;
+use crate::span::recording::Recording;
 use crate::stats::StatsInner;
 
 /// The value written in place of a denied one, as Sentry's SDKs and Relay write it.

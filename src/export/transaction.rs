@@ -15,7 +15,7 @@ use super::privacy::{Privacy, FILTERED};
 use super::record::{FieldValue, SpanLink, SpanRecord, TransactionRecord};
 use super::sdk::SDK_JSON;
 use crate::id::TraceId;
-use crate::recording::DEFAULT_ORIGIN;
+use crate::span::recording::DEFAULT_ORIGIN;
 
 /// Event fields that come from the configuration, not from the span tree.
 #[derive(Clone, Debug, Default)]
