@@ -191,7 +191,6 @@ fn deflate_reused(bytes: &[u8], compressor: &mut flate2::Compress, out: &mut Vec
     let _ = compressor.compress_vec(bytes, out, flate2::FlushCompress::Finish);
 }
 
-#[allow(dead_code)]
 fn reuse_experiment(envelopes: &[tracing_sentry::export::Envelope]) {
     let mut compressor = flate2::Compress::new(flate2::Compression::new(1), false);
     let mut out = Vec::new();

@@ -162,7 +162,7 @@
 //!
 //! # Supported Rust versions
 //!
-//! The minimum supported Rust version (MSRV) is 1.75. We support the current stable release and
+//! The minimum supported Rust version (MSRV) is 1.81. We support the current stable release and
 //! the releases back to the MSRV; raising the MSRV is a minor release, not a breaking change,
 //! and gets a CHANGELOG line. It is checked by clippy's `incompatible_msrv` lint (which reads
 //! `rust-version`) and by MSRV-aware dependency resolution (`.cargo/config.toml`), since the

@@ -1,7 +1,7 @@
 //! Shared bench support: the baseline ladder, workloads, a counting allocator, and a callgrind
 //! mode that runs one workload a fixed number of times.
 
-#![allow(dead_code)] // each bench binary uses a different part
+#![expect(dead_code, reason = "each bench binary uses a different part")]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicU64, Ordering};
