@@ -203,10 +203,9 @@ impl Pipeline {
         let spawned = thread::Builder::new()
             .name(SENDER_THREAD_NAME.to_owned())
             .spawn(move || pipeline.run_sender());
-        spawned.map(drop).map_err(|err| {
-            self.queue.remove_consumer();
-            err
-        })
+        spawned
+            .map(drop)
+            .inspect_err(|_| self.queue.remove_consumer())
     }
 
     /// Starts one more sender if fewer than `max_in_flight` run. A failed spawn only means

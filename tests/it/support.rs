@@ -1,6 +1,9 @@
 //! The one test harness: scoped subscribers, header helpers, finders.
 
-#![expect(dead_code, reason = "each test binary uses a different part of the harness")]
+#![expect(
+    dead_code,
+    reason = "each test binary uses a different part of the harness"
+)]
 
 use http::HeaderMap;
 use tracing_sentry::{SentryLayer, SentryLayerBuilder};
