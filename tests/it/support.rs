@@ -1,10 +1,5 @@
 //! The one test harness: scoped subscribers, header helpers, finders.
 
-#![expect(
-    dead_code,
-    reason = "each test binary uses a different part of the harness"
-)]
-
 use http::HeaderMap;
 use tracing_sentry::{SentryLayer, SentryLayerBuilder};
 use tracing_subscriber::prelude::*;
