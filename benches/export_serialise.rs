@@ -32,27 +32,26 @@
 //! done   # (sum of the sender threads' totals at 600 - at 200) / 400
 //! ```
 //!
-//! Measured (instructions per transaction, issue 12; the 0-span transaction is its root span
-//! with two fields): the whole sender 8,542 -> 6,067 with 0 spans and 22,478 -> 20,352 with
-//! 10; the envelope alone (`from_transaction`, 0 spans) 5,100 -> 3,663. The envelope header
-//! with its DSC costs about 1,750 of it, dropping the record (allocated on the instrumented
-//! thread, so freed across arenas) about 1,100, the root span about 800, the delivery checks
-//! and the queue about 700. With spans, the figures move by up to 3,000 from run to run:
-//! glibc's `malloc_consolidate`, when the sender's frees meet the instrumented thread's
-//! allocations, depends on how the two threads interleave (take the lowest of a few runs).
+//! Measured (instructions per transaction; the 0-span transaction is its root span with two
+//! fields): the whole sender 6,067 with 0 spans and 20,352 with 10; the envelope alone
+//! (`from_transaction`, 0 spans) 3,663. The envelope header with its DSC costs about 1,750 of
+//! it, dropping the record (allocated on the instrumented thread, so freed across arenas) about
+//! 1,100, the root span about 800, the delivery checks and the queue about 700. With spans, the
+//! figures move by up to 3,000 from run to run: glibc's `malloc_consolidate`, when the sender's
+//! frees meet the instrumented thread's allocations, depends on how the two threads interleave
+//! (take the lowest of a few runs).
 //!
-//! Measured (instructions per envelope, 200 transactions; the span data is scrubbed by the
-//! default rules while it is written, which the first version did in a pass of its own,
-//! outside this count):
+//! Measured (instructions per envelope, 200 transactions; the default rules scrub the span data
+//! while it is written, so the count includes them):
 //!
-//! | spans | first version | now |
-//! |--:|--:|--:|
-//! | 0 | 6,608 | 5,542 |
-//! | 1 | 9,043 | 7,293 |
-//! | 10 | 25,760 | 18,517 |
-//! | 100 | 180,204 | 119,801 |
+//! | spans | instructions |
+//! |--:|--:|
+//! | 0 | 5,542 |
+//! | 1 | 7,293 |
+//! | 10 | 18,517 |
+//! | 100 | 119,801 |
 //!
-//! About 1,140 per span (from 1,740): privacy verdicts, key JSON and escaping remembered per
+//! About 1,140 per span: privacy verdicts, key JSON and escaping remembered per
 //! static key, timestamps from a remembered second with the microseconds as digit pairs, ids
 //! from a per-envelope prefix and a digit-pair table, the callsite's op, description and
 //! default origin in one copy, the data written in one pass with its budget checked once.
@@ -191,7 +190,6 @@ fn deflate_reused(bytes: &[u8], compressor: &mut flate2::Compress, out: &mut Vec
     let _ = compressor.compress_vec(bytes, out, flate2::FlushCompress::Finish);
 }
 
-#[allow(dead_code)]
 fn reuse_experiment(envelopes: &[tracing_sentry::export::Envelope]) {
     let mut compressor = flate2::Compress::new(flate2::Compression::new(1), false);
     let mut out = Vec::new();

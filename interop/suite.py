@@ -24,7 +24,7 @@ RELEASE = "interop-service@1.0.0+rust"
 ENVIRONMENT = "interop-service"
 SERVICE_KEY = "servicekey"
 SPAN_CONTENT_TYPE = "application/vnd.sentry.items.span.v2+json"
-# Every span item carries these attributes (the span streaming spec / issue 11).
+# Every span item carries these attributes (the span streaming protocol's common attributes).
 COMMON_ATTRIBUTES = (
     "sentry.segment.id",
     "sentry.segment.name",

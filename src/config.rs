@@ -23,7 +23,10 @@ pub(crate) struct Config {
     pub(crate) accept_traceparent: bool,
     pub(crate) forward_third_party_baggage: bool,
     /// Whether the integrations record user data (the export removes it too when off).
-    #[cfg_attr(not(feature = "tower"), allow(dead_code))] // read by the tower server only
+    #[cfg_attr(
+        not(feature = "tower"),
+        expect(dead_code, reason = "read by the tower server only")
+    )]
     pub(crate) send_default_pii: bool,
     pub(crate) max_spans: usize,
     /// Transactions, or streamed spans.

@@ -2,8 +2,8 @@
 
 use http::header::HeaderMap;
 
-use crate::span_access::{insert_headers, with_current, with_current_span, with_nearest_data};
-use crate::trace_context::{ContextSnapshot, TraceContext};
+use crate::span::access::{insert_headers, with_current, with_current_span, with_nearest_data};
+use crate::span::trace_context::{ContextSnapshot, TraceContext};
 
 /// Returns the outgoing `sentry-trace` and `baggage` headers for the current span, ready to
 /// put on an `http::Request` or any HTTP client's request.

@@ -285,8 +285,10 @@ impl std::error::Error for ParseIdError {}
 // === hex helpers ===
 
 /// Each byte's two lowercase hex digits: encoding is one lookup per byte.
-// Built at compile time: an index out of bounds would fail the build, not panic.
-#[allow(clippy::indexing_slicing)]
+#[expect(
+    clippy::indexing_slicing,
+    reason = "built at compile time: an index out of bounds fails the build, it cannot panic"
+)]
 const HEX_PAIRS: [[u8; 2]; 256] = {
     let mut table = [[0; 2]; 256];
     let mut i = 0;
@@ -298,8 +300,10 @@ const HEX_PAIRS: [[u8; 2]; 256] = {
 };
 
 /// Each byte's value as a hex digit (either case), or `0xff`: decoding is one lookup per digit.
-// Built at compile time: an index out of bounds would fail the build, not panic.
-#[allow(clippy::indexing_slicing)]
+#[expect(
+    clippy::indexing_slicing,
+    reason = "built at compile time: an index out of bounds fails the build, it cannot panic"
+)]
 const HEX_VALUES: [u8; 256] = {
     let mut table = [0xff; 256];
     let mut i = 0;

@@ -5,7 +5,7 @@
 //! - `on_new_span`: a local root gets a [`SpanData`] with a new [`RootState`]
 //!   (`SpanData::new_root`: trace origin, head sampling, recording); a child of a recorded span
 //!   gets a recording `SpanData`; a child in an unrecorded trace gets nothing (it borrows its
-//!   ancestor's context until it propagates, see `span_access::with_span_data`).
+//!   ancestor's context until it propagates, see `span::access::with_span_data`).
 //! - `on_record`: fields go into the span's [`Recording`]; `sentry.name`/`sentry.source` on a
 //!   root rename its transaction (`RootState::set_name`).
 //! - `on_follows_from`, `on_event` (level `ERROR`): a link, or the error mark, on the recording.
@@ -17,27 +17,28 @@
 //!   record nothing cost nothing at close, and a child that outlives its root's handle still
 //!   lands in the transaction.
 //!
-//! [`RootState`]: crate::root::RootState
+//! [`RootState`]: crate::span::root::RootState
+//! [`Recording`]: crate::span::recording::Recording
 
-use std::borrow::Cow;
-use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::sync::Arc;
-use std::time::Instant;
 
 use tracing_core::span::{Attributes, Id, Record};
 use tracing_core::{Event, Level, Subscriber};
 use tracing_subscriber::layer::Context;
-use tracing_subscriber::registry::{LookupSpan, SpanRef};
-use tracing_subscriber::Registry;
+use tracing_subscriber::registry::LookupSpan;
 
 use crate::builder::SentryLayerBuilder;
 use crate::config::Config;
-use crate::field::FieldValue;
-use crate::propagation::PropagationContext;
-use crate::recording::{declares_name, requested_name, FieldVisitor, Property, Recording};
-use crate::span_data::{admit_remote, HasChildren, RootInit, SpanData};
+use crate::remote_parent::{admit_remote, take_pending};
+use crate::span::data::{RootInit, SpanData};
+use crate::span::properties::apply_fields;
+use crate::span::recording::{declares_name, FieldVisitor};
 use crate::stats::Stats;
+
+// The path `integrations::tower` sets its request spans' properties by.
+#[cfg(feature = "tower")]
+pub(crate) use crate::span::properties::set_span_properties;
 
 /// A [`tracing_subscriber::Layer`] that gives every span a Sentry trace context and reports
 /// sampled spans to Sentry as transactions.
@@ -67,79 +68,6 @@ pub struct SentryLayer {
     /// `sentry` capture made inside another layer's callback).
     #[cfg(feature = "sentry")]
     dispatch: Arc<std::sync::OnceLock<tracing_core::dispatcher::WeakDispatch>>,
-}
-
-thread_local! {
-    /// A remote parent waiting for the next span created on this thread (see [`continue_trace`]).
-    static PENDING: RefCell<Option<PropagationContext>> = const { RefCell::new(None) };
-    /// A cheap check for `PENDING`, read on every span creation.
-    static HAS_PENDING: Cell<bool> = const { Cell::new(false) };
-}
-
-/// Runs `f` so that the first span it creates continues the trace of `parent`.
-///
-/// That span becomes a local root with `parent` as its remote parent, even if it has a local
-/// parent, and the fields it is created with are recorded and shown to the sampler. This is the
-/// cheapest way to continue a trace, and what the `tower` integration does. To continue a trace
-/// from a span that already exists (for example inside an `#[instrument]` function), use
-/// [`SentrySpanExt::set_parent`](crate::SentrySpanExt::set_parent) instead.
-///
-/// If `f` creates no span, the parent is discarded when `f` returns.
-///
-/// # Examples
-///
-/// ```
-/// use tracing_sentry::{PropagationContext, SentryLayer, SentrySpanExt};
-/// use tracing_subscriber::prelude::*;
-///
-/// let incoming = PropagationContext::from_pairs([(
-///     "sentry-trace",
-///     "771a43a4192642f0b136d5159a501700-b7ad6b7169203331-1",
-/// )])?
-/// .expect("a sentry-trace header");
-///
-/// let subscriber = tracing_subscriber::registry().with(SentryLayer::new());
-/// tracing::subscriber::with_default(subscriber, || {
-///     let span = tracing_sentry::continue_trace(incoming, || tracing::info_span!("request"));
-///     let ctx = span.trace_context().expect("the layer is installed");
-///     assert_eq!(ctx.trace_id().to_string(), "771a43a4192642f0b136d5159a501700");
-///     assert_eq!(ctx.sampled(), Some(true));
-/// });
-/// # Ok::<(), tracing_sentry::propagation::ExtractError>(())
-/// ```
-pub fn continue_trace<R>(parent: PropagationContext, f: impl FnOnce() -> R) -> R {
-    struct Reset(Option<PropagationContext>, bool);
-    impl Drop for Reset {
-        fn drop(&mut self) {
-            let previous = self.0.take();
-            let had = self.1;
-            let _ = PENDING.try_with(|p| {
-                if let Ok(mut p) = p.try_borrow_mut() {
-                    *p = previous;
-                }
-            });
-            let _ = HAS_PENDING.try_with(|h| h.set(had));
-        }
-    }
-    let previous = PENDING.with(|p| p.replace(Some(parent)));
-    let had = HAS_PENDING.with(|h| h.replace(true));
-    let _reset = Reset(previous, had);
-    f()
-}
-
-#[inline]
-fn take_pending() -> Option<PropagationContext> {
-    if !HAS_PENDING.with(Cell::get) {
-        return None;
-    }
-    take_pending_slow()
-}
-
-#[cold]
-#[inline(never)]
-fn take_pending_slow() -> Option<PropagationContext> {
-    HAS_PENDING.with(|h| h.set(false));
-    PENDING.with(|p| p.try_borrow_mut().ok().and_then(|mut p| p.take()))
 }
 
 // === impl SentryLayer ===
@@ -191,11 +119,6 @@ impl SentryLayer {
     #[cfg(feature = "tower")]
     pub(crate) fn config(&self) -> Arc<Config> {
         Arc::clone(&self.config)
-    }
-
-    /// The options this layer extracts incoming headers with.
-    pub(crate) fn extract_options(&self) -> crate::propagation::ExtractOptions {
-        self.config.extract_options()
     }
 
     pub(crate) fn from_config(config: Config) -> Self {
@@ -257,38 +180,10 @@ where
                 }
             };
             if let Some(parent) = parent {
-                let ext = parent.extensions();
-                let data = match ext.get::<SpanData>() {
-                    Some(parent_data) => {
-                        parent_data.mark_started();
-                        if !parent_data.records_children() {
-                            // An unsampled (or unrecorded) trace: nothing to store; this span
-                            // borrows its ancestor's context until it propagates.
-                            return;
-                        }
-                        let mut rec = Recording::new(attrs.metadata(), Instant::now());
-                        let mut visitor = FieldVisitor::for_metadata(attrs.metadata());
-                        attrs.record(&mut visitor);
-                        rec.absorb(visitor.fields);
-                        match &self.config.ignore {
-                            None => SpanData::child_of(parent_data, Some(rec)),
-                            Some(_) => {
-                                SpanData::child_unless_ignored(parent_data, rec, &self.config)
-                            }
-                        }
+                if let Some(data) = SpanData::for_new_child(&parent, attrs, &self.config) {
+                    if let Some(span) = this.or_else(|| ctx.span(id)) {
+                        let _ = span.extensions_mut().replace(data);
                     }
-                    None => {
-                        let marked = ext.get::<HasChildren>().is_some();
-                        drop(ext);
-                        if !marked {
-                            let _ = parent.extensions_mut().replace(HasChildren);
-                        }
-                        return;
-                    }
-                };
-                drop(ext);
-                if let Some(span) = this.or_else(|| ctx.span(id)) {
-                    let _ = span.extensions_mut().replace(data);
                 }
                 return;
             }
@@ -364,99 +259,4 @@ where
             rec.error_seen();
         }
     }
-}
-
-/// Applies recorded `fields` to `span`: `sentry.*` fields set span properties, others become
-/// span data, and a root renames its transaction (recorded or not: an unrecorded root still
-/// names the head DSC's transaction until it is frozen).
-fn apply_fields<'a, R: LookupSpan<'a>>(
-    span: &SpanRef<'a, R>,
-    is_root: bool,
-    fields: Vec<(Cow<'static, str>, FieldValue)>,
-) {
-    let requested = is_root.then(|| requested_name(&fields));
-
-    let mut ext = span.extensions_mut();
-    let Some(data) = ext.get_mut::<SpanData>() else {
-        return;
-    };
-    if let Some(rec) = data.recording.as_mut() {
-        rec.absorb(fields);
-    }
-    let root = match requested {
-        Some(requested) if !requested.is_empty() => (Arc::clone(&data.root), requested),
-        _ => return,
-    };
-    drop(ext);
-    root.0.set_name(root.1);
-}
-
-// === span properties set by integrations ===
-
-/// Sets Sentry properties (`sentry.op`, `sentry.name`, `sentry.source`, `sentry.status`,
-/// `sentry.origin`) and data on `span` through the layer, without declaring them as span
-/// fields: they reach Sentry but stay out of other layers' output (the fmt layer prints every
-/// declared field on every line logged inside the span).
-///
-/// Does nothing when `span` is disabled, the subscriber is not a [`Registry`], or no
-/// [`SentryLayer`] records the span (an unsampled trace).
-///
-/// `fields` is called only when the span is recorded (or is a local root, whose name the head
-/// dynamic sampling context carries), so that unsampled spans cost one lookup.
-#[cfg(feature = "tower")]
-pub(crate) fn set_span_properties(
-    span: &tracing::Span,
-    fields: impl FnOnce() -> Vec<(Cow<'static, str>, FieldValue)>,
-) {
-    let _ = crate::span_access::with_registry_span(span, |span| set_properties_on(&span, fields));
-}
-
-/// [`set_span_properties`] for a span already looked up.
-pub(crate) fn set_properties_on(
-    span: &SpanRef<'_, Registry>,
-    fields: impl FnOnce() -> Vec<(Cow<'static, str>, FieldValue)>,
-) {
-    let (records, is_root) = match span.extensions().get::<SpanData>() {
-        Some(data) => (data.records(), data.is_local_root),
-        None => return,
-    };
-    if records || is_root {
-        apply_fields(span, is_root, fields());
-    }
-}
-
-/// Sets typed `properties` on `span`: for a recorded span that is not a local root, in one
-/// write of its extensions and without string fields; a local root goes through
-/// [`set_properties_on`] (its name also names the head dynamic sampling context).
-///
-/// `properties` is called only when the span is recorded or a local root.
-pub(crate) fn set_typed_properties_on<I: IntoIterator<Item = Property>>(
-    span: &SpanRef<'_, Registry>,
-    properties: impl FnOnce() -> I,
-) {
-    let mut ext = span.extensions_mut();
-    let Some(data) = ext.get_mut::<SpanData>() else {
-        return;
-    };
-    if data.is_local_root {
-        drop(ext);
-        return set_properties_on(span, || {
-            properties().into_iter().map(Property::into_field).collect()
-        });
-    }
-    if let Some(rec) = data.recording.as_mut() {
-        for property in properties() {
-            rec.set(property);
-        }
-    }
-}
-
-/// [`set_typed_properties_on`] for a [`tracing::Span`].
-pub(crate) fn set_typed_properties<I: IntoIterator<Item = Property>>(
-    span: &tracing::Span,
-    properties: impl FnOnce() -> I,
-) {
-    let _ = crate::span_access::with_registry_span(span, |span| {
-        set_typed_properties_on(&span, properties)
-    });
 }

@@ -162,7 +162,7 @@
 //!
 //! # Supported Rust versions
 //!
-//! The minimum supported Rust version (MSRV) is 1.75. We support the current stable release and
+//! The minimum supported Rust version (MSRV) is 1.81. We support the current stable release and
 //! the releases back to the MSRV; raising the MSRV is a minor release, not a breaking change,
 //! and gets a CHANGELOG line. It is checked by clippy's `incompatible_msrv` lint (which reads
 //! `rust-version`) and by MSRV-aware dependency resolution (`.cargo/config.toml`), since the
@@ -194,16 +194,18 @@ pub mod integrations;
 mod layer;
 mod lifecycle;
 pub mod propagation;
-mod recording;
+mod remote_parent;
 mod rng;
-mod root;
 mod sampling;
-mod span_access;
-mod span_data;
-mod span_ext;
+mod span;
 mod stats;
 mod status;
-mod trace_context;
+
+// The paths `fmt` and `integrations::tower` reach span state by.
+#[cfg(feature = "fmt")]
+use span::trace_context;
+#[cfg(feature = "tower")]
+use span::{access as span_access, recording};
 
 /// Every field the crate sends, and what controls it.
 #[doc = include_str!("../docs/what-is-sent.md")]
@@ -221,17 +223,18 @@ pub use headers::{
     inject_headers_for_url, peek_current_context,
 };
 pub use id::{ParseIdError, SpanId, TraceId};
-pub use layer::{continue_trace, SentryLayer};
+pub use layer::SentryLayer;
 pub use lifecycle::{ParseTraceLifecycleError, TraceLifecycle};
 pub use propagation::{
     Baggage, DynamicSamplingContext, ExtractError, PropagationContext, SentryTrace, BAGGAGE,
     SENTRY_TRACE, TRACEPARENT,
 };
+pub use remote_parent::continue_trace;
 pub use sampling::SamplingContext;
-pub use span_ext::{SentrySpanExt, SetParentError};
+pub use span::ext::{SentrySpanExt, SetParentError};
+pub use span::trace_context::{ContextSnapshot, TraceContext};
 pub use stats::Stats;
 pub use status::{SpanStatus, UnknownSpanStatus};
-pub use trace_context::{ContextSnapshot, TraceContext};
 
 /// The README's Rust examples, compiled and run as doctests (its quick start needs the
 /// integrations).

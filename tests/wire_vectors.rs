@@ -1,5 +1,6 @@
-//! Wire compatibility with the official Sentry SDKs: every case of `tests/data/vectors.json`
-//! (copied from `shared/vectors/vectors.json`, described in `shared/spec/sentry-spec.md` §9).
+//! Wire compatibility with the official Sentry SDKs: every case of `tests/data/vectors.json`.
+//! Its `schema` member describes each category's shape and names the SDK commits the vectors
+//! were taken from; each case's `source` names the SDK test it comes from, or `derived`.
 //!
 //! Each test runs all cases of one category and reports every failing case `id` at once. The
 //! vector file must be present: a missing or unreadable file fails the tests, it never skips them.

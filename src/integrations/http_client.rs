@@ -27,7 +27,7 @@ use http::{HeaderMap, Method, Request, StatusCode};
 use tracing::Span;
 
 use crate::field::FieldValue;
-use crate::recording::Property;
+use crate::span::recording::Property;
 use crate::status::SpanStatus;
 
 /// What replaces the user name and password of a URL in span names and data.
@@ -131,13 +131,13 @@ impl OutgoingRequest {
                 rpc.method = rpc_method,
             ),
         };
-        let _ = crate::span_access::with_registry_span(&span, |span| {
-            crate::span_access::with_span_data(&span, |data| {
+        let _ = crate::span::access::with_registry_span(&span, |span| {
+            crate::span::access::with_span_data(&span, |data| {
                 if data.root.config.targets.matches(full_url) {
-                    crate::span_access::insert_headers(data, headers, true);
+                    crate::span::access::insert_headers(data, headers, true);
                 }
             });
-            crate::layer::set_typed_properties_on(&span, || {
+            crate::span::properties::set_typed_properties_on(&span, || {
                 let (op, description) = match grpc {
                     None => {
                         // Sized once: the sanitized URL is at most the full one (plus a
@@ -237,7 +237,7 @@ impl OutgoingRequest {
 
 /// Sets the span status through the layer (no `sentry.status` span field).
 pub(crate) fn set_status(span: &Span, status: SpanStatus) {
-    crate::layer::set_typed_properties(span, || [Property::Status(status)]);
+    crate::span::properties::set_typed_properties(span, || [Property::Status(status)]);
 }
 
 /// Records a response's status code as `field` and the span status it maps to, in one trip
@@ -249,7 +249,7 @@ pub(crate) fn record_status_code(span: &Span, field: &'static str, code: i64) {
         }
         _ => SpanStatus::from_http_status(u16::try_from(code).unwrap_or(0)),
     };
-    crate::layer::set_typed_properties(span, || {
+    crate::span::properties::set_typed_properties(span, || {
         [
             Property::Status(status),
             Property::Data(field, FieldValue::I64(code)),

@@ -787,7 +787,6 @@ pub fn strip_sentry_members(value: &str) -> String {
 }
 
 #[cfg(test)]
-#[allow(clippy::type_complexity)]
 mod tests {
     use super::*;
 

@@ -678,7 +678,6 @@ impl fmt::Debug for DynamicSamplingContext {
 }
 
 #[cfg(test)]
-#[allow(clippy::type_complexity)]
 mod tests {
     use super::*;
 

@@ -641,7 +641,10 @@ impl fmt::Display for ExtractError {
 impl std::error::Error for ExtractError {}
 
 #[cfg(test)]
-#[allow(clippy::type_complexity)]
+#[expect(
+    clippy::type_complexity,
+    reason = "vector tables are tuples of inputs and expectations"
+)]
 mod tests {
     use super::*;
     use http::{HeaderMap, HeaderValue};

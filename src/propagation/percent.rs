@@ -5,8 +5,10 @@
 ///
 /// This set lies inside W3C `baggage-octet`, so the output is always a valid baggage value, and
 /// every SDK's decoder reads it back.
-// Built at compile time: an index out of bounds would fail the build, not panic.
-#[allow(clippy::indexing_slicing)]
+#[expect(
+    clippy::indexing_slicing,
+    reason = "built at compile time: an index out of bounds fails the build, it cannot panic"
+)]
 const UNRESERVED: [bool; 256] = {
     let mut table = [false; 256];
     let mut b = 0;
@@ -146,7 +148,6 @@ fn decode_to(s: &str, out: &mut [u8]) -> Option<usize> {
 }
 
 #[cfg(test)]
-#[allow(clippy::type_complexity)]
 mod tests {
     use super::*;
     use proptest::strategy::Strategy as _;

@@ -224,7 +224,6 @@ fn parse_short_decimal(s: &[u8]) -> Option<f64> {
     }
     let scale = point.map_or(0, |p| s.len() - p - 1);
     // Below 10^15 < 2^53: the conversion is exact.
-    #[allow(clippy::cast_precision_loss)]
     let mantissa = mantissa as f64;
     Some(mantissa / POW10.get(scale)?)
 }
@@ -273,7 +272,10 @@ fn ceil_micros(x: f64) -> u32 {
 }
 
 #[cfg(test)]
-#[allow(clippy::type_complexity)]
+#[expect(
+    clippy::type_complexity,
+    reason = "vector tables are tuples of inputs and expectations"
+)]
 mod tests {
     use super::*;
 

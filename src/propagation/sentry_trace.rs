@@ -441,7 +441,10 @@ impl fmt::Display for ParseSentryTraceError {
 impl std::error::Error for ParseSentryTraceError {}
 
 #[cfg(test)]
-#[allow(clippy::type_complexity)]
+#[expect(
+    clippy::type_complexity,
+    reason = "vector tables are tuples of inputs and expectations"
+)]
 mod tests {
     use super::*;
     use SentryTraceErrorKind as K;

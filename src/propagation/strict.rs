@@ -54,7 +54,6 @@ pub fn should_continue_trace(incoming: Option<&str>, ours: Option<&str>, strict:
 }
 
 #[cfg(test)]
-#[allow(clippy::type_complexity)]
 mod tests {
     use super::*;
 

@@ -225,7 +225,6 @@ impl fmt::Display for InvalidTargetError {
 impl std::error::Error for InvalidTargetError {}
 
 #[cfg(test)]
-#[allow(clippy::type_complexity)]
 mod tests {
     use super::*;
 

@@ -260,7 +260,6 @@ impl fmt::Display for ParseTraceparentError {
 impl std::error::Error for ParseTraceparentError {}
 
 #[cfg(test)]
-#[allow(clippy::type_complexity)]
 mod tests {
     use super::*;
     use TraceparentErrorKind as K;

@@ -1,7 +1,5 @@
 //! The one test harness: scoped subscribers, header helpers, finders.
 
-#![allow(dead_code)] // each test module uses a different part of the harness
-
 use http::HeaderMap;
 use tracing_sentry::{SentryLayer, SentryLayerBuilder};
 use tracing_subscriber::prelude::*;

@@ -40,7 +40,15 @@ pub fn hist_stop() -> Vec<(usize, u64)> {
     v
 }
 
-// SAFETY: forwards to `System` unchanged; the counters are plain atomics.
+// SAFETY: each method passes its arguments unchanged to `System` and returns `System`'s result
+// unchanged. So the obligations `GlobalAlloc` puts on callers (a `layout` of non-zero size; a
+// `ptr` allocated by this allocator with that `layout`; a `new_size` that, rounded up to
+// `layout.align()`, does not overflow `isize`) are exactly the ones `System` requires, and
+// every pointer this allocator hands out, or is handed back, is one of `System`'s. The only
+// other work is `Relaxed` loads of and additions to static atomics (`hist` indexes `HIST` with
+// `size.min(1025)`, always in bounds of its 1,026 slots): they do not allocate (no re-entry
+// into the allocator) and cannot panic or unwind (`fetch_add` wraps on overflow), which
+// `GlobalAlloc` forbids.
 unsafe impl GlobalAlloc for CountingAlloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         hist(layout.size());

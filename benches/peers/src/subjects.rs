@@ -119,7 +119,10 @@ impl SpanProcessor for DiscardProcessor {
 enum Guard {
     None,
     Ours(tracing_sentry::ExportGuard),
-    Sentry(#[allow(dead_code)] sentry::ClientInitGuard),
+    Sentry(
+        #[expect(dead_code, reason = "held for its `Drop`, which flushes and closes the client")]
+        sentry::ClientInitGuard,
+    ),
     Otel(SdkTracerProvider),
 }
 

@@ -34,7 +34,7 @@ use crate::export::record::{FieldValue, SpanRecord, TransactionRecord};
 use crate::export::wire::category::DataCategory;
 use crate::export::wire::client_report::{ClientReports, DiscardReason};
 use crate::export::wire::key_facts::{JudgeKey, KeyFacts, Verdict, FILTERED};
-use crate::recording::Recording;
+use crate::span::recording::Recording;
 use crate::stats::StatsInner;
 
 /// The default denylist: words that mark a data key as holding a credential. Sentry's Python

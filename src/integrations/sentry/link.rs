@@ -15,8 +15,8 @@ use tracing_subscriber::Registry;
 
 use super::transport::LinkedTransportFactory;
 use crate::propagation::DynamicSamplingContext;
-use crate::span_access::with_span_data;
-use crate::trace_context::TraceContext;
+use crate::span::access::with_span_data;
+use crate::span::trace_context::TraceContext;
 
 /// The `sentry` [`Integration`] that gives events and logs the trace context of the current
 /// `tracing` span. Register it with [`link`], which also sets the envelope `trace` header.

@@ -12,14 +12,12 @@ use crate::propagation::{org_id_from_dsn_host, PropagationTargets};
 use crate::sampling::{SamplingContext, SamplingOptions};
 use crate::stats::StatsInner;
 
-// `sentry_client` and its resolution (feature `sentry`), a child module for the private fields.
-#[cfg(feature = "sentry")]
-#[path = "integrations/sentry/builder.rs"]
-mod sentry_client;
-
+// Option groups in child modules, which see the builder's private fields.
 // What may leave the process: `send_default_pii`, the denylist, `ignore_spans`, the hooks.
-#[path = "builder_privacy.rs"]
 mod privacy;
+// `sentry_client` and its resolution (feature `sentry`).
+#[cfg(feature = "sentry")]
+mod sentry;
 
 /// The default capacity of the export queue, in transactions.
 pub const DEFAULT_QUEUE_CAPACITY: usize = 1024;
@@ -608,7 +606,7 @@ impl SentryLayerBuilder {
             kind: BuildErrorKind::Worker(err),
         })?;
         #[cfg(feature = "sentry")]
-        let guard = sentry_client::flush_client_too(guard, client);
+        let guard = sentry::flush_client_too(guard, client);
         self.dsn = dsn.map(Ok);
         let mut config = self.into_config(wants_export.then_some(export));
         config.stats = stats;

@@ -21,19 +21,23 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
+use tracing_core::span::Attributes;
 use tracing_core::Metadata;
+use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
 use crate::config::Config;
 use crate::export::record::{SpanLink, TransactionSource};
 use crate::id::{SpanId, TraceId};
 use crate::propagation::{
-    continued_sample_rand, is_w3c_member, sample_rand_from_trace_id, should_continue_trace,
-    DynamicSamplingContext, PropagationContext,
+    continued_sample_rand, is_w3c_member, sample_rand_from_trace_id, DynamicSamplingContext,
+    PropagationContext,
 };
-use crate::recording::{declares_name, ensure_fields, requested_name, Fields, Recording};
 use crate::rng;
-use crate::root::{RootParts, RootState};
 use crate::sampling::{Decision, SamplingContext};
+use crate::span::recording::{
+    declares_name, ensure_fields, requested_name, FieldVisitor, Fields, Recording,
+};
+use crate::span::root::{RootParts, RootState};
 use crate::stats::StatsInner;
 
 /// Marks a span without [`SpanData`] that has had children, so that a later remote parent can
@@ -64,7 +68,7 @@ pub(crate) struct RootInit<'a> {
     /// The span's attributes, visited only if a sampler runs or the span records.
     pub(crate) attrs: Option<&'a tracing_core::span::Attributes<'a>>,
     /// The remote parent; the caller has already applied the org-id rule (see
-    /// [`admit_remote`]).
+    /// [`admit_remote`](crate::remote_parent::admit_remote)).
     pub(crate) remote: Option<PropagationContext>,
     /// The span's recording so far, when a span that already records is given a remote parent:
     /// its start time and fields are kept.
@@ -146,25 +150,6 @@ fn forwardable(config: &Config, members: &str) -> String {
     kept
 }
 
-/// Whether this layer continues `remote`'s trace (the org-id rule); counts a refusal and the
-/// baggage members dropped while `remote` was read. Every remote parent the layer is given
-/// passes here.
-pub(crate) fn admit_remote(config: &Config, remote: &PropagationContext) -> bool {
-    StatsInner::add(
-        &config.stats.baggage_members_dropped,
-        remote.dropped_baggage_members() as u64,
-    );
-    let ok = should_continue_trace(
-        remote.dsc().org_id(),
-        config.org_id.as_deref(),
-        config.strict_trace_continuation,
-    );
-    if !ok {
-        StatsInner::incr(&config.stats.traces_not_continued_org_mismatch);
-    }
-    ok
-}
-
 // === impl SpanData ===
 
 impl SpanData {
@@ -240,6 +225,41 @@ impl SpanData {
             recording,
             ignored: false,
         }
+    }
+
+    /// The data of a new span whose parent for this layer is `parent`: a child of a recorded
+    /// span records (unless an `ignore_spans` rule matches it); any other child gets no data
+    /// (`None`) and borrows its ancestor's context until it propagates. Marks `parent` as
+    /// started, or as having children when it has no data, so it no longer takes a remote
+    /// parent.
+    #[inline]
+    pub(crate) fn for_new_child<'a, R: LookupSpan<'a>>(
+        parent: &SpanRef<'a, R>,
+        attrs: &Attributes<'_>,
+        config: &Config,
+    ) -> Option<Self> {
+        let ext = parent.extensions();
+        let Some(parent_data) = ext.get::<SpanData>() else {
+            let marked = ext.get::<HasChildren>().is_some();
+            drop(ext);
+            if !marked {
+                let _ = parent.extensions_mut().replace(HasChildren);
+            }
+            return None;
+        };
+        parent_data.mark_started();
+        if !parent_data.records_children() {
+            // An unsampled (or unrecorded) trace: nothing to store.
+            return None;
+        }
+        let mut rec = Recording::new(attrs.metadata(), Instant::now());
+        let mut visitor = FieldVisitor::for_metadata(attrs.metadata());
+        attrs.record(&mut visitor);
+        rec.absorb(visitor.fields);
+        Some(match &config.ignore {
+            None => SpanData::child_of(parent_data, Some(rec)),
+            Some(_) => SpanData::child_unless_ignored(parent_data, rec, config),
+        })
     }
 
     /// Creates the data of a child of `parent`, recording it if the parent records.

@@ -2,7 +2,7 @@
 //! transaction.
 //!
 //! One `RootState` exists per local root (a span with no parent for the layer, or one given a
-//! remote parent), behind an `Arc` held by the [`SpanData`](crate::span_data::SpanData) of the
+//! remote parent), behind an `Arc` held by the [`SpanData`](crate::span::data::SpanData) of the
 //! root and of each of its descendants that has data. It holds the head-sampling decision, the
 //! frozen dynamic sampling context, the transaction's name, and the buffer of finished
 //! children. The transaction is sent when the last `Arc` goes (`Drop for RootState`): the root
@@ -17,8 +17,8 @@ use crate::export::record::{SpanRecord, StreamedSpan, TransactionRecord, Transac
 use crate::id::{SpanId, TraceId};
 use crate::lifecycle::TraceLifecycle;
 use crate::propagation::{DynamicSamplingContext, HeadDsc};
-use crate::recording::{default_source, RequestedName};
 use crate::sampling::Decision;
+use crate::span::recording::{default_source, RequestedName};
 use crate::stats::StatsInner;
 
 /// State shared by every span of one local root (one future transaction).

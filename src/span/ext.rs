@@ -1,25 +1,21 @@
 //! [`SentrySpanExt`]: remote parents, trace context and outgoing headers for a `tracing::Span`.
 //!
-//! The methods reach the span's data through the registry (see `span_access.rs`): the root
+//! The methods reach the span's data through the registry (see [`access`](super::access)): the root
 //! subscriber must be a `Registry`. With any other subscriber they return
 //! [`SetParentError::LayerNotFound`], `None` or empty headers.
 
 use std::fmt;
-use std::sync::Arc;
 
 use http::HeaderMap;
 use tracing::Span;
-use tracing_subscriber::registry::SpanRef;
-use tracing_subscriber::Registry;
 
-use crate::config::Config;
 use crate::propagation::{ExtractError, PropagationContext};
-use crate::span_access::{
+use crate::remote_parent::set_parent_on;
+use crate::span::access::{
     config_of, insert_headers, with_registry_span, with_span_data, Unreachable,
 };
-use crate::span_data::{admit_remote, HasChildren, RootInit, SpanData};
+use crate::span::trace_context::TraceContext;
 use crate::stats::StatsInner;
-use crate::trace_context::TraceContext;
 
 mod sealed {
     pub trait Sealed {}
@@ -219,46 +215,4 @@ impl SentrySpanExt for Span {
         });
         map
     }
-}
-
-/// Gives `span` the remote parent `parent`; `config` is that of the layer recording it.
-fn set_parent_on(
-    span: &SpanRef<'_, Registry>,
-    config: &Arc<Config>,
-    parent: PropagationContext,
-) -> Result<(), SetParentError> {
-    // The org-id rule first: a trace from another organization leaves the span as it is.
-    if !admit_remote(config, &parent) {
-        return Err(SetParentError::OrgMismatch);
-    }
-    // Take the span's recording so far under a short write lock; the user's sampler then runs
-    // with no extension lock held (it may itself read trace context or emit events).
-    let previous = {
-        let mut ext = span.extensions_mut();
-        if ext.get_mut::<HasChildren>().is_some() {
-            return Err(SetParentError::AlreadyStarted);
-        }
-        match ext.get_mut::<SpanData>() {
-            Some(data) if data.is_started() => return Err(SetParentError::AlreadyStarted),
-            Some(data) => data.take_for_reparent(),
-            None => None,
-        }
-    };
-    let data = SpanData::new_root(RootInit {
-        config,
-        metadata: span.metadata(),
-        attrs: None,
-        remote: Some(parent),
-        previous,
-    });
-    // The span's old data (a local root of its own) is replaced where it is, rather than
-    // boxed again.
-    let mut ext = span.extensions_mut();
-    match ext.get_mut::<SpanData>() {
-        Some(slot) => *slot = data,
-        None => {
-            let _ = ext.replace(data);
-        }
-    }
-    Ok(())
 }

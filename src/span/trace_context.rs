@@ -7,8 +7,8 @@ use crate::id::{SpanId, TraceId};
 use crate::propagation::{DynamicSamplingContext, SentryTrace};
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
-use crate::span_access::with_span_data;
-use crate::span_data::SpanData;
+use crate::span::access::with_span_data;
+use crate::span::data::SpanData;
 
 /// A read-only snapshot of one span's Sentry trace context, for log correlation and error
 /// reports.

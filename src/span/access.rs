@@ -17,9 +17,9 @@ use tracing_subscriber::Registry;
 
 use crate::config::Config;
 use crate::propagation::{
-    merge_baggage, ExtractOptions, SentryTrace, Traceparent, BAGGAGE, SENTRY_TRACE, TRACEPARENT,
+    merge_baggage, SentryTrace, Traceparent, BAGGAGE, SENTRY_TRACE, TRACEPARENT,
 };
-use crate::span_data::SpanData;
+use crate::span::data::SpanData;
 
 /// Why a span handle could not be reached in the registry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -117,19 +117,6 @@ pub(crate) fn with_nearest_data<R>(
     })
 }
 
-/// The extraction options of the [`SentryLayer`](crate::SentryLayer) of the current default
-/// dispatcher (its `accept_traceparent`), or the defaults when there is none. For integrations
-/// that read incoming headers before any span exists.
-#[allow(dead_code)] // for integrations (tower) that extract before a span exists
-pub(crate) fn current_extract_options() -> ExtractOptions {
-    tracing::dispatcher::get_default(|dispatch| {
-        dispatch
-            .downcast_ref::<crate::SentryLayer>()
-            .map(crate::SentryLayer::extract_options)
-            .unwrap_or_default()
-    })
-}
-
 /// The configuration of the [`SentryLayer`](crate::SentryLayer) of the current default
 /// dispatcher: its extraction options and the counters, for the `tower` server layer, which
 /// reads incoming headers before any span exists.
@@ -193,15 +180,15 @@ pub(crate) fn insert_headers(data: &SpanData, headers: &mut HeaderMap, merge: bo
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "tower"))]
 mod tests {
     use tracing_subscriber::prelude::*;
 
     use super::*;
 
     #[test]
-    fn the_current_layers_extract_options_are_found_through_the_layers() {
-        assert!(!current_extract_options().accept_traceparent, "no layer");
+    fn the_current_layers_config_is_found_through_the_layers() {
+        assert!(current_config().is_none(), "no layer");
         let (layer, _guard) = crate::SentryLayer::builder()
             .accept_traceparent(true)
             .build()
@@ -210,7 +197,8 @@ mod tests {
             .with(tracing_subscriber::fmt::layer().with_writer(std::io::sink))
             .with(layer);
         tracing::subscriber::with_default(subscriber, || {
-            assert!(current_extract_options().accept_traceparent);
+            let config = current_config().expect("the layer under the fmt layer");
+            assert!(config.extract_options().accept_traceparent);
         });
     }
 }

@@ -1,0 +1,160 @@
+//! Remote parents: continuing a trace that started in another process.
+//!
+//! A span gets a remote parent in one of two ways:
+//! - [`continue_trace`] parks the parent in a thread-local, and the layer's `on_new_span` takes
+//!   it for the next span created on this thread ([`take_pending`]). The span is created as a
+//!   local root of the continued trace: its sampler runs once, with its creation fields. This
+//!   is the only thread-local scope in span creation, and it lasts for the call only.
+//! - [`SentrySpanExt::set_parent`](crate::SentrySpanExt::set_parent) re-roots a span that
+//!   already exists ([`set_parent_on`]): any span without children whose context has not left
+//!   the process yet, keeping what it has recorded so far.
+//!
+//! Either way the org-id rule ([`admit_remote`]) decides first whether the trace is continued.
+
+use std::cell::{Cell, RefCell};
+use std::sync::Arc;
+
+use tracing_subscriber::registry::SpanRef;
+use tracing_subscriber::Registry;
+
+use crate::config::Config;
+use crate::propagation::{should_continue_trace, PropagationContext};
+use crate::span::data::{HasChildren, RootInit, SpanData};
+use crate::span::ext::SetParentError;
+use crate::stats::StatsInner;
+
+thread_local! {
+    /// A remote parent waiting for the next span created on this thread (see [`continue_trace`]).
+    static PENDING: RefCell<Option<PropagationContext>> = const { RefCell::new(None) };
+    /// A cheap check for `PENDING`, read on every span creation.
+    static HAS_PENDING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` so that the first span it creates continues the trace of `parent`.
+///
+/// That span becomes a local root with `parent` as its remote parent, even if it has a local
+/// parent, and the fields it is created with are recorded and shown to the sampler. This is the
+/// cheapest way to continue a trace, and what the `tower` integration does. To continue a trace
+/// from a span that already exists (for example inside an `#[instrument]` function), use
+/// [`SentrySpanExt::set_parent`](crate::SentrySpanExt::set_parent) instead.
+///
+/// If `f` creates no span, the parent is discarded when `f` returns.
+///
+/// # Examples
+///
+/// ```
+/// use tracing_sentry::{PropagationContext, SentryLayer, SentrySpanExt};
+/// use tracing_subscriber::prelude::*;
+///
+/// let incoming = PropagationContext::from_pairs([(
+///     "sentry-trace",
+///     "771a43a4192642f0b136d5159a501700-b7ad6b7169203331-1",
+/// )])?
+/// .expect("a sentry-trace header");
+///
+/// let subscriber = tracing_subscriber::registry().with(SentryLayer::new());
+/// tracing::subscriber::with_default(subscriber, || {
+///     let span = tracing_sentry::continue_trace(incoming, || tracing::info_span!("request"));
+///     let ctx = span.trace_context().expect("the layer is installed");
+///     assert_eq!(ctx.trace_id().to_string(), "771a43a4192642f0b136d5159a501700");
+///     assert_eq!(ctx.sampled(), Some(true));
+/// });
+/// # Ok::<(), tracing_sentry::propagation::ExtractError>(())
+/// ```
+pub fn continue_trace<R>(parent: PropagationContext, f: impl FnOnce() -> R) -> R {
+    struct Reset(Option<PropagationContext>, bool);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            let previous = self.0.take();
+            let had = self.1;
+            let _ = PENDING.try_with(|p| {
+                if let Ok(mut p) = p.try_borrow_mut() {
+                    *p = previous;
+                }
+            });
+            let _ = HAS_PENDING.try_with(|h| h.set(had));
+        }
+    }
+    let previous = PENDING.with(|p| p.replace(Some(parent)));
+    let had = HAS_PENDING.with(|h| h.replace(true));
+    let _reset = Reset(previous, had);
+    f()
+}
+
+/// The remote parent [`continue_trace`] left for this thread's next span, if any: one
+/// thread-local read when there is none.
+#[inline]
+pub(crate) fn take_pending() -> Option<PropagationContext> {
+    if !HAS_PENDING.with(Cell::get) {
+        return None;
+    }
+    take_pending_slow()
+}
+
+#[cold]
+#[inline(never)]
+fn take_pending_slow() -> Option<PropagationContext> {
+    HAS_PENDING.with(|h| h.set(false));
+    PENDING.with(|p| p.try_borrow_mut().ok().and_then(|mut p| p.take()))
+}
+
+/// Whether this layer continues `remote`'s trace (the org-id rule); counts a refusal and the
+/// baggage members dropped while `remote` was read. Every remote parent the layer is given
+/// passes here.
+pub(crate) fn admit_remote(config: &Config, remote: &PropagationContext) -> bool {
+    StatsInner::add(
+        &config.stats.baggage_members_dropped,
+        remote.dropped_baggage_members() as u64,
+    );
+    let ok = should_continue_trace(
+        remote.dsc().org_id(),
+        config.org_id.as_deref(),
+        config.strict_trace_continuation,
+    );
+    if !ok {
+        StatsInner::incr(&config.stats.traces_not_continued_org_mismatch);
+    }
+    ok
+}
+
+/// Gives `span` the remote parent `parent`; `config` is that of the layer recording it.
+pub(crate) fn set_parent_on(
+    span: &SpanRef<'_, Registry>,
+    config: &Arc<Config>,
+    parent: PropagationContext,
+) -> Result<(), SetParentError> {
+    // The org-id rule first: a trace from another organization leaves the span as it is.
+    if !admit_remote(config, &parent) {
+        return Err(SetParentError::OrgMismatch);
+    }
+    // Take the span's recording so far under a short write lock; the user's sampler then runs
+    // with no extension lock held (it may itself read trace context or emit events).
+    let previous = {
+        let mut ext = span.extensions_mut();
+        if ext.get_mut::<HasChildren>().is_some() {
+            return Err(SetParentError::AlreadyStarted);
+        }
+        match ext.get_mut::<SpanData>() {
+            Some(data) if data.is_started() => return Err(SetParentError::AlreadyStarted),
+            Some(data) => data.take_for_reparent(),
+            None => None,
+        }
+    };
+    let data = SpanData::new_root(RootInit {
+        config,
+        metadata: span.metadata(),
+        attrs: None,
+        remote: Some(parent),
+        previous,
+    });
+    // The span's old data (a local root of its own) is replaced where it is, rather than
+    // boxed again.
+    let mut ext = span.extensions_mut();
+    match ext.get_mut::<SpanData>() {
+        Some(slot) => *slot = data,
+        None => {
+            let _ = ext.replace(data);
+        }
+    }
+    Ok(())
+}
