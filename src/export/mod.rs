@@ -100,7 +100,7 @@
 mod pipeline;
 mod policy;
 pub(crate) mod record;
-mod transport;
+pub(crate) mod transport;
 mod wire;
 
 #[cfg(test)]
@@ -126,6 +126,7 @@ pub use wire::envelope::{Envelope, EnvelopeErrorKind, ParseEnvelopeError};
 
 use crate::stats::{Stats, StatsInner};
 use pipeline::{DeliveryConfig, Pipeline, RetryPolicy};
+use transport::spotlight::{SpotlightSink, SpotlightTarget, SpotlightTransport};
 use wire::transaction::EventMeta;
 
 /// The most of the shutdown timeout kept for the senders to exit after the flush.
@@ -146,6 +147,8 @@ pub(crate) struct ExportConfig {
     pub(crate) dsn: Option<Dsn>,
     /// Wins over the DSN's HTTP transport; the DSN still goes into the envelope header.
     pub(crate) transport: Option<Arc<dyn Transport>>,
+    /// The Spotlight sidecar that also gets every envelope, if any.
+    pub(crate) spotlight: Option<SpotlightTarget>,
     pub(crate) release: Option<String>,
     pub(crate) environment: String,
     /// At least 1 (0 is treated as 1).
@@ -369,6 +372,7 @@ pub(crate) fn start_with(
     let ExportConfig {
         dsn,
         transport,
+        spotlight,
         release,
         environment,
         queue_capacity,
@@ -388,6 +392,13 @@ pub(crate) fn start_with(
 
     let transport =
         transport.or_else(|| default_transport(dsn.as_ref(), debug, max_in_flight.max(1)));
+    let transport = match spotlight {
+        Some(target) => Some(Arc::new(SpotlightTransport {
+            sink: SpotlightSink::start(target, Arc::clone(&stats))?,
+            inner: transport,
+        }) as Arc<dyn Transport>),
+        None => transport,
+    };
     let Some(transport) = transport else {
         let guard = ExportGuard {
             shared: None,

@@ -231,6 +231,7 @@ impl Default for ExportConfig {
         Self {
             dsn: None,
             transport: None,
+            spotlight: None,
             release: None,
             environment: "production".to_owned(),
             queue_capacity: 100,

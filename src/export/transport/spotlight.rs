@@ -416,7 +416,13 @@ mod tests {
         let url = |u: &str| Some(u.to_owned());
         let custom = Spotlight::Url("http://custom:3000/stream".into());
         let mine = Spotlight::Url("http://mine:1/stream".into());
-        let cases: [(Option<&Spotlight>, Option<&Spotlight>, Option<String>, bool); 11] = [
+        type Case<'a> = (
+            Option<&'a Spotlight>,
+            Option<&'a Spotlight>,
+            Option<String>,
+            bool,
+        );
+        let cases: [Case<'_>; 11] = [
             // An explicit `false` wins over any variable, with a warning when it had one.
             (Some(&Spotlight::Off), Some(&Spotlight::On), None, true),
             (Some(&Spotlight::Off), Some(&custom), None, true),
