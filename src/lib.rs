@@ -157,8 +157,9 @@
 //! - `sentry`: [with the `sentry` crate](integrations::sentry) (0.49): its errors, panics and
 //!   logs carry the trace context of the current span; the layer is configured from its client
 //!   ([`SentryLayerBuilder::sentry_client`]) and sends through its transport. Needs Rust 1.88.
-//! - `fmt`: [`fmt::WithTraceIds`], the trace id and span id on every line of
-//!   `tracing-subscriber`'s fmt layer.
+//! - `fmt`: the trace id and span id on every line of `tracing-subscriber`'s fmt layer:
+//!   [`fmt::Json`] writes JSON lines with them as top-level fields, [`fmt::WithTraceIds`] adds
+//!   them to the text formats.
 //!
 //! # Supported Rust versions
 //!
