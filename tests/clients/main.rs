@@ -7,5 +7,6 @@ mod support;
 mod grpc;
 mod net;
 mod outgoing;
+mod panics;
 mod reqwest_client;
 mod tower_layers;
