@@ -183,6 +183,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod builder;
+mod code_path;
 mod config;
 pub mod export;
 mod field;
