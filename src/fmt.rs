@@ -174,10 +174,11 @@ fn write_text_ids(writer: &mut Writer<'_>, trace: &TraceContext) -> fmt::Result 
 /// ```
 ///
 /// `trace_id`, `span_id`, `span` and `spans` are left out for events outside any span. Span
-/// fields are taken from the fmt layer's field formatter: with `JsonFields` they are written as
-/// JSON fields of the span's object; with any other (the default `DefaultFields`) they are
-/// written as one string, `"fields":"order=7"`. Either way the line is valid JSON and nothing
-/// panics: no `JsonFields` needed, and no feature of `tracing-subscriber` beyond `fmt`.
+/// fields are taken from what the fmt layer's field formatter stored: `JsonFields`' objects as
+/// they are, and the default formatter's `key=value` text read back into typed fields (colour
+/// codes removed); text that is not made of such pairs (a `Debug` value with spaces) is kept
+/// as one string, `"fields":"..."`. Either way the line is valid JSON and nothing panics: no
+/// `JsonFields` needed, and no feature of `tracing-subscriber` beyond `fmt`.
 ///
 /// # Examples
 ///
@@ -415,19 +416,101 @@ where
         .map(|f| f.fields.as_str())
         .unwrap_or("");
     if !formatted.is_empty() {
-        match serde_json::from_str::<Value>(formatted) {
-            Ok(Value::Object(fields)) => {
-                for (name, value) in &fields {
-                    if name != "name" {
-                        object.entry(name, value)?;
-                    }
+        if let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(formatted) {
+            for (name, value) in &fields {
+                if name != "name" {
+                    object.entry(name, value)?;
                 }
             }
-            _ => object.entry("fields", formatted)?,
+        } else {
+            let plain = strip_ansi(formatted);
+            match parse_key_values(&plain) {
+                Some(fields) => {
+                    for (name, value) in &fields {
+                        if *name != "name" {
+                            object.entry(name, value)?;
+                        }
+                    }
+                }
+                None => object.entry("fields", plain.as_str())?,
+            }
         }
     }
     out.extend_from_slice(&object.finish());
     Ok(())
+}
+
+/// `text` without ANSI escape sequences (the fmt layer colours field names when it writes to
+/// a terminal).
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // CSI: ESC [ parameters, ended by a byte in `@`..=`~`.
+            if chars.next() == Some('[') {
+                for c in chars.by_ref() {
+                    if ('@'..='~').contains(&c) {
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Reads the `key=value key2="text"` output of `tracing-subscriber`'s default field formatter
+/// back into typed fields: quoted values as strings, numbers and booleans as such, other bare
+/// words as strings. `None` when the text is not made of such pairs (a `Debug` value with
+/// spaces), which is then written as one string.
+fn parse_key_values(text: &str) -> Option<Vec<(&str, Value)>> {
+    let mut fields = Vec::new();
+    let mut rest = text.trim();
+    while !rest.is_empty() {
+        let (key, after_key) = rest.split_once('=')?;
+        if key.is_empty() || key.contains(|c: char| c.is_whitespace() || c == '"') {
+            return None;
+        }
+        let (value, after) = if after_key.starts_with('"') {
+            let end = closing_quote(after_key)?;
+            let (literal, after) = after_key.split_at(end + 1);
+            let value = serde_json::from_str::<String>(literal)
+                .ok()
+                .or_else(|| literal.get(1..end).map(str::to_owned))?;
+            (Value::String(value), after)
+        } else {
+            let end = after_key.find(' ').unwrap_or(after_key.len());
+            let (raw, after) = after_key.split_at(end);
+            let value = serde_json::from_str::<Value>(raw)
+                .ok()
+                .filter(|v| v.is_number() || v.is_boolean())
+                .unwrap_or_else(|| Value::String(raw.to_owned()));
+            (value, after)
+        };
+        if !(after.is_empty() || after.starts_with(' ')) {
+            return None;
+        }
+        fields.push((key, value));
+        rest = after.trim_start();
+    }
+    Some(fields)
+}
+
+/// The byte index of the quote that closes the string opened at `text`'s first byte.
+fn closing_quote(text: &str) -> Option<usize> {
+    let mut escaped = false;
+    for (i, b) in text.bytes().enumerate().skip(1) {
+        match b {
+            _ if escaped => escaped = false,
+            b'\\' => escaped = true,
+            b'"' => return Some(i),
+            _ => {}
+        }
+    }
+    None
 }
 
 /// An event's fields, typed, in the order they were recorded.
@@ -573,11 +656,10 @@ mod tests {
             assert_ids(in_root, &ids.root);
             assert_eq!(in_root["fields"]["ok"], true);
             assert_eq!(in_root["span"]["name"], "request");
-            // The default field formatter writes text: one string, still valid JSON.
-            assert_eq!(
-                in_root["span"]["fields"],
-                r#"order=7 note="a \"quoted\" note""#
-            );
+            // The default field formatter's text, read back into typed fields.
+            assert_eq!(in_root["span"]["order"], 7);
+            assert_eq!(in_root["span"]["note"], r#"a "quoted" note"#);
+            assert_eq!(lines[3]["span"]["table"], "items");
 
             assert_ids(&lines[2], &ids.child);
             assert_eq!(lines[2]["level"], "WARN");
@@ -727,5 +809,44 @@ mod tests {
         assert_eq!(lines[0]["span"]["order"], 7);
         assert_eq!(lines[0]["span"]["name"], "request");
         assert_eq!(lines[0]["spans"][0]["order"], 7);
+    }
+
+    #[test]
+    fn default_field_text_is_read_back_or_kept_as_one_string() {
+        let colored = "\u{1b}[3mmethod\u{1b}[0m\u{1b}[2m=\u{1b}[0m\"GET\" \u{1b}[3mok\u{1b}[0m=true";
+        let plain = strip_ansi(colored);
+        assert_eq!(plain, r#"method="GET" ok=true"#);
+        let fields = parse_key_values(&plain).unwrap();
+        assert_eq!(
+            fields,
+            vec![("method", Value::from("GET")), ("ok", Value::from(true))]
+        );
+        let fields = parse_key_values(r#"n=-1.5 word=abc s="x\"y z" e="""#).unwrap();
+        assert_eq!(
+            fields,
+            vec![
+                ("n", Value::from(-1.5)),
+                ("word", Value::from("abc")),
+                ("s", Value::from("x\"y z")),
+                ("e", Value::from("")),
+            ]
+        );
+        for text in [
+            "x=Foo { a: 1 } y=2",
+            "no pairs",
+            r#"s="unterminated"#,
+            "=1",
+            r#"a="b"c=1"#,
+        ] {
+            assert_eq!(parse_key_values(text), None, "{text}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_field_text_never_panics(text in "[a-z= \"\\\u{1b}\\[0-9m.{}]{0,40}") {
+            let plain = strip_ansi(&text);
+            let _ = parse_key_values(&plain);
+        }
     }
 }
