@@ -813,7 +813,8 @@ mod tests {
 
     #[test]
     fn default_field_text_is_read_back_or_kept_as_one_string() {
-        let colored = "\u{1b}[3mmethod\u{1b}[0m\u{1b}[2m=\u{1b}[0m\"GET\" \u{1b}[3mok\u{1b}[0m=true";
+        let colored =
+            "\u{1b}[3mmethod\u{1b}[0m\u{1b}[2m=\u{1b}[0m\"GET\" \u{1b}[3mok\u{1b}[0m=true";
         let plain = strip_ansi(colored);
         assert_eq!(plain, r#"method="GET" ok=true"#);
         let fields = parse_key_values(&plain).unwrap();
