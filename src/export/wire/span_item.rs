@@ -157,7 +157,7 @@ fn write_attributes(out: &mut Vec<u8>, span: &StreamedSpan, meta: &EventMeta) {
             attrs.string("code.module.name", module);
         }
         if let Some(file) = metadata.file().filter(|_| !has("code.file.path")) {
-            attrs.string("code.file.path", file);
+            attrs.string("code.file.path", crate::code_path::relative(file));
         }
         if let Some(line) = metadata.line().filter(|_| !has("code.line.number")) {
             attrs.value("code.line.number", &FieldValue::I64(i64::from(line)));
