@@ -25,7 +25,7 @@ use tracing_subscriber::fmt::time::{FormatTime, SystemTime};
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields};
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
-use crate::trace_context::TraceContext;
+use crate::span::trace_context::TraceContext;
 
 /// A [`FormatEvent`] that adds the trace id and span id of the event's span to what the wrapped
 /// format writes.

@@ -224,12 +224,6 @@ mod span;
 mod stats;
 mod status;
 
-// The paths `fmt` and `integrations::tower` reach span state by.
-#[cfg(feature = "fmt")]
-use span::trace_context;
-#[cfg(feature = "tower")]
-use span::{access as span_access, recording};
-
 /// Every field the crate sends, and what controls it.
 #[doc = include_str!("../docs/what-is-sent.md")]
 pub mod what_is_sent {}

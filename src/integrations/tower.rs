@@ -63,7 +63,7 @@ use crate::field::FieldValue;
 use crate::integrations::grpc;
 use crate::integrations::http_client::{self, OutgoingRequest};
 use crate::propagation::PropagationContext;
-use crate::recording::{FIELD_NAME, FIELD_OP, FIELD_ORIGIN, FIELD_SOURCE};
+use crate::span::recording::{FIELD_NAME, FIELD_OP, FIELD_ORIGIN, FIELD_SOURCE};
 use crate::stats::StatsInner;
 use crate::status::SpanStatus;
 
@@ -220,7 +220,7 @@ fn server_span<B>(layer: &SentryHttpLayer, request: &Request<B>) -> (Span, bool)
             tracing::info_span!("http.server", http.request.method = method, url.path = path,)
         }
     };
-    let config = crate::span_access::current_config();
+    let config = crate::span::access::current_config();
     let options = config
         .as_deref()
         .map(Config::extract_options)
@@ -235,7 +235,7 @@ fn server_span<B>(layer: &SentryHttpLayer, request: &Request<B>) -> (Span, bool)
             make()
         }
     };
-    crate::layer::set_span_properties(&span, || {
+    crate::span::properties::set_span_properties(&span, || {
         let (op, name, source) = match (grpc_call, route) {
             (Some(_), _) => ("grpc.server", path.to_owned(), "route"),
             (None, Some(route)) => ("http.server", format!("{method} {route}"), "route"),
@@ -255,7 +255,7 @@ fn server_span<B>(layer: &SentryHttpLayer, request: &Request<B>) -> (Span, bool)
         ]
     });
     if config.as_ref().is_some_and(|c| c.send_default_pii) {
-        crate::layer::set_span_properties(&span, || user_data(request));
+        crate::span::properties::set_span_properties(&span, || user_data(request));
     }
     (span, grpc_call.is_some())
 }
