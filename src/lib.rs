@@ -151,7 +151,7 @@
 //!
 //! | feature | works with |
 //! | --- | --- |
-//! | (always) | `tracing` 0.1, `tracing-subscriber` 0.3, `http` 1; Rust 1.75 or later (MSRV) |
+//! | (always) | `tracing` 0.1, `tracing-subscriber` 0.3, `http` 1; Rust 1.81 or later (MSRV) |
 //! | `tower` | `tower` 0.5 (`tower-layer`/`tower-service` 0.3), `http-body` 1, `axum` 0.8, `tonic` 0.14, `hyper` 1 / `hyper-util` 0.1 |
 //! | `reqwest` | `reqwest` 0.13, `reqwest-middleware` 0.5 |
 //! | `sentry` | `sentry` 0.49 (and `sentry-core` 0.49); Rust 1.88 or later |
@@ -165,8 +165,8 @@
 //! `SentryHttpLayer`/`SentryHttpService` and `tower::Service`. `cargo tree -d` shows the
 //! duplicate.
 //!
-//! - `ureq` (default): [`export::HttpTransport`], sending envelopes with `ureq` (rustls) and
-//!   gzip (`flate2`). Without it, bring your own [`export::Transport`]. With the `sentry`
+//! - `ureq` (default): [`export::UreqTransport`], sending envelopes with `ureq` (rustls) and
+//!   gzip (`flate2`). Without it, bring your own [`export::EnvelopeTransport`]. With the `sentry`
 //!   feature the layer sends through the `sentry` client's transport: use
 //!   `default-features = false` so that no second TLS stack (`ureq`, `rustls`, `ring`,
 //!   `webpki-roots`) is built.

@@ -7,7 +7,9 @@ use std::time::Duration;
 use crate::config::{validate_environment, validate_release, Config, InvalidName};
 use crate::export::transport::spotlight::{self, SpotlightTarget, SpotlightUrlError};
 use crate::export::Spotlight;
-use crate::export::{self, Dsn, ExportConfig, ExportGuard, ExportHandle, ParseDsnError, Transport};
+use crate::export::{
+    self, Dsn, EnvelopeTransport, ExportConfig, ExportGuard, ExportHandle, ParseDsnError,
+};
 use crate::layer::SentryLayer;
 use crate::lifecycle::TraceLifecycle;
 use crate::propagation::{org_id_from_dsn_host, PropagationTargets};
@@ -91,7 +93,7 @@ pub struct SentryLayerBuilder {
     propagate_traceparent: bool,
     accept_traceparent: bool,
     forward_third_party_baggage: bool,
-    transport: Option<Arc<dyn Transport>>,
+    transport: Option<Arc<dyn EnvelopeTransport>>,
     queue_capacity: usize,
     max_requests_in_flight: usize,
     max_spans: usize,
@@ -466,7 +468,7 @@ impl SentryLayerBuilder {
     /// assert!(transport.envelopes().is_empty());
     /// # Ok::<(), tracing_sentry::BuildError>(())
     /// ```
-    pub fn transport(mut self, transport: impl Transport) -> Self {
+    pub fn transport(mut self, transport: impl EnvelopeTransport) -> Self {
         self.transport = Some(Arc::new(transport));
         self
     }
