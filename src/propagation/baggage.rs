@@ -17,7 +17,7 @@ use super::DynamicSamplingContext;
 /// let b = tracing_sentry::propagation::Baggage::parse(&members.join(","));
 /// assert_eq!(b.third_party().split(',').count(), tracing_sentry::propagation::MAX_BAGGAGE_MEMBERS);
 /// ```
-pub const MAX_BAGGAGE_MEMBERS: usize = 64;
+pub(crate) const MAX_BAGGAGE_MEMBERS: usize = 64;
 
 /// Most bytes a `baggage` value keeps (the W3C lower bound every platform must propagate).
 ///
@@ -29,7 +29,7 @@ pub const MAX_BAGGAGE_MEMBERS: usize = 64;
 /// assert!(b.third_party().is_empty());
 /// assert_eq!(b.dropped_members(), 1);
 /// ```
-pub const MAX_BAGGAGE_BYTES: usize = 8192;
+pub(crate) const MAX_BAGGAGE_BYTES: usize = 8192;
 
 /// How many bytes of incoming `baggage` a parse looks at before counting the rest as dropped.
 ///
