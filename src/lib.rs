@@ -213,6 +213,7 @@ mod field;
 pub mod fmt;
 mod headers;
 mod id;
+mod ignore;
 pub mod integrations;
 mod layer;
 mod lifecycle;

@@ -10,6 +10,7 @@ use crate::export::Spotlight;
 use crate::export::{
     self, Dsn, EnvelopeTransport, ExportConfig, ExportGuard, ExportHandle, ParseDsnError,
 };
+use crate::ignore::IgnoreRules;
 use crate::layer::SentryLayer;
 use crate::lifecycle::TraceLifecycle;
 use crate::propagation::{org_id_from_dsn_host, PropagationTargets};
@@ -105,6 +106,8 @@ pub struct SentryLayerBuilder {
     /// The denylist, `ignore_spans` and the `before_send_*` hooks (`send_default_pii` is set
     /// from the field below when the layer is built).
     privacy: export::Privacy,
+    /// The `ignore_spans` rules.
+    ignore: IgnoreRules,
     send_default_pii: Option<bool>,
     /// The `spotlight` option as set in code (`None`: never set).
     spotlight: Option<Spotlight>,
@@ -158,6 +161,7 @@ impl Default for SentryLayerBuilder {
             trace_lifecycle: TraceLifecycle::Static,
             trace_lifecycle_invalid: false,
             privacy: export::Privacy::default(),
+            ignore: IgnoreRules::default(),
             send_default_pii: None,
             spotlight: None,
             spotlight_env: None,
@@ -735,10 +739,7 @@ impl SentryLayerBuilder {
             lifecycle: self.trace_lifecycle,
             export,
             stats: Arc::new(StatsInner::default()),
-            ignore: self
-                .privacy
-                .ignores()
-                .then(|| Arc::new(self.privacy.clone())),
+            ignore: self.ignore.any().then(|| Arc::new(self.ignore)),
         }
     }
 }
