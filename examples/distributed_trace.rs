@@ -151,7 +151,11 @@ struct Settings {
     spotlight: Option<Spotlight>,
 }
 
-fn spawn_service(name: &'static str, settings: &Settings, app: Router) -> Result<Service, BoxError> {
+fn spawn_service(
+    name: &'static str,
+    settings: &Settings,
+    app: Router,
+) -> Result<Service, BoxError> {
     let Settings {
         dsn,
         lifecycle,
@@ -253,7 +257,11 @@ async fn main() -> Result<(), BoxError> {
         lifecycle,
         spotlight,
     };
-    let backend = spawn_service("backend", &settings, backend_app.with_state(received.clone()))?;
+    let backend = spawn_service(
+        "backend",
+        &settings,
+        backend_app.with_state(received.clone()),
+    )?;
     let gateway_app = Router::new()
         .route("/checkout", get(checkout))
         .with_state(Gateway {
@@ -319,7 +327,8 @@ async fn main() -> Result<(), BoxError> {
             eprintln!("{}: some transactions were still being sent", service.name);
         }
     }
-    let save_to = std::env::args().find_map(|a| a.strip_prefix("--save-envelopes=").map(String::from));
+    let save_to =
+        std::env::args().find_map(|a| a.strip_prefix("--save-envelopes=").map(String::from));
     if let Some(dir) = save_to {
         save_envelopes(std::path::Path::new(&dir), &[&gateway, &backend])?;
     }
@@ -376,7 +385,9 @@ fn spotlight_ui(option: Option<&Spotlight>) -> Option<String> {
     };
     // `http://localhost:8969/stream` -> `http://localhost:8969`
     let path_start = url.find("://").map_or(0, |i| i + 3);
-    let end = url[path_start..].find('/').map_or(url.len(), |i| path_start + i);
+    let end = url[path_start..]
+        .find('/')
+        .map_or(url.len(), |i| path_start + i);
     Some(url[..end].to_owned())
 }
 
@@ -488,8 +499,6 @@ fn print_tree(children: &Children, parent: Option<&str>, depth: usize, (t0, tota
     }
 }
 
-/// Reads a row from a span (or a transaction's `contexts.trace`, with the times of `times`).
-/// The DSC of an envelope's `trace` header, as `key=value, ...`.
 /// The payload of the envelope's `transaction` item, if it has one.
 fn transaction(envelope: &EnvelopeBytes) -> Option<Value> {
     let (_, payload) = envelope.items().find(|(ty, _)| *ty == "transaction")?;
@@ -508,6 +517,7 @@ fn streamed_spans(envelope: &EnvelopeBytes) -> Vec<Value> {
         .collect()
 }
 
+/// The DSC of an envelope's `trace` header, as `key=value, ...`.
 fn dsc_line(envelope: &tracing_sentry::export::EnvelopeBytes) -> String {
     let dsc: Vec<String> = envelope
         .trace()
@@ -517,6 +527,7 @@ fn dsc_line(envelope: &tracing_sentry::export::EnvelopeBytes) -> String {
     dsc.join(", ")
 }
 
+/// Reads a row from a span (or a transaction's `contexts.trace`, with the times of `times`).
 fn row(service: &'static str, span: &Value, name: &Value, times: &Value) -> Row {
     let text = |v: &Value| v.as_str().unwrap_or("").to_owned();
     let time = |v: &Value| parse_rfc3339(v.as_str().unwrap_or("")).unwrap_or(0.0);

@@ -20,6 +20,7 @@ tmp="$(mktemp -d)"
 port=""
 cleanup() {
   [ -n "$port" ] && bash "$here/sidecar.sh" stop "$port" 2> /dev/null || true
+  [ -n "$port" ] && rm -f "${SPOTLIGHT_CACHE:-$here/.cache}/sidecar-$port.log"
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -52,6 +53,6 @@ EOF
 echo "demo-screenshot: trace $trace ($spans spans)" >&2
 mkdir -p "$(dirname "$out")"
 "$node" "$here/screenshot.js" --url "http://127.0.0.1:$port" --out "$out" \
-  --trace "$trace" --spans "$spans" --expand --split "${SPOTLIGHT_SHOT_SPLIT:-1180}" --select 6 \
+  --trace "$trace" --spans "$spans" --expand --split "${SPOTLIGHT_SHOT_SPLIT:-1180}" \
   --size "${SPOTLIGHT_SHOT_SIZE:-1400x540}" \
   --text "GET /checkout" --text "load_cart" --text "SELECT sku, qty FROM cart_items"

@@ -10,8 +10,9 @@
 #    transactions from both services (the backend's under the gateway's http.client span).
 # 2. Sidecar down (a closed port): the demo exits 0, prints the same traces, says so in one
 #    `tracing-sentry:` line per service on stderr, and takes about as long as without Spotlight.
-# 3. Sidecar hanging (a port that accepts and never answers): the same, minus the line (it
-#    comes after the post's timeout, which nothing waits for).
+# 3. Sidecar hanging (a port that accepts and never answers): the demo exits 0, its requests
+#    take as long as without Spotlight, and its final flush waits at most for the one post's
+#    timeout (2 s; later copies are skipped by the backoff).
 #
 # Prints PASS/FAIL per check, then `N passed, M failed`; exits 1 on any failure.
 # SPOTLIGHT_RUN_PROFILE=release builds the demo in release (default: debug).
@@ -32,9 +33,11 @@ free_port() { "$node" -e 'const s=require("net").createServer().listen(0,"127.0.
 
 tmp="$(mktemp -d)"
 sidecar_port=""
+up_port=""
 hang_pid=""
 cleanup() {
   [ -n "$sidecar_port" ] && bash "$here/sidecar.sh" stop "$sidecar_port" 2> /dev/null || true
+  rm -f "${SPOTLIGHT_CACHE:-$here/.cache}"/sidecar-{"$up_port","$sidecar_port"}.log
   [ -n "$hang_pid" ] && kill "$hang_pid" 2> /dev/null || true
   rm -rf "$tmp"
 }
@@ -61,11 +64,14 @@ run() {
   echo "$rc" > "$tmp/$name.rc"
 }
 sampled() { grep -c '^sampled: yes' "$tmp/$1.out" || true; }
+# The slowest gateway request (its http.server span, in ms), from the printed waterfall.
+slowest() { awk '$1 == "gateway" && $2 == "http.server" && $5 + 0 > m { m = $5 + 0 } END { printf "%d", m }' "$tmp/$1.out"; }
 unreachable_lines() { grep -c "^tracing-sentry: Spotlight at $1 is unreachable" "$tmp/$2.err" || true; }
 
 # ----- 1. Sidecar up -----
 echo "== sidecar up"
 sidecar_port="$(free_port)"
+up_port="$sidecar_port"
 bash "$here/sidecar.sh" start "$sidecar_port"
 url="http://127.0.0.1:$sidecar_port/stream"
 since="$(now_ms)"
@@ -144,8 +150,12 @@ run hang -- "--spotlight=http://127.0.0.1:$hang/stream"
 hang_ms="$(cat "$tmp/hang.ms")"
 check "$([ "$(cat "$tmp/hang.rc")" = 0 ] && [ "$(sampled hang)" = 2 ] && echo ok)" \
   "the demo exits 0 with 2 sampled traces with the sidecar hanging (exit $(cat "$tmp/hang.rc"))"
-check "$([ "$hang_ms" -le "$limit_ms" ] && echo ok)" \
-  "nothing waits for a hanging sidecar: ${hang_ms} ms (limit ${limit_ms} ms; a post times out after 2 s)"
+request_limit=$(($(slowest base) * 2 + 200))
+check "$([ "$(slowest hang)" -le "$request_limit" ] && echo ok)" \
+  "no added request latency: slowest request $(slowest hang) ms, $(slowest base) ms without Spotlight (limit $request_limit ms)"
+hang_limit=$((limit_ms + 2000))
+check "$([ "$hang_ms" -le "$hang_limit" ] && echo ok)" \
+  "the final flush waits at most for one post's timeout: ${hang_ms} ms (limit ${hang_limit} ms)"
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

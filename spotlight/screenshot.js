@@ -13,7 +13,6 @@
 //   --size WxH       viewport in CSS pixels (default 1400x850)
 //   --expand         open every collapsed span of the tree (the UI folds deeper levels)
 //   --split X        drag the border between the span tree and the side panel to X pixels
-//   --select N       select the Nth span of the tree (from 1): the side panel shows its details
 //   --timeout S      give up after S seconds (default 30)
 //
 // Plain `chromium --screenshot` captures a blank page: it shoots at the load event and the
@@ -33,12 +32,12 @@ const CHROMIUM = process.env.SPOTLIGHT_CHROMIUM || "/usr/bin/chromium";
 
 function usage(message) {
   if (message) console.error(`screenshot: ${message}`);
-  console.error("usage: node spotlight/screenshot.js [--url URL] [--out FILE] [--trace ID] [--text TEXT]... [--spans N] [--size WxH] [--expand] [--split X] [--select N] [--timeout S]");
+  console.error("usage: node spotlight/screenshot.js [--url URL] [--out FILE] [--trace ID] [--text TEXT]... [--spans N] [--size WxH] [--expand] [--split X] [--timeout S]");
   process.exit(2);
 }
 
 function parseArgs(argv) {
-  const opts = { url: "http://localhost:8969", out: "spotlight-trace.png", trace: null, texts: [], spans: null, width: 1400, height: 850, timeoutS: 30, expand: false, split: null, select: null };
+  const opts = { url: "http://localhost:8969", out: "spotlight-trace.png", trace: null, texts: [], spans: null, width: 1400, height: 850, timeoutS: 30, expand: false, split: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => (i + 1 < argv.length ? argv[++i] : usage(`${a} needs a value`));
@@ -55,7 +54,6 @@ function parseArgs(argv) {
     } else if (a === "--timeout") opts.timeoutS = Number(value());
     else if (a === "--expand") opts.expand = true;
     else if (a === "--split") opts.split = Number(value());
-    else if (a === "--select") opts.select = Number(value());
     else if (a === "-h" || a === "--help") usage();
     else usage(`unknown argument ${a}`);
   }
@@ -63,7 +61,6 @@ function parseArgs(argv) {
   if (opts.spans !== null && !(Number.isInteger(opts.spans) && opts.spans > 0)) usage("--spans takes a positive integer");
   if (!(opts.timeoutS > 0)) usage("--timeout takes a positive number of seconds");
   if (opts.split !== null && !(Number.isInteger(opts.split) && opts.split > 0)) usage("--split takes a positive number of pixels");
-  if (opts.select !== null && !(Number.isInteger(opts.select) && opts.select > 0)) usage("--select takes a positive integer");
   return opts;
 }
 
@@ -159,22 +156,22 @@ async function main() {
     }
     if (opts.split !== null) {
       stage = "moving the border between the span tree and the side panel";
-      const handle = await page.$eval("div.resizer.cursor-col-resize.bg-gray-600", (e) => {
-        const b = e.getBoundingClientRect();
-        return [b.x + b.width / 2, b.y + b.height / 2];
-      });
-      await page.mouse.move(handle[0], handle[1]);
-      await page.mouse.down();
-      await page.mouse.move(opts.split, handle[1], { steps: 10 });
-      await page.mouse.up();
-    }
-    if (opts.select !== null) {
-      stage = `selecting span ${opts.select} of trace ${traceId}`;
-      const rows = await page.$$("ul.tree a");
-      if (rows.length < opts.select) throw new Error(`the tree shows ${rows.length} spans`);
-      const href = await rows[opts.select - 1].evaluate((a) => a.getAttribute("href"));
-      await rows[opts.select - 1].click();
-      await page.waitForFunction((h) => location.pathname === h, { timeout: left() }, href);
+      // The UI may re-render under the first drag (it did after unfolding): check, and retry.
+      const where = () =>
+        page.$eval("div.resizer.cursor-col-resize.bg-gray-600", (e) => {
+          const b = e.getBoundingClientRect();
+          return [b.x + b.width / 2, b.y + b.height / 2];
+        });
+      let handle = await where();
+      for (let i = 0; i < 5 && Math.abs(handle[0] - opts.split) > 20; i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        await page.mouse.move(handle[0], handle[1]);
+        await page.mouse.down();
+        await page.mouse.move(opts.split, handle[1], { steps: 10 });
+        await page.mouse.up();
+        handle = await where();
+      }
+      if (Math.abs(handle[0] - opts.split) > 20) throw new Error(`the border stays at ${Math.round(handle[0])} px`);
     }
     stage = `waiting for trace ${traceId} to show ${JSON.stringify(opts.texts)}`;
     await page.waitForFunction((texts) => texts.every((t) => document.body.innerText.includes(t)), { timeout: left(), polling: 100 }, opts.texts);

@@ -718,7 +718,10 @@ mod tests {
 
     #[test]
     fn a_flush_with_the_sidecar_down_is_quick_and_one_hanging_is_cut_at_the_deadline() {
-        let closed = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+        let closed = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
         let target = SpotlightTarget::parse(&format!("http://{closed}/stream")).unwrap();
         let sink = SpotlightSink::start(target, Arc::default()).unwrap();
         let started = Instant::now();
@@ -726,7 +729,11 @@ mod tests {
             sink.offer(&envelope());
         }
         assert!(sink.flush_until(Some(started + Duration::from_secs(10))));
-        assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
 
         // Accepts connections and never answers: the post waits for its read timeout.
         let hanging = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -759,7 +766,11 @@ mod tests {
         });
         assert!(guard.flush(Duration::from_secs(10)));
         let seen = seen.lock().unwrap();
-        assert_eq!(seen.len(), 1, "the transaction's copy, posted before flush returned");
+        assert_eq!(
+            seen.len(),
+            1,
+            "the transaction's copy, posted before flush returned"
+        );
         assert!(String::from_utf8_lossy(&seen[0]).contains("\"transaction\":\"work\""));
     }
 
