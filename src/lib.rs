@@ -238,7 +238,7 @@ pub use builder::{
     DEFAULT_SHUTDOWN_TIMEOUT,
 };
 pub use export::ExportGuard;
-pub use export::{Spotlight, DEFAULT_SPOTLIGHT_URL};
+pub use export::transport::spotlight::{Spotlight, DEFAULT_SPOTLIGHT_URL};
 pub use field::FieldValue;
 pub use headers::{
     current_headers, current_trace_context, headers_for_url, inject_current_headers,
