@@ -14,7 +14,7 @@
 //! with the `sentry` crate go to Sentry only. `--once` (or `COMPLETE_SERVICE_ONCE=1`)
 //! serves on a free port, calls `/checkout` and `/refund` once and exits: the CI-style run.
 //!
-//! The set-up glue is the 20 lines between the `glue` markers in `main`: the `sentry` crate,
+//! The set-up glue is the 17 lines (blank lines and comments aside) between the `glue` markers in `main`: the `sentry` crate,
 //! the layer configured from its client, the subscriber with JSON logs, the client middleware
 //! and the server layer. Everything else is the application.
 //!
