@@ -200,6 +200,7 @@ mod sampling;
 mod span;
 mod stats;
 mod status;
+pub mod telemetry;
 
 // The paths `fmt` and `integrations::tower` reach span state by.
 #[cfg(feature = "fmt")]

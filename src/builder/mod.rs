@@ -15,6 +15,7 @@ use crate::stats::StatsInner;
 // Option groups in child modules, which see the builder's private fields.
 // What may leave the process: `send_default_pii`, the denylist, `ignore_spans`, the hooks.
 mod privacy;
+mod telemetry;
 // `sentry_client` and its resolution (feature `sentry`).
 #[cfg(feature = "sentry")]
 mod sentry;
@@ -102,6 +103,8 @@ pub struct SentryLayerBuilder {
     /// from the field below when the layer is built).
     privacy: export::Privacy,
     send_default_pii: Option<bool>,
+    /// Logs and metrics from events.
+    telemetry: telemetry::TelemetryOptions,
     #[cfg(feature = "sentry")]
     sentry_client: Option<Arc<sentry_core::Client>>,
 }
@@ -149,6 +152,7 @@ impl Default for SentryLayerBuilder {
             trace_lifecycle_invalid: false,
             privacy: export::Privacy::default(),
             send_default_pii: None,
+            telemetry: telemetry::TelemetryOptions::default(),
             #[cfg(feature = "sentry")]
             sentry_client: None,
         }
@@ -171,7 +175,8 @@ impl SentryLayerBuilder {
     }
 
     /// Returns a builder configured from the variables Sentry SDKs read: `SENTRY_DSN`,
-    /// `SENTRY_RELEASE`, `SENTRY_ENVIRONMENT` and `SENTRY_TRACES_SAMPLE_RATE`.
+    /// `SENTRY_RELEASE`, `SENTRY_ENVIRONMENT` and `SENTRY_TRACES_SAMPLE_RATE`, and this crate's
+    /// `SENTRY_TRACE_LIFECYCLE` and `SENTRY_ENABLE_LOGS` (see [`enable_logs`](Self::enable_logs)).
     ///
     /// Unset or empty variables are skipped. An invalid `SENTRY_DSN`, and a `SENTRY_RELEASE` or
     /// `SENTRY_ENVIRONMENT` that Sentry's ingestion would refuse (see [`release`](Self::release)
@@ -200,6 +205,9 @@ impl SentryLayerBuilder {
         }
         if let Some(rate) = var("SENTRY_TRACES_SAMPLE_RATE").and_then(|r| r.trim().parse().ok()) {
             builder = builder.traces_sample_rate(rate);
+        }
+        if let Some(enable) = var("SENTRY_ENABLE_LOGS").and_then(|v| telemetry::parse_bool(&v)) {
+            builder = builder.enable_logs(enable);
         }
         if let Some(lifecycle) = var("SENTRY_TRACE_LIFECYCLE") {
             match lifecycle.parse() {
@@ -636,6 +644,7 @@ impl SentryLayerBuilder {
 
     /// Resolves the options (an invalid DSN is ignored here; `build` reports it first).
     pub(crate) fn into_config(self, export: Option<ExportHandle>) -> Config {
+        let has_export = export.is_some();
         let environment = self.environment_or_default();
         let dsn = self.dsn.and_then(Result::ok);
         let public_key = dsn.as_ref().map(|d| d.public_key().to_owned());
@@ -663,6 +672,7 @@ impl SentryLayerBuilder {
                 .privacy
                 .ignores()
                 .then(|| Arc::new(self.privacy.clone())),
+            telemetry: self.telemetry.resolve(has_export),
         }
     }
 }
