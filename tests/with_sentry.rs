@@ -620,3 +620,66 @@ fn a_value_set_on_the_builder_wins_over_the_client_even_when_it_is_false() {
         "our explicit `false` overrides it"
     );
 }
+
+/// The usual axum order: tower-http's `CatchPanicLayer` outside the server layer. The panic's
+/// event (the `sentry` crate's panic integration) is on the request's trace, with the span that
+/// panicked, and the request's transaction is an `internal_error` with status code 500.
+#[cfg(feature = "tower")]
+#[test]
+fn a_panicking_request_behind_catch_panic_is_on_its_trace() {
+    use tower::{Layer, ServiceExt};
+    use tracing_sentry::integrations::tower::SentryHttpLayer;
+
+    let setup = setup(|b| b);
+    let handler_ctx = Arc::new(Mutex::new(None));
+    let seen = handler_ctx.clone();
+    let handler = tower::service_fn(move |_: http::Request<String>| {
+        let seen = seen.clone();
+        async move {
+            let span = tracing::info_span!("handler").entered();
+            *seen.lock().unwrap() = span.trace_context();
+            if seen.lock().unwrap().is_some() {
+                panic!("the checkout handler panicked");
+            }
+            Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
+        }
+    });
+    let service = tower_http::catch_panic::CatchPanicLayer::new()
+        .layer(SentryHttpLayer::new().layer(handler));
+    let status = Hub::run(setup.hub.clone(), || {
+        tracing::dispatcher::with_default(&setup.dispatch, || {
+            tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap()
+                .block_on(async {
+                    let request = http::Request::get("/checkout").body(String::new()).unwrap();
+                    service.oneshot(request).await.unwrap().status()
+                })
+        })
+    });
+    assert_eq!(status, 500);
+    let handler_ctx = handler_ctx.lock().unwrap().unwrap();
+
+    let envelopes = flush_all(&setup);
+    let events = events(&envelopes);
+    let (header, panic) = events
+        .iter()
+        .find(|(_, e)| message_of(e).contains("checkout handler panicked"))
+        .expect("the panic's event");
+    let trace_id = handler_ctx.trace_id().to_string();
+    assert_eq!(panic["contexts"]["trace"]["trace_id"], trace_id);
+    assert_eq!(
+        panic["contexts"]["trace"]["span_id"],
+        handler_ctx.span_id().to_string()
+    );
+    assert_eq!(header["trace"]["trace_id"], trace_id);
+    let txs = transactions(&envelopes);
+    assert_eq!(txs.len(), 1);
+    let tx = txs[0].1;
+    assert_eq!(tx["contexts"]["trace"]["trace_id"], trace_id);
+    assert_eq!(tx["contexts"]["trace"]["status"], "internal_error", "{tx}");
+    assert_eq!(
+        tx["contexts"]["trace"]["data"]["http.response.status_code"],
+        500
+    );
+}

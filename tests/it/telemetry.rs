@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
-use tracing_sentry::export::{Envelope, InMemoryTransport};
+use tracing_sentry::export::{EnvelopeBytes, InMemoryTransport};
 use tracing_sentry::telemetry::MetricType;
 use tracing_sentry::{ExportGuard, SentryLayer, SentryLayerBuilder};
 
@@ -34,7 +34,7 @@ fn sent(guard: &ExportGuard, transport: &InMemoryTransport) -> (Vec<Value>, Vec<
     (logs, metrics)
 }
 
-fn check_with_sentry_types(envelope: &Envelope) {
+fn check_with_sentry_types(envelope: &EnvelopeBytes) {
     use sentry::protocol::{EnvelopeItem, ItemContainer};
     let theirs = sentry::Envelope::from_slice(envelope.as_bytes())
         .unwrap_or_else(|e| panic!("sentry-types reads the envelope: {e}"));
@@ -432,10 +432,10 @@ struct Chatty {
     dispatch: Arc<std::sync::OnceLock<tracing::Dispatch>>,
 }
 
-impl tracing_sentry::export::Transport for Chatty {
+impl tracing_sentry::export::EnvelopeTransport for Chatty {
     fn send(
         &self,
-        envelope: &Envelope,
+        envelope: &EnvelopeBytes,
     ) -> Result<tracing_sentry::export::TransportResponse, tracing_sentry::export::TransportError>
     {
         self.sends.fetch_add(1, Ordering::SeqCst);

@@ -278,8 +278,9 @@ mod tests {
     use super::*;
     use crate::export::test_support::{assert_sentry_types_reads, fast_retries, sample_record};
     use crate::export::{
-        start, start_with, Envelope, ExportConfig, ExportGuard, ExportHandle, ExportOptions,
-        InMemoryTransport, Transport, TransportError, TransportErrorKind, TransportResponse,
+        start, start_with, EnvelopeBytes, EnvelopeTransport, ExportConfig, ExportGuard,
+        ExportHandle, ExportOptions, InMemoryTransport, TransportError, TransportErrorKind,
+        TransportResponse,
     };
     use crate::stats::Stats;
 
@@ -353,8 +354,8 @@ mod tests {
         }
     }
 
-    impl Transport for Scripted {
-        fn send(&self, envelope: &Envelope) -> Result<TransportResponse, TransportError> {
+    impl EnvelopeTransport for Scripted {
+        fn send(&self, envelope: &EnvelopeBytes) -> Result<TransportResponse, TransportError> {
             self.calls.fetch_add(1, Ordering::SeqCst);
             assert!(
                 envelope.header()["sent_at"].is_string(),
@@ -439,7 +440,7 @@ mod tests {
     }
 
     fn pipeline(
-        transport: Arc<dyn Transport>,
+        transport: Arc<dyn EnvelopeTransport>,
         tweak: impl FnOnce(&mut ExportConfig, &mut ExportOptions),
     ) -> Pipeline {
         let stats = Arc::new(StatsInner::default());
@@ -620,8 +621,8 @@ mod tests {
     #[test]
     fn a_transport_without_client_reports_gets_none() {
         struct NoReports(Scripted);
-        impl Transport for NoReports {
-            fn send(&self, envelope: &Envelope) -> Result<TransportResponse, TransportError> {
+        impl EnvelopeTransport for NoReports {
+            fn send(&self, envelope: &EnvelopeBytes) -> Result<TransportResponse, TransportError> {
                 self.0.send(envelope)
             }
             fn sends_client_reports(&self) -> bool {
@@ -1057,8 +1058,8 @@ mod tests {
         seen: InMemoryTransport,
     }
 
-    impl Transport for Slow {
-        fn send(&self, envelope: &Envelope) -> Result<TransportResponse, TransportError> {
+    impl EnvelopeTransport for Slow {
+        fn send(&self, envelope: &EnvelopeBytes) -> Result<TransportResponse, TransportError> {
             let now = self.now.fetch_add(1, Ordering::SeqCst) + 1;
             self.peak.fetch_max(now, Ordering::SeqCst);
             std::thread::sleep(self.delay);

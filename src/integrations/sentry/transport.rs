@@ -1,5 +1,5 @@
 //! The two transports of the integration: the `sentry` client's transport wrapped to add the
-//! envelope `trace` header to linked events, and our [`Transport`] over the `sentry` client.
+//! envelope `trace` header to linked events, and our [`EnvelopeTransport`] over the `sentry` client.
 
 use std::fmt;
 use std::sync::Arc;
@@ -8,7 +8,9 @@ use std::time::Duration;
 use sentry_core::{Client, TransportFactory, TransportOptions};
 
 use super::link::take_stashed;
-use crate::export::{Envelope, Transport, TransportError, TransportErrorKind, TransportResponse};
+use crate::export::{
+    EnvelopeBytes, EnvelopeTransport, TransportError, TransportErrorKind, TransportResponse,
+};
 use crate::propagation::DynamicSamplingContext;
 
 /// Creates the application's transport, wrapped in [`LinkedTransport`].
@@ -69,7 +71,7 @@ impl sentry_core::Transport for LinkedTransport {
 }
 
 /// `envelope` with the header `trace` = `dsc`, as a raw envelope: the `sentry` crate's typed
-/// envelope loses its headers when its rate limiter filters it (`Envelope::filter` builds a new
+/// envelope loses its headers when its rate limiter filters it (`EnvelopeBytes::filter` builds a new
 /// one), and a raw one is sent as it is. `None` if it cannot be written.
 fn with_trace_header(
     envelope: &sentry_core::Envelope,
@@ -103,7 +105,7 @@ fn with_trace_header(
     sentry_core::Envelope::from_bytes_raw(out).ok()
 }
 
-/// Our [`Transport`] over a `sentry` client: each envelope is handed, as raw bytes, to the
+/// Our [`EnvelopeTransport`] over a `sentry` client: each envelope is handed, as raw bytes, to the
 /// client's transport (its HTTP stack, rate limits, `flush` and `close`).
 pub(crate) struct ClientTransport {
     client: Arc<Client>,
@@ -115,8 +117,8 @@ impl ClientTransport {
     }
 }
 
-impl Transport for ClientTransport {
-    fn send(&self, envelope: &Envelope) -> Result<TransportResponse, TransportError> {
+impl EnvelopeTransport for ClientTransport {
+    fn send(&self, envelope: &EnvelopeBytes) -> Result<TransportResponse, TransportError> {
         let raw =
             sentry_core::Envelope::from_bytes_raw(envelope.as_bytes().to_vec()).map_err(|_| {
                 TransportError::new(
