@@ -9,7 +9,8 @@
 //! `sentry.environment`, `sentry.release`, `server.address` when a server name is configured,
 //! `sentry.origin` = `auto.log.tracing` as the spec names logs captured from a logging
 //! library, `sentry.severity_number`/`sentry.severity_text` as `sentry-sdk` writes them, and
-//! `code.file.path`, `code.line.number`, `code.module.name` from the callsite). A field with
+//! `code.file.path` (never absolute: see `code_path`), `code.line.number`,
+//! `code.module.name` from the callsite). A field with
 //! one of those names is left out rather than written twice.
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -81,7 +82,7 @@ fn write_log(out: &mut Vec<u8>, log: &SentryLog, meta: &EventMeta) {
     if let Some(metadata) = log.metadata {
         let has = |key: &str| log.attributes.iter().any(|(k, _)| k == key);
         if let Some(file) = metadata.file().filter(|_| !has("code.file.path")) {
-            attrs.string("code.file.path", file);
+            attrs.string("code.file.path", crate::code_path::relative(file));
         }
         if let Some(line) = metadata.line().filter(|_| !has("code.line.number")) {
             attrs.value("code.line.number", &FieldValue::I64(i64::from(line)));
