@@ -234,6 +234,7 @@ mod sampling;
 mod span;
 mod stats;
 mod status;
+pub mod telemetry;
 
 /// Every field the crate sends, and what controls it.
 #[doc = include_str!("../docs/what-is-sent.md")]

@@ -129,6 +129,7 @@ pub use wire::dsn::{Dsn, DsnErrorKind, ParseDsnError};
 pub use wire::envelope::{EnvelopeBytes, EnvelopeErrorKind, ParseEnvelopeError};
 
 use crate::stats::{Stats, StatsInner};
+pub(crate) use pipeline::senders::on_sender_thread;
 use pipeline::{DeliveryConfig, Pipeline, RetryPolicy};
 use transport::spotlight::{SpotlightSink, SpotlightTarget, SpotlightTransport};
 use wire::transaction::EventMeta;
@@ -221,6 +222,21 @@ impl ExportHandle {
     ) {
         if let Some(shared) = &self.shared {
             shared.submit_span(trace_id, dsc, span);
+        }
+    }
+
+    /// Buffers a log for its batch (never blocks; a batch that finds the queue full is dropped
+    /// and counted).
+    pub(crate) fn submit_log(&self, log: record::SentryLog) {
+        if let Some(shared) = &self.shared {
+            shared.submit_log(log);
+        }
+    }
+
+    /// Buffers a metric for its batch (as [`submit_log`](Self::submit_log)).
+    pub(crate) fn submit_metric(&self, metric: record::SentryMetric) {
+        if let Some(shared) = &self.shared {
+            shared.submit_metric(metric);
         }
     }
 
