@@ -606,7 +606,7 @@ impl SentryLayerBuilder {
             kind: BuildErrorKind::Worker(err),
         })?;
         #[cfg(feature = "sentry")]
-        let guard = sentry::flush_client_too(guard, client);
+        let guard = sentry::flush_client_too(guard, &export, client);
         self.dsn = dsn.map(Ok);
         let mut config = self.into_config(wants_export.then_some(export));
         config.stats = stats;

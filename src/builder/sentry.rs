@@ -7,8 +7,8 @@ use std::time::Duration;
 use sentry_core::{Client, TracesSamplingStrategy};
 
 use super::SentryLayerBuilder;
-use crate::export::ExportGuard;
-use crate::integrations::sentry::ClientTransport;
+use crate::export::{ExportGuard, ExportHandle};
+use crate::integrations::sentry::{dsn_string, pipeline_link, ClientTransport, PipelineLink};
 
 impl SentryLayerBuilder {
     /// Configures the layer from a `sentry` client (feature `sentry`): what the client's
@@ -55,8 +55,9 @@ impl SentryLayerBuilder {
         self
     }
 
-    /// Fills what this builder leaves unset from the client's options; returns the client.
-    pub(super) fn resolve_sentry_client(&mut self) -> Option<Arc<Client>> {
+    /// Fills what this builder leaves unset from the client's options; returns the client and
+    /// its pipeline link, if [`link`](crate::integrations::sentry::link) gave it one.
+    pub(super) fn resolve_sentry_client(&mut self) -> Option<(Arc<Client>, Option<Arc<PipelineLink>>)> {
         let client = self.sentry_client.take()?;
         let options = client.options();
         let mut this = std::mem::take(self);
@@ -89,39 +90,29 @@ impl SentryLayerBuilder {
             .strict_trace_continuation
             .or(Some(options.strict_trace_continuation));
         this.send_default_pii = this.send_default_pii.or(Some(options.send_default_pii));
-        if this.transport.is_none() {
+        // A client whose transport is our pipeline gets this layer's pipeline (attached in
+        // `build`); one with a transport of its own sends our envelopes through it.
+        let link = pipeline_link(&client);
+        if this.transport.is_none() && link.is_none() {
             this.transport = Some(Arc::new(ClientTransport::new(Arc::clone(&client))));
         }
         *self = this;
-        Some(client)
+        Some((client, link))
     }
 }
 
-/// The client's DSN as text our parser reads (its `Display` writes `key:@` with no secret).
-fn dsn_string(dsn: &sentry_core::types::Dsn) -> String {
-    let secret = dsn
-        .secret_key()
-        .map(|s| format!(":{s}"))
-        .unwrap_or_default();
-    let port = if dsn.port() == dsn.scheme().default_port() {
-        String::new()
-    } else {
-        format!(":{}", dsn.port())
+/// Makes the client's envelopes go into this layer's pipeline if it is linked to it (then
+/// `guard.flush` and the guard's drop flush the client first: its batched logs and sessions
+/// join the queue), else makes `guard.flush` flush the client after our queue.
+pub(super) fn flush_client_too(
+    mut guard: ExportGuard,
+    export: &ExportHandle,
+    client: Option<(Arc<Client>, Option<Arc<PipelineLink>>)>,
+) -> ExportGuard {
+    let Some((client, link)) = client else {
+        return guard;
     };
-    format!(
-        "{}://{}{secret}@{}{port}{}{}",
-        dsn.scheme(),
-        dsn.public_key(),
-        dsn.host(),
-        dsn.path(),
-        dsn.project_id()
-    )
-}
-
-/// Makes `guard.flush` flush the client after our queue.
-pub(super) fn flush_client_too(mut guard: ExportGuard, client: Option<Arc<Client>>) -> ExportGuard {
-    if let Some(client) = client {
-        guard.then_flush = Some(Arc::new(move |left: Duration| client.flush(Some(left))));
-    }
+    guard.client_first = link.is_some_and(|link| link.attach(export));
+    guard.then_flush = Some(Arc::new(move |left: Duration| client.flush(Some(left))));
     guard
 }

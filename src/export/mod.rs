@@ -124,6 +124,11 @@ pub use transport::{
 pub use wire::dsn::{Dsn, DsnErrorKind, ParseDsnError};
 pub use wire::envelope::{Envelope, EnvelopeErrorKind, ParseEnvelopeError};
 
+#[cfg(feature = "sentry")]
+pub(crate) use pipeline::external::{External, ExternalEnvelope, Quantities};
+#[cfg(feature = "sentry")]
+pub(crate) use wire::category::DataCategory;
+
 use crate::stats::{Stats, StatsInner};
 use pipeline::{DeliveryConfig, Pipeline, RetryPolicy};
 use wire::transaction::EventMeta;
@@ -196,6 +201,12 @@ pub(crate) struct ExportHandle {
 }
 
 impl ExportHandle {
+    /// A handle to no pipeline: everything submitted is dropped at once.
+    #[cfg(feature = "sentry")]
+    pub(crate) fn disabled() -> Self {
+        Self { shared: None }
+    }
+
     /// Queues a finished transaction. Never blocks: a full queue drops it and counts
     /// `transactions_dropped_queue_full`; after shutdown, `transactions_dropped_shutdown`.
     pub(crate) fn submit(&self, tx: record::TransactionRecord) {
@@ -236,6 +247,45 @@ impl ExportHandle {
     pub(crate) fn record_ignored(&self, root: bool) {
         if let Some(shared) = &self.shared {
             shared.record_ignored(root);
+        }
+    }
+
+    /// Queues an envelope of the `sentry` crate (never blocks; a full queue sheds work of
+    /// lower priorities for it, or drops and counts it).
+    #[cfg(feature = "sentry")]
+    pub(crate) fn submit_external(&self, external: External) {
+        if let Some(shared) = &self.shared {
+            shared.submit_external(external);
+        }
+    }
+
+    /// Waits until everything queued so far was handled, until `deadline`.
+    #[cfg(feature = "sentry")]
+    pub(crate) fn flush_until(&self, deadline: Option<Instant>) -> bool {
+        self.shared
+            .as_ref()
+            .map_or(true, |shared| shared.flush_until(deadline))
+    }
+
+    /// Flushes until most of `timeout` has passed, then stops the senders (as dropping the
+    /// guard does); a second call does nothing.
+    #[cfg(feature = "sentry")]
+    pub(crate) fn shut_down(&self, timeout: Duration) -> bool {
+        let Some(shared) = &self.shared else {
+            return true;
+        };
+        let now = Instant::now();
+        let reserve = (timeout / 10).min(SHUTDOWN_EXIT_RESERVE);
+        let flushed = shared.flush_until(now.checked_add(timeout - reserve));
+        shared.shut_down(now.checked_add(timeout)) && flushed
+    }
+
+    /// Whether this handle and `other` feed the same pipeline.
+    #[cfg(feature = "sentry")]
+    pub(crate) fn same_pipeline(&self, other: &ExportHandle) -> bool {
+        match (&self.shared, &other.shared) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
         }
     }
 
@@ -281,6 +331,9 @@ pub struct ExportGuard {
     /// Flushed after the queue by [`ExportGuard::flush`] (the `sentry` client whose transport
     /// sends our envelopes), with the time left.
     pub(crate) then_flush: Option<Arc<dyn Fn(Duration) -> bool + Send + Sync>>,
+    /// `then_flush` is a `sentry` client that sends through this pipeline: flush it first (its
+    /// batched logs and sessions go into the queue), in [`ExportGuard::flush`] and on drop.
+    pub(crate) client_first: bool,
 }
 
 impl ExportGuard {
@@ -300,13 +353,17 @@ impl ExportGuard {
     /// ```
     pub fn flush(&self, timeout: Duration) -> bool {
         let start = Instant::now();
+        let client = match &self.then_flush {
+            Some(then) if self.client_first => then(timeout),
+            _ => true,
+        };
         let ours = match &self.shared {
             Some(shared) => shared.flush_until(start.checked_add(timeout)),
             None => true,
         };
         match &self.then_flush {
-            Some(then) => then(timeout.saturating_sub(start.elapsed())) && ours,
-            None => ours,
+            Some(then) if !self.client_first => then(timeout.saturating_sub(start.elapsed())) && ours,
+            _ => ours && client,
         }
     }
 
@@ -337,6 +394,10 @@ impl Drop for ExportGuard {
         let now = Instant::now();
         let reserve = (self.shutdown_timeout / 10).min(SHUTDOWN_EXIT_RESERVE);
         let deadline = now.checked_add(self.shutdown_timeout);
+        if let Some(client) = self.then_flush.as_ref().filter(|_| self.client_first) {
+            // The client's batched logs and sessions join the queue before it closes.
+            client((self.shutdown_timeout - reserve) / 2);
+        }
         shared.flush_until(now.checked_add(self.shutdown_timeout - reserve));
         shared.shut_down(deadline);
     }
@@ -394,6 +455,7 @@ pub(crate) fn start_with(
             stats,
             shutdown_timeout,
             then_flush: None,
+            client_first: false,
         };
         return Ok((ExportHandle { shared: None }, guard));
     };
@@ -428,6 +490,7 @@ pub(crate) fn start_with(
         stats,
         shutdown_timeout,
         then_flush: None,
+        client_first: false,
     };
     Ok((
         ExportHandle {
@@ -435,6 +498,30 @@ pub(crate) fn start_with(
         },
         guard,
     ))
+}
+
+/// A pipeline of default options for a `sentry` client's envelopes alone (no layer was built
+/// to share its pipeline with): the DSN's HTTP transport, the default queue and timeouts.
+#[cfg(feature = "sentry")]
+pub(crate) fn start_for_client(
+    dsn: Dsn,
+    debug: bool,
+    shutdown_timeout: Duration,
+) -> std::io::Result<(ExportHandle, ExportGuard)> {
+    start_with(
+        ExportConfig {
+            dsn: Some(dsn),
+            transport: None,
+            release: None,
+            environment: crate::DEFAULT_ENVIRONMENT.to_owned(),
+            queue_capacity: crate::DEFAULT_QUEUE_CAPACITY,
+            shutdown_timeout,
+            stats: Arc::default(),
+            debug,
+            privacy: Privacy::default(),
+        },
+        ExportOptions::default(),
+    )
 }
 
 #[cfg(feature = "ureq")]

@@ -7,18 +7,21 @@
 
 pub(crate) mod delivery;
 mod drop_log;
+#[cfg_attr(not(feature = "sentry"), allow(dead_code))] // only the `sentry` integration makes them
+pub(crate) mod external;
 pub(crate) mod queue;
 mod senders;
 pub(crate) mod span_buffer;
 mod weight;
 
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
 use crate::export::policy::outcome::Outcome;
 use crate::export::record::{SpanBatch, StreamedSpan, TransactionRecord};
-use crate::export::wire::category::DataCategory;
+use crate::export::wire::category::{DataCategory, Priority};
 use crate::export::wire::client_report::DiscardReason;
 use crate::id::TraceId;
 use crate::propagation::DynamicSamplingContext;
@@ -39,6 +42,10 @@ pub(crate) enum Work {
     Transaction(TransactionRecord),
     /// Streamed spans of one trace (the stream lifecycle): one `span` item in one envelope.
     Spans(SpanBatch),
+    /// An envelope of the `sentry` crate: written and sent as it is, but for its items under
+    /// a rate limit.
+    #[cfg(feature = "sentry")]
+    External(external::External),
     /// Send pending client reports on their own (flush and shutdown).
     ClientReport,
 }
@@ -49,7 +56,21 @@ impl Work {
         match self {
             Self::Transaction(tx) => transaction_weight(tx),
             Self::Spans(batch) => batch.bytes,
+            #[cfg(feature = "sentry")]
+            Self::External(external) => external.weight,
             Self::ClientReport => 0,
+        }
+    }
+
+    /// Its priority when the queue is congested: the priority of its data category.
+    fn priority(&self) -> Priority {
+        match self {
+            Self::Transaction(_) => DataCategory::Transaction.priority(),
+            Self::Spans(_) => DataCategory::Span.priority(),
+            #[cfg(feature = "sentry")]
+            Self::External(external) => external.quantities.priority(),
+            // Pending reports stay counted when this is shed: the next envelope takes them.
+            Self::ClientReport => Priority::Lowest,
         }
     }
 }
@@ -63,6 +84,10 @@ pub(crate) struct Pipeline {
     senders: SenderPool,
     delivery: Delivery,
     stats: Arc<StatsInner>,
+    /// Set when the queue refused or shed work; the backpressure monitor reads and clears it.
+    congested: AtomicBool,
+    /// Set once the pipeline shut down (a second shutdown does nothing).
+    shut: AtomicBool,
 }
 
 impl Pipeline {
@@ -79,6 +104,8 @@ impl Pipeline {
             senders: SenderPool::new(config.max_in_flight),
             delivery: Delivery::new(config, Arc::clone(&stats)),
             stats,
+            congested: AtomicBool::new(false),
+            shut: AtomicBool::new(false),
         }
     }
 
@@ -165,14 +192,46 @@ impl Pipeline {
         }
     }
 
-    /// Queues `work`; a full queue drops it (`queue_full`), a closed one too (`shutdown`).
+    /// Queues an envelope of the `sentry` crate. Never blocks: a full queue sheds work of
+    /// lower priorities for it, or drops it (counted in `sentry_items_dropped_queue_full` and
+    /// reported as `queue_overflow` in its items' categories).
+    #[cfg(feature = "sentry")]
+    pub(crate) fn submit_external(&self, external: external::External) {
+        self.push(Work::External(external));
+    }
+
+    /// Queues `work`; a full queue sheds lower priorities for it or drops it (`queue_full`),
+    /// a closed one drops it too (`shutdown`). What is shed is counted as dropped from a full
+    /// queue.
     fn push(&self, work: Work) {
         let weight = work.weight();
-        match self.queue.push(work, weight) {
-            Ok(()) => {}
-            Err(PushError::Full(work)) => self.delivery.discard(&work, Outcome::QueueFull),
+        let priority = work.priority();
+        match self.queue.push_with(work, weight, priority) {
+            Ok(shed) => {
+                if !shed.is_empty() {
+                    self.congested.store(true, Ordering::Relaxed);
+                    for work in &shed {
+                        self.delivery.discard(work, Outcome::QueueFull);
+                    }
+                }
+            }
+            Err(PushError::Full(work)) => {
+                self.congested.store(true, Ordering::Relaxed);
+                self.delivery.discard(&work, Outcome::QueueFull);
+            }
             Err(PushError::Closed(work)) => self.delivery.discard(&work, Outcome::Shutdown),
         }
+    }
+
+    /// Whether the queue refused or shed work since the last call (the backpressure
+    /// monitor's question); clears the mark.
+    pub(crate) fn take_congested(&self) -> bool {
+        self.congested.swap(false, Ordering::Relaxed)
+    }
+
+    /// Whether a rate limit is in force on any category.
+    pub(crate) fn rate_limited(&self) -> bool {
+        self.delivery.any_rate_limit()
     }
 
     /// Waits until everything queued before the call was handled, then sends the pending
@@ -189,7 +248,7 @@ impl Pipeline {
             return true;
         }
         // A full queue leaves the reports for the next envelope; the flush still succeeded.
-        let _ = self.queue.push(Work::ClientReport, 0);
+        let _ = self.queue.push_with(Work::ClientReport, 0, Priority::Lowest);
         self.queue.flush_until(deadline)
     }
 
@@ -198,6 +257,9 @@ impl Pipeline {
     /// senders exit once they are done. Waits for them until `deadline`; returns whether they
     /// all exited.
     pub(crate) fn shut_down(&self, deadline: Option<Instant>) -> bool {
+        if self.shut.swap(true, Ordering::AcqRel) {
+            return self.queue.wait_consumers_exited(deadline);
+        }
         let mut drained = self.queue.close(Some(Work::ClientReport));
         drained.extend(self.spans.take_all().into_iter().map(Work::Spans));
         for work in &drained {
@@ -629,7 +691,9 @@ mod tests {
         assert!(p.flush());
         assert_eq!(script.calls(), 2);
         assert_eq!(p.stats().transactions_sent, 2);
-        assert_eq!(p.stats().rate_limit_responses, 0);
+        // The limits on errors and sessions are recorded (the first answer set them, the
+        // second extended them); transactions go on.
+        assert_eq!(p.stats().rate_limit_responses, 2);
     }
 
     #[test]

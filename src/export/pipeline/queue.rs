@@ -7,6 +7,10 @@
 //!   queued and what is in flight.
 //! - **Never blocks a producer**: a push takes a short lock and fails (returning the item)
 //!   when the queue is full or closed.
+//! - **Priorities** ([`Priority`]): consumers take the highest priority first; a push into a
+//!   full queue sheds queued items of lower priorities (oldest first, the lowest priority
+//!   first) to make room, and fails only when nothing of a lower priority is queued. So a
+//!   burst of logs or transactions never costs an error its place.
 //! - **Exact flush**: every item gets a sequence number; [`flush_until`](Queue::flush_until)
 //!   waits until every item pushed before the call is done, whichever consumer took it and in
 //!   whatever order they finish.
@@ -22,6 +26,8 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
+
+use crate::export::wire::category::Priority;
 
 /// How long a consumer keeps polling after the queue ran empty before it parks. Under load,
 /// items then reach it without any wake-up: a producer notifies a parked consumer only when
@@ -41,7 +47,12 @@ pub(crate) struct Queue<T> {
 }
 
 struct State<T> {
-    items: VecDeque<Entry<T>>,
+    /// The queued items, one FIFO per [`Priority`] (by its index).
+    items: [VecDeque<Entry<T>>; Priority::COUNT],
+    /// The number of queued items (over every priority).
+    len: usize,
+    /// Bytes of queued items, per priority.
+    queued_bytes: [usize; Priority::COUNT],
     /// Bytes of queued and in-flight items.
     bytes: usize,
     next_seq: u64,
@@ -98,7 +109,9 @@ impl<T> Queue<T> {
     pub(crate) fn new(max_items: usize, max_bytes: usize) -> Self {
         Self {
             state: Mutex::new(State {
-                items: VecDeque::new(),
+                items: Default::default(),
+                len: 0,
+                queued_bytes: [0; Priority::COUNT],
                 bytes: 0,
                 next_seq: 0,
                 in_flight: Vec::new(),
@@ -121,21 +134,61 @@ impl<T> Queue<T> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Queues `item` of `bytes` estimated bytes without blocking. An item larger than the whole
-    /// byte budget is still accepted into an otherwise empty queue, so that it gets a chance.
-    pub(crate) fn push(&self, item: T, bytes: usize) -> Result<(), PushError<T>> {
+    /// Queues `item` of `bytes` estimated bytes at `priority` without blocking; returns the
+    /// items of lower priorities shed to make room (the caller accounts for them). An item
+    /// larger than the whole byte budget is still accepted into an otherwise empty queue, so
+    /// that it gets a chance.
+    pub(crate) fn push_with(
+        &self,
+        item: T,
+        bytes: usize,
+        priority: Priority,
+    ) -> Result<Vec<T>, PushError<T>> {
         let mut state = self.lock();
         if state.closed {
             return Err(PushError::Closed(item));
         }
-        let over_bytes = state.bytes > 0 && state.bytes.saturating_add(bytes) > self.max_bytes;
-        if state.items.len() >= self.max_items || over_bytes {
-            return Err(PushError::Full(item));
+        let mut need_slot = state.len >= self.max_items;
+        let mut excess = if state.bytes > 0 {
+            state
+                .bytes
+                .saturating_add(bytes)
+                .saturating_sub(self.max_bytes)
+        } else {
+            0
+        };
+        let mut shed = Vec::new();
+        if need_slot || excess > 0 {
+            // Room only from lower priorities, and only if they can make enough of it.
+            let lower = ..priority.index();
+            let lower_len: usize = state.items[lower].iter().map(VecDeque::len).sum();
+            let lower_bytes: usize = state.queued_bytes[lower].iter().sum();
+            if (need_slot && lower_len == 0) || excess > lower_bytes {
+                return Err(PushError::Full(item));
+            }
+            let state = &mut *state;
+            for class in 0..priority.index() {
+                while need_slot || excess > 0 {
+                    let Some(entry) = state.items[class].pop_front() else {
+                        break;
+                    };
+                    state.len -= 1;
+                    state.bytes = state.bytes.saturating_sub(entry.bytes);
+                    state.queued_bytes[class] =
+                        state.queued_bytes[class].saturating_sub(entry.bytes);
+                    excess = excess.saturating_sub(entry.bytes);
+                    need_slot = false;
+                    shed.push(entry.item);
+                }
+            }
         }
         let seq = state.next_seq;
         state.next_seq += 1;
         state.bytes = state.bytes.saturating_add(bytes);
-        state.items.push_back(Entry { seq, bytes, item });
+        state.len += 1;
+        let class = priority.index();
+        state.queued_bytes[class] = state.queued_bytes[class].saturating_add(bytes);
+        state.items[class].push_back(Entry { seq, bytes, item });
         // A lingering consumer polls again within `LINGER` and takes the item then: wake a
         // parked one only when no consumer lingers. Otherwise, with more consumers than the load
         // needs (some parked), every push would wake one.
@@ -144,7 +197,15 @@ impl<T> Queue<T> {
         if wake {
             self.work.notify_one();
         }
-        Ok(())
+        Ok(shed)
+    }
+
+    /// [`push_with`](Self::push_with) at one priority, where nothing is ever shed.
+    #[cfg(test)]
+    pub(crate) fn push(&self, item: T, bytes: usize) -> Result<(), PushError<T>> {
+        self.push_with(item, bytes, Priority::Medium).map(|shed| {
+            assert!(shed.is_empty(), "nothing of a lower priority was queued");
+        })
     }
 
     /// Registers a consumer unless `max` are already registered; returns whether it did.
@@ -170,9 +231,9 @@ impl<T> Queue<T> {
         let mut state = self.lock();
         let mut lingered = false;
         loop {
-            if let Some(entry) = state.items.pop_front() {
+            if let Some(entry) = state.pop_highest() {
                 state.in_flight.push(entry.seq);
-                let more = !state.items.is_empty();
+                let more = state.len > 0;
                 let grow = more && state.idle == 0;
                 // More items wait: pass the work on to a parked consumer (a push does not wake
                 // one while a consumer lingers), so items in a burst are handled in parallel.
@@ -267,9 +328,8 @@ impl<T> Queue<T> {
         loop {
             let lowest = state
                 .items
-                .front()
-                .map(|e| e.seq)
-                .into_iter()
+                .iter()
+                .filter_map(|class| class.front().map(|e| e.seq))
                 .chain(state.in_flight.iter().copied())
                 .min();
             if lowest.map_or(true, |lowest| lowest >= target) {
@@ -292,19 +352,21 @@ impl<T> Queue<T> {
         let mut state = self.lock();
         state.closed = true;
         let mut released = 0usize;
-        let drained: Vec<T> = state
-            .items
-            .drain(..)
-            .map(|e| {
+        let mut drained: Vec<T> = Vec::with_capacity(state.len);
+        for class in state.items.iter_mut().rev() {
+            drained.extend(class.drain(..).map(|e| {
                 released = released.saturating_add(e.bytes);
                 e.item
-            })
-            .collect();
+            }));
+        }
+        state.len = 0;
+        state.queued_bytes = [0; Priority::COUNT];
         state.bytes = state.bytes.saturating_sub(released);
         if let Some(item) = last {
             let seq = state.next_seq;
             state.next_seq += 1;
-            state.items.push_back(Entry {
+            state.len += 1;
+            state.items[Priority::Critical.index()].push_back(Entry {
                 seq,
                 bytes: 0,
                 item,
@@ -350,7 +412,7 @@ impl<T> Queue<T> {
     /// returns whether it did (the consumer should then exit).
     pub(crate) fn retire_idle_consumer(&self, keep: usize) -> bool {
         let mut state = self.lock();
-        if state.consumers > keep.max(1) && state.items.is_empty() && !state.closed {
+        if state.consumers > keep.max(1) && state.len == 0 && !state.closed {
             state.consumers -= 1;
             self.notify_progress(state);
             return true;
@@ -362,11 +424,22 @@ impl<T> Queue<T> {
     pub(crate) fn load(&self) -> (usize, usize, usize, usize) {
         let state = self.lock();
         (
-            state.items.len(),
+            state.len,
             state.in_flight.len(),
             state.bytes,
             state.consumers,
         )
+    }
+}
+
+impl<T> State<T> {
+    /// Takes the oldest item of the highest priority that has one.
+    fn pop_highest(&mut self) -> Option<Entry<T>> {
+        let class = self.items.iter().rposition(|class| !class.is_empty())?;
+        let entry = self.items[class].pop_front()?;
+        self.len -= 1;
+        self.queued_bytes[class] = self.queued_bytes[class].saturating_sub(entry.bytes);
+        Some(entry)
     }
 }
 
@@ -453,7 +526,8 @@ mod tests {
             let mut state = queue.lock();
             for seq in 0..2 {
                 state.next_seq += 1;
-                state.items.push_back(Entry {
+                state.len += 1;
+                state.items[Priority::Medium.index()].push_back(Entry {
                     seq,
                     bytes: 0,
                     item: seq as u32,
@@ -518,6 +592,63 @@ mod tests {
         let drained = queue.close(None);
         assert_eq!(drained, [3, 4, 6]);
         assert!(matches!(queue.push(7, 0), Err(PushError::Closed(7))));
+    }
+
+    #[test]
+    fn consumers_take_the_highest_priority_first_and_fifo_within_one() {
+        let queue = Queue::new(10, usize::MAX);
+        queue.push_with(1, 0, Priority::Low).unwrap();
+        queue.push_with(2, 0, Priority::Medium).unwrap();
+        queue.push_with(3, 0, Priority::Critical).unwrap();
+        queue.push_with(4, 0, Priority::Low).unwrap();
+        queue.push_with(5, 0, Priority::Critical).unwrap();
+        let order: Vec<u32> = (0..5)
+            .map(|_| {
+                let (ticket, item) = take(&queue);
+                queue.done(ticket);
+                item
+            })
+            .collect();
+        assert_eq!(order, [3, 5, 2, 1, 4]);
+    }
+
+    #[test]
+    fn a_full_queue_sheds_the_lowest_priority_first_and_never_a_higher_one() {
+        let queue = Queue::new(3, usize::MAX);
+        queue.push_with(1, 0, Priority::Medium).unwrap();
+        queue.push_with(2, 0, Priority::Low).unwrap();
+        queue.push_with(3, 0, Priority::Low).unwrap();
+        // An error in a queue full of transactions and logs: the oldest log goes.
+        assert_eq!(queue.push_with(4, 0, Priority::Critical).unwrap(), [2]);
+        assert_eq!(queue.push_with(5, 0, Priority::Critical).unwrap(), [3]);
+        // Then the transaction, and then nothing: errors do not shed errors.
+        assert_eq!(queue.push_with(6, 0, Priority::Critical).unwrap(), [1]);
+        assert!(matches!(
+            queue.push_with(7, 0, Priority::Critical),
+            Err(PushError::Full(7))
+        ));
+        // Lower priorities do not get in either.
+        assert!(matches!(
+            queue.push_with(8, 0, Priority::Low),
+            Err(PushError::Full(8))
+        ));
+        assert_eq!(queue.close(None), [4, 5, 6]);
+    }
+
+    #[test]
+    fn shedding_frees_enough_bytes_or_refuses_without_shedding() {
+        let queue = Queue::new(10, 100);
+        queue.push_with(1, 30, Priority::Low).unwrap();
+        queue.push_with(2, 30, Priority::Low).unwrap();
+        queue.push_with(3, 30, Priority::High).unwrap();
+        // 50 more bytes: both logs (60 bytes) make room.
+        assert_eq!(queue.push_with(4, 50, Priority::Critical).unwrap(), [1, 2]);
+        // 90 more would need the check-in's bytes too: refused, and nothing was shed.
+        assert!(matches!(
+            queue.push_with(5, 90, Priority::Medium),
+            Err(PushError::Full(5))
+        ));
+        assert_eq!(queue.close(None), [4, 3]);
     }
 
     #[test]

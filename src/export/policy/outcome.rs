@@ -48,6 +48,9 @@ pub(crate) enum Unit {
     Transaction,
     /// Streamed spans: their number, in category `span`.
     Spans,
+    /// Items of the `sentry` crate's envelopes: their number; client reports count them in
+    /// their own categories.
+    SentryItems,
 }
 
 impl Outcome {
@@ -91,6 +94,15 @@ impl Outcome {
                 }
                 Self::TooLarge(_) => &stats.spans_dropped_too_large,
             },
+            Unit::SentryItems => match self {
+                Self::Sent => &stats.sentry_items_sent,
+                Self::QueueFull | Self::Shutdown => &stats.sentry_items_dropped_queue_full,
+                Self::RateLimited | Self::Answered429 => &stats.sentry_items_dropped_rate_limited,
+                Self::Rejected(_) | Self::TooLarge(_) => &stats.sentry_items_dropped_rejected,
+                Self::ServerError(_) | Self::NetworkError | Self::Panicked => {
+                    &stats.sentry_items_dropped_send_failed
+                }
+            },
         }
     }
 
@@ -133,6 +145,14 @@ mod tests {
         // differ only in their prefix.
         let stats = StatsInner::default();
         for outcome in EVERY {
+            let named = |s: crate::Stats| {
+                format!("{s:?}")
+                    .split([',', '{', '}'])
+                    .map(str::trim)
+                    .find(|field| field.ends_with(": 1"))
+                    .map(|field| field.trim_end_matches(": 1").to_owned())
+                    .unwrap_or_default()
+            };
             let count = |unit| {
                 let counter = outcome.counter(unit, &stats);
                 counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -142,14 +162,8 @@ mod tests {
             };
             let tx = count(Unit::Transaction);
             let spans = count(Unit::Spans);
-            let named = |s: crate::Stats| {
-                format!("{s:?}")
-                    .split([',', '{', '}'])
-                    .map(str::trim)
-                    .find(|field| field.ends_with(": 1"))
-                    .map(|field| field.trim_end_matches(": 1").to_owned())
-                    .unwrap_or_default()
-            };
+            let items = named(count(Unit::SentryItems));
+            assert!(items.starts_with("sentry_items_"), "{outcome:?}: {items}");
             let (tx, spans) = (named(tx), named(spans));
             assert!(tx.starts_with("transactions_"), "{outcome:?}: {tx}");
             assert!(spans.starts_with("spans_"), "{outcome:?}: {spans}");

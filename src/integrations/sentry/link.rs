@@ -14,6 +14,8 @@ use tracing_subscriber::registry::{LookupSpan, SpanRef};
 use tracing_subscriber::Registry;
 
 use super::transport::LinkedTransportFactory;
+#[cfg(feature = "ureq")]
+use super::transport::pipeline_factory;
 use crate::propagation::DynamicSamplingContext;
 use crate::span::access::with_span_data;
 use crate::span::trace_context::TraceContext;
@@ -49,13 +51,26 @@ pub struct TraceLinkIntegration;
 /// assert!(options.transport.is_some());
 /// ```
 pub fn link(mut options: ClientOptions) -> ClientOptions {
-    let inner = options
-        .transport
-        .take()
-        .unwrap_or_else(|| Arc::new(::sentry::transports::DefaultTransportFactory));
-    options.transport = Some(Arc::new(LinkedTransportFactory::new(inner)));
+    options.transport = Some(match options.transport.take() {
+        Some(theirs) => Arc::new(LinkedTransportFactory::new(theirs)),
+        None => default_transport(),
+    });
     options.integrations.push(Arc::new(TraceLinkIntegration));
     options
+}
+
+/// Our export pipeline (feature `ureq`: it has an HTTP transport).
+#[cfg(feature = "ureq")]
+fn default_transport() -> Arc<dyn sentry_core::TransportFactory> {
+    pipeline_factory()
+}
+
+/// Without our HTTP transport (feature `ureq` off): the `sentry` crate's default one, wrapped.
+#[cfg(not(feature = "ureq"))]
+fn default_transport() -> Arc<dyn sentry_core::TransportFactory> {
+    Arc::new(LinkedTransportFactory::new(Arc::new(
+        ::sentry::transports::DefaultTransportFactory,
+    )))
 }
 
 impl Integration for TraceLinkIntegration {

@@ -80,4 +80,4 @@ mod transport;
 
 pub(crate) use link::note_event_span;
 pub use link::{link, TraceLinkIntegration};
-pub(crate) use transport::ClientTransport;
+pub(crate) use transport::{dsn_string, pipeline_link, ClientTransport, PipelineLink};
