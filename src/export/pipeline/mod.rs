@@ -817,6 +817,107 @@ mod tests {
         assert_eq!(script.reported("queue_overflow", "span"), 9);
     }
 
+    /// An external envelope of one `event` item (or a log container of `logs` records).
+    #[cfg(feature = "sentry")]
+    struct FakeExternal(&'static str);
+
+    #[cfg(feature = "sentry")]
+    impl external::ExternalEnvelope for FakeExternal {
+        fn write(
+            self: Box<Self>,
+            keep: &mut dyn FnMut(DataCategory) -> bool,
+            out: &mut Vec<u8>,
+        ) -> std::io::Result<external::Quantities> {
+            let mut dropped = external::Quantities::default();
+            let category = DataCategory::of_item_type(self.0).unwrap_or(DataCategory::Error);
+            if keep(category) {
+                out.extend_from_slice(b"{}\n{\"type\":\"");
+                out.extend_from_slice(self.0.as_bytes());
+                out.extend_from_slice(b"\"}\n{}\n");
+            } else {
+                dropped.add_item(category, 1);
+            }
+            Ok(dropped)
+        }
+    }
+
+    #[cfg(feature = "sentry")]
+    fn external(ty: &'static str) -> external::External {
+        let mut quantities = external::Quantities::default();
+        quantities.add_item(DataCategory::of_item_type(ty).unwrap_or(DataCategory::Error), 1);
+        external::External {
+            envelope: Box::new(FakeExternal(ty)),
+            quantities,
+            weight: 100,
+            dsc: None,
+        }
+    }
+
+    #[cfg(feature = "sentry")]
+    #[test]
+    fn errors_go_first_and_take_the_place_of_transactions_and_logs_in_a_full_queue() {
+        let script = Script::new([Answer::Block, Answer::Status(200)]);
+        let p = pipeline(script.transport.clone(), |c, o| {
+            c.queue_capacity = 4;
+            o.max_in_flight = 1;
+        });
+        let shared = p.handle.shared.clone().unwrap();
+        p.submit(1);
+        script.wait_called(); // in flight; the queue is empty
+        p.submit(2);
+        shared.submit_external(external("log"));
+        shared.submit_external(external("log"));
+        // The queue is full: each error sheds a log, then a transaction.
+        for _ in 0..4 {
+            shared.submit_external(external("event"));
+        }
+        // Now only errors are queued: a fifth error, and anything else, is refused.
+        shared.submit_external(external("event"));
+        shared.submit_external(external("check_in"));
+        p.submit(1);
+        script.gate.send(()).unwrap();
+        assert!(p.flush());
+        let sent: Vec<String> = script
+            .transport
+            .seen
+            .envelopes()
+            .iter()
+            .flat_map(|e| e.item_types().map(str::to_owned).collect::<Vec<_>>())
+            .filter(|ty| ty != "client_report")
+            .collect();
+        assert_eq!(sent, ["transaction", "event", "event", "event", "event"]);
+        let stats = p.stats();
+        assert_eq!(stats.sentry_items_sent, 4);
+        assert_eq!(stats.sentry_items_dropped_queue_full, 4, "two logs, an error, a check-in");
+        assert_eq!(stats.transactions_dropped_queue_full, 3);
+        assert_eq!(script.reported("queue_overflow", "log_item"), 2);
+        assert_eq!(script.reported("queue_overflow", "error"), 1);
+        assert_eq!(script.reported("queue_overflow", "monitor"), 1);
+        assert_eq!(script.reported("queue_overflow", "transaction"), 3);
+    }
+
+    #[cfg(feature = "sentry")]
+    #[test]
+    fn a_rate_limit_on_one_category_drops_only_its_items() {
+        let script = Script::new([
+            Answer::StatusWith(200, None, Some("60:log_item:key")),
+            Answer::Status(200),
+        ]);
+        let p = pipeline(script.transport.clone(), |_, _| {});
+        let shared = p.handle.shared.clone().unwrap();
+        shared.submit_external(external("event"));
+        assert!(p.flush());
+        shared.submit_external(external("log"));
+        shared.submit_external(external("event"));
+        p.submit(1);
+        assert!(p.flush());
+        let stats = p.stats();
+        assert_eq!(stats.sentry_items_sent, 2);
+        assert_eq!(stats.sentry_items_dropped_rate_limited, 1);
+        assert_eq!(stats.transactions_sent, 1);
+        assert_eq!(script.reported("ratelimit_backoff", "log_item"), 1);
+    }
+
     #[test]
     fn flush_times_out_on_a_hanging_transport_and_succeeds_afterwards() {
         let script = Script::new([Answer::Block, Answer::Status(200)]);
