@@ -146,6 +146,9 @@ pub(crate) const DEFAULT_MAX_QUEUED_BYTES: usize = 16 * 1024 * 1024;
 /// How often pending client reports are sent on their own when no envelope carries them.
 pub(crate) const DEFAULT_CLIENT_REPORT_INTERVAL: Duration = Duration::from_secs(30);
 
+/// How often backpressure handling checks the pipeline's health (Sentry's SDKs: 10 s).
+pub(crate) const DEFAULT_HEALTH_CHECK_INTERVAL: Duration = Duration::from_secs(10);
+
 /// What the builder hands to [`start`].
 pub(crate) struct ExportConfig {
     pub(crate) dsn: Option<Dsn>,
@@ -178,6 +181,8 @@ pub(crate) struct ExportOptions {
     pub(crate) max_queued_bytes: usize,
     /// How often pending client reports go out on their own.
     pub(crate) client_report_interval: Duration,
+    /// How often backpressure handling checks the pipeline's health; `None` turns it off.
+    pub(crate) health_check_interval: Option<Duration>,
 }
 
 impl Default for ExportOptions {
@@ -189,6 +194,7 @@ impl Default for ExportOptions {
             max_in_flight: DEFAULT_MAX_REQUESTS_IN_FLIGHT,
             max_queued_bytes: DEFAULT_MAX_QUEUED_BYTES,
             client_report_interval: DEFAULT_CLIENT_REPORT_INTERVAL,
+            health_check_interval: Some(DEFAULT_HEALTH_CHECK_INTERVAL),
         }
     }
 }
@@ -240,6 +246,20 @@ impl ExportHandle {
         if let Some(shared) = &self.shared {
             shared.record_sampled_out();
         }
+    }
+
+    /// Records, for the client reports, a transaction not sampled because backpressure
+    /// handling lowered the rate (`backpressure`).
+    pub(crate) fn record_backpressure(&self) {
+        if let Some(shared) = &self.shared {
+            shared.record_backpressure();
+        }
+    }
+
+    /// The backpressure downsampling factor (0 when healthy): one relaxed atomic load.
+    #[inline]
+    pub(crate) fn downsample_factor(&self) -> u32 {
+        self.shared.as_ref().map_or(0, |shared| shared.downsample_factor())
     }
 
     /// Records, for the client reports, a span an `ignore_spans` rule matched when it was
@@ -445,6 +465,7 @@ pub(crate) fn start_with(
         max_in_flight,
         max_queued_bytes,
         client_report_interval,
+        health_check_interval,
     } = options;
 
     let transport =
@@ -483,6 +504,7 @@ pub(crate) fn start_with(
         queue_capacity,
         max_queued_bytes,
         Arc::clone(&stats),
+        health_check_interval,
     ));
     shared.start()?;
     let guard = ExportGuard {

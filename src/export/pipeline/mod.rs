@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::export::policy::backpressure::Monitor;
 use crate::export::policy::outcome::Outcome;
 use crate::export::record::{SpanBatch, StreamedSpan, TransactionRecord};
 use crate::export::wire::category::{DataCategory, Priority};
@@ -88,6 +89,8 @@ pub(crate) struct Pipeline {
     congested: AtomicBool,
     /// Set once the pipeline shut down (a second shutdown does nothing).
     shut: AtomicBool,
+    /// Backpressure handling's downsampling factor.
+    monitor: Monitor,
 }
 
 impl Pipeline {
@@ -97,6 +100,7 @@ impl Pipeline {
         max_items: usize,
         max_bytes: usize,
         stats: Arc<StatsInner>,
+        health_check_interval: Option<std::time::Duration>,
     ) -> Self {
         Self {
             queue: Queue::new(max_items, max_bytes),
@@ -106,6 +110,7 @@ impl Pipeline {
             stats,
             congested: AtomicBool::new(false),
             shut: AtomicBool::new(false),
+            monitor: Monitor::new(health_check_interval),
         }
     }
 
@@ -223,15 +228,32 @@ impl Pipeline {
         }
     }
 
-    /// Whether the queue refused or shed work since the last call (the backpressure
-    /// monitor's question); clears the mark.
-    pub(crate) fn take_congested(&self) -> bool {
-        self.congested.swap(false, Ordering::Relaxed)
+    /// The backpressure downsampling factor: one relaxed atomic load.
+    #[inline]
+    pub(crate) fn downsample_factor(&self) -> u32 {
+        self.monitor.factor()
     }
 
-    /// Whether a rate limit is in force on any category.
-    pub(crate) fn rate_limited(&self) -> bool {
-        self.delivery.any_rate_limit()
+    /// Records a transaction not sampled because of backpressure handling.
+    pub(crate) fn record_backpressure(&self) {
+        StatsInner::incr(&self.stats.transactions_dropped_backpressure);
+        self.delivery
+            .reports
+            .record(DiscardReason::Backpressure, DataCategory::Transaction, 1);
+    }
+
+    /// Runs backpressure handling's health check if it is due: unhealthy if the queue refused
+    /// or shed work since the last check, or if a rate limit is in force.
+    pub(crate) fn check_health(&self, now: Instant) {
+        let checked = self.monitor.check_if_due(now, || {
+            let congested = self.congested.swap(false, Ordering::Relaxed);
+            !congested && !self.delivery.any_rate_limit()
+        });
+        if let Some(factor) = checked {
+            self.stats
+                .backpressure_downsample_factor
+                .store(u64::from(factor), Ordering::Relaxed);
+        }
     }
 
     /// Waits until everything queued before the call was handled, then sends the pending
@@ -916,6 +938,60 @@ mod tests {
         assert_eq!(stats.sentry_items_dropped_rate_limited, 1);
         assert_eq!(stats.transactions_sent, 1);
         assert_eq!(script.reported("ratelimit_backoff", "log_item"), 1);
+    }
+
+    #[test]
+    fn backpressure_halves_while_limited_or_congested_and_restores_when_healthy() {
+        let script = Script::new([Answer::StatusWith(200, None, Some("60:error:key"))]);
+        let p = pipeline(script.transport.clone(), |c, o| {
+            c.queue_capacity = 1;
+            o.health_check_interval = Some(Duration::from_secs(10));
+        });
+        let shared = p.handle.shared.clone().unwrap();
+        let start = Instant::now();
+        let at = |s: u64| start + Duration::from_secs(s);
+        assert_eq!(p.handle.downsample_factor(), 0);
+        p.submit(1);
+        assert!(p.flush());
+        // A limit (on errors) is in force: unhealthy.
+        shared.check_health(at(11));
+        assert_eq!(p.handle.downsample_factor(), 1);
+        shared.check_health(at(22));
+        assert_eq!(p.handle.downsample_factor(), 2);
+        assert_eq!(p.stats().backpressure_downsample_factor, 2);
+        // What was not sampled because of it is counted and reported as `backpressure`.
+        p.handle.record_backpressure();
+        assert!(p.flush());
+        assert_eq!(p.stats().transactions_dropped_backpressure, 1);
+        assert_eq!(script.reported("backpressure", "transaction"), 1);
+
+        // Without a limit, a full queue alone is unhealthy; then a healthy check restores.
+        let script = Script::new([Answer::Block, Answer::Status(200)]);
+        let p = pipeline(script.transport.clone(), |c, o| {
+            c.queue_capacity = 1;
+            o.health_check_interval = Some(Duration::from_secs(10));
+        });
+        let shared = p.handle.shared.clone().unwrap();
+        p.submit(1);
+        script.wait_called();
+        p.submit(2); // one queued, one refused
+        shared.check_health(at(11));
+        assert_eq!(p.handle.downsample_factor(), 1);
+        script.gate.send(()).unwrap();
+        assert!(p.flush());
+        shared.check_health(at(22));
+        assert_eq!(p.handle.downsample_factor(), 0, "healthy again");
+    }
+
+    #[test]
+    fn backpressure_handling_turned_off_never_lowers_the_rate() {
+        let script = Script::new([Answer::StatusWith(429, Some("60"), None)]);
+        let p = pipeline(script.transport.clone(), |_, o| o.health_check_interval = None);
+        p.submit(1);
+        assert!(p.flush());
+        let shared = p.handle.shared.clone().unwrap();
+        shared.check_health(Instant::now() + Duration::from_secs(3600));
+        assert_eq!(p.handle.downsample_factor(), 0);
     }
 
     #[test]
