@@ -22,14 +22,20 @@ impl SentryLayerBuilder {
     /// [`traces_sampler`](Self::traces_sampler) here), `org_id`, `shutdown_timeout`,
     /// `debug` and `strict_trace_continuation` (a value set here wins, `false` included).
     ///
-    /// Without a [`transport`](Self::transport) of our own, envelopes are handed to the
-    /// client ([`sentry_core::Client::send_envelope`]): one HTTP stack and one rate-limit state
-    /// for errors, logs and transactions, and the client's `flush`/`close` cover them.
-    /// [`ExportGuard::flush`] waits for our queue, then flushes the client. A transaction
-    /// handed to the client counts as sent in our [`Stats`](crate::Stats); what the client
-    /// then drops (rate limits, a full queue) it reports in its own client reports: size the
-    /// client's `transport_channel_capacity` (30 envelopes by default) for your bursts of
-    /// errors, logs and transactions.
+    /// A client made with [`link`](crate::integrations::sentry::link) and no transport of
+    /// the application's sends through this layer's export pipeline: errors, logs, sessions
+    /// and transactions share one queue (errors first when it is congested), the same senders,
+    /// rate limits and client reports. [`ExportGuard::flush`] and the guard's drop flush the
+    /// client's batches (logs, sessions) into it first; the client's `flush` and `close` drain
+    /// it too. Build the layer before the client sends anything: if the client's first
+    /// envelope came first, the client keeps a pipeline of default options of its own and the
+    /// layer starts another for transactions.
+    ///
+    /// A client with a transport of the application's keeps it: without a
+    /// [`transport`](Self::transport) of our own, our envelopes are handed to the client
+    /// ([`sentry_core::Client::send_envelope`]) and [`ExportGuard::flush`] flushes the client
+    /// after our queue. A transaction handed to such a client counts as sent in our
+    /// [`Stats`](crate::Stats); what the client's transport then drops is its own business.
     ///
     /// `None` (no client bound to the hub) configures nothing.
     ///

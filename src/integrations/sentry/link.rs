@@ -35,10 +35,19 @@ use crate::span::trace_context::TraceContext;
 #[derive(Clone, Copy, Debug, Default)]
 pub struct TraceLinkIntegration;
 
-/// Registers [`TraceLinkIntegration`] in `options` and wraps their transport so that events
-/// captured in a span carry the trace's frozen dynamic sampling context in the envelope
-/// `trace` header. Without a transport, the `sentry` crate's default one is wrapped (the one
-/// `sentry::init` would choose).
+/// Registers [`TraceLinkIntegration`] in `options` and gives the client a transport.
+///
+/// - **Without a transport in `options`** (feature `ureq`): our export pipeline becomes the
+///   client's transport. Every envelope the `sentry` crate makes is queued as it is and
+///   written on a sender thread, where the envelope `trace` header (the trace's frozen
+///   dynamic sampling context) is added; it is sent with the layer's concurrency, byte bound,
+///   gzip, per-category rate limits (only the limited items go) and client reports, errors
+///   first when the queue is congested. Build the layer with
+///   [`sentry_client`](crate::SentryLayerBuilder::sentry_client) to share one pipeline;
+///   otherwise the client's first envelope starts one of default options. Without the `ureq`
+///   feature, the `sentry` crate's default transport is wrapped instead.
+/// - **With the application's transport**: it is kept and wrapped, and the `trace` header is
+///   spliced into linked events' envelopes on the capturing thread before it gets them.
 ///
 /// Call it once, on the options given to `sentry::init` (or `Client::with_options`).
 ///
