@@ -9,7 +9,7 @@
 //! BIN=$(ls -t target/release/deps/export_serialise-* | grep -v '\.d$' | head -1)
 //! for n in 0 10 100; do
 //!   valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.$n \
-//!     --toggle-collect='tracing_sentry::export::wire::envelope::Envelope::from_transaction*' \
+//!     --toggle-collect='tracing_sentry::export::wire::envelope::EnvelopeBytes::from_transaction*' \
 //!     $BIN --spans $n --transactions 200 --gzip-level 0
 //! done   # then: callgrind_annotate /tmp/cg.N | head; divide by 200
 //! valgrind --tool=callgrind --toggle-collect='export_serialise::gzip_at*' $BIN --spans 10 \
@@ -61,7 +61,7 @@ use std::hint::black_box;
 use std::io::Write as _;
 use std::time::{Duration, Instant};
 
-use tracing_sentry::export::{InMemoryTransport, NoopTransport, Transport};
+use tracing_sentry::export::{EnvelopeTransport, InMemoryTransport, NoopTransport};
 use tracing_sentry::SentryLayer;
 use tracing_subscriber::prelude::*;
 
@@ -190,7 +190,7 @@ fn deflate_reused(bytes: &[u8], compressor: &mut flate2::Compress, out: &mut Vec
     let _ = compressor.compress_vec(bytes, out, flate2::FlushCompress::Finish);
 }
 
-fn reuse_experiment(envelopes: &[tracing_sentry::export::Envelope]) {
+fn reuse_experiment(envelopes: &[tracing_sentry::export::EnvelopeBytes]) {
     let mut compressor = flate2::Compress::new(flate2::Compression::new(1), false);
     let mut out = Vec::new();
     for e in envelopes {

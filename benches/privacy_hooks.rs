@@ -10,7 +10,7 @@
 //! for c in defaults none hooks ignore; do
 //!   valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.$c \
 //!     --toggle-collect='tracing_sentry::export::policy::privacy::Privacy::process_transaction*' \
-//!     --toggle-collect='tracing_sentry::export::wire::envelope::Envelope::from_transaction*' \
+//!     --toggle-collect='tracing_sentry::export::wire::envelope::EnvelopeBytes::from_transaction*' \
 //!     $BIN --config $c --spans 10 --transactions 200
 //! done   # then: callgrind_annotate --inclusive=yes /tmp/cg.$c | grep -E 'process_transaction|from_transaction'
 //! ```

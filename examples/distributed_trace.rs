@@ -33,7 +33,8 @@ use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
 use tracing_sentry::export::{
-    Dsn, Envelope, HttpTransport, InMemoryTransport, Transport, TransportError, TransportResponse,
+    Dsn, EnvelopeBytes, EnvelopeTransport, InMemoryTransport, TransportError, TransportResponse,
+    UreqTransport,
 };
 use tracing_sentry::integrations::reqwest::SentryReqwestMiddleware;
 use tracing_sentry::integrations::tower::SentryHttpLayer;
@@ -110,11 +111,11 @@ async fn price_items(rows: usize) -> String {
 /// Sends each envelope to memory (for the printout) and, with a DSN, to Sentry as well.
 struct FanOut {
     memory: InMemoryTransport,
-    sentry: Option<HttpTransport>,
+    sentry: Option<UreqTransport>,
 }
 
-impl Transport for FanOut {
-    fn send(&self, envelope: &Envelope) -> Result<TransportResponse, TransportError> {
+impl EnvelopeTransport for FanOut {
+    fn send(&self, envelope: &EnvelopeBytes) -> Result<TransportResponse, TransportError> {
         let local = self.memory.send(envelope)?;
         // Sentry's answer decides retries and rate limits; retries re-store the same event id,
         // which the printout skips.
@@ -139,7 +140,7 @@ fn spawn_service(
     let exported = InMemoryTransport::new();
     let transport = FanOut {
         memory: exported.clone(),
-        sentry: dsn.map(HttpTransport::new),
+        sentry: dsn.map(UreqTransport::new),
     };
     let mut builder = SentryLayer::builder()
         .release(format!("{name}@1.0.0"))
@@ -325,7 +326,7 @@ fn print_trace(
         for envelope in service.exported.envelopes() {
             // The stream lifecycle: span v2 items, one span per row.
             let mut streamed = false;
-            for span in envelope.spans() {
+            for span in streamed_spans(&envelope) {
                 if span["trace_id"] != trace_id
                     || !seen.insert(span["span_id"].as_str().map(String::from))
                 {
@@ -337,7 +338,7 @@ fn print_trace(
             if streamed {
                 dscs.push(dsc_line(&envelope));
             }
-            let Some(tx) = envelope.transaction() else {
+            let Some(tx) = transaction(&envelope) else {
                 continue;
             };
             let root = &tx["contexts"]["trace"];
@@ -410,7 +411,25 @@ fn print_tree(children: &Children, parent: Option<&str>, depth: usize, (t0, tota
 
 /// Reads a row from a span (or a transaction's `contexts.trace`, with the times of `times`).
 /// The DSC of an envelope's `trace` header, as `key=value, ...`.
-fn dsc_line(envelope: &tracing_sentry::export::Envelope) -> String {
+/// The payload of the envelope's `transaction` item, if it has one.
+fn transaction(envelope: &EnvelopeBytes) -> Option<Value> {
+    let (_, payload) = envelope.items().find(|(ty, _)| *ty == "transaction")?;
+    serde_json::from_slice(payload).ok()
+}
+
+/// The spans of the envelope's span v2 items (`{"version":2,"items":[...]}`).
+fn streamed_spans(envelope: &EnvelopeBytes) -> Vec<Value> {
+    let items = envelope.items().filter(|(ty, _)| *ty == "span");
+    items
+        .filter_map(|(_, payload)| serde_json::from_slice::<Value>(payload).ok())
+        .flat_map(|mut batch| match batch["items"].take() {
+            Value::Array(spans) => spans,
+            _ => Vec::new(),
+        })
+        .collect()
+}
+
+fn dsc_line(envelope: &tracing_sentry::export::EnvelopeBytes) -> String {
     let dsc: Vec<String> = envelope
         .trace()
         .iter()

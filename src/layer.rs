@@ -36,10 +36,6 @@ use crate::span::properties::apply_fields;
 use crate::span::recording::{declares_name, FieldVisitor};
 use crate::stats::Stats;
 
-// The path `integrations::tower` sets its request spans' properties by.
-#[cfg(feature = "tower")]
-pub(crate) use crate::span::properties::set_span_properties;
-
 /// A [`tracing_subscriber::Layer`] that gives every span a Sentry trace context and reports
 /// sampled spans to Sentry as transactions.
 ///

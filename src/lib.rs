@@ -147,8 +147,29 @@
 //!
 //! # Feature flags
 //!
-//! - `ureq` (default): [`export::HttpTransport`], sending envelopes with `ureq` (rustls) and
-//!   gzip (`flate2`). Without it, bring your own [`export::Transport`].
+//! Each feature works with these versions of the crates it plugs into:
+//!
+//! | feature | works with |
+//! | --- | --- |
+//! | (always) | `tracing` 0.1, `tracing-subscriber` 0.3, `http` 1; Rust 1.81 or later (MSRV) |
+//! | `tower` | `tower` 0.5 (`tower-layer`/`tower-service` 0.3), `http-body` 1, `axum` 0.8, `tonic` 0.14, `hyper` 1 / `hyper-util` 0.1 |
+//! | `reqwest` | `reqwest` 0.13, `reqwest-middleware` 0.5 |
+//! | `sentry` | `sentry` 0.49 (and `sentry-core` 0.49); Rust 1.88 or later |
+//! | `fmt` | `tracing-subscriber` 0.3 |
+//! | `ureq` (default) | nothing of yours: the built-in HTTP transport |
+//!
+//! Another major version (reqwest 0.12 with reqwest-middleware 0.4, axum 0.7, http 0.2, an
+//! older `sentry`) puts two copies of the crate in the build, and the compiler reports
+//! `error[E0277]: the trait bound `SentryReqwestMiddleware: reqwest_middleware::Middleware` is
+//! not satisfied` (the trait is not implemented for `SentryReqwestMiddleware`), or the same for
+//! `SentryHttpLayer`/`SentryHttpService` and `tower::Service`. `cargo tree -d` shows the
+//! duplicate.
+//!
+//! - `ureq` (default): [`export::UreqTransport`], sending envelopes with `ureq` (rustls) and
+//!   gzip (`flate2`). Without it, bring your own [`export::EnvelopeTransport`]. With the `sentry`
+//!   feature the layer sends through the `sentry` client's transport: use
+//!   `default-features = false` so that no second TLS stack (`ureq`, `rustls`, `ring`,
+//!   `webpki-roots`) is built.
 //! - `tower`: `tower` layers for servers (axum, hyper, tonic) that continue traces from request
 //!   headers, and for clients of `http::Request`s (hyper-util, tonic channels) that propagate
 //!   them, gRPC included ([`integrations::tower`]).
@@ -157,8 +178,9 @@
 //! - `sentry`: [with the `sentry` crate](integrations::sentry) (0.49): its errors, panics and
 //!   logs carry the trace context of the current span; the layer is configured from its client
 //!   ([`SentryLayerBuilder::sentry_client`]) and sends through its transport. Needs Rust 1.88.
-//! - `fmt`: [`fmt::WithTraceIds`], the trace id and span id on every line of
-//!   `tracing-subscriber`'s fmt layer.
+//! - `fmt`: the trace id and span id on every line of `tracing-subscriber`'s fmt layer:
+//!   [`fmt::Json`] writes JSON lines with them as top-level fields, [`fmt::WithTraceIds`] adds
+//!   them to the text formats.
 //!
 //! # Supported Rust versions
 //!
@@ -182,6 +204,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod builder;
+mod code_path;
 mod config;
 pub mod export;
 mod field;
@@ -190,6 +213,7 @@ mod field;
 pub mod fmt;
 mod headers;
 mod id;
+mod ignore;
 pub mod integrations;
 mod layer;
 mod lifecycle;
@@ -200,12 +224,6 @@ mod sampling;
 mod span;
 mod stats;
 mod status;
-
-// The paths `fmt` and `integrations::tower` reach span state by.
-#[cfg(feature = "fmt")]
-use span::trace_context;
-#[cfg(feature = "tower")]
-use span::{access as span_access, recording};
 
 /// Every field the crate sends, and what controls it.
 #[doc = include_str!("../docs/what-is-sent.md")]
@@ -236,8 +254,15 @@ pub use span::trace_context::{ContextSnapshot, TraceContext};
 pub use stats::Stats;
 pub use status::{SpanStatus, UnknownSpanStatus};
 
-/// The README's Rust examples, compiled and run as doctests (its quick start needs the
-/// integrations).
-#[cfg(all(doctest, feature = "reqwest", feature = "tower"))]
+/// The README's Rust examples, compiled and run as doctests. They are written as an
+/// application pastes them (no `#[cfg(feature = ...)]` inside: in an application that would
+/// compile to nothing), so they are compiled only with every feature they use.
+#[cfg(all(
+    doctest,
+    feature = "reqwest",
+    feature = "tower",
+    feature = "sentry",
+    feature = "fmt"
+))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;

@@ -267,7 +267,10 @@ mod tests {
         let rate = opts(Some(0.5));
         // sample_rand 0.3: sampled at 0.5, not at 0.25.
         let d = rate.decide(0.3, None, || None).downsample(0.3, 1);
-        assert_eq!((d.sampled, d.applied_rate, d.downsampled), (Some(false), Some(0.25), true));
+        assert_eq!(
+            (d.sampled, d.applied_rate, d.downsampled),
+            (Some(false), Some(0.25), true)
+        );
         // 0.1 stays sampled at 0.25 and 0.125 but not at 0.0625.
         let d = rate.decide(0.1, None, || None).downsample(0.1, 2);
         assert_eq!((d.sampled, d.downsampled), (Some(true), false));

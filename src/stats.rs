@@ -41,7 +41,7 @@ macro_rules! stats {
 }
 
 stats! {
-    /// Envelope copies for the Spotlight sidecar dropped because its channel was full (the
+    /// EnvelopeBytes copies for the Spotlight sidecar dropped because its channel was full (the
     /// sidecar is slow or down); what goes to Sentry is not affected.
     spotlight_envelopes_dropped,
     /// Transactions the transport delivered.

@@ -1,4 +1,4 @@
-//! `HttpTransport` against a loopback ingest server: what goes on the wire, and what comes back
+//! `UreqTransport` against a loopback ingest server: what goes on the wire, and what comes back
 //! for each kind of answer (200, 429, 500, nobody listening, no answer at all).
 #![cfg(feature = "ureq")]
 
@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use ingest::{down_dsn, Behavior, Ingest};
 use tracing_sentry::export::{
-    Dsn, Envelope, HttpTransport, Transport, TransportErrorKind, TransportResponse,
+    Dsn, EnvelopeBytes, EnvelopeTransport, TransportErrorKind, TransportResponse, UreqTransport,
 };
 
 const KEY: &str = "49d0f7386ad645858ae85020e393bef3";
@@ -18,7 +18,7 @@ const ROOT: &str = "83b8bac5042ea482";
 const CHILD: &str = "b0a0d08c1903eecb";
 
 /// A transaction envelope as the worker writes one (spec 7.2), built from public parts only.
-fn envelope() -> Envelope {
+fn envelope() -> EnvelopeBytes {
     let payload = format!(
         concat!(
             r#"{{"type":"transaction","event_id":"ef1a2d0d16d14c59ac9fd00ce2eadc53","#,
@@ -46,12 +46,12 @@ fn envelope() -> Envelope {
         len = payload.len(),
         payload = payload,
     );
-    Envelope::from_bytes(bytes.as_bytes()).expect("test envelope parses")
+    EnvelopeBytes::from_bytes(bytes.as_bytes()).expect("test envelope parses")
 }
 
-fn transport(ingest_dsn: &str) -> HttpTransport {
+fn transport(ingest_dsn: &str) -> UreqTransport {
     let dsn: Dsn = ingest_dsn.parse().expect("loopback DSN");
-    HttpTransport::builder(&dsn)
+    UreqTransport::builder(&dsn)
         .connect_timeout(Duration::from_millis(500))
         .read_timeout(Duration::from_millis(300))
         .timeout(Duration::from_secs(1))
@@ -73,7 +73,7 @@ fn envelopes_from_8_kib_on_are_gzipped() {
         "{{\"event_id\":\"ef1a2d0d16d14c59ac9fd00ce2eadc53\"}}\n{{\"type\":\"transaction\",\"length\":{}}}\n{payload}\n",
         payload.len()
     );
-    let big = Envelope::from_bytes(bytes.as_bytes()).expect("test envelope parses");
+    let big = EnvelopeBytes::from_bytes(bytes.as_bytes()).expect("test envelope parses");
     let response = transport(&ingest.dsn(KEY, 42))
         .send(&big)
         .expect("a response");
@@ -129,7 +129,7 @@ fn posts_the_envelope_with_auth_to_the_envelope_endpoint() {
     );
 
     // Both readers accept what arrived.
-    let ours = Envelope::from_bytes(&request.body).expect("our reader");
+    let ours = EnvelopeBytes::from_bytes(&request.body).expect("our reader");
     assert_eq!(ours.trace().get("trace_id"), Some(TRACE_ID));
     let theirs = sentry_types::protocol::v7::Envelope::from_slice(&request.body)
         .expect("sentry-types reader");
@@ -252,7 +252,7 @@ mod through_the_layer {
         assert!(ingest.wait_for_requests(3, Duration::from_secs(5)));
         for request in ingest.requests() {
             assert!(request.header("x-sentry-auth").unwrap().contains(KEY));
-            let ours = Envelope::from_bytes(&request.body).expect("our reader");
+            let ours = EnvelopeBytes::from_bytes(&request.body).expect("our reader");
             assert_eq!(
                 ours.transaction().unwrap()["spans"]
                     .as_array()

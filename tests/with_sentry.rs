@@ -630,8 +630,7 @@ fn linked_over_http(
         ClientOptions::new()
             .dsn(&ingest.dsn("public", 7))
             .release("client@1.0")
-            .traces_sample_rate(1.0)
-            .enable_logs(true),
+            .traces_sample_rate(1.0),
     )));
     let hub = Arc::new(Hub::new(Some(client.clone()), Arc::new(Scope::default())));
     let (layer, guard) = configure(SentryLayer::builder().sentry_client(client.clone()))
@@ -658,7 +657,10 @@ fn linked_without_a_transport_events_logs_and_transactions_share_the_layers_pipe
     assert!(guard.flush(Duration::from_secs(10)));
     let stats = guard.stats();
     assert_eq!(stats.transactions_sent, 1);
-    assert_eq!(stats.sentry_items_sent, 2, "the event and the log container");
+    assert_eq!(
+        stats.sentry_items_sent, 2,
+        "the event and the log container"
+    );
     let tally = ingest.tally();
     assert_eq!((tally.events, tally.logs, tally.transactions), (1, 1, 1));
     let event = ingest
@@ -671,7 +673,10 @@ fn linked_without_a_transport_events_logs_and_transactions_share_the_layers_pipe
     assert_eq!(header["trace"]["trace_id"], ctx.trace_id().to_string());
     assert_eq!(header["trace"]["release"], "client@1.0");
     assert!(header["sent_at"].is_string(), "stamped on the sender");
-    assert!(event.header("x-sentry-auth").is_some(), "our transport sent it");
+    assert!(
+        event.header("x-sentry-auth").is_some(),
+        "our transport sent it"
+    );
 }
 
 #[test]
@@ -699,7 +704,10 @@ fn a_limit_on_logs_drops_only_the_logs_and_errors_still_go() {
     assert_eq!(tally.events, 6, "every error arrived");
     assert_eq!(tally.logs, 1, "only the first log batch, before the limit");
     let stats = guard.stats();
-    assert_eq!(stats.sentry_items_dropped_rate_limited, 1, "one batch of 5 logs");
+    assert_eq!(
+        stats.sentry_items_dropped_rate_limited, 1,
+        "one batch of 5 logs"
+    );
     assert!(stats.rate_limit_responses >= 1);
     // Logs held back by a limit are reported in their category; the client report rides
     // along with a later envelope, at the latest at shutdown.
@@ -708,5 +716,68 @@ fn a_limit_on_logs_drops_only_the_logs_and_errors_still_go() {
     assert!(
         reported.contains(&("log_item".to_owned(), "ratelimit_backoff".to_owned(), 5)),
         "{reported:?}"
+    );
+}
+
+/// The usual axum order: tower-http's `CatchPanicLayer` outside the server layer. The panic's
+/// event (the `sentry` crate's panic integration) is on the request's trace, with the span that
+/// panicked, and the request's transaction is an `internal_error` with status code 500.
+#[cfg(feature = "tower")]
+#[test]
+fn a_panicking_request_behind_catch_panic_is_on_its_trace() {
+    use tower::{Layer, ServiceExt};
+    use tracing_sentry::integrations::tower::SentryHttpLayer;
+
+    let setup = setup(|b| b);
+    let handler_ctx = Arc::new(Mutex::new(None));
+    let seen = handler_ctx.clone();
+    let handler = tower::service_fn(move |_: http::Request<String>| {
+        let seen = seen.clone();
+        async move {
+            let span = tracing::info_span!("handler").entered();
+            *seen.lock().unwrap() = span.trace_context();
+            if seen.lock().unwrap().is_some() {
+                panic!("the checkout handler panicked");
+            }
+            Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
+        }
+    });
+    let service = tower_http::catch_panic::CatchPanicLayer::new()
+        .layer(SentryHttpLayer::new().layer(handler));
+    let status = Hub::run(setup.hub.clone(), || {
+        tracing::dispatcher::with_default(&setup.dispatch, || {
+            tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap()
+                .block_on(async {
+                    let request = http::Request::get("/checkout").body(String::new()).unwrap();
+                    service.oneshot(request).await.unwrap().status()
+                })
+        })
+    });
+    assert_eq!(status, 500);
+    let handler_ctx = handler_ctx.lock().unwrap().unwrap();
+
+    let envelopes = flush_all(&setup);
+    let events = events(&envelopes);
+    let (header, panic) = events
+        .iter()
+        .find(|(_, e)| message_of(e).contains("checkout handler panicked"))
+        .expect("the panic's event");
+    let trace_id = handler_ctx.trace_id().to_string();
+    assert_eq!(panic["contexts"]["trace"]["trace_id"], trace_id);
+    assert_eq!(
+        panic["contexts"]["trace"]["span_id"],
+        handler_ctx.span_id().to_string()
+    );
+    assert_eq!(header["trace"]["trace_id"], trace_id);
+    let txs = transactions(&envelopes);
+    assert_eq!(txs.len(), 1);
+    let tx = txs[0].1;
+    assert_eq!(tx["contexts"]["trace"]["trace_id"], trace_id);
+    assert_eq!(tx["contexts"]["trace"]["status"], "internal_error", "{tx}");
+    assert_eq!(
+        tx["contexts"]["trace"]["data"]["http.response.status_code"],
+        500
     );
 }

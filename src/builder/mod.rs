@@ -5,7 +5,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::{validate_environment, validate_release, Config, InvalidName};
-use crate::export::{self, Dsn, ExportConfig, ExportGuard, ExportHandle, ParseDsnError, Transport};
+use crate::export::transport::spotlight::{self, SpotlightTarget, SpotlightUrlError};
+use crate::export::Spotlight;
+use crate::export::{
+    self, Dsn, EnvelopeTransport, ExportConfig, ExportGuard, ExportHandle, ParseDsnError,
+};
+use crate::ignore::IgnoreRules;
 use crate::layer::SentryLayer;
 use crate::lifecycle::TraceLifecycle;
 use crate::propagation::{org_id_from_dsn_host, PropagationTargets};
@@ -89,7 +94,7 @@ pub struct SentryLayerBuilder {
     propagate_traceparent: bool,
     accept_traceparent: bool,
     forward_third_party_baggage: bool,
-    transport: Option<Arc<dyn Transport>>,
+    transport: Option<Arc<dyn EnvelopeTransport>>,
     queue_capacity: usize,
     max_requests_in_flight: usize,
     backpressure_handling: bool,
@@ -102,7 +107,13 @@ pub struct SentryLayerBuilder {
     /// The denylist, `ignore_spans` and the `before_send_*` hooks (`send_default_pii` is set
     /// from the field below when the layer is built).
     privacy: export::Privacy,
+    /// The `ignore_spans` rules.
+    ignore: IgnoreRules,
     send_default_pii: Option<bool>,
+    /// The `spotlight` option as set in code (`None`: never set).
+    spotlight: Option<Spotlight>,
+    /// `SENTRY_SPOTLIGHT`, as read by `from_env`.
+    spotlight_env: Option<Spotlight>,
     #[cfg(feature = "sentry")]
     sentry_client: Option<Arc<sentry_core::Client>>,
 }
@@ -120,6 +131,8 @@ enum BuildErrorKind {
     Environment(InvalidName, bool),
     /// `SENTRY_TRACE_LIFECYCLE` named no lifecycle.
     TraceLifecycle,
+    /// The Spotlight URL, and whether it came from `SENTRY_SPOTLIGHT`.
+    Spotlight(SpotlightUrlError, bool),
     Worker(std::io::Error),
 }
 
@@ -150,7 +163,10 @@ impl Default for SentryLayerBuilder {
             trace_lifecycle: TraceLifecycle::Static,
             trace_lifecycle_invalid: false,
             privacy: export::Privacy::default(),
+            ignore: IgnoreRules::default(),
             send_default_pii: None,
+            spotlight: None,
+            spotlight_env: None,
             #[cfg(feature = "sentry")]
             sentry_client: None,
         }
@@ -173,7 +189,8 @@ impl SentryLayerBuilder {
     }
 
     /// Returns a builder configured from the variables Sentry SDKs read: `SENTRY_DSN`,
-    /// `SENTRY_RELEASE`, `SENTRY_ENVIRONMENT` and `SENTRY_TRACES_SAMPLE_RATE`.
+    /// `SENTRY_RELEASE`, `SENTRY_ENVIRONMENT`, `SENTRY_TRACES_SAMPLE_RATE`,
+    /// `SENTRY_TRACE_LIFECYCLE` and `SENTRY_SPOTLIGHT` (see [`spotlight`](Self::spotlight)).
     ///
     /// Unset or empty variables are skipped. An invalid `SENTRY_DSN`, and a `SENTRY_RELEASE` or
     /// `SENTRY_ENVIRONMENT` that Sentry's ingestion would refuse (see [`release`](Self::release)
@@ -203,6 +220,7 @@ impl SentryLayerBuilder {
         if let Some(rate) = var("SENTRY_TRACES_SAMPLE_RATE").and_then(|r| r.trim().parse().ok()) {
             builder = builder.traces_sample_rate(rate);
         }
+        builder.spotlight_env = var("SENTRY_SPOTLIGHT").and_then(|v| Spotlight::from_env_value(&v));
         if let Some(lifecycle) = var("SENTRY_TRACE_LIFECYCLE") {
             match lifecycle.parse() {
                 Ok(lifecycle) => builder = builder.trace_lifecycle(lifecycle),
@@ -456,7 +474,7 @@ impl SentryLayerBuilder {
     /// assert!(transport.envelopes().is_empty());
     /// # Ok::<(), tracing_sentry::BuildError>(())
     /// ```
-    pub fn transport(mut self, transport: impl Transport) -> Self {
+    pub fn transport(mut self, transport: impl EnvelopeTransport) -> Self {
         self.transport = Some(Arc::new(transport));
         self
     }
@@ -553,6 +571,43 @@ impl SentryLayerBuilder {
         self
     }
 
+    /// Sends a copy of every envelope to [Sentry Spotlight](https://spotlightjs.com/), the
+    /// local development UI: `true` for the sidecar at [`DEFAULT_SPOTLIGHT_URL`](crate::DEFAULT_SPOTLIGHT_URL)
+    /// (`http://localhost:8969/stream`), a URL for another one, `false` for none (the default).
+    ///
+    /// Spotlight never changes what goes to Sentry and never blocks: copies go through a
+    /// bounded channel to a thread of their own, a sidecar that is down costs one line on
+    /// stderr and a growing backoff, and copies that do not fit are dropped and counted
+    /// ([`Stats::spotlight_envelopes_dropped`](crate::Stats::spotlight_envelopes_dropped)).
+    /// With Spotlight on and neither a DSN nor a transport, envelopes go to the sidecar only,
+    /// and every trace is sampled (the sample rate and the sampler are not used), as in
+    /// Sentry's other SDKs; `send_default_pii` stays as set.
+    ///
+    /// With [`from_env`](Self::from_env), `SENTRY_SPOTLIGHT` is read too (`true`, `1`, `yes`,
+    /// `on`, ...; `false`, `0`, `no`, `off`, ...; or a URL), and the SDKs' precedence applies:
+    /// `spotlight(false)` wins over the variable; a URL given here wins over the variable's;
+    /// `spotlight(true)` takes the variable's URL if it holds one; without this option the
+    /// variable decides. A variable overridden by a value set here is named in one line on
+    /// stderr.
+    ///
+    /// The sidecar is reached over plain HTTP (`http://` URLs only; another scheme or a
+    /// malformed URL makes [`build`](Self::build) fail, see [`BuildError::is_spotlight`]). Run
+    /// it with `npx @spotlightjs/spotlight`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (layer, guard) = tracing_sentry::SentryLayer::builder()
+    ///     .spotlight(true) // or .spotlight("http://localhost:8969/stream")
+    ///     .build()?;
+    /// # drop((layer, guard));
+    /// # Ok::<(), tracing_sentry::BuildError>(())
+    /// ```
+    pub fn spotlight(mut self, spotlight: impl Into<Spotlight>) -> Self {
+        self.spotlight = Some(spotlight.into());
+        self
+    }
+
     /// Prints export problems to stderr: one line when transactions start being dropped, then
     /// at most one summary every 10 s while it goes on (never one line per drop).
     ///
@@ -607,8 +662,14 @@ impl SentryLayerBuilder {
             }
             None => None,
         };
+        let spotlight = self.resolve_spotlight()?;
+        if spotlight.is_some() && dsn.is_none() && self.transport.is_none() {
+            // Spotlight alone: local development, where every trace is worth seeing.
+            self.sampling.traces_sample_rate = Some(1.0);
+            self.sampling.traces_sampler = None;
+        }
         let stats = Arc::new(StatsInner::default());
-        let wants_export = dsn.is_some() || self.transport.is_some();
+        let wants_export = dsn.is_some() || self.transport.is_some() || spotlight.is_some();
         let options = export::ExportOptions {
             max_in_flight: self.max_requests_in_flight,
             health_check_interval: self
@@ -620,6 +681,7 @@ impl SentryLayerBuilder {
             ExportConfig {
                 dsn: dsn.clone(),
                 transport: self.transport.take(),
+                spotlight,
                 release: self.release.clone(),
                 environment: self.environment_or_default(),
                 queue_capacity: self.queue_capacity,
@@ -642,6 +704,24 @@ impl SentryLayerBuilder {
         let mut config = self.into_config(wants_export.then_some(export));
         config.stats = stats;
         Ok((SentryLayer::from_config(config), guard))
+    }
+
+    /// The Spotlight sidecar to post to, if any, after the spec's precedence between the
+    /// option and `SENTRY_SPOTLIGHT`.
+    fn resolve_spotlight(&self) -> Result<Option<SpotlightTarget>, BuildError> {
+        let resolved = spotlight::resolve(self.spotlight.as_ref(), self.spotlight_env.as_ref());
+        if let Some(why) = resolved.overridden {
+            eprintln!("tracing-sentry: {why}.");
+        }
+        let Some(url) = resolved.url else {
+            return Ok(None);
+        };
+        let from_env = !matches!(self.spotlight, Some(Spotlight::Url(_)));
+        SpotlightTarget::parse(&url)
+            .map(Some)
+            .map_err(|err| BuildError {
+                kind: BuildErrorKind::Spotlight(err, from_env),
+            })
     }
 
     /// Refuses a release or an environment that Sentry's ingestion would drop.
@@ -690,10 +770,7 @@ impl SentryLayerBuilder {
             lifecycle: self.trace_lifecycle,
             export,
             stats: Arc::new(StatsInner::default()),
-            ignore: self
-                .privacy
-                .ignores()
-                .then(|| Arc::new(self.privacy.clone())),
+            ignore: self.ignore.any().then(|| Arc::new(self.ignore)),
         }
     }
 }
@@ -759,6 +836,22 @@ impl BuildError {
     pub fn is_trace_lifecycle(&self) -> bool {
         matches!(self.kind, BuildErrorKind::TraceLifecycle)
     }
+
+    /// Returns `true` if the Spotlight URL (see [`SentryLayerBuilder::spotlight`]) is malformed
+    /// or not an `http://` URL.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let err = tracing_sentry::SentryLayer::builder()
+    ///     .spotlight("https://localhost:8969/stream")
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert!(err.is_spotlight());
+    /// ```
+    pub fn is_spotlight(&self) -> bool {
+        matches!(self.kind, BuildErrorKind::Spotlight(..))
+    }
 }
 
 impl fmt::Display for BuildError {
@@ -784,6 +877,14 @@ impl fmt::Display for BuildError {
             BuildErrorKind::TraceLifecycle => f.write_str(
                 "invalid trace lifecycle (from SENTRY_TRACE_LIFECYCLE): expected `static` or `stream`",
             ),
+            BuildErrorKind::Spotlight(reason, from_env) => {
+                let origin = if *from_env {
+                    " (from SENTRY_SPOTLIGHT)"
+                } else {
+                    ""
+                };
+                write!(f, "invalid Spotlight URL{origin}: {reason}")
+            }
             BuildErrorKind::Worker(_) => f.write_str("could not start the export worker thread"),
         }
     }
@@ -804,6 +905,11 @@ impl fmt::Debug for BuildError {
                 .field("from_env", from_env)
                 .finish(),
             BuildErrorKind::TraceLifecycle => f.write_str("BuildError::TraceLifecycle"),
+            BuildErrorKind::Spotlight(reason, from_env) => f
+                .debug_struct("BuildError::Spotlight")
+                .field("reason", reason)
+                .field("from_env", from_env)
+                .finish(),
             BuildErrorKind::Worker(err) => f.debug_tuple("BuildError::Worker").field(err).finish(),
         }
     }
@@ -815,7 +921,8 @@ impl std::error::Error for BuildError {
             BuildErrorKind::Dsn(err) => Some(err),
             BuildErrorKind::Release(..)
             | BuildErrorKind::Environment(..)
-            | BuildErrorKind::TraceLifecycle => None,
+            | BuildErrorKind::TraceLifecycle
+            | BuildErrorKind::Spotlight(..) => None,
             BuildErrorKind::Worker(err) => Some(err),
         }
     }

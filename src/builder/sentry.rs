@@ -63,7 +63,9 @@ impl SentryLayerBuilder {
 
     /// Fills what this builder leaves unset from the client's options; returns the client and
     /// its pipeline link, if [`link`](crate::integrations::sentry::link) gave it one.
-    pub(super) fn resolve_sentry_client(&mut self) -> Option<(Arc<Client>, Option<Arc<PipelineLink>>)> {
+    pub(super) fn resolve_sentry_client(
+        &mut self,
+    ) -> Option<(Arc<Client>, Option<Arc<PipelineLink>>)> {
         let client = self.sentry_client.take()?;
         let options = client.options();
         let mut this = std::mem::take(self);

@@ -8,7 +8,7 @@
 //!    under a short lock; no JSON is written and no I/O happens on the program's thread.
 //! 2. Sender threads (`tracing-sentry-export`, up to
 //!    [`max_requests_in_flight`](crate::SentryLayerBuilder::max_requests_in_flight), 64 by
-//!    default) take transactions off the queue and turn each into an [`Envelope`]: a header
+//!    default) take transactions off the queue and turn each into an [`EnvelopeBytes`]: a header
 //!    with `event_id`, `sent_at`, `sdk`, the DSN (if configured, without secret) and the
 //!    frozen dynamic sampling context as `trace`, then one `transaction` item (spec 7.1–7.3),
 //!    and a `client_report` item when losses are waiting to be reported. Child spans go into
@@ -16,7 +16,7 @@
 //!    what Sentry's ingestion keeps (8 KiB with the span's other fields), and the cut is
 //!    recorded in `_meta`. One sender runs while the service is quiet; more start when
 //!    transactions wait and none is idle, and idle ones retire.
-//! 3. Each sender calls the [`Transport`], by default an `HttpTransport` (feature `ureq`) for
+//! 3. Each sender calls the [`EnvelopeTransport`], by default an `UreqTransport` (feature `ureq`) for
 //!    the configured [`Dsn`], shared by all senders (one pool of keep-alive connections). The
 //!    transport makes one attempt and reports the response; the senders own what follows, the
 //!    same way for every transport, with one rate-limit state and one backoff for all:
@@ -83,24 +83,29 @@
 //! Reading envelopes from an [`InMemoryTransport`]:
 //!
 //! ```
-//! use tracing_sentry::export::{Envelope, InMemoryTransport, Transport};
+//! use tracing_sentry::export::{EnvelopeBytes, InMemoryTransport, EnvelopeTransport};
 //!
 //! let transport = InMemoryTransport::new();
 //! // ... give `transport.clone()` to the layer builder, record spans, flush the guard ...
-//! # transport.send(&Envelope::from_bytes(
+//! # transport.send(&EnvelopeBytes::from_bytes(
 //! #     b"{\"event_id\":\"9ec79c33ec9942ab8353589fcb2e04dc\"}\n{\"type\":\"transaction\"}\n{\"transaction\":\"checkout\"}\n",
-//! # )?).unwrap();
+//! # ).unwrap()).unwrap();
 //! for envelope in transport.envelopes() {
-//!     let tx = envelope.transaction().expect("a transaction item");
-//!     println!("{} {}", tx["transaction"], envelope.event_id().unwrap_or("-"));
+//!     for (item_type, payload) in envelope.items() {
+//!         // The payload is JSON: parse it with the JSON library of your choice.
+//!         let item: serde_json::Value = serde_json::from_slice(payload)?;
+//!         if item_type == "transaction" {
+//!             println!("{} {}", item["transaction"], envelope.event_id().unwrap_or("-"));
+//!         }
+//!     }
 //! }
-//! # Ok::<(), tracing_sentry::export::ParseEnvelopeError>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 mod pipeline;
 mod policy;
 pub(crate) mod record;
-mod transport;
+pub(crate) mod transport;
 mod wire;
 
 #[cfg(test)]
@@ -115,14 +120,14 @@ pub(crate) use policy::privacy::{Denylist, Privacy};
 pub use policy::view::{SpanView, TransactionView};
 #[cfg(feature = "ureq")]
 #[cfg_attr(docsrs, doc(cfg(feature = "ureq")))]
-pub use transport::http::{HttpTransport, HttpTransportBuilder};
+pub use transport::http::{UreqTransport, UreqTransportBuilder};
 pub use transport::spotlight::{Spotlight, DEFAULT_SPOTLIGHT_URL};
 pub use transport::{
-    InMemoryTransport, NoopTransport, Transport, TransportError, TransportErrorKind,
+    EnvelopeTransport, InMemoryTransport, NoopTransport, TransportError, TransportErrorKind,
     TransportResponse,
 };
 pub use wire::dsn::{Dsn, DsnErrorKind, ParseDsnError};
-pub use wire::envelope::{Envelope, EnvelopeErrorKind, ParseEnvelopeError};
+pub use wire::envelope::{EnvelopeBytes, EnvelopeErrorKind, ParseEnvelopeError};
 
 #[cfg(feature = "sentry")]
 pub(crate) use pipeline::external::{External, ExternalEnvelope, Quantities};
@@ -131,6 +136,7 @@ pub(crate) use wire::category::DataCategory;
 
 use crate::stats::{Stats, StatsInner};
 use pipeline::{DeliveryConfig, Pipeline, RetryPolicy};
+use transport::spotlight::{SpotlightSink, SpotlightTarget, SpotlightTransport};
 use wire::transaction::EventMeta;
 
 /// The most of the shutdown timeout kept for the senders to exit after the flush.
@@ -153,7 +159,9 @@ pub(crate) const DEFAULT_HEALTH_CHECK_INTERVAL: Duration = Duration::from_secs(1
 pub(crate) struct ExportConfig {
     pub(crate) dsn: Option<Dsn>,
     /// Wins over the DSN's HTTP transport; the DSN still goes into the envelope header.
-    pub(crate) transport: Option<Arc<dyn Transport>>,
+    pub(crate) transport: Option<Arc<dyn EnvelopeTransport>>,
+    /// The Spotlight sidecar that also gets every envelope, if any.
+    pub(crate) spotlight: Option<SpotlightTarget>,
     pub(crate) release: Option<String>,
     pub(crate) environment: String,
     /// At least 1 (0 is treated as 1).
@@ -259,7 +267,9 @@ impl ExportHandle {
     /// The backpressure downsampling factor (0 when healthy): one relaxed atomic load.
     #[inline]
     pub(crate) fn downsample_factor(&self) -> u32 {
-        self.shared.as_ref().map_or(0, |shared| shared.downsample_factor())
+        self.shared
+            .as_ref()
+            .map_or(0, |shared| shared.downsample_factor())
     }
 
     /// Records, for the client reports, a span an `ignore_spans` rule matched when it was
@@ -382,7 +392,9 @@ impl ExportGuard {
             None => true,
         };
         match &self.then_flush {
-            Some(then) if !self.client_first => then(timeout.saturating_sub(start.elapsed())) && ours,
+            Some(then) if !self.client_first => {
+                then(timeout.saturating_sub(start.elapsed())) && ours
+            }
             _ => ours && client,
         }
     }
@@ -434,7 +446,7 @@ impl fmt::Debug for ExportGuard {
 
 /// Starts the first sender (unless there is nowhere to send transactions).
 ///
-/// The transport is the configured one, else an `HttpTransport` for the DSN (feature
+/// The transport is the configured one, else an `UreqTransport` for the DSN (feature
 /// `ureq`), else none: then no thread is started and [`ExportHandle::submit`] drops
 /// transactions at once.
 #[cfg(test)]
@@ -450,6 +462,7 @@ pub(crate) fn start_with(
     let ExportConfig {
         dsn,
         transport,
+        spotlight,
         release,
         environment,
         queue_capacity,
@@ -470,6 +483,13 @@ pub(crate) fn start_with(
 
     let transport =
         transport.or_else(|| default_transport(dsn.as_ref(), debug, max_in_flight.max(1)));
+    let transport = match spotlight {
+        Some(target) => Some(Arc::new(SpotlightTransport {
+            sink: SpotlightSink::start(target, Arc::clone(&stats))?,
+            inner: transport,
+        }) as Arc<dyn EnvelopeTransport>),
+        None => transport,
+    };
     let Some(transport) = transport else {
         let guard = ExportGuard {
             shared: None,
@@ -541,6 +561,7 @@ pub(crate) fn start_for_client(
             stats: Arc::default(),
             debug,
             privacy: Privacy::default(),
+            spotlight: None,
         },
         ExportOptions::default(),
     )
@@ -551,12 +572,12 @@ fn default_transport(
     dsn: Option<&Dsn>,
     _debug: bool,
     max_in_flight: usize,
-) -> Option<Arc<dyn Transport>> {
+) -> Option<Arc<dyn EnvelopeTransport>> {
     dsn.map(|dsn| {
-        let transport = HttpTransport::builder(dsn)
+        let transport = UreqTransport::builder(dsn)
             .max_idle_connections(max_in_flight)
             .build();
-        Arc::new(transport) as Arc<dyn Transport>
+        Arc::new(transport) as Arc<dyn EnvelopeTransport>
     })
 }
 
@@ -565,7 +586,7 @@ fn default_transport(
     dsn: Option<&Dsn>,
     debug: bool,
     _max_in_flight: usize,
-) -> Option<Arc<dyn Transport>> {
+) -> Option<Arc<dyn EnvelopeTransport>> {
     if dsn.is_some() && debug {
         use std::io::Write as _;
         let _ = writeln!(

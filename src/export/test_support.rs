@@ -11,7 +11,7 @@ use sentry_types::protocol::v7 as sentry;
 use crate::export::record::{
     FieldValue, SpanLink, SpanRecord, TransactionRecord, TransactionSource,
 };
-use crate::export::Envelope;
+use crate::export::EnvelopeBytes;
 use crate::export::{ExportConfig, ExportOptions};
 use crate::id::{SpanId, TraceId};
 use crate::propagation::DynamicSamplingContext;
@@ -155,7 +155,7 @@ impl tracing_core::Callsite for TestCallsite {
 
 /// Parses `envelope` with sentry-types (an independent reader) and checks that it holds exactly
 /// one transaction with `record`'s trace id, root span id, remote parent and child span ids.
-pub(crate) fn assert_sentry_types_reads(envelope: &Envelope, record: &TransactionRecord) {
+pub(crate) fn assert_sentry_types_reads(envelope: &EnvelopeBytes, record: &TransactionRecord) {
     let parsed = sentry::Envelope::from_slice(envelope.as_bytes())
         .unwrap_or_else(|e| panic!("sentry-types rejected the envelope: {e:?}"));
     assert_eq!(
@@ -231,6 +231,7 @@ impl Default for ExportConfig {
         Self {
             dsn: None,
             transport: None,
+            spotlight: None,
             release: None,
             environment: "production".to_owned(),
             queue_capacity: 100,

@@ -49,6 +49,7 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -62,7 +63,7 @@ use crate::field::FieldValue;
 use crate::integrations::grpc;
 use crate::integrations::http_client::{self, OutgoingRequest};
 use crate::propagation::PropagationContext;
-use crate::recording::{FIELD_NAME, FIELD_OP, FIELD_ORIGIN, FIELD_SOURCE};
+use crate::span::recording::{FIELD_NAME, FIELD_OP, FIELD_ORIGIN, FIELD_SOURCE};
 use crate::stats::StatsInner;
 use crate::status::SpanStatus;
 
@@ -90,6 +91,11 @@ const ORIGIN_SERVER: &str = "auto.http.tracing_sentry";
 ///
 /// The response body is wrapped in [`SentryBody`], which keeps a gRPC span open until the
 /// status arrives in the trailers.
+///
+/// A panic of the inner service is recorded on the span (`internal_error`, status code 500)
+/// and then continues to unwind, so the request is a failed transaction whichever layer
+/// catches the panic: tower-http's `CatchPanicLayer` outside this layer (the usual axum order),
+/// inside it, or the runtime's task.
 ///
 /// # Examples
 ///
@@ -183,7 +189,7 @@ where
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
         let (span, grpc) = server_span(&self.layer, &request);
-        ResponseFuture::start(span, grpc, || self.inner.call(request))
+        ResponseFuture::start(span, Side::Server { grpc }, || self.inner.call(request))
     }
 }
 
@@ -214,7 +220,7 @@ fn server_span<B>(layer: &SentryHttpLayer, request: &Request<B>) -> (Span, bool)
             tracing::info_span!("http.server", http.request.method = method, url.path = path,)
         }
     };
-    let config = crate::span_access::current_config();
+    let config = crate::span::access::current_config();
     let options = config
         .as_deref()
         .map(Config::extract_options)
@@ -229,7 +235,7 @@ fn server_span<B>(layer: &SentryHttpLayer, request: &Request<B>) -> (Span, bool)
             make()
         }
     };
-    crate::layer::set_span_properties(&span, || {
+    crate::span::properties::set_span_properties(&span, || {
         let (op, name, source) = match (grpc_call, route) {
             (Some(_), _) => ("grpc.server", path.to_owned(), "route"),
             (None, Some(route)) => ("http.server", format!("{method} {route}"), "route"),
@@ -249,7 +255,7 @@ fn server_span<B>(layer: &SentryHttpLayer, request: &Request<B>) -> (Span, bool)
         ]
     });
     if config.as_ref().is_some_and(|c| c.send_default_pii) {
-        crate::layer::set_span_properties(&span, || user_data(request));
+        crate::span::properties::set_span_properties(&span, || user_data(request));
     }
     (span, grpc_call.is_some())
 }
@@ -283,26 +289,67 @@ fn user_data<B>(request: &Request<B>) -> Vec<(Cow<'static, str>, FieldValue)> {
     fields
 }
 
+/// Which end of a request a [`ResponseFuture`] follows.
+#[derive(Clone, Copy, Debug)]
+enum Side {
+    Server { grpc: bool },
+    Client { grpc: bool },
+}
+
+impl Side {
+    fn grpc(self) -> bool {
+        match self {
+            Side::Server { grpc } | Side::Client { grpc } => grpc,
+        }
+    }
+
+    /// Records on `span` that the inner service panicked: `internal_error`, and for an HTTP
+    /// server the 500 that a panic catcher (tower-http's `CatchPanicLayer`, hyper dropping
+    /// the connection) answers with.
+    fn record_panic(self, span: &Span) {
+        match self {
+            Side::Server { grpc: false } => {
+                http_client::record_status_code(span, "http.response.status_code", 500);
+            }
+            Side::Server { grpc: true } | Side::Client { .. } => {
+                http_client::set_status(span, SpanStatus::InternalError);
+            }
+        }
+    }
+}
+
 pin_project_lite::pin_project! {
     /// The response future of [`SentryHttpService`] and [`SentryHttpClientService`]: records
     /// the status on the request's span.
+    ///
+    /// When the inner service panics (in `call` or while its future is polled), the span gets
+    /// status `internal_error` (a server span also `http.response.status_code` 500) before the
+    /// panic continues to unwind, so the request is recorded as failed wherever the panic is
+    /// caught: by tower-http's `CatchPanicLayer` outside this layer or inside it, or by the
+    /// runtime.
     pub struct ResponseFuture<F> {
         #[pin]
         inner: Instrumented<F>,
         span: Span,
-        grpc: bool,
+        side: Side,
     }
 }
 
 impl<F> ResponseFuture<F> {
     /// Calls the inner service inside `span` (its own spans nest under it) and follows the
     /// response in it.
-    fn start(span: Span, grpc: bool, call: impl FnOnce() -> F) -> Self {
-        let future = span.in_scope(call);
+    fn start(span: Span, side: Side, call: impl FnOnce() -> F) -> Self {
+        let future = match catch_unwind(AssertUnwindSafe(|| span.in_scope(call))) {
+            Ok(future) => future,
+            Err(panic) => {
+                side.record_panic(&span);
+                resume_unwind(panic)
+            }
+        };
         Self {
             inner: future.instrument(span.clone()),
             span,
-            grpc,
+            side,
         }
     }
 }
@@ -321,7 +368,18 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let result = std::task::ready!(this.inner.poll(cx));
+        // A panic is recorded here, while the span is alive and before any outer catcher
+        // (which would drop this future only after the unwinding ended, too late for the
+        // layer's "dropped while unwinding" rule) sees it.
+        let mut inner = this.inner;
+        let polled = catch_unwind(AssertUnwindSafe(|| inner.as_mut().poll(cx)));
+        let result = match polled {
+            Ok(poll) => std::task::ready!(poll),
+            Err(panic) => {
+                this.side.record_panic(this.span);
+                resume_unwind(panic)
+            }
+        };
         let response = match result {
             Ok(response) => response,
             Err(err) => {
@@ -329,7 +387,7 @@ where
                 return Poll::Ready(Err(err));
             }
         };
-        let pending = record_response(this.span, *this.grpc, &response);
+        let pending = record_response(this.span, this.side.grpc(), &response);
         Poll::Ready(Ok(response.map(|inner| SentryBody {
             inner,
             span: pending.then(|| this.span.clone()),
@@ -519,6 +577,8 @@ where
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
         let grpc = grpc::is_grpc(request.headers());
         let call = OutgoingRequest::start_http(&mut request, grpc);
-        ResponseFuture::start(call.into_span(), grpc, || self.inner.call(request))
+        ResponseFuture::start(call.into_span(), Side::Client { grpc }, || {
+            self.inner.call(request)
+        })
     }
 }

@@ -17,7 +17,7 @@ use super::DynamicSamplingContext;
 /// let b = tracing_sentry::propagation::Baggage::parse(&members.join(","));
 /// assert_eq!(b.third_party().split(',').count(), tracing_sentry::propagation::MAX_BAGGAGE_MEMBERS);
 /// ```
-pub const MAX_BAGGAGE_MEMBERS: usize = 64;
+pub(crate) const MAX_BAGGAGE_MEMBERS: usize = 64;
 
 /// Most bytes a `baggage` value keeps (the W3C lower bound every platform must propagate).
 ///
@@ -29,7 +29,7 @@ pub const MAX_BAGGAGE_MEMBERS: usize = 64;
 /// assert!(b.third_party().is_empty());
 /// assert_eq!(b.dropped_members(), 1);
 /// ```
-pub const MAX_BAGGAGE_BYTES: usize = 8192;
+pub(crate) const MAX_BAGGAGE_BYTES: usize = 8192;
 
 /// How many bytes of incoming `baggage` a parse looks at before counting the rest as dropped.
 ///
@@ -53,7 +53,7 @@ const SCAN_LIMIT: usize = 64 * 1024;
 /// 4. Every other member is third-party baggage, kept trimmed but otherwise verbatim (properties
 ///    and inner spaces included). It is not forwarded (spec 2.5).
 ///
-/// Limits: at most [`MAX_BAGGAGE_MEMBERS`] members and [`MAX_BAGGAGE_BYTES`] bytes (members as
+/// Limits: at most 64 members and 8,192 bytes (members as
 /// they arrived, joined with `,`) are kept, counted separately for Sentry's members and for
 /// third-party members, so a long foreign baggage never crowds out the dynamic sampling context;
 /// a member that would cross a limit is dropped whole.
@@ -652,7 +652,7 @@ fn members(value: &str) -> impl Iterator<Item = &str> + Clone {
 ///   removed; otherwise they stay.
 /// - Each member of `sentry` is appended unless a member with the same key is already in the
 ///   result.
-/// - The result holds at most [`MAX_BAGGAGE_MEMBERS`] members and [`MAX_BAGGAGE_BYTES`] bytes: a
+/// - The result holds at most 64 members and 8,192 bytes: a
 ///   member that would cross a limit is left out whole, so new members are the first to go.
 ///
 /// Unlike JavaScript's helper it never re-encodes anything, so W3C properties survive.

@@ -23,7 +23,7 @@ const MICROS: u32 = 1_000_000;
 /// assert_eq!(parse_sample_rand("0.999999"), Some(0.999999));
 /// assert_eq!(parse_sample_rand("1.0"), None);
 /// ```
-pub fn parse_sample_rand(s: &str) -> Option<f64> {
+pub(crate) fn parse_sample_rand(s: &str) -> Option<f64> {
     parse_decimal(s).filter(|v| (0.0..1.0).contains(v))
 }
 
@@ -39,7 +39,7 @@ pub fn parse_sample_rand(s: &str) -> Option<f64> {
 /// assert_eq!(parse_sample_rate("1.0"), Some(1.0));
 /// assert_eq!(parse_sample_rate("-0.5"), None);
 /// ```
-pub fn parse_sample_rate(s: &str) -> Option<f64> {
+pub(crate) fn parse_sample_rate(s: &str) -> Option<f64> {
     parse_decimal(s).filter(|v| (0.0..=1.0).contains(v))
 }
 
@@ -58,7 +58,7 @@ pub fn parse_sample_rate(s: &str) -> Option<f64> {
 /// assert_eq!(format_sample_rand(0.25), "0.250000");
 /// assert_eq!(format_sample_rand(0.9999999), "0.999999");
 /// ```
-pub fn format_sample_rand(value: f64) -> String {
+pub(crate) fn format_sample_rand(value: f64) -> String {
     String::from_utf8_lossy(&sample_rand_text(value)).into_owned()
 }
 
@@ -98,7 +98,10 @@ pub(crate) fn sample_rand_text(value: f64) -> [u8; 8] {
 /// assert_eq!(backfill_interval(None, Some(0.25)), Some((0.0, 1.0)));
 /// assert_eq!(backfill_interval(Some(true), Some(0.0)), None);
 /// ```
-pub fn backfill_interval(sampled: Option<bool>, sample_rate: Option<f64>) -> Option<(f64, f64)> {
+pub(crate) fn backfill_interval(
+    sampled: Option<bool>,
+    sample_rate: Option<f64>,
+) -> Option<(f64, f64)> {
     let rate = sample_rate.filter(|r| (0.0..=1.0).contains(r));
     match (sampled, rate) {
         (Some(true), Some(r)) => (r > 0.0).then_some((0.0, r)),
@@ -128,7 +131,7 @@ pub fn backfill_interval(sampled: Option<bool>, sample_rate: Option<f64>) -> Opt
 /// // No six-decimal number in [0.1234561, 0.1234565): lo, truncated.
 /// assert_eq!(sample_rand_in(0.1234561, 0.1234565, 0.3), 0.123456);
 /// ```
-pub fn sample_rand_in(lo: f64, hi: f64, u: f64) -> f64 {
+pub(crate) fn sample_rand_in(lo: f64, hi: f64, u: f64) -> f64 {
     let lo_m = ceil_micros(lo);
     let hi_m = ceil_micros(hi);
     if lo_m >= hi_m {

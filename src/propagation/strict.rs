@@ -14,7 +14,7 @@
 /// assert_eq!(org_id_from_dsn_host("o1234.ingest.sentry.io"), Some("1234"));
 /// assert_eq!(org_id_from_dsn_host("oabc.sentry.io"), None);
 /// ```
-pub fn org_id_from_dsn_host(host: &str) -> Option<&str> {
+pub(crate) fn org_id_from_dsn_host(host: &str) -> Option<&str> {
     let rest = host.strip_prefix('o')?;
     let (digits, _) = rest.split_once('.')?;
     (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then_some(digits)
@@ -43,7 +43,11 @@ pub fn org_id_from_dsn_host(host: &str) -> Option<&str> {
 /// assert!(!should_continue_trace(Some("1"), Some("2"), false));
 /// assert!(!should_continue_trace(None, Some("1"), true));
 /// ```
-pub fn should_continue_trace(incoming: Option<&str>, ours: Option<&str>, strict: bool) -> bool {
+pub(crate) fn should_continue_trace(
+    incoming: Option<&str>,
+    ours: Option<&str>,
+    strict: bool,
+) -> bool {
     let incoming = incoming.filter(|s| !s.is_empty());
     let ours = ours.filter(|s| !s.is_empty());
     match (incoming, ours) {

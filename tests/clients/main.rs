@@ -9,5 +9,6 @@ mod support;
 mod grpc;
 mod net;
 mod outgoing;
+mod panics;
 mod reqwest_client;
 mod tower_layers;

@@ -4,6 +4,7 @@ mod support;
 
 mod async_tasks;
 mod behaviour_vectors;
+mod code_path;
 mod composition;
 mod export;
 mod hardening;

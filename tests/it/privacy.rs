@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tracing_sentry::export::{Envelope, InMemoryTransport};
+use tracing_sentry::export::{EnvelopeBytes, InMemoryTransport};
 use tracing_sentry::{FieldValue, SentryLayer, SentryLayerBuilder, SpanStatus};
 
 use crate::support::*;
@@ -26,7 +26,7 @@ fn wire(guard: &tracing_sentry::ExportGuard, transport: &InMemoryTransport) -> S
 }
 
 /// The quantity client reports gave for `reason` and `category`, over every envelope.
-fn reported(envelopes: &[Envelope], reason: &str, category: &str) -> u64 {
+fn reported(envelopes: &[EnvelopeBytes], reason: &str, category: &str) -> u64 {
     let mut total = 0;
     for envelope in envelopes {
         let text = String::from_utf8_lossy(envelope.as_bytes()).into_owned();

@@ -296,12 +296,12 @@ fn unsampled_spans_are_never_streamed() {
 /// Answers every envelope with 200 and a rate limit on category `span` for 60 s, keeping what
 /// it was given.
 #[derive(Clone, Default)]
-struct SpanLimited(std::sync::Arc<std::sync::Mutex<Vec<tracing_sentry::export::Envelope>>>);
+struct SpanLimited(std::sync::Arc<std::sync::Mutex<Vec<tracing_sentry::export::EnvelopeBytes>>>);
 
-impl tracing_sentry::export::Transport for SpanLimited {
+impl tracing_sentry::export::EnvelopeTransport for SpanLimited {
     fn send(
         &self,
-        envelope: &tracing_sentry::export::Envelope,
+        envelope: &tracing_sentry::export::EnvelopeBytes,
     ) -> Result<tracing_sentry::export::TransportResponse, tracing_sentry::export::TransportError>
     {
         self.0.lock().unwrap().push(envelope.clone());

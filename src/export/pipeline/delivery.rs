@@ -1,5 +1,5 @@
 //! The delivery of one unit of work taken from the queue, identically for every
-//! [`Transport`]: the privacy rules, building the envelope, the rate-limit check, sending with
+//! [`EnvelopeTransport`]: the privacy rules, building the envelope, the rate-limit check, sending with
 //! retries under the shared backoff, and accounting for the outcome.
 //!
 //! - **Answers** (develop docs: sdk/expected-features, "Dealing with network failures"):
@@ -26,9 +26,9 @@ use crate::export::policy::ratelimit::RateGate;
 use crate::export::record::{SpanBatch, TransactionRecord};
 use crate::export::wire::category::DataCategory;
 use crate::export::wire::client_report::{ClientReports, DiscardReason, Report};
-use crate::export::wire::envelope::{Envelope, Scratch, TooLarge};
+use crate::export::wire::envelope::{EnvelopeBytes, Scratch, TooLarge};
 use crate::export::wire::transaction::EventMeta;
-use crate::export::{Privacy, Transport, TransportResponse};
+use crate::export::{EnvelopeTransport, Privacy, TransportResponse};
 use crate::stats::StatsInner;
 
 /// How failed attempts are retried.
@@ -43,7 +43,7 @@ pub(crate) struct RetryPolicy {
 
 /// Everything the senders share, fixed at start.
 pub(crate) struct DeliveryConfig {
-    pub(crate) transport: Arc<dyn Transport>,
+    pub(crate) transport: Arc<dyn EnvelopeTransport>,
     pub(crate) meta: EventMeta,
     /// The DSN as written in the envelope header (without secret).
     pub(crate) dsn: Option<String>,
@@ -198,7 +198,7 @@ impl Delivery {
         if kept.is_empty() {
             return;
         }
-        let built = Envelope::with_header_fields(
+        let built = EnvelopeBytes::with_header_fields(
             &written,
             dsc.as_deref(),
             SystemTime::now(),
@@ -260,7 +260,7 @@ impl Delivery {
             DataCategory::Span,
             scratch,
             queue,
-            |meta, dsn, now, scratch| Envelope::from_spans(batch, meta, dsn, now, scratch),
+            |meta, dsn, now, scratch| EnvelopeBytes::from_spans(batch, meta, dsn, now, scratch),
         )
     }
 
@@ -278,7 +278,7 @@ impl Delivery {
             scratch,
             queue,
             |meta, dsn, now, scratch| {
-                Envelope::from_transaction(tx, meta, dsn, now, scratch, scrub)
+                EnvelopeBytes::from_transaction(tx, meta, dsn, now, scratch, scrub)
             },
         )
     }
@@ -296,7 +296,7 @@ impl Delivery {
             Option<&str>,
             SystemTime,
             &mut Scratch,
-        ) -> Result<Envelope, TooLarge>,
+        ) -> Result<EnvelopeBytes, TooLarge>,
     ) -> Outcome {
         // Wait out a running backoff first, so the envelope is built (and a report attached)
         // when it can go.
@@ -339,7 +339,7 @@ impl Delivery {
     // === client reports ===
 
     /// Moves the pending reports into `envelope`; returns them to restore on failure.
-    fn take_report(&self, envelope: &mut Envelope) -> Option<Report> {
+    fn take_report(&self, envelope: &mut EnvelopeBytes) -> Option<Report> {
         let report = self.reports.take()?;
         let mut payload = Vec::with_capacity(256);
         report.write_payload(&mut payload, SystemTime::now());
@@ -380,7 +380,8 @@ impl Delivery {
         if !self.reports_allowed() {
             return;
         }
-        let mut envelope = Envelope::without_event(self.config.dsn.as_deref(), SystemTime::now());
+        let mut envelope =
+            EnvelopeBytes::without_event(self.config.dsn.as_deref(), SystemTime::now());
         let Some(report) = self.take_report(&mut envelope) else {
             return;
         };
@@ -404,7 +405,7 @@ impl Delivery {
     /// shared backoff and ends early at shutdown.
     fn send_with_retries(
         &self,
-        envelope: &Envelope,
+        envelope: &EnvelopeBytes,
         category: DataCategory,
         queue: &Queue<Work>,
     ) -> Outcome {
@@ -443,7 +444,7 @@ impl Delivery {
     }
 
     /// One call of the transport, contained: a panic is caught and counted.
-    fn attempt(&self, envelope: &Envelope) -> Attempt {
+    fn attempt(&self, envelope: &EnvelopeBytes) -> Attempt {
         let transport = &self.config.transport;
         match catch_unwind(AssertUnwindSafe(|| transport.send(envelope))) {
             Err(_panic) => {

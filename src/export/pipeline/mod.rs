@@ -7,7 +7,13 @@
 
 pub(crate) mod delivery;
 mod drop_log;
-#[cfg_attr(not(feature = "sentry"), allow(dead_code))] // only the `sentry` integration makes them
+#[cfg_attr(
+    not(feature = "sentry"),
+    expect(
+        dead_code,
+        reason = "only the `sentry` integration sends envelopes written elsewhere"
+    )
+)]
 pub(crate) mod external;
 pub(crate) mod queue;
 mod senders;
@@ -270,7 +276,9 @@ impl Pipeline {
             return true;
         }
         // A full queue leaves the reports for the next envelope; the flush still succeeded.
-        let _ = self.queue.push_with(Work::ClientReport, 0, Priority::Lowest);
+        let _ = self
+            .queue
+            .push_with(Work::ClientReport, 0, Priority::Lowest);
         self.queue.flush_until(deadline)
     }
 
@@ -315,8 +323,9 @@ mod tests {
     use super::*;
     use crate::export::test_support::{assert_sentry_types_reads, fast_retries, sample_record};
     use crate::export::{
-        start, start_with, Envelope, ExportConfig, ExportGuard, ExportHandle, ExportOptions,
-        InMemoryTransport, Transport, TransportError, TransportErrorKind, TransportResponse,
+        start, start_with, EnvelopeBytes, EnvelopeTransport, ExportConfig, ExportGuard,
+        ExportHandle, ExportOptions, InMemoryTransport, TransportError, TransportErrorKind,
+        TransportResponse,
     };
     use crate::stats::Stats;
 
@@ -390,8 +399,8 @@ mod tests {
         }
     }
 
-    impl Transport for Scripted {
-        fn send(&self, envelope: &Envelope) -> Result<TransportResponse, TransportError> {
+    impl EnvelopeTransport for Scripted {
+        fn send(&self, envelope: &EnvelopeBytes) -> Result<TransportResponse, TransportError> {
             self.calls.fetch_add(1, Ordering::SeqCst);
             assert!(
                 envelope.header()["sent_at"].is_string(),
@@ -476,7 +485,7 @@ mod tests {
     }
 
     fn pipeline(
-        transport: Arc<dyn Transport>,
+        transport: Arc<dyn EnvelopeTransport>,
         tweak: impl FnOnce(&mut ExportConfig, &mut ExportOptions),
     ) -> Pipeline {
         let stats = Arc::new(StatsInner::default());
@@ -657,8 +666,8 @@ mod tests {
     #[test]
     fn a_transport_without_client_reports_gets_none() {
         struct NoReports(Scripted);
-        impl Transport for NoReports {
-            fn send(&self, envelope: &Envelope) -> Result<TransportResponse, TransportError> {
+        impl EnvelopeTransport for NoReports {
+            fn send(&self, envelope: &EnvelopeBytes) -> Result<TransportResponse, TransportError> {
                 self.0.send(envelope)
             }
             fn sends_client_reports(&self) -> bool {
@@ -866,7 +875,10 @@ mod tests {
     #[cfg(feature = "sentry")]
     fn external(ty: &'static str) -> external::External {
         let mut quantities = external::Quantities::default();
-        quantities.add_item(DataCategory::of_item_type(ty).unwrap_or(DataCategory::Error), 1);
+        quantities.add_item(
+            DataCategory::of_item_type(ty).unwrap_or(DataCategory::Error),
+            1,
+        );
         external::External {
             envelope: Box::new(FakeExternal(ty)),
             quantities,
@@ -910,7 +922,10 @@ mod tests {
         assert_eq!(sent, ["transaction", "event", "event", "event", "event"]);
         let stats = p.stats();
         assert_eq!(stats.sentry_items_sent, 4);
-        assert_eq!(stats.sentry_items_dropped_queue_full, 4, "two logs, an error, a check-in");
+        assert_eq!(
+            stats.sentry_items_dropped_queue_full, 4,
+            "two logs, an error, a check-in"
+        );
         assert_eq!(stats.transactions_dropped_queue_full, 3);
         assert_eq!(script.reported("queue_overflow", "log_item"), 2);
         assert_eq!(script.reported("queue_overflow", "error"), 1);
@@ -986,7 +1001,9 @@ mod tests {
     #[test]
     fn backpressure_handling_turned_off_never_lowers_the_rate() {
         let script = Script::new([Answer::StatusWith(429, Some("60"), None)]);
-        let p = pipeline(script.transport.clone(), |_, o| o.health_check_interval = None);
+        let p = pipeline(script.transport.clone(), |_, o| {
+            o.health_check_interval = None
+        });
         p.submit(1);
         assert!(p.flush());
         let shared = p.handle.shared.clone().unwrap();
@@ -1140,8 +1157,8 @@ mod tests {
         seen: InMemoryTransport,
     }
 
-    impl Transport for Slow {
-        fn send(&self, envelope: &Envelope) -> Result<TransportResponse, TransportError> {
+    impl EnvelopeTransport for Slow {
+        fn send(&self, envelope: &EnvelopeBytes) -> Result<TransportResponse, TransportError> {
             let now = self.now.fetch_add(1, Ordering::SeqCst) + 1;
             self.peak.fetch_max(now, Ordering::SeqCst);
             std::thread::sleep(self.delay);

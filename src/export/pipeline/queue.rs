@@ -48,11 +48,9 @@ pub(crate) struct Queue<T> {
 
 struct State<T> {
     /// The queued items, one FIFO per [`Priority`] (by its index).
-    items: [VecDeque<Entry<T>>; Priority::COUNT],
+    classes: [Class<T>; Priority::COUNT],
     /// The number of queued items (over every priority).
     len: usize,
-    /// Bytes of queued items, per priority.
-    queued_bytes: [usize; Priority::COUNT],
     /// Bytes of queued and in-flight items.
     bytes: usize,
     next_seq: u64,
@@ -68,6 +66,22 @@ struct State<T> {
     /// Threads waiting on `progress` (flushes, the owner waiting for consumers to exit): with
     /// none, finishing an item notifies nobody (a notification is a system call).
     watchers: usize,
+}
+
+/// The queued items of one priority.
+struct Class<T> {
+    items: VecDeque<Entry<T>>,
+    /// Their bytes.
+    bytes: usize,
+}
+
+impl<T> Default for Class<T> {
+    fn default() -> Self {
+        Self {
+            items: VecDeque::new(),
+            bytes: 0,
+        }
+    }
 }
 
 struct Entry<T> {
@@ -109,9 +123,8 @@ impl<T> Queue<T> {
     pub(crate) fn new(max_items: usize, max_bytes: usize) -> Self {
         Self {
             state: Mutex::new(State {
-                items: Default::default(),
+                classes: Default::default(),
                 len: 0,
-                queued_bytes: [0; Priority::COUNT],
                 bytes: 0,
                 next_seq: 0,
                 in_flight: Vec::new(),
@@ -160,35 +173,37 @@ impl<T> Queue<T> {
         let mut shed = Vec::new();
         if need_slot || excess > 0 {
             // Room only from lower priorities, and only if they can make enough of it.
-            let lower = ..priority.index();
-            let lower_len: usize = state.items[lower].iter().map(VecDeque::len).sum();
-            let lower_bytes: usize = state.queued_bytes[lower].iter().sum();
+            let lower = state.classes.get(..priority.index()).unwrap_or_default();
+            let lower_len: usize = lower.iter().map(|class| class.items.len()).sum();
+            let lower_bytes: usize = lower.iter().map(|class| class.bytes).sum();
             if (need_slot && lower_len == 0) || excess > lower_bytes {
                 return Err(PushError::Full(item));
             }
-            let state = &mut *state;
-            for class in 0..priority.index() {
+            let mut freed = 0usize;
+            for class in state.classes.iter_mut().take(priority.index()) {
                 while need_slot || excess > 0 {
-                    let Some(entry) = state.items[class].pop_front() else {
+                    let Some(entry) = class.items.pop_front() else {
                         break;
                     };
-                    state.len -= 1;
-                    state.bytes = state.bytes.saturating_sub(entry.bytes);
-                    state.queued_bytes[class] =
-                        state.queued_bytes[class].saturating_sub(entry.bytes);
+                    class.bytes = class.bytes.saturating_sub(entry.bytes);
+                    freed = freed.saturating_add(entry.bytes);
                     excess = excess.saturating_sub(entry.bytes);
                     need_slot = false;
                     shed.push(entry.item);
                 }
             }
+            state.len -= shed.len();
+            state.bytes = state.bytes.saturating_sub(freed);
         }
         let seq = state.next_seq;
+        let Some(class) = state.classes.get_mut(priority.index()) else {
+            return Err(PushError::Full(item));
+        };
+        class.bytes = class.bytes.saturating_add(bytes);
+        class.items.push_back(Entry { seq, bytes, item });
         state.next_seq += 1;
         state.bytes = state.bytes.saturating_add(bytes);
         state.len += 1;
-        let class = priority.index();
-        state.queued_bytes[class] = state.queued_bytes[class].saturating_add(bytes);
-        state.items[class].push_back(Entry { seq, bytes, item });
         // A lingering consumer polls again within `LINGER` and takes the item then: wake a
         // parked one only when no consumer lingers. Otherwise, with more consumers than the load
         // needs (some parked), every push would wake one.
@@ -327,9 +342,9 @@ impl<T> Queue<T> {
         let target = state.next_seq;
         loop {
             let lowest = state
-                .items
+                .classes
                 .iter()
-                .filter_map(|class| class.front().map(|e| e.seq))
+                .filter_map(|class| class.items.front().map(|e| e.seq))
                 .chain(state.in_flight.iter().copied())
                 .min();
             if lowest.map_or(true, |lowest| lowest >= target) {
@@ -353,24 +368,26 @@ impl<T> Queue<T> {
         state.closed = true;
         let mut released = 0usize;
         let mut drained: Vec<T> = Vec::with_capacity(state.len);
-        for class in state.items.iter_mut().rev() {
-            drained.extend(class.drain(..).map(|e| {
+        for class in state.classes.iter_mut().rev() {
+            class.bytes = 0;
+            drained.extend(class.items.drain(..).map(|e| {
                 released = released.saturating_add(e.bytes);
                 e.item
             }));
         }
         state.len = 0;
-        state.queued_bytes = [0; Priority::COUNT];
         state.bytes = state.bytes.saturating_sub(released);
         if let Some(item) = last {
             let seq = state.next_seq;
             state.next_seq += 1;
-            state.len += 1;
-            state.items[Priority::Critical.index()].push_back(Entry {
-                seq,
-                bytes: 0,
-                item,
-            });
+            if let Some(class) = state.classes.last_mut() {
+                class.items.push_back(Entry {
+                    seq,
+                    bytes: 0,
+                    item,
+                });
+                state.len += 1;
+            }
         }
         drop(state);
         self.work.notify_all();
@@ -435,10 +452,14 @@ impl<T> Queue<T> {
 impl<T> State<T> {
     /// Takes the oldest item of the highest priority that has one.
     fn pop_highest(&mut self) -> Option<Entry<T>> {
-        let class = self.items.iter().rposition(|class| !class.is_empty())?;
-        let entry = self.items[class].pop_front()?;
+        let class = self
+            .classes
+            .iter_mut()
+            .rev()
+            .find(|class| !class.items.is_empty())?;
+        let entry = class.items.pop_front()?;
+        class.bytes = class.bytes.saturating_sub(entry.bytes);
         self.len -= 1;
-        self.queued_bytes[class] = self.queued_bytes[class].saturating_sub(entry.bytes);
         Some(entry)
     }
 }
@@ -527,7 +548,8 @@ mod tests {
             for seq in 0..2 {
                 state.next_seq += 1;
                 state.len += 1;
-                state.items[Priority::Medium.index()].push_back(Entry {
+                let class = state.classes.get_mut(Priority::Medium.index()).unwrap();
+                class.items.push_back(Entry {
                     seq,
                     bytes: 0,
                     item: seq as u32,

@@ -45,10 +45,9 @@ impl SenderPool {
         let spawned = thread::Builder::new()
             .name(SENDER_THREAD_NAME.to_owned())
             .spawn(move || run(sender));
-        spawned.map(drop).map_err(|err| {
-            pipeline.queue.remove_consumer();
-            err
-        })
+        spawned
+            .map(drop)
+            .inspect_err(|_| pipeline.queue.remove_consumer())
     }
 
     /// [`spawn`](Self::spawn) when work is waiting: a failed spawn only means fewer requests

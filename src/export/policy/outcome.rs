@@ -50,6 +50,13 @@ pub(crate) enum Unit {
     Spans,
     /// Items of the `sentry` crate's envelopes: their number; client reports count them in
     /// their own categories.
+    #[cfg_attr(
+        not(any(feature = "sentry", test)),
+        expect(
+            dead_code,
+            reason = "only the `sentry` integration sends envelopes written elsewhere"
+        )
+    )]
     SentryItems,
 }
 

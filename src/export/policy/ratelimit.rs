@@ -289,7 +289,10 @@ mod tests {
         let response = TransportResponse::new(429)
             .with_retry_after("120")
             .with_rate_limits("60:error:key");
-        assert!(rl.update(&response, now, SystemTime::now()), "errors are limited");
+        assert!(
+            rl.update(&response, now, SystemTime::now()),
+            "errors are limited"
+        );
         assert_eq!(limited_for(&rl, now), None, "transactions are not");
         assert!(rl.limit(DataCategory::Error, now).is_some());
     }

@@ -8,7 +8,7 @@ use flate2::Compression;
 
 use crate::export::wire::sdk::CLIENT_NAME;
 use crate::export::{
-    Dsn, Envelope, Transport, TransportError, TransportErrorKind, TransportResponse,
+    Dsn, EnvelopeBytes, EnvelopeTransport, TransportError, TransportErrorKind, TransportResponse,
 };
 
 /// The most response-body bytes read (and discarded) so that the connection can be reused.
@@ -26,7 +26,7 @@ const GZIP_LEVEL: u32 = 1;
 
 /// Sends envelopes to Sentry's ingest endpoint over HTTP(S).
 ///
-/// Each call to [`send`](Transport::send) makes one `POST {dsn.envelope_url()}` with
+/// Each call to [`send`](EnvelopeTransport::send) makes one `POST {dsn.envelope_url()}` with
 /// `X-Sentry-Auth`, `Content-Type: application/x-sentry-envelope` and the envelope as body
 /// (gzip-compressed from 8 KiB on), bounded by connect, read and overall timeouts, and returns the status with the `Retry-After`
 /// and `X-Sentry-Rate-Limits` headers. Retries and rate limits are the export senders' job.
@@ -36,17 +36,17 @@ const GZIP_LEVEL: u32 = 1;
 ///
 /// One transport is shared by every export sender: `send` may run on several threads at once,
 /// each request on its own pooled keep-alive connection. Keep
-/// [`max_idle_connections`](HttpTransportBuilder::max_idle_connections) at least as large as
+/// [`max_idle_connections`](UreqTransportBuilder::max_idle_connections) at least as large as
 /// the layer's `max_requests_in_flight`, or connections are closed and reopened under load.
 ///
 /// # Examples
 ///
 /// ```no_run
 /// use std::time::Duration;
-/// use tracing_sentry::export::{Dsn, HttpTransport};
+/// use tracing_sentry::export::{Dsn, UreqTransport};
 ///
 /// let dsn: Dsn = "https://public@o1.ingest.sentry.io/42".parse()?;
-/// let transport = HttpTransport::builder(&dsn)
+/// let transport = UreqTransport::builder(&dsn)
 ///     .connect_timeout(Duration::from_secs(1))
 ///     .timeout(Duration::from_secs(5))
 ///     .build();
@@ -54,29 +54,29 @@ const GZIP_LEVEL: u32 = 1;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[cfg_attr(docsrs, doc(cfg(feature = "ureq")))]
-pub struct HttpTransport {
+pub struct UreqTransport {
     agent: ureq::Agent,
     url: String,
     auth: String,
 }
 
-/// Configures an [`HttpTransport`]; see [`HttpTransport::builder`].
+/// Configures an [`UreqTransport`]; see [`UreqTransport::builder`].
 ///
 /// # Examples
 ///
 /// ```no_run
 /// use std::time::Duration;
-/// use tracing_sentry::export::{Dsn, HttpTransport};
+/// use tracing_sentry::export::{Dsn, UreqTransport};
 ///
 /// let dsn: Dsn = "https://public@o1.ingest.sentry.io/42".parse()?;
-/// let transport = HttpTransport::builder(&dsn).read_timeout(Duration::from_secs(2)).build();
+/// let transport = UreqTransport::builder(&dsn).read_timeout(Duration::from_secs(2)).build();
 /// # let _ = transport;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[cfg_attr(docsrs, doc(cfg(feature = "ureq")))]
 #[derive(Clone)]
 #[must_use]
-pub struct HttpTransportBuilder {
+pub struct UreqTransportBuilder {
     url: String,
     auth: String,
     connect_timeout: Duration,
@@ -85,7 +85,7 @@ pub struct HttpTransportBuilder {
     max_idle_connections: usize,
 }
 
-impl HttpTransport {
+impl UreqTransport {
     /// The default time to establish a connection (TLS included): 3 s.
     pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
     /// The default time to wait for the response once the request was sent: 5 s.
@@ -104,10 +104,10 @@ impl HttpTransport {
     /// # Examples
     ///
     /// ```no_run
-    /// use tracing_sentry::export::{Dsn, HttpTransport};
+    /// use tracing_sentry::export::{Dsn, UreqTransport};
     ///
     /// let dsn: Dsn = "https://public@o1.ingest.sentry.io/42".parse()?;
-    /// let transport = HttpTransport::new(&dsn);
+    /// let transport = UreqTransport::new(&dsn);
     /// # let _ = transport;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -121,15 +121,15 @@ impl HttpTransport {
     ///
     /// ```no_run
     /// use std::time::Duration;
-    /// use tracing_sentry::export::{Dsn, HttpTransport};
+    /// use tracing_sentry::export::{Dsn, UreqTransport};
     ///
     /// let dsn: Dsn = "https://public@o1.ingest.sentry.io/42".parse()?;
-    /// let transport = HttpTransport::builder(&dsn).timeout(Duration::from_secs(3)).build();
+    /// let transport = UreqTransport::builder(&dsn).timeout(Duration::from_secs(3)).build();
     /// # let _ = transport;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn builder(dsn: &Dsn) -> HttpTransportBuilder {
-        HttpTransportBuilder {
+    pub fn builder(dsn: &Dsn) -> UreqTransportBuilder {
+        UreqTransportBuilder {
             url: dsn.envelope_url(),
             auth: dsn.auth_header(CLIENT_NAME),
             connect_timeout: Self::DEFAULT_CONNECT_TIMEOUT,
@@ -144,10 +144,10 @@ impl HttpTransport {
     /// # Examples
     ///
     /// ```no_run
-    /// use tracing_sentry::export::{Dsn, HttpTransport};
+    /// use tracing_sentry::export::{Dsn, UreqTransport};
     ///
     /// let dsn: Dsn = "https://public@o1.ingest.sentry.io/42".parse()?;
-    /// assert_eq!(HttpTransport::new(&dsn).url(), "https://o1.ingest.sentry.io/api/42/envelope/");
+    /// assert_eq!(UreqTransport::new(&dsn).url(), "https://o1.ingest.sentry.io/api/42/envelope/");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn url(&self) -> &str {
@@ -155,7 +155,7 @@ impl HttpTransport {
     }
 }
 
-impl HttpTransportBuilder {
+impl UreqTransportBuilder {
     /// Sets the time allowed to establish a connection, TLS included.
     ///
     /// # Examples
@@ -163,7 +163,7 @@ impl HttpTransportBuilder {
     /// ```no_run
     /// # use std::time::Duration;
     /// # let dsn: tracing_sentry::export::Dsn = "https://k@example.com/1".parse()?;
-    /// let builder = tracing_sentry::export::HttpTransport::builder(&dsn)
+    /// let builder = tracing_sentry::export::UreqTransport::builder(&dsn)
     ///     .connect_timeout(Duration::from_millis(500));
     /// # let _ = builder;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -180,7 +180,7 @@ impl HttpTransportBuilder {
     /// ```no_run
     /// # use std::time::Duration;
     /// # let dsn: tracing_sentry::export::Dsn = "https://k@example.com/1".parse()?;
-    /// let builder = tracing_sentry::export::HttpTransport::builder(&dsn)
+    /// let builder = tracing_sentry::export::UreqTransport::builder(&dsn)
     ///     .read_timeout(Duration::from_secs(2));
     /// # let _ = builder;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -197,7 +197,7 @@ impl HttpTransportBuilder {
     /// ```no_run
     /// # use std::time::Duration;
     /// # let dsn: tracing_sentry::export::Dsn = "https://k@example.com/1".parse()?;
-    /// let builder = tracing_sentry::export::HttpTransport::builder(&dsn)
+    /// let builder = tracing_sentry::export::UreqTransport::builder(&dsn)
     ///     .timeout(Duration::from_secs(4));
     /// # let _ = builder;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -214,7 +214,7 @@ impl HttpTransportBuilder {
     ///
     /// ```no_run
     /// # let dsn: tracing_sentry::export::Dsn = "https://k@example.com/1".parse()?;
-    /// let builder = tracing_sentry::export::HttpTransport::builder(&dsn).max_idle_connections(16);
+    /// let builder = tracing_sentry::export::UreqTransport::builder(&dsn).max_idle_connections(16);
     /// # let _ = builder;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -229,11 +229,11 @@ impl HttpTransportBuilder {
     ///
     /// ```no_run
     /// # let dsn: tracing_sentry::export::Dsn = "https://k@example.com/1".parse()?;
-    /// let transport = tracing_sentry::export::HttpTransport::builder(&dsn).build();
+    /// let transport = tracing_sentry::export::UreqTransport::builder(&dsn).build();
     /// # let _ = transport;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn build(self) -> HttpTransport {
+    pub fn build(self) -> UreqTransport {
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_connect(Some(self.connect_timeout))
@@ -248,7 +248,7 @@ impl HttpTransportBuilder {
             .user_agent(CLIENT_NAME)
             .build()
             .new_agent();
-        HttpTransport {
+        UreqTransport {
             agent,
             url: self.url,
             auth: self.auth,
@@ -256,8 +256,8 @@ impl HttpTransportBuilder {
     }
 }
 
-impl Transport for HttpTransport {
-    fn send(&self, envelope: &Envelope) -> Result<TransportResponse, TransportError> {
+impl EnvelopeTransport for UreqTransport {
+    fn send(&self, envelope: &EnvelopeBytes) -> Result<TransportResponse, TransportError> {
         let bytes = envelope.as_bytes();
         let request = self
             .agent
@@ -298,18 +298,18 @@ impl Transport for HttpTransport {
     }
 }
 
-impl std::fmt::Debug for HttpTransport {
+impl std::fmt::Debug for UreqTransport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // The auth header may hold a legacy secret: leave it out.
-        f.debug_struct("HttpTransport")
+        f.debug_struct("UreqTransport")
             .field("url", &self.url)
             .finish_non_exhaustive()
     }
 }
 
-impl std::fmt::Debug for HttpTransportBuilder {
+impl std::fmt::Debug for UreqTransportBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HttpTransportBuilder")
+        f.debug_struct("UreqTransportBuilder")
             .field("url", &self.url)
             .field("connect_timeout", &self.connect_timeout)
             .field("read_timeout", &self.read_timeout)
@@ -382,7 +382,7 @@ mod tests {
                 .header("x-sentry-auth")
                 .unwrap()
                 .contains("sentry_key=servicekey"));
-            let envelope = Envelope::from_bytes(&request.body).unwrap();
+            let envelope = EnvelopeBytes::from_bytes(&request.body).unwrap();
             assert_sentry_types_reads(&envelope, &sample_record());
             assert_eq!(envelope.transaction().unwrap()["release"], "myapp@1.0.0");
         }
@@ -422,7 +422,8 @@ mod tests {
                 .requests()
                 .iter()
                 .filter(|r| {
-                    Envelope::from_bytes(&r.body).is_ok_and(|e| e.item_types().any(|t| t == ty))
+                    EnvelopeBytes::from_bytes(&r.body)
+                        .is_ok_and(|e| e.item_types().any(|t| t == ty))
                 })
                 .count()
         };
@@ -433,7 +434,7 @@ mod tests {
         handle.submit(sample_record());
         assert!(guard.flush(Duration::from_secs(5)));
         let last = ingest.requests().pop().unwrap();
-        let last = Envelope::from_bytes(&last.body).unwrap();
+        let last = EnvelopeBytes::from_bytes(&last.body).unwrap();
         assert_eq!(
             last.item_types().collect::<Vec<_>>(),
             ["transaction", "client_report"],

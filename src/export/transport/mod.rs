@@ -1,4 +1,4 @@
-//! The [`Transport`] trait and the transports that need no network: [`InMemoryTransport`] for
+//! The [`EnvelopeTransport`] trait and the transports that need no network: [`InMemoryTransport`] for
 //! tests and demos, [`NoopTransport`] for benchmarks.
 
 #[cfg(feature = "ureq")]
@@ -10,11 +10,11 @@ use std::fmt;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use crate::export::Envelope;
+use crate::export::EnvelopeBytes;
 
 /// Delivers one envelope to Sentry (or anywhere else), synchronously.
 ///
-/// The export senders call [`send`](Transport::send) on their own threads, never from the
+/// The export senders call [`send`](EnvelopeTransport::send) on their own threads, never from the
 /// instrumented program's threads. With `max_requests_in_flight` above 1 (the default is 64),
 /// **several senders call `send` at once** on the same transport, which is why it is
 /// `Send + Sync`: share a connection pool rather than a single connection. A transport only
@@ -39,12 +39,12 @@ use crate::export::Envelope;
 /// A transport that writes each envelope to stderr:
 ///
 /// ```
-/// use tracing_sentry::export::{Envelope, Transport, TransportError, TransportResponse};
+/// use tracing_sentry::export::{EnvelopeBytes, EnvelopeTransport, TransportError, TransportResponse};
 ///
 /// struct Stderr;
 ///
-/// impl Transport for Stderr {
-///     fn send(&self, envelope: &Envelope) -> Result<TransportResponse, TransportError> {
+/// impl EnvelopeTransport for Stderr {
+///     fn send(&self, envelope: &EnvelopeBytes) -> Result<TransportResponse, TransportError> {
 ///         use std::io::Write;
 ///         std::io::stderr()
 ///             .write_all(envelope.as_bytes())
@@ -52,16 +52,16 @@ use crate::export::Envelope;
 ///         Ok(TransportResponse::new(200))
 ///     }
 /// }
-/// # let _: Box<dyn Transport> = Box::new(Stderr);
+/// # let _: Box<dyn EnvelopeTransport> = Box::new(Stderr);
 /// ```
-pub trait Transport: Send + Sync + 'static {
+pub trait EnvelopeTransport: Send + Sync + 'static {
     /// Makes one attempt to deliver `envelope`, and returns the (HTTP-like) response.
     ///
     /// # Errors
     ///
     /// Returns [`TransportError`] when no response was received (connection refused, timeout,
     /// I/O error). A response with an error status is an `Ok` with that status.
-    fn send(&self, envelope: &Envelope) -> Result<TransportResponse, TransportError>;
+    fn send(&self, envelope: &EnvelopeBytes) -> Result<TransportResponse, TransportError>;
 
     /// Returns whether envelopes may carry `client_report` items (what was dropped, by
     /// reason) besides their transaction, and client reports may be sent on their own.
@@ -71,12 +71,12 @@ pub trait Transport: Send + Sync + 'static {
     /// # Examples
     ///
     /// ```
-    /// use tracing_sentry::export::{Envelope, Transport, TransportError, TransportResponse};
+    /// use tracing_sentry::export::{EnvelopeBytes, EnvelopeTransport, TransportError, TransportResponse};
     ///
     /// struct TransactionsOnly;
     ///
-    /// impl Transport for TransactionsOnly {
-    ///     fn send(&self, _: &Envelope) -> Result<TransportResponse, TransportError> {
+    /// impl EnvelopeTransport for TransactionsOnly {
+    ///     fn send(&self, _: &EnvelopeBytes) -> Result<TransportResponse, TransportError> {
     ///         Ok(TransportResponse::new(200))
     ///     }
     ///     fn sends_client_reports(&self) -> bool {
@@ -90,8 +90,8 @@ pub trait Transport: Send + Sync + 'static {
     }
 }
 
-impl<T: Transport + ?Sized> Transport for Arc<T> {
-    fn send(&self, envelope: &Envelope) -> Result<TransportResponse, TransportError> {
+impl<T: EnvelopeTransport + ?Sized> EnvelopeTransport for Arc<T> {
+    fn send(&self, envelope: &EnvelopeBytes) -> Result<TransportResponse, TransportError> {
         (**self).send(envelope)
     }
     fn sends_client_reports(&self) -> bool {
@@ -99,8 +99,8 @@ impl<T: Transport + ?Sized> Transport for Arc<T> {
     }
 }
 
-impl<T: Transport + ?Sized> Transport for Box<T> {
-    fn send(&self, envelope: &Envelope) -> Result<TransportResponse, TransportError> {
+impl<T: EnvelopeTransport + ?Sized> EnvelopeTransport for Box<T> {
+    fn send(&self, envelope: &EnvelopeBytes) -> Result<TransportResponse, TransportError> {
         (**self).send(envelope)
     }
     fn sends_client_reports(&self) -> bool {
@@ -223,7 +223,7 @@ impl TransportResponse {
     }
 }
 
-/// The error a [`Transport`] returns when it got no response.
+/// The error a [`EnvelopeTransport`] returns when it got no response.
 ///
 /// # Examples
 ///
@@ -242,7 +242,7 @@ pub struct TransportError {
     source: Box<dyn Error + Send + Sync>,
 }
 
-/// Why a [`Transport`] got no response; see [`TransportError::kind`].
+/// Why a [`EnvelopeTransport`] got no response; see [`TransportError::kind`].
 ///
 /// # Examples
 ///
@@ -352,12 +352,12 @@ impl Error for TransportError {
 /// # Examples
 ///
 /// ```
-/// use tracing_sentry::export::{Envelope, InMemoryTransport, Transport};
+/// use tracing_sentry::export::{EnvelopeBytes, InMemoryTransport, EnvelopeTransport};
 ///
 /// let transport = InMemoryTransport::new();
 /// let reader = transport.clone();
 ///
-/// let envelope = Envelope::from_bytes(b"{}\n{\"type\":\"transaction\"}\n{\"transaction\":\"a\"}\n")?;
+/// let envelope = EnvelopeBytes::from_bytes(b"{}\n{\"type\":\"transaction\"}\n{\"transaction\":\"a\"}\n")?;
 /// transport.send(&envelope).unwrap();
 ///
 /// assert!(reader.wait_for(1, std::time::Duration::from_secs(1)));
@@ -373,7 +373,7 @@ pub struct InMemoryTransport {
 
 #[derive(Debug, Default)]
 struct InMemoryShared {
-    envelopes: Mutex<Vec<Envelope>>,
+    envelopes: Mutex<Vec<EnvelopeBytes>>,
     added: Condvar,
 }
 
@@ -396,21 +396,24 @@ impl InMemoryTransport {
     /// ```
     /// assert!(tracing_sentry::export::InMemoryTransport::new().envelopes().is_empty());
     /// ```
-    pub fn envelopes(&self) -> Vec<Envelope> {
+    pub fn envelopes(&self) -> Vec<EnvelopeBytes> {
         self.lock().clone()
     }
 
-    /// Returns the transaction payloads received so far, parsed as JSON, oldest first.
+    /// Returns the transaction payloads received so far, parsed as JSON, oldest first (feature
+    /// `test-util`).
     ///
     /// # Examples
     ///
     /// ```
     /// assert!(tracing_sentry::export::InMemoryTransport::new().transactions().is_empty());
     /// ```
+    #[cfg(any(test, feature = "test-util"))]
+    #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
     pub fn transactions(&self) -> Vec<serde_json::Value> {
         self.lock()
             .iter()
-            .filter_map(Envelope::transaction)
+            .filter_map(EnvelopeBytes::transaction)
             .collect()
     }
 
@@ -483,7 +486,7 @@ impl InMemoryTransport {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Vec<Envelope>> {
+    fn lock(&self) -> MutexGuard<'_, Vec<EnvelopeBytes>> {
         self.shared
             .envelopes
             .lock()
@@ -491,8 +494,8 @@ impl InMemoryTransport {
     }
 }
 
-impl Transport for InMemoryTransport {
-    fn send(&self, envelope: &Envelope) -> Result<TransportResponse, TransportError> {
+impl EnvelopeTransport for InMemoryTransport {
+    fn send(&self, envelope: &EnvelopeBytes) -> Result<TransportResponse, TransportError> {
         self.lock().push(envelope.clone());
         self.shared.added.notify_all();
         Ok(TransportResponse::new(200))
@@ -507,9 +510,9 @@ impl Transport for InMemoryTransport {
 /// # Examples
 ///
 /// ```
-/// use tracing_sentry::export::{Envelope, NoopTransport, Transport};
+/// use tracing_sentry::export::{EnvelopeBytes, NoopTransport, EnvelopeTransport};
 ///
-/// let envelope = Envelope::from_bytes(b"{}\n")?;
+/// let envelope = EnvelopeBytes::from_bytes(b"{}\n")?;
 /// assert_eq!(NoopTransport.send(&envelope).unwrap().status(), 200);
 /// # Ok::<(), tracing_sentry::export::ParseEnvelopeError>(())
 /// ```
@@ -530,8 +533,8 @@ impl NoopTransport {
     }
 }
 
-impl Transport for NoopTransport {
-    fn send(&self, _envelope: &Envelope) -> Result<TransportResponse, TransportError> {
+impl EnvelopeTransport for NoopTransport {
+    fn send(&self, _envelope: &EnvelopeBytes) -> Result<TransportResponse, TransportError> {
         Ok(TransportResponse::new(200))
     }
 }

@@ -24,8 +24,8 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::{Transport, TransportError, TransportResponse};
-use crate::export::Envelope;
+use super::{EnvelopeTransport, TransportError, TransportResponse};
+use crate::export::EnvelopeBytes;
 use crate::stats::StatsInner;
 
 /// The sidecar's URL when Spotlight is on without one: `http://localhost:8969/stream`.
@@ -229,7 +229,7 @@ impl SpotlightSink {
 
     /// Hands the sidecar a copy of `envelope`, or drops the copy (counted) when the channel is
     /// full or the thread is gone. Never blocks.
-    pub(crate) fn offer(&self, envelope: &Envelope) {
+    pub(crate) fn offer(&self, envelope: &EnvelopeBytes) {
         match self.copies.try_send(envelope.to_bytes()) {
             Ok(()) => {}
             Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
@@ -357,7 +357,7 @@ fn parse_status_line(line: &[u8]) -> Option<u16> {
 /// DSN, envelopes go to the sidecar only).
 pub(crate) struct SpotlightTransport {
     pub(crate) sink: SpotlightSink,
-    pub(crate) inner: Option<Arc<dyn Transport>>,
+    pub(crate) inner: Option<Arc<dyn EnvelopeTransport>>,
 }
 
 impl fmt::Debug for SpotlightTransport {
@@ -368,8 +368,8 @@ impl fmt::Debug for SpotlightTransport {
     }
 }
 
-impl Transport for SpotlightTransport {
-    fn send(&self, envelope: &Envelope) -> Result<TransportResponse, TransportError> {
+impl EnvelopeTransport for SpotlightTransport {
+    fn send(&self, envelope: &EnvelopeBytes) -> Result<TransportResponse, TransportError> {
         self.sink.offer(envelope);
         match &self.inner {
             Some(inner) => inner.send(envelope),
@@ -416,7 +416,13 @@ mod tests {
         let url = |u: &str| Some(u.to_owned());
         let custom = Spotlight::Url("http://custom:3000/stream".into());
         let mine = Spotlight::Url("http://mine:1/stream".into());
-        let cases: [(Option<&Spotlight>, Option<&Spotlight>, Option<String>, bool); 11] = [
+        type Case<'a> = (
+            Option<&'a Spotlight>,
+            Option<&'a Spotlight>,
+            Option<String>,
+            bool,
+        );
+        let cases: [Case<'_>; 11] = [
             // An explicit `false` wins over any variable, with a warning when it had one.
             (Some(&Spotlight::Off), Some(&Spotlight::On), None, true),
             (Some(&Spotlight::Off), Some(&custom), None, true),
@@ -552,8 +558,8 @@ mod tests {
         (target, seen)
     }
 
-    fn envelope() -> Envelope {
-        Envelope::from_bytes(b"{\"event_id\":\"9ec79c33ec9942ab8353589fcb2e04dc\"}\n{\"type\":\"transaction\",\"length\":2}\n{}\n").unwrap()
+    fn envelope() -> EnvelopeBytes {
+        EnvelopeBytes::from_bytes(b"{\"event_id\":\"9ec79c33ec9942ab8353589fcb2e04dc\"}\n{\"type\":\"transaction\",\"length\":2}\n{}\n").unwrap()
     }
 
     #[test]

@@ -80,6 +80,13 @@ impl DataCategory {
 
     /// The category of an envelope item of type `ty` (the envelope spec's item types), if it
     /// has one: unknown types are sent and limited only by a limit on every category.
+    #[cfg_attr(
+        not(any(feature = "sentry", test)),
+        expect(
+            dead_code,
+            reason = "only the `sentry` integration sends envelopes written elsewhere"
+        )
+    )]
     pub(crate) fn of_item_type(ty: &str) -> Option<Self> {
         Some(match ty {
             "event" => Self::Error,
@@ -174,7 +181,10 @@ mod tests {
             ("replay_recording", "replay"),
         ];
         for (ty, name) in want {
-            assert_eq!(DataCategory::of_item_type(ty).map(DataCategory::as_str), Some(name));
+            assert_eq!(
+                DataCategory::of_item_type(ty).map(DataCategory::as_str),
+                Some(name)
+            );
         }
         assert_eq!(DataCategory::of_item_type("something_new"), None);
     }

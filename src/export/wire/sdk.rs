@@ -12,8 +12,7 @@ macro_rules! sdk_name {
 pub(crate) const SDK_NAME: &str = sdk_name!();
 
 /// `name/version` (the version is this crate's), as `X-Sentry-Auth`'s `sentry_client` and
-/// `User-Agent` carry it.
-#[cfg(feature = "ureq")]
+/// `User-Agent` carry it (the Spotlight post's too).
 pub(crate) const CLIENT_NAME: &str = concat!(sdk_name!(), "/", env!("CARGO_PKG_VERSION"));
 
 /// `{"name":...,"version":...}`, as events and envelope headers carry it (plain ASCII: nothing

@@ -157,7 +157,7 @@ fn write_attributes(out: &mut Vec<u8>, span: &StreamedSpan, meta: &EventMeta) {
             attrs.string("code.module.name", module);
         }
         if let Some(file) = metadata.file().filter(|_| !has("code.file.path")) {
-            attrs.string("code.file.path", file);
+            attrs.string("code.file.path", crate::code_path::relative(file));
         }
         if let Some(line) = metadata.line().filter(|_| !has("code.line.number")) {
             attrs.value("code.line.number", &FieldValue::I64(i64::from(line)));
@@ -245,7 +245,7 @@ mod tests {
     use super::*;
     use crate::export::record::{SpanBatch, StreamedSpan, TransactionRecord};
     use crate::export::test_support::*;
-    use crate::export::wire::envelope::{Envelope, Scratch};
+    use crate::export::wire::envelope::{EnvelopeBytes, Scratch};
     use crate::export::wire::json::rfc3339;
 
     fn streamed(tx: &TransactionRecord) -> SpanBatch {
@@ -288,12 +288,12 @@ mod tests {
         let tx = sample_record();
         let now = SystemTime::now();
         let transaction =
-            Envelope::from_transaction(&tx, &meta(), None, now, &mut Scratch::default(), None)
+            EnvelopeBytes::from_transaction(&tx, &meta(), None, now, &mut Scratch::default(), None)
                 .unwrap()
                 .transaction()
                 .unwrap();
         let envelope =
-            Envelope::from_spans(&streamed(&tx), &meta(), None, now, &mut Scratch::default())
+            EnvelopeBytes::from_spans(&streamed(&tx), &meta(), None, now, &mut Scratch::default())
                 .unwrap();
         assert_eq!(envelope.item_types().collect::<Vec<_>>(), ["span"]);
         assert_eq!(

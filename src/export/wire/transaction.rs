@@ -93,7 +93,7 @@ impl CallsiteJson {
         }
         if let Some(file) = metadata.file() {
             entry(&mut json, "code.file.path");
-            push_str(&mut json, file);
+            push_str(&mut json, crate::code_path::relative(file));
         }
         if let Some(line) = metadata.line() {
             entry(&mut json, "code.line.number");
@@ -566,7 +566,7 @@ fn push_data_budgeted(
             if let Some(file) = metadata.file().filter(|_| !has("code.file.path")) {
                 map.entries(out, 1, |out| {
                     push_key(out, "code.file.path");
-                    push_str(out, file);
+                    push_str(out, crate::code_path::relative(file));
                 });
             }
             if let Some(line) = metadata.line().filter(|_| !has("code.line.number")) {

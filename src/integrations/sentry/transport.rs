@@ -1,6 +1,6 @@
 //! The transports of the integration: our export pipeline as the `sentry` client's transport
 //! ([`PipelineTransportFactory`]), the application's own transport wrapped to add the envelope
-//! `trace` header to linked events ([`LinkedTransportFactory`]), and our [`Transport`] over the
+//! `trace` header to linked events ([`LinkedTransportFactory`]), and our [`EnvelopeTransport`] over the
 //! `sentry` client ([`ClientTransport`], when the client has a transport of its own).
 
 use std::fmt;
@@ -12,8 +12,8 @@ use sentry_core::{Client, TransportFactory, TransportOptions};
 
 use super::link::take_stashed;
 use crate::export::{
-    DataCategory, Dsn, Envelope, ExportGuard, ExportHandle, External, ExternalEnvelope,
-    Quantities, Transport, TransportError, TransportErrorKind, TransportResponse,
+    DataCategory, Dsn, EnvelopeBytes, EnvelopeTransport, ExportGuard, ExportHandle, External,
+    ExternalEnvelope, Quantities, TransportError, TransportErrorKind, TransportResponse,
 };
 use crate::propagation::DynamicSamplingContext;
 
@@ -38,8 +38,9 @@ impl PipelineLink {
     /// The pipeline, started now for `dsn` if no layer was attached.
     fn handle(&self, dsn: Option<&Dsn>) -> &ExportHandle {
         self.handle.get_or_init(|| {
-            let started =
-                dsn.and_then(|dsn| crate::export::start_for_client(dsn.clone(), false, Duration::from_secs(2)).ok());
+            let started = dsn.and_then(|dsn| {
+                crate::export::start_for_client(dsn.clone(), false, Duration::from_secs(2)).ok()
+            });
             match started {
                 Some((handle, guard)) => {
                     *self
@@ -114,12 +115,14 @@ impl sentry_core::Transport for PipelineTransport {
     fn send_envelope(&self, envelope: sentry_core::Envelope) {
         let dsc = envelope.uuid().copied().and_then(take_stashed);
         let (quantities, weight) = measure(&envelope);
-        self.link.handle(self.dsn.as_ref()).submit_external(External {
-            envelope: Box::new(SentryEnvelope(envelope)),
-            quantities,
-            weight,
-            dsc,
-        });
+        self.link
+            .handle(self.dsn.as_ref())
+            .submit_external(External {
+                envelope: Box::new(SentryEnvelope(envelope)),
+                quantities,
+                weight,
+                dsc,
+            });
     }
 
     fn flush(&self, timeout: Duration) -> bool {
@@ -144,7 +147,9 @@ fn item_facts(item: &EnvelopeItem) -> (DataCategory, u64, usize) {
     use sentry_core::protocol::ItemContainer;
     match item {
         EnvelopeItem::Event(_) => (DataCategory::Error, 1, 2048),
-        EnvelopeItem::Transaction(tx) => (DataCategory::Transaction, 1, 1024 + 256 * tx.spans.len()),
+        EnvelopeItem::Transaction(tx) => {
+            (DataCategory::Transaction, 1, 1024 + 256 * tx.spans.len())
+        }
         EnvelopeItem::SessionUpdate(_) | EnvelopeItem::SessionAggregates(_) => {
             (DataCategory::Session, 1, 512)
         }
@@ -158,7 +163,9 @@ fn item_facts(item: &EnvelopeItem) -> (DataCategory, u64, usize) {
             let n = container.len();
             let category = match container {
                 ItemContainer::Logs(_) => DataCategory::LogItem,
-                _ => DataCategory::of_item_type(container.ty()).unwrap_or(DataCategory::TraceMetric),
+                _ => {
+                    DataCategory::of_item_type(container.ty()).unwrap_or(DataCategory::TraceMetric)
+                }
             };
             (category, n as u64, 64 + 512 * n)
         }
@@ -201,9 +208,7 @@ impl ExternalEnvelope for SentryEnvelope {
     ) -> std::io::Result<Quantities> {
         let envelope = self.0;
         let mut dropped = Quantities::default();
-        let all_kept = envelope
-            .items()
-            .all(|item| keep(item_facts(item).0));
+        let all_kept = envelope.items().all(|item| keep(item_facts(item).0));
         if all_kept {
             envelope.to_writer(&mut *out)?;
             return Ok(dropped);
@@ -309,7 +314,7 @@ impl sentry_core::Transport for LinkedTransport {
 }
 
 /// `envelope` with the header `trace` = `dsc`, as a raw envelope: the `sentry` crate's typed
-/// envelope loses its headers when its rate limiter filters it (`Envelope::filter` builds a new
+/// envelope loses its headers when its rate limiter filters it (`EnvelopeBytes::filter` builds a new
 /// one), and a raw one is sent as it is. `None` if it cannot be written.
 fn with_trace_header(
     envelope: &sentry_core::Envelope,
@@ -343,7 +348,7 @@ fn with_trace_header(
     sentry_core::Envelope::from_bytes_raw(out).ok()
 }
 
-/// Our [`Transport`] over a `sentry` client: each envelope is handed, as raw bytes, to the
+/// Our [`EnvelopeTransport`] over a `sentry` client: each envelope is handed, as raw bytes, to the
 /// client's transport (its HTTP stack, rate limits, `flush` and `close`).
 pub(crate) struct ClientTransport {
     client: Arc<Client>,
@@ -355,8 +360,8 @@ impl ClientTransport {
     }
 }
 
-impl Transport for ClientTransport {
-    fn send(&self, envelope: &Envelope) -> Result<TransportResponse, TransportError> {
+impl EnvelopeTransport for ClientTransport {
+    fn send(&self, envelope: &EnvelopeBytes) -> Result<TransportResponse, TransportError> {
         let raw =
             sentry_core::Envelope::from_bytes_raw(envelope.as_bytes().to_vec()).map_err(|_| {
                 TransportError::new(

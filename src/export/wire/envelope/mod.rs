@@ -26,22 +26,22 @@ use crate::propagation::DynamicSamplingContext;
 /// context, all values strings), an item header
 /// (`{"type":"transaction","length":N,"content_type":"application/json"}`) and the transaction
 /// payload, each followed by `\n`, and possibly a `client_report` item. `sent_at` is the time of
-/// the first send attempt, so every [`Transport`](crate::export::Transport) sees a stamped envelope.
+/// the first send attempt, so every [`EnvelopeTransport`](crate::export::EnvelopeTransport) sees a stamped envelope.
 ///
-/// [`Envelope::from_bytes`] reads any envelope back (for example in a test, or a local sink that
+/// [`EnvelopeBytes::from_bytes`] reads any envelope back (for example in a test, or a local sink that
 /// replays files), so the views below work on both.
 ///
 /// # Examples
 ///
 /// ```
-/// use tracing_sentry::export::Envelope;
+/// use tracing_sentry::export::EnvelopeBytes;
 ///
 /// let bytes = concat!(
 ///     r#"{"event_id":"9ec79c33ec9942ab8353589fcb2e04dc","trace":{"sample_rate":"1.0"}}"#, "\n",
 ///     r#"{"type":"transaction","length":42}"#, "\n",
 ///     r#"{"type":"transaction","transaction":"GET"}"#, "\n",
 /// );
-/// let envelope = Envelope::from_bytes(bytes.as_bytes())?;
+/// let envelope = EnvelopeBytes::from_bytes(bytes.as_bytes())?;
 /// assert_eq!(envelope.event_id(), Some("9ec79c33ec9942ab8353589fcb2e04dc"));
 /// assert_eq!(envelope.trace().get("sample_rate"), Some("1.0"));
 /// assert_eq!(envelope.transaction().unwrap()["transaction"], "GET");
@@ -49,7 +49,7 @@ use crate::propagation::DynamicSamplingContext;
 /// # Ok::<(), tracing_sentry::export::ParseEnvelopeError>(())
 /// ```
 #[derive(Clone, PartialEq, Eq)]
-pub struct Envelope {
+pub struct EnvelopeBytes {
     bytes: Vec<u8>,
     event_id: Option<EventId>,
     /// The header line, without its `\n`.
@@ -121,14 +121,14 @@ impl fmt::Debug for EventId {
     }
 }
 
-/// The error returned by [`Envelope::from_bytes`] when the input is not a Sentry envelope.
+/// The error returned by [`EnvelopeBytes::from_bytes`] when the input is not a Sentry envelope.
 ///
 /// # Examples
 ///
 /// ```
-/// use tracing_sentry::export::{Envelope, EnvelopeErrorKind};
+/// use tracing_sentry::export::{EnvelopeBytes, EnvelopeErrorKind};
 ///
-/// let err = Envelope::from_bytes(b"not json\n").unwrap_err();
+/// let err = EnvelopeBytes::from_bytes(b"not json\n").unwrap_err();
 /// assert_eq!(err.kind(), EnvelopeErrorKind::InvalidHeader);
 /// ```
 #[derive(Clone, PartialEq, Eq)]
@@ -142,9 +142,9 @@ pub struct ParseEnvelopeError {
 /// # Examples
 ///
 /// ```
-/// use tracing_sentry::export::{Envelope, EnvelopeErrorKind};
+/// use tracing_sentry::export::{EnvelopeBytes, EnvelopeErrorKind};
 ///
-/// let err = Envelope::from_bytes(b"{}\n{\"type\":\"event\",\"length\":10}\n{}\n").unwrap_err();
+/// let err = EnvelopeBytes::from_bytes(b"{}\n{\"type\":\"event\",\"length\":10}\n{}\n").unwrap_err();
 /// assert_eq!(err.kind(), EnvelopeErrorKind::Truncated);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -192,7 +192,7 @@ impl Scratch {
 
     /// Keeps the buffer of an envelope that was sent, for the next envelope (one allocation
     /// and one free fewer per envelope), unless it holds more than [`MAX_SPARE_BYTES`].
-    pub(crate) fn recycle(&mut self, envelope: Envelope) {
+    pub(crate) fn recycle(&mut self, envelope: EnvelopeBytes) {
         if envelope.bytes.capacity() <= MAX_SPARE_BYTES {
             self.spare = envelope.bytes;
         }
@@ -304,9 +304,9 @@ pub(crate) struct TooLarge {
     pub(crate) payload_len: usize,
 }
 
-// === impl Envelope ===
+// === impl EnvelopeBytes ===
 
-impl Envelope {
+impl EnvelopeBytes {
     /// Builds the envelope for one transaction, stamped with `sent_at` (the time of the first
     /// send attempt; retries send the same bytes). `scratch` is the sender's: the previous
     /// envelope's size (so the buffer rarely grows) and its callsite JSON. With `scrub`, the
@@ -484,13 +484,13 @@ impl Envelope {
     /// # Examples
     ///
     /// ```
-    /// use tracing_sentry::export::Envelope;
+    /// use tracing_sentry::export::EnvelopeBytes;
     ///
-    /// let envelope = Envelope::from_bytes(b"{}\n{\"type\":\"event\"}\n{}\n")?;
+    /// let envelope = EnvelopeBytes::from_bytes(b"{}\n{\"type\":\"event\"}\n{}\n")?;
     /// assert_eq!(envelope.event_id(), None);
     /// assert!(envelope.transaction().is_none());
     ///
-    /// assert!(Envelope::from_bytes(b"{}\n{\"type\":\"event\",\"length\":99}\n{}").is_err());
+    /// assert!(EnvelopeBytes::from_bytes(b"{}\n{\"type\":\"event\",\"length\":99}\n{}").is_err());
     /// # Ok::<(), tracing_sentry::export::ParseEnvelopeError>(())
     /// ```
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, ParseEnvelopeError> {
@@ -565,6 +565,13 @@ impl Envelope {
     /// # Errors
     ///
     /// As [`from_bytes`](Self::from_bytes), for what `bytes` holds.
+    #[cfg_attr(
+        not(any(feature = "sentry", test)),
+        expect(
+            dead_code,
+            reason = "only the `sentry` integration sends envelopes written elsewhere"
+        )
+    )]
     pub(crate) fn with_header_fields(
         bytes: &[u8],
         dsc: Option<&DynamicSamplingContext>,
@@ -624,7 +631,7 @@ impl Envelope {
     /// # Examples
     ///
     /// ```
-    /// let envelope = tracing_sentry::export::Envelope::from_bytes(
+    /// let envelope = tracing_sentry::export::EnvelopeBytes::from_bytes(
     ///     br#"{"event_id":"9ec79c33ec9942ab8353589fcb2e04dc"}"#,
     /// )?;
     /// assert_eq!(envelope.event_id(), Some("9ec79c33ec9942ab8353589fcb2e04dc"));
@@ -639,7 +646,7 @@ impl Envelope {
     /// # Examples
     ///
     /// ```
-    /// let envelope = tracing_sentry::export::Envelope::from_bytes(b"{}\n")?;
+    /// let envelope = tracing_sentry::export::EnvelopeBytes::from_bytes(b"{}\n")?;
     /// assert_eq!(envelope.as_bytes(), b"{}\n");
     /// # Ok::<(), tracing_sentry::export::ParseEnvelopeError>(())
     /// ```
@@ -652,7 +659,7 @@ impl Envelope {
     /// # Examples
     ///
     /// ```
-    /// let envelope = tracing_sentry::export::Envelope::from_bytes(b"{}\n")?;
+    /// let envelope = tracing_sentry::export::EnvelopeBytes::from_bytes(b"{}\n")?;
     /// assert_eq!(envelope.to_bytes(), b"{}\n".to_vec());
     /// # Ok::<(), tracing_sentry::export::ParseEnvelopeError>(())
     /// ```
@@ -665,7 +672,7 @@ impl Envelope {
     /// # Examples
     ///
     /// ```
-    /// let envelope = tracing_sentry::export::Envelope::from_bytes(b"{}")?;
+    /// let envelope = tracing_sentry::export::EnvelopeBytes::from_bytes(b"{}")?;
     /// assert_eq!(envelope.into_bytes(), b"{}".to_vec());
     /// # Ok::<(), tracing_sentry::export::ParseEnvelopeError>(())
     /// ```
@@ -673,15 +680,18 @@ impl Envelope {
         self.bytes
     }
 
-    /// Returns the envelope header as a JSON object.
+    /// Returns the envelope header as a JSON object (feature `test-util`; elsewhere read
+    /// [`header_bytes`](Self::header_bytes) with the JSON parser of your choice).
     ///
     /// # Examples
     ///
     /// ```
-    /// let envelope = tracing_sentry::export::Envelope::from_bytes(br#"{"sent_at":"2026-01-01T00:00:00.000000Z"}"#)?;
+    /// let envelope = tracing_sentry::export::EnvelopeBytes::from_bytes(br#"{"sent_at":"2026-01-01T00:00:00.000000Z"}"#)?;
     /// assert_eq!(envelope.header()["sent_at"], "2026-01-01T00:00:00.000000Z");
     /// # Ok::<(), tracing_sentry::export::ParseEnvelopeError>(())
     /// ```
+    #[cfg(any(test, feature = "test-util"))]
+    #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
     pub fn header(&self) -> serde_json::Value {
         self.bytes
             .get(self.header.clone())
@@ -695,7 +705,7 @@ impl Envelope {
     /// # Examples
     ///
     /// ```
-    /// let envelope = tracing_sentry::export::Envelope::from_bytes(
+    /// let envelope = tracing_sentry::export::EnvelopeBytes::from_bytes(
     ///     br#"{"trace":{"trace_id":"771a43a4192642f0b136d5159a501700","sampled":"true"}}"#,
     /// )?;
     /// let dsc = envelope.trace();
@@ -724,34 +734,40 @@ impl Envelope {
     }
 
     /// Returns the payload of the first `transaction` item, parsed as JSON, or `None` if there
-    /// is no such item or it is not JSON.
+    /// is no such item or it is not JSON (feature `test-util`; elsewhere read
+    /// [`items`](Self::items)).
     ///
     /// # Examples
     ///
     /// ```
-    /// let envelope = tracing_sentry::export::Envelope::from_bytes(
+    /// let envelope = tracing_sentry::export::EnvelopeBytes::from_bytes(
     ///     b"{}\n{\"type\":\"transaction\"}\n{\"transaction\":\"checkout\"}\n",
     /// )?;
     /// assert_eq!(envelope.transaction().unwrap()["transaction"], "checkout");
     /// # Ok::<(), tracing_sentry::export::ParseEnvelopeError>(())
     /// ```
+    #[cfg(any(test, feature = "test-util"))]
+    #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
     pub fn transaction(&self) -> Option<serde_json::Value> {
         let item = self.items.iter().find(|item| item.ty == "transaction")?;
         serde_json::from_slice(self.bytes.get(item.payload.clone())?).ok()
     }
 
     /// Returns the spans of every `span` item (span v2: the `items` of
-    /// `{"version":2,"items":[...]}`), in order: what the stream lifecycle sends.
+    /// `{"version":2,"items":[...]}`), in order: what the stream lifecycle sends (feature
+    /// `test-util`; elsewhere read [`items`](Self::items)).
     ///
     /// # Examples
     ///
     /// ```
-    /// let envelope = tracing_sentry::export::Envelope::from_bytes(
+    /// let envelope = tracing_sentry::export::EnvelopeBytes::from_bytes(
     ///     b"{}\n{\"type\":\"span\",\"item_count\":1}\n{\"version\":2,\"items\":[{\"name\":\"GET /\"}]}\n",
     /// )?;
     /// assert_eq!(envelope.spans()[0]["name"], "GET /");
     /// # Ok::<(), tracing_sentry::export::ParseEnvelopeError>(())
     /// ```
+    #[cfg(any(test, feature = "test-util"))]
+    #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
     pub fn spans(&self) -> Vec<serde_json::Value> {
         let mut spans = Vec::new();
         for item in self.items.iter().filter(|item| item.ty == "span") {
@@ -768,12 +784,48 @@ impl Envelope {
         spans
     }
 
+    /// Returns the JSON bytes of the envelope header line.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let envelope = tracing_sentry::export::EnvelopeBytes::from_bytes(
+    ///     b"{\"sent_at\":\"2026-01-01T00:00:00.000000Z\"}\n{\"type\":\"transaction\"}\n{}\n",
+    /// )?;
+    /// assert_eq!(envelope.header_bytes(), br#"{"sent_at":"2026-01-01T00:00:00.000000Z"}"#);
+    /// # Ok::<(), tracing_sentry::export::ParseEnvelopeError>(())
+    /// ```
+    pub fn header_bytes(&self) -> &[u8] {
+        self.bytes.get(self.header.clone()).unwrap_or_default()
+    }
+
+    /// Returns the items in order, each as its type (`"transaction"`, `"span"`, `"event"`,
+    /// ...) and its payload bytes (JSON for every item type this crate writes).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let envelope = tracing_sentry::export::EnvelopeBytes::from_bytes(
+    ///     b"{}\n{\"type\":\"transaction\"}\n{\"transaction\":\"checkout\"}\n",
+    /// )?;
+    /// let (item_type, payload) = envelope.items().next().unwrap();
+    /// assert_eq!(item_type, "transaction");
+    /// assert_eq!(payload, br#"{"transaction":"checkout"}"#);
+    /// # Ok::<(), tracing_sentry::export::ParseEnvelopeError>(())
+    /// ```
+    pub fn items(&self) -> impl Iterator<Item = (&str, &[u8])> + '_ {
+        self.items.iter().map(|item| {
+            let payload = self.bytes.get(item.payload.clone()).unwrap_or_default();
+            (item.ty.as_ref(), payload)
+        })
+    }
+
     /// Returns the types of the items in order (`"transaction"`, `"event"`, ...).
     ///
     /// # Examples
     ///
     /// ```
-    /// let envelope = tracing_sentry::export::Envelope::from_bytes(
+    /// let envelope = tracing_sentry::export::EnvelopeBytes::from_bytes(
     ///     b"{}\n{\"type\":\"transaction\"}\n{}\n",
     /// )?;
     /// assert_eq!(envelope.item_types().collect::<Vec<_>>(), ["transaction"]);
@@ -784,9 +836,9 @@ impl Envelope {
     }
 }
 
-impl fmt::Debug for Envelope {
+impl fmt::Debug for EnvelopeBytes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Envelope")
+        f.debug_struct("EnvelopeBytes")
             .field("event_id", &self.event_id)
             .field("len", &self.bytes.len())
             .field(
@@ -965,9 +1017,9 @@ impl ParseEnvelopeError {
     /// # Examples
     ///
     /// ```
-    /// use tracing_sentry::export::{Envelope, EnvelopeErrorKind};
+    /// use tracing_sentry::export::{EnvelopeBytes, EnvelopeErrorKind};
     ///
-    /// let err = Envelope::from_bytes(b"{}\n{\"length\":2}\n{}\n").unwrap_err();
+    /// let err = EnvelopeBytes::from_bytes(b"{}\n{\"length\":2}\n{}\n").unwrap_err();
     /// assert_eq!(err.kind(), EnvelopeErrorKind::InvalidItemHeader);
     /// ```
     pub fn kind(&self) -> EnvelopeErrorKind {
@@ -979,7 +1031,7 @@ impl ParseEnvelopeError {
     /// # Examples
     ///
     /// ```
-    /// let err = tracing_sentry::export::Envelope::from_bytes(b"{}\nnope\n").unwrap_err();
+    /// let err = tracing_sentry::export::EnvelopeBytes::from_bytes(b"{}\nnope\n").unwrap_err();
     /// assert_eq!(err.offset(), 3);
     /// ```
     pub fn offset(&self) -> usize {
@@ -1032,8 +1084,8 @@ mod tests {
         }
     }
 
-    fn build(record: &TransactionRecord) -> Envelope {
-        let envelope = Envelope::from_transaction(
+    fn build(record: &TransactionRecord) -> EnvelopeBytes {
+        let envelope = EnvelopeBytes::from_transaction(
             record,
             &meta(),
             Some(DSN),
@@ -1046,7 +1098,7 @@ mod tests {
         envelope
     }
 
-    fn lines(envelope: &Envelope) -> Vec<&[u8]> {
+    fn lines(envelope: &EnvelopeBytes) -> Vec<&[u8]> {
         let bytes = envelope.as_bytes();
         assert_eq!(bytes.last(), Some(&b'\n'), "ends with a newline");
         bytes[..bytes.len() - 1].split(|&b| b == b'\n').collect()
@@ -1109,7 +1161,7 @@ mod tests {
     }
 
     /// The `trace` object of `envelope`'s header, entries in wire order, parsed by serde.
-    fn wire_trace(envelope: &Envelope) -> Vec<(String, String)> {
+    fn wire_trace(envelope: &EnvelopeBytes) -> Vec<(String, String)> {
         envelope
             .trace()
             .iter()
@@ -1164,7 +1216,7 @@ mod tests {
                 dsc.set(key, *value);
             }
             record.dsc = Arc::new(dsc);
-            let envelope = Envelope::from_transaction(
+            let envelope = EnvelopeBytes::from_transaction(
                 &record,
                 &meta(),
                 Some(DSN),
@@ -1187,8 +1239,15 @@ mod tests {
         let mut scratch = Scratch::default();
         let record = sample_record();
         let build = |scratch: &mut Scratch| {
-            Envelope::from_transaction(&record, &meta(), Some(DSN), at_micros(1_000), scratch, None)
-                .unwrap()
+            EnvelopeBytes::from_transaction(
+                &record,
+                &meta(),
+                Some(DSN),
+                at_micros(1_000),
+                scratch,
+                None,
+            )
+            .unwrap()
         };
         let first = build(&mut scratch);
         let fresh = build(&mut Scratch::default());
@@ -1204,7 +1263,7 @@ mod tests {
             })
         );
         assert_eq!(
-            Envelope::from_bytes(second.as_bytes()).unwrap(),
+            EnvelopeBytes::from_bytes(second.as_bytes()).unwrap(),
             second,
             "parsing the bytes gives the same envelope (event id and items)"
         );
@@ -1369,7 +1428,7 @@ mod tests {
             },
         ] {
             let payload = |record: &TransactionRecord, scrub| {
-                let envelope = Envelope::from_transaction(
+                let envelope = EnvelopeBytes::from_transaction(
                     record,
                     &meta(),
                     None,
@@ -1415,9 +1474,15 @@ mod tests {
         record.spans[0].description = None;
         record.spans[1].metadata = Some(&METADATA);
         let payload = |scratch: &mut Scratch| {
-            let envelope =
-                Envelope::from_transaction(&record, &meta(), None, at_micros(1), scratch, None)
-                    .unwrap();
+            let envelope = EnvelopeBytes::from_transaction(
+                &record,
+                &meta(),
+                None,
+                at_micros(1),
+                scratch,
+                None,
+            )
+            .unwrap();
             let mut tx = envelope.transaction().unwrap();
             tx["event_id"] = Value::Null; // random per envelope
             tx
@@ -1545,7 +1610,7 @@ mod tests {
         let mut record = sample_record();
         record.root.parent_span_id = None;
         record.dsc = Arc::new(DynamicSamplingContext::new());
-        let envelope = Envelope::from_transaction(
+        let envelope = EnvelopeBytes::from_transaction(
             &record,
             &EventMeta::default(),
             None,
@@ -1586,7 +1651,7 @@ mod tests {
             ["transaction", "client_report"]
         );
         assert_eq!(envelope.item_len("client_report"), Some(payload.len()));
-        let reread = Envelope::from_bytes(envelope.as_bytes()).unwrap();
+        let reread = EnvelopeBytes::from_bytes(envelope.as_bytes()).unwrap();
         assert_eq!(
             reread, envelope,
             "item offsets and lengths agree with the bytes"
@@ -1597,13 +1662,16 @@ mod tests {
 
     #[test]
     fn an_envelope_without_event_has_sent_at_and_no_event_id() {
-        let mut envelope = Envelope::without_event(Some(DSN), at_micros(1));
+        let mut envelope = EnvelopeBytes::without_event(Some(DSN), at_micros(1));
         envelope.push_item("client_report", b"{}");
         let header = envelope.header();
         assert_eq!(keys(&header), ["dsn", "sdk", "sent_at"]);
         assert_eq!(header["sent_at"], "2026-11-24T14:32:22.000001Z");
         assert_eq!(envelope.event_id(), None);
-        assert_eq!(Envelope::from_bytes(envelope.as_bytes()).unwrap(), envelope);
+        assert_eq!(
+            EnvelopeBytes::from_bytes(envelope.as_bytes()).unwrap(),
+            envelope
+        );
     }
 
     #[test]
@@ -1643,7 +1711,7 @@ mod tests {
         let filler = MAX_ITEM_BYTES - overhead - r#","description":"""#.len();
         for (extra, fits) in [(filler - 1, true), (filler, true), (filler + 1, false)] {
             record.spans[0].description = Some("x".repeat(extra));
-            let result = Envelope::from_transaction(
+            let result = EnvelopeBytes::from_transaction(
                 &record,
                 &meta(),
                 None,
@@ -1669,7 +1737,7 @@ mod tests {
         let bytes = b"{\"event_id\":\"9ec79c33ec9942ab8353589fcb2e04dc\"}\n\
             {\"type\":\"attachment\",\"length\":3}\na\nb\n\
             {\"type\":\"transaction\"}\n{\"transaction\":\"t\"}\n";
-        let envelope = Envelope::from_bytes(bytes).unwrap();
+        let envelope = EnvelopeBytes::from_bytes(bytes).unwrap();
         assert_eq!(
             envelope.item_types().collect::<Vec<_>>(),
             ["attachment", "transaction"]
@@ -1677,18 +1745,18 @@ mod tests {
         assert_eq!(envelope.transaction().unwrap()["transaction"], "t");
         // The last payload needs no trailing newline.
         let envelope =
-            Envelope::from_bytes(b"{}\n{\"type\":\"transaction\",\"length\":2}\n{}").unwrap();
+            EnvelopeBytes::from_bytes(b"{}\n{\"type\":\"transaction\",\"length\":2}\n{}").unwrap();
         assert_eq!(envelope.transaction(), Some(serde_json::json!({})));
         // Non-string DSC values are returned as their JSON text.
         let envelope =
-            Envelope::from_bytes(br#"{"trace":{"sample_rate":1.0,"sampled":true,"x":null}}"#)
+            EnvelopeBytes::from_bytes(br#"{"trace":{"sample_rate":1.0,"sampled":true,"x":null}}"#)
                 .unwrap();
         assert_eq!(envelope.trace().get("sample_rate"), Some("1.0"));
         assert_eq!(envelope.trace().get("sampled"), Some("true"));
         assert_eq!(envelope.trace().get("x"), None);
         // Wire order is kept; a `trace` that is not an object reads as empty.
         let envelope =
-            Envelope::from_bytes(br#"{"trace":{"z":"1","a":"2"},"x":[1,{"y":2}]}"#).unwrap();
+            EnvelopeBytes::from_bytes(br#"{"trace":{"z":"1","a":"2"},"x":[1,{"y":2}]}"#).unwrap();
         assert_eq!(
             envelope.trace().iter().collect::<Vec<_>>(),
             [("z", "1"), ("a", "2")]
@@ -1698,7 +1766,10 @@ mod tests {
             br#"{"trace":"x"}"#,
             br#"{"trace":null}"#,
         ] {
-            assert!(Envelope::from_bytes(header).unwrap().trace().is_empty());
+            assert!(EnvelopeBytes::from_bytes(header)
+                .unwrap()
+                .trace()
+                .is_empty());
         }
     }
 
@@ -1708,27 +1779,44 @@ mod tests {
             .with("trace_id", "771a43a4192642f0b136d5159a501700")
             .with("replay_id", "a \"quoted\" value");
         let written = b"{\"event_id\":\"9ec79c33ec9942ab8353589fcb2e04dc\"}\n{\"type\":\"event\",\"length\":2}\n{}\n";
-        let envelope =
-            Envelope::with_header_fields(written, Some(&dsc), SystemTime::UNIX_EPOCH, Vec::new())
-                .unwrap();
+        let envelope = EnvelopeBytes::with_header_fields(
+            written,
+            Some(&dsc),
+            SystemTime::UNIX_EPOCH,
+            Vec::new(),
+        )
+        .unwrap();
         let header = envelope.header();
         assert_eq!(header["event_id"], "9ec79c33ec9942ab8353589fcb2e04dc");
         assert_eq!(header["sent_at"], "1970-01-01T00:00:00.000000Z");
-        assert_eq!(header["trace"]["trace_id"], "771a43a4192642f0b136d5159a501700");
+        assert_eq!(
+            header["trace"]["trace_id"],
+            "771a43a4192642f0b136d5159a501700"
+        );
         assert_eq!(header["trace"]["replay_id"], "a \"quoted\" value");
         assert_eq!(envelope.item_types().collect::<Vec<_>>(), ["event"]);
 
         // An empty header, and one that has both already: nothing doubled.
-        let bare = Envelope::with_header_fields(b"{}\n", None, SystemTime::UNIX_EPOCH, Vec::new())
-            .unwrap();
+        let bare =
+            EnvelopeBytes::with_header_fields(b"{}\n", None, SystemTime::UNIX_EPOCH, Vec::new())
+                .unwrap();
         assert_eq!(bare.header().as_object().unwrap().len(), 1);
         let full = br#"{"sent_at":"2020-01-01T00:00:00Z","trace":{"trace_id":"x"}}"#;
         let kept =
-            Envelope::with_header_fields(full, Some(&dsc), SystemTime::UNIX_EPOCH, Vec::new())
+            EnvelopeBytes::with_header_fields(full, Some(&dsc), SystemTime::UNIX_EPOCH, Vec::new())
                 .unwrap();
         assert_eq!(kept.as_bytes(), full);
-        assert!(Envelope::with_header_fields(b"[1]\n", None, SystemTime::UNIX_EPOCH, Vec::new()).is_err());
-        assert!(Envelope::with_header_fields(b"", None, SystemTime::UNIX_EPOCH, Vec::new()).is_err());
+        assert!(EnvelopeBytes::with_header_fields(
+            b"[1]\n",
+            None,
+            SystemTime::UNIX_EPOCH,
+            Vec::new()
+        )
+        .is_err());
+        assert!(
+            EnvelopeBytes::with_header_fields(b"", None, SystemTime::UNIX_EPOCH, Vec::new())
+                .is_err()
+        );
     }
 
     #[test]
@@ -1747,7 +1835,7 @@ mod tests {
             (b"{}\n{\"type\":\"event\",\"length\":1}\n{}\n", EnvelopeErrorKind::MissingNewline, "short length"),
         ];
         for &(input, kind, why) in table {
-            let err = Envelope::from_bytes(input).unwrap_err();
+            let err = EnvelopeBytes::from_bytes(input).unwrap_err();
             assert_eq!(err.kind(), kind, "{why}");
             assert!(!err.to_string().is_empty());
         }
@@ -1756,7 +1844,7 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn from_bytes_never_panics(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..256)) {
-            if let Ok(envelope) = Envelope::from_bytes(&bytes) {
+            if let Ok(envelope) = EnvelopeBytes::from_bytes(&bytes) {
                 let _ = (envelope.header(), envelope.trace(), envelope.transaction());
             }
         }
