@@ -5,8 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::{validate_environment, validate_release, Config, InvalidName};
-use crate::export::transport::spotlight::{self, SpotlightTarget, SpotlightUrlError};
-use crate::export::Spotlight;
+use crate::export::transport::spotlight::{self, Spotlight, SpotlightTarget, SpotlightUrlError};
 use crate::export::{
     self, Dsn, EnvelopeTransport, ExportConfig, ExportGuard, ExportHandle, ParseDsnError,
 };

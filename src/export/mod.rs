@@ -121,7 +121,6 @@ pub use policy::view::{SpanView, TransactionView};
 #[cfg(feature = "ureq")]
 #[cfg_attr(docsrs, doc(cfg(feature = "ureq")))]
 pub use transport::http::{UreqTransport, UreqTransportBuilder};
-pub use transport::spotlight::{Spotlight, DEFAULT_SPOTLIGHT_URL};
 pub use transport::{
     EnvelopeTransport, InMemoryTransport, NoopTransport, TransportError, TransportErrorKind,
     TransportResponse,

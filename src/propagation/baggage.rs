@@ -9,26 +9,9 @@ use super::sentry_trace::{split_once_byte, trim_ows};
 use super::DynamicSamplingContext;
 
 /// Most members a `baggage` value keeps (the W3C lower bound every platform must propagate).
-///
-/// # Examples
-///
-/// ```
-/// let members: Vec<String> = (0..100).map(|i| format!("k{i}=v")).collect();
-/// let b = tracing_sentry::propagation::Baggage::parse(&members.join(","));
-/// assert_eq!(b.third_party().split(',').count(), tracing_sentry::propagation::MAX_BAGGAGE_MEMBERS);
-/// ```
 pub(crate) const MAX_BAGGAGE_MEMBERS: usize = 64;
 
 /// Most bytes a `baggage` value keeps (the W3C lower bound every platform must propagate).
-///
-/// # Examples
-///
-/// ```
-/// use tracing_sentry::propagation::MAX_BAGGAGE_BYTES;
-/// let b = tracing_sentry::propagation::Baggage::parse(&format!("big={}", "x".repeat(MAX_BAGGAGE_BYTES)));
-/// assert!(b.third_party().is_empty());
-/// assert_eq!(b.dropped_members(), 1);
-/// ```
 pub(crate) const MAX_BAGGAGE_BYTES: usize = 8192;
 
 /// How many bytes of incoming `baggage` a parse looks at before counting the rest as dropped.
@@ -1203,5 +1186,28 @@ mod tests {
             };
             proptest::prop_assert!(is_w3c_member(&member), "{member:?}");
         }
+    }
+}
+
+/// The examples of the crate-private helpers above, run as unit tests.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn max_baggage_members_example() {
+        let members: Vec<String> = (0..100).map(|i| format!("k{i}=v")).collect();
+        let b = crate::propagation::Baggage::parse(&members.join(","));
+        assert_eq!(
+            b.third_party().split(',').count(),
+            crate::propagation::MAX_BAGGAGE_MEMBERS
+        );
+    }
+
+    #[test]
+    fn max_baggage_bytes_example() {
+        use crate::propagation::MAX_BAGGAGE_BYTES;
+        let b =
+            crate::propagation::Baggage::parse(&format!("big={}", "x".repeat(MAX_BAGGAGE_BYTES)));
+        assert!(b.third_party().is_empty());
+        assert_eq!(b.dropped_members(), 1);
     }
 }
