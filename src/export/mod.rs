@@ -216,6 +216,13 @@ pub(crate) struct ExportHandle {
 impl ExportHandle {
     /// A handle to no pipeline: everything submitted is dropped at once.
     #[cfg(feature = "sentry")]
+    #[cfg_attr(
+        not(feature = "ureq"),
+        expect(
+            dead_code,
+            reason = "the `sentry` client sends through the pipeline only with our HTTP transport"
+        )
+    )]
     pub(crate) fn disabled() -> Self {
         Self { shared: None }
     }
@@ -282,6 +289,13 @@ impl ExportHandle {
     /// Queues an envelope of the `sentry` crate (never blocks; a full queue sheds work of
     /// lower priorities for it, or drops and counts it).
     #[cfg(feature = "sentry")]
+    #[cfg_attr(
+        not(feature = "ureq"),
+        expect(
+            dead_code,
+            reason = "the `sentry` client sends through the pipeline only with our HTTP transport"
+        )
+    )]
     pub(crate) fn submit_external(&self, external: External) {
         if let Some(shared) = &self.shared {
             shared.submit_external(external);
@@ -290,6 +304,13 @@ impl ExportHandle {
 
     /// Waits until everything queued so far was handled, until `deadline`.
     #[cfg(feature = "sentry")]
+    #[cfg_attr(
+        not(feature = "ureq"),
+        expect(
+            dead_code,
+            reason = "the `sentry` client sends through the pipeline only with our HTTP transport"
+        )
+    )]
     pub(crate) fn flush_until(&self, deadline: Option<Instant>) -> bool {
         self.shared
             .as_ref()
@@ -299,6 +320,13 @@ impl ExportHandle {
     /// Flushes until most of `timeout` has passed, then stops the senders (as dropping the
     /// guard does); a second call does nothing.
     #[cfg(feature = "sentry")]
+    #[cfg_attr(
+        not(feature = "ureq"),
+        expect(
+            dead_code,
+            reason = "the `sentry` client sends through the pipeline only with our HTTP transport"
+        )
+    )]
     pub(crate) fn shut_down(&self, timeout: Duration) -> bool {
         let Some(shared) = &self.shared else {
             return true;
@@ -544,6 +572,13 @@ pub(crate) fn start_with(
 /// A pipeline of default options for a `sentry` client's envelopes alone (no layer was built
 /// to share its pipeline with): the DSN's HTTP transport, the default queue and timeouts.
 #[cfg(feature = "sentry")]
+#[cfg_attr(
+    not(feature = "ureq"),
+    expect(
+        dead_code,
+        reason = "the `sentry` client sends through the pipeline only with our HTTP transport"
+    )
+)]
 pub(crate) fn start_for_client(
     dsn: Dsn,
     debug: bool,
