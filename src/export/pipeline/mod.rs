@@ -895,7 +895,7 @@ mod tests {
 
     #[cfg(feature = "sentry")]
     #[test]
-    fn errors_go_first_and_take_the_place_of_transactions_and_logs_in_a_full_queue() {
+    fn errors_go_first_and_a_full_queue_sheds_logs_before_anything_else() {
         let script = Script::new([Answer::Block, Answer::Status(200)]);
         let p = pipeline(script.transport.clone(), |c, o| {
             c.queue_capacity = 4;
@@ -907,13 +907,14 @@ mod tests {
         p.submit(2);
         shared.submit_external(external("log"));
         shared.submit_external(external("log"));
-        // The queue is full: each error sheds a log, then a transaction.
-        for _ in 0..4 {
+        // The queue is full: errors still get in (bounded by bytes alone) ...
+        for _ in 0..5 {
             shared.submit_external(external("event"));
         }
-        // Now only errors are queued: a fifth error, and anything else, is refused.
-        shared.submit_external(external("event"));
+        // ... a check-in and a transaction take the places of the logs ...
         shared.submit_external(external("check_in"));
+        p.submit(1);
+        // ... and then a transaction finds nothing of a lower priority to shed.
         p.submit(1);
         script.gate.send(()).unwrap();
         assert!(p.flush());
@@ -925,18 +926,20 @@ mod tests {
             .flat_map(|e| e.item_types().map(str::to_owned).collect::<Vec<_>>())
             .filter(|ty| ty != "client_report")
             .collect();
-        assert_eq!(sent, ["transaction", "event", "event", "event", "event"]);
-        let stats = p.stats();
-        assert_eq!(stats.sentry_items_sent, 4);
+        let mut want = vec!["transaction"];
+        want.extend(["event"; 5]);
+        want.extend(["check_in", "transaction", "transaction", "transaction"]);
         assert_eq!(
-            stats.sentry_items_dropped_queue_full, 4,
-            "two logs, an error, a check-in"
+            sent, want,
+            "errors first, then check-ins, then transactions"
         );
-        assert_eq!(stats.transactions_dropped_queue_full, 3);
+        let stats = p.stats();
+        assert_eq!(stats.sentry_items_sent, 6);
+        assert_eq!(stats.sentry_items_dropped_queue_full, 2, "the two logs");
+        assert_eq!(stats.transactions_dropped_queue_full, 1);
         assert_eq!(script.reported("queue_overflow", "log_item"), 2);
-        assert_eq!(script.reported("queue_overflow", "error"), 1);
-        assert_eq!(script.reported("queue_overflow", "monitor"), 1);
-        assert_eq!(script.reported("queue_overflow", "transaction"), 3);
+        assert_eq!(script.reported("queue_overflow", "error"), 0);
+        assert_eq!(script.reported("queue_overflow", "transaction"), 1);
     }
 
     #[cfg(feature = "sentry")]

@@ -9,8 +9,9 @@
 //!   when the queue is full or closed.
 //! - **Priorities** ([`Priority`]): consumers take the highest priority first; a push into a
 //!   full queue sheds queued items of lower priorities (oldest first, the lowest priority
-//!   first) to make room, and fails only when nothing of a lower priority is queued. So a
-//!   burst of logs or transactions never costs an error its place.
+//!   first) to make room, and fails only when nothing of a lower priority is queued. The
+//!   highest priority (errors) is bounded by the byte budget alone, not by the item limit.
+//!   So a burst of logs or transactions never costs an error its place.
 //! - **Exact flush**: every item gets a sequence number; [`flush_until`](Queue::flush_until)
 //!   waits until every item pushed before the call is done, whichever consumer took it and in
 //!   whatever order they finish.
@@ -161,7 +162,9 @@ impl<T> Queue<T> {
         if state.closed {
             return Err(PushError::Closed(item));
         }
-        let mut need_slot = state.len >= self.max_items;
+        // Errors are bounded by the byte budget alone: a burst of them is never refused for
+        // want of an item slot while bytes remain.
+        let mut need_slot = state.len >= self.max_items && priority < Priority::Critical;
         let mut excess = if state.bytes > 0 {
             state
                 .bytes
@@ -640,21 +643,32 @@ mod tests {
         queue.push_with(1, 0, Priority::Medium).unwrap();
         queue.push_with(2, 0, Priority::Low).unwrap();
         queue.push_with(3, 0, Priority::Low).unwrap();
-        // An error in a queue full of transactions and logs: the oldest log goes.
-        assert_eq!(queue.push_with(4, 0, Priority::Critical).unwrap(), [2]);
-        assert_eq!(queue.push_with(5, 0, Priority::Critical).unwrap(), [3]);
-        // Then the transaction, and then nothing: errors do not shed errors.
-        assert_eq!(queue.push_with(6, 0, Priority::Critical).unwrap(), [1]);
+        // An error needs no item slot (only bytes): nothing is shed for it.
+        assert_eq!(
+            queue.push_with(4, 0, Priority::Critical).unwrap(),
+            Vec::<u32>::new()
+        );
+        // Check-ins take the places of the oldest logs, then of the transaction.
+        assert_eq!(queue.push_with(5, 0, Priority::High).unwrap(), [2]);
+        assert_eq!(queue.push_with(6, 0, Priority::High).unwrap(), [3]);
+        // A transaction finds nothing of a lower priority to shed.
         assert!(matches!(
-            queue.push_with(7, 0, Priority::Critical),
+            queue.push_with(7, 0, Priority::Medium),
             Err(PushError::Full(7))
         ));
-        // Lower priorities do not get in either.
+        assert_eq!(queue.push_with(8, 0, Priority::High).unwrap(), [1]);
         assert!(matches!(
-            queue.push_with(8, 0, Priority::Low),
-            Err(PushError::Full(8))
+            queue.push_with(9, 0, Priority::High),
+            Err(PushError::Full(9))
         ));
-        assert_eq!(queue.close(None), [4, 5, 6]);
+        assert_eq!(queue.close(None), [4, 5, 6, 8]);
+        // Errors do not shed errors: over the byte budget, one is refused.
+        let queue = Queue::new(10, 100);
+        queue.push_with(1, 60, Priority::Critical).unwrap();
+        assert!(matches!(
+            queue.push_with(2, 60, Priority::Critical),
+            Err(PushError::Full(2))
+        ));
     }
 
     #[test]
