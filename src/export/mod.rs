@@ -134,6 +134,7 @@ pub(crate) use pipeline::external::{External, ExternalEnvelope, Quantities};
 pub(crate) use wire::category::DataCategory;
 
 use crate::stats::{Stats, StatsInner};
+pub(crate) use pipeline::senders::on_sender_thread;
 use pipeline::{DeliveryConfig, Pipeline, RetryPolicy};
 use transport::spotlight::{SpotlightSink, SpotlightTarget, SpotlightTransport};
 use wire::transaction::EventMeta;
@@ -245,6 +246,21 @@ impl ExportHandle {
     ) {
         if let Some(shared) = &self.shared {
             shared.submit_span(trace_id, dsc, span);
+        }
+    }
+
+    /// Buffers a log for its batch (never blocks; a batch that finds the queue full is dropped
+    /// and counted).
+    pub(crate) fn submit_log(&self, log: record::SentryLog) {
+        if let Some(shared) = &self.shared {
+            shared.submit_log(log);
+        }
+    }
+
+    /// Buffers a metric for its batch (as [`submit_log`](Self::submit_log)).
+    pub(crate) fn submit_metric(&self, metric: record::SentryMetric) {
+        if let Some(shared) = &self.shared {
+            shared.submit_metric(metric);
         }
     }
 
@@ -391,12 +407,15 @@ pub struct ExportGuard {
     /// `then_flush` is a `sentry` client that sends through this pipeline: flush it first (its
     /// batched logs and sessions go into the queue), in [`ExportGuard::flush`] and on drop.
     pub(crate) client_first: bool,
+    /// The Spotlight thread's copies, waited for after the queue (flush and drop alike).
+    spotlight: Option<SpotlightSink>,
 }
 
 impl ExportGuard {
     /// Waits until every transaction queued before this call was handled (delivered or
     /// dropped and counted), for at most `timeout`. Returns `true` if it was, `false` on
-    /// timeout.
+    /// timeout. With [Spotlight](crate::SentryLayerBuilder::spotlight) on, it also waits for
+    /// their copies to be posted to the sidecar (or skipped while it is unreachable).
     ///
     /// Without a DSN or transport, there is nothing to wait for and it returns `true`.
     ///
@@ -414,9 +433,14 @@ impl ExportGuard {
             Some(then) if self.client_first => then(timeout),
             _ => true,
         };
+        let deadline = start.checked_add(timeout);
         let ours = match &self.shared {
-            Some(shared) => shared.flush_until(start.checked_add(timeout)),
+            Some(shared) => shared.flush_until(deadline),
             None => true,
+        };
+        let ours = match &self.spotlight {
+            Some(spotlight) => spotlight.flush_until(deadline) && ours,
+            None => ours,
         };
         match &self.then_flush {
             Some(then) if !self.client_first => {
@@ -459,6 +483,10 @@ impl Drop for ExportGuard {
         }
         shared.flush_until(now.checked_add(self.shutdown_timeout - reserve));
         shared.shut_down(deadline);
+        // The copies of the last envelopes, the final client report's included.
+        if let Some(spotlight) = &self.spotlight {
+            spotlight.flush_until(deadline);
+        }
     }
 }
 
@@ -510,9 +538,13 @@ pub(crate) fn start_with(
 
     let transport =
         transport.or_else(|| default_transport(dsn.as_ref(), debug, max_in_flight.max(1)));
-    let transport = match spotlight {
-        Some(target) => Some(Arc::new(SpotlightTransport {
-            sink: SpotlightSink::start(target, Arc::clone(&stats))?,
+    let spotlight = match spotlight {
+        Some(target) => Some(SpotlightSink::start(target, Arc::clone(&stats))?),
+        None => None,
+    };
+    let transport = match &spotlight {
+        Some(sink) => Some(Arc::new(SpotlightTransport {
+            sink: sink.clone(),
             inner: transport,
         }) as Arc<dyn EnvelopeTransport>),
         None => transport,
@@ -524,6 +556,7 @@ pub(crate) fn start_with(
             shutdown_timeout,
             then_flush: None,
             client_first: false,
+            spotlight: None,
         };
         return Ok((ExportHandle { shared: None }, guard));
     };
@@ -560,6 +593,7 @@ pub(crate) fn start_with(
         shutdown_timeout,
         then_flush: None,
         client_first: false,
+        spotlight,
     };
     Ok((
         ExportHandle {

@@ -16,3 +16,4 @@ mod remote_parent;
 mod sampling;
 mod span_tree;
 mod stream;
+mod telemetry;

@@ -3,7 +3,7 @@
 //! sdk/telemetry/client-reports, the data-category list of sdk/foundations/transport), and the
 //! [`Priority`] of each when the export queue is congested.
 
-/// A data category. `#[non_exhaustive]` in spirit: new kinds of telemetry add members here.
+/// A data category.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum DataCategory {
     /// A transaction event.
