@@ -223,6 +223,7 @@ mod sampling;
 mod span;
 mod stats;
 mod status;
+mod thread;
 
 /// Every field the crate sends, and what controls it.
 #[doc = include_str!("../docs/what-is-sent.md")]

@@ -18,6 +18,7 @@ use crate::stats::StatsInner;
 
 // Option groups in child modules, which see the builder's private fields.
 // What may leave the process: `send_default_pii`, the denylist, `ignore_spans`, the hooks.
+mod host;
 mod privacy;
 // `sentry_client` and its resolution (feature `sentry`).
 #[cfg(feature = "sentry")]
@@ -110,8 +111,13 @@ pub struct SentryLayerBuilder {
     spotlight: Option<Spotlight>,
     /// `SENTRY_SPOTLIGHT`, as read by `from_env`.
     spotlight_env: Option<Spotlight>,
+    /// `None`: the host name; `Some("")`: none.
+    server_name: Option<String>,
     #[cfg(feature = "sentry")]
     sentry_client: Option<Arc<sentry_core::Client>>,
+    /// `sentry_client` was given `None` (no client bound when the layer was configured).
+    #[cfg(feature = "sentry")]
+    sentry_client_missing: bool,
 }
 
 /// The error returned by [`SentryLayerBuilder::build`].
@@ -129,6 +135,9 @@ enum BuildErrorKind {
     TraceLifecycle,
     /// The Spotlight URL, and whether it came from `SENTRY_SPOTLIGHT`.
     Spotlight(SpotlightUrlError, bool),
+    /// `sentry_client(None)`: no `sentry` client was bound when the layer was configured.
+    #[cfg(feature = "sentry")]
+    SentryClientMissing,
     Worker(std::io::Error),
 }
 
@@ -161,8 +170,11 @@ impl Default for SentryLayerBuilder {
             send_default_pii: None,
             spotlight: None,
             spotlight_env: None,
+            server_name: None,
             #[cfg(feature = "sentry")]
             sentry_client: None,
+            #[cfg(feature = "sentry")]
+            sentry_client_missing: false,
         }
     }
 }
@@ -576,6 +588,27 @@ impl SentryLayerBuilder {
         self
     }
 
+    /// Sets the `server_name` of transactions (and the `server.address` attribute of streamed
+    /// spans); an empty name sends none. By default it is the host name, read once when the
+    /// layer is built, as Sentry's SDKs send it: the kernel's host name on Linux, else the
+    /// `HOSTNAME` or `COMPUTERNAME` environment variable (none if neither is set). With
+    /// [`sentry_client`](Self::sentry_client) (feature `sentry`), the client's `server_name`
+    /// unless set here.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (layer, _guard) = tracing_sentry::SentryLayer::builder()
+    ///     .server_name("checkout-7f9c") // or "" to send none
+    ///     .build()?;
+    /// # drop(layer);
+    /// # Ok::<(), tracing_sentry::BuildError>(())
+    /// ```
+    pub fn server_name(mut self, name: impl Into<String>) -> Self {
+        self.server_name = Some(name.into());
+        self
+    }
+
     /// Prints export problems to stderr: one line when transactions start being dropped, then
     /// at most one summary every 10 s while it goes on (never one line per drop).
     ///
@@ -614,6 +647,12 @@ impl SentryLayerBuilder {
     pub fn build(mut self) -> Result<(SentryLayer, ExportGuard), BuildError> {
         // The client's options first, through the setters, so that validation applies to them.
         #[cfg(feature = "sentry")]
+        if self.sentry_client_missing {
+            return Err(BuildError {
+                kind: BuildErrorKind::SentryClientMissing,
+            });
+        }
+        #[cfg(feature = "sentry")]
         let client = self.resolve_sentry_client();
         self.validate_names()?;
         if self.trace_lifecycle_invalid {
@@ -638,8 +677,15 @@ impl SentryLayerBuilder {
         }
         let stats = Arc::new(StatsInner::default());
         let wants_export = dsn.is_some() || self.transport.is_some() || spotlight.is_some();
+        // Read once, here: every transaction and streamed span carries them.
+        let server_name = match self.server_name.take() {
+            Some(name) => Some(name).filter(|name| !name.is_empty()),
+            None => host::host_name(),
+        };
         let options = export::ExportOptions {
             max_in_flight: self.max_requests_in_flight,
+            server_name,
+            host: host::host(),
             ..export::ExportOptions::default()
         };
         let (export, guard) = export::start_with(
@@ -820,6 +866,28 @@ impl BuildError {
     pub fn is_spotlight(&self) -> bool {
         matches!(self.kind, BuildErrorKind::Spotlight(..))
     }
+
+    /// Returns `true` if [`SentryLayerBuilder::sentry_client`] was given no client (feature
+    /// `sentry`): the layer was configured before `sentry::init`, or after its guard was
+    /// dropped. Call `sentry::init` first, keep its guard, then build the layer.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "sentry")] {
+    /// // No `sentry::init` yet: the hub has no client.
+    /// let err = tracing_sentry::SentryLayer::builder()
+    ///     .sentry_client(sentry::Hub::current().client())
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert!(err.is_sentry_client_missing());
+    /// # }
+    /// ```
+    #[cfg(feature = "sentry")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "sentry")))]
+    pub fn is_sentry_client_missing(&self) -> bool {
+        matches!(self.kind, BuildErrorKind::SentryClientMissing)
+    }
 }
 
 impl fmt::Display for BuildError {
@@ -853,6 +921,11 @@ impl fmt::Display for BuildError {
                 };
                 write!(f, "invalid Spotlight URL{origin}: {reason}")
             }
+            #[cfg(feature = "sentry")]
+            BuildErrorKind::SentryClientMissing => f.write_str(
+                "no `sentry` client is bound: call `sentry::init` (and keep its guard) before \
+                 building the layer with `sentry_client(sentry::Hub::current().client())`",
+            ),
             BuildErrorKind::Worker(_) => f.write_str("could not start the export worker thread"),
         }
     }
@@ -878,6 +951,8 @@ impl fmt::Debug for BuildError {
                 .field("reason", reason)
                 .field("from_env", from_env)
                 .finish(),
+            #[cfg(feature = "sentry")]
+            BuildErrorKind::SentryClientMissing => f.write_str("BuildError::SentryClientMissing"),
             BuildErrorKind::Worker(err) => f.debug_tuple("BuildError::Worker").field(err).finish(),
         }
     }
@@ -891,6 +966,8 @@ impl std::error::Error for BuildError {
             | BuildErrorKind::Environment(..)
             | BuildErrorKind::TraceLifecycle
             | BuildErrorKind::Spotlight(..) => None,
+            #[cfg(feature = "sentry")]
+            BuildErrorKind::SentryClientMissing => None,
             BuildErrorKind::Worker(err) => Some(err),
         }
     }

@@ -97,6 +97,7 @@
 //! # Ok::<(), tracing_sentry::export::ParseEnvelopeError>(())
 //! ```
 
+mod late_work;
 mod pipeline;
 mod policy;
 pub(crate) mod record;
@@ -128,6 +129,7 @@ use crate::stats::{Stats, StatsInner};
 use pipeline::{DeliveryConfig, Pipeline, RetryPolicy};
 use transport::spotlight::{SpotlightSink, SpotlightTarget, SpotlightTransport};
 use wire::transaction::EventMeta;
+pub(crate) use wire::transaction::Host;
 
 /// The most of the shutdown timeout kept for the senders to exit after the flush.
 const SHUTDOWN_EXIT_RESERVE: Duration = Duration::from_millis(100);
@@ -166,6 +168,8 @@ pub(crate) struct ExportConfig {
 pub(crate) struct ExportOptions {
     /// The event's `server_name` (e.g. the host name), if any.
     pub(crate) server_name: Option<String>,
+    /// The operating system and the compiler (the `os` and `runtime` contexts).
+    pub(crate) host: Host,
     /// Retries after a failed attempt.
     pub(crate) max_retries: u32,
     /// The delay before the first retry; doubled for each further one. Cut short at shutdown.
@@ -182,6 +186,7 @@ impl Default for ExportOptions {
     fn default() -> Self {
         Self {
             server_name: None,
+            host: Host::default(),
             max_retries: DEFAULT_MAX_RETRIES,
             retry_backoff: DEFAULT_RETRY_BACKOFF,
             max_in_flight: DEFAULT_MAX_REQUESTS_IN_FLIGHT,
@@ -227,10 +232,11 @@ impl ExportHandle {
         }
     }
 
-    /// Records, for the client reports, a transaction the sampler decided against.
-    pub(crate) fn record_sampled_out(&self) {
+    /// Records, for the client reports, a local root the sampler decided against: a
+    /// `transaction`, or a `span` with the stream lifecycle (`stream`).
+    pub(crate) fn record_sampled_out(&self, stream: bool) {
         if let Some(shared) = &self.shared {
-            shared.record_sampled_out();
+            shared.record_sampled_out(stream);
         }
     }
 
@@ -383,6 +389,7 @@ pub(crate) fn start_with(
     } = config;
     let ExportOptions {
         server_name,
+        host,
         max_retries,
         retry_backoff,
         max_in_flight,
@@ -415,6 +422,7 @@ pub(crate) fn start_with(
             release,
             environment,
             server_name,
+            host,
             ..EventMeta::default()
         },
         dsn: dsn.as_ref().map(Dsn::to_string),

@@ -16,6 +16,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::export::late_work::LateWork;
 use crate::export::policy::outcome::Outcome;
 use crate::export::record::{SpanBatch, StreamedSpan, TransactionRecord};
 use crate::export::wire::category::DataCategory;
@@ -63,6 +64,8 @@ pub(crate) struct Pipeline {
     senders: SenderPool,
     delivery: Delivery,
     stats: Arc<StatsInner>,
+    /// Work queued before the shutdown, and the notice for work after it.
+    late: LateWork,
 }
 
 impl Pipeline {
@@ -79,6 +82,7 @@ impl Pipeline {
             senders: SenderPool::new(config.max_in_flight),
             delivery: Delivery::new(config, Arc::clone(&stats)),
             stats,
+            late: LateWork::default(),
         }
     }
 
@@ -103,12 +107,19 @@ impl Pipeline {
         self.push(Work::Transaction(tx));
     }
 
-    /// Records a transaction the sampler decided against, for the client reports
-    /// (`sample_rate`, as Sentry's SDKs report it). One relaxed atomic add.
-    pub(crate) fn record_sampled_out(&self) {
+    /// Records a local root the sampler decided against, for the client reports
+    /// (`sample_rate`, as Sentry's SDKs report it): a `transaction`, or with the stream
+    /// lifecycle (`stream`) a `span` (the segment; there are no transactions to count). One
+    /// relaxed atomic add.
+    pub(crate) fn record_sampled_out(&self, stream: bool) {
+        let category = if stream {
+            DataCategory::Span
+        } else {
+            DataCategory::Transaction
+        };
         self.delivery
             .reports
-            .record(DiscardReason::SampleRate, DataCategory::Transaction, 1);
+            .record(DiscardReason::SampleRate, category, 1);
     }
 
     /// Records, for the client reports, an ignored root (a transaction of one span) or child.
@@ -168,10 +179,17 @@ impl Pipeline {
     /// Queues `work`; a full queue drops it (`queue_full`), a closed one too (`shutdown`).
     fn push(&self, work: Work) {
         let weight = work.weight();
+        let report = matches!(work, Work::ClientReport);
         match self.queue.push(work, weight) {
-            Ok(()) => {}
+            Ok(()) if report => {}
+            Ok(()) => self.late.submitted(),
             Err(PushError::Full(work)) => self.delivery.discard(&work, Outcome::QueueFull),
-            Err(PushError::Closed(work)) => self.delivery.discard(&work, Outcome::Shutdown),
+            Err(PushError::Closed(work)) => {
+                if !report {
+                    self.late.arrived(self.delivery.debug());
+                }
+                self.delivery.discard(&work, Outcome::Shutdown);
+            }
         }
     }
 
@@ -527,6 +545,58 @@ mod tests {
             "unrecorded spans are not counted"
         );
         assert!(transport.transactions().is_empty());
+    }
+
+    #[test]
+    fn streaming_segments_the_sampler_drops_are_reported_as_sample_rate_spans() {
+        use tracing_subscriber::layer::SubscriberExt as _;
+        let transport = InMemoryTransport::new();
+        let (layer, guard) = crate::SentryLayer::builder()
+            .transport(transport.clone())
+            .traces_sample_rate(0.0)
+            .trace_lifecycle(crate::TraceLifecycle::Stream)
+            .build()
+            .unwrap();
+        let subscriber = tracing_subscriber::registry().with(layer);
+        tracing::subscriber::with_default(subscriber, || {
+            for _ in 0..3 {
+                tracing::info_span!("root").in_scope(|| {
+                    tracing::info_span!("child").in_scope(|| {});
+                });
+            }
+        });
+        assert!(guard.flush(Duration::from_secs(5)));
+        // Streaming sends no transactions: the unsampled segments are spans.
+        assert_eq!(reported(&transport, "sample_rate", "span"), 3);
+        assert_eq!(reported(&transport, "sample_rate", "transaction"), 0);
+    }
+
+    #[test]
+    fn work_after_a_guard_dropped_at_once_is_counted_and_noticed() {
+        let transport = InMemoryTransport::new();
+        let mut p = pipeline(Arc::new(transport.clone()), |_, _| {});
+        // `let (layer, _) = ...build()?`: the guard goes before any work.
+        drop(p.guard.take());
+        p.submit(2);
+        let shared = p.handle.shared.as_ref().unwrap();
+        assert!(shared.late.noticed(), "a notice is due");
+        assert_eq!(p.stats().transactions_dropped_shutdown, 2);
+        assert!(transport.transactions().is_empty());
+    }
+
+    #[test]
+    fn work_after_a_guard_dropped_at_the_end_is_counted_without_a_notice() {
+        let transport = InMemoryTransport::new();
+        let mut p = pipeline(Arc::new(transport.clone()), |_, _| {});
+        p.submit(1);
+        assert!(p.flush());
+        drop(p.guard.take());
+        // A span that finished while the program was ending, `debug` off.
+        p.submit(1);
+        let shared = p.handle.shared.as_ref().unwrap();
+        assert!(!shared.late.noticed());
+        assert_eq!(p.stats().transactions_dropped_shutdown, 1);
+        assert_eq!(p.stats().transactions_sent, 1);
     }
 
     #[test]
