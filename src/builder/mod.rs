@@ -631,7 +631,9 @@ impl SentryLayerBuilder {
     /// Returns an error if the DSN given with [`dsn_str`](Self::dsn_str) is malformed, if the
     /// release or the environment is one Sentry's ingestion refuses (see
     /// [`release`](Self::release), [`environment`](Self::environment); values read by
-    /// [`from_env`](Self::from_env) included), or if the export worker thread cannot be spawned.
+    /// [`from_env`](Self::from_env) included), if [`sentry_client`](Self::sentry_client) was given
+    /// no client (feature `sentry`: call `sentry::init` first), or if the export worker thread
+    /// cannot be spawned.
     ///
     /// # Examples
     ///

@@ -76,7 +76,10 @@
 //! drops (and counts and reports) what is still queued, and stops the senders. If the
 //! transport is stuck in a request, the guard stops waiting at the timeout and leaves the
 //! sender threads to finish on their own. Keep the guard alive for as long as spans are recorded, usually
-//! in `main`; `let _ = ...` drops it at once.
+//! in `main`; `let _ = ...` and `let (layer, _) = ...` drop it at once. Spans that finish after
+//! the guard was dropped are counted (`transactions_dropped_shutdown`, `spans_dropped_shutdown`)
+//! and, when nothing was sent before (the guard was dropped at once), one `tracing-sentry:` line
+//! on stderr says so, once per process (with `debug(true)`, for any late spans).
 //!
 //! # Examples
 //!
@@ -264,8 +267,12 @@ impl ExportHandle {
 /// (`transactions_dropped_shutdown`), and stops the senders. It never waits longer, even if the
 /// transport hangs.
 ///
-/// Bind it to a named variable in `main` (`let _guard = ...`): `let _ = ...` drops it
-/// immediately, which ends export before the program has done anything.
+/// Bind it to a named variable in `main` (`let (layer, _guard) = ...`): `let _ = ...` and
+/// `let (layer, _) = ...` drop it immediately, which ends export before the program has done
+/// anything. `#[must_use]` catches `let _ = ...` of a guard, but not a `_` inside a tuple
+/// pattern, which is how the builder returns it: then the first spans to finish print one
+/// `tracing-sentry:` line on stderr saying the guard was dropped (once per process), and their
+/// loss is counted in [`Stats`] (`transactions_dropped_shutdown`, `spans_dropped_shutdown`).
 ///
 /// # Examples
 ///
