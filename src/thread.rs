@@ -52,28 +52,25 @@ impl ThreadTag {
     /// The calling thread's tag: a thread-local read, after the first call on the thread.
     #[inline]
     pub(crate) fn current() -> Self {
-        CURRENT
-            .try_with(|current| match current.get() {
-                Some(tag) => tag,
-                None => {
-                    let tag = Self::of_current_thread();
-                    current.set(Some(tag));
-                    tag
-                }
-            })
-            .unwrap_or_default()
+        match CURRENT.try_with(Cell::get) {
+            Ok(Some(tag)) => tag,
+            _ => Self::first_on_this_thread(),
+        }
     }
 
-    /// Reads the calling thread's id and name (once per thread).
+    /// Reads the calling thread's id and name, and keeps them in the thread-local (once per
+    /// thread).
     #[cold]
     #[inline(never)]
-    fn of_current_thread() -> Self {
+    fn first_on_this_thread() -> Self {
         let thread = std::thread::current();
         let id = parse_thread_id(&format!("{:?}", thread.id())).unwrap_or(0);
         let name = thread
             .name()
             .map_or(0, |name| intern(&NAMES, &NAMES_USED, name));
-        Self { id, name }
+        let tag = Self { id, name };
+        let _ = CURRENT.try_with(|current| current.set(Some(tag)));
+        tag
     }
 
     /// The thread's id number, if known.
