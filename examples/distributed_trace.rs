@@ -326,7 +326,7 @@ fn print_trace(
         for envelope in service.exported.envelopes() {
             // The stream lifecycle: span v2 items, one span per row.
             let mut streamed = false;
-            for span in envelope.spans() {
+            for span in streamed_spans(&envelope) {
                 if span["trace_id"] != trace_id
                     || !seen.insert(span["span_id"].as_str().map(String::from))
                 {
@@ -338,7 +338,7 @@ fn print_trace(
             if streamed {
                 dscs.push(dsc_line(&envelope));
             }
-            let Some(tx) = envelope.transaction() else {
+            let Some(tx) = transaction(&envelope) else {
                 continue;
             };
             let root = &tx["contexts"]["trace"];
@@ -411,6 +411,24 @@ fn print_tree(children: &Children, parent: Option<&str>, depth: usize, (t0, tota
 
 /// Reads a row from a span (or a transaction's `contexts.trace`, with the times of `times`).
 /// The DSC of an envelope's `trace` header, as `key=value, ...`.
+/// The payload of the envelope's `transaction` item, if it has one.
+fn transaction(envelope: &EnvelopeBytes) -> Option<Value> {
+    let (_, payload) = envelope.items().find(|(ty, _)| *ty == "transaction")?;
+    serde_json::from_slice(payload).ok()
+}
+
+/// The spans of the envelope's span v2 items (`{"version":2,"items":[...]}`).
+fn streamed_spans(envelope: &EnvelopeBytes) -> Vec<Value> {
+    let items = envelope.items().filter(|(ty, _)| *ty == "span");
+    items
+        .filter_map(|(_, payload)| serde_json::from_slice::<Value>(payload).ok())
+        .flat_map(|mut batch| match batch["items"].take() {
+            Value::Array(spans) => spans,
+            _ => Vec::new(),
+        })
+        .collect()
+}
+
 fn dsc_line(envelope: &tracing_sentry::export::EnvelopeBytes) -> String {
     let dsc: Vec<String> = envelope
         .trace()

@@ -35,7 +35,7 @@ pub(crate) struct Config {
     pub(crate) export: Option<ExportHandle>,
     pub(crate) stats: Arc<StatsInner>,
     /// The `ignore_spans` rules, applied when a span is created; `None` when there are none.
-    pub(crate) ignore: Option<Arc<crate::export::Privacy>>,
+    pub(crate) ignore: Option<Arc<crate::ignore::IgnoreRules>>,
 }
 
 impl Config {

@@ -181,6 +181,10 @@
 //! - `fmt`: the trace id and span id on every line of `tracing-subscriber`'s fmt layer:
 //!   [`fmt::Json`] writes JSON lines with them as top-level fields, [`fmt::WithTraceIds`] adds
 //!   them to the text formats.
+//! - `test-util`: inspection helpers for tests that return `serde_json::Value`s
+//!   ([`export::EnvelopeBytes::transaction`], `spans`, `header`, and
+//!   [`export::InMemoryTransport::transactions`]). For dev-dependencies: without it, read
+//!   [`export::EnvelopeBytes::items`] with the JSON library of your choice.
 //!
 //! # Supported Rust versions
 //!
@@ -213,6 +217,7 @@ mod field;
 pub mod fmt;
 mod headers;
 mod id;
+mod ignore;
 pub mod integrations;
 mod layer;
 mod lifecycle;
@@ -234,7 +239,7 @@ pub use builder::{
     DEFAULT_SHUTDOWN_TIMEOUT,
 };
 pub use export::ExportGuard;
-pub use export::{Spotlight, DEFAULT_SPOTLIGHT_URL};
+pub use export::transport::spotlight::{Spotlight, DEFAULT_SPOTLIGHT_URL};
 pub use field::FieldValue;
 pub use headers::{
     current_headers, current_trace_context, headers_for_url, inject_current_headers,

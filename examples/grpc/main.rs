@@ -69,7 +69,15 @@ async fn main() -> Result<(), BoxError> {
 
     guard.flush(std::time::Duration::from_secs(5));
     println!("\nWhat Sentry receives (op, name, status, span id, parent span id):");
-    for tx in transport.transactions() {
+    let transactions = transport.envelopes().into_iter().flat_map(|envelope| {
+        let items: Vec<serde_json::Value> = envelope
+            .items()
+            .filter(|(ty, _)| *ty == "transaction")
+            .filter_map(|(_, payload)| serde_json::from_slice(payload).ok())
+            .collect();
+        items
+    });
+    for tx in transactions {
         let row = |s: &serde_json::Value, name: &serde_json::Value| {
             format!(
                 "{:<12} {:<26} {:<10} {} <- {}",

@@ -5,11 +5,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::{validate_environment, validate_release, Config, InvalidName};
-use crate::export::transport::spotlight::{self, SpotlightTarget, SpotlightUrlError};
-use crate::export::Spotlight;
+use crate::export::transport::spotlight::{self, Spotlight, SpotlightTarget, SpotlightUrlError};
 use crate::export::{
     self, Dsn, EnvelopeTransport, ExportConfig, ExportGuard, ExportHandle, ParseDsnError,
 };
+use crate::ignore::IgnoreRules;
 use crate::layer::SentryLayer;
 use crate::lifecycle::TraceLifecycle;
 use crate::propagation::{org_id_from_dsn_host, PropagationTargets};
@@ -106,6 +106,8 @@ pub struct SentryLayerBuilder {
     /// The denylist, `ignore_spans` and the `before_send_*` hooks (`send_default_pii` is set
     /// from the field below when the layer is built).
     privacy: export::Privacy,
+    /// The `ignore_spans` rules.
+    ignore: IgnoreRules,
     send_default_pii: Option<bool>,
     /// The `spotlight` option as set in code (`None`: never set).
     spotlight: Option<Spotlight>,
@@ -167,6 +169,7 @@ impl Default for SentryLayerBuilder {
             trace_lifecycle: TraceLifecycle::Static,
             trace_lifecycle_invalid: false,
             privacy: export::Privacy::default(),
+            ignore: IgnoreRules::default(),
             send_default_pii: None,
             spotlight: None,
             spotlight_env: None,
@@ -783,10 +786,7 @@ impl SentryLayerBuilder {
             lifecycle: self.trace_lifecycle,
             export,
             stats: Arc::new(StatsInner::default()),
-            ignore: self
-                .privacy
-                .ignores()
-                .then(|| Arc::new(self.privacy.clone())),
+            ignore: self.ignore.any().then(|| Arc::new(self.ignore)),
         }
     }
 }

@@ -96,8 +96,8 @@ impl SentryLayerBuilder {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.privacy
-            .ignore_names
+        self.ignore
+            .names
             .extend(names.into_iter().map(Into::into).filter(|n| !n.is_empty()));
         self
     }
@@ -122,7 +122,7 @@ impl SentryLayerBuilder {
     where
         F: Fn(&SpanView<'_>) -> bool + Send + Sync + 'static,
     {
-        self.privacy.ignore_predicates.push(Arc::new(predicate));
+        self.ignore.predicates.push(Arc::new(predicate));
         self
     }
 

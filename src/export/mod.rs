@@ -92,12 +92,17 @@
 //! // ... give `transport.clone()` to the layer builder, record spans, flush the guard ...
 //! # transport.send(&EnvelopeBytes::from_bytes(
 //! #     b"{\"event_id\":\"9ec79c33ec9942ab8353589fcb2e04dc\"}\n{\"type\":\"transaction\"}\n{\"transaction\":\"checkout\"}\n",
-//! # )?).unwrap();
+//! # ).unwrap()).unwrap();
 //! for envelope in transport.envelopes() {
-//!     let tx = envelope.transaction().expect("a transaction item");
-//!     println!("{} {}", tx["transaction"], envelope.event_id().unwrap_or("-"));
+//!     for (item_type, payload) in envelope.items() {
+//!         // The payload is JSON: parse it with the JSON library of your choice.
+//!         let item: serde_json::Value = serde_json::from_slice(payload)?;
+//!         if item_type == "transaction" {
+//!             println!("{} {}", item["transaction"], envelope.event_id().unwrap_or("-"));
+//!         }
+//!     }
 //! }
-//! # Ok::<(), tracing_sentry::export::ParseEnvelopeError>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 mod late_work;
@@ -120,7 +125,6 @@ pub use policy::view::{SpanView, TransactionView};
 #[cfg(feature = "ureq")]
 #[cfg_attr(docsrs, doc(cfg(feature = "ureq")))]
 pub use transport::http::{UreqTransport, UreqTransportBuilder};
-pub use transport::spotlight::{Spotlight, DEFAULT_SPOTLIGHT_URL};
 pub use transport::{
     EnvelopeTransport, InMemoryTransport, NoopTransport, TransportError, TransportErrorKind,
     TransportResponse,

@@ -9,27 +9,10 @@ use super::sentry_trace::{split_once_byte, trim_ows};
 use super::DynamicSamplingContext;
 
 /// Most members a `baggage` value keeps (the W3C lower bound every platform must propagate).
-///
-/// # Examples
-///
-/// ```
-/// let members: Vec<String> = (0..100).map(|i| format!("k{i}=v")).collect();
-/// let b = tracing_sentry::propagation::Baggage::parse(&members.join(","));
-/// assert_eq!(b.third_party().split(',').count(), tracing_sentry::propagation::MAX_BAGGAGE_MEMBERS);
-/// ```
-pub const MAX_BAGGAGE_MEMBERS: usize = 64;
+pub(crate) const MAX_BAGGAGE_MEMBERS: usize = 64;
 
 /// Most bytes a `baggage` value keeps (the W3C lower bound every platform must propagate).
-///
-/// # Examples
-///
-/// ```
-/// use tracing_sentry::propagation::MAX_BAGGAGE_BYTES;
-/// let b = tracing_sentry::propagation::Baggage::parse(&format!("big={}", "x".repeat(MAX_BAGGAGE_BYTES)));
-/// assert!(b.third_party().is_empty());
-/// assert_eq!(b.dropped_members(), 1);
-/// ```
-pub const MAX_BAGGAGE_BYTES: usize = 8192;
+pub(crate) const MAX_BAGGAGE_BYTES: usize = 8192;
 
 /// How many bytes of incoming `baggage` a parse looks at before counting the rest as dropped.
 ///
@@ -53,7 +36,7 @@ const SCAN_LIMIT: usize = 64 * 1024;
 /// 4. Every other member is third-party baggage, kept trimmed but otherwise verbatim (properties
 ///    and inner spaces included). It is not forwarded (spec 2.5).
 ///
-/// Limits: at most [`MAX_BAGGAGE_MEMBERS`] members and [`MAX_BAGGAGE_BYTES`] bytes (members as
+/// Limits: at most 64 members and 8,192 bytes (members as
 /// they arrived, joined with `,`) are kept, counted separately for Sentry's members and for
 /// third-party members, so a long foreign baggage never crowds out the dynamic sampling context;
 /// a member that would cross a limit is dropped whole.
@@ -652,7 +635,7 @@ fn members(value: &str) -> impl Iterator<Item = &str> + Clone {
 ///   removed; otherwise they stay.
 /// - Each member of `sentry` is appended unless a member with the same key is already in the
 ///   result.
-/// - The result holds at most [`MAX_BAGGAGE_MEMBERS`] members and [`MAX_BAGGAGE_BYTES`] bytes: a
+/// - The result holds at most 64 members and 8,192 bytes: a
 ///   member that would cross a limit is left out whole, so new members are the first to go.
 ///
 /// Unlike JavaScript's helper it never re-encodes anything, so W3C properties survive.
@@ -1203,5 +1186,28 @@ mod tests {
             };
             proptest::prop_assert!(is_w3c_member(&member), "{member:?}");
         }
+    }
+}
+
+/// The examples of the crate-private helpers above, run as unit tests.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn max_baggage_members_example() {
+        let members: Vec<String> = (0..100).map(|i| format!("k{i}=v")).collect();
+        let b = crate::propagation::Baggage::parse(&members.join(","));
+        assert_eq!(
+            b.third_party().split(',').count(),
+            crate::propagation::MAX_BAGGAGE_MEMBERS
+        );
+    }
+
+    #[test]
+    fn max_baggage_bytes_example() {
+        use crate::propagation::MAX_BAGGAGE_BYTES;
+        let b =
+            crate::propagation::Baggage::parse(&format!("big={}", "x".repeat(MAX_BAGGAGE_BYTES)));
+        assert!(b.third_party().is_empty());
+        assert_eq!(b.dropped_members(), 1);
     }
 }

@@ -393,8 +393,8 @@ impl DynamicSamplingContext {
     ///
     /// Each entry becomes `sentry-` + key + `=` + value, key and value percent-encoded (every byte
     /// outside RFC 3986 unreserved `[A-Za-z0-9-._~]` as uppercase `%XX`), joined with `,` and no
-    /// spaces, in insertion order. The result never exceeds [`MAX_BAGGAGE_MEMBERS`] members or
-    /// [`MAX_BAGGAGE_BYTES`] bytes: an entry that would cross a limit is left out whole, and later
+    /// spaces, in insertion order. The result never exceeds 64 members or
+    /// 8,192 bytes: an entry that would cross a limit is left out whole, and later
     /// entries that still fit are kept. An empty header is never produced (spec 2.4).
     ///
     /// # Examples
@@ -408,9 +408,6 @@ impl DynamicSamplingContext {
     /// let too_big = DynamicSamplingContext::new().with("transaction", "x".repeat(9000));
     /// assert_eq!(too_big.to_baggage(), None);
     /// ```
-    ///
-    /// [`MAX_BAGGAGE_MEMBERS`]: super::MAX_BAGGAGE_MEMBERS
-    /// [`MAX_BAGGAGE_BYTES`]: super::MAX_BAGGAGE_BYTES
     pub fn to_baggage(&self) -> Option<String> {
         let mut out = String::new();
         self.write_baggage(&mut out).then_some(out)

@@ -52,18 +52,21 @@ mod strict;
 mod targets;
 mod traceparent;
 
+#[cfg(test)]
+mod spec_tests;
+
 pub(crate) use baggage::is_w3c_member;
-pub use baggage::{
-    merge_baggage, strip_sentry_members, Baggage, MAX_BAGGAGE_BYTES, MAX_BAGGAGE_MEMBERS,
-};
+pub use baggage::{merge_baggage, strip_sentry_members, Baggage};
+#[cfg(test)]
+pub(crate) use baggage::{MAX_BAGGAGE_BYTES, MAX_BAGGAGE_MEMBERS};
 pub use dsc::DynamicSamplingContext;
 pub(crate) use dsc::HeadDsc;
-pub use sample_rand::{
-    backfill_interval, format_sample_rand, parse_sample_rand, parse_sample_rate, sample_rand_in,
-};
+#[cfg(test)]
+pub(crate) use sample_rand::{backfill_interval, sample_rand_in};
 pub(crate) use sample_rand::{continued_sample_rand, sample_rand_from_trace_id};
+pub(crate) use sample_rand::{format_sample_rand, parse_sample_rand, parse_sample_rate};
 pub use sentry_trace::{ParseSentryTraceError, SentryTrace, SentryTraceErrorKind};
-pub use strict::{org_id_from_dsn_host, should_continue_trace};
+pub(crate) use strict::{org_id_from_dsn_host, should_continue_trace};
 pub use targets::{InvalidTargetError, PropagationTarget, PropagationTargets};
 pub use traceparent::{ParseTraceparentError, Traceparent, TraceparentErrorKind};
 

@@ -14,32 +14,14 @@ const MICROS: u32 = 1_000_000;
 /// (`0`, `0.1`, `.5`, `1e-3`); the value must be finite and `0 <= v < 1`. Signs, whitespace,
 /// `inf`, `NaN`, and `1`/`1.0` are rejected (the range is half-open, as in Python and Rust; JS
 /// also accepts `1`).
-///
-/// # Examples
-///
-/// ```
-/// use tracing_sentry::propagation::parse_sample_rand;
-///
-/// assert_eq!(parse_sample_rand("0.999999"), Some(0.999999));
-/// assert_eq!(parse_sample_rand("1.0"), None);
-/// ```
-pub fn parse_sample_rand(s: &str) -> Option<f64> {
+pub(crate) fn parse_sample_rand(s: &str) -> Option<f64> {
     parse_decimal(s).filter(|v| (0.0..1.0).contains(v))
 }
 
 /// Parses a `sample_rate`: a decimal float in `[0, 1]`.
 ///
 /// Same grammar as [`parse_sample_rand`]; `1` and `1.0` are valid rates.
-///
-/// # Examples
-///
-/// ```
-/// use tracing_sentry::propagation::parse_sample_rate;
-///
-/// assert_eq!(parse_sample_rate("1.0"), Some(1.0));
-/// assert_eq!(parse_sample_rate("-0.5"), None);
-/// ```
-pub fn parse_sample_rate(s: &str) -> Option<f64> {
+pub(crate) fn parse_sample_rate(s: &str) -> Option<f64> {
     parse_decimal(s).filter(|v| (0.0..=1.0).contains(v))
 }
 
@@ -49,16 +31,7 @@ pub fn parse_sample_rate(s: &str) -> Option<f64> {
 /// `0.9999999` gives `"0.999999"` and formatting a parsed six-decimal string gives it back.
 /// Inputs outside `[0, 1)` are clamped: NaN and negatives give `"0.000000"`, values `>= 1` give
 /// `"0.999999"`.
-///
-/// # Examples
-///
-/// ```
-/// use tracing_sentry::propagation::format_sample_rand;
-///
-/// assert_eq!(format_sample_rand(0.25), "0.250000");
-/// assert_eq!(format_sample_rand(0.9999999), "0.999999");
-/// ```
-pub fn format_sample_rand(value: f64) -> String {
+pub(crate) fn format_sample_rand(value: f64) -> String {
     String::from_utf8_lossy(&sample_rand_text(value)).into_owned()
 }
 
@@ -87,18 +60,10 @@ pub(crate) fn sample_rand_text(value: f64) -> [u8; 8] {
 ///
 /// A rate outside `[0, 1]` (or NaN) counts as absent. Python also leaves `sample_rand` unset
 /// when the interval is empty (vector `sr-013`).
-///
-/// # Examples
-///
-/// ```
-/// use tracing_sentry::propagation::backfill_interval;
-///
-/// assert_eq!(backfill_interval(Some(true), Some(0.25)), Some((0.0, 0.25)));
-/// assert_eq!(backfill_interval(Some(false), Some(0.25)), Some((0.25, 1.0)));
-/// assert_eq!(backfill_interval(None, Some(0.25)), Some((0.0, 1.0)));
-/// assert_eq!(backfill_interval(Some(true), Some(0.0)), None);
-/// ```
-pub fn backfill_interval(sampled: Option<bool>, sample_rate: Option<f64>) -> Option<(f64, f64)> {
+pub(crate) fn backfill_interval(
+    sampled: Option<bool>,
+    sample_rate: Option<f64>,
+) -> Option<(f64, f64)> {
     let rate = sample_rate.filter(|r| (0.0..=1.0).contains(r));
     match (sampled, rate) {
         (Some(true), Some(r)) => (r > 0.0).then_some((0.0, r)),
@@ -116,19 +81,7 @@ pub fn backfill_interval(sampled: Option<bool>, sample_rate: Option<f64>) -> Opt
 /// between two grid points), the result is `lo` truncated to six decimals and clamped to
 /// `[0, 0.999999]`: the closest value that still formats validly. It may then lie just below `lo`;
 /// callers that must reproduce a decision exactly check [`backfill_interval`] first.
-///
-/// # Examples
-///
-/// ```
-/// use tracing_sentry::propagation::sample_rand_in;
-///
-/// assert_eq!(sample_rand_in(0.0, 1.0, 0.5), 0.5);
-/// let v = sample_rand_in(0.25, 0.5, 0.999_999_999);
-/// assert!((0.25..0.5).contains(&v));
-/// // No six-decimal number in [0.1234561, 0.1234565): lo, truncated.
-/// assert_eq!(sample_rand_in(0.1234561, 0.1234565, 0.3), 0.123456);
-/// ```
-pub fn sample_rand_in(lo: f64, hi: f64, u: f64) -> f64 {
+pub(crate) fn sample_rand_in(lo: f64, hi: f64, u: f64) -> f64 {
     let lo_m = ceil_micros(lo);
     let hi_m = ceil_micros(hi);
     if lo_m >= hi_m {
@@ -489,5 +442,57 @@ mod tests {
                 proptest::prop_assert_eq!(Some(value), s.parse::<f64>().ok(), "{}", s);
             }
         }
+    }
+}
+
+/// The examples of the crate-private helpers above, run as unit tests.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn parse_sample_rand_example() {
+        use crate::propagation::parse_sample_rand;
+
+        assert_eq!(parse_sample_rand("0.999999"), Some(0.999999));
+        assert_eq!(parse_sample_rand("1.0"), None);
+    }
+
+    #[test]
+    fn parse_sample_rate_example() {
+        use crate::propagation::parse_sample_rate;
+
+        assert_eq!(parse_sample_rate("1.0"), Some(1.0));
+        assert_eq!(parse_sample_rate("-0.5"), None);
+    }
+
+    #[test]
+    fn format_sample_rand_example() {
+        use crate::propagation::format_sample_rand;
+
+        assert_eq!(format_sample_rand(0.25), "0.250000");
+        assert_eq!(format_sample_rand(0.9999999), "0.999999");
+    }
+
+    #[test]
+    fn backfill_interval_example() {
+        use crate::propagation::backfill_interval;
+
+        assert_eq!(backfill_interval(Some(true), Some(0.25)), Some((0.0, 0.25)));
+        assert_eq!(
+            backfill_interval(Some(false), Some(0.25)),
+            Some((0.25, 1.0))
+        );
+        assert_eq!(backfill_interval(None, Some(0.25)), Some((0.0, 1.0)));
+        assert_eq!(backfill_interval(Some(true), Some(0.0)), None);
+    }
+
+    #[test]
+    fn sample_rand_in_example() {
+        use crate::propagation::sample_rand_in;
+
+        assert_eq!(sample_rand_in(0.0, 1.0, 0.5), 0.5);
+        let v = sample_rand_in(0.25, 0.5, 0.999_999_999);
+        assert!((0.25..0.5).contains(&v));
+        // No six-decimal number in [0.1234561, 0.1234565): lo, truncated.
+        assert_eq!(sample_rand_in(0.1234561, 0.1234565, 0.3), 0.123456);
     }
 }

@@ -5,16 +5,7 @@
 /// `o1234.ingest.sentry.io` gives `1234`; `sentry.io`, `oabc.sentry.io`, `o.sentry.io` and a host
 /// without a `.` after the digits give `None`. An `org_id` option, when set, takes precedence over
 /// this value.
-///
-/// # Examples
-///
-/// ```
-/// use tracing_sentry::propagation::org_id_from_dsn_host;
-///
-/// assert_eq!(org_id_from_dsn_host("o1234.ingest.sentry.io"), Some("1234"));
-/// assert_eq!(org_id_from_dsn_host("oabc.sentry.io"), None);
-/// ```
-pub fn org_id_from_dsn_host(host: &str) -> Option<&str> {
+pub(crate) fn org_id_from_dsn_host(host: &str) -> Option<&str> {
     let rest = host.strip_prefix('o')?;
     let (digits, _) = rest.split_once('.')?;
     (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then_some(digits)
@@ -33,17 +24,11 @@ pub fn org_id_from_dsn_host(host: &str) -> Option<&str> {
 /// | `1` | none | continue | new trace |
 /// | none | none | continue | continue |
 /// | `1` | `2` | new trace | new trace |
-///
-/// # Examples
-///
-/// ```
-/// use tracing_sentry::propagation::should_continue_trace;
-///
-/// assert!(should_continue_trace(Some("1"), Some("1"), true));
-/// assert!(!should_continue_trace(Some("1"), Some("2"), false));
-/// assert!(!should_continue_trace(None, Some("1"), true));
-/// ```
-pub fn should_continue_trace(incoming: Option<&str>, ours: Option<&str>, strict: bool) -> bool {
+pub(crate) fn should_continue_trace(
+    incoming: Option<&str>,
+    ours: Option<&str>,
+    strict: bool,
+) -> bool {
     let incoming = incoming.filter(|s| !s.is_empty());
     let ours = ours.filter(|s| !s.is_empty());
     match (incoming, ours) {
@@ -107,5 +92,26 @@ mod tests {
                 "{incoming:?} {ours:?} strict={strict}"
             );
         }
+    }
+}
+
+/// The examples of the crate-private helpers above, run as unit tests.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn org_id_from_dsn_host_example() {
+        use crate::propagation::org_id_from_dsn_host;
+
+        assert_eq!(org_id_from_dsn_host("o1234.ingest.sentry.io"), Some("1234"));
+        assert_eq!(org_id_from_dsn_host("oabc.sentry.io"), None);
+    }
+
+    #[test]
+    fn should_continue_trace_example() {
+        use crate::propagation::should_continue_trace;
+
+        assert!(should_continue_trace(Some("1"), Some("1"), true));
+        assert!(!should_continue_trace(Some("1"), Some("2"), false));
+        assert!(!should_continue_trace(None, Some("1"), true));
     }
 }

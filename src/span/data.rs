@@ -186,7 +186,7 @@ impl SpanData {
         // An ignored root is not sampled (it propagates `-0`, as the JavaScript SDK's
         // non-recording segment), and is counted and reported once, here.
         let ignored = match (&config.ignore, &recording) {
-            (Some(rules), Some(rec)) => rules.ignores_recording(rec, &config.stats),
+            (Some(rules), Some(rec)) => rules.matches(rec, &config.stats),
             _ => false,
         };
         if ignored {
@@ -289,7 +289,7 @@ impl SpanData {
         let ignored = config
             .ignore
             .as_ref()
-            .is_some_and(|rules| rules.ignores_recording(&recording, &config.stats));
+            .is_some_and(|rules| rules.matches(&recording, &config.stats));
         if !ignored {
             return Self::child_of(parent, Some(recording));
         }

@@ -33,8 +33,10 @@ use weight::transaction_weight;
 
 /// One unit of work for a sender.
 #[derive(Debug)]
-// Transactions are the common case; boxing them would cost an allocation each.
-#[allow(clippy::large_enum_variant)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "transactions are the common case; boxing them would cost an allocation each"
+)]
 pub(crate) enum Work {
     /// A finished transaction: serialised and sent as one envelope.
     Transaction(TransactionRecord),

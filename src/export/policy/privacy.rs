@@ -1,11 +1,6 @@
-//! What may leave the process. `ignore_spans` applies when a span is created, on the
-//! instrumented thread ([`Privacy::ignores_recording`], called by the layer only when a rule is
-//! configured): a matching child is not recorded and its children attach to its nearest
-//! recorded ancestor; a matching root is not sampled (it propagates `-0`, as the JavaScript
-//! SDK makes an ignored segment span non-recording). Both are counted and reported as
-//! `ignored`, so they take no `max_spans` place and cover streamed spans too. The other rules
-//! apply on the export worker to every finished span before it is serialised, in this order
-//! (Sentry's SDKs scrub before their hooks run):
+//! What may leave the process, applied on the export worker to every finished span before it
+//! is serialised, in this order (Sentry's SDKs scrub before their hooks run). (`ignore_spans`,
+//! which decides at span creation, lives in `crate::ignore`.)
 //!
 //! 1. **Private data** (`send_default_pii` off, the default): data keys that carry user data by
 //!    Sentry's and OpenTelemetry's conventions ([`PII_KEYS`], [`PII_PREFIXES`]) are removed.
@@ -34,7 +29,6 @@ use crate::export::record::{FieldValue, SpanRecord, TransactionRecord};
 use crate::export::wire::category::DataCategory;
 use crate::export::wire::client_report::{ClientReports, DiscardReason};
 use crate::export::wire::key_facts::{JudgeKey, KeyFacts, Verdict, FILTERED};
-use crate::span::recording::Recording;
 use crate::stats::StatsInner;
 
 /// The default denylist: words that mark a data key as holding a credential. Sentry's Python
@@ -94,17 +88,12 @@ pub(crate) const PII_PREFIXES: &[&str] = &[
 pub(crate) type TransactionHook = Arc<dyn Fn(&mut TransactionView<'_>) -> bool + Send + Sync>;
 /// The user's `before_send_span`.
 pub(crate) type SpanHook = Arc<dyn Fn(&mut SpanView<'_>) + Send + Sync>;
-/// A predicate of `ignore_spans_where`.
-pub(crate) type IgnorePredicate = Arc<dyn Fn(&SpanView<'_>) -> bool + Send + Sync>;
 
 /// The rules, fixed when the layer is built.
 #[derive(Clone)]
 pub(crate) struct Privacy {
     pub(crate) send_default_pii: bool,
     pub(crate) denylist: Denylist,
-    /// Substrings of span names that ignore a span.
-    pub(crate) ignore_names: Vec<String>,
-    pub(crate) ignore_predicates: Vec<IgnorePredicate>,
     pub(crate) before_send_span: Option<SpanHook>,
     pub(crate) before_send_transaction: Option<TransactionHook>,
 }
@@ -114,8 +103,6 @@ impl Default for Privacy {
         Self {
             send_default_pii: false,
             denylist: Denylist::new(DEFAULT_DENYLIST.iter().copied()),
-            ignore_names: Vec::new(),
-            ignore_predicates: Vec::new(),
             before_send_span: None,
             before_send_transaction: None,
         }
@@ -127,8 +114,6 @@ impl std::fmt::Debug for Privacy {
         f.debug_struct("Privacy")
             .field("send_default_pii", &self.send_default_pii)
             .field("denylist", &self.denylist.words)
-            .field("ignore_names", &self.ignore_names)
-            .field("ignore_predicates", &self.ignore_predicates.len())
             .field("before_send_span", &self.before_send_span.is_some())
             .field(
                 "before_send_transaction",
@@ -209,28 +194,6 @@ fn is_pii_key(key: &str) -> bool {
 }
 
 impl Privacy {
-    /// Whether any `ignore_spans` rule is configured (the layer then checks each new span).
-    pub(crate) fn ignores(&self) -> bool {
-        !self.ignore_names.is_empty() || !self.ignore_predicates.is_empty()
-    }
-
-    /// Whether a span being created, `recording` (its name, callsite and creation fields so
-    /// far), matches an `ignore_spans` rule. Called on the instrumented thread when the span
-    /// is created, and only when a rule is configured. A panicking predicate ignores nothing
-    /// and is counted in `ignore_predicate_panics`.
-    pub(crate) fn ignores_recording(&self, recording: &Recording, stats: &StatsInner) -> bool {
-        let mut span = recording.preview();
-        let view = SpanView::new(&mut span);
-        let name = view.description();
-        self.ignore_names.iter().any(|n| name.contains(n.as_str()))
-            || self.ignore_predicates.iter().any(|p| {
-                catch_unwind(AssertUnwindSafe(|| p(&view))).unwrap_or_else(|_| {
-                    StatsInner::incr(&stats.ignore_predicate_panics);
-                    false
-                })
-            })
-    }
-
     /// Whether the transaction writer applies private data and the denylist itself, entry
     /// by entry as it writes (skipping removed entries, writing `[Filtered]` for denied
     /// values): when no hook would see the spans first, that is the same data without a pass

@@ -400,13 +400,16 @@ impl InMemoryTransport {
         self.lock().clone()
     }
 
-    /// Returns the transaction payloads received so far, parsed as JSON, oldest first.
+    /// Returns the transaction payloads received so far, parsed as JSON, oldest first (feature
+    /// `test-util`).
     ///
     /// # Examples
     ///
     /// ```
     /// assert!(tracing_sentry::export::InMemoryTransport::new().transactions().is_empty());
     /// ```
+    #[cfg(any(test, feature = "test-util"))]
+    #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
     pub fn transactions(&self) -> Vec<serde_json::Value> {
         self.lock()
             .iter()

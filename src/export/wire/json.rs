@@ -99,8 +99,10 @@ fn push_str_content(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(bytes.get(start..).unwrap_or_default());
 }
 
-// Indexing in this const initialiser is bounded by the loop and evaluated at compile time.
-#[allow(clippy::indexing_slicing)]
+#[expect(
+    clippy::indexing_slicing,
+    reason = "indexing in this const initialiser is bounded by the loop and evaluated at compile time"
+)]
 /// Bytes JSON strings must escape: controls, `"`, `\\`, and DEL (escaped for safety).
 static NEEDS_ESCAPE: [bool; 256] = {
     let mut table = [false; 256];
@@ -360,8 +362,10 @@ fn digit_pair(n: u32) -> [u8; 2] {
 }
 
 /// `00` to `99`.
-// Indexing in this const initialiser is bounded by the loop and evaluated at compile time.
-#[allow(clippy::indexing_slicing)]
+#[expect(
+    clippy::indexing_slicing,
+    reason = "indexing in this const initialiser is bounded by the loop and evaluated at compile time"
+)]
 static DIGIT_PAIRS: [[u8; 2]; 100] = {
     let mut table = [[0u8; 2]; 100];
     let mut n = 0;

@@ -609,7 +609,8 @@ impl EnvelopeBytes {
         self.bytes
     }
 
-    /// Returns the envelope header as a JSON object.
+    /// Returns the envelope header as a JSON object (feature `test-util`; elsewhere read
+    /// [`header_bytes`](Self::header_bytes) with the JSON parser of your choice).
     ///
     /// # Examples
     ///
@@ -618,6 +619,8 @@ impl EnvelopeBytes {
     /// assert_eq!(envelope.header()["sent_at"], "2026-01-01T00:00:00.000000Z");
     /// # Ok::<(), tracing_sentry::export::ParseEnvelopeError>(())
     /// ```
+    #[cfg(any(test, feature = "test-util"))]
+    #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
     pub fn header(&self) -> serde_json::Value {
         self.bytes
             .get(self.header.clone())
@@ -660,7 +663,8 @@ impl EnvelopeBytes {
     }
 
     /// Returns the payload of the first `transaction` item, parsed as JSON, or `None` if there
-    /// is no such item or it is not JSON.
+    /// is no such item or it is not JSON (feature `test-util`; elsewhere read
+    /// [`items`](Self::items)).
     ///
     /// # Examples
     ///
@@ -671,13 +675,16 @@ impl EnvelopeBytes {
     /// assert_eq!(envelope.transaction().unwrap()["transaction"], "checkout");
     /// # Ok::<(), tracing_sentry::export::ParseEnvelopeError>(())
     /// ```
+    #[cfg(any(test, feature = "test-util"))]
+    #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
     pub fn transaction(&self) -> Option<serde_json::Value> {
         let item = self.items.iter().find(|item| item.ty == "transaction")?;
         serde_json::from_slice(self.bytes.get(item.payload.clone())?).ok()
     }
 
     /// Returns the spans of every `span` item (span v2: the `items` of
-    /// `{"version":2,"items":[...]}`), in order: what the stream lifecycle sends.
+    /// `{"version":2,"items":[...]}`), in order: what the stream lifecycle sends (feature
+    /// `test-util`; elsewhere read [`items`](Self::items)).
     ///
     /// # Examples
     ///
@@ -688,6 +695,8 @@ impl EnvelopeBytes {
     /// assert_eq!(envelope.spans()[0]["name"], "GET /");
     /// # Ok::<(), tracing_sentry::export::ParseEnvelopeError>(())
     /// ```
+    #[cfg(any(test, feature = "test-util"))]
+    #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
     pub fn spans(&self) -> Vec<serde_json::Value> {
         let mut spans = Vec::new();
         for item in self.items.iter().filter(|item| item.ty == "span") {
@@ -702,6 +711,42 @@ impl EnvelopeBytes {
             }
         }
         spans
+    }
+
+    /// Returns the JSON bytes of the envelope header line.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let envelope = tracing_sentry::export::EnvelopeBytes::from_bytes(
+    ///     b"{\"sent_at\":\"2026-01-01T00:00:00.000000Z\"}\n{\"type\":\"transaction\"}\n{}\n",
+    /// )?;
+    /// assert_eq!(envelope.header_bytes(), br#"{"sent_at":"2026-01-01T00:00:00.000000Z"}"#);
+    /// # Ok::<(), tracing_sentry::export::ParseEnvelopeError>(())
+    /// ```
+    pub fn header_bytes(&self) -> &[u8] {
+        self.bytes.get(self.header.clone()).unwrap_or_default()
+    }
+
+    /// Returns the items in order, each as its type (`"transaction"`, `"span"`, `"event"`,
+    /// ...) and its payload bytes (JSON for every item type this crate writes).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let envelope = tracing_sentry::export::EnvelopeBytes::from_bytes(
+    ///     b"{}\n{\"type\":\"transaction\"}\n{\"transaction\":\"checkout\"}\n",
+    /// )?;
+    /// let (item_type, payload) = envelope.items().next().unwrap();
+    /// assert_eq!(item_type, "transaction");
+    /// assert_eq!(payload, br#"{"transaction":"checkout"}"#);
+    /// # Ok::<(), tracing_sentry::export::ParseEnvelopeError>(())
+    /// ```
+    pub fn items(&self) -> impl Iterator<Item = (&str, &[u8])> + '_ {
+        self.items.iter().map(|item| {
+            let payload = self.bytes.get(item.payload.clone()).unwrap_or_default();
+            (item.ty.as_ref(), payload)
+        })
     }
 
     /// Returns the types of the items in order (`"transaction"`, `"event"`, ...).

@@ -7,13 +7,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::Value;
-use tracing_sentry::propagation::{
+use crate::propagation::{
     backfill_interval, format_sample_rand, merge_baggage, org_id_from_dsn_host, parse_sample_rand,
     parse_sample_rate, should_continue_trace, strip_sentry_members, Baggage, PropagationTarget,
     PropagationTargets, Traceparent,
 };
-use tracing_sentry::{DynamicSamplingContext, PropagationContext, SentryTrace, SpanId, TraceId};
+use crate::{DynamicSamplingContext, PropagationContext, SentryTrace, SpanId, TraceId};
+use serde_json::Value;
 
 const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/vectors.json");
 

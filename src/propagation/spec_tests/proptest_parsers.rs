@@ -1,14 +1,14 @@
 //! Property tests for the protocol parsers: round-trip laws, totality (no input panics) and the
 //! W3C baggage limits.
 
-use http::{HeaderMap, HeaderValue};
-use proptest::prelude::*;
-use tracing_sentry::propagation::{
+use crate::propagation::{
     format_sample_rand, merge_baggage, org_id_from_dsn_host, parse_sample_rand, parse_sample_rate,
     sample_rand_in, strip_sentry_members, Baggage, ExtractOptions, Traceparent, MAX_BAGGAGE_BYTES,
     MAX_BAGGAGE_MEMBERS,
 };
-use tracing_sentry::{DynamicSamplingContext, PropagationContext, SentryTrace, SpanId, TraceId};
+use crate::{DynamicSamplingContext, PropagationContext, SentryTrace, SpanId, TraceId};
+use http::{HeaderMap, HeaderValue};
+use proptest::prelude::*;
 
 fn trace_id() -> impl Strategy<Value = TraceId> {
     any::<[u8; 16]>().prop_map(TraceId::from_bytes)
@@ -102,8 +102,10 @@ fn parse_everything(s: &str) {
     let _ = org_id_from_dsn_host(s);
     let _ = strip_sentry_members(s);
     let _ = merge_baggage(Some(s), s);
-    let mut options = ExtractOptions::default();
-    options.accept_traceparent = true;
+    let options = ExtractOptions {
+        accept_traceparent: true,
+        ..ExtractOptions::default()
+    };
     let _ = PropagationContext::from_pairs_with(
         options,
         [("sentry-trace", s), ("baggage", s), ("traceparent", s)],
@@ -166,8 +168,10 @@ proptest! {
             headers.append("sentry-trace", value.clone());
             headers.append("baggage", value.clone());
             headers.append("traceparent", value.clone());
-            let mut options = ExtractOptions::default();
-            options.accept_traceparent = true;
+            let options = ExtractOptions {
+                accept_traceparent: true,
+                ..ExtractOptions::default()
+            };
             let _ = PropagationContext::from_headers_with(options, &headers);
             headers.remove("sentry-trace");
             let _ = PropagationContext::from_headers_with(options, &headers);
