@@ -238,8 +238,8 @@ pub use builder::{
     BuildError, SentryLayerBuilder, DEFAULT_ENVIRONMENT, DEFAULT_MAX_SPANS, DEFAULT_QUEUE_CAPACITY,
     DEFAULT_SHUTDOWN_TIMEOUT,
 };
-pub use export::ExportGuard;
 pub use export::transport::spotlight::{Spotlight, DEFAULT_SPOTLIGHT_URL};
+pub use export::ExportGuard;
 pub use field::FieldValue;
 pub use headers::{
     current_headers, current_trace_context, headers_for_url, inject_current_headers,

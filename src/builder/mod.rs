@@ -876,14 +876,12 @@ impl BuildError {
     /// # Examples
     ///
     /// ```
-    /// # #[cfg(feature = "sentry")] {
     /// // No `sentry::init` yet: the hub has no client.
     /// let err = tracing_sentry::SentryLayer::builder()
     ///     .sentry_client(sentry::Hub::current().client())
     ///     .build()
     ///     .unwrap_err();
     /// assert!(err.is_sentry_client_missing());
-    /// # }
     /// ```
     #[cfg(feature = "sentry")]
     #[cfg_attr(docsrs, doc(cfg(feature = "sentry")))]
