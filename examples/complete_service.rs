@@ -8,10 +8,13 @@
 //! ```
 //!
 //! `SENTRY_DSN` (optional) sends the errors and the traces to your Sentry project; without it
-//! nothing is sent and the logs still carry the ids. `--once` (or `COMPLETE_SERVICE_ONCE=1`)
+//! nothing is sent and the logs still carry the ids. `SENTRY_SPOTLIGHT=1` also sends the traces
+//! to [Sentry Spotlight](https://spotlightjs.com/) on this machine (`npx @spotlightjs/spotlight`,
+//! then <http://localhost:8969>); the layer reads it through `builder_from_env`. Errors captured
+//! with the `sentry` crate go to Sentry only. `--once` (or `COMPLETE_SERVICE_ONCE=1`)
 //! serves on a free port, calls `/checkout` and `/refund` once and exits: the CI-style run.
 //!
-//! The set-up glue is the 20 lines between the `glue` markers in `main`: the `sentry` crate,
+//! The set-up glue is the 17 lines (blank lines and comments aside) between the `glue` markers in `main`: the `sentry` crate,
 //! the layer configured from its client, the subscriber with JSON logs, the client middleware
 //! and the server layer. Everything else is the application.
 //!
@@ -77,7 +80,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let _sentry = sentry::init(tracing_sentry::integrations::sentry::link(
         sentry::ClientOptions::new().release("checkout@1.0.0"), // DSN: SENTRY_DSN
     ));
-    let (layer, _guard) = tracing_sentry::SentryLayer::builder()
+    let (layer, _guard) = tracing_sentry::SentryLayer::builder_from_env() // SENTRY_SPOTLIGHT
         .sentry_client(sentry::Hub::current().client())
         .traces_sample_rate(1.0)
         .build()?;

@@ -7,6 +7,9 @@
 //!     cargo run --example distributed_trace --features tower,reqwest
 //! # ... or with the stream lifecycle: spans streamed as span v2 items, not transactions
 //! cargo run --example distributed_trace --features tower,reqwest -- --stream
+//! # ... and see the traces in Sentry Spotlight, the local development UI (no DSN needed):
+//! npx @spotlightjs/spotlight     # in another terminal: the sidecar, UI at http://localhost:8969
+//! cargo run --example distributed_trace --features tower,reqwest -- --spotlight
 //! ```
 //!
 //! Two axum services run on loopback in this process, `gateway` and `backend`, each on its own
@@ -17,6 +20,14 @@
 //! adds `sentry-trace` and `baggage`; the backend continues the trace.
 //! Each service's transactions go to an `InMemoryTransport` (and, with `SENTRY_DSN`, to Sentry
 //! too), and the driver at the bottom prints every trace from what both services exported.
+//!
+//! `--spotlight` turns on [Sentry Spotlight](https://spotlightjs.com/) in both services: a copy
+//! of every envelope goes to the sidecar at `http://localhost:8969/stream`, or at the URL in
+//! `SENTRY_SPOTLIGHT` (the layers are built with `builder_from_env`, so `SENTRY_SPOTLIGHT=1`
+//! alone turns it on too); `--spotlight=http://host:port/stream` names the sidecar outright.
+//! When no sidecar runs, the demo runs as without it and prints one `tracing-sentry:` line per
+//! service on stderr. `--save-envelopes=DIR` writes every envelope the services exported, one
+//! file each (`spotlight/run.sh` checks that the sidecar received exactly these).
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
@@ -38,7 +49,9 @@ use tracing_sentry::export::{
 };
 use tracing_sentry::integrations::reqwest::SentryReqwestMiddleware;
 use tracing_sentry::integrations::tower::SentryHttpLayer;
-use tracing_sentry::{ExportGuard, SentryLayer, SpanId, TraceId, TraceLifecycle};
+use tracing_sentry::{
+    ExportGuard, SentryLayer, SpanId, Spotlight, TraceId, TraceLifecycle, DEFAULT_SPOTLIGHT_URL,
+};
 use tracing_subscriber::prelude::*;
 
 type HttpClient = Client<HttpConnector, Empty<Bytes>>;
@@ -131,25 +144,40 @@ struct Service {
     guard: ExportGuard,
 }
 
+/// How every service is configured: the DSN, the lifecycle and the `--spotlight` option.
+struct Settings {
+    dsn: Option<Dsn>,
+    lifecycle: TraceLifecycle,
+    spotlight: Option<Spotlight>,
+}
+
 fn spawn_service(
     name: &'static str,
-    dsn: Option<&Dsn>,
-    lifecycle: TraceLifecycle,
+    settings: &Settings,
     app: Router,
 ) -> Result<Service, BoxError> {
+    let Settings {
+        dsn,
+        lifecycle,
+        spotlight,
+    } = settings;
     let exported = InMemoryTransport::new();
     let transport = FanOut {
         memory: exported.clone(),
-        sentry: dsn.map(UreqTransport::new),
+        sentry: dsn.as_ref().map(UreqTransport::new),
     };
-    let mut builder = SentryLayer::builder()
+    // `SENTRY_SPOTLIGHT` comes from the environment; the rest is set here.
+    let mut builder = SentryLayer::builder_from_env()
         .release(format!("{name}@1.0.0"))
         .environment("demo")
         .traces_sample_rate(1.0) // new traces: always sampled
-        .trace_lifecycle(lifecycle)
+        .trace_lifecycle(*lifecycle)
         .transport(transport);
     if let Some(dsn) = dsn {
         builder = builder.dsn(dsn.clone()); // the DSC's public_key, the envelope's `dsn`
+    }
+    if let Some(spotlight) = spotlight {
+        builder = builder.spotlight(spotlight.clone()); // a copy of every envelope to Spotlight
     }
     let (layer, guard) = builder.build()?;
     let subscriber = tracing_subscriber::registry().with(layer);
@@ -198,6 +226,12 @@ async fn main() -> Result<(), BoxError> {
     } else {
         TraceLifecycle::Static
     };
+    // `--spotlight`: the sidecar at the default URL or `SENTRY_SPOTLIGHT`'s; `--spotlight=URL`.
+    let spotlight = std::env::args().find_map(|a| match a.strip_prefix("--spotlight") {
+        Some("") => Some(Spotlight::On),
+        Some(url) => url.strip_prefix('=').map(Spotlight::from),
+        None => None,
+    });
     println!(
         "Two Rust services, `gateway` and `backend`, each with its own SentryLayer, run on \
          loopback. Three requests hit the gateway's /checkout: one continuing a trace from a \
@@ -217,10 +251,15 @@ async fn main() -> Result<(), BoxError> {
     let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
     let received = Received::default();
     let backend_app = Router::new().route("/cart", get(cart));
+    let spotlight_ui = spotlight_ui(spotlight.as_ref());
+    let settings = Settings {
+        dsn,
+        lifecycle,
+        spotlight,
+    };
     let backend = spawn_service(
         "backend",
-        dsn.as_ref(),
-        lifecycle,
+        &settings,
         backend_app.with_state(received.clone()),
     )?;
     let gateway_app = Router::new()
@@ -231,7 +270,7 @@ async fn main() -> Result<(), BoxError> {
                 .with(SentryReqwestMiddleware::new())
                 .build(),
         });
-    let gateway = spawn_service("gateway", dsn.as_ref(), lifecycle, gateway_app)?;
+    let gateway = spawn_service("gateway", &settings, gateway_app)?;
     println!(
         "Lifecycle: {lifecycle} ({}).\n",
         match lifecycle {
@@ -243,7 +282,10 @@ async fn main() -> Result<(), BoxError> {
     // A Sentry-instrumented front end sends its span, its decision, and its DSC; another vendor
     // added `acme-tenant`. The third request comes from a trace sampled out upstream.
     let (front, unsampled) = (TraceId::random(), TraceId::random());
-    let public_key = dsn.as_ref().map_or("frontendpublickey", Dsn::public_key);
+    let public_key = settings
+        .dsn
+        .as_ref()
+        .map_or("frontendpublickey", Dsn::public_key);
     let front_baggage = format!(
         "acme-tenant=t42,sentry-trace_id={front},sentry-public_key={public_key},\
          sentry-release=web%401.0.0,sentry-environment=demo,sentry-transaction=%2Fcheckout,\
@@ -285,6 +327,11 @@ async fn main() -> Result<(), BoxError> {
             eprintln!("{}: some transactions were still being sent", service.name);
         }
     }
+    let save_to =
+        std::env::args().find_map(|a| a.strip_prefix("--save-envelopes=").map(String::from));
+    if let Some(dir) = save_to {
+        save_envelopes(std::path::Path::new(&dir), &[&gateway, &backend])?;
+    }
 
     // The backend saw one request per driver request, in order; the `sentry-trace` it received
     // names the trace, whether or not anything was exported.
@@ -298,7 +345,50 @@ async fn main() -> Result<(), BoxError> {
         let trace = (trace_id, *label, third_party);
         print_trace(trace, &[&gateway, &backend], backend_headers);
     }
+    if let Some(ui) = spotlight_ui {
+        println!(
+            "\nSpotlight: both services also sent every envelope to the sidecar. Open {ui} \
+             (Traces) to see the sampled traces above, both services' spans in one waterfall."
+        );
+    }
     Ok(())
+}
+
+/// Writes each envelope the services exported to `dir`, as `SERVICE-N.envelope`.
+fn save_envelopes(dir: &std::path::Path, services: &[&Service]) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for service in services {
+        for (n, envelope) in service.exported.envelopes().iter().enumerate() {
+            let file = dir.join(format!("{}-{n}.envelope", service.name));
+            std::fs::write(file, envelope.as_bytes())?;
+        }
+    }
+    Ok(())
+}
+
+/// Where the Spotlight UI is, when Spotlight is on: the sidecar's URL without its path. The
+/// URL is the option's, else a URL in `SENTRY_SPOTLIGHT`, else the default (the precedence of
+/// [`SentryLayerBuilder::spotlight`](tracing_sentry::SentryLayerBuilder::spotlight)).
+fn spotlight_ui(option: Option<&Spotlight>) -> Option<String> {
+    let env = std::env::var("SENTRY_SPOTLIGHT").unwrap_or_default();
+    let env = env.trim();
+    let env_url = env.contains("://").then_some(env);
+    let env_on = env_url.is_some()
+        || ["true", "t", "y", "yes", "on", "1"]
+            .iter()
+            .any(|w| env.eq_ignore_ascii_case(w));
+    let url = match option {
+        Some(Spotlight::Url(url)) => url.as_str(),
+        Some(Spotlight::On) => env_url.unwrap_or(DEFAULT_SPOTLIGHT_URL),
+        None if env_on => env_url.unwrap_or(DEFAULT_SPOTLIGHT_URL),
+        _ => return None,
+    };
+    // `http://localhost:8969/stream` -> `http://localhost:8969`
+    let path_start = url.find("://").map_or(0, |i| i + 3);
+    let end = url[path_start..]
+        .find('/')
+        .map_or(url.len(), |i| path_start + i);
+    Some(url[..end].to_owned())
 }
 
 /// One span of the waterfall.
@@ -409,8 +499,6 @@ fn print_tree(children: &Children, parent: Option<&str>, depth: usize, (t0, tota
     }
 }
 
-/// Reads a row from a span (or a transaction's `contexts.trace`, with the times of `times`).
-/// The DSC of an envelope's `trace` header, as `key=value, ...`.
 /// The payload of the envelope's `transaction` item, if it has one.
 fn transaction(envelope: &EnvelopeBytes) -> Option<Value> {
     let (_, payload) = envelope.items().find(|(ty, _)| *ty == "transaction")?;
@@ -429,6 +517,7 @@ fn streamed_spans(envelope: &EnvelopeBytes) -> Vec<Value> {
         .collect()
 }
 
+/// The DSC of an envelope's `trace` header, as `key=value, ...`.
 fn dsc_line(envelope: &tracing_sentry::export::EnvelopeBytes) -> String {
     let dsc: Vec<String> = envelope
         .trace()
@@ -438,6 +527,7 @@ fn dsc_line(envelope: &tracing_sentry::export::EnvelopeBytes) -> String {
     dsc.join(", ")
 }
 
+/// Reads a row from a span (or a transaction's `contexts.trace`, with the times of `times`).
 fn row(service: &'static str, span: &Value, name: &Value, times: &Value) -> Row {
     let text = |v: &Value| v.as_str().unwrap_or("").to_owned();
     let time = |v: &Value| parse_rfc3339(v.as_str().unwrap_or("")).unwrap_or(0.0);

@@ -11,6 +11,8 @@
 //   --text TEXT      also wait until the trace view shows TEXT (repeatable)
 //   --spans N        also wait until the trace view says it holds N spans
 //   --size WxH       viewport in CSS pixels (default 1400x850)
+//   --expand         open every collapsed span of the tree (the UI folds deeper levels)
+//   --split X        drag the border between the span tree and the side panel to X pixels
 //   --timeout S      give up after S seconds (default 30)
 //
 // Plain `chromium --screenshot` captures a blank page: it shoots at the load event and the
@@ -30,12 +32,12 @@ const CHROMIUM = process.env.SPOTLIGHT_CHROMIUM || "/usr/bin/chromium";
 
 function usage(message) {
   if (message) console.error(`screenshot: ${message}`);
-  console.error("usage: node spotlight/screenshot.js [--url URL] [--out FILE] [--trace ID] [--text TEXT]... [--spans N] [--size WxH] [--timeout S]");
+  console.error("usage: node spotlight/screenshot.js [--url URL] [--out FILE] [--trace ID] [--text TEXT]... [--spans N] [--size WxH] [--expand] [--split X] [--timeout S]");
   process.exit(2);
 }
 
 function parseArgs(argv) {
-  const opts = { url: "http://localhost:8969", out: "spotlight-trace.png", trace: null, texts: [], spans: null, width: 1400, height: 850, timeoutS: 30 };
+  const opts = { url: "http://localhost:8969", out: "spotlight-trace.png", trace: null, texts: [], spans: null, width: 1400, height: 850, timeoutS: 30, expand: false, split: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => (i + 1 < argv.length ? argv[++i] : usage(`${a} needs a value`));
@@ -50,12 +52,15 @@ function parseArgs(argv) {
       opts.width = Number(m[1]);
       opts.height = Number(m[2]);
     } else if (a === "--timeout") opts.timeoutS = Number(value());
+    else if (a === "--expand") opts.expand = true;
+    else if (a === "--split") opts.split = Number(value());
     else if (a === "-h" || a === "--help") usage();
     else usage(`unknown argument ${a}`);
   }
   if (opts.trace !== null && !/^[0-9a-f]{32}$/.test(opts.trace)) usage("--trace takes a 32-hex-digit trace id");
   if (opts.spans !== null && !(Number.isInteger(opts.spans) && opts.spans > 0)) usage("--spans takes a positive integer");
   if (!(opts.timeoutS > 0)) usage("--timeout takes a positive number of seconds");
+  if (opts.split !== null && !(Number.isInteger(opts.split) && opts.split > 0)) usage("--split takes a positive number of pixels");
   return opts;
 }
 
@@ -132,17 +137,44 @@ async function main() {
     // and its span tree is on the page.
     stage = `waiting for trace ${traceId}'s span tree`;
     await page.waitForFunction(
-      (spans, texts) => {
-        const text = document.body.innerText;
-        const m = /recorded in (\d+) spans?/.exec(text);
-        if (!m) return false;
-        if (spans !== null && Number(m[1]) !== spans) return false;
-        return texts.every((t) => text.includes(t));
+      (spans) => {
+        const m = /recorded in (\d+) spans?/.exec(document.body.innerText);
+        return m && (spans === null || Number(m[1]) === spans) && document.querySelector("ul.tree a");
       },
       { timeout: left(), polling: 100 },
       opts.spans,
-      opts.texts,
     );
+    if (opts.expand) {
+      // A span with children has a count badge whose chevron turns (rotate-180) when open.
+      stage = `opening the collapsed spans of trace ${traceId}`;
+      const collapsed = "ul.tree div.bg-primary-600:has(> svg:not(.rotate-180))";
+      for (let i = 0; i < 50 && (await page.$(collapsed)); i++) {
+        await page.click(collapsed);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      if (await page.$(collapsed)) throw new Error("spans still collapsed after 50 clicks");
+    }
+    if (opts.split !== null) {
+      stage = "moving the border between the span tree and the side panel";
+      // The UI may re-render under the first drag (it did after unfolding): check, and retry.
+      const where = () =>
+        page.$eval("div.resizer.cursor-col-resize.bg-gray-600", (e) => {
+          const b = e.getBoundingClientRect();
+          return [b.x + b.width / 2, b.y + b.height / 2];
+        });
+      let handle = await where();
+      for (let i = 0; i < 5 && Math.abs(handle[0] - opts.split) > 20; i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        await page.mouse.move(handle[0], handle[1]);
+        await page.mouse.down();
+        await page.mouse.move(opts.split, handle[1], { steps: 10 });
+        await page.mouse.up();
+        handle = await where();
+      }
+      if (Math.abs(handle[0] - opts.split) > 20) throw new Error(`the border stays at ${Math.round(handle[0])} px`);
+    }
+    stage = `waiting for trace ${traceId} to show ${JSON.stringify(opts.texts)}`;
+    await page.waitForFunction((texts) => texts.every((t) => document.body.innerText.includes(t)), { timeout: left(), polling: 100 }, opts.texts);
     // Let layout, fonts and the bars' widths settle: two animation frames after fonts load.
     await page.evaluate(async () => {
       await document.fonts.ready;

@@ -36,6 +36,8 @@ pub(crate) struct Config {
     pub(crate) stats: Arc<StatsInner>,
     /// The `ignore_spans` rules, applied when a span is created; `None` when there are none.
     pub(crate) ignore: Option<Arc<crate::ignore::IgnoreRules>>,
+    /// Logs and metrics from events; `None` when neither is sent (or nothing is exported).
+    pub(crate) telemetry: Option<crate::telemetry::TelemetryConfig>,
 }
 
 impl Config {

@@ -9,6 +9,8 @@
 //! - `on_record`: fields go into the span's [`Recording`]; `sentry.name`/`sentry.source` on a
 //!   root rename its transaction (`RootState::set_name`).
 //! - `on_follows_from`, `on_event` (level `ERROR`): a link, or the error mark, on the recording.
+//! - `on_event` also hands events wanted as logs or metrics to `telemetry` (with
+//!   `log_span_fields`, `on_new_span` and `on_record` keep every span's fields for them).
 //! - `on_enter`/`on_exit`: not implemented; nothing to do.
 //! - **Finishing** happens in no callback: `on_close` is not implemented either. When the
 //!   registry closes a span it drops the span's extensions, and `Drop for SpanData` finishes it
@@ -136,6 +138,15 @@ impl SentryLayer {
     pub fn stats(&self) -> Stats {
         self.config.stats.snapshot()
     }
+
+    /// Whether every span keeps its fields for its logs (`log_span_fields`).
+    #[inline]
+    fn keeps_span_fields(&self) -> bool {
+        self.config
+            .telemetry
+            .as_ref()
+            .is_some_and(|t| t.span_fields)
+    }
 }
 
 impl Default for SentryLayer {
@@ -157,6 +168,11 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        if self.keeps_span_fields() && !attrs.fields().is_empty() {
+            if let Some(span) = ctx.span(id) {
+                crate::telemetry::logs::store_span_fields(&span, attrs);
+            }
+        }
         let pending = take_pending();
         if pending.is_none() {
             // Find the parent with as few registry lookups as possible: an explicit parent
@@ -199,6 +215,9 @@ where
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(id) else { return };
+        if self.keeps_span_fields() {
+            crate::telemetry::logs::record_span_fields(&span, values);
+        }
         // Decide under a read lock whether anything is wanted, then visit the values with no
         // lock held: the user's `Debug`/`Display` impls may read trace context or emit events.
         let (records, is_root) = {
@@ -244,15 +263,24 @@ where
             let layer = Arc::as_ptr(&self.config) as usize;
             crate::integrations::sentry::note_event_span(layer, dispatch, event);
         }
-        if *event.metadata().level() != Level::ERROR {
+        let error = *event.metadata().level() == Level::ERROR;
+        // Logs and metrics (`telemetry`): one comparison when the event is neither.
+        let telemetry = match &self.config.telemetry {
+            Some(telemetry) => telemetry.wants(event.metadata()),
+            None => None,
+        };
+        if !error && telemetry.is_none() {
             return;
         }
-        let Some(span) = ctx.event_span(event) else {
-            return;
-        };
-        let mut ext = span.extensions_mut();
-        if let Some(rec) = ext.get_mut::<SpanData>().and_then(|d| d.recording.as_mut()) {
-            rec.error_seen();
+        let span = ctx.event_span(event);
+        if let (true, Some(span)) = (error, &span) {
+            let mut ext = span.extensions_mut();
+            if let Some(rec) = ext.get_mut::<SpanData>().and_then(|d| d.recording.as_mut()) {
+                rec.error_seen();
+            }
+        }
+        if let Some(wanted) = telemetry {
+            crate::telemetry::record(wanted, &self.config, event, span.as_ref());
         }
     }
 }

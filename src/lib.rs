@@ -10,6 +10,12 @@
 //! - reports sampled spans to Sentry as transactions with child spans, from sender threads
 //!   behind a bounded queue ([`export`]).
 //!
+//! For local development, [`SentryLayerBuilder::spotlight`] (or `SENTRY_SPOTLIGHT` with
+//! [`SentryLayerBuilder::from_env`]) also sends a copy of every envelope to
+//! [Sentry Spotlight](https://spotlightjs.com/), the local UI (`npx @spotlightjs/spotlight`,
+//! then <http://localhost:8969>): no Sentry account or DSN needed, and a sidecar that is down
+//! never slows the service.
+//!
 //! # Quick start
 //!
 //! ```
@@ -229,6 +235,7 @@ mod span;
 mod stats;
 mod status;
 mod thread;
+pub mod telemetry;
 
 /// Every field the crate sends, and what controls it.
 #[doc = include_str!("../docs/what-is-sent.md")]

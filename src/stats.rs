@@ -105,8 +105,8 @@ stats! {
     /// Spans dropped by the `before_send_*` hooks: the spans of dropped transactions (root
     /// included) and child spans a `before_send_transaction` removed.
     spans_dropped_before_send,
-    /// Calls of `before_send_transaction` or `before_send_span` that panicked (caught; the
-    /// transaction was dropped).
+    /// Calls of `before_send_transaction`, `before_send_span`, `before_send_log` or
+    /// `before_send_metric` that panicked (caught; the transaction, log or metric was dropped).
     before_send_panics,
     /// Calls of an `ignore_spans_where` predicate that panicked (caught; the span was kept).
     ignore_predicate_panics,
@@ -115,6 +115,44 @@ stats! {
     /// Spans that matched an `ignore_spans` rule, and the spans of ignored transactions (root
     /// included).
     spans_ignored,
+    /// Logs the transport delivered.
+    logs_sent,
+    /// Logs dropped because the export queue was full or had shut down.
+    logs_dropped_queue_full,
+    /// Logs dropped because of a rate limit on `log_item` or `log_byte` (or a 429).
+    logs_dropped_rate_limited,
+    /// Logs dropped because sending failed: no response after the retries, a 5xx answer, or a
+    /// panicking transport.
+    logs_dropped_send_failed,
+    /// Logs dropped because Sentry rejected them (4xx other than 429).
+    logs_dropped_rejected,
+    /// Logs dropped because their batch's serialised item exceeded the size limit.
+    logs_dropped_too_large,
+    /// Logs dropped by `before_send_log` (or because it panicked).
+    logs_dropped_before_send,
+    /// Metrics the transport delivered.
+    metrics_sent,
+    /// Metrics dropped because the export queue was full or had shut down.
+    metrics_dropped_queue_full,
+    /// Metrics dropped because of a rate limit on `trace_metric` (or a 429).
+    metrics_dropped_rate_limited,
+    /// Metrics dropped because sending failed: no response after the retries, a 5xx answer, or
+    /// a panicking transport.
+    metrics_dropped_send_failed,
+    /// Metrics dropped because Sentry rejected them (4xx other than 429).
+    metrics_dropped_rejected,
+    /// Metrics dropped because their batch's serialised item exceeded the size limit.
+    metrics_dropped_too_large,
+    /// Metrics dropped by `before_send_metric` (or because it panicked).
+    metrics_dropped_before_send,
+    /// Metric fields refused when the event was recorded: a value that is not a number, NaN or
+    /// infinite, a negative `monotonic_counter.`, or a name Sentry refuses (empty, over 150
+    /// bytes, or a character other than ASCII letters, digits, `_`, `-` and `.`).
+    metrics_dropped_invalid,
+    /// `unit` fields left out of a metric because Sentry would refuse them (not a string, over
+    /// 15 bytes, or a character other than ASCII letters, digits and `_`); the metric is sent
+    /// without a unit.
+    metric_units_dropped,
 }
 
 impl StatsInner {

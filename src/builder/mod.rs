@@ -20,6 +20,7 @@ use crate::stats::StatsInner;
 // What may leave the process: `send_default_pii`, the denylist, `ignore_spans`, the hooks.
 mod host;
 mod privacy;
+mod telemetry;
 // `sentry_client` and its resolution (feature `sentry`).
 #[cfg(feature = "sentry")]
 mod sentry;
@@ -115,6 +116,8 @@ pub struct SentryLayerBuilder {
     spotlight_env: Option<Spotlight>,
     /// `None`: the host name; `Some("")`: none.
     server_name: Option<String>,
+    /// Logs and metrics from events.
+    telemetry: telemetry::TelemetryOptions,
     #[cfg(feature = "sentry")]
     sentry_client: Option<Arc<sentry_core::Client>>,
     /// `sentry_client` was given `None` (no client bound when the layer was configured).
@@ -174,6 +177,7 @@ impl Default for SentryLayerBuilder {
             spotlight: None,
             spotlight_env: None,
             server_name: None,
+            telemetry: telemetry::TelemetryOptions::default(),
             #[cfg(feature = "sentry")]
             sentry_client: None,
             #[cfg(feature = "sentry")]
@@ -199,7 +203,8 @@ impl SentryLayerBuilder {
 
     /// Returns a builder configured from the variables Sentry SDKs read: `SENTRY_DSN`,
     /// `SENTRY_RELEASE`, `SENTRY_ENVIRONMENT`, `SENTRY_TRACES_SAMPLE_RATE`,
-    /// `SENTRY_TRACE_LIFECYCLE` and `SENTRY_SPOTLIGHT` (see [`spotlight`](Self::spotlight)).
+    /// `SENTRY_TRACE_LIFECYCLE`, `SENTRY_SPOTLIGHT` (see [`spotlight`](Self::spotlight)) and
+    /// `SENTRY_ENABLE_LOGS` (see [`enable_logs`](Self::enable_logs)).
     ///
     /// Unset or empty variables are skipped. An invalid `SENTRY_DSN`, and a `SENTRY_RELEASE` or
     /// `SENTRY_ENVIRONMENT` that Sentry's ingestion would refuse (see [`release`](Self::release)
@@ -228,6 +233,9 @@ impl SentryLayerBuilder {
         }
         if let Some(rate) = var("SENTRY_TRACES_SAMPLE_RATE").and_then(|r| r.trim().parse().ok()) {
             builder = builder.traces_sample_rate(rate);
+        }
+        if let Some(enable) = var("SENTRY_ENABLE_LOGS").and_then(|v| telemetry::parse_bool(&v)) {
+            builder = builder.enable_logs(enable);
         }
         builder.spotlight_env = var("SENTRY_SPOTLIGHT").and_then(|v| Spotlight::from_env_value(&v));
         if let Some(lifecycle) = var("SENTRY_TRACE_LIFECYCLE") {
@@ -763,6 +771,7 @@ impl SentryLayerBuilder {
 
     /// Resolves the options (an invalid DSN is ignored here; `build` reports it first).
     pub(crate) fn into_config(self, export: Option<ExportHandle>) -> Config {
+        let has_export = export.is_some();
         let environment = self.environment_or_default();
         let dsn = self.dsn.and_then(Result::ok);
         let public_key = dsn.as_ref().map(|d| d.public_key().to_owned());
@@ -787,6 +796,7 @@ impl SentryLayerBuilder {
             export,
             stats: Arc::new(StatsInner::default()),
             ignore: self.ignore.any().then(|| Arc::new(self.ignore)),
+            telemetry: self.telemetry.resolve(has_export),
         }
     }
 }

@@ -133,6 +133,7 @@ pub use wire::dsn::{Dsn, DsnErrorKind, ParseDsnError};
 pub use wire::envelope::{EnvelopeBytes, EnvelopeErrorKind, ParseEnvelopeError};
 
 use crate::stats::{Stats, StatsInner};
+pub(crate) use pipeline::senders::on_sender_thread;
 use pipeline::{DeliveryConfig, Pipeline, RetryPolicy};
 use transport::spotlight::{SpotlightSink, SpotlightTarget, SpotlightTransport};
 use wire::transaction::EventMeta;
@@ -232,6 +233,21 @@ impl ExportHandle {
         }
     }
 
+    /// Buffers a log for its batch (never blocks; a batch that finds the queue full is dropped
+    /// and counted).
+    pub(crate) fn submit_log(&self, log: record::SentryLog) {
+        if let Some(shared) = &self.shared {
+            shared.submit_log(log);
+        }
+    }
+
+    /// Buffers a metric for its batch (as [`submit_log`](Self::submit_log)).
+    pub(crate) fn submit_metric(&self, metric: record::SentryMetric) {
+        if let Some(shared) = &self.shared {
+            shared.submit_metric(metric);
+        }
+    }
+
     /// Sends the buffered spans of a trace whose segment (local root) ended.
     pub(crate) fn end_segment(&self, trace_id: &crate::id::TraceId) {
         if let Some(shared) = &self.shared {
@@ -301,12 +317,15 @@ pub struct ExportGuard {
     /// Flushed after the queue by [`ExportGuard::flush`] (the `sentry` client whose transport
     /// sends our envelopes), with the time left.
     pub(crate) then_flush: Option<Arc<dyn Fn(Duration) -> bool + Send + Sync>>,
+    /// The Spotlight thread's copies, waited for after the queue (flush and drop alike).
+    spotlight: Option<SpotlightSink>,
 }
 
 impl ExportGuard {
     /// Waits until every transaction queued before this call was handled (delivered or
     /// dropped and counted), for at most `timeout`. Returns `true` if it was, `false` on
-    /// timeout.
+    /// timeout. With [Spotlight](crate::SentryLayerBuilder::spotlight) on, it also waits for
+    /// their copies to be posted to the sidecar (or skipped while it is unreachable).
     ///
     /// Without a DSN or transport, there is nothing to wait for and it returns `true`.
     ///
@@ -320,9 +339,14 @@ impl ExportGuard {
     /// ```
     pub fn flush(&self, timeout: Duration) -> bool {
         let start = Instant::now();
+        let deadline = start.checked_add(timeout);
         let ours = match &self.shared {
-            Some(shared) => shared.flush_until(start.checked_add(timeout)),
+            Some(shared) => shared.flush_until(deadline),
             None => true,
+        };
+        let ours = match &self.spotlight {
+            Some(spotlight) => spotlight.flush_until(deadline) && ours,
+            None => ours,
         };
         match &self.then_flush {
             Some(then) => then(timeout.saturating_sub(start.elapsed())) && ours,
@@ -359,6 +383,10 @@ impl Drop for ExportGuard {
         let deadline = now.checked_add(self.shutdown_timeout);
         shared.flush_until(now.checked_add(self.shutdown_timeout - reserve));
         shared.shut_down(deadline);
+        // The copies of the last envelopes, the final client report's included.
+        if let Some(spotlight) = &self.spotlight {
+            spotlight.flush_until(deadline);
+        }
     }
 }
 
@@ -410,9 +438,13 @@ pub(crate) fn start_with(
 
     let transport =
         transport.or_else(|| default_transport(dsn.as_ref(), debug, max_in_flight.max(1)));
-    let transport = match spotlight {
-        Some(target) => Some(Arc::new(SpotlightTransport {
-            sink: SpotlightSink::start(target, Arc::clone(&stats))?,
+    let spotlight = match spotlight {
+        Some(target) => Some(SpotlightSink::start(target, Arc::clone(&stats))?),
+        None => None,
+    };
+    let transport = match &spotlight {
+        Some(sink) => Some(Arc::new(SpotlightTransport {
+            sink: sink.clone(),
             inner: transport,
         }) as Arc<dyn EnvelopeTransport>),
         None => transport,
@@ -423,6 +455,7 @@ pub(crate) fn start_with(
             stats,
             shutdown_timeout,
             then_flush: None,
+            spotlight: None,
         };
         return Ok((ExportHandle { shared: None }, guard));
     };
@@ -458,6 +491,7 @@ pub(crate) fn start_with(
         stats,
         shutdown_timeout,
         then_flush: None,
+        spotlight,
     };
     Ok((
         ExportHandle {

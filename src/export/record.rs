@@ -113,3 +113,117 @@ pub(crate) struct SpanBatch {
     /// The estimated serialised size of `spans`.
     pub(crate) bytes: usize,
 }
+
+/// A `tracing` event on its way to Sentry as a log (an item of a `log` envelope item), as the
+/// [`before_send_log`](crate::SentryLayerBuilder::before_send_log) hook sees it.
+///
+/// The hook may change the body, the level and the attributes; the trace and span ids, the
+/// timestamp and the attributes the exporter adds itself (`sentry.sdk.*`, `sentry.release`,
+/// `sentry.environment`, `sentry.origin`, `sentry.severity_*`, `code.*`) are not part of it.
+///
+/// # Examples
+///
+/// ```
+/// use tracing_sentry::telemetry::SentryLog;
+/// use tracing_sentry::FieldValue;
+///
+/// fn scrub(log: &mut SentryLog) -> bool {
+///     log.attributes.retain(|(key, _)| key != "card_number");
+///     if let Some((_, FieldValue::Str(user))) = log.attributes.iter_mut().find(|(k, _)| k == "user") {
+///         *user = "[redacted]".to_owned();
+///     }
+///     !log.body.starts_with("healthcheck") // `false` drops the log
+/// }
+/// # let _ = scrub;
+/// ```
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct SentryLog {
+    /// The event's level (`level` and `sentry.severity_number` on the wire).
+    pub level: tracing_core::Level,
+    /// The message: the event's `message` field, formatted.
+    pub body: String,
+    /// The event's other fields (and, with
+    /// [`log_span_fields`](crate::SentryLayerBuilder::log_span_fields), its spans'), in the
+    /// order they were recorded; a later entry of the same key wins.
+    pub attributes: Vec<(Cow<'static, str>, FieldValue)>,
+    /// The trace the event belongs to: its span's, else the layer's own trace for events
+    /// outside any span.
+    pub trace_id: TraceId,
+    /// The span the event was recorded in, if any.
+    pub span_id: Option<SpanId>,
+    /// When the event was recorded.
+    pub timestamp: SystemTime,
+    /// The event's callsite: `code.*` are written from it on the export worker.
+    pub(crate) metadata: Option<&'static tracing_core::Metadata<'static>>,
+}
+
+/// The kind of a [`SentryMetric`], from its field's prefix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MetricType {
+    /// `counter.` or `monotonic_counter.`: the value is added to a sum.
+    Counter,
+    /// `gauge.`: the value replaces the last one.
+    Gauge,
+    /// `distribution.` or `histogram.`: every value counts (percentiles, averages).
+    Distribution,
+}
+
+impl MetricType {
+    /// The wire name: `counter`, `gauge` or `distribution`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Counter => "counter",
+            Self::Gauge => "gauge",
+            Self::Distribution => "distribution",
+        }
+    }
+}
+
+/// A metric recorded by a `tracing` event (an item of a `trace_metric` envelope item), as the
+/// [`before_send_metric`](crate::SentryLayerBuilder::before_send_metric) hook sees it.
+///
+/// # Examples
+///
+/// ```
+/// use tracing_sentry::telemetry::SentryMetric;
+///
+/// fn only_http(metric: &mut SentryMetric) -> bool {
+///     metric.name.starts_with("http.")
+/// }
+/// # let _ = only_http;
+/// ```
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct SentryMetric {
+    /// The field's name after the prefix (`counter.http.requests` gives `http.requests`).
+    pub name: Cow<'static, str>,
+    /// From the prefix.
+    pub kind: MetricType,
+    /// The field's value (always finite).
+    pub value: f64,
+    /// The event's `unit` field, if it had one.
+    pub unit: Option<Cow<'static, str>>,
+    /// The event's other fields.
+    pub attributes: Vec<(Cow<'static, str>, FieldValue)>,
+    /// The trace the event belongs to (see [`SentryLog::trace_id`]).
+    pub trace_id: TraceId,
+    /// The span the event was recorded in, if any.
+    pub span_id: Option<SpanId>,
+    /// When the event was recorded.
+    pub timestamp: SystemTime,
+}
+
+/// Logs or metrics waiting to be sent together as one item.
+#[derive(Clone, Debug)]
+pub(crate) struct TelemetryBatch<T> {
+    pub(crate) items: Vec<T>,
+    /// The estimated serialised size of `items`.
+    pub(crate) bytes: usize,
+}
+
+/// A batch of logs: one `log` item.
+pub(crate) type LogBatch = TelemetryBatch<SentryLog>;
+/// A batch of metrics: one `trace_metric` item.
+pub(crate) type MetricBatch = TelemetryBatch<SentryMetric>;

@@ -384,7 +384,7 @@ pub(crate) fn ensure_fields<'f>(
     fields.as_deref().unwrap_or_default()
 }
 
-fn truncate(s: &str) -> &str {
+pub(crate) fn truncate(s: &str) -> &str {
     if s.len() <= MAX_FIELD_BYTES {
         return s;
     }

@@ -17,3 +17,4 @@ mod remote_parent;
 mod sampling;
 mod span_tree;
 mod stream;
+mod telemetry;

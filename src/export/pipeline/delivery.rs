@@ -23,10 +23,12 @@ use super::Work;
 use crate::export::policy::backoff::SharedBackoff;
 use crate::export::policy::outcome::{Outcome, Unit};
 use crate::export::policy::ratelimit::RateGate;
-use crate::export::record::{SpanBatch, TransactionRecord};
+use crate::export::record::{LogBatch, MetricBatch, SpanBatch, TransactionRecord};
 use crate::export::wire::category::DataCategory;
 use crate::export::wire::client_report::{ClientReports, DiscardReason, Report};
 use crate::export::wire::envelope::{EnvelopeBytes, Scratch, TooLarge};
+use crate::export::wire::log_item::{log_byte_size, write_log_payload, LOG_CONTENT_TYPE};
+use crate::export::wire::metric_item::{write_metric_payload, METRIC_CONTENT_TYPE};
 use crate::export::wire::transaction::EventMeta;
 use crate::export::{EnvelopeTransport, Privacy, TransportResponse};
 use crate::stats::StatsInner;
@@ -150,8 +152,115 @@ impl Delivery {
                 *work = Work::ClientReport;
                 self.account(outcome, Unit::Spans, spans);
             }
+            Work::Logs(batch) => {
+                // Private data, the denylist and `before_send_log` on each log.
+                let before = batch.items.len();
+                let privacy = &self.config.privacy;
+                let mut refused = 0u64;
+                batch.items.retain_mut(|log| {
+                    let keep = privacy.process_log(log, &self.stats, &mut scratch.spans.keys);
+                    if !keep {
+                        refused += log_byte_size(log);
+                    }
+                    keep
+                });
+                let removed = before.saturating_sub(batch.items.len()) as u64;
+                if removed > 0 {
+                    self.reports
+                        .record(DiscardReason::BeforeSend, DataCategory::LogItem, removed);
+                    self.reports
+                        .record(DiscardReason::BeforeSend, DataCategory::LogByte, refused);
+                    StatsInner::add(&self.stats.logs_dropped_before_send, removed);
+                }
+                if batch.items.is_empty() {
+                    return;
+                }
+                let outcome = self.deliver_logs(batch, scratch, queue);
+                // Sizes only for what is reported lost.
+                let (count, bytes) = match outcome.reason() {
+                    Some(_) => log_quantity(batch),
+                    None => (batch.items.len() as u64, 0),
+                };
+                *work = Work::ClientReport;
+                self.account_logs(outcome, count, bytes);
+            }
+            Work::Metrics(batch) => {
+                let before = batch.items.len();
+                let privacy = &self.config.privacy;
+                batch.items.retain_mut(|metric| {
+                    privacy.process_metric(metric, &self.stats, &mut scratch.spans.keys)
+                });
+                let removed = before.saturating_sub(batch.items.len()) as u64;
+                if removed > 0 {
+                    self.reports.record(
+                        DiscardReason::BeforeSend,
+                        DataCategory::TraceMetric,
+                        removed,
+                    );
+                    StatsInner::add(&self.stats.metrics_dropped_before_send, removed);
+                }
+                if batch.items.is_empty() {
+                    return;
+                }
+                let count = batch.items.len() as u64;
+                let outcome = self.deliver_metrics(batch, scratch, queue);
+                *work = Work::ClientReport;
+                self.account(outcome, Unit::Metrics, count);
+            }
             Work::ClientReport => self.send_reports(),
         }
+    }
+
+    fn deliver_logs(
+        &self,
+        batch: &LogBatch,
+        scratch: &mut Scratch,
+        queue: &Queue<Work>,
+    ) -> Outcome {
+        // A limit on the logs' bytes stops them as one on their number does.
+        if self.limits.limited(DataCategory::LogByte) {
+            return Outcome::RateLimited;
+        }
+        self.deliver(
+            DataCategory::LogItem,
+            scratch,
+            queue,
+            |meta, dsn, now, scratch| {
+                EnvelopeBytes::from_batch(
+                    "log",
+                    LOG_CONTENT_TYPE,
+                    batch.items.len(),
+                    dsn,
+                    now,
+                    scratch,
+                    |out| write_log_payload(out, batch, meta),
+                )
+            },
+        )
+    }
+
+    fn deliver_metrics(
+        &self,
+        batch: &MetricBatch,
+        scratch: &mut Scratch,
+        queue: &Queue<Work>,
+    ) -> Outcome {
+        self.deliver(
+            DataCategory::TraceMetric,
+            scratch,
+            queue,
+            |meta, dsn, now, scratch| {
+                EnvelopeBytes::from_batch(
+                    "trace_metric",
+                    METRIC_CONTENT_TYPE,
+                    batch.items.len(),
+                    dsn,
+                    now,
+                    scratch,
+                    |out| write_metric_payload(out, batch, meta),
+                )
+            },
+        )
     }
 
     fn deliver_spans(
@@ -400,7 +509,7 @@ impl Delivery {
         let counter = outcome.counter(unit, &self.stats);
         match unit {
             Unit::Transaction => StatsInner::incr(counter),
-            Unit::Spans => StatsInner::add(counter, quantity),
+            Unit::Spans | Unit::Logs | Unit::Metrics => StatsInner::add(counter, quantity),
         }
         if outcome == Outcome::Sent {
             return;
@@ -415,9 +524,22 @@ impl Delivery {
             match unit {
                 Unit::Transaction => self.reports.record_transaction(reason, quantity),
                 Unit::Spans => self.reports.record(reason, DataCategory::Span, quantity),
+                Unit::Logs => self.reports.record(reason, DataCategory::LogItem, quantity),
+                Unit::Metrics => self
+                    .reports
+                    .record(reason, DataCategory::TraceMetric, quantity),
             }
         }
         self.drops.record(self.config.debug, outcome.label());
+    }
+
+    /// [`account`](Self::account) for `count` logs of `bytes` (Relay's size): their bytes are
+    /// reported as `log_byte` besides `log_item`.
+    fn account_logs(&self, outcome: Outcome, count: u64, bytes: u64) {
+        self.account(outcome, Unit::Logs, count);
+        if let Some(reason) = outcome.reason() {
+            self.reports.record(reason, DataCategory::LogByte, bytes);
+        }
     }
 
     /// Counts a unit of work dropped before it was sent (`QueueFull` or `Shutdown`).
@@ -425,9 +547,22 @@ impl Delivery {
         match work {
             Work::Transaction(tx) => self.account(outcome, Unit::Transaction, span_quantity(tx)),
             Work::Spans(batch) => self.account(outcome, Unit::Spans, batch.spans.len() as u64),
+            Work::Logs(batch) => {
+                let (count, bytes) = log_quantity(batch);
+                self.account_logs(outcome, count, bytes);
+            }
+            Work::Metrics(batch) => {
+                self.account(outcome, Unit::Metrics, batch.items.len() as u64);
+            }
             Work::ClientReport => {}
         }
     }
+}
+
+/// The logs of a batch and their size, as client reports count them.
+fn log_quantity(batch: &LogBatch) -> (u64, u64) {
+    let bytes = batch.items.iter().map(log_byte_size).sum();
+    (batch.items.len() as u64, bytes)
 }
 
 /// The spans a transaction stands for in client reports: its children and its root.

@@ -8,8 +8,9 @@
 pub(crate) mod delivery;
 mod drop_log;
 pub(crate) mod queue;
-mod senders;
+pub(crate) mod senders;
 pub(crate) mod span_buffer;
+pub(crate) mod telemetry_buffer;
 mod weight;
 
 use std::fmt;
@@ -18,7 +19,9 @@ use std::time::Instant;
 
 use crate::export::late_work::LateWork;
 use crate::export::policy::outcome::Outcome;
-use crate::export::record::{SpanBatch, StreamedSpan, TransactionRecord};
+use crate::export::record::{
+    LogBatch, MetricBatch, SentryLog, SentryMetric, SpanBatch, StreamedSpan, TransactionRecord,
+};
 use crate::export::wire::category::DataCategory;
 use crate::export::wire::client_report::DiscardReason;
 use crate::id::TraceId;
@@ -29,7 +32,8 @@ pub(crate) use delivery::{DeliveryConfig, RetryPolicy};
 use queue::{PushError, Queue};
 use senders::SenderPool;
 use span_buffer::{Pushed, SpanBuffer};
-use weight::transaction_weight;
+use telemetry_buffer::{TelemetryBuffer, LOG_LIMITS, METRIC_LIMITS};
+use weight::{log_weight, metric_weight, transaction_weight};
 
 /// One unit of work for a sender.
 #[derive(Debug)]
@@ -42,6 +46,10 @@ pub(crate) enum Work {
     Transaction(TransactionRecord),
     /// Streamed spans of one trace (the stream lifecycle): one `span` item in one envelope.
     Spans(SpanBatch),
+    /// Logs: one `log` item in one envelope.
+    Logs(LogBatch),
+    /// Metrics: one `trace_metric` item in one envelope.
+    Metrics(MetricBatch),
     /// Send pending client reports on their own (flush and shutdown).
     ClientReport,
 }
@@ -52,6 +60,8 @@ impl Work {
         match self {
             Self::Transaction(tx) => transaction_weight(tx),
             Self::Spans(batch) => batch.bytes,
+            Self::Logs(batch) => batch.bytes,
+            Self::Metrics(batch) => batch.bytes,
             Self::ClientReport => 0,
         }
     }
@@ -63,6 +73,9 @@ pub(crate) struct Pipeline {
     queue: Queue<Work>,
     /// Streamed spans waiting for their trace's batch to be due.
     spans: SpanBuffer,
+    /// Logs and metrics waiting for their batch.
+    logs: TelemetryBuffer<SentryLog>,
+    metrics: TelemetryBuffer<SentryMetric>,
     senders: SenderPool,
     delivery: Delivery,
     stats: Arc<StatsInner>,
@@ -81,6 +94,8 @@ impl Pipeline {
         Self {
             queue: Queue::new(max_items, max_bytes),
             spans: SpanBuffer::default(),
+            logs: TelemetryBuffer::new(LOG_LIMITS),
+            metrics: TelemetryBuffer::new(METRIC_LIMITS),
             senders: SenderPool::new(config.max_in_flight),
             delivery: Delivery::new(config, Arc::clone(&stats)),
             stats,
@@ -164,6 +179,23 @@ impl Pipeline {
         self.submit_due_spans(now);
     }
 
+    /// Buffers a log; queues the logs' batch when it is due. Never blocks: a batch that finds
+    /// the queue full is dropped, counted (`logs_dropped_queue_full`) and reported.
+    pub(crate) fn submit_log(&self, log: SentryLog) {
+        let weight = log_weight(&log);
+        if let Some(batch) = self.logs.push(log, weight, Instant::now()) {
+            self.push(Work::Logs(batch));
+        }
+    }
+
+    /// Buffers a metric; queues the metrics' batch when it is due (as [`submit_log`](Self::submit_log)).
+    pub(crate) fn submit_metric(&self, metric: SentryMetric) {
+        let weight = metric_weight(&metric);
+        if let Some(batch) = self.metrics.push(metric, weight, Instant::now()) {
+            self.push(Work::Metrics(batch));
+        }
+    }
+
     /// Queues the batch of a trace whose segment ended.
     pub(crate) fn end_segment(&self, trace_id: &TraceId) {
         if let Some(batch) = self.spans.take_trace(trace_id) {
@@ -172,9 +204,16 @@ impl Pipeline {
     }
 
     /// Queues the batches that waited [`FLUSH_AFTER`](span_buffer::FLUSH_AFTER).
+    /// Logs and metrics waiting [`FLUSH_AFTER`](telemetry_buffer::FLUSH_AFTER) too.
     fn submit_due_spans(&self, now: Instant) {
         for batch in self.spans.take_due(now) {
             self.push(Work::Spans(batch));
+        }
+        if let Some(batch) = self.logs.take_due(now) {
+            self.push(Work::Logs(batch));
+        }
+        if let Some(batch) = self.metrics.take_due(now) {
+            self.push(Work::Metrics(batch));
         }
     }
 
@@ -202,6 +241,12 @@ impl Pipeline {
         for batch in self.spans.take_all() {
             self.push(Work::Spans(batch));
         }
+        if let Some(batch) = self.logs.take_all() {
+            self.push(Work::Logs(batch));
+        }
+        if let Some(batch) = self.metrics.take_all() {
+            self.push(Work::Metrics(batch));
+        }
         if !self.queue.flush_until(deadline) {
             return false;
         }
@@ -220,6 +265,8 @@ impl Pipeline {
     pub(crate) fn shut_down(&self, deadline: Option<Instant>) -> bool {
         let mut drained = self.queue.close(Some(Work::ClientReport));
         drained.extend(self.spans.take_all().into_iter().map(Work::Spans));
+        drained.extend(self.logs.take_all().map(Work::Logs));
+        drained.extend(self.metrics.take_all().map(Work::Metrics));
         for work in &drained {
             self.delivery.discard(work, Outcome::Shutdown);
         }
@@ -962,6 +1009,119 @@ mod tests {
         });
         assert!(p.flush());
         assert_eq!(p.stats().transactions_sent, 200);
+    }
+
+    fn sample_log(body: &str) -> crate::export::record::SentryLog {
+        crate::export::record::SentryLog {
+            level: tracing_core::Level::INFO,
+            body: body.to_owned(),
+            attributes: vec![("n".into(), crate::field::FieldValue::I64(1))],
+            trace_id: crate::id::TraceId::random(),
+            span_id: None,
+            timestamp: std::time::SystemTime::now(),
+            metadata: None,
+        }
+    }
+
+    fn sample_metric(name: &'static str) -> crate::export::record::SentryMetric {
+        crate::export::record::SentryMetric {
+            name: name.into(),
+            kind: crate::export::record::MetricType::Counter,
+            value: 1.0,
+            unit: None,
+            attributes: Vec::new(),
+            trace_id: crate::id::TraceId::random(),
+            span_id: None,
+            timestamp: std::time::SystemTime::now(),
+        }
+    }
+
+    #[test]
+    fn logs_and_metrics_go_in_batches_and_are_counted() {
+        let transport = InMemoryTransport::new();
+        let p = pipeline(Arc::new(transport.clone()), |_, _| {});
+        for i in 0..150 {
+            p.handle.submit_log(sample_log(&format!("log {i}")));
+        }
+        // 100 logs made a batch at once; the other 50 wait for the flush.
+        p.handle.submit_metric(sample_metric("jobs"));
+        assert!(p.flush());
+        let mut logs: Vec<usize> = transport
+            .envelopes()
+            .iter()
+            .map(|e| e.logs().len())
+            .filter(|&n| n > 0)
+            .collect();
+        // Two senders may deliver them in either order.
+        logs.sort_unstable();
+        assert_eq!(logs, [50, 100]);
+        let metrics: usize = transport
+            .envelopes()
+            .iter()
+            .map(|e| e.metrics().len())
+            .sum();
+        assert_eq!(metrics, 1);
+        assert_eq!(p.stats().logs_sent, 150);
+        assert_eq!(p.stats().metrics_sent, 1);
+    }
+
+    #[test]
+    fn rate_limits_on_log_categories_stop_logs_only() {
+        for limit in ["60:log_item:organization", "60:log_byte:organization"] {
+            let script = Script::new([Answer::StatusWith(200, None, Some(limit))]);
+            let p = pipeline(script.transport.clone(), |_, _| {});
+            p.submit(1); // the answer sets the limit
+            assert!(p.flush());
+            p.handle.submit_log(sample_log("limited"));
+            p.handle.submit_metric(sample_metric("jobs"));
+            p.submit(1);
+            assert!(p.flush(), "{limit}");
+            let stats = p.stats();
+            assert_eq!(stats.logs_dropped_rate_limited, 1, "{limit}");
+            assert_eq!(stats.metrics_sent, 1, "{limit}");
+            assert_eq!(stats.transactions_sent, 2, "{limit}");
+        }
+        let script = Script::new([Answer::StatusWith(
+            200,
+            None,
+            Some("60:trace_metric:organization"),
+        )]);
+        let p = pipeline(script.transport.clone(), |_, _| {});
+        p.submit(1);
+        assert!(p.flush());
+        p.handle.submit_log(sample_log("goes"));
+        p.handle.submit_metric(sample_metric("limited"));
+        assert!(p.flush());
+        assert_eq!(p.stats().metrics_dropped_rate_limited, 1);
+        assert_eq!(p.stats().logs_sent, 1);
+    }
+
+    #[test]
+    fn lost_logs_are_reported_by_number_and_size() {
+        let script = Script::new([Answer::Status(500), Answer::Status(200)]);
+        let p = pipeline(script.transport.clone(), |_, _| {});
+        // Relay's size: the body (5 bytes) and the attribute's key (1) and value (8).
+        p.handle.submit_log(sample_log("lost!"));
+        p.handle.submit_log(sample_log("lost!"));
+        p.handle.submit_metric(sample_metric("jobs"));
+        assert!(p.flush());
+        std::thread::sleep(Duration::from_millis(20));
+        p.submit(1);
+        assert!(p.flush());
+        assert_eq!(p.stats().logs_dropped_send_failed, 2);
+        assert_eq!(script.reported("send_error", "log_item"), 2);
+        assert_eq!(script.reported("send_error", "log_byte"), 2 * (5 + 1 + 8));
+    }
+
+    #[test]
+    fn logs_waiting_at_shutdown_are_sent_then() {
+        let transport = InMemoryTransport::new();
+        let mut p = pipeline(Arc::new(transport.clone()), |_, _| {});
+        p.handle.submit_log(sample_log("last words"));
+        drop(p.guard.take());
+        let logs: usize = transport.envelopes().iter().map(|e| e.logs().len()).sum();
+        assert_eq!(logs, 1);
+        assert_eq!(p.stats().logs_sent, 1);
     }
 
     /// A transport that answers after `delay`, counting the most calls at once.

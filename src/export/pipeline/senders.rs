@@ -57,8 +57,21 @@ impl SenderPool {
     }
 }
 
+thread_local! {
+    /// Set on the sender threads: events recorded there (by a transport, a hook or a library
+    /// they call) do not become logs or metrics, which would feed the queue they drain.
+    static ON_SENDER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether the calling thread is a sender.
+#[inline]
+pub(crate) fn on_sender_thread() -> bool {
+    ON_SENDER.with(std::cell::Cell::get)
+}
+
 /// One sender: takes work off the queue until the queue closes or the sender retires.
 fn run(pipeline: Arc<Pipeline>) {
+    ON_SENDER.with(|on| on.set(true));
     let mut scratch = Scratch::default();
     let mut idle_ticks = 0u32;
     loop {

@@ -2,7 +2,9 @@
 //! estimated without serialising (fixed costs plus the strings it carries), on the
 //! instrumented thread. One estimate of a span serves transactions and streamed spans.
 
-use crate::export::record::{FieldValue, SpanRecord, StreamedSpan, TransactionRecord};
+use crate::export::record::{
+    FieldValue, SentryLog, SentryMetric, SpanRecord, StreamedSpan, TransactionRecord,
+};
 
 /// About the serialised size of a transaction.
 pub(crate) fn transaction_weight(tx: &TransactionRecord) -> usize {
@@ -23,9 +25,29 @@ pub(crate) fn streamed_span_weight(span: &StreamedSpan) -> usize {
 /// About the serialised size of one span: a fixed cost plus the strings it carries.
 fn span_weight(s: &SpanRecord) -> usize {
     const SPAN_OVERHEAD: usize = 256;
-    let data: usize = s
-        .data
-        .iter()
+    SPAN_OVERHEAD + s.description.as_ref().map_or(0, String::len) + data_weight(&s.data)
+}
+
+/// About the serialised size of one log: the fixed fields and the attributes every log
+/// carries (SDK, environment, origin, severity, `code.*`), its body and its attributes.
+pub(crate) fn log_weight(log: &SentryLog) -> usize {
+    const LOG_OVERHEAD: usize = 640;
+    LOG_OVERHEAD + log.body.len() + attributes_weight(&log.attributes)
+}
+
+/// About the serialised size of one metric.
+pub(crate) fn metric_weight(metric: &SentryMetric) -> usize {
+    const METRIC_OVERHEAD: usize = 384;
+    METRIC_OVERHEAD + metric.name.len() + attributes_weight(&metric.attributes)
+}
+
+/// Typed attributes carry `{"type":"…","value":…}` around each value.
+fn attributes_weight(data: &[(std::borrow::Cow<'static, str>, FieldValue)]) -> usize {
+    data_weight(data) + 32 * data.len()
+}
+
+fn data_weight(data: &[(std::borrow::Cow<'static, str>, FieldValue)]) -> usize {
+    data.iter()
         .map(|(key, value)| {
             key.len()
                 + 8
@@ -34,6 +56,5 @@ fn span_weight(s: &SpanRecord) -> usize {
                     _ => 16,
                 }
         })
-        .sum();
-    SPAN_OVERHEAD + s.description.as_ref().map_or(0, String::len) + data
+        .sum()
 }

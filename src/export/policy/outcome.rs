@@ -48,6 +48,10 @@ pub(crate) enum Unit {
     Transaction,
     /// Streamed spans: their number, in category `span`.
     Spans,
+    /// Logs: their number in `log_item`, their size in `log_byte`.
+    Logs,
+    /// Metrics: their number in `trace_metric`.
+    Metrics,
 }
 
 impl Outcome {
@@ -67,7 +71,7 @@ impl Outcome {
     }
 
     /// The counter of `stats` this outcome increments for `unit` (by one transaction, or by
-    /// the number of streamed spans).
+    /// the number of streamed spans, logs or metrics).
     pub(crate) fn counter(self, unit: Unit, stats: &StatsInner) -> &AtomicU64 {
         match unit {
             Unit::Transaction => match self {
@@ -90,6 +94,26 @@ impl Outcome {
                     &stats.spans_dropped_send_failed
                 }
                 Self::TooLarge(_) => &stats.spans_dropped_too_large,
+            },
+            Unit::Logs => match self {
+                Self::Sent => &stats.logs_sent,
+                Self::QueueFull | Self::Shutdown => &stats.logs_dropped_queue_full,
+                Self::RateLimited | Self::Answered429 => &stats.logs_dropped_rate_limited,
+                Self::Rejected(_) => &stats.logs_dropped_rejected,
+                Self::ServerError(_) | Self::NetworkError | Self::Panicked => {
+                    &stats.logs_dropped_send_failed
+                }
+                Self::TooLarge(_) => &stats.logs_dropped_too_large,
+            },
+            Unit::Metrics => match self {
+                Self::Sent => &stats.metrics_sent,
+                Self::QueueFull | Self::Shutdown => &stats.metrics_dropped_queue_full,
+                Self::RateLimited | Self::Answered429 => &stats.metrics_dropped_rate_limited,
+                Self::Rejected(_) => &stats.metrics_dropped_rejected,
+                Self::ServerError(_) | Self::NetworkError | Self::Panicked => {
+                    &stats.metrics_dropped_send_failed
+                }
+                Self::TooLarge(_) => &stats.metrics_dropped_too_large,
             },
         }
     }
@@ -128,7 +152,7 @@ mod tests {
     ];
 
     #[test]
-    fn transactions_and_spans_are_counted_alike() {
+    fn every_unit_is_counted_alike() {
         // Each outcome names the same kind of counter in both categories: the counter names
         // differ only in their prefix.
         let stats = StatsInner::default();
@@ -142,6 +166,8 @@ mod tests {
             };
             let tx = count(Unit::Transaction);
             let spans = count(Unit::Spans);
+            let logs = count(Unit::Logs);
+            let metrics = count(Unit::Metrics);
             let named = |s: crate::Stats| {
                 format!("{s:?}")
                     .split([',', '{', '}'])
@@ -151,10 +177,16 @@ mod tests {
                     .unwrap_or_default()
             };
             let (tx, spans) = (named(tx), named(spans));
+            let (logs, metrics) = (named(logs), named(metrics));
             assert!(tx.starts_with("transactions_"), "{outcome:?}: {tx}");
             assert!(spans.starts_with("spans_"), "{outcome:?}: {spans}");
+            assert!(logs.starts_with("logs_"), "{outcome:?}: {logs}");
+            assert!(metrics.starts_with("metrics_"), "{outcome:?}: {metrics}");
             let kind = |name: &str, prefix: &str| name.trim_start_matches(prefix).to_owned();
             let (tx_kind, span_kind) = (kind(&tx, "transactions_"), kind(&spans, "spans_"));
+            // Logs and metrics are counted as streamed spans are.
+            assert_eq!(kind(&logs, "logs_"), span_kind, "{outcome:?}");
+            assert_eq!(kind(&metrics, "metrics_"), span_kind, "{outcome:?}");
             // Shutdown has its own transaction counter; streamed spans count it as queue loss.
             if outcome != Outcome::Shutdown {
                 assert_eq!(tx_kind, span_kind, "{outcome:?}");

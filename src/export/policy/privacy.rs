@@ -25,7 +25,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
 use crate::export::policy::view::{SpanView, TransactionView};
-use crate::export::record::{FieldValue, SpanRecord, TransactionRecord};
+use crate::export::record::{FieldValue, SentryLog, SentryMetric, SpanRecord, TransactionRecord};
 use crate::export::wire::category::DataCategory;
 use crate::export::wire::client_report::{ClientReports, DiscardReason};
 use crate::export::wire::key_facts::{JudgeKey, KeyFacts, Verdict, FILTERED};
@@ -88,6 +88,10 @@ pub(crate) const PII_PREFIXES: &[&str] = &[
 pub(crate) type TransactionHook = Arc<dyn Fn(&mut TransactionView<'_>) -> bool + Send + Sync>;
 /// The user's `before_send_span`.
 pub(crate) type SpanHook = Arc<dyn Fn(&mut SpanView<'_>) + Send + Sync>;
+/// The user's `before_send_log`.
+pub(crate) type LogHook = Arc<dyn Fn(&mut SentryLog) -> bool + Send + Sync>;
+/// The user's `before_send_metric`.
+pub(crate) type MetricHook = Arc<dyn Fn(&mut SentryMetric) -> bool + Send + Sync>;
 
 /// The rules, fixed when the layer is built.
 #[derive(Clone)]
@@ -96,6 +100,8 @@ pub(crate) struct Privacy {
     pub(crate) denylist: Denylist,
     pub(crate) before_send_span: Option<SpanHook>,
     pub(crate) before_send_transaction: Option<TransactionHook>,
+    pub(crate) before_send_log: Option<LogHook>,
+    pub(crate) before_send_metric: Option<MetricHook>,
 }
 
 impl Default for Privacy {
@@ -105,6 +111,8 @@ impl Default for Privacy {
             denylist: Denylist::new(DEFAULT_DENYLIST.iter().copied()),
             before_send_span: None,
             before_send_transaction: None,
+            before_send_log: None,
+            before_send_metric: None,
         }
     }
 }
@@ -119,6 +127,8 @@ impl std::fmt::Debug for Privacy {
                 "before_send_transaction",
                 &self.before_send_transaction.is_some(),
             )
+            .field("before_send_log", &self.before_send_log.is_some())
+            .field("before_send_metric", &self.before_send_metric.is_some())
             .finish()
     }
 }
@@ -253,6 +263,61 @@ impl Privacy {
             i += 1;
             !remove
         });
+    }
+
+    /// Removes private data and filters denied values among a log's or metric's attributes.
+    fn scrub_attributes(
+        &self,
+        data: &mut Vec<(std::borrow::Cow<'static, str>, FieldValue)>,
+        keys: &mut KeyFacts,
+    ) {
+        let mut removes = false;
+        for (key, value) in data.iter_mut() {
+            match keys.verdict(key, |k| self.judge(k)) {
+                Verdict::Keep => {}
+                Verdict::Remove => removes = true,
+                Verdict::Filter => *value = FieldValue::Str(FILTERED.to_owned()),
+            }
+        }
+        if removes {
+            data.retain(|(key, _)| keys.verdict(key, |k| self.judge(k)) != Verdict::Remove);
+        }
+    }
+
+    /// Applies the rules for one log about to be sent: private data, the denylist, then
+    /// `before_send_log`. Returns `false` if it must not be sent (the hook returned `false`,
+    /// or panicked: counted in `before_send_panics`).
+    pub(crate) fn process_log(
+        &self,
+        log: &mut SentryLog,
+        stats: &StatsInner,
+        keys: &mut KeyFacts,
+    ) -> bool {
+        self.scrub_attributes(&mut log.attributes, keys);
+        let Some(hook) = &self.before_send_log else {
+            return true;
+        };
+        catch_unwind(AssertUnwindSafe(|| hook(log))).unwrap_or_else(|_| {
+            StatsInner::incr(&stats.before_send_panics);
+            false
+        })
+    }
+
+    /// [`process_log`](Self::process_log) for a metric, with `before_send_metric`.
+    pub(crate) fn process_metric(
+        &self,
+        metric: &mut SentryMetric,
+        stats: &StatsInner,
+        keys: &mut KeyFacts,
+    ) -> bool {
+        self.scrub_attributes(&mut metric.attributes, keys);
+        let Some(hook) = &self.before_send_metric else {
+            return true;
+        };
+        catch_unwind(AssertUnwindSafe(|| hook(metric))).unwrap_or_else(|_| {
+            StatsInner::incr(&stats.before_send_panics);
+            false
+        })
     }
 
     /// Applies the rules for one span about to be sent (private data, the denylist, then

@@ -13,6 +13,9 @@
 //!   posts with short timeouts, and after a failure skips the sidecar for a growing backoff
 //!   (1 s doubling to 60 s), as the spec asks, with one line on stderr when it becomes
 //!   unreachable.
+//! - **Flushed with the rest**: `ExportGuard::flush` and the guard's drop also wait (within
+//!   their timeout) until the copies handed over so far were posted or skipped, so a program
+//!   that exits right after them does not lose its last envelopes to the sidecar.
 //! - **Plain HTTP only**: the sidecar runs on the developer's machine (`http://`), so the post
 //!   is written over `std::net` and needs no HTTP client feature.
 
@@ -21,7 +24,7 @@ use std::io::{Read as _, Write as _};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::{EnvelopeTransport, TransportError, TransportResponse};
@@ -209,6 +212,48 @@ impl SpotlightTarget {
 pub(crate) struct SpotlightSink {
     copies: SyncSender<Vec<u8>>,
     stats: Arc<StatsInner>,
+    pending: Arc<Pending>,
+}
+
+/// How many copies were handed to the Spotlight thread and not yet posted or skipped.
+#[derive(Debug, Default)]
+struct Pending {
+    count: Mutex<usize>,
+    changed: Condvar,
+}
+
+impl Pending {
+    fn add(&self) {
+        *self.count.lock().unwrap_or_else(PoisonError::into_inner) += 1;
+    }
+
+    fn done(&self) {
+        let mut count = self.count.lock().unwrap_or_else(PoisonError::into_inner);
+        *count = count.saturating_sub(1);
+        if *count == 0 {
+            self.changed.notify_all();
+        }
+    }
+
+    /// Waits until nothing is pending or `deadline` passes; `true` if nothing is.
+    fn wait_until(&self, deadline: Option<Instant>) -> bool {
+        let mut count = self.count.lock().unwrap_or_else(PoisonError::into_inner);
+        while *count > 0 {
+            let wait = match deadline {
+                None => Duration::from_secs(1),
+                Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
+                    Some(left) if !left.is_zero() => left,
+                    _ => return false,
+                },
+            };
+            count = self
+                .changed
+                .wait_timeout(count, wait)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        true
+    }
 }
 
 impl fmt::Debug for SpotlightSink {
@@ -221,44 +266,67 @@ impl SpotlightSink {
     /// Starts the Spotlight thread. It ends when every sink is dropped.
     pub(crate) fn start(target: SpotlightTarget, stats: Arc<StatsInner>) -> std::io::Result<Self> {
         let (copies, received) = sync_channel(SPOTLIGHT_QUEUE);
+        let pending = Arc::new(Pending::default());
+        let handled = Arc::clone(&pending);
         std::thread::Builder::new()
             .name(THREAD_NAME.to_owned())
-            .spawn(move || run(&target, &received))?;
-        Ok(Self { copies, stats })
+            .spawn(move || run(&target, &received, &handled))?;
+        Ok(Self {
+            copies,
+            stats,
+            pending,
+        })
     }
 
     /// Hands the sidecar a copy of `envelope`, or drops the copy (counted) when the channel is
     /// full or the thread is gone. Never blocks.
     pub(crate) fn offer(&self, envelope: &EnvelopeBytes) {
+        self.pending.add();
         match self.copies.try_send(envelope.to_bytes()) {
             Ok(()) => {}
             Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
+                self.pending.done();
                 self.stats
                     .spotlight_envelopes_dropped
                     .fetch_add(1, Ordering::Relaxed);
             }
         }
     }
+
+    /// Waits until every copy offered so far was posted or skipped (the sidecar down), for at
+    /// most until `deadline` (`None`: no limit). Returns `true` if they were. A sidecar that
+    /// accepts and never answers holds a post for at most the write and read timeouts.
+    pub(crate) fn flush_until(&self, deadline: Option<Instant>) -> bool {
+        self.pending.wait_until(deadline)
+    }
 }
 
 /// The Spotlight thread: posts each copy unless a backoff runs after a failure.
-fn run(target: &SpotlightTarget, received: &Receiver<Vec<u8>>) {
+fn run(target: &SpotlightTarget, received: &Receiver<Vec<u8>>, pending: &Pending) {
     let mut backoff = Backoff::default();
     while let Ok(body) = received.recv() {
-        if backoff.active(Instant::now()) {
-            continue;
-        }
-        match post(target, &body) {
-            Ok(_) => backoff.succeeded(),
-            Err(err) => {
-                if backoff.failed(Instant::now()) {
-                    eprintln!(
-                        "tracing-sentry: Spotlight at {} is unreachable ({err}); envelopes still go to \
-                         Sentry, and Spotlight is retried with a growing backoff. Is the sidecar \
-                         running (`npx @spotlightjs/spotlight`)?",
-                        target.url()
-                    );
-                }
+        handle(target, &body, &mut backoff);
+        pending.done();
+    }
+}
+
+/// Posts one copy, or skips it while a backoff runs.
+fn handle(target: &SpotlightTarget, body: &[u8], backoff: &mut Backoff) {
+    if backoff.active(Instant::now()) {
+        return;
+    }
+    match post(target, body) {
+        Ok(_) => backoff.succeeded(),
+        Err(err) => {
+            if backoff.failed(Instant::now()) {
+                // Not `eprintln!`: a closed stderr must not end the thread.
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "tracing-sentry: Spotlight at {} is unreachable ({err}); envelopes still go to \
+                     Sentry, and Spotlight is retried with a growing backoff. Is the sidecar \
+                     running (`npx @spotlightjs/spotlight`)?",
+                    target.url()
+                );
             }
         }
     }
@@ -627,11 +695,96 @@ mod tests {
         let sink = SpotlightSink {
             copies,
             stats: Arc::clone(&stats),
+            pending: Arc::default(),
         };
         for _ in 0..5 {
             sink.offer(&envelope());
         }
         assert_eq!(stats.spotlight_envelopes_dropped.load(Ordering::Relaxed), 3);
+    }
+
+    #[test]
+    fn a_flush_returns_once_every_copy_was_posted() {
+        let (target, seen) = stand_in("HTTP/1.1 200 OK\r\n\r\n");
+        let sink = SpotlightSink::start(target, Arc::default()).unwrap();
+        for _ in 0..3 {
+            sink.offer(&envelope());
+        }
+        assert!(sink.flush_until(Some(Instant::now() + Duration::from_secs(10))));
+        // No waiting here: the flush already did.
+        assert_eq!(seen.lock().unwrap().len(), 3);
+        assert!(sink.flush_until(Some(Instant::now())), "nothing left");
+    }
+
+    #[test]
+    fn a_flush_with_the_sidecar_down_is_quick_and_one_hanging_is_cut_at_the_deadline() {
+        let closed = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let target = SpotlightTarget::parse(&format!("http://{closed}/stream")).unwrap();
+        let sink = SpotlightSink::start(target, Arc::default()).unwrap();
+        let started = Instant::now();
+        for _ in 0..20 {
+            sink.offer(&envelope());
+        }
+        assert!(sink.flush_until(Some(started + Duration::from_secs(10))));
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+
+        // Accepts connections and never answers: the post waits for its read timeout.
+        let hanging = TcpListener::bind("127.0.0.1:0").unwrap();
+        let target =
+            SpotlightTarget::parse(&format!("http://{}/stream", hanging.local_addr().unwrap()))
+                .unwrap();
+        let sink = SpotlightSink::start(target, Arc::default()).unwrap();
+        sink.offer(&envelope());
+        let started = Instant::now();
+        assert!(!sink.flush_until(Some(started + Duration::from_millis(300))));
+        let waited = started.elapsed();
+        assert!(
+            waited >= Duration::from_millis(300) && waited < IO_TIMEOUT,
+            "{waited:?}"
+        );
+        drop(hanging);
+    }
+
+    #[test]
+    fn the_guards_flush_waits_for_the_sidecar_copies() {
+        use tracing_subscriber::prelude::*;
+        let (target, seen) = stand_in("HTTP/1.1 200 OK\r\n\r\n");
+        let (layer, guard) = crate::SentryLayer::builder()
+            .spotlight(target.url())
+            .build()
+            .unwrap();
+        let subscriber = tracing_subscriber::registry().with(layer);
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::info_span!("work").in_scope(|| {});
+        });
+        assert!(guard.flush(Duration::from_secs(10)));
+        let seen = seen.lock().unwrap();
+        assert_eq!(
+            seen.len(),
+            1,
+            "the transaction's copy, posted before flush returned"
+        );
+        assert!(String::from_utf8_lossy(&seen[0]).contains("\"transaction\":\"work\""));
+    }
+
+    #[test]
+    fn dropped_copies_are_not_waited_for() {
+        let (copies, _received) = sync_channel(1);
+        let sink = SpotlightSink {
+            copies,
+            stats: Arc::default(),
+            pending: Arc::default(),
+        };
+        sink.offer(&envelope()); // queued, never taken: the thread is not running
+        sink.offer(&envelope()); // dropped: the channel is full
+        assert_eq!(*sink.pending.count.lock().unwrap(), 1);
     }
 
     #[test]

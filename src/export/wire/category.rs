@@ -2,7 +2,7 @@
 //! apply (`X-Sentry-Rate-Limits`) and client reports count losses (develop docs:
 //! sdk/expected-features/rate-limiting, sdk/telemetry/client-reports).
 
-/// A data category. `#[non_exhaustive]` in spirit: streamed spans and logs add members here.
+/// A data category.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum DataCategory {
     /// A transaction event.
@@ -11,11 +11,25 @@ pub(crate) enum DataCategory {
     Span,
     /// SDK-internal items: client reports. Rate limits name it `internal`.
     Internal,
+    /// A log (each log of a `log` item).
+    LogItem,
+    /// The bytes of logs (Relay's size of each log: body and attributes), reported alongside
+    /// `log_item`; a rate limit on it stops logs too.
+    LogByte,
+    /// A metric (each metric of a `trace_metric` item).
+    TraceMetric,
 }
 
 impl DataCategory {
     /// Every category, in index order.
-    pub(crate) const ALL: [Self; 3] = [Self::Transaction, Self::Span, Self::Internal];
+    pub(crate) const ALL: [Self; 6] = [
+        Self::Transaction,
+        Self::Span,
+        Self::Internal,
+        Self::LogItem,
+        Self::LogByte,
+        Self::TraceMetric,
+    ];
     /// The number of categories.
     pub(crate) const COUNT: usize = Self::ALL.len();
 
@@ -25,6 +39,9 @@ impl DataCategory {
             Self::Transaction => "transaction",
             Self::Span => "span",
             Self::Internal => "internal",
+            Self::LogItem => "log_item",
+            Self::LogByte => "log_byte",
+            Self::TraceMetric => "trace_metric",
         }
     }
 

@@ -21,3 +21,7 @@ pub(crate) const MAX_SPANS_PER_ITEM: usize = 1000;
 /// (relay-event-normalization's `BagSize::Large`). What does not fit is cut by the writer, the
 /// fields written last first, and the cut is recorded in `_meta`.
 pub(crate) const MAX_SPAN_BYTES: usize = 8192;
+
+/// The largest `log` or `trace_metric` item payload a batch may become: 10 MiB, the container
+/// limit of the span v2 item. Batches are handed on at 1 MiB (estimated), far below it.
+pub(crate) const MAX_TELEMETRY_ITEM_BYTES: usize = 10 * 1024 * 1024;

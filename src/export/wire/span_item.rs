@@ -209,9 +209,11 @@ fn write_common_attributes(attrs: &mut Attributes<'_>, record: &SpanRecord, meta
     }
 }
 
-struct Attributes<'a> {
-    out: &'a mut Vec<u8>,
-    first: bool,
+/// A writer of typed attributes (`"key":{"type":...,"value":...}`, comma-separated, without
+/// the braces), shared by the span v2, log and metric items.
+pub(crate) struct Attributes<'a> {
+    pub(crate) out: &'a mut Vec<u8>,
+    pub(crate) first: bool,
 }
 
 impl Attributes<'_> {
@@ -226,7 +228,7 @@ impl Attributes<'_> {
         self.out.extend_from_slice(br#"","value":"#);
     }
 
-    fn string(&mut self, key: &str, value: &str) {
+    pub(crate) fn string(&mut self, key: &str, value: &str) {
         self.string_parts(key, &[value]);
     }
 
@@ -238,7 +240,7 @@ impl Attributes<'_> {
 
     /// A span field as a typed attribute: an unsigned integer beyond `i64` (which Relay's
     /// `integer` holds) is written as a `string` of its digits, so no digit is lost.
-    fn value(&mut self, key: &str, value: &FieldValue) {
+    pub(crate) fn value(&mut self, key: &str, value: &FieldValue) {
         match value {
             FieldValue::Str(s) => self.string(key, s),
             FieldValue::Bool(b) => {

@@ -348,7 +348,7 @@ const MIN_DATA_BUDGET: usize = 1024;
 
 /// Whether the key of entry `i` is set again later in `data`: a field recorded twice keeps
 /// its last value, in transactions and streamed spans alike.
-pub(super) fn repeated_later(data: &[(Cow<'static, str>, FieldValue)], i: usize) -> bool {
+pub(crate) fn repeated_later(data: &[(Cow<'static, str>, FieldValue)], i: usize) -> bool {
     let Some((key, _)) = data.get(i) else {
         return false;
     };

@@ -11,7 +11,7 @@ use std::time::SystemTime;
 use crate::export::record::{SpanBatch, TransactionRecord};
 use crate::export::wire::json::{push_after, push_key, push_str, push_str_entry, Timestamps};
 use crate::export::wire::key_facts::JudgeKey;
-use crate::export::wire::limits::{MAX_ITEM_BYTES, MAX_SPAN_ITEM_BYTES};
+use crate::export::wire::limits::{MAX_ITEM_BYTES, MAX_SPAN_ITEM_BYTES, MAX_TELEMETRY_ITEM_BYTES};
 use crate::export::wire::sdk::SDK_JSON;
 use crate::export::wire::span_item::{write_span_payload, SPAN_CONTENT_TYPE};
 use crate::export::wire::transaction::{write_transaction, EventMeta, SpanCaches};
@@ -420,6 +420,60 @@ impl EnvelopeBytes {
         })
     }
 
+    /// Builds the envelope of one batch of logs or metrics: a header with `sent_at`, the DSN
+    /// and `sdk` (no `trace`: a batch mixes traces, and the spec forbids a DSC then), then one
+    /// item of type `ty` with `item_count`, `content_type` and the payload `write` produces.
+    /// A payload over [`MAX_TELEMETRY_ITEM_BYTES`] is refused.
+    pub(crate) fn from_batch(
+        ty: &'static str,
+        content_type: &str,
+        count: usize,
+        dsn: Option<&str>,
+        sent_at: SystemTime,
+        scratch: &mut Scratch,
+        write: impl FnOnce(&mut Vec<u8>),
+    ) -> Result<Self, TooLarge> {
+        let mut payload = Vec::with_capacity(scratch.size_hint.clamp(1024, MAX_ITEM_BYTES));
+        write(&mut payload);
+        scratch.size_hint = payload.len();
+        if payload.len() > MAX_TELEMETRY_ITEM_BYTES {
+            return Err(TooLarge {
+                payload_len: payload.len(),
+            });
+        }
+        let mut bytes = scratch.buffer(payload.len() + 1024);
+        let header = push_header(
+            &mut bytes,
+            None,
+            scratch.fixed.json(dsn),
+            sent_at,
+            None,
+            &mut scratch.sent_at,
+        );
+        bytes.extend_from_slice(br#"{"type":"#);
+        push_str(&mut bytes, ty);
+        bytes.extend_from_slice(br#","item_count":"#);
+        crate::export::wire::json::push_u64(&mut bytes, count as u64);
+        bytes.extend_from_slice(br#","content_type":"#);
+        push_str(&mut bytes, content_type);
+        bytes.extend_from_slice(br#","length":"#);
+        crate::export::wire::json::push_u64(&mut bytes, payload.len() as u64);
+        bytes.extend_from_slice(b"}\n");
+        let start = bytes.len();
+        bytes.extend_from_slice(&payload);
+        let items = Items::one(Item {
+            ty: Cow::Borrowed(ty),
+            payload: start..bytes.len(),
+        });
+        bytes.push(b'\n');
+        Ok(Self {
+            bytes,
+            event_id: None,
+            header,
+            items,
+        })
+    }
+
     /// Builds an envelope without an event (a `client_report` alone, for example): a header
     /// with `sent_at` and the DSN, and no items yet; see [`push_item`](Self::push_item).
     pub(crate) fn without_event(dsn: Option<&str>, sent_at: SystemTime) -> Self {
@@ -698,8 +752,43 @@ impl EnvelopeBytes {
     #[cfg(any(test, feature = "test-util"))]
     #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
     pub fn spans(&self) -> Vec<serde_json::Value> {
+        self.container_items("span")
+    }
+
+    /// Returns the logs of every `log` item (the container's `items`), in order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let envelope = tracing_sentry::export::EnvelopeBytes::from_bytes(
+    ///     b"{}\n{\"type\":\"log\",\"item_count\":1}\n{\"items\":[{\"body\":\"hello\"}]}\n",
+    /// )?;
+    /// assert_eq!(envelope.logs()[0]["body"], "hello");
+    /// # Ok::<(), tracing_sentry::export::ParseEnvelopeError>(())
+    /// ```
+    pub fn logs(&self) -> Vec<serde_json::Value> {
+        self.container_items("log")
+    }
+
+    /// Returns the metrics of every `trace_metric` item (the container's `items`), in order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let envelope = tracing_sentry::export::EnvelopeBytes::from_bytes(
+    ///     b"{}\n{\"type\":\"trace_metric\",\"item_count\":1}\n{\"items\":[{\"name\":\"jobs\"}]}\n",
+    /// )?;
+    /// assert_eq!(envelope.metrics()[0]["name"], "jobs");
+    /// # Ok::<(), tracing_sentry::export::ParseEnvelopeError>(())
+    /// ```
+    pub fn metrics(&self) -> Vec<serde_json::Value> {
+        self.container_items("trace_metric")
+    }
+
+    /// The `items` of every item of type `ty` whose payload is an item container.
+    fn container_items(&self, ty: &str) -> Vec<serde_json::Value> {
         let mut spans = Vec::new();
-        for item in self.items.iter().filter(|item| item.ty == "span") {
+        for item in self.items.iter().filter(|item| item.ty == ty) {
             let payload = self
                 .bytes
                 .get(item.payload.clone())

@@ -1,0 +1,165 @@
+//! Logs ([`LogBatch`]) become one `log` item (develop docs, "Logs" telemetry, the Sentry Log
+//! protocol): the container `{"items":[...]}` with content type
+//! `application/vnd.sentry.items.log+json` and the item header's `item_count`.
+//!
+//! Each log carries `timestamp` (float seconds), `trace_id`, `span_id` (top-level, where
+//! `sentry-sdk` 2.75.0 puts it; earlier SDKs sent the attribute `sentry.trace.parent_span_id`),
+//! `level` (`trace`, `debug`, `info`, `warn`, `error`), `body`, and typed `attributes`: the
+//! event's fields, then what every log carries (`sentry.sdk.name`/`version`,
+//! `sentry.environment`, `sentry.release`, `server.address` when a server name is configured,
+//! `sentry.origin` = `auto.log.tracing` as the spec names logs captured from a logging
+//! library, `sentry.severity_number`/`sentry.severity_text` as `sentry-sdk` writes them, and
+//! `code.file.path` (never absolute: see `code_path`), `code.line.number`,
+//! `code.module.name` from the callsite). A field with
+//! one of those names is left out rather than written twice.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::export::record::{FieldValue, LogBatch, SentryLog};
+use crate::export::wire::json::{push_f64, push_str, push_str_parts};
+use crate::export::wire::sdk::SDK_NAME;
+use crate::export::wire::span_item::Attributes;
+use crate::export::wire::transaction::{repeated_later, EventMeta};
+
+/// The item's content type.
+pub(crate) const LOG_CONTENT_TYPE: &str = "application/vnd.sentry.items.log+json";
+
+/// `sentry.origin` of every log: captured from a logging library (`auto.log.<library>`).
+pub(crate) const LOG_ORIGIN: &str = "auto.log.tracing";
+
+/// Attribute keys this module writes itself.
+const RESERVED: &[&str] = &[
+    "sentry.sdk.name",
+    "sentry.sdk.version",
+    "sentry.environment",
+    "sentry.release",
+    "server.address",
+    "sentry.origin",
+    "sentry.severity_number",
+    "sentry.severity_text",
+];
+
+/// The level's name and OpenTelemetry severity number (the first of its range, as the SDKs
+/// send them: trace 1, debug 5, info 9, warn 13, error 17).
+pub(crate) fn severity(level: tracing_core::Level) -> (&'static str, i64) {
+    match level {
+        tracing_core::Level::TRACE => ("trace", 1),
+        tracing_core::Level::DEBUG => ("debug", 5),
+        tracing_core::Level::INFO => ("info", 9),
+        tracing_core::Level::WARN => ("warn", 13),
+        _ => ("error", 17),
+    }
+}
+
+/// Writes the item payload for `batch` into `out`.
+pub(crate) fn write_log_payload(out: &mut Vec<u8>, batch: &LogBatch, meta: &EventMeta) {
+    out.extend_from_slice(br#"{"items":["#);
+    for (i, log) in batch.items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_log(out, log, meta);
+    }
+    out.extend_from_slice(b"]}");
+}
+
+fn write_log(out: &mut Vec<u8>, log: &SentryLog, meta: &EventMeta) {
+    let (level, number) = severity(log.level);
+    out.extend_from_slice(br#"{"timestamp":"#);
+    push_f64(out, seconds(log.timestamp));
+    push_ids(out, log.trace_id, log.span_id);
+    out.extend_from_slice(br#","level":"#);
+    push_str(out, level);
+    out.extend_from_slice(br#","body":"#);
+    push_str(out, &log.body);
+    out.extend_from_slice(br#","attributes":{"#);
+    let mut attrs = Attributes { out, first: true };
+    write_user_attributes(&mut attrs, &log.attributes, RESERVED);
+    write_common(&mut attrs, meta);
+    attrs.string("sentry.origin", LOG_ORIGIN);
+    attrs.value("sentry.severity_number", &FieldValue::I64(number));
+    attrs.string("sentry.severity_text", level);
+    if let Some(metadata) = log.metadata {
+        let has = |key: &str| log.attributes.iter().any(|(k, _)| k == key);
+        if let Some(file) = metadata.file().filter(|_| !has("code.file.path")) {
+            attrs.string("code.file.path", crate::code_path::relative(file));
+        }
+        if let Some(line) = metadata.line().filter(|_| !has("code.line.number")) {
+            attrs.value("code.line.number", &FieldValue::I64(i64::from(line)));
+        }
+        if let Some(module) = metadata.module_path().filter(|_| !has("code.module.name")) {
+            attrs.string("code.module.name", module);
+        }
+    }
+    out.extend_from_slice(b"}}");
+}
+
+/// Writes `,"trace_id":"…"` and, if there is one, `,"span_id":"…"`.
+pub(crate) fn push_ids(
+    out: &mut Vec<u8>,
+    trace_id: crate::id::TraceId,
+    span_id: Option<crate::id::SpanId>,
+) {
+    out.extend_from_slice(br#","trace_id":"#);
+    let trace = trace_id.to_hex();
+    push_str_parts(out, &[std::str::from_utf8(&trace).unwrap_or_default()]);
+    if let Some(span_id) = span_id {
+        out.extend_from_slice(br#","span_id":"#);
+        let span = span_id.to_hex();
+        push_str_parts(out, &[std::str::from_utf8(&span).unwrap_or_default()]);
+    }
+}
+
+/// The user's attributes: a key repeated later or one of `reserved` is left out.
+pub(crate) fn write_user_attributes(
+    attrs: &mut Attributes<'_>,
+    data: &[(std::borrow::Cow<'static, str>, FieldValue)],
+    reserved: &[&str],
+) {
+    for (i, (key, value)) in data.iter().enumerate() {
+        if repeated_later(data, i) || reserved.contains(&key.as_ref()) {
+            continue;
+        }
+        attrs.value(key, value);
+    }
+}
+
+/// What every log and metric carries: the SDK, the environment, the release and the server.
+pub(crate) fn write_common(attrs: &mut Attributes<'_>, meta: &EventMeta) {
+    attrs.string("sentry.sdk.name", SDK_NAME);
+    attrs.string("sentry.sdk.version", env!("CARGO_PKG_VERSION"));
+    attrs.string("sentry.environment", &meta.environment);
+    if let Some(release) = &meta.release {
+        attrs.string("sentry.release", release);
+    }
+    if let Some(server) = &meta.server_name {
+        attrs.string("server.address", server);
+    }
+}
+
+/// Seconds since the epoch, to the microsecond.
+pub(crate) fn seconds(t: SystemTime) -> f64 {
+    let since = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+    since.as_secs() as f64 + f64::from(since.subsec_micros()) / 1e6
+}
+
+/// The size Relay counts for a log in `log_byte` outcomes: the body's bytes plus each
+/// attribute's key and value (strings their bytes, numbers 8, booleans 1), at least 1
+/// (Relay's `relay-ourlogs` size and the EAP attribute size rules, as `sentry-types` 0.49
+/// computes it for its client reports).
+pub(crate) fn log_byte_size(log: &SentryLog) -> u64 {
+    let attrs: usize = log
+        .attributes
+        .iter()
+        .map(|(key, value)| key.len() + value_size(value))
+        .sum();
+    ((log.body.len() + attrs) as u64).max(1)
+}
+
+fn value_size(value: &FieldValue) -> usize {
+    match value {
+        FieldValue::Bool(_) => 1,
+        FieldValue::Str(s) => s.len(),
+        _ => 8,
+    }
+}
