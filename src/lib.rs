@@ -234,8 +234,8 @@ mod sampling;
 mod span;
 mod stats;
 mod status;
-mod thread;
 pub mod telemetry;
+mod thread;
 
 /// Every field the crate sends, and what controls it.
 #[doc = include_str!("../docs/what-is-sent.md")]
