@@ -235,6 +235,7 @@ mod span;
 mod stats;
 mod status;
 pub mod telemetry;
+mod thread;
 
 /// Every field the crate sends, and what controls it.
 #[doc = include_str!("../docs/what-is-sent.md")]
