@@ -6,9 +6,11 @@ use std::time::Duration;
 
 use sentry_core::{Client, TracesSamplingStrategy};
 
+#[cfg(doc)]
+use super::BuildError;
 use super::SentryLayerBuilder;
-use crate::export::ExportGuard;
-use crate::integrations::sentry::ClientTransport;
+use crate::export::{ExportGuard, ExportHandle};
+use crate::integrations::sentry::{dsn_string, pipeline_link, ClientTransport, PipelineLink};
 
 impl SentryLayerBuilder {
     /// Configures the layer from a `sentry` client (feature `sentry`): what the client's
@@ -22,16 +24,27 @@ impl SentryLayerBuilder {
     /// [`traces_sampler`](Self::traces_sampler) here), `org_id`, `shutdown_timeout`,
     /// `debug` and `strict_trace_continuation` (a value set here wins, `false` included).
     ///
-    /// Without a [`transport`](Self::transport) of our own, envelopes are handed to the
-    /// client ([`sentry_core::Client::send_envelope`]): one HTTP stack and one rate-limit state
-    /// for errors, logs and transactions, and the client's `flush`/`close` cover them.
-    /// [`ExportGuard::flush`] waits for our queue, then flushes the client. A transaction
-    /// handed to the client counts as sent in our [`Stats`](crate::Stats); what the client
-    /// then drops (rate limits, a full queue) it reports in its own client reports: size the
-    /// client's `transport_channel_capacity` (30 envelopes by default) for your bursts of
-    /// errors, logs and transactions.
+    /// A client made with [`link`](crate::integrations::sentry::link) and no transport of
+    /// the application's sends through this layer's export pipeline: errors, logs, sessions
+    /// and transactions share one queue (errors first when it is congested), the same senders,
+    /// rate limits and client reports. [`ExportGuard::flush`] and the guard's drop flush the
+    /// client's batches (logs, sessions) into it first; the client's `flush` and `close` drain
+    /// it too. Build the layer before the client sends anything: if the client's first
+    /// envelope came first, the client keeps a pipeline of default options of its own and the
+    /// layer starts another for transactions.
     ///
-    /// `None` (no client bound to the hub) configures nothing.
+    /// A client with a transport of the application's keeps it: without a
+    /// [`transport`](Self::transport) of our own, our envelopes are handed to the client
+    /// ([`sentry_core::Client::send_envelope`]) and [`ExportGuard::flush`] flushes the client
+    /// after our queue. A transaction handed to such a client counts as sent in our
+    /// [`Stats`](crate::Stats); what the client's transport then drops is its own business.
+    ///
+    /// `None` (no client bound to the hub: `sentry::init` was not called yet, or its guard was
+    /// dropped) makes [`build`](Self::build) fail ([`BuildError::is_sentry_client_missing`]):
+    /// call `sentry::init` first and keep its guard alive.
+    ///
+    /// The client's `server_name` becomes the transactions' unless
+    /// [`server_name`](Self::server_name) is set here.
     ///
     /// # Examples
     ///
@@ -52,11 +65,15 @@ impl SentryLayerBuilder {
     /// ```
     pub fn sentry_client(mut self, client: impl Into<Option<Arc<Client>>>) -> Self {
         self.sentry_client = client.into();
+        self.sentry_client_missing = self.sentry_client.is_none();
         self
     }
 
-    /// Fills what this builder leaves unset from the client's options; returns the client.
-    pub(super) fn resolve_sentry_client(&mut self) -> Option<Arc<Client>> {
+    /// Fills what this builder leaves unset from the client's options; returns the client and
+    /// its pipeline link, if [`link`](crate::integrations::sentry::link) gave it one.
+    pub(super) fn resolve_sentry_client(
+        &mut self,
+    ) -> Option<(Arc<Client>, Option<Arc<PipelineLink>>)> {
         let client = self.sentry_client.take()?;
         let options = client.options();
         let mut this = std::mem::take(self);
@@ -78,6 +95,9 @@ impl SentryLayerBuilder {
                 this = this.traces_sample_rate(f64::from(rate));
             }
         }
+        if this.server_name.is_none() {
+            this.server_name = options.server_name.as_ref().map(|name| name.to_string());
+        }
         if this.org_id.is_none() {
             if let Some(org_id) = &options.org_id {
                 this = this.org_id(org_id.to_string());
@@ -89,39 +109,72 @@ impl SentryLayerBuilder {
             .strict_trace_continuation
             .or(Some(options.strict_trace_continuation));
         this.send_default_pii = this.send_default_pii.or(Some(options.send_default_pii));
-        if this.transport.is_none() {
+        // A client whose transport is our pipeline gets this layer's pipeline (attached in
+        // `build`); one with a transport of its own sends our envelopes through it.
+        let link = pipeline_link(&client);
+        if this.transport.is_none() && link.is_none() {
             this.transport = Some(Arc::new(ClientTransport::new(Arc::clone(&client))));
         }
         *self = this;
-        Some(client)
+        Some((client, link))
     }
 }
 
-/// The client's DSN as text our parser reads (its `Display` writes `key:@` with no secret).
-fn dsn_string(dsn: &sentry_core::types::Dsn) -> String {
-    let secret = dsn
-        .secret_key()
-        .map(|s| format!(":{s}"))
-        .unwrap_or_default();
-    let port = if dsn.port() == dsn.scheme().default_port() {
-        String::new()
-    } else {
-        format!(":{}", dsn.port())
+/// Makes the client's envelopes go into this layer's pipeline if it is linked to it (then
+/// `guard.flush` and the guard's drop flush the client first: its batched logs and sessions
+/// join the queue), else makes `guard.flush` flush the client after our queue.
+pub(super) fn flush_client_too(
+    mut guard: ExportGuard,
+    export: &ExportHandle,
+    client: Option<(Arc<Client>, Option<Arc<PipelineLink>>)>,
+) -> ExportGuard {
+    let Some((client, link)) = client else {
+        return guard;
     };
-    format!(
-        "{}://{}{secret}@{}{port}{}{}",
-        dsn.scheme(),
-        dsn.public_key(),
-        dsn.host(),
-        dsn.path(),
-        dsn.project_id()
-    )
+    guard.client_first = link.is_some_and(|link| link.attach(export));
+    guard.then_flush = Some(Arc::new(move |left: Duration| client.flush(Some(left))));
+    guard
 }
 
-/// Makes `guard.flush` flush the client after our queue.
-pub(super) fn flush_client_too(mut guard: ExportGuard, client: Option<Arc<Client>>) -> ExportGuard {
-    if let Some(client) = client {
-        guard.then_flush = Some(Arc::new(move |left: Duration| client.flush(Some(left))));
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_client_is_a_build_error_that_says_to_call_sentry_init_first() {
+        let err = SentryLayerBuilder::default()
+            .sentry_client(None)
+            .build()
+            .unwrap_err();
+        assert!(err.is_sentry_client_missing());
+        assert!(!err.is_dsn());
+        let message = err.to_string();
+        assert!(message.contains("sentry::init"), "{message}");
     }
-    guard
+
+    #[test]
+    fn a_client_given_after_none_builds() {
+        let client = Arc::new(Client::from(sentry_core::ClientOptions::default()));
+        let built = SentryLayerBuilder::default()
+            .sentry_client(None)
+            .sentry_client(client)
+            .build();
+        assert!(built.is_ok());
+    }
+
+    #[test]
+    fn the_clients_server_name_is_taken_unless_one_is_set_here() {
+        let mut options = sentry_core::ClientOptions::default();
+        options.server_name = Some("from-client".into());
+        let client = Arc::new(Client::from(options));
+        let mut builder = SentryLayerBuilder::default().sentry_client(Arc::clone(&client));
+        let _ = builder.resolve_sentry_client();
+        assert_eq!(builder.server_name.as_deref(), Some("from-client"));
+
+        let mut builder = SentryLayerBuilder::default()
+            .server_name("mine")
+            .sentry_client(client);
+        let _ = builder.resolve_sentry_client();
+        assert_eq!(builder.server_name.as_deref(), Some("mine"));
+    }
 }
