@@ -278,7 +278,11 @@ where
         // Neither an error nor telemetry: a comparison and a cache lookup, no call.
         let metadata = event.metadata();
         if *metadata.level() != Level::ERROR
-            && self.config.telemetry.as_ref().map_or(true, |t| t.ignores(metadata))
+            && self
+                .config
+                .telemetry
+                .as_ref()
+                .map_or(true, |t| t.ignores(metadata))
         {
             return;
         }

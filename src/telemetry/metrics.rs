@@ -273,8 +273,12 @@ mod tests {
         cache.insert(plain, false);
         // Each callsite gets its own answer back (unless both share a slot, where only the
         // later one is kept and the other is not found, never given the other's answer).
-        let shared = cache.slot(std::ptr::from_ref(metric) as usize).map(std::ptr::from_ref)
-            == cache.slot(std::ptr::from_ref(plain) as usize).map(std::ptr::from_ref);
+        let shared = cache
+            .slot(std::ptr::from_ref(metric) as usize)
+            .map(std::ptr::from_ref)
+            == cache
+                .slot(std::ptr::from_ref(plain) as usize)
+                .map(std::ptr::from_ref);
         assert_eq!(cache.get(plain), Some(false));
         assert_eq!(cache.get(metric), if shared { None } else { Some(true) });
         // The cache is what answers: a kept answer wins over the field names.
@@ -341,7 +345,10 @@ mod tests {
         register_callsite(debug);
         // (Unless another test's callsite took the same slot since: then it is not found.)
         let kept = known_metric_field(debug).is_some();
-        assert!(info.ignores(debug) || !kept, "below the logs level, no metric field");
+        assert!(
+            info.ignores(debug) || !kept,
+            "below the logs level, no metric field"
+        );
         assert!(config(None, true).ignores(debug) || !kept);
         assert!(!config(Some(tracing::Level::DEBUG), true).ignores(debug));
         assert!(!config(Some(tracing::Level::TRACE), false).ignores(debug));
