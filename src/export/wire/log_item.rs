@@ -1,6 +1,8 @@
 //! Logs ([`LogBatch`]) become one `log` item (develop docs, "Logs" telemetry, the Sentry Log
-//! protocol): the container `{"items":[...]}` with content type
-//! `application/vnd.sentry.items.log+json` and the item header's `item_count`.
+//! protocol): the container `{"version":2,"items":[...]}` with content type
+//! `application/vnd.sentry.items.log+json` and the item header's `item_count`. The container's
+//! `version` is what `sentry-sdk` 2.75.0 and `@sentry/node` 11.12.0 send (the interop suite
+//! compares their log items with ours), as for span v2 items.
 //!
 //! Each log carries `timestamp` (float seconds), `trace_id`, `span_id` (top-level, where
 //! `sentry-sdk` 2.75.0 puts it; earlier SDKs sent the attribute `sentry.trace.parent_span_id`),
@@ -26,6 +28,10 @@ pub(crate) const LOG_CONTENT_TYPE: &str = "application/vnd.sentry.items.log+json
 
 /// `sentry.origin` of every log: captured from a logging library (`auto.log.<library>`).
 pub(crate) const LOG_ORIGIN: &str = "auto.log.tracing";
+
+/// The start of a log or metric item container, up to its first item: the version the pinned
+/// SDKs write, then the items.
+pub(crate) const CONTAINER_OPEN: &[u8] = br#"{"version":2,"items":["#;
 
 /// Attribute keys this module writes itself.
 const RESERVED: &[&str] = &[
@@ -53,7 +59,7 @@ pub(crate) fn severity(level: tracing_core::Level) -> (&'static str, i64) {
 
 /// Writes the item payload for `batch` into `out`.
 pub(crate) fn write_log_payload(out: &mut Vec<u8>, batch: &LogBatch, meta: &EventMeta) {
-    out.extend_from_slice(br#"{"items":["#);
+    out.extend_from_slice(CONTAINER_OPEN);
     for (i, log) in batch.items.iter().enumerate() {
         if i > 0 {
             out.push(b',');
@@ -161,5 +167,68 @@ fn value_size(value: &FieldValue) -> usize {
         FieldValue::Bool(_) => 1,
         FieldValue::Str(s) => s.len(),
         _ => 8,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use serde_json::Value;
+
+    use super::*;
+    use crate::export::record::TelemetryBatch;
+    use crate::id::{SpanId, TraceId};
+
+    fn meta() -> EventMeta {
+        EventMeta {
+            release: Some("svc@1".to_owned()),
+            environment: "production".to_owned(),
+            ..EventMeta::default()
+        }
+    }
+
+    fn log(body: &str) -> SentryLog {
+        SentryLog {
+            level: tracing_core::Level::INFO,
+            body: body.to_owned(),
+            attributes: vec![("n".into(), FieldValue::I64(3))],
+            trace_id: TraceId::from_bytes([0x11; 16]),
+            span_id: Some(SpanId::from_bytes([0x22; 8])),
+            timestamp: UNIX_EPOCH + Duration::from_millis(1_700_000_000_250),
+            metadata: None,
+        }
+    }
+
+    /// `sentry-sdk` 2.75.0 and `@sentry/node` 11.12.0 both send `{"version": 2, "items": [...]}`
+    /// for logs (observed by the interop suite); the container once lacked `version`.
+    #[test]
+    fn the_container_has_version_2_and_the_items() {
+        let batch = TelemetryBatch {
+            items: vec![log("a"), log("b")],
+            bytes: 0,
+        };
+        let mut out = Vec::new();
+        write_log_payload(&mut out, &batch, &meta());
+        let payload: Value = serde_json::from_slice(&out).unwrap();
+        let mut keys: Vec<&str> = payload
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        keys.sort_unstable();
+        assert_eq!(keys, ["items", "version"]);
+        assert_eq!(payload["version"], 2);
+        let items = payload["items"].as_array().unwrap();
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[1]["body"], "b");
+        assert_eq!(items[0]["trace_id"], "11111111111111111111111111111111");
+        assert_eq!(items[0]["span_id"], "2222222222222222");
+        assert_eq!(items[0]["timestamp"], 1_700_000_000.25);
+        assert_eq!(
+            items[0]["attributes"]["n"],
+            serde_json::json!({"type": "integer", "value": 3})
+        );
     }
 }

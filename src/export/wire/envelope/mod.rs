@@ -755,13 +755,14 @@ impl EnvelopeBytes {
         self.container_items("span")
     }
 
-    /// Returns the logs of every `log` item (the container's `items`), in order.
+    /// Returns the logs of every `log` item (the `items` of `{"version":2,"items":[...]}`), in
+    /// order.
     ///
     /// # Examples
     ///
     /// ```
     /// let envelope = tracing_sentry::export::EnvelopeBytes::from_bytes(
-    ///     b"{}\n{\"type\":\"log\",\"item_count\":1}\n{\"items\":[{\"body\":\"hello\"}]}\n",
+    ///     b"{}\n{\"type\":\"log\",\"item_count\":1}\n{\"version\":2,\"items\":[{\"body\":\"hello\"}]}\n",
     /// )?;
     /// assert_eq!(envelope.logs()[0]["body"], "hello");
     /// # Ok::<(), tracing_sentry::export::ParseEnvelopeError>(())
@@ -770,13 +771,14 @@ impl EnvelopeBytes {
         self.container_items("log")
     }
 
-    /// Returns the metrics of every `trace_metric` item (the container's `items`), in order.
+    /// Returns the metrics of every `trace_metric` item (the `items` of
+    /// `{"version":2,"items":[...]}`), in order.
     ///
     /// # Examples
     ///
     /// ```
     /// let envelope = tracing_sentry::export::EnvelopeBytes::from_bytes(
-    ///     b"{}\n{\"type\":\"trace_metric\",\"item_count\":1}\n{\"items\":[{\"name\":\"jobs\"}]}\n",
+    ///     b"{}\n{\"type\":\"trace_metric\",\"item_count\":1}\n{\"version\":2,\"items\":[{\"name\":\"jobs\"}]}\n",
     /// )?;
     /// assert_eq!(envelope.metrics()[0]["name"], "jobs");
     /// # Ok::<(), tracing_sentry::export::ParseEnvelopeError>(())
