@@ -345,6 +345,12 @@ def json_type(value):
     return "null"
 
 
+def as_dict(value):
+    """`value` if it is a JSON object, else an empty one (a malformed item is reported, not
+    a crash)."""
+    return value if isinstance(value, dict) else {}
+
+
 def attribute_problems(item):
     """What is wrong with an item's typed attributes: each must be {"type", "value"} with a
     value of that type (an integer may stand for a double)."""
@@ -965,8 +971,8 @@ class Suite:
         # Values: trace, span, level, severity, body.
         problems = []
         for who, item in log.items():
-            attrs = item.get("attributes") or {}
-            span = item.get("span_id") or (attrs.get("sentry.trace.parent_span_id") or {}).get(
+            attrs = as_dict(item.get("attributes"))
+            span = item.get("span_id") or as_dict(attrs.get("sentry.trace.parent_span_id")).get(
                 "value")
             if item.get("trace_id") != got[who]["trace_id"]:
                 problems.append("%s trace_id %r" % (who, item.get("trace_id")))
@@ -974,7 +980,7 @@ class Suite:
                     and (got[who]["span_id"] in (None, span))):
                 problems.append("%s span %r (peer's %r)" % (who, span, got[who]["span_id"]))
             severity = item.get("severity_number",
-                                (attrs.get("sentry.severity_number") or {}).get("value"))
+                                as_dict(attrs.get("sentry.severity_number")).get("value"))
             if item.get("level") != "info" or severity != 9:
                 problems.append("%s level %r severity %r" % (who, item.get("level"), severity))
             if not isinstance(item.get("timestamp"), float):
@@ -997,8 +1003,8 @@ class Suite:
         note(intended)
         self.check_attributes(name + ": log", "log-attr", {w: [l] for w, l in log.items()},
                               TELEMETRY_LOG_ATTRIBUTES)
-        attrs = ours.get("attributes") or {}
-        value = lambda key: (attrs.get(key) or {}).get("value")
+        attrs = as_dict(ours.get("attributes"))
+        value = lambda key: as_dict(attrs.get(key)).get("value")
         check(name + ": our log's sentry.origin is auto.log.tracing, severity text info",
               value("sentry.origin") == "auto.log.tracing" and value("sentry.severity_text") == "info",
               repr({k: value(k) for k in ("sentry.origin", "sentry.severity_text")}))
@@ -1066,13 +1072,13 @@ class Suite:
                     "sentry.release": RELEASE, "sentry.environment": ENVIRONMENT}
         for who in items:
             for item in items[who]:
-                attrs = item.get("attributes") or {}
+                attrs = as_dict(item.get("attributes"))
                 for key, ty in list(user.items()) + [(k, "string") for k in expected]:
-                    if (attrs.get(key) or {}).get("type") != ty:
+                    if as_dict(attrs.get(key)).get("type") != ty:
                         problems.append("%s %s: %r" % (who, key, attrs.get(key)))
                 if who == "rust":
                     for key, want in expected.items():
-                        if want and (attrs.get(key) or {}).get("value") != want:
+                        if want and as_dict(attrs.get(key)).get("value") != want:
                             problems.append("%s %s: %r" % (who, key, attrs.get(key)))
         check(name + " attributes: the user's with the same types, sentry.sdk.name/version, "
               "sentry.release, sentry.environment (all three; ours the service's)",
