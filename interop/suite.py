@@ -80,10 +80,10 @@ INTENDED = {
         "both SDKs default server_name to the host name; the crate has no server-name option "
         "yet, so it never sends server.address (a known gap)",
 }
-RELAY_SKIP = ("the pinned sentry-relay Python package (0.10.1, the newest on PyPI) exposes only "
-              "event normalisation (StoreNormalizer.normalize_event) and no log or trace_metric "
-              "processing (its library has no such function; it knows the data categories "
-              "log_item/trace_metric only), so Relay's normaliser cannot be run on these items")
+RELAY_SKIP = ("the sentry-relay Python package (0.10.1, the newest on PyPI; the suite pins none) "
+              "exposes only event normalisation (StoreNormalizer.normalize_event): its library "
+              "has no log or trace_metric processing and knows those only as data categories "
+              "(log_item, trace_metric), so Relay's normaliser cannot be run on these items")
 
 
 def env_float(name, default):
