@@ -150,8 +150,14 @@ async fn telemetry() -> StatusCode {
         interop.name = "rust",
         "interop log"
     );
-    tracing::info!(counter.interop.requests = 1_i64, interop.route = "/telemetry");
-    tracing::info!(gauge.interop.queue_depth = 42_i64, interop.route = "/telemetry");
+    tracing::info!(
+        counter.interop.requests = 1_i64,
+        interop.route = "/telemetry"
+    );
+    tracing::info!(
+        gauge.interop.queue_depth = 42_i64,
+        interop.route = "/telemetry"
+    );
     tracing::info!(
         distribution.interop.duration = 12.5,
         unit = "millisecond",
