@@ -119,6 +119,26 @@ pub(crate) struct Decision {
     pub(crate) sampled: Option<bool>,
     /// The rate that was applied locally, if a local rate decided (goes into the DSC).
     pub(crate) applied_rate: Option<f64>,
+    /// Not sampled only because backpressure handling lowered the rate.
+    pub(crate) downsampled: bool,
+}
+
+impl Decision {
+    /// Applies backpressure handling's downsampling: a rate this process applied is divided
+    /// by `2^factor` (an inherited decision is kept, so that traces stay whole). A span the
+    /// full rate would have sampled and the lowered one does not is marked `downsampled`.
+    pub(crate) fn downsample(mut self, sample_rand: f64, factor: u32) -> Self {
+        let (Some(rate), true) = (self.applied_rate, factor > 0) else {
+            return self;
+        };
+        let lowered = rate / f64::from(1u32 << factor.min(30));
+        if self.sampled == Some(true) && sample_rand >= lowered {
+            self.sampled = Some(false);
+            self.downsampled = true;
+        }
+        self.applied_rate = Some(lowered);
+        self
+    }
 }
 
 /// The sampling options of a layer.
@@ -149,6 +169,7 @@ impl SamplingOptions {
                 return Decision {
                     sampled: Some(sample_rand < rate),
                     applied_rate: Some(rate),
+                    downsampled: false,
                 };
             }
         }
@@ -158,6 +179,7 @@ impl SamplingOptions {
             return Decision {
                 sampled: Some(sampled),
                 applied_rate: None,
+                downsampled: false,
             };
         }
         match self.traces_sample_rate {
@@ -166,11 +188,13 @@ impl SamplingOptions {
                 Decision {
                     sampled: Some(sample_rand < rate),
                     applied_rate: Some(rate),
+                    downsampled: false,
                 }
             }
             None => Decision {
                 sampled: None,
                 applied_rate: None,
+                downsampled: false,
             },
         }
     }
@@ -230,11 +254,36 @@ mod tests {
             d,
             Decision {
                 sampled: Some(true),
-                applied_rate: None
+                applied_rate: None,
+                downsampled: false,
             }
         );
         let d = opts(Some(1.0)).decide(0.1, Some(false), || None);
         assert_eq!(d.sampled, Some(false));
+    }
+
+    #[test]
+    fn backpressure_halves_a_local_rate_per_step_and_keeps_inherited_decisions() {
+        let rate = opts(Some(0.5));
+        // sample_rand 0.3: sampled at 0.5, not at 0.25.
+        let d = rate.decide(0.3, None, || None).downsample(0.3, 1);
+        assert_eq!(
+            (d.sampled, d.applied_rate, d.downsampled),
+            (Some(false), Some(0.25), true)
+        );
+        // 0.1 stays sampled at 0.25 and 0.125 but not at 0.0625.
+        let d = rate.decide(0.1, None, || None).downsample(0.1, 2);
+        assert_eq!((d.sampled, d.downsampled), (Some(true), false));
+        let d = rate.decide(0.1, None, || None).downsample(0.1, 3);
+        assert_eq!((d.sampled, d.downsampled), (Some(false), true));
+        // A span the full rate did not sample is not counted as downsampled.
+        let d = rate.decide(0.9, None, || None).downsample(0.9, 3);
+        assert_eq!((d.sampled, d.downsampled), (Some(false), false));
+        // Healthy: nothing changes; inherited decisions are never lowered.
+        let d = rate.decide(0.3, None, || None);
+        assert_eq!(d.downsample(0.3, 0), d);
+        let d = rate.decide(0.99, Some(true), || None).downsample(0.99, 10);
+        assert_eq!((d.sampled, d.downsampled), (Some(true), false));
     }
 
     #[test]
@@ -257,17 +306,20 @@ mod tests {
             d,
             Decision {
                 sampled: Some(false),
-                applied_rate: Some(0.0)
+                applied_rate: Some(0.0),
+                downsampled: false,
             }
         );
         let d = o.decide(0.5, None, || Some(f64::NAN));
+        assert!(!d.downsampled);
         assert_eq!(d.sampled, Some(false));
         let d = o.decide(0.5, None, || Some(7.0));
         assert_eq!(
             d,
             Decision {
                 sampled: Some(true),
-                applied_rate: Some(1.0)
+                applied_rate: Some(1.0),
+                downsampled: false,
             }
         );
     }

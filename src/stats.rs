@@ -115,6 +115,28 @@ stats! {
     /// Spans that matched an `ignore_spans` rule, and the spans of ignored transactions (root
     /// included).
     spans_ignored,
+    /// Items of the `sentry` crate's envelopes (events, log containers, sessions, check-ins,
+    /// attachments, ...) that the transport delivered, when its client sends through the
+    /// layer's pipeline (`integrations::sentry::link`).
+    sentry_items_sent,
+    /// Items of the `sentry` crate's envelopes dropped because the export queue was full (or
+    /// shed for work of a higher priority), or had shut down.
+    sentry_items_dropped_queue_full,
+    /// Items of the `sentry` crate's envelopes dropped because of a rate limit on their
+    /// category (or a 429); only the limited items of an envelope are dropped.
+    sentry_items_dropped_rate_limited,
+    /// Items of the `sentry` crate's envelopes dropped because sending failed: no response
+    /// after the retries, a 5xx answer, or a panicking transport.
+    sentry_items_dropped_send_failed,
+    /// Items of the `sentry` crate's envelopes Sentry rejected (4xx other than 429), or that
+    /// could not be written.
+    sentry_items_dropped_rejected,
+    /// Transactions not sampled because backpressure handling had lowered the sample rate
+    /// (reported as `backpressure`).
+    transactions_dropped_backpressure,
+    /// The backpressure downsampling factor now: the traces sample rate is divided by 2 to
+    /// this power (0 while the pipeline is healthy, at most 10).
+    backpressure_downsample_factor,
     /// Logs the transport delivered.
     logs_sent,
     /// Logs dropped because the export queue was full or had shut down.

@@ -621,6 +621,104 @@ fn a_value_set_on_the_builder_wins_over_the_client_even_when_it_is_false() {
     );
 }
 
+/// A client linked without a transport of its own, and the layer built from it: one pipeline.
+fn linked_over_http(
+    ingest: &ingest::Ingest,
+    configure: impl FnOnce(SentryLayerBuilder) -> SentryLayerBuilder,
+) -> (Arc<sentry::Client>, Arc<Hub>, ExportGuard, Dispatch) {
+    let client = Arc::new(sentry::Client::with_options(link(
+        ClientOptions::new()
+            .dsn(&ingest.dsn("public", 7))
+            .release("client@1.0")
+            .traces_sample_rate(1.0),
+    )));
+    let hub = Arc::new(Hub::new(Some(client.clone()), Arc::new(Scope::default())));
+    let (layer, guard) = configure(SentryLayer::builder().sentry_client(client.clone()))
+        .build()
+        .unwrap();
+    let dispatch = Dispatch::new(tracing_subscriber::registry().with(layer));
+    (client, hub, guard, dispatch)
+}
+
+#[test]
+fn linked_without_a_transport_events_logs_and_transactions_share_the_layers_pipeline() {
+    let ingest = ingest::Ingest::start(ingest::Behavior::Ok);
+    let (_client, hub, guard, dispatch) = linked_over_http(&ingest, |b| b);
+    let ctx = Hub::run(hub, || {
+        tracing::dispatcher::with_default(&dispatch, || {
+            let span = tracing::info_span!("request");
+            let _g = span.enter();
+            sentry::capture_error(&std::io::Error::other("request 1 failed"));
+            sentry::logger_info!("request 1 log line");
+            span.trace_context().unwrap()
+        })
+    });
+    // The guard flushes the client first (its log batch joins our queue), then the queue.
+    assert!(guard.flush(Duration::from_secs(10)));
+    let stats = guard.stats();
+    assert_eq!(stats.transactions_sent, 1);
+    assert_eq!(
+        stats.sentry_items_sent, 2,
+        "the event and the log container"
+    );
+    let tally = ingest.tally();
+    assert_eq!((tally.events, tally.logs, tally.transactions), (1, 1, 1));
+    let event = ingest
+        .requests()
+        .into_iter()
+        .find(|r| String::from_utf8_lossy(&r.body).contains("\"type\":\"event\""))
+        .expect("the event arrived");
+    let header: Value =
+        serde_json::from_slice(event.body.split(|b| *b == b'\n').next().unwrap()).unwrap();
+    assert_eq!(header["trace"]["trace_id"], ctx.trace_id().to_string());
+    assert_eq!(header["trace"]["release"], "client@1.0");
+    assert!(header["sent_at"].is_string(), "stamped on the sender");
+    assert!(
+        event.header("x-sentry-auth").is_some(),
+        "our transport sent it"
+    );
+}
+
+#[test]
+fn a_limit_on_logs_drops_only_the_logs_and_errors_still_go() {
+    let ingest = ingest::Ingest::start(ingest::Behavior::OkWithRateLimits(
+        "60:log_item:organization".to_owned(),
+    ));
+    let (client, hub, guard, dispatch) = linked_over_http(&ingest, |b| b);
+    let capture = |n: u32| {
+        Hub::run(hub.clone(), || {
+            tracing::dispatcher::with_default(&dispatch, || {
+                for i in 0..n {
+                    sentry::capture_message(&format!("error {i}"), sentry::Level::Error);
+                    sentry::logger_info!("log {}", i);
+                }
+            })
+        });
+        client.flush(Some(Duration::from_secs(10)))
+    };
+    // The first answer sets the limit on logs.
+    assert!(capture(1));
+    assert!(capture(5));
+    assert!(guard.flush(Duration::from_secs(10)));
+    let tally = ingest.tally();
+    assert_eq!(tally.events, 6, "every error arrived");
+    assert_eq!(tally.logs, 1, "only the first log batch, before the limit");
+    let stats = guard.stats();
+    assert_eq!(
+        stats.sentry_items_dropped_rate_limited, 1,
+        "one batch of 5 logs"
+    );
+    assert!(stats.rate_limit_responses >= 1);
+    // Logs held back by a limit are reported in their category; the client report rides
+    // along with a later envelope, at the latest at shutdown.
+    drop(guard);
+    let reported = ingest.tally().reported;
+    assert!(
+        reported.contains(&("log_item".to_owned(), "ratelimit_backoff".to_owned(), 5)),
+        "{reported:?}"
+    );
+}
+
 /// The usual axum order: tower-http's `CatchPanicLayer` outside the server layer. The panic's
 /// event (the `sentry` crate's panic integration) is on the request's trace, with the span that
 /// panicked, and the request's transaction is an `internal_error` with status code 500.

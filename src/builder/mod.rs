@@ -97,6 +97,7 @@ pub struct SentryLayerBuilder {
     transport: Option<Arc<dyn EnvelopeTransport>>,
     queue_capacity: usize,
     max_requests_in_flight: usize,
+    backpressure_handling: bool,
     max_spans: usize,
     shutdown_timeout: Option<Duration>,
     debug: Option<bool>,
@@ -157,6 +158,7 @@ impl Default for SentryLayerBuilder {
             transport: None,
             queue_capacity: DEFAULT_QUEUE_CAPACITY,
             max_requests_in_flight: export::DEFAULT_MAX_REQUESTS_IN_FLIGHT,
+            backpressure_handling: true,
             max_spans: DEFAULT_MAX_SPANS,
             shutdown_timeout: None,
             debug: None,
@@ -520,6 +522,32 @@ impl SentryLayerBuilder {
         self
     }
 
+    /// Turns backpressure handling on or off (default on, as in Sentry's Python SDK).
+    ///
+    /// Every 10 s the export pipeline checks its health: unhealthy if its queue was full (it
+    /// refused or shed work) or a rate limit from Sentry is in force. Each unhealthy check
+    /// halves the sample rate this process applies (a `traces_sample_rate` or a
+    /// `traces_sampler`'s rate) once more, at most 10 times; a healthy check restores it.
+    /// Decisions inherited from an incoming trace are kept, so traces stay whole. Traces not
+    /// sampled because of it are counted in `transactions_dropped_backpressure` and reported
+    /// as `backpressure`; [`Stats::backpressure_downsample_factor`](crate::Stats) shows the
+    /// current number of halvings. The sampling decision reads one atomic for it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (layer, _guard) = tracing_sentry::SentryLayer::builder()
+    ///     .traces_sample_rate(0.2)
+    ///     .backpressure_handling(false) // always 20 %
+    ///     .build()?;
+    /// # drop(layer);
+    /// # Ok::<(), tracing_sentry::BuildError>(())
+    /// ```
+    pub fn backpressure_handling(mut self, enabled: bool) -> Self {
+        self.backpressure_handling = enabled;
+        self
+    }
+
     /// Sets the maximum number of child spans per transaction (default [`DEFAULT_MAX_SPANS`]);
     /// later children are dropped and counted.
     ///
@@ -651,6 +679,9 @@ impl SentryLayerBuilder {
         let wants_export = dsn.is_some() || self.transport.is_some() || spotlight.is_some();
         let options = export::ExportOptions {
             max_in_flight: self.max_requests_in_flight,
+            health_check_interval: self
+                .backpressure_handling
+                .then_some(export::DEFAULT_HEALTH_CHECK_INTERVAL),
             ..export::ExportOptions::default()
         };
         let (export, guard) = export::start_with(
@@ -675,7 +706,7 @@ impl SentryLayerBuilder {
             kind: BuildErrorKind::Worker(err),
         })?;
         #[cfg(feature = "sentry")]
-        let guard = sentry::flush_client_too(guard, client);
+        let guard = sentry::flush_client_too(guard, &export, client);
         self.dsn = dsn.map(Ok);
         let mut config = self.into_config(wants_export.then_some(export));
         config.stats = stats;

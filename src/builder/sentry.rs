@@ -7,8 +7,8 @@ use std::time::Duration;
 use sentry_core::{Client, TracesSamplingStrategy};
 
 use super::SentryLayerBuilder;
-use crate::export::ExportGuard;
-use crate::integrations::sentry::ClientTransport;
+use crate::export::{ExportGuard, ExportHandle};
+use crate::integrations::sentry::{dsn_string, pipeline_link, ClientTransport, PipelineLink};
 
 impl SentryLayerBuilder {
     /// Configures the layer from a `sentry` client (feature `sentry`): what the client's
@@ -22,14 +22,20 @@ impl SentryLayerBuilder {
     /// [`traces_sampler`](Self::traces_sampler) here), `org_id`, `shutdown_timeout`,
     /// `debug` and `strict_trace_continuation` (a value set here wins, `false` included).
     ///
-    /// Without a [`transport`](Self::transport) of our own, envelopes are handed to the
-    /// client ([`sentry_core::Client::send_envelope`]): one HTTP stack and one rate-limit state
-    /// for errors, logs and transactions, and the client's `flush`/`close` cover them.
-    /// [`ExportGuard::flush`] waits for our queue, then flushes the client. A transaction
-    /// handed to the client counts as sent in our [`Stats`](crate::Stats); what the client
-    /// then drops (rate limits, a full queue) it reports in its own client reports: size the
-    /// client's `transport_channel_capacity` (30 envelopes by default) for your bursts of
-    /// errors, logs and transactions.
+    /// A client made with [`link`](crate::integrations::sentry::link) and no transport of
+    /// the application's sends through this layer's export pipeline: errors, logs, sessions
+    /// and transactions share one queue (errors first when it is congested), the same senders,
+    /// rate limits and client reports. [`ExportGuard::flush`] and the guard's drop flush the
+    /// client's batches (logs, sessions) into it first; the client's `flush` and `close` drain
+    /// it too. Build the layer before the client sends anything: if the client's first
+    /// envelope came first, the client keeps a pipeline of default options of its own and the
+    /// layer starts another for transactions.
+    ///
+    /// A client with a transport of the application's keeps it: without a
+    /// [`transport`](Self::transport) of our own, our envelopes are handed to the client
+    /// ([`sentry_core::Client::send_envelope`]) and [`ExportGuard::flush`] flushes the client
+    /// after our queue. A transaction handed to such a client counts as sent in our
+    /// [`Stats`](crate::Stats); what the client's transport then drops is its own business.
     ///
     /// `None` (no client bound to the hub) configures nothing.
     ///
@@ -55,8 +61,11 @@ impl SentryLayerBuilder {
         self
     }
 
-    /// Fills what this builder leaves unset from the client's options; returns the client.
-    pub(super) fn resolve_sentry_client(&mut self) -> Option<Arc<Client>> {
+    /// Fills what this builder leaves unset from the client's options; returns the client and
+    /// its pipeline link, if [`link`](crate::integrations::sentry::link) gave it one.
+    pub(super) fn resolve_sentry_client(
+        &mut self,
+    ) -> Option<(Arc<Client>, Option<Arc<PipelineLink>>)> {
         let client = self.sentry_client.take()?;
         let options = client.options();
         let mut this = std::mem::take(self);
@@ -89,39 +98,29 @@ impl SentryLayerBuilder {
             .strict_trace_continuation
             .or(Some(options.strict_trace_continuation));
         this.send_default_pii = this.send_default_pii.or(Some(options.send_default_pii));
-        if this.transport.is_none() {
+        // A client whose transport is our pipeline gets this layer's pipeline (attached in
+        // `build`); one with a transport of its own sends our envelopes through it.
+        let link = pipeline_link(&client);
+        if this.transport.is_none() && link.is_none() {
             this.transport = Some(Arc::new(ClientTransport::new(Arc::clone(&client))));
         }
         *self = this;
-        Some(client)
+        Some((client, link))
     }
 }
 
-/// The client's DSN as text our parser reads (its `Display` writes `key:@` with no secret).
-fn dsn_string(dsn: &sentry_core::types::Dsn) -> String {
-    let secret = dsn
-        .secret_key()
-        .map(|s| format!(":{s}"))
-        .unwrap_or_default();
-    let port = if dsn.port() == dsn.scheme().default_port() {
-        String::new()
-    } else {
-        format!(":{}", dsn.port())
+/// Makes the client's envelopes go into this layer's pipeline if it is linked to it (then
+/// `guard.flush` and the guard's drop flush the client first: its batched logs and sessions
+/// join the queue), else makes `guard.flush` flush the client after our queue.
+pub(super) fn flush_client_too(
+    mut guard: ExportGuard,
+    export: &ExportHandle,
+    client: Option<(Arc<Client>, Option<Arc<PipelineLink>>)>,
+) -> ExportGuard {
+    let Some((client, link)) = client else {
+        return guard;
     };
-    format!(
-        "{}://{}{secret}@{}{port}{}{}",
-        dsn.scheme(),
-        dsn.public_key(),
-        dsn.host(),
-        dsn.path(),
-        dsn.project_id()
-    )
-}
-
-/// Makes `guard.flush` flush the client after our queue.
-pub(super) fn flush_client_too(mut guard: ExportGuard, client: Option<Arc<Client>>) -> ExportGuard {
-    if let Some(client) = client {
-        guard.then_flush = Some(Arc::new(move |left: Duration| client.flush(Some(left))));
-    }
+    guard.client_first = link.is_some_and(|link| link.attach(export));
+    guard.then_flush = Some(Arc::new(move |left: Duration| client.flush(Some(left))));
     guard
 }

@@ -128,6 +128,11 @@ pub use transport::{
 pub use wire::dsn::{Dsn, DsnErrorKind, ParseDsnError};
 pub use wire::envelope::{EnvelopeBytes, EnvelopeErrorKind, ParseEnvelopeError};
 
+#[cfg(feature = "sentry")]
+pub(crate) use pipeline::external::{External, ExternalEnvelope, Quantities};
+#[cfg(feature = "sentry")]
+pub(crate) use wire::category::DataCategory;
+
 use crate::stats::{Stats, StatsInner};
 pub(crate) use pipeline::senders::on_sender_thread;
 use pipeline::{DeliveryConfig, Pipeline, RetryPolicy};
@@ -146,6 +151,9 @@ pub(crate) const DEFAULT_MAX_REQUESTS_IN_FLIGHT: usize = 64;
 pub(crate) const DEFAULT_MAX_QUEUED_BYTES: usize = 16 * 1024 * 1024;
 /// How often pending client reports are sent on their own when no envelope carries them.
 pub(crate) const DEFAULT_CLIENT_REPORT_INTERVAL: Duration = Duration::from_secs(30);
+
+/// How often backpressure handling checks the pipeline's health (Sentry's SDKs: 10 s).
+pub(crate) const DEFAULT_HEALTH_CHECK_INTERVAL: Duration = Duration::from_secs(10);
 
 /// What the builder hands to [`start`].
 pub(crate) struct ExportConfig {
@@ -181,6 +189,8 @@ pub(crate) struct ExportOptions {
     pub(crate) max_queued_bytes: usize,
     /// How often pending client reports go out on their own.
     pub(crate) client_report_interval: Duration,
+    /// How often backpressure handling checks the pipeline's health; `None` turns it off.
+    pub(crate) health_check_interval: Option<Duration>,
 }
 
 impl Default for ExportOptions {
@@ -192,6 +202,7 @@ impl Default for ExportOptions {
             max_in_flight: DEFAULT_MAX_REQUESTS_IN_FLIGHT,
             max_queued_bytes: DEFAULT_MAX_QUEUED_BYTES,
             client_report_interval: DEFAULT_CLIENT_REPORT_INTERVAL,
+            health_check_interval: Some(DEFAULT_HEALTH_CHECK_INTERVAL),
         }
     }
 }
@@ -204,6 +215,19 @@ pub(crate) struct ExportHandle {
 }
 
 impl ExportHandle {
+    /// A handle to no pipeline: everything submitted is dropped at once.
+    #[cfg(feature = "sentry")]
+    #[cfg_attr(
+        not(feature = "ureq"),
+        expect(
+            dead_code,
+            reason = "the `sentry` client sends through the pipeline only with our HTTP transport"
+        )
+    )]
+    pub(crate) fn disabled() -> Self {
+        Self { shared: None }
+    }
+
     /// Queues a finished transaction. Never blocks: a full queue drops it and counts
     /// `transactions_dropped_queue_full`; after shutdown, `transactions_dropped_shutdown`.
     pub(crate) fn submit(&self, tx: record::TransactionRecord) {
@@ -254,11 +278,87 @@ impl ExportHandle {
         }
     }
 
+    /// Records, for the client reports, a transaction not sampled because backpressure
+    /// handling lowered the rate (`backpressure`).
+    pub(crate) fn record_backpressure(&self) {
+        if let Some(shared) = &self.shared {
+            shared.record_backpressure();
+        }
+    }
+
+    /// The backpressure downsampling factor (0 when healthy): one relaxed atomic load.
+    #[inline]
+    pub(crate) fn downsample_factor(&self) -> u32 {
+        self.shared
+            .as_ref()
+            .map_or(0, |shared| shared.downsample_factor())
+    }
+
     /// Records, for the client reports, a span an `ignore_spans` rule matched when it was
     /// created: a root (`transaction` and `span`) or a child (`span`).
     pub(crate) fn record_ignored(&self, root: bool) {
         if let Some(shared) = &self.shared {
             shared.record_ignored(root);
+        }
+    }
+
+    /// Queues an envelope of the `sentry` crate (never blocks; a full queue sheds work of
+    /// lower priorities for it, or drops and counts it).
+    #[cfg(feature = "sentry")]
+    #[cfg_attr(
+        not(feature = "ureq"),
+        expect(
+            dead_code,
+            reason = "the `sentry` client sends through the pipeline only with our HTTP transport"
+        )
+    )]
+    pub(crate) fn submit_external(&self, external: External) {
+        if let Some(shared) = &self.shared {
+            shared.submit_external(external);
+        }
+    }
+
+    /// Waits until everything queued so far was handled, until `deadline`.
+    #[cfg(feature = "sentry")]
+    #[cfg_attr(
+        not(feature = "ureq"),
+        expect(
+            dead_code,
+            reason = "the `sentry` client sends through the pipeline only with our HTTP transport"
+        )
+    )]
+    pub(crate) fn flush_until(&self, deadline: Option<Instant>) -> bool {
+        self.shared
+            .as_ref()
+            .map_or(true, |shared| shared.flush_until(deadline))
+    }
+
+    /// Flushes until most of `timeout` has passed, then stops the senders (as dropping the
+    /// guard does); a second call does nothing.
+    #[cfg(feature = "sentry")]
+    #[cfg_attr(
+        not(feature = "ureq"),
+        expect(
+            dead_code,
+            reason = "the `sentry` client sends through the pipeline only with our HTTP transport"
+        )
+    )]
+    pub(crate) fn shut_down(&self, timeout: Duration) -> bool {
+        let Some(shared) = &self.shared else {
+            return true;
+        };
+        let now = Instant::now();
+        let reserve = (timeout / 10).min(SHUTDOWN_EXIT_RESERVE);
+        let flushed = shared.flush_until(now.checked_add(timeout - reserve));
+        shared.shut_down(now.checked_add(timeout)) && flushed
+    }
+
+    /// Whether this handle and `other` feed the same pipeline.
+    #[cfg(feature = "sentry")]
+    pub(crate) fn same_pipeline(&self, other: &ExportHandle) -> bool {
+        match (&self.shared, &other.shared) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
         }
     }
 
@@ -304,6 +404,9 @@ pub struct ExportGuard {
     /// Flushed after the queue by [`ExportGuard::flush`] (the `sentry` client whose transport
     /// sends our envelopes), with the time left.
     pub(crate) then_flush: Option<Arc<dyn Fn(Duration) -> bool + Send + Sync>>,
+    /// `then_flush` is a `sentry` client that sends through this pipeline: flush it first (its
+    /// batched logs and sessions go into the queue), in [`ExportGuard::flush`] and on drop.
+    pub(crate) client_first: bool,
     /// The Spotlight thread's copies, waited for after the queue (flush and drop alike).
     spotlight: Option<SpotlightSink>,
 }
@@ -326,6 +429,10 @@ impl ExportGuard {
     /// ```
     pub fn flush(&self, timeout: Duration) -> bool {
         let start = Instant::now();
+        let client = match &self.then_flush {
+            Some(then) if self.client_first => then(timeout),
+            _ => true,
+        };
         let deadline = start.checked_add(timeout);
         let ours = match &self.shared {
             Some(shared) => shared.flush_until(deadline),
@@ -336,8 +443,10 @@ impl ExportGuard {
             None => ours,
         };
         match &self.then_flush {
-            Some(then) => then(timeout.saturating_sub(start.elapsed())) && ours,
-            None => ours,
+            Some(then) if !self.client_first => {
+                then(timeout.saturating_sub(start.elapsed())) && ours
+            }
+            _ => ours && client,
         }
     }
 
@@ -368,6 +477,10 @@ impl Drop for ExportGuard {
         let now = Instant::now();
         let reserve = (self.shutdown_timeout / 10).min(SHUTDOWN_EXIT_RESERVE);
         let deadline = now.checked_add(self.shutdown_timeout);
+        if let Some(client) = self.then_flush.as_ref().filter(|_| self.client_first) {
+            // The client's batched logs and sessions join the queue before it closes.
+            client((self.shutdown_timeout - reserve) / 2);
+        }
         shared.flush_until(now.checked_add(self.shutdown_timeout - reserve));
         shared.shut_down(deadline);
         // The copies of the last envelopes, the final client report's included.
@@ -420,6 +533,7 @@ pub(crate) fn start_with(
         max_in_flight,
         max_queued_bytes,
         client_report_interval,
+        health_check_interval,
     } = options;
 
     let transport =
@@ -441,6 +555,7 @@ pub(crate) fn start_with(
             stats,
             shutdown_timeout,
             then_flush: None,
+            client_first: false,
             spotlight: None,
         };
         return Ok((ExportHandle { shared: None }, guard));
@@ -469,6 +584,7 @@ pub(crate) fn start_with(
         queue_capacity,
         max_queued_bytes,
         Arc::clone(&stats),
+        health_check_interval,
     ));
     shared.start()?;
     let guard = ExportGuard {
@@ -476,6 +592,7 @@ pub(crate) fn start_with(
         stats,
         shutdown_timeout,
         then_flush: None,
+        client_first: false,
         spotlight,
     };
     Ok((
@@ -484,6 +601,38 @@ pub(crate) fn start_with(
         },
         guard,
     ))
+}
+
+/// A pipeline of default options for a `sentry` client's envelopes alone (no layer was built
+/// to share its pipeline with): the DSN's HTTP transport, the default queue and timeouts.
+#[cfg(feature = "sentry")]
+#[cfg_attr(
+    not(feature = "ureq"),
+    expect(
+        dead_code,
+        reason = "the `sentry` client sends through the pipeline only with our HTTP transport"
+    )
+)]
+pub(crate) fn start_for_client(
+    dsn: Dsn,
+    debug: bool,
+    shutdown_timeout: Duration,
+) -> std::io::Result<(ExportHandle, ExportGuard)> {
+    start_with(
+        ExportConfig {
+            dsn: Some(dsn),
+            transport: None,
+            release: None,
+            environment: crate::DEFAULT_ENVIRONMENT.to_owned(),
+            queue_capacity: crate::DEFAULT_QUEUE_CAPACITY,
+            shutdown_timeout,
+            stats: Arc::default(),
+            debug,
+            privacy: Privacy::default(),
+            spotlight: None,
+        },
+        ExportOptions::default(),
+    )
 }
 
 #[cfg(feature = "ureq")]

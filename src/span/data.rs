@@ -399,6 +399,11 @@ fn decide(
 ) -> Decision {
     let parent_sampled = origin.parent_sampled;
     let parent_sample_rate = origin.parent_sample_rate;
+    // Backpressure handling: one relaxed atomic load.
+    let factor = config
+        .export
+        .as_ref()
+        .map_or(0, crate::export::ExportHandle::downsample_factor);
     config
         .sampling
         .decide(origin.sample_rand, parent_sampled, || {
@@ -410,6 +415,7 @@ fn decide(
             };
             config.sampling.run_sampler(&ctx, &config.stats)
         })
+        .downsample(origin.sample_rand, factor)
 }
 
 /// The transaction name a new local root starts with: what its recording asked for, or (an

@@ -290,7 +290,11 @@ impl RootState {
             // client reports (`sample_rate`).
             if self.decision.sampled == Some(false) && !self.ignored {
                 if let Some(export) = &self.config.export {
-                    export.record_sampled_out();
+                    if self.decision.downsampled {
+                        export.record_backpressure();
+                    } else {
+                        export.record_sampled_out();
+                    }
                 }
             }
             return;

@@ -85,6 +85,12 @@ pub struct Tally {
     pub client_reports: u64,
     /// Sum of `discarded_events[].quantity` with category `transaction`, by reason.
     pub reported_transactions: Vec<(String, u64)>,
+    /// Envelope items of type `event` (errors, messages, panics).
+    pub events: u64,
+    /// Log records (the `item_count` of `log` items).
+    pub logs: u64,
+    /// Sum of `discarded_events[].quantity` by category and reason, every category.
+    pub reported: Vec<(String, String, u64)>,
     /// The most requests being answered at once.
     pub peak_in_flight: usize,
     /// Connections accepted.
@@ -95,6 +101,15 @@ impl Tally {
     /// Transactions reported lost, all reasons together.
     pub fn reported_lost(&self) -> u64 {
         self.reported_transactions.iter().map(|(_, n)| n).sum()
+    }
+
+    /// Items of `category` reported lost, all reasons together.
+    pub fn reported_lost_in(&self, category: &str) -> u64 {
+        self.reported
+            .iter()
+            .filter(|(c, _, _)| c == category)
+            .map(|(_, _, n)| n)
+            .sum()
     }
 }
 
@@ -315,10 +330,23 @@ fn tally(shared: &Shared, request: &Request, in_flight: usize) {
         let payload = lines.next().unwrap_or_default();
         match item_header["type"].as_str() {
             Some("transaction") => tally.transactions += 1,
+            Some("event") => tally.events += 1,
+            Some("log") => tally.logs += item_header["item_count"].as_u64().unwrap_or(1),
             Some("client_report") => {
                 tally.client_reports += 1;
                 let report: serde_json::Value = serde_json::from_slice(payload).unwrap_or_default();
                 for event in report["discarded_events"].as_array().into_iter().flatten() {
+                    let category = event["category"].as_str().unwrap_or("?").to_owned();
+                    let reason = event["reason"].as_str().unwrap_or("?").to_owned();
+                    let quantity = event["quantity"].as_u64().unwrap_or(0);
+                    match tally
+                        .reported
+                        .iter_mut()
+                        .find(|(c, r, _)| *c == category && *r == reason)
+                    {
+                        Some((_, _, n)) => *n += quantity,
+                        None => tally.reported.push((category, reason, quantity)),
+                    }
                     if event["category"] != "transaction" {
                         continue;
                     }

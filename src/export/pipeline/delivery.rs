@@ -104,6 +104,11 @@ impl Delivery {
         self.backoff.running()
     }
 
+    /// Whether a rate limit on any category is in force.
+    pub(crate) fn any_rate_limit(&self) -> bool {
+        self.limits.any_limited()
+    }
+
     /// Handles one unit of work in place (a transaction is large: no copies of it), dropping
     /// what it held once sent; the sender then sends client reports if they are due.
     pub(crate) fn handle(&self, work: &mut Work, scratch: &mut Scratch, queue: &Queue<Work>) {
@@ -151,6 +156,13 @@ impl Delivery {
                 // Frees the batch in place, as for a transaction.
                 *work = Work::ClientReport;
                 self.account(outcome, Unit::Spans, spans);
+            }
+            #[cfg(feature = "sentry")]
+            Work::External(_) => {
+                let Work::External(external) = std::mem::replace(work, Work::ClientReport) else {
+                    return;
+                };
+                self.deliver_external(external, scratch, queue);
             }
             Work::Logs(batch) => {
                 // Private data, the denylist and `before_send_log` on each log.
@@ -209,6 +221,90 @@ impl Delivery {
             }
             Work::ClientReport => self.send_reports(),
         }
+    }
+
+    /// Writes an envelope of the `sentry` crate without its rate-limited items, adds `sent_at`
+    /// and the `trace` header, and sends it; each item is accounted for in its own category.
+    #[cfg(feature = "sentry")]
+    fn deliver_external(
+        &self,
+        external: super::external::External,
+        scratch: &mut Scratch,
+        queue: &Queue<Work>,
+    ) {
+        use super::external::Quantities;
+        let super::external::External {
+            envelope,
+            quantities,
+            dsc,
+            ..
+        } = external;
+        if !self.wait_for_backoff(queue) {
+            return self.account_items(Outcome::NetworkError, &quantities);
+        }
+        let mut written = Vec::with_capacity(4096);
+        let dropped = envelope.write(&mut |category| !self.limits.limited(category), &mut written);
+        let dropped = match dropped {
+            Ok(dropped) => dropped,
+            Err(_) => return self.account_items(Outcome::Rejected(0), &quantities),
+        };
+        if !dropped.is_empty() {
+            self.account_items(Outcome::RateLimited, &dropped);
+        }
+        let kept: Quantities = quantities.without(&dropped);
+        if kept.is_empty() {
+            return;
+        }
+        let built = EnvelopeBytes::with_header_fields(
+            &written,
+            dsc.as_deref(),
+            SystemTime::now(),
+            scratch.buffer(written.len()),
+        );
+        drop(written);
+        let mut envelope = match built {
+            Ok(envelope) => envelope,
+            Err(_) => return self.account_items(Outcome::Rejected(0), &kept),
+        };
+        let report = if self.reports_due(Instant::now()) && self.reports_allowed() {
+            self.take_report(&mut envelope)
+        } else {
+            None
+        };
+        let category = kept.main_category().unwrap_or(DataCategory::Error);
+        let outcome = self.send_with_retries(&envelope, category, queue);
+        scratch.recycle(envelope);
+        if let Some(report) = report {
+            if outcome == Outcome::Sent {
+                StatsInner::incr(&self.stats.client_reports_sent);
+            } else {
+                self.reports.restore(&report);
+            }
+        }
+        self.account_items(outcome, &kept);
+    }
+
+    /// Counts what happened to items of the `sentry` crate's envelopes: their number in the
+    /// `sentry_items_*` counter of the outcome, their quantities in the client reports, each in
+    /// its own category.
+    #[cfg(feature = "sentry")]
+    pub(crate) fn account_items(&self, outcome: Outcome, quantities: &super::external::Quantities) {
+        StatsInner::add(
+            outcome.counter(Unit::SentryItems, &self.stats),
+            quantities.items(),
+        );
+        if outcome == Outcome::Sent {
+            return;
+        }
+        if let Some(reason) = outcome.reason() {
+            for (category, quantity) in quantities.iter() {
+                // Losses of client reports are not reported.
+                if category != DataCategory::Internal {
+                    self.reports.record(reason, category, quantity);
+                }
+            }
+        }
+        self.drops.record(self.config.debug, outcome.label());
     }
 
     fn deliver_logs(
@@ -509,7 +605,9 @@ impl Delivery {
         let counter = outcome.counter(unit, &self.stats);
         match unit {
             Unit::Transaction => StatsInner::incr(counter),
-            Unit::Spans | Unit::Logs | Unit::Metrics => StatsInner::add(counter, quantity),
+            Unit::Spans | Unit::Logs | Unit::Metrics | Unit::SentryItems => {
+                StatsInner::add(counter, quantity)
+            }
         }
         if outcome == Outcome::Sent {
             return;
@@ -524,6 +622,8 @@ impl Delivery {
             match unit {
                 Unit::Transaction => self.reports.record_transaction(reason, quantity),
                 Unit::Spans => self.reports.record(reason, DataCategory::Span, quantity),
+                // Counted per category by `account_items`.
+                Unit::SentryItems => {}
                 Unit::Logs => self.reports.record(reason, DataCategory::LogItem, quantity),
                 Unit::Metrics => self
                     .reports
@@ -547,6 +647,8 @@ impl Delivery {
         match work {
             Work::Transaction(tx) => self.account(outcome, Unit::Transaction, span_quantity(tx)),
             Work::Spans(batch) => self.account(outcome, Unit::Spans, batch.spans.len() as u64),
+            #[cfg(feature = "sentry")]
+            Work::External(external) => self.account_items(outcome, &external.quantities),
             Work::Logs(batch) => {
                 let (count, bytes) = log_quantity(batch);
                 self.account_logs(outcome, count, bytes);

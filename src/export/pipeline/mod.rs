@@ -7,6 +7,14 @@
 
 pub(crate) mod delivery;
 mod drop_log;
+#[cfg_attr(
+    not(feature = "sentry"),
+    expect(
+        dead_code,
+        reason = "only the `sentry` integration sends envelopes written elsewhere"
+    )
+)]
+pub(crate) mod external;
 pub(crate) mod queue;
 pub(crate) mod senders;
 pub(crate) mod span_buffer;
@@ -14,14 +22,16 @@ pub(crate) mod telemetry_buffer;
 mod weight;
 
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::export::policy::backpressure::Monitor;
 use crate::export::policy::outcome::Outcome;
 use crate::export::record::{
     LogBatch, MetricBatch, SentryLog, SentryMetric, SpanBatch, StreamedSpan, TransactionRecord,
 };
-use crate::export::wire::category::DataCategory;
+use crate::export::wire::category::{DataCategory, Priority};
 use crate::export::wire::client_report::DiscardReason;
 use crate::id::TraceId;
 use crate::propagation::DynamicSamplingContext;
@@ -36,15 +46,23 @@ use weight::{log_weight, metric_weight, transaction_weight};
 
 /// One unit of work for a sender.
 #[derive(Debug)]
-#[expect(
-    clippy::large_enum_variant,
-    reason = "transactions are the common case; boxing them would cost an allocation each"
+// With the `sentry` feature an external envelope's variant is about as large.
+#[cfg_attr(
+    not(feature = "sentry"),
+    expect(
+        clippy::large_enum_variant,
+        reason = "transactions are the common case; boxing them would cost an allocation each"
+    )
 )]
 pub(crate) enum Work {
     /// A finished transaction: serialised and sent as one envelope.
     Transaction(TransactionRecord),
     /// Streamed spans of one trace (the stream lifecycle): one `span` item in one envelope.
     Spans(SpanBatch),
+    /// An envelope of the `sentry` crate: written and sent as it is, but for its items under
+    /// a rate limit.
+    #[cfg(feature = "sentry")]
+    External(external::External),
     /// Logs: one `log` item in one envelope.
     Logs(LogBatch),
     /// Metrics: one `trace_metric` item in one envelope.
@@ -59,9 +77,25 @@ impl Work {
         match self {
             Self::Transaction(tx) => transaction_weight(tx),
             Self::Spans(batch) => batch.bytes,
+            #[cfg(feature = "sentry")]
+            Self::External(external) => external.weight,
             Self::Logs(batch) => batch.bytes,
             Self::Metrics(batch) => batch.bytes,
             Self::ClientReport => 0,
+        }
+    }
+
+    /// Its priority when the queue is congested: the priority of its data category.
+    fn priority(&self) -> Priority {
+        match self {
+            Self::Transaction(_) => DataCategory::Transaction.priority(),
+            Self::Spans(_) => DataCategory::Span.priority(),
+            Self::Logs(_) => DataCategory::LogItem.priority(),
+            Self::Metrics(_) => DataCategory::TraceMetric.priority(),
+            #[cfg(feature = "sentry")]
+            Self::External(external) => external.quantities.priority(),
+            // Pending reports stay counted when this is shed: the next envelope takes them.
+            Self::ClientReport => Priority::Lowest,
         }
     }
 }
@@ -78,6 +112,12 @@ pub(crate) struct Pipeline {
     senders: SenderPool,
     delivery: Delivery,
     stats: Arc<StatsInner>,
+    /// Set when the queue refused or shed work; the backpressure monitor reads and clears it.
+    congested: AtomicBool,
+    /// Set once the pipeline shut down (a second shutdown does nothing).
+    shut: AtomicBool,
+    /// Backpressure handling's downsampling factor.
+    monitor: Monitor,
 }
 
 impl Pipeline {
@@ -87,6 +127,7 @@ impl Pipeline {
         max_items: usize,
         max_bytes: usize,
         stats: Arc<StatsInner>,
+        health_check_interval: Option<std::time::Duration>,
     ) -> Self {
         Self {
             queue: Queue::new(max_items, max_bytes),
@@ -96,6 +137,9 @@ impl Pipeline {
             senders: SenderPool::new(config.max_in_flight),
             delivery: Delivery::new(config, Arc::clone(&stats)),
             stats,
+            congested: AtomicBool::new(false),
+            shut: AtomicBool::new(false),
+            monitor: Monitor::new(health_check_interval),
         }
     }
 
@@ -206,13 +250,62 @@ impl Pipeline {
         }
     }
 
-    /// Queues `work`; a full queue drops it (`queue_full`), a closed one too (`shutdown`).
+    /// Queues an envelope of the `sentry` crate. Never blocks: a full queue sheds work of
+    /// lower priorities for it, or drops it (counted in `sentry_items_dropped_queue_full` and
+    /// reported as `queue_overflow` in its items' categories).
+    #[cfg(feature = "sentry")]
+    pub(crate) fn submit_external(&self, external: external::External) {
+        self.push(Work::External(external));
+    }
+
+    /// Queues `work`; a full queue sheds lower priorities for it or drops it (`queue_full`),
+    /// a closed one drops it too (`shutdown`). What is shed is counted as dropped from a full
+    /// queue.
     fn push(&self, work: Work) {
         let weight = work.weight();
-        match self.queue.push(work, weight) {
-            Ok(()) => {}
-            Err(PushError::Full(work)) => self.delivery.discard(&work, Outcome::QueueFull),
+        let priority = work.priority();
+        match self.queue.push_with(work, weight, priority) {
+            Ok(shed) => {
+                if !shed.is_empty() {
+                    self.congested.store(true, Ordering::Relaxed);
+                    for work in &shed {
+                        self.delivery.discard(work, Outcome::QueueFull);
+                    }
+                }
+            }
+            Err(PushError::Full(work)) => {
+                self.congested.store(true, Ordering::Relaxed);
+                self.delivery.discard(&work, Outcome::QueueFull);
+            }
             Err(PushError::Closed(work)) => self.delivery.discard(&work, Outcome::Shutdown),
+        }
+    }
+
+    /// The backpressure downsampling factor: one relaxed atomic load.
+    #[inline]
+    pub(crate) fn downsample_factor(&self) -> u32 {
+        self.monitor.factor()
+    }
+
+    /// Records a transaction not sampled because of backpressure handling.
+    pub(crate) fn record_backpressure(&self) {
+        StatsInner::incr(&self.stats.transactions_dropped_backpressure);
+        self.delivery
+            .reports
+            .record(DiscardReason::Backpressure, DataCategory::Transaction, 1);
+    }
+
+    /// Runs backpressure handling's health check if it is due: unhealthy if the queue refused
+    /// or shed work since the last check, or if a rate limit is in force.
+    pub(crate) fn check_health(&self, now: Instant) {
+        let checked = self.monitor.check_if_due(now, || {
+            let congested = self.congested.swap(false, Ordering::Relaxed);
+            !congested && !self.delivery.any_rate_limit()
+        });
+        if let Some(factor) = checked {
+            self.stats
+                .backpressure_downsample_factor
+                .store(u64::from(factor), Ordering::Relaxed);
         }
     }
 
@@ -236,7 +329,9 @@ impl Pipeline {
             return true;
         }
         // A full queue leaves the reports for the next envelope; the flush still succeeded.
-        let _ = self.queue.push(Work::ClientReport, 0);
+        let _ = self
+            .queue
+            .push_with(Work::ClientReport, 0, Priority::Lowest);
         self.queue.flush_until(deadline)
     }
 
@@ -245,6 +340,9 @@ impl Pipeline {
     /// senders exit once they are done. Waits for them until `deadline`; returns whether they
     /// all exited.
     pub(crate) fn shut_down(&self, deadline: Option<Instant>) -> bool {
+        if self.shut.swap(true, Ordering::AcqRel) {
+            return self.queue.wait_consumers_exited(deadline);
+        }
         let mut drained = self.queue.close(Some(Work::ClientReport));
         drained.extend(self.spans.take_all().into_iter().map(Work::Spans));
         drained.extend(self.logs.take_all().map(Work::Logs));
@@ -679,7 +777,9 @@ mod tests {
         assert!(p.flush());
         assert_eq!(script.calls(), 2);
         assert_eq!(p.stats().transactions_sent, 2);
-        assert_eq!(p.stats().rate_limit_responses, 0);
+        // The limits on errors and sessions are recorded (the first answer set them, the
+        // second extended them); transactions go on.
+        assert_eq!(p.stats().rate_limit_responses, 2);
     }
 
     #[test]
@@ -801,6 +901,172 @@ mod tests {
         assert_eq!(p.stats().transactions_sent, 5);
         assert_eq!(script.reported("queue_overflow", "transaction"), 3);
         assert_eq!(script.reported("queue_overflow", "span"), 9);
+    }
+
+    /// An external envelope of one `event` item (or a log container of `logs` records).
+    #[cfg(feature = "sentry")]
+    struct FakeExternal(&'static str);
+
+    #[cfg(feature = "sentry")]
+    impl external::ExternalEnvelope for FakeExternal {
+        fn write(
+            self: Box<Self>,
+            keep: &mut dyn FnMut(DataCategory) -> bool,
+            out: &mut Vec<u8>,
+        ) -> std::io::Result<external::Quantities> {
+            let mut dropped = external::Quantities::default();
+            let category = DataCategory::of_item_type(self.0).unwrap_or(DataCategory::Error);
+            if keep(category) {
+                out.extend_from_slice(b"{}\n{\"type\":\"");
+                out.extend_from_slice(self.0.as_bytes());
+                out.extend_from_slice(b"\"}\n{}\n");
+            } else {
+                dropped.add_item(category, 1);
+            }
+            Ok(dropped)
+        }
+    }
+
+    #[cfg(feature = "sentry")]
+    fn external(ty: &'static str) -> external::External {
+        let mut quantities = external::Quantities::default();
+        quantities.add_item(
+            DataCategory::of_item_type(ty).unwrap_or(DataCategory::Error),
+            1,
+        );
+        external::External {
+            envelope: Box::new(FakeExternal(ty)),
+            quantities,
+            weight: 100,
+            dsc: None,
+        }
+    }
+
+    #[cfg(feature = "sentry")]
+    #[test]
+    fn errors_go_first_and_a_full_queue_sheds_logs_before_anything_else() {
+        let script = Script::new([Answer::Block, Answer::Status(200)]);
+        let p = pipeline(script.transport.clone(), |c, o| {
+            c.queue_capacity = 4;
+            o.max_in_flight = 1;
+        });
+        let shared = p.handle.shared.clone().unwrap();
+        p.submit(1);
+        script.wait_called(); // in flight; the queue is empty
+        p.submit(2);
+        shared.submit_external(external("log"));
+        shared.submit_external(external("log"));
+        // The queue is full: errors still get in (bounded by bytes alone) ...
+        for _ in 0..5 {
+            shared.submit_external(external("event"));
+        }
+        // ... a check-in and a transaction take the places of the logs ...
+        shared.submit_external(external("check_in"));
+        p.submit(1);
+        // ... and then a transaction finds nothing of a lower priority to shed.
+        p.submit(1);
+        script.gate.send(()).unwrap();
+        assert!(p.flush());
+        let sent: Vec<String> = script
+            .transport
+            .seen
+            .envelopes()
+            .iter()
+            .flat_map(|e| e.item_types().map(str::to_owned).collect::<Vec<_>>())
+            .filter(|ty| ty != "client_report")
+            .collect();
+        let mut want = vec!["transaction"];
+        want.extend(["event"; 5]);
+        want.extend(["check_in", "transaction", "transaction", "transaction"]);
+        assert_eq!(
+            sent, want,
+            "errors first, then check-ins, then transactions"
+        );
+        let stats = p.stats();
+        assert_eq!(stats.sentry_items_sent, 6);
+        assert_eq!(stats.sentry_items_dropped_queue_full, 2, "the two logs");
+        assert_eq!(stats.transactions_dropped_queue_full, 1);
+        assert_eq!(script.reported("queue_overflow", "log_item"), 2);
+        assert_eq!(script.reported("queue_overflow", "error"), 0);
+        assert_eq!(script.reported("queue_overflow", "transaction"), 1);
+    }
+
+    #[cfg(feature = "sentry")]
+    #[test]
+    fn a_rate_limit_on_one_category_drops_only_its_items() {
+        let script = Script::new([
+            Answer::StatusWith(200, None, Some("60:log_item:key")),
+            Answer::Status(200),
+        ]);
+        let p = pipeline(script.transport.clone(), |_, _| {});
+        let shared = p.handle.shared.clone().unwrap();
+        shared.submit_external(external("event"));
+        assert!(p.flush());
+        shared.submit_external(external("log"));
+        shared.submit_external(external("event"));
+        p.submit(1);
+        assert!(p.flush());
+        let stats = p.stats();
+        assert_eq!(stats.sentry_items_sent, 2);
+        assert_eq!(stats.sentry_items_dropped_rate_limited, 1);
+        assert_eq!(stats.transactions_sent, 1);
+        assert_eq!(script.reported("ratelimit_backoff", "log_item"), 1);
+    }
+
+    #[test]
+    fn backpressure_halves_while_limited_or_congested_and_restores_when_healthy() {
+        let script = Script::new([Answer::StatusWith(200, None, Some("60:error:key"))]);
+        let p = pipeline(script.transport.clone(), |c, o| {
+            c.queue_capacity = 1;
+            o.health_check_interval = Some(Duration::from_secs(10));
+        });
+        let shared = p.handle.shared.clone().unwrap();
+        let start = Instant::now();
+        let at = |s: u64| start + Duration::from_secs(s);
+        assert_eq!(p.handle.downsample_factor(), 0);
+        p.submit(1);
+        assert!(p.flush());
+        // A limit (on errors) is in force: unhealthy.
+        shared.check_health(at(11));
+        assert_eq!(p.handle.downsample_factor(), 1);
+        shared.check_health(at(22));
+        assert_eq!(p.handle.downsample_factor(), 2);
+        assert_eq!(p.stats().backpressure_downsample_factor, 2);
+        // What was not sampled because of it is counted and reported as `backpressure`.
+        p.handle.record_backpressure();
+        assert!(p.flush());
+        assert_eq!(p.stats().transactions_dropped_backpressure, 1);
+        assert_eq!(script.reported("backpressure", "transaction"), 1);
+
+        // Without a limit, a full queue alone is unhealthy; then a healthy check restores.
+        let script = Script::new([Answer::Block, Answer::Status(200)]);
+        let p = pipeline(script.transport.clone(), |c, o| {
+            c.queue_capacity = 1;
+            o.health_check_interval = Some(Duration::from_secs(10));
+        });
+        let shared = p.handle.shared.clone().unwrap();
+        p.submit(1);
+        script.wait_called();
+        p.submit(2); // one queued, one refused
+        shared.check_health(at(11));
+        assert_eq!(p.handle.downsample_factor(), 1);
+        script.gate.send(()).unwrap();
+        assert!(p.flush());
+        shared.check_health(at(22));
+        assert_eq!(p.handle.downsample_factor(), 0, "healthy again");
+    }
+
+    #[test]
+    fn backpressure_handling_turned_off_never_lowers_the_rate() {
+        let script = Script::new([Answer::StatusWith(429, Some("60"), None)]);
+        let p = pipeline(script.transport.clone(), |_, o| {
+            o.health_check_interval = None
+        });
+        p.submit(1);
+        assert!(p.flush());
+        let shared = p.handle.shared.clone().unwrap();
+        shared.check_health(Instant::now() + Duration::from_secs(3600));
+        assert_eq!(p.handle.downsample_factor(), 0);
     }
 
     #[test]

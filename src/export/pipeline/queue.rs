@@ -7,6 +7,11 @@
 //!   queued and what is in flight.
 //! - **Never blocks a producer**: a push takes a short lock and fails (returning the item)
 //!   when the queue is full or closed.
+//! - **Priorities** ([`Priority`]): consumers take the highest priority first; a push into a
+//!   full queue sheds queued items of lower priorities (oldest first, the lowest priority
+//!   first) to make room, and fails only when nothing of a lower priority is queued. The
+//!   highest priority (errors) is bounded by the byte budget alone, not by the item limit.
+//!   So a burst of logs or transactions never costs an error its place.
 //! - **Exact flush**: every item gets a sequence number; [`flush_until`](Queue::flush_until)
 //!   waits until every item pushed before the call is done, whichever consumer took it and in
 //!   whatever order they finish.
@@ -22,6 +27,8 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
+
+use crate::export::wire::category::Priority;
 
 /// How long a consumer keeps polling after the queue ran empty before it parks. Under load,
 /// items then reach it without any wake-up: a producer notifies a parked consumer only when
@@ -41,7 +48,10 @@ pub(crate) struct Queue<T> {
 }
 
 struct State<T> {
-    items: VecDeque<Entry<T>>,
+    /// The queued items, one FIFO per [`Priority`] (by its index).
+    classes: [Class<T>; Priority::COUNT],
+    /// The number of queued items (over every priority).
+    len: usize,
     /// Bytes of queued and in-flight items.
     bytes: usize,
     next_seq: u64,
@@ -57,6 +67,22 @@ struct State<T> {
     /// Threads waiting on `progress` (flushes, the owner waiting for consumers to exit): with
     /// none, finishing an item notifies nobody (a notification is a system call).
     watchers: usize,
+}
+
+/// The queued items of one priority.
+struct Class<T> {
+    items: VecDeque<Entry<T>>,
+    /// Their bytes.
+    bytes: usize,
+}
+
+impl<T> Default for Class<T> {
+    fn default() -> Self {
+        Self {
+            items: VecDeque::new(),
+            bytes: 0,
+        }
+    }
 }
 
 struct Entry<T> {
@@ -98,7 +124,8 @@ impl<T> Queue<T> {
     pub(crate) fn new(max_items: usize, max_bytes: usize) -> Self {
         Self {
             state: Mutex::new(State {
-                items: VecDeque::new(),
+                classes: Default::default(),
+                len: 0,
                 bytes: 0,
                 next_seq: 0,
                 in_flight: Vec::new(),
@@ -121,21 +148,65 @@ impl<T> Queue<T> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Queues `item` of `bytes` estimated bytes without blocking. An item larger than the whole
-    /// byte budget is still accepted into an otherwise empty queue, so that it gets a chance.
-    pub(crate) fn push(&self, item: T, bytes: usize) -> Result<(), PushError<T>> {
+    /// Queues `item` of `bytes` estimated bytes at `priority` without blocking; returns the
+    /// items of lower priorities shed to make room (the caller accounts for them). An item
+    /// larger than the whole byte budget is still accepted into an otherwise empty queue, so
+    /// that it gets a chance.
+    pub(crate) fn push_with(
+        &self,
+        item: T,
+        bytes: usize,
+        priority: Priority,
+    ) -> Result<Vec<T>, PushError<T>> {
         let mut state = self.lock();
         if state.closed {
             return Err(PushError::Closed(item));
         }
-        let over_bytes = state.bytes > 0 && state.bytes.saturating_add(bytes) > self.max_bytes;
-        if state.items.len() >= self.max_items || over_bytes {
-            return Err(PushError::Full(item));
+        // Errors are bounded by the byte budget alone: a burst of them is never refused for
+        // want of an item slot while bytes remain.
+        let mut need_slot = state.len >= self.max_items && priority < Priority::Critical;
+        let mut excess = if state.bytes > 0 {
+            state
+                .bytes
+                .saturating_add(bytes)
+                .saturating_sub(self.max_bytes)
+        } else {
+            0
+        };
+        let mut shed = Vec::new();
+        if need_slot || excess > 0 {
+            // Room only from lower priorities, and only if they can make enough of it.
+            let lower = state.classes.get(..priority.index()).unwrap_or_default();
+            let lower_len: usize = lower.iter().map(|class| class.items.len()).sum();
+            let lower_bytes: usize = lower.iter().map(|class| class.bytes).sum();
+            if (need_slot && lower_len == 0) || excess > lower_bytes {
+                return Err(PushError::Full(item));
+            }
+            let mut freed = 0usize;
+            for class in state.classes.iter_mut().take(priority.index()) {
+                while need_slot || excess > 0 {
+                    let Some(entry) = class.items.pop_front() else {
+                        break;
+                    };
+                    class.bytes = class.bytes.saturating_sub(entry.bytes);
+                    freed = freed.saturating_add(entry.bytes);
+                    excess = excess.saturating_sub(entry.bytes);
+                    need_slot = false;
+                    shed.push(entry.item);
+                }
+            }
+            state.len -= shed.len();
+            state.bytes = state.bytes.saturating_sub(freed);
         }
         let seq = state.next_seq;
+        let Some(class) = state.classes.get_mut(priority.index()) else {
+            return Err(PushError::Full(item));
+        };
+        class.bytes = class.bytes.saturating_add(bytes);
+        class.items.push_back(Entry { seq, bytes, item });
         state.next_seq += 1;
         state.bytes = state.bytes.saturating_add(bytes);
-        state.items.push_back(Entry { seq, bytes, item });
+        state.len += 1;
         // A lingering consumer polls again within `LINGER` and takes the item then: wake a
         // parked one only when no consumer lingers. Otherwise, with more consumers than the load
         // needs (some parked), every push would wake one.
@@ -144,7 +215,15 @@ impl<T> Queue<T> {
         if wake {
             self.work.notify_one();
         }
-        Ok(())
+        Ok(shed)
+    }
+
+    /// [`push_with`](Self::push_with) at one priority, where nothing is ever shed.
+    #[cfg(test)]
+    pub(crate) fn push(&self, item: T, bytes: usize) -> Result<(), PushError<T>> {
+        self.push_with(item, bytes, Priority::Medium).map(|shed| {
+            assert!(shed.is_empty(), "nothing of a lower priority was queued");
+        })
     }
 
     /// Registers a consumer unless `max` are already registered; returns whether it did.
@@ -170,9 +249,9 @@ impl<T> Queue<T> {
         let mut state = self.lock();
         let mut lingered = false;
         loop {
-            if let Some(entry) = state.items.pop_front() {
+            if let Some(entry) = state.pop_highest() {
                 state.in_flight.push(entry.seq);
-                let more = !state.items.is_empty();
+                let more = state.len > 0;
                 let grow = more && state.idle == 0;
                 // More items wait: pass the work on to a parked consumer (a push does not wake
                 // one while a consumer lingers), so items in a burst are handled in parallel.
@@ -266,10 +345,9 @@ impl<T> Queue<T> {
         let target = state.next_seq;
         loop {
             let lowest = state
-                .items
-                .front()
-                .map(|e| e.seq)
-                .into_iter()
+                .classes
+                .iter()
+                .filter_map(|class| class.items.front().map(|e| e.seq))
                 .chain(state.in_flight.iter().copied())
                 .min();
             if lowest.map_or(true, |lowest| lowest >= target) {
@@ -292,23 +370,27 @@ impl<T> Queue<T> {
         let mut state = self.lock();
         state.closed = true;
         let mut released = 0usize;
-        let drained: Vec<T> = state
-            .items
-            .drain(..)
-            .map(|e| {
+        let mut drained: Vec<T> = Vec::with_capacity(state.len);
+        for class in state.classes.iter_mut().rev() {
+            class.bytes = 0;
+            drained.extend(class.items.drain(..).map(|e| {
                 released = released.saturating_add(e.bytes);
                 e.item
-            })
-            .collect();
+            }));
+        }
+        state.len = 0;
         state.bytes = state.bytes.saturating_sub(released);
         if let Some(item) = last {
             let seq = state.next_seq;
             state.next_seq += 1;
-            state.items.push_back(Entry {
-                seq,
-                bytes: 0,
-                item,
-            });
+            if let Some(class) = state.classes.last_mut() {
+                class.items.push_back(Entry {
+                    seq,
+                    bytes: 0,
+                    item,
+                });
+                state.len += 1;
+            }
         }
         drop(state);
         self.work.notify_all();
@@ -350,7 +432,7 @@ impl<T> Queue<T> {
     /// returns whether it did (the consumer should then exit).
     pub(crate) fn retire_idle_consumer(&self, keep: usize) -> bool {
         let mut state = self.lock();
-        if state.consumers > keep.max(1) && state.items.is_empty() && !state.closed {
+        if state.consumers > keep.max(1) && state.len == 0 && !state.closed {
             state.consumers -= 1;
             self.notify_progress(state);
             return true;
@@ -362,11 +444,26 @@ impl<T> Queue<T> {
     pub(crate) fn load(&self) -> (usize, usize, usize, usize) {
         let state = self.lock();
         (
-            state.items.len(),
+            state.len,
             state.in_flight.len(),
             state.bytes,
             state.consumers,
         )
+    }
+}
+
+impl<T> State<T> {
+    /// Takes the oldest item of the highest priority that has one.
+    fn pop_highest(&mut self) -> Option<Entry<T>> {
+        let class = self
+            .classes
+            .iter_mut()
+            .rev()
+            .find(|class| !class.items.is_empty())?;
+        let entry = class.items.pop_front()?;
+        class.bytes = class.bytes.saturating_sub(entry.bytes);
+        self.len -= 1;
+        Some(entry)
     }
 }
 
@@ -453,7 +550,9 @@ mod tests {
             let mut state = queue.lock();
             for seq in 0..2 {
                 state.next_seq += 1;
-                state.items.push_back(Entry {
+                state.len += 1;
+                let class = state.classes.get_mut(Priority::Medium.index()).unwrap();
+                class.items.push_back(Entry {
                     seq,
                     bytes: 0,
                     item: seq as u32,
@@ -518,6 +617,74 @@ mod tests {
         let drained = queue.close(None);
         assert_eq!(drained, [3, 4, 6]);
         assert!(matches!(queue.push(7, 0), Err(PushError::Closed(7))));
+    }
+
+    #[test]
+    fn consumers_take_the_highest_priority_first_and_fifo_within_one() {
+        let queue = Queue::new(10, usize::MAX);
+        queue.push_with(1, 0, Priority::Low).unwrap();
+        queue.push_with(2, 0, Priority::Medium).unwrap();
+        queue.push_with(3, 0, Priority::Critical).unwrap();
+        queue.push_with(4, 0, Priority::Low).unwrap();
+        queue.push_with(5, 0, Priority::Critical).unwrap();
+        let order: Vec<u32> = (0..5)
+            .map(|_| {
+                let (ticket, item) = take(&queue);
+                queue.done(ticket);
+                item
+            })
+            .collect();
+        assert_eq!(order, [3, 5, 2, 1, 4]);
+    }
+
+    #[test]
+    fn a_full_queue_sheds_the_lowest_priority_first_and_never_a_higher_one() {
+        let queue = Queue::new(3, usize::MAX);
+        queue.push_with(1, 0, Priority::Medium).unwrap();
+        queue.push_with(2, 0, Priority::Low).unwrap();
+        queue.push_with(3, 0, Priority::Low).unwrap();
+        // An error needs no item slot (only bytes): nothing is shed for it.
+        assert_eq!(
+            queue.push_with(4, 0, Priority::Critical).unwrap(),
+            Vec::<u32>::new()
+        );
+        // Check-ins take the places of the oldest logs, then of the transaction.
+        assert_eq!(queue.push_with(5, 0, Priority::High).unwrap(), [2]);
+        assert_eq!(queue.push_with(6, 0, Priority::High).unwrap(), [3]);
+        // A transaction finds nothing of a lower priority to shed.
+        assert!(matches!(
+            queue.push_with(7, 0, Priority::Medium),
+            Err(PushError::Full(7))
+        ));
+        assert_eq!(queue.push_with(8, 0, Priority::High).unwrap(), [1]);
+        assert!(matches!(
+            queue.push_with(9, 0, Priority::High),
+            Err(PushError::Full(9))
+        ));
+        assert_eq!(queue.close(None), [4, 5, 6, 8]);
+        // Errors do not shed errors: over the byte budget, one is refused.
+        let queue = Queue::new(10, 100);
+        queue.push_with(1, 60, Priority::Critical).unwrap();
+        assert!(matches!(
+            queue.push_with(2, 60, Priority::Critical),
+            Err(PushError::Full(2))
+        ));
+    }
+
+    #[test]
+    fn shedding_frees_enough_bytes_or_refuses_without_shedding() {
+        let queue = Queue::new(10, 100);
+        queue.push_with(1, 30, Priority::Low).unwrap();
+        queue.push_with(2, 30, Priority::Low).unwrap();
+        queue.push_with(3, 30, Priority::High).unwrap();
+        // 50 more bytes: both logs (60 bytes) make room.
+        assert_eq!(queue.push_with(4, 50, Priority::Critical).unwrap(), [1, 2]);
+        // 90 more would need the check-in's bytes too: refused, and nothing was shed.
+        assert!(matches!(
+            queue.push_with(5, 90, Priority::Medium),
+            Err(PushError::Full(5))
+        ));
+        assert_eq!(queue.close(None), [4, 3]);
     }
 
     #[test]

@@ -105,11 +105,13 @@ fn run(pipeline: Arc<Pipeline>) {
                 drop(item);
                 pipeline.queue.done(ticket);
                 pipeline.submit_due_spans(now);
+                pipeline.check_health(now);
             }
             Pop::Idle => {
                 let now = Instant::now();
                 pipeline.submit_due_spans(now);
                 pipeline.delivery.send_reports_if_due(now);
+                pipeline.check_health(now);
                 idle_ticks += 1;
                 if idle_ticks >= RETIRE_AFTER_IDLE_TICKS && pipeline.queue.retire_idle_consumer(1) {
                     return;

@@ -48,6 +48,16 @@ pub(crate) enum Unit {
     Transaction,
     /// Streamed spans: their number, in category `span`.
     Spans,
+    /// Items of the `sentry` crate's envelopes: their number; client reports count them in
+    /// their own categories.
+    #[cfg_attr(
+        not(any(feature = "sentry", test)),
+        expect(
+            dead_code,
+            reason = "only the `sentry` integration sends envelopes written elsewhere"
+        )
+    )]
+    SentryItems,
     /// Logs: their number in `log_item`, their size in `log_byte`.
     Logs,
     /// Metrics: their number in `trace_metric`.
@@ -94,6 +104,15 @@ impl Outcome {
                     &stats.spans_dropped_send_failed
                 }
                 Self::TooLarge(_) => &stats.spans_dropped_too_large,
+            },
+            Unit::SentryItems => match self {
+                Self::Sent => &stats.sentry_items_sent,
+                Self::QueueFull | Self::Shutdown => &stats.sentry_items_dropped_queue_full,
+                Self::RateLimited | Self::Answered429 => &stats.sentry_items_dropped_rate_limited,
+                Self::Rejected(_) | Self::TooLarge(_) => &stats.sentry_items_dropped_rejected,
+                Self::ServerError(_) | Self::NetworkError | Self::Panicked => {
+                    &stats.sentry_items_dropped_send_failed
+                }
             },
             Unit::Logs => match self {
                 Self::Sent => &stats.logs_sent,
@@ -157,6 +176,14 @@ mod tests {
         // differ only in their prefix.
         let stats = StatsInner::default();
         for outcome in EVERY {
+            let named = |s: crate::Stats| {
+                format!("{s:?}")
+                    .split([',', '{', '}'])
+                    .map(str::trim)
+                    .find(|field| field.ends_with(": 1"))
+                    .map(|field| field.trim_end_matches(": 1").to_owned())
+                    .unwrap_or_default()
+            };
             let count = |unit| {
                 let counter = outcome.counter(unit, &stats);
                 counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -166,16 +193,10 @@ mod tests {
             };
             let tx = count(Unit::Transaction);
             let spans = count(Unit::Spans);
+            let items = named(count(Unit::SentryItems));
+            assert!(items.starts_with("sentry_items_"), "{outcome:?}: {items}");
             let logs = count(Unit::Logs);
             let metrics = count(Unit::Metrics);
-            let named = |s: crate::Stats| {
-                format!("{s:?}")
-                    .split([',', '{', '}'])
-                    .map(str::trim)
-                    .find(|field| field.ends_with(": 1"))
-                    .map(|field| field.trim_end_matches(": 1").to_owned())
-                    .unwrap_or_default()
-            };
             let (tx, spans) = (named(tx), named(spans));
             let (logs, metrics) = (named(logs), named(metrics));
             assert!(tx.starts_with("transactions_"), "{outcome:?}: {tx}");

@@ -142,6 +142,11 @@ impl RateGate {
         false
     }
 
+    /// Whether a limit on any category is in force now.
+    pub(crate) fn any_limited(&self) -> bool {
+        self.set.load(Ordering::Acquire) && lock(&self.limiter).any_in_force(Instant::now())
+    }
+
     /// Applies the rate-limit information of `response`; returns whether it set or extended a
     /// limit on a category we send.
     #[inline]
@@ -259,7 +264,7 @@ mod tests {
             ("60:transaction:key", Some(60), "transaction category"),
             ("60:transaction;error:key:quota_exceeded", Some(60), "one of several categories, with reason"),
             ("30::organization", Some(30), "empty category list = all"),
-            ("60:error:key", None, "other category only"),
+            ("60:metric_bucket:key", None, "a category we do not send only"),
             ("60:error:key, 10:transaction:project", Some(10), "several groups"),
             ("2.5:transaction:key", Some(3), "fractional seconds round up"),
             ("abc:transaction:key", None, "unparseable seconds"),
@@ -284,8 +289,12 @@ mod tests {
         let response = TransportResponse::new(429)
             .with_retry_after("120")
             .with_rate_limits("60:error:key");
-        assert!(!rl.update(&response, now, SystemTime::now()));
-        assert_eq!(limited_for(&rl, now), None);
+        assert!(
+            rl.update(&response, now, SystemTime::now()),
+            "errors are limited"
+        );
+        assert_eq!(limited_for(&rl, now), None, "transactions are not");
+        assert!(rl.limit(DataCategory::Error, now).is_some());
     }
 
     #[test]

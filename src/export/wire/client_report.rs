@@ -35,11 +35,13 @@ pub(crate) enum DiscardReason {
     BeforeSend,
     /// An `ignore_spans` rule matched it.
     Ignored,
+    /// Backpressure handling lowered the sample rate and it was not sampled.
+    Backpressure,
 }
 
 impl DiscardReason {
     /// Every reason, in index order.
-    pub(crate) const ALL: [Self; 9] = [
+    pub(crate) const ALL: [Self; 10] = [
         Self::QueueOverflow,
         Self::RatelimitBackoff,
         Self::NetworkError,
@@ -49,6 +51,7 @@ impl DiscardReason {
         Self::BufferOverflow,
         Self::BeforeSend,
         Self::Ignored,
+        Self::Backpressure,
     ];
     /// The number of reasons.
     pub(crate) const COUNT: usize = Self::ALL.len();
@@ -65,6 +68,7 @@ impl DiscardReason {
             Self::BufferOverflow => "buffer_overflow",
             Self::BeforeSend => "before_send",
             Self::Ignored => "ignored",
+            Self::Backpressure => "backpressure",
         }
     }
 

@@ -13,6 +13,8 @@ use tracing_core::subscriber::NoSubscriber;
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 use tracing_subscriber::Registry;
 
+#[cfg(feature = "ureq")]
+use super::transport::pipeline_factory;
 use super::transport::LinkedTransportFactory;
 use crate::propagation::DynamicSamplingContext;
 use crate::span::access::with_span_data;
@@ -33,10 +35,19 @@ use crate::span::trace_context::TraceContext;
 #[derive(Clone, Copy, Debug, Default)]
 pub struct TraceLinkIntegration;
 
-/// Registers [`TraceLinkIntegration`] in `options` and wraps their transport so that events
-/// captured in a span carry the trace's frozen dynamic sampling context in the envelope
-/// `trace` header. Without a transport, the `sentry` crate's default one is wrapped (the one
-/// `sentry::init` would choose).
+/// Registers [`TraceLinkIntegration`] in `options` and gives the client a transport.
+///
+/// - **Without a transport in `options`** (feature `ureq`): our export pipeline becomes the
+///   client's transport. Every envelope the `sentry` crate makes is queued as it is and
+///   written on a sender thread, where the envelope `trace` header (the trace's frozen
+///   dynamic sampling context) is added; it is sent with the layer's concurrency, byte bound,
+///   gzip, per-category rate limits (only the limited items go) and client reports, errors
+///   first when the queue is congested. Build the layer with
+///   [`sentry_client`](crate::SentryLayerBuilder::sentry_client) to share one pipeline;
+///   otherwise the client's first envelope starts one of default options. Without the `ureq`
+///   feature, the `sentry` crate's default transport is wrapped instead.
+/// - **With the application's transport**: it is kept and wrapped, and the `trace` header is
+///   spliced into linked events' envelopes on the capturing thread before it gets them.
 ///
 /// Call it once, on the options given to `sentry::init` (or `Client::with_options`).
 ///
@@ -49,13 +60,26 @@ pub struct TraceLinkIntegration;
 /// assert!(options.transport.is_some());
 /// ```
 pub fn link(mut options: ClientOptions) -> ClientOptions {
-    let inner = options
-        .transport
-        .take()
-        .unwrap_or_else(|| Arc::new(::sentry::transports::DefaultTransportFactory));
-    options.transport = Some(Arc::new(LinkedTransportFactory::new(inner)));
+    options.transport = Some(match options.transport.take() {
+        Some(theirs) => Arc::new(LinkedTransportFactory::new(theirs)),
+        None => default_transport(),
+    });
     options.integrations.push(Arc::new(TraceLinkIntegration));
     options
+}
+
+/// Our export pipeline (feature `ureq`: it has an HTTP transport).
+#[cfg(feature = "ureq")]
+fn default_transport() -> Arc<dyn sentry_core::TransportFactory> {
+    pipeline_factory()
+}
+
+/// Without our HTTP transport (feature `ureq` off): the `sentry` crate's default one, wrapped.
+#[cfg(not(feature = "ureq"))]
+fn default_transport() -> Arc<dyn sentry_core::TransportFactory> {
+    Arc::new(LinkedTransportFactory::new(Arc::new(
+        ::sentry::transports::DefaultTransportFactory,
+    )))
 }
 
 impl Integration for TraceLinkIntegration {

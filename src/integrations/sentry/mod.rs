@@ -39,13 +39,13 @@
 //! use tracing_subscriber::prelude::*;
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! // One line registers the integration (and wraps the client's transport).
+//! // One line registers the integration (and makes our export pipeline the client's transport).
 //! let _sentry = sentry::init(tracing_sentry::integrations::sentry::link(
 //!     sentry::ClientOptions::new()
 //!         .dsn("https://public@o42.ingest.sentry.io/7")
 //!         .release("checkout@1.4.2"),
 //! ));
-//! // The layer is configured from the same client, and sends through its transport.
+//! // The layer is configured from the same client, and shares its pipeline.
 //! let (layer, guard) = tracing_sentry::SentryLayer::builder()
 //!     .sentry_client(sentry::Hub::current().client())
 //!     .traces_sample_rate(1.0)
@@ -64,7 +64,7 @@
 //!     sentry::logger_info!("request 7 log line"); // and this log
 //! });
 //! drop(span);
-//! guard.flush(std::time::Duration::from_secs(5)); // our queue, then the client
+//! guard.flush(std::time::Duration::from_secs(5)); // the client's batches, then the queue
 //! # Ok(())
 //! # }
 //! ```
@@ -80,4 +80,4 @@ mod transport;
 
 pub(crate) use link::note_event_span;
 pub use link::{link, TraceLinkIntegration};
-pub(crate) use transport::ClientTransport;
+pub(crate) use transport::{dsn_string, pipeline_link, ClientTransport, PipelineLink};

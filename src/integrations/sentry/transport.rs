@@ -1,17 +1,260 @@
-//! The two transports of the integration: the `sentry` client's transport wrapped to add the
-//! envelope `trace` header to linked events, and our [`EnvelopeTransport`] over the `sentry` client.
+//! The transports of the integration: our export pipeline as the `sentry` client's transport
+//! ([`PipelineTransportFactory`]), the application's own transport wrapped to add the envelope
+//! `trace` header to linked events ([`LinkedTransportFactory`]), and our [`EnvelopeTransport`] over the
+//! `sentry` client ([`ClientTransport`], when the client has a transport of its own).
 
 use std::fmt;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
+use std::time::{Duration, Instant};
 
+use sentry_core::protocol::EnvelopeItem;
 use sentry_core::{Client, TransportFactory, TransportOptions};
 
 use super::link::take_stashed;
 use crate::export::{
-    EnvelopeBytes, EnvelopeTransport, TransportError, TransportErrorKind, TransportResponse,
+    DataCategory, Dsn, EnvelopeBytes, EnvelopeTransport, ExportGuard, ExportHandle, External,
+    ExternalEnvelope, Quantities, TransportError, TransportErrorKind, TransportResponse,
 };
 use crate::propagation::DynamicSamplingContext;
+
+/// What links a `sentry` client's transport to an export pipeline: the pipeline of the layer
+/// built with [`sentry_client`](crate::SentryLayerBuilder::sentry_client) (attached when it is
+/// built), or else one started for the client's envelopes at its first envelope.
+#[derive(Default)]
+pub(crate) struct PipelineLink {
+    handle: OnceLock<ExportHandle>,
+    /// The guard of a pipeline started here (no layer was attached first).
+    own_guard: Mutex<Option<ExportGuard>>,
+}
+
+impl PipelineLink {
+    /// Makes the client's envelopes go into `handle`'s pipeline; `false` if they already go
+    /// into another one (an envelope was sent before the layer was built).
+    pub(crate) fn attach(&self, handle: &ExportHandle) -> bool {
+        let attached = self.handle.get_or_init(|| handle.clone());
+        attached.same_pipeline(handle)
+    }
+
+    /// The pipeline, started now for `dsn` if no layer was attached.
+    fn handle(&self, dsn: Option<&Dsn>) -> &ExportHandle {
+        self.handle.get_or_init(|| {
+            let started = dsn.and_then(|dsn| {
+                crate::export::start_for_client(dsn.clone(), false, Duration::from_secs(2)).ok()
+            });
+            match started {
+                Some((handle, guard)) => {
+                    *self
+                        .own_guard
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner) = Some(guard);
+                    handle
+                }
+                None => ExportHandle::disabled(),
+            }
+        })
+    }
+}
+
+/// The links made by [`link`](super::link), by the address of the transport factory it put
+/// into the options (the builder finds a client's link from its options).
+static LINKS: Mutex<Vec<(usize, Weak<PipelineLink>)>> = Mutex::new(Vec::new());
+
+fn factory_key(factory: &Arc<dyn TransportFactory>) -> usize {
+    Arc::as_ptr(factory).cast::<()>() as usize
+}
+
+/// A transport factory that sends through an export pipeline, registered for the builder.
+pub(super) fn pipeline_factory() -> Arc<dyn TransportFactory> {
+    let link = Arc::new(PipelineLink::default());
+    let factory: Arc<dyn TransportFactory> = Arc::new(PipelineTransportFactory {
+        link: Arc::clone(&link),
+    });
+    let mut links = LINKS.lock().unwrap_or_else(PoisonError::into_inner);
+    let key = factory_key(&factory);
+    links.retain(|(k, weak)| *k != key && weak.strong_count() > 0);
+    links.push((key, Arc::downgrade(&link)));
+    factory
+}
+
+/// The pipeline link of `client`, if its options hold a factory made by [`link`](super::link).
+pub(crate) fn pipeline_link(client: &Client) -> Option<Arc<PipelineLink>> {
+    let key = factory_key(client.options().transport.as_ref()?);
+    let links = LINKS.lock().unwrap_or_else(PoisonError::into_inner);
+    links
+        .iter()
+        .find(|(k, _)| *k == key)
+        .and_then(|(_, weak)| weak.upgrade())
+}
+
+/// Creates [`PipelineTransport`]s.
+struct PipelineTransportFactory {
+    link: Arc<PipelineLink>,
+}
+
+impl TransportFactory for PipelineTransportFactory {
+    fn create_transport_with_options(
+        &self,
+        options: TransportOptions,
+    ) -> Arc<dyn sentry_core::Transport> {
+        let dsn = dsn_string(&options.dsn).parse().ok();
+        Arc::new(PipelineTransport {
+            link: Arc::clone(&self.link),
+            dsn,
+        })
+    }
+}
+
+/// The `sentry` client's transport: each envelope is queued, as it is, in the export pipeline
+/// (one push under a short lock); a sender writes and sends it.
+struct PipelineTransport {
+    link: Arc<PipelineLink>,
+    dsn: Option<Dsn>,
+}
+
+impl sentry_core::Transport for PipelineTransport {
+    fn send_envelope(&self, envelope: sentry_core::Envelope) {
+        let dsc = envelope.uuid().copied().and_then(take_stashed);
+        let (quantities, weight) = measure(&envelope);
+        self.link
+            .handle(self.dsn.as_ref())
+            .submit_external(External {
+                envelope: Box::new(SentryEnvelope(envelope)),
+                quantities,
+                weight,
+                dsc,
+            });
+    }
+
+    fn flush(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now().checked_add(timeout);
+        self.link
+            .handle
+            .get()
+            .map_or(true, |handle| handle.flush_until(deadline))
+    }
+
+    fn shutdown(&self, timeout: Duration) -> bool {
+        self.link
+            .handle
+            .get()
+            .map_or(true, |handle| handle.shut_down(timeout))
+    }
+}
+
+/// The data category and client-report quantity of one item of the `sentry` crate, and about
+/// its serialised size.
+fn item_facts(item: &EnvelopeItem) -> (DataCategory, u64, usize) {
+    use sentry_core::protocol::ItemContainer;
+    match item {
+        EnvelopeItem::Event(_) => (DataCategory::Error, 1, 2048),
+        EnvelopeItem::Transaction(tx) => {
+            (DataCategory::Transaction, 1, 1024 + 256 * tx.spans.len())
+        }
+        EnvelopeItem::SessionUpdate(_) | EnvelopeItem::SessionAggregates(_) => {
+            (DataCategory::Session, 1, 512)
+        }
+        EnvelopeItem::Attachment(attachment) => {
+            let len = attachment.buffer.len();
+            (DataCategory::Attachment, len as u64, len + 256)
+        }
+        EnvelopeItem::MonitorCheckIn(_) => (DataCategory::Monitor, 1, 512),
+        EnvelopeItem::ClientReport(_) => (DataCategory::Internal, 1, 256),
+        EnvelopeItem::ItemContainer(container) => {
+            let n = container.len();
+            let category = match container {
+                ItemContainer::Logs(_) => DataCategory::LogItem,
+                _ => {
+                    DataCategory::of_item_type(container.ty()).unwrap_or(DataCategory::TraceMetric)
+                }
+            };
+            (category, n as u64, 64 + 512 * n)
+        }
+        // An item type this crate does not know yet: sent, and counted as an error (the
+        // highest priority, so it is never shed for routine telemetry).
+        _ => (DataCategory::Error, 1, 2048),
+    }
+}
+
+/// The quantities of `envelope`'s items and about its serialised size, without serialising. A
+/// raw envelope (bytes the application built) counts as one error.
+fn measure(envelope: &sentry_core::Envelope) -> (Quantities, usize) {
+    let mut quantities = Quantities::default();
+    let mut weight = 256;
+    let mut any = false;
+    for item in envelope.items() {
+        any = true;
+        let (category, quantity, bytes) = item_facts(item);
+        quantities.add_item(category, quantity);
+        if let EnvelopeItem::Transaction(tx) = item {
+            quantities.add_to(DataCategory::Span, tx.spans.len() as u64 + 1);
+        }
+        weight += bytes;
+    }
+    if !any {
+        quantities.add_item(DataCategory::Error, 1);
+        weight += 2048;
+    }
+    (quantities, weight)
+}
+
+/// A `sentry` crate envelope, written on a sender.
+struct SentryEnvelope(sentry_core::Envelope);
+
+impl ExternalEnvelope for SentryEnvelope {
+    fn write(
+        self: Box<Self>,
+        keep: &mut dyn FnMut(DataCategory) -> bool,
+        out: &mut Vec<u8>,
+    ) -> std::io::Result<Quantities> {
+        let envelope = self.0;
+        let mut dropped = Quantities::default();
+        let all_kept = envelope.items().all(|item| keep(item_facts(item).0));
+        if all_kept {
+            envelope.to_writer(&mut *out)?;
+            return Ok(dropped);
+        }
+        // Only the limited items go; the headers (event id, DSC) stay.
+        let mut kept = sentry_core::Envelope::new().with_headers(envelope.headers().clone());
+        let mut any = false;
+        for item in envelope.into_items() {
+            let (category, quantity, _) = item_facts(&item);
+            if keep(category) {
+                any = true;
+                kept.add_item(item);
+            } else {
+                if let EnvelopeItem::Transaction(tx) = &item {
+                    dropped.add_to(DataCategory::Span, tx.spans.len() as u64 + 1);
+                }
+                dropped.add_item(category, quantity);
+            }
+        }
+        if any {
+            kept.to_writer(&mut *out)?;
+        }
+        Ok(dropped)
+    }
+}
+
+/// The client's DSN as text our parser reads (its `Display` writes `key:@` with no secret).
+pub(crate) fn dsn_string(dsn: &sentry_core::types::Dsn) -> String {
+    let secret = dsn
+        .secret_key()
+        .map(|s| format!(":{s}"))
+        .unwrap_or_default();
+    let port = if dsn.port() == dsn.scheme().default_port() {
+        String::new()
+    } else {
+        format!(":{}", dsn.port())
+    };
+    format!(
+        "{}://{}{secret}@{}{port}{}{}",
+        dsn.scheme(),
+        dsn.public_key(),
+        dsn.host(),
+        dsn.path(),
+        dsn.project_id()
+    )
+}
 
 /// Creates the application's transport, wrapped in [`LinkedTransport`].
 pub(super) struct LinkedTransportFactory {

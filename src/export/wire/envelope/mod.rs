@@ -183,7 +183,7 @@ const MAX_SPARE_BYTES: usize = 64 * 1024;
 
 impl Scratch {
     /// An empty buffer with room for `bytes`: the last envelope's, if it was kept.
-    fn buffer(&mut self, bytes: usize) -> Vec<u8> {
+    pub(crate) fn buffer(&mut self, bytes: usize) -> Vec<u8> {
         let mut buffer = std::mem::take(&mut self.spare);
         buffer.clear();
         buffer.reserve(bytes);
@@ -548,8 +548,13 @@ impl EnvelopeBytes {
     /// # Ok::<(), tracing_sentry::export::ParseEnvelopeError>(())
     /// ```
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, ParseEnvelopeError> {
+        Self::from_vec(bytes.to_vec())
+    }
+
+    /// [`from_bytes`](Self::from_bytes) keeping `bytes` (no copy).
+    pub(crate) fn from_vec(bytes: Vec<u8>) -> Result<Self, ParseEnvelopeError> {
         let err = |kind, offset| ParseEnvelopeError { kind, offset };
-        let header_end = find_newline(bytes, 0).unwrap_or(bytes.len());
+        let header_end = find_newline(&bytes, 0).unwrap_or(bytes.len());
         let header_value: serde_json::Value = bytes
             .get(..header_end)
             .and_then(|line| serde_json::from_slice(line).ok())
@@ -565,7 +570,7 @@ impl EnvelopeBytes {
         let mut items = Items::default();
         let mut pos = header_end + 1;
         while pos < bytes.len() {
-            let line_end = find_newline(bytes, pos).unwrap_or(bytes.len());
+            let line_end = find_newline(&bytes, pos).unwrap_or(bytes.len());
             let item_header: serde_json::Value = bytes
                 .get(pos..line_end)
                 .and_then(|line| serde_json::from_slice(line).ok())
@@ -590,7 +595,7 @@ impl EnvelopeBytes {
                         Some(_) => return Err(err(EnvelopeErrorKind::MissingNewline, end)),
                     }
                 }
-                None => find_newline(bytes, start).unwrap_or(bytes.len()),
+                None => find_newline(&bytes, start).unwrap_or(bytes.len()),
             };
             items.push(Item {
                 ty,
@@ -600,11 +605,77 @@ impl EnvelopeBytes {
         }
 
         Ok(Self {
-            bytes: bytes.to_vec(),
+            bytes,
             event_id,
             header: 0..header_end,
             items,
         })
+    }
+
+    /// The envelope in `bytes` (written elsewhere, by the `sentry` crate) with `sent_at` and,
+    /// given a DSC, `trace` added to its header line unless it has them. Writes into `out`
+    /// (cleared first) and parses the result.
+    ///
+    /// # Errors
+    ///
+    /// As [`from_bytes`](Self::from_bytes), for what `bytes` holds.
+    #[cfg_attr(
+        not(any(feature = "sentry", test)),
+        expect(
+            dead_code,
+            reason = "only the `sentry` integration sends envelopes written elsewhere"
+        )
+    )]
+    pub(crate) fn with_header_fields(
+        bytes: &[u8],
+        dsc: Option<&DynamicSamplingContext>,
+        sent_at: SystemTime,
+        mut out: Vec<u8>,
+    ) -> Result<Self, ParseEnvelopeError> {
+        let invalid = ParseEnvelopeError {
+            kind: EnvelopeErrorKind::InvalidHeader,
+            offset: 0,
+        };
+        let end = find_newline(bytes, 0).unwrap_or(bytes.len());
+        let header = bytes.get(..end).ok_or(invalid.clone())?;
+        let (last, head) = header.split_last().ok_or(invalid.clone())?;
+        if *last != b'}' || header.first() != Some(&b'{') {
+            return Err(invalid);
+        }
+        // Which keys the header has: parsed (a short line) rather than guessed from its text.
+        let keys: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_slice(header).map_err(|_| invalid.clone())?;
+        out.clear();
+        out.reserve(bytes.len() + 512);
+        // The header line is a JSON object: the new members go before its closing brace.
+        out.extend_from_slice(head);
+        let mut first = head.len() <= 1;
+        let mut comma = |out: &mut Vec<u8>| {
+            if !std::mem::replace(&mut first, false) {
+                out.push(b',');
+            }
+        };
+        if !keys.contains_key("sent_at") {
+            comma(&mut out);
+            push_key(&mut out, "sent_at");
+            Timestamps::default().push(&mut out, sent_at);
+        }
+        if let Some(dsc) = dsc.filter(|dsc| !dsc.is_empty() && !keys.contains_key("trace")) {
+            comma(&mut out);
+            push_key(&mut out, "trace");
+            out.push(b'{');
+            for (i, (key, value)) in dsc.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                crate::export::wire::json::push_any_key(&mut out, key);
+                push_str(&mut out, value);
+            }
+            out.push(b'}');
+        }
+        out.push(b'}');
+        out.extend_from_slice(bytes.get(end..).unwrap_or_default());
+        Self::from_vec(out)
     }
 
     /// Returns the envelope's `event_id` (32 hex digits), if the header has one.
@@ -1791,6 +1862,52 @@ mod tests {
                 .trace()
                 .is_empty());
         }
+    }
+
+    #[test]
+    fn header_fields_are_added_to_an_envelope_written_elsewhere() {
+        let dsc = DynamicSamplingContext::new()
+            .with("trace_id", "771a43a4192642f0b136d5159a501700")
+            .with("replay_id", "a \"quoted\" value");
+        let written = b"{\"event_id\":\"9ec79c33ec9942ab8353589fcb2e04dc\"}\n{\"type\":\"event\",\"length\":2}\n{}\n";
+        let envelope = EnvelopeBytes::with_header_fields(
+            written,
+            Some(&dsc),
+            SystemTime::UNIX_EPOCH,
+            Vec::new(),
+        )
+        .unwrap();
+        let header = envelope.header();
+        assert_eq!(header["event_id"], "9ec79c33ec9942ab8353589fcb2e04dc");
+        assert_eq!(header["sent_at"], "1970-01-01T00:00:00.000000Z");
+        assert_eq!(
+            header["trace"]["trace_id"],
+            "771a43a4192642f0b136d5159a501700"
+        );
+        assert_eq!(header["trace"]["replay_id"], "a \"quoted\" value");
+        assert_eq!(envelope.item_types().collect::<Vec<_>>(), ["event"]);
+
+        // An empty header, and one that has both already: nothing doubled.
+        let bare =
+            EnvelopeBytes::with_header_fields(b"{}\n", None, SystemTime::UNIX_EPOCH, Vec::new())
+                .unwrap();
+        assert_eq!(bare.header().as_object().unwrap().len(), 1);
+        let full = br#"{"sent_at":"2020-01-01T00:00:00Z","trace":{"trace_id":"x"}}"#;
+        let kept =
+            EnvelopeBytes::with_header_fields(full, Some(&dsc), SystemTime::UNIX_EPOCH, Vec::new())
+                .unwrap();
+        assert_eq!(kept.as_bytes(), full);
+        assert!(EnvelopeBytes::with_header_fields(
+            b"[1]\n",
+            None,
+            SystemTime::UNIX_EPOCH,
+            Vec::new()
+        )
+        .is_err());
+        assert!(
+            EnvelopeBytes::with_header_fields(b"", None, SystemTime::UNIX_EPOCH, Vec::new())
+                .is_err()
+        );
     }
 
     #[test]
