@@ -21,8 +21,8 @@
 //! In your `Cargo.toml` (see the README's compatibility table for the versions):
 //!
 //! ```toml
-//! tracing-sentry = { version = "0.1", default-features = false, features = ["tower", "reqwest", "sentry", "fmt"] }
-//! sentry = "0.49"
+//! tracing-sentry = { version = "0.1", features = ["tower", "reqwest", "sentry", "fmt"] }
+//! sentry = { version = "0.49", default-features = false, features = ["backtrace", "contexts", "panic"] }
 //! axum = "0.8"
 //! reqwest = "0.13"
 //! reqwest-middleware = "0.5"

@@ -173,9 +173,9 @@
 //!
 //! - `ureq` (default): [`export::UreqTransport`], sending envelopes with `ureq` (rustls) and
 //!   gzip (`flate2`). Without it, bring your own [`export::EnvelopeTransport`]. With the `sentry`
-//!   feature the layer sends through the `sentry` client's transport: use
-//!   `default-features = false` so that no second TLS stack (`ureq`, `rustls`, `ring`,
-//!   `webpki-roots`) is built.
+//!   feature it also sends what the `sentry` crate captures (through
+//!   [`integrations::sentry::link`]): give `sentry` `default-features = false`, so that its own
+//!   transport and a second TLS stack (`reqwest` with `native-tls`) are not built.
 //! - `tower`: `tower` layers for servers (axum, hyper, tonic) that continue traces from request
 //!   headers, and for clients of `http::Request`s (hyper-util, tonic channels) that propagate
 //!   them, gRPC included ([`integrations::tower`]).
@@ -235,6 +235,7 @@ mod span;
 mod stats;
 mod status;
 pub mod telemetry;
+mod thread;
 
 /// Every field the crate sends, and what controls it.
 #[doc = include_str!("../docs/what-is-sent.md")]

@@ -18,6 +18,7 @@ use crate::stats::StatsInner;
 
 // Option groups in child modules, which see the builder's private fields.
 // What may leave the process: `send_default_pii`, the denylist, `ignore_spans`, the hooks.
+mod host;
 mod privacy;
 mod telemetry;
 // `sentry_client` and its resolution (feature `sentry`).
@@ -114,10 +115,15 @@ pub struct SentryLayerBuilder {
     spotlight: Option<Spotlight>,
     /// `SENTRY_SPOTLIGHT`, as read by `from_env`.
     spotlight_env: Option<Spotlight>,
+    /// `None`: the host name; `Some("")`: none.
+    server_name: Option<String>,
     /// Logs and metrics from events.
     telemetry: telemetry::TelemetryOptions,
     #[cfg(feature = "sentry")]
     sentry_client: Option<Arc<sentry_core::Client>>,
+    /// `sentry_client` was given `None` (no client bound when the layer was configured).
+    #[cfg(feature = "sentry")]
+    sentry_client_missing: bool,
 }
 
 /// The error returned by [`SentryLayerBuilder::build`].
@@ -135,6 +141,9 @@ enum BuildErrorKind {
     TraceLifecycle,
     /// The Spotlight URL, and whether it came from `SENTRY_SPOTLIGHT`.
     Spotlight(SpotlightUrlError, bool),
+    /// `sentry_client(None)`: no `sentry` client was bound when the layer was configured.
+    #[cfg(feature = "sentry")]
+    SentryClientMissing,
     Worker(std::io::Error),
 }
 
@@ -169,9 +178,12 @@ impl Default for SentryLayerBuilder {
             send_default_pii: None,
             spotlight: None,
             spotlight_env: None,
+            server_name: None,
             telemetry: telemetry::TelemetryOptions::default(),
             #[cfg(feature = "sentry")]
             sentry_client: None,
+            #[cfg(feature = "sentry")]
+            sentry_client_missing: false,
         }
     }
 }
@@ -615,6 +627,27 @@ impl SentryLayerBuilder {
         self
     }
 
+    /// Sets the `server_name` of transactions (and the `server.address` attribute of streamed
+    /// spans); an empty name sends none. By default it is the host name, read once when the
+    /// layer is built, as Sentry's SDKs send it: the kernel's host name on Linux, else the
+    /// `HOSTNAME` or `COMPUTERNAME` environment variable (none if neither is set). With
+    /// [`sentry_client`](Self::sentry_client) (feature `sentry`), the client's `server_name`
+    /// unless set here.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (layer, _guard) = tracing_sentry::SentryLayer::builder()
+    ///     .server_name("checkout-7f9c") // or "" to send none
+    ///     .build()?;
+    /// # drop(layer);
+    /// # Ok::<(), tracing_sentry::BuildError>(())
+    /// ```
+    pub fn server_name(mut self, name: impl Into<String>) -> Self {
+        self.server_name = Some(name.into());
+        self
+    }
+
     /// Prints export problems to stderr: one line when transactions start being dropped, then
     /// at most one summary every 10 s while it goes on (never one line per drop).
     ///
@@ -637,7 +670,9 @@ impl SentryLayerBuilder {
     /// Returns an error if the DSN given with [`dsn_str`](Self::dsn_str) is malformed, if the
     /// release or the environment is one Sentry's ingestion refuses (see
     /// [`release`](Self::release), [`environment`](Self::environment); values read by
-    /// [`from_env`](Self::from_env) included), or if the export worker thread cannot be spawned.
+    /// [`from_env`](Self::from_env) included), if [`sentry_client`](Self::sentry_client) was given
+    /// no client (feature `sentry`: call `sentry::init` first), or if the export worker thread
+    /// cannot be spawned.
     ///
     /// # Examples
     ///
@@ -652,6 +687,12 @@ impl SentryLayerBuilder {
     /// ```
     pub fn build(mut self) -> Result<(SentryLayer, ExportGuard), BuildError> {
         // The client's options first, through the setters, so that validation applies to them.
+        #[cfg(feature = "sentry")]
+        if self.sentry_client_missing {
+            return Err(BuildError {
+                kind: BuildErrorKind::SentryClientMissing,
+            });
+        }
         #[cfg(feature = "sentry")]
         let client = self.resolve_sentry_client();
         self.validate_names()?;
@@ -677,11 +718,18 @@ impl SentryLayerBuilder {
         }
         let stats = Arc::new(StatsInner::default());
         let wants_export = dsn.is_some() || self.transport.is_some() || spotlight.is_some();
+        // Read once, here: every transaction and streamed span carries them.
+        let server_name = match self.server_name.take() {
+            Some(name) => Some(name).filter(|name| !name.is_empty()),
+            None => host::host_name(),
+        };
         let options = export::ExportOptions {
             max_in_flight: self.max_requests_in_flight,
             health_check_interval: self
                 .backpressure_handling
                 .then_some(export::DEFAULT_HEALTH_CHECK_INTERVAL),
+            server_name,
+            host: host::host(),
             ..export::ExportOptions::default()
         };
         let (export, guard) = export::start_with(
@@ -861,6 +909,26 @@ impl BuildError {
     pub fn is_spotlight(&self) -> bool {
         matches!(self.kind, BuildErrorKind::Spotlight(..))
     }
+
+    /// Returns `true` if [`SentryLayerBuilder::sentry_client`] was given no client (feature
+    /// `sentry`): the layer was configured before `sentry::init`, or after its guard was
+    /// dropped. Call `sentry::init` first, keep its guard, then build the layer.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// // No `sentry::init` yet: the hub has no client.
+    /// let err = tracing_sentry::SentryLayer::builder()
+    ///     .sentry_client(sentry::Hub::current().client())
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert!(err.is_sentry_client_missing());
+    /// ```
+    #[cfg(feature = "sentry")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "sentry")))]
+    pub fn is_sentry_client_missing(&self) -> bool {
+        matches!(self.kind, BuildErrorKind::SentryClientMissing)
+    }
 }
 
 impl fmt::Display for BuildError {
@@ -894,6 +962,11 @@ impl fmt::Display for BuildError {
                 };
                 write!(f, "invalid Spotlight URL{origin}: {reason}")
             }
+            #[cfg(feature = "sentry")]
+            BuildErrorKind::SentryClientMissing => f.write_str(
+                "no `sentry` client is bound: call `sentry::init` (and keep its guard) before \
+                 building the layer with `sentry_client(sentry::Hub::current().client())`",
+            ),
             BuildErrorKind::Worker(_) => f.write_str("could not start the export worker thread"),
         }
     }
@@ -919,6 +992,8 @@ impl fmt::Debug for BuildError {
                 .field("reason", reason)
                 .field("from_env", from_env)
                 .finish(),
+            #[cfg(feature = "sentry")]
+            BuildErrorKind::SentryClientMissing => f.write_str("BuildError::SentryClientMissing"),
             BuildErrorKind::Worker(err) => f.debug_tuple("BuildError::Worker").field(err).finish(),
         }
     }
@@ -932,6 +1007,8 @@ impl std::error::Error for BuildError {
             | BuildErrorKind::Environment(..)
             | BuildErrorKind::TraceLifecycle
             | BuildErrorKind::Spotlight(..) => None,
+            #[cfg(feature = "sentry")]
+            BuildErrorKind::SentryClientMissing => None,
             BuildErrorKind::Worker(err) => Some(err),
         }
     }

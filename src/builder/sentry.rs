@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use sentry_core::{Client, TracesSamplingStrategy};
 
+#[cfg(doc)]
+use super::BuildError;
 use super::SentryLayerBuilder;
 use crate::export::{ExportGuard, ExportHandle};
 use crate::integrations::sentry::{dsn_string, pipeline_link, ClientTransport, PipelineLink};
@@ -37,7 +39,12 @@ impl SentryLayerBuilder {
     /// after our queue. A transaction handed to such a client counts as sent in our
     /// [`Stats`](crate::Stats); what the client's transport then drops is its own business.
     ///
-    /// `None` (no client bound to the hub) configures nothing.
+    /// `None` (no client bound to the hub: `sentry::init` was not called yet, or its guard was
+    /// dropped) makes [`build`](Self::build) fail ([`BuildError::is_sentry_client_missing`]):
+    /// call `sentry::init` first and keep its guard alive.
+    ///
+    /// The client's `server_name` becomes the transactions' unless
+    /// [`server_name`](Self::server_name) is set here.
     ///
     /// # Examples
     ///
@@ -58,6 +65,7 @@ impl SentryLayerBuilder {
     /// ```
     pub fn sentry_client(mut self, client: impl Into<Option<Arc<Client>>>) -> Self {
         self.sentry_client = client.into();
+        self.sentry_client_missing = self.sentry_client.is_none();
         self
     }
 
@@ -86,6 +94,9 @@ impl SentryLayerBuilder {
             if let TracesSamplingStrategy::FixedRate(rate) = options.traces_sampling_strategy {
                 this = this.traces_sample_rate(f64::from(rate));
             }
+        }
+        if this.server_name.is_none() {
+            this.server_name = options.server_name.as_ref().map(|name| name.to_string());
         }
         if this.org_id.is_none() {
             if let Some(org_id) = &options.org_id {
@@ -123,4 +134,47 @@ pub(super) fn flush_client_too(
     guard.client_first = link.is_some_and(|link| link.attach(export));
     guard.then_flush = Some(Arc::new(move |left: Duration| client.flush(Some(left))));
     guard
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_client_is_a_build_error_that_says_to_call_sentry_init_first() {
+        let err = SentryLayerBuilder::default()
+            .sentry_client(None)
+            .build()
+            .unwrap_err();
+        assert!(err.is_sentry_client_missing());
+        assert!(!err.is_dsn());
+        let message = err.to_string();
+        assert!(message.contains("sentry::init"), "{message}");
+    }
+
+    #[test]
+    fn a_client_given_after_none_builds() {
+        let client = Arc::new(Client::from(sentry_core::ClientOptions::default()));
+        let built = SentryLayerBuilder::default()
+            .sentry_client(None)
+            .sentry_client(client)
+            .build();
+        assert!(built.is_ok());
+    }
+
+    #[test]
+    fn the_clients_server_name_is_taken_unless_one_is_set_here() {
+        let mut options = sentry_core::ClientOptions::default();
+        options.server_name = Some("from-client".into());
+        let client = Arc::new(Client::from(options));
+        let mut builder = SentryLayerBuilder::default().sentry_client(Arc::clone(&client));
+        let _ = builder.resolve_sentry_client();
+        assert_eq!(builder.server_name.as_deref(), Some("from-client"));
+
+        let mut builder = SentryLayerBuilder::default()
+            .server_name("mine")
+            .sentry_client(client);
+        let _ = builder.resolve_sentry_client();
+        assert_eq!(builder.server_name.as_deref(), Some("mine"));
+    }
 }

@@ -76,7 +76,10 @@
 //! drops (and counts and reports) what is still queued, and stops the senders. If the
 //! transport is stuck in a request, the guard stops waiting at the timeout and leaves the
 //! sender threads to finish on their own. Keep the guard alive for as long as spans are recorded, usually
-//! in `main`; `let _ = ...` drops it at once.
+//! in `main`; `let _ = ...` and `let (layer, _) = ...` drop it at once. Spans that finish after
+//! the guard was dropped are counted (`transactions_dropped_shutdown`, `spans_dropped_shutdown`)
+//! and, when nothing was sent before (the guard was dropped at once), one `tracing-sentry:` line
+//! on stderr says so, once per process (with `debug(true)`, for any late spans).
 //!
 //! # Examples
 //!
@@ -102,6 +105,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod late_work;
 mod pipeline;
 mod policy;
 pub(crate) mod record;
@@ -138,6 +142,7 @@ pub(crate) use pipeline::senders::on_sender_thread;
 use pipeline::{DeliveryConfig, Pipeline, RetryPolicy};
 use transport::spotlight::{SpotlightSink, SpotlightTarget, SpotlightTransport};
 use wire::transaction::EventMeta;
+pub(crate) use wire::transaction::Host;
 
 /// The most of the shutdown timeout kept for the senders to exit after the flush.
 const SHUTDOWN_EXIT_RESERVE: Duration = Duration::from_millis(100);
@@ -179,6 +184,8 @@ pub(crate) struct ExportConfig {
 pub(crate) struct ExportOptions {
     /// The event's `server_name` (e.g. the host name), if any.
     pub(crate) server_name: Option<String>,
+    /// The operating system and the compiler (the `os` and `runtime` contexts).
+    pub(crate) host: Host,
     /// Retries after a failed attempt.
     pub(crate) max_retries: u32,
     /// The delay before the first retry; doubled for each further one. Cut short at shutdown.
@@ -197,6 +204,7 @@ impl Default for ExportOptions {
     fn default() -> Self {
         Self {
             server_name: None,
+            host: Host::default(),
             max_retries: DEFAULT_MAX_RETRIES,
             retry_backoff: DEFAULT_RETRY_BACKOFF,
             max_in_flight: DEFAULT_MAX_REQUESTS_IN_FLIGHT,
@@ -217,13 +225,6 @@ pub(crate) struct ExportHandle {
 impl ExportHandle {
     /// A handle to no pipeline: everything submitted is dropped at once.
     #[cfg(feature = "sentry")]
-    #[cfg_attr(
-        not(feature = "ureq"),
-        expect(
-            dead_code,
-            reason = "the `sentry` client sends through the pipeline only with our HTTP transport"
-        )
-    )]
     pub(crate) fn disabled() -> Self {
         Self { shared: None }
     }
@@ -271,18 +272,20 @@ impl ExportHandle {
         }
     }
 
-    /// Records, for the client reports, a transaction the sampler decided against.
-    pub(crate) fn record_sampled_out(&self) {
+    /// Records, for the client reports, a local root the sampler decided against: a
+    /// `transaction`, or a `span` with the stream lifecycle (`stream`).
+    pub(crate) fn record_sampled_out(&self, stream: bool) {
         if let Some(shared) = &self.shared {
-            shared.record_sampled_out();
+            shared.record_sampled_out(stream);
         }
     }
 
-    /// Records, for the client reports, a transaction not sampled because backpressure
-    /// handling lowered the rate (`backpressure`).
-    pub(crate) fn record_backpressure(&self) {
+    /// Records, for the client reports, a local root not sampled because backpressure
+    /// handling lowered the rate (`backpressure`): a `transaction`, or a `span` with the stream
+    /// lifecycle (`stream`).
+    pub(crate) fn record_backpressure(&self, stream: bool) {
         if let Some(shared) = &self.shared {
-            shared.record_backpressure();
+            shared.record_backpressure(stream);
         }
     }
 
@@ -305,13 +308,6 @@ impl ExportHandle {
     /// Queues an envelope of the `sentry` crate (never blocks; a full queue sheds work of
     /// lower priorities for it, or drops and counts it).
     #[cfg(feature = "sentry")]
-    #[cfg_attr(
-        not(feature = "ureq"),
-        expect(
-            dead_code,
-            reason = "the `sentry` client sends through the pipeline only with our HTTP transport"
-        )
-    )]
     pub(crate) fn submit_external(&self, external: External) {
         if let Some(shared) = &self.shared {
             shared.submit_external(external);
@@ -320,13 +316,6 @@ impl ExportHandle {
 
     /// Waits until everything queued so far was handled, until `deadline`.
     #[cfg(feature = "sentry")]
-    #[cfg_attr(
-        not(feature = "ureq"),
-        expect(
-            dead_code,
-            reason = "the `sentry` client sends through the pipeline only with our HTTP transport"
-        )
-    )]
     pub(crate) fn flush_until(&self, deadline: Option<Instant>) -> bool {
         self.shared
             .as_ref()
@@ -336,13 +325,6 @@ impl ExportHandle {
     /// Flushes until most of `timeout` has passed, then stops the senders (as dropping the
     /// guard does); a second call does nothing.
     #[cfg(feature = "sentry")]
-    #[cfg_attr(
-        not(feature = "ureq"),
-        expect(
-            dead_code,
-            reason = "the `sentry` client sends through the pipeline only with our HTTP transport"
-        )
-    )]
     pub(crate) fn shut_down(&self, timeout: Duration) -> bool {
         let Some(shared) = &self.shared else {
             return true;
@@ -378,8 +360,12 @@ impl ExportHandle {
 /// (`transactions_dropped_shutdown`), and stops the senders. It never waits longer, even if the
 /// transport hangs.
 ///
-/// Bind it to a named variable in `main` (`let _guard = ...`): `let _ = ...` drops it
-/// immediately, which ends export before the program has done anything.
+/// Bind it to a named variable in `main` (`let (layer, _guard) = ...`): `let _ = ...` and
+/// `let (layer, _) = ...` drop it immediately, which ends export before the program has done
+/// anything. `#[must_use]` catches `let _ = ...` of a guard, but not a `_` inside a tuple
+/// pattern, which is how the builder returns it: then the first spans to finish print one
+/// `tracing-sentry:` line on stderr saying the guard was dropped (once per process), and their
+/// loss is counted in [`Stats`] (`transactions_dropped_shutdown`, `spans_dropped_shutdown`).
 ///
 /// # Examples
 ///
@@ -528,6 +514,7 @@ pub(crate) fn start_with(
     } = config;
     let ExportOptions {
         server_name,
+        host,
         max_retries,
         retry_backoff,
         max_in_flight,
@@ -567,6 +554,7 @@ pub(crate) fn start_with(
             release,
             environment,
             server_name,
+            host,
             ..EventMeta::default()
         },
         dsn: dsn.as_ref().map(Dsn::to_string),
@@ -606,13 +594,6 @@ pub(crate) fn start_with(
 /// A pipeline of default options for a `sentry` client's envelopes alone (no layer was built
 /// to share its pipeline with): the DSN's HTTP transport, the default queue and timeouts.
 #[cfg(feature = "sentry")]
-#[cfg_attr(
-    not(feature = "ureq"),
-    expect(
-        dead_code,
-        reason = "the `sentry` client sends through the pipeline only with our HTTP transport"
-    )
-)]
 pub(crate) fn start_for_client(
     dsn: Dsn,
     debug: bool,

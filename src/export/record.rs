@@ -11,6 +11,7 @@ pub(crate) use crate::field::FieldValue;
 use crate::id::{SpanId, TraceId};
 use crate::propagation::DynamicSamplingContext;
 use crate::status::SpanStatus;
+use crate::thread::ThreadTag;
 
 /// A span's `origin` unless the user set `sentry.origin`: what Sentry shows as the
 /// instrumentation that made it.
@@ -43,6 +44,8 @@ pub(crate) struct SpanRecord {
     /// The span's callsite: the default `op` (`{target}::{name}`) and the `code.*` data are
     /// written from it on the export worker, so the instrumented thread formats nothing.
     pub(crate) metadata: Option<&'static tracing_core::Metadata<'static>>,
+    /// The thread the span started on (`thread.id`, `thread.name`).
+    pub(crate) thread: ThreadTag,
 }
 
 /// How the transaction got its name (`transaction_info.source`).

@@ -50,6 +50,7 @@ pub(crate) fn span(
         links: Vec::new(),
         origin: Cow::Borrowed("auto.tracing"),
         metadata: None,
+        thread: crate::thread::ThreadTag::default(),
     }
 }
 

@@ -14,6 +14,7 @@ use crate::export::record::{SpanLink, SpanRecord, TransactionSource, DEFAULT_ORI
 use crate::field::FieldValue;
 use crate::id::SpanId;
 use crate::status::SpanStatus;
+use crate::thread::ThreadTag;
 
 /// Field names with a meaning of their own (the names sentry-tracing uses, so users can move
 /// over): they set the span's properties instead of becoming `data`.
@@ -40,6 +41,8 @@ pub(crate) struct Recording {
     metadata: &'static Metadata<'static>,
     status: Option<SpanStatus>,
     error_seen: bool,
+    /// The thread the span started on (in what would be padding).
+    thread: ThreadTag,
     pub(crate) data: Fields,
     extra: Option<Box<Extra>>,
 }
@@ -64,6 +67,7 @@ impl Recording {
             metadata,
             status: None,
             error_seen: false,
+            thread: ThreadTag::current(),
             data: Vec::new(),
             extra: None,
         }
@@ -169,6 +173,7 @@ impl Recording {
                 .and_then(|e| e.origin.clone())
                 .unwrap_or(Cow::Borrowed(DEFAULT_ORIGIN)),
             metadata: Some(self.metadata),
+            thread: self.thread,
         }
     }
 
@@ -208,6 +213,7 @@ impl Recording {
             links,
             origin: origin.unwrap_or(Cow::Borrowed(DEFAULT_ORIGIN)),
             metadata: Some(self.metadata),
+            thread: self.thread,
         }
     }
 }

@@ -286,14 +286,16 @@ impl RootState {
 
     fn send(&self) {
         let Some(tx) = &self.tx else {
-            // A transaction the sampler decided against: Sentry's SDKs report it in their
-            // client reports (`sample_rate`).
+            // A transaction (or, streaming, a segment span) the sampler decided against:
+            // Sentry's SDKs report it in their client reports (`sample_rate`). The children of
+            // an unsampled root are not counted: they store nothing, so that unsampled spans
+            // stay almost free.
             if self.decision.sampled == Some(false) && !self.ignored {
                 if let Some(export) = &self.config.export {
                     if self.decision.downsampled {
-                        export.record_backpressure();
+                        export.record_backpressure(self.config.lifecycle == TraceLifecycle::Stream);
                     } else {
-                        export.record_sampled_out();
+                        export.record_sampled_out(self.config.lifecycle == TraceLifecycle::Stream);
                     }
                 }
             }

@@ -9,6 +9,7 @@ mod composition;
 mod export;
 mod hardening;
 mod headers;
+mod host_and_thread;
 mod panic_status;
 mod privacy;
 mod regressions;

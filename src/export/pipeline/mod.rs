@@ -26,6 +26,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::export::late_work::LateWork;
 use crate::export::policy::backpressure::Monitor;
 use crate::export::policy::outcome::Outcome;
 use crate::export::record::{
@@ -118,6 +119,8 @@ pub(crate) struct Pipeline {
     shut: AtomicBool,
     /// Backpressure handling's downsampling factor.
     monitor: Monitor,
+    /// Work queued before the shutdown, and the notice for work after it.
+    late: LateWork,
 }
 
 impl Pipeline {
@@ -140,6 +143,7 @@ impl Pipeline {
             congested: AtomicBool::new(false),
             shut: AtomicBool::new(false),
             monitor: Monitor::new(health_check_interval),
+            late: LateWork::default(),
         }
     }
 
@@ -164,12 +168,19 @@ impl Pipeline {
         self.push(Work::Transaction(tx));
     }
 
-    /// Records a transaction the sampler decided against, for the client reports
-    /// (`sample_rate`, as Sentry's SDKs report it). One relaxed atomic add.
-    pub(crate) fn record_sampled_out(&self) {
+    /// Records a local root the sampler decided against, for the client reports
+    /// (`sample_rate`, as Sentry's SDKs report it): a `transaction`, or with the stream
+    /// lifecycle (`stream`) a `span` (the segment; there are no transactions to count). One
+    /// relaxed atomic add.
+    pub(crate) fn record_sampled_out(&self, stream: bool) {
+        let category = if stream {
+            DataCategory::Span
+        } else {
+            DataCategory::Transaction
+        };
         self.delivery
             .reports
-            .record(DiscardReason::SampleRate, DataCategory::Transaction, 1);
+            .record(DiscardReason::SampleRate, category, 1);
     }
 
     /// Records, for the client reports, an ignored root (a transaction of one span) or child.
@@ -263,9 +274,13 @@ impl Pipeline {
     /// queue.
     fn push(&self, work: Work) {
         let weight = work.weight();
+        let report = matches!(work, Work::ClientReport);
         let priority = work.priority();
         match self.queue.push_with(work, weight, priority) {
             Ok(shed) => {
+                if !report {
+                    self.late.submitted();
+                }
                 if !shed.is_empty() {
                     self.congested.store(true, Ordering::Relaxed);
                     for work in &shed {
@@ -277,7 +292,12 @@ impl Pipeline {
                 self.congested.store(true, Ordering::Relaxed);
                 self.delivery.discard(&work, Outcome::QueueFull);
             }
-            Err(PushError::Closed(work)) => self.delivery.discard(&work, Outcome::Shutdown),
+            Err(PushError::Closed(work)) => {
+                if !report {
+                    self.late.arrived(self.delivery.debug());
+                }
+                self.delivery.discard(&work, Outcome::Shutdown);
+            }
         }
     }
 
@@ -288,11 +308,16 @@ impl Pipeline {
     }
 
     /// Records a transaction not sampled because of backpressure handling.
-    pub(crate) fn record_backpressure(&self) {
+    pub(crate) fn record_backpressure(&self, stream: bool) {
         StatsInner::incr(&self.stats.transactions_dropped_backpressure);
+        let category = if stream {
+            DataCategory::Span
+        } else {
+            DataCategory::Transaction
+        };
         self.delivery
             .reports
-            .record(DiscardReason::Backpressure, DataCategory::Transaction, 1);
+            .record(DiscardReason::Backpressure, category, 1);
     }
 
     /// Runs backpressure handling's health check if it is due: unhealthy if the queue refused
@@ -677,6 +702,58 @@ mod tests {
     }
 
     #[test]
+    fn streaming_segments_the_sampler_drops_are_reported_as_sample_rate_spans() {
+        use tracing_subscriber::layer::SubscriberExt as _;
+        let transport = InMemoryTransport::new();
+        let (layer, guard) = crate::SentryLayer::builder()
+            .transport(transport.clone())
+            .traces_sample_rate(0.0)
+            .trace_lifecycle(crate::TraceLifecycle::Stream)
+            .build()
+            .unwrap();
+        let subscriber = tracing_subscriber::registry().with(layer);
+        tracing::subscriber::with_default(subscriber, || {
+            for _ in 0..3 {
+                tracing::info_span!("root").in_scope(|| {
+                    tracing::info_span!("child").in_scope(|| {});
+                });
+            }
+        });
+        assert!(guard.flush(Duration::from_secs(5)));
+        // Streaming sends no transactions: the unsampled segments are spans.
+        assert_eq!(reported(&transport, "sample_rate", "span"), 3);
+        assert_eq!(reported(&transport, "sample_rate", "transaction"), 0);
+    }
+
+    #[test]
+    fn work_after_a_guard_dropped_at_once_is_counted_and_noticed() {
+        let transport = InMemoryTransport::new();
+        let mut p = pipeline(Arc::new(transport.clone()), |_, _| {});
+        // `let (layer, _) = ...build()?`: the guard goes before any work.
+        drop(p.guard.take());
+        p.submit(2);
+        let shared = p.handle.shared.as_ref().unwrap();
+        assert!(shared.late.noticed(), "a notice is due");
+        assert_eq!(p.stats().transactions_dropped_shutdown, 2);
+        assert!(transport.transactions().is_empty());
+    }
+
+    #[test]
+    fn work_after_a_guard_dropped_at_the_end_is_counted_without_a_notice() {
+        let transport = InMemoryTransport::new();
+        let mut p = pipeline(Arc::new(transport.clone()), |_, _| {});
+        p.submit(1);
+        assert!(p.flush());
+        drop(p.guard.take());
+        // A span that finished while the program was ending, `debug` off.
+        p.submit(1);
+        let shared = p.handle.shared.as_ref().unwrap();
+        assert!(!shared.late.noticed());
+        assert_eq!(p.stats().transactions_dropped_shutdown, 1);
+        assert_eq!(p.stats().transactions_sent, 1);
+    }
+
+    #[test]
     fn children_over_the_maximum_are_reported_as_buffer_overflow_spans() {
         let transport = InMemoryTransport::new();
         let p = pipeline(Arc::new(transport.clone()), |_, _| {});
@@ -1033,10 +1110,12 @@ mod tests {
         assert_eq!(p.handle.downsample_factor(), 2);
         assert_eq!(p.stats().backpressure_downsample_factor, 2);
         // What was not sampled because of it is counted and reported as `backpressure`.
-        p.handle.record_backpressure();
+        p.handle.record_backpressure(false);
+        p.handle.record_backpressure(true);
         assert!(p.flush());
-        assert_eq!(p.stats().transactions_dropped_backpressure, 1);
+        assert_eq!(p.stats().transactions_dropped_backpressure, 2);
         assert_eq!(script.reported("backpressure", "transaction"), 1);
+        assert_eq!(script.reported("backpressure", "span"), 1);
 
         // Without a limit, a full queue alone is unhealthy; then a healthy check restores.
         let script = Script::new([Answer::Block, Answer::Status(200)]);

@@ -14,10 +14,11 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::export::record::{FieldValue, SpanBatch, StreamedSpan};
+use crate::export::record::{FieldValue, SpanBatch, SpanRecord, StreamedSpan};
 use crate::export::wire::json::{push_any_key, push_bool, push_f64, push_i64, push_str, push_u64};
-use crate::export::wire::transaction::EventMeta;
-use crate::export::wire::transaction::{hex, ids_prefix, push_links, IdsPrefix};
+use crate::export::wire::transaction::{
+    hex, ids_prefix, push_links, EventMeta, IdsPrefix, ThreadData, RUNTIME_NAME,
+};
 use crate::status::SpanStatus;
 
 /// The item's content type.
@@ -162,6 +163,49 @@ fn write_attributes(out: &mut Vec<u8>, span: &StreamedSpan, meta: &EventMeta) {
         if let Some(line) = metadata.line().filter(|_| !has("code.line.number")) {
             attrs.value("code.line.number", &FieldValue::I64(i64::from(line)));
         }
+    }
+    write_common_attributes(&mut attrs, record, meta);
+}
+
+/// The span protocol's common attributes that describe the process rather than the span (a
+/// span field of the same name wins: a client span's `server.address` is its peer's): the
+/// host (`server.address`, the transaction's `server_name`), `os.name`, the runtime
+/// (`process.runtime.name`/`version`, as the Python SDK sends them), and the thread the span
+/// started on (`thread.id`, a string as the protocol has it, and `thread.name`). Empty ones
+/// are left out, as the protocol asks.
+fn write_common_attributes(attrs: &mut Attributes<'_>, record: &SpanRecord, meta: &EventMeta) {
+    let data = &record.data;
+    let free = |key: &str| !data.iter().any(|(k, _)| k == key);
+    if let Some(server) = meta
+        .server_name
+        .as_deref()
+        .filter(|_| free("server.address"))
+    {
+        attrs.string("server.address", server);
+    }
+    if let Some(os) = meta.host.os_name.as_deref().filter(|_| free("os.name")) {
+        attrs.string("os.name", os);
+    }
+    if free("process.runtime.name") {
+        attrs.string("process.runtime.name", RUNTIME_NAME);
+    }
+    if let Some(version) = meta
+        .host
+        .rustc_version
+        .as_deref()
+        .filter(|_| free("process.runtime.version"))
+    {
+        attrs.string("process.runtime.version", version);
+    }
+    let thread = ThreadData::of(record.thread);
+    if let Some(id) = thread.id().filter(|_| free("thread.id")) {
+        attrs.open("thread.id", "string");
+        attrs.out.push(b'"');
+        push_u64(attrs.out, u64::from(id));
+        attrs.out.extend_from_slice(b"\"}");
+    }
+    if let Some(name) = thread.name().filter(|_| free("thread.name")) {
+        attrs.string("thread.name", name);
     }
 }
 

@@ -15,16 +15,38 @@ use crate::export::wire::key_facts::{DataKey, JudgeKey, KeyFacts, Verdict, FILTE
 use crate::export::wire::limits::MAX_SPAN_BYTES;
 use crate::export::wire::sdk::SDK_JSON;
 use crate::id::TraceId;
+use crate::thread::ThreadTag;
 
-/// Event fields that come from the configuration, not from the span tree.
+/// Event fields that come from the configuration and the host, not from the span tree.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct EventMeta {
     pub(crate) release: Option<String>,
     pub(crate) environment: String,
     pub(crate) server_name: Option<String>,
+    /// The operating system and the compiler, read once when the layer is built.
+    pub(crate) host: Host,
     /// Their JSON, written on first use: they never change.
     pub(crate) json: std::sync::OnceLock<Vec<u8>>,
+    /// The `os` and `runtime` contexts' JSON, written on first use.
+    pub(crate) contexts: std::sync::OnceLock<Vec<u8>>,
 }
+
+/// What every transaction says of the process's host, as Sentry's Rust SDK puts it on errors
+/// (its `contexts` integration): the `os` context (`name`, `version`, `kernel_version`) and the
+/// `runtime` context (`rustc` and its version). Streamed spans carry `os.name` and
+/// `process.runtime.name`/`version`, as the span protocol and the Python SDK have them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Host {
+    pub(crate) os_name: Option<String>,
+    pub(crate) os_version: Option<String>,
+    pub(crate) os_kernel_version: Option<String>,
+    /// The version of the compiler that built this crate (`1.89.0`).
+    pub(crate) rustc_version: Option<String>,
+}
+
+/// The runtime's name in the `runtime` context and `process.runtime.name`, as Sentry's Rust SDK
+/// names it.
+pub(crate) const RUNTIME_NAME: &str = "rustc";
 
 impl EventMeta {
     /// `,"platform":"native","sdk":{...},"release":...,"environment":...,"server_name":...`
@@ -45,6 +67,39 @@ impl EventMeta {
                 out.extend_from_slice(br#","server_name":"#);
                 push_str(&mut out, server_name);
             }
+            out
+        })
+    }
+
+    /// `"os":{...},"runtime":{...},`: the contexts besides `trace`, written once (nothing
+    /// for an `os` context with no field known).
+    fn contexts_json(&self) -> &[u8] {
+        self.contexts.get_or_init(|| {
+            let host = &self.host;
+            let mut out = Vec::with_capacity(160);
+            let os = [
+                ("name", &host.os_name),
+                ("version", &host.os_version),
+                ("kernel_version", &host.os_kernel_version),
+            ];
+            if os.iter().any(|(_, value)| value.is_some()) {
+                out.extend_from_slice(br#""os":{"type":"os""#);
+                for (key, value) in os {
+                    if let Some(value) = value {
+                        out.push(b',');
+                        push_key(&mut out, key);
+                        push_str(&mut out, value);
+                    }
+                }
+                out.extend_from_slice(b"},");
+            }
+            out.extend_from_slice(br#""runtime":{"type":"runtime","name":"#);
+            push_str(&mut out, RUNTIME_NAME);
+            if let Some(version) = &host.rustc_version {
+                out.extend_from_slice(br#","version":"#);
+                push_str(&mut out, version);
+            }
+            out.extend_from_slice(b"},");
             out
         })
     }
@@ -205,7 +260,9 @@ pub(crate) fn write_transaction(
     out.push(b'}');
     out.extend_from_slice(meta.json());
     caches.timestamps.push_start_and_end(out, start, end);
-    out.extend_from_slice(br#","contexts":{"trace":{"type":"trace","#);
+    out.extend_from_slice(br#","contexts":{"#);
+    out.extend_from_slice(meta.contexts_json());
+    out.extend_from_slice(br#""trace":{"type":"trace","#);
     let root_trimmed = push_span_fields(out, &ids, &tx.root, caches, scrub);
     out.push(b'}');
     out.push(b'}');
@@ -359,7 +416,8 @@ fn push_span_fields(
         _ => push_op_to_origin(out, span, callsite, keys),
     };
     let mut trimmed = None;
-    if !span.data.is_empty() || span.metadata.is_some() {
+    let thread = ThreadData::of(span.thread);
+    if !span.data.is_empty() || span.metadata.is_some() || !thread.is_empty() {
         out.extend_from_slice(br#","data":"#);
         let budget = MAX_SPAN_BYTES
             .saturating_sub(SPAN_FIELDS_RESERVE + described)
@@ -373,7 +431,7 @@ fn push_span_fields(
             (Some(metadata), None) => Code::Metadata(metadata),
             (None, _) => Code::None,
         };
-        trimmed = push_data(out, &span.data, code, budget, keys, scrub);
+        trimmed = push_data(out, &span.data, code, thread, budget, keys, scrub);
     }
     if !span.links.is_empty() {
         out.push(b',');
@@ -444,6 +502,7 @@ fn push_data(
     out: &mut Vec<u8>,
     data: &[(Cow<'static, str>, FieldValue)],
     code: Code<'_>,
+    thread: ThreadData,
     budget: usize,
     keys: &mut KeyFacts,
     scrub: Option<&dyn JudgeKey>,
@@ -454,12 +513,15 @@ fn push_data(
     let (code_json, metadata) = match code {
         Code::None => (&[][..], None),
         Code::Written(json, _, metadata) => (json, Some(metadata)),
-        Code::Metadata(_) => return push_data_budgeted(out, data, code, budget, keys, scrub),
+        Code::Metadata(_) => {
+            return push_data_budgeted(out, data, code, thread, budget, keys, scrub)
+        }
     };
     let start = out.len();
     out.push(b'{');
     let mut first = true;
     let mut overrides_code = false;
+    let mut overrides_thread = false;
     for (i, (key, value)) in data.iter().enumerate() {
         if repeated_later(data, i) {
             continue;
@@ -476,24 +538,82 @@ fn push_data(
         }
         first = false;
         overrides_code |= key.starts_with("code.");
+        overrides_thread |= key.starts_with("thread.");
         push_value(out, value, verdict);
     }
-    if let (true, Some(metadata)) = (overrides_code, metadata) {
+    if overrides_code || overrides_thread {
         out.truncate(start);
-        return push_data_budgeted(out, data, Code::Metadata(metadata), budget, keys, scrub);
+        let code = match (overrides_code, metadata) {
+            (true, Some(metadata)) => Code::Metadata(metadata),
+            _ => code,
+        };
+        return push_data_budgeted(out, data, code, thread, budget, keys, scrub);
     }
     if !code_json.is_empty() {
         if !first {
             out.push(b',');
         }
+        first = false;
         out.extend_from_slice(code_json);
     }
+    thread.push_entries(out, first, |_| false);
     out.push(b'}');
     if out.len() - start <= budget {
         return None;
     }
     out.truncate(start);
-    push_data_budgeted(out, data, code, budget, keys, scrub)
+    push_data_budgeted(out, data, code, thread, budget, keys, scrub)
+}
+
+/// The `thread.id` and `thread.name` data of a span (the thread it started on).
+#[derive(Clone, Copy)]
+pub(super) struct ThreadData {
+    id: Option<u32>,
+    name: Option<&'static str>,
+}
+
+impl ThreadData {
+    pub(super) fn of(tag: ThreadTag) -> Self {
+        Self {
+            id: tag.id(),
+            name: tag.name(),
+        }
+    }
+
+    fn is_empty(self) -> bool {
+        self.id.is_none() && self.name.is_none()
+    }
+
+    /// Writes `"thread.id":"N","thread.name":"…"` (each if known and not `taken`), after a
+    /// comma unless `first`. The id is a string, as the span protocol's common attributes and
+    /// the Python SDK have it.
+    fn push_entries(self, out: &mut Vec<u8>, mut first: bool, taken: impl Fn(&str) -> bool) {
+        if let Some(id) = self.id.filter(|_| !taken("thread.id")) {
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            out.extend_from_slice(br#""thread.id":""#);
+            push_u64(out, u64::from(id));
+            out.push(b'"');
+        }
+        if let Some(name) = self.name.filter(|_| !taken("thread.name")) {
+            if !first {
+                out.push(b',');
+            }
+            push_key(out, "thread.name");
+            push_str(out, name);
+        }
+    }
+
+    /// The id as text (for the streamed span's string attribute).
+    pub(super) fn id(self) -> Option<u32> {
+        self.id
+    }
+
+    pub(super) fn name(self) -> Option<&'static str> {
+        self.name
+    }
 }
 
 /// What the privacy rules do to a data entry, when the writer applies them (`scrub`).
@@ -536,6 +656,7 @@ fn push_data_budgeted(
     out: &mut Vec<u8>,
     data: &[(Cow<'static, str>, FieldValue)],
     code: Code<'_>,
+    thread: ThreadData,
     budget: usize,
     keys: &mut KeyFacts,
     scrub: Option<&dyn JudgeKey>,
@@ -576,6 +697,14 @@ fn push_data_budgeted(
                 });
             }
         }
+    }
+    let has = |key: &str| data.iter().any(|(k, _)| k == key);
+    let entries = usize::from(thread.id.is_some() && !has("thread.id"))
+        + usize::from(thread.name.is_some() && !has("thread.name"));
+    if entries > 0 {
+        map.entries(out, entries, |out| {
+            thread.push_entries(out, true, has);
+        });
     }
     map.close(out)
 }

@@ -3,6 +3,14 @@
 //! `trace` header to linked events ([`LinkedTransportFactory`]), and our [`EnvelopeTransport`] over the
 //! `sentry` client ([`ClientTransport`], when the client has a transport of its own).
 
+#![cfg_attr(
+    not(feature = "ureq"),
+    expect(
+        dead_code,
+        reason = "our pipeline becomes the client's transport only with our HTTP transport (`ureq`)"
+    )
+)]
+
 use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 use std::time::{Duration, Instant};
