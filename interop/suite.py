@@ -70,15 +70,13 @@ INTENDED = {
     ("log-attr", "*", "+code.file.path"): "the event's callsite (relative path)",
     ("log-attr", "*", "+code.line.number"): "the event's callsite",
     ("log-attr", "*", "+code.module.name"): "the event's callsite",
-    ("*-attr", "python", "-process.runtime.name"):
-        "sentry-sdk describes its interpreter; a compiled Rust program has no runtime to name",
-    ("*-attr", "python", "-process.runtime.version"): "see process.runtime.name",
+    ("*-attr", "node", "+process.runtime.name"):
+        "the runtime (rustc), as sentry-sdk sends its own on logs and metrics; @sentry/node "
+        "sends none there",
+    ("*-attr", "node", "+process.runtime.version"): "see process.runtime.name",
     ("*-attr", "node", "-sentry.timestamp.sequence"):
         "@sentry/node orders items that share a millisecond timestamp; the crate's timestamps "
         "have microseconds",
-    ("*-attr", "*", "-server.address"):
-        "both SDKs default server_name to the host name; the crate has no server-name option "
-        "yet, so it never sends server.address (a known gap)",
 }
 RELAY_SKIP = ("the sentry-relay Python package (0.10.1, the newest on PyPI; the suite pins none) "
               "exposes only event normalisation (StoreNormalizer.normalize_event): its library "

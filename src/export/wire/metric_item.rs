@@ -7,8 +7,9 @@
 //! `trace_metric+json`). Each metric carries `timestamp` (float seconds), `trace_id`,
 //! `span_id`, `name`, `type` (`counter`, `gauge`, `distribution`), `value` (a float), `unit`
 //! when one was given, and typed `attributes`: the event's other fields, then
-//! `sentry.sdk.name`/`version`, `sentry.environment`, `sentry.release` and `server.address`
-//! (when a server name is configured), the attributes `sentry-sdk` gives every metric.
+//! `sentry.sdk.name`/`version`, `sentry.environment`, `sentry.release`, `server.address`
+//! (when there is a server name) and `process.runtime.name`/`version`, the attributes
+//! `sentry-sdk` gives every metric.
 
 use crate::export::record::{MetricBatch, SentryMetric};
 use crate::export::wire::json::{push_f64, push_str};
@@ -21,14 +22,6 @@ use crate::export::wire::transaction::EventMeta;
 /// The item's content type.
 pub(crate) const METRIC_CONTENT_TYPE: &str = "application/vnd.sentry.items.trace-metric+json";
 
-/// Attribute keys this module writes itself.
-const RESERVED: &[&str] = &[
-    "sentry.sdk.name",
-    "sentry.sdk.version",
-    "sentry.environment",
-    "sentry.release",
-    "server.address",
-];
 
 /// Writes the item payload for `batch` into `out`.
 pub(crate) fn write_metric_payload(out: &mut Vec<u8>, batch: &MetricBatch, meta: &EventMeta) {
@@ -66,7 +59,7 @@ fn write_metric(out: &mut Vec<u8>, metric: &SentryMetric, meta: &EventMeta) {
     }
     out.extend_from_slice(br#","attributes":{"#);
     let mut attrs = Attributes { out, first: true };
-    write_user_attributes(&mut attrs, &metric.attributes, RESERVED);
+    write_user_attributes(&mut attrs, &metric.attributes, &[]);
     write_common(&mut attrs, meta);
     out.extend_from_slice(b"}}");
 }
@@ -80,6 +73,7 @@ mod tests {
 
     use super::*;
     use crate::export::record::{MetricType, TelemetryBatch};
+    use crate::export::wire::transaction::Host;
     use crate::id::{SpanId, TraceId};
 
     fn metric(name: &'static str, kind: MetricType, unit: Option<&'static str>) -> SentryMetric {
@@ -129,5 +123,29 @@ mod tests {
         assert_eq!(items[1]["type"], "distribution");
         assert_eq!(items[1]["unit"], "millisecond");
         assert_eq!(items[1]["value"], 12.5);
+    }
+
+    /// `sentry-sdk` 2.75.0 puts its runtime on every metric (seen by the interop suite); they
+    /// once lacked it.
+    #[test]
+    fn metrics_carry_the_runtime_as_sentry_sdk_does() {
+        let batch = TelemetryBatch {
+            items: vec![metric("jobs", MetricType::Counter, None)],
+            bytes: 0,
+        };
+        let meta = EventMeta {
+            host: Host {
+                rustc_version: Some("1.90.0".to_owned()),
+                ..Host::default()
+            },
+            ..EventMeta::default()
+        };
+        let mut out = Vec::new();
+        write_metric_payload(&mut out, &batch, &meta);
+        let payload: Value = serde_json::from_slice(&out).unwrap();
+        let attributes = &payload["items"][0]["attributes"];
+        assert_eq!(attributes["process.runtime.name"]["value"], "rustc");
+        assert_eq!(attributes["process.runtime.version"]["value"], "1.90.0");
+        assert_eq!(attributes["process.runtime.version"]["type"], "string");
     }
 }
