@@ -256,9 +256,10 @@ mod tests {
         let mut meta = meta();
         meta.host.rustc_version = Some("1.90.0".to_owned());
         let mut with_field = log("a");
-        with_field
-            .attributes
-            .push(("process.runtime.name".into(), FieldValue::Str("mine".into())));
+        with_field.attributes.push((
+            "process.runtime.name".into(),
+            FieldValue::Str("mine".into()),
+        ));
         let batch = TelemetryBatch {
             items: vec![with_field],
             bytes: 0,

@@ -22,7 +22,6 @@ use crate::export::wire::transaction::EventMeta;
 /// The item's content type.
 pub(crate) const METRIC_CONTENT_TYPE: &str = "application/vnd.sentry.items.trace-metric+json";
 
-
 /// Writes the item payload for `batch` into `out`.
 pub(crate) fn write_metric_payload(out: &mut Vec<u8>, batch: &MetricBatch, meta: &EventMeta) {
     out.extend_from_slice(CONTAINER_OPEN);
