@@ -22,7 +22,7 @@
 //!
 //! ```toml
 //! tracing-sentry = { version = "0.1", features = ["tower", "reqwest", "sentry", "fmt"] }
-//! sentry = { version = "0.49", default-features = false, features = ["backtrace", "contexts", "panic"] }
+//! sentry = { version = "0.49", default-features = false, features = ["backtrace", "contexts", "panic", "tracing", "logs"] }
 //! axum = "0.8"
 //! reqwest = "0.13"
 //! reqwest-middleware = "0.5"

@@ -13,6 +13,7 @@
 //! | `LISTEN_ADDR` | where to serve plain HTTP/1.1 (default `127.0.0.1:3000`) |
 //! | `DOWNSTREAM_URL` | the URL `GET /call` calls (required) |
 //! | `SENTRY_DSN`, `SENTRY_RELEASE`, `SENTRY_ENVIRONMENT`, `SENTRY_TRACES_SAMPLE_RATE`, `SENTRY_TRACE_LIFECYCLE` | read by [`SentryLayer::builder_from_env`] (`SENTRY_TRACE_LIFECYCLE=stream`: spans are streamed as span v2 items instead of transactions) |
+//! | `SENTRY_ENABLE_LOGS` | read by `builder_from_env` too: `true` sends the events of `GET /telemetry` (and the service's other `INFO` events) as Sentry logs |
 //! | `EXPORT_MAX_IN_FLIGHT` | envelope requests in flight at most (default 64; for `benches/export_load.rs`) |
 //!
 //! Routes:
@@ -20,6 +21,11 @@
 //!   `sentry-trace`/`baggage` (or starts a trace); the `#[instrument]` handler span makes one
 //!   `GET DOWNSTREAM_URL` through an `http.client` span that carries the trace headers, and
 //!   answers with the downstream's status and body.
+//! - `GET /telemetry`: inside the `http.server` span (which continues the caller's trace as
+//!   `/call` does), records one `INFO` event with four typed fields (a log when
+//!   `SENTRY_ENABLE_LOGS=true`) and one event per metric type (`counter.`, `gauge.`,
+//!   `distribution.` fields; metrics are on by default), the values the suite's peers send
+//!   through their SDKs' own APIs, and answers 200.
 //! - `GET /flush`: waits (at most 5 s) until every finished transaction (or, streaming, every
 //!   finished span, the span buffer emptied first) was delivered, then
 //!   prints the export [`Stats`](tracing_sentry::Stats) (one line on stdout) and returns them
@@ -90,6 +96,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .route_from_extensions(|ext| ext.get::<MatchedPath>().map(|p| p.as_str().to_owned()));
     let app = Router::new()
         .route("/call", get(call))
+        .route("/telemetry", get(telemetry))
         .route_layer(sentry_http)
         .route("/flush", get(flush))
         .with_state(state);
@@ -129,6 +136,34 @@ async fn call(State(state): State<Arc<AppState>>) -> (StatusCode, Bytes) {
     outgoing.finish(status);
     tracing::info!(status = status.as_u16(), "downstream answered");
     (status, body)
+}
+
+/// `GET /telemetry`: one log and one metric of each type, inside the `http.server` span, the
+/// same values the peers send through `sentry_sdk.logger`/`Sentry.logger` and the SDKs'
+/// `metrics` APIs (`interop/suite.py` compares the three).
+#[tracing::instrument(skip_all, fields(sentry.op = "function"))]
+async fn telemetry() -> StatusCode {
+    tracing::info!(
+        interop.count = 3_i64,
+        interop.ratio = 0.5,
+        interop.flag = true,
+        interop.name = "rust",
+        "interop log"
+    );
+    tracing::info!(
+        counter.interop.requests = 1_i64,
+        interop.route = "/telemetry"
+    );
+    tracing::info!(
+        gauge.interop.queue_depth = 42_i64,
+        interop.route = "/telemetry"
+    );
+    tracing::info!(
+        distribution.interop.duration = 12.5,
+        unit = "millisecond",
+        interop.route = "/telemetry"
+    );
+    StatusCode::OK
 }
 
 /// `GET /flush`: waits until every transaction (or streamed span) finished so far was

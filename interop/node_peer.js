@@ -14,6 +14,11 @@
 //   node node_peer.js server PORT_FILE LOG_JSONL
 //       Downstream: an http server auto-instrumented by the SDK; for each request it appends
 //       one JSON line with the raw trace headers and what the SDK continued.
+//   node node_peer.js telemetry SENTRY_TRACE
+//       Telemetry: continues SENTRY_TRACE in a span and, inside it, sends one log through
+//       Sentry.logger.info and one metric of each type through Sentry.metrics.count/gauge/
+//       distribution (enableLogs: true), the same values the service records from `tracing`
+//       events; prints one JSON line with the trace and span the SDK used.
 //
 // SENTRY_DSN points at the fake ingest (key `nodekey`); SENTRY_TRACE_LIFECYCLE picks the
 // SDK's own lifecycle (the SDK reads it itself). Only 127.0.0.1 is used.
@@ -46,6 +51,9 @@ if (role === 'client') {
   if (mode === 'manual') options.tracePropagationTargets = [];
 } else {
   options.tracesSampleRate = 1.0;
+}
+if (role === 'telemetry') {
+  options.enableLogs = true;
 }
 Sentry.init(options);
 
@@ -140,7 +148,34 @@ function server(portFile, logPath) {
   });
 }
 
-if (role === 'client') {
+// The values the service records in GET /telemetry (examples/interop_service.rs).
+const LOG_ATTRIBUTES = { 'interop.count': 3, 'interop.ratio': 0.5, 'interop.flag': true };
+const METRIC_ATTRIBUTES = { 'interop.route': '/telemetry' };
+
+async function telemetry(sentryTrace) {
+  const ids = Sentry.continueTrace({ sentryTrace, baggage: undefined }, () =>
+    Sentry.startSpan({ name: 'node telemetry', op: 'function' }, (span) => {
+      Sentry.logger.info('interop log', { ...LOG_ATTRIBUTES, 'interop.name': 'node' });
+      Sentry.metrics.count('interop.requests', 1, { attributes: METRIC_ATTRIBUTES });
+      Sentry.metrics.gauge('interop.queue_depth', 42, { attributes: METRIC_ATTRIBUTES });
+      Sentry.metrics.distribution('interop.duration', 12.5, {
+        unit: 'millisecond',
+        attributes: METRIC_ATTRIBUTES,
+      });
+      const ctx = span.spanContext();
+      return { trace_id: ctx.traceId, span_id: ctx.spanId };
+    }),
+  );
+  await Sentry.flush(5000);
+  process.stdout.write(JSON.stringify({ sdk: 'node', sdk_version: Sentry.SDK_VERSION, ...ids }) + '\n');
+}
+
+if (role === 'telemetry') {
+  telemetry(args[0]).catch((err) => {
+    process.stderr.write(String(err && err.stack) + '\n');
+    process.exit(1);
+  });
+} else if (role === 'client') {
   client(args[0]).catch((err) => {
     process.stderr.write(String(err && err.stack) + '\n');
     process.exit(1);
@@ -148,6 +183,6 @@ if (role === 'client') {
 } else if (role === 'server') {
   server(args[0], args[1]);
 } else {
-  process.stderr.write('usage: node_peer.js client URL [...] | server PORT_FILE LOG\n');
+  process.stderr.write('usage: node_peer.js client URL [...] | server PORT_FILE LOG | telemetry SENTRY_TRACE\n');
   process.exit(2);
 }

@@ -16,6 +16,12 @@
         Downstream: for each request, sentry_sdk.continue_trace() on the headers (repeated
         fields joined with ",", as WSGI does) and a transaction; appends one JSON line with the
         raw trace headers and what the SDK continued.
+    python py_peer.py telemetry SENTRY_TRACE
+        Telemetry: continues SENTRY_TRACE in a transaction (a segment span in the stream run)
+        and, inside it, sends one log through `sentry_sdk.logger.info` and one metric of each
+        type through `sentry_sdk.metrics.count/gauge/distribution` (enable_logs=True), the same
+        values the service records from `tracing` events; prints one JSON line with the trace
+        and span the SDK used.
 
 SENTRY_DSN points at the fake ingest (key `pykey`). SENTRY_TRACE_LIFECYCLE=stream makes the
 peer use the SDK's span streaming (`trace_lifecycle="stream"` and the `sentry_sdk.traces` API;
@@ -212,6 +218,52 @@ def server(args):
     srv.serve_forever()
 
 
+# The values the service records in GET /telemetry (examples/interop_service.rs).
+LOG_ATTRIBUTES = {"interop.count": 3, "interop.ratio": 0.5, "interop.flag": True}
+METRIC_ATTRIBUTES = {"interop.route": "/telemetry"}
+
+
+def telemetry(args):
+    sentry_sdk.init(
+        dsn=os.environ["SENTRY_DSN"],
+        release="interop-python@2",
+        environment="interop-python",
+        traces_sample_rate=1.0,
+        trace_lifecycle=LIFECYCLE,
+        enable_logs=True,
+    )
+    headers = {"sentry-trace": args[0]}
+
+    def record():
+        sentry_sdk.logger.info(
+            "interop log", attributes=dict(LOG_ATTRIBUTES, **{"interop.name": "python"})
+        )
+        sentry_sdk.metrics.count("interop.requests", 1, attributes=METRIC_ATTRIBUTES)
+        sentry_sdk.metrics.gauge("interop.queue_depth", 42, attributes=METRIC_ATTRIBUTES)
+        sentry_sdk.metrics.distribution(
+            "interop.duration", 12.5, unit="millisecond", attributes=METRIC_ATTRIBUTES
+        )
+
+    if STREAM:
+        traces.continue_trace(headers)
+        with traces.start_span(
+            name="python telemetry", attributes={"sentry.op": "function"}
+        ) as span:
+            record()
+            ids = (span.trace_id, span.span_id)
+    else:
+        transaction = sentry_sdk.continue_trace(headers, op="function", name="python telemetry")
+        with sentry_sdk.start_transaction(transaction) as span:
+            record()
+            ids = (span.trace_id, span.span_id)
+    sentry_sdk.flush(5)
+    print(
+        json.dumps({"sdk": "python", "sdk_version": sentry_sdk.VERSION, "trace_id": ids[0],
+                    "span_id": ids[1]}),
+        flush=True,
+    )
+
+
 def main():
     # Never outlive a stuck run.
     limit = float(os.environ.get("INTEROP_MAX_SECONDS", "600"))
@@ -224,8 +276,10 @@ def main():
             client(args)
         elif role == "server":
             server(args)
+        elif role == "telemetry":
+            telemetry(args)
         else:
-            print("usage: py_peer.py client URL [...] | server PORT_FILE LOG", file=sys.stderr)
+            print("usage: py_peer.py client URL [...] | server PORT_FILE LOG | telemetry SENTRY_TRACE", file=sys.stderr)
             os._exit(2)
     except BaseException:
         # Exit now: the SDK's background threads must not keep a failed peer alive.

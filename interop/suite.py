@@ -36,6 +36,52 @@ COMMON_ATTRIBUTES = (
     "sentry.trace_lifecycle",
 )
 SEGMENT_ATTRIBUTES = ("sentry.op", "sentry.segment.name.source")
+LOG_CONTENT_TYPE = "application/vnd.sentry.items.log+json"
+METRIC_CONTENT_TYPE = "application/vnd.sentry.items.trace-metric+json"
+# Who sends the telemetry that GET /telemetry and the peers' `telemetry` role record, by DSN key.
+TELEMETRY_SENDERS = (("rust", SERVICE_KEY), ("python", "pykey"), ("node", "nodekey"))
+SDK_LABEL = {"python": "sentry-sdk", "node": "@sentry/node"}
+# The log and the metrics all three send (examples/interop_service.rs, py_peer.py, node_peer.js).
+TELEMETRY_LOG_ATTRIBUTES = {"interop.count": "integer", "interop.ratio": "double",
+                            "interop.flag": "boolean", "interop.name": "string"}
+TELEMETRY_METRICS = {"interop.requests": ("counter", 1.0, None),
+                     "interop.queue_depth": ("gauge", 42.0, None),
+                     "interop.duration": ("distribution", 12.5, "millisecond")}
+# Where our log or metric may differ from a pinned SDK's, and why. Keys: (what, sdk, name);
+# `what` is `log-key`/`metric-key` (a top-level key) or `log-attr`/`metric-attr` (an
+# attribute); the sign says who has it: "+" only we send it, "-" only the SDK does. Any other
+# difference in key sets fails the check.
+INTENDED = {
+    ("log-key", "node", "-severity_number"):
+        "@sentry/node sends the severity number top-level; the crate writes it as the attribute "
+        "sentry.severity_number, as sentry-sdk does (Relay's log schema has no top-level "
+        "severity_number: it keeps it as an unknown extra)",
+    ("log-key", "node", "+span_id"):
+        "@sentry/node names the span in the attribute sentry.trace.parent_span_id (the older "
+        "convention); the crate sends the top-level span_id, as sentry-sdk does and Relay's log "
+        "schema reads",
+    ("log-attr", "node", "-sentry.trace.parent_span_id"): "see span_id",
+    ("log-attr", "node", "+sentry.severity_number"):
+        "the severity as sentry-sdk sends it (node: top-level severity_number)",
+    ("log-attr", "node", "+sentry.severity_text"): "as sentry-sdk sends it",
+    ("log-attr", "*", "+sentry.origin"):
+        "auto.log.tracing: the spec's origin for logs captured from a logging library; the "
+        "SDKs' manual logger API sends none",
+    ("log-attr", "*", "+code.file.path"): "the event's callsite (relative path)",
+    ("log-attr", "*", "+code.line.number"): "the event's callsite",
+    ("log-attr", "*", "+code.module.name"): "the event's callsite",
+    ("*-attr", "node", "+process.runtime.name"):
+        "the runtime (rustc), as sentry-sdk sends its own on logs and metrics; @sentry/node "
+        "sends none there",
+    ("*-attr", "node", "+process.runtime.version"): "see process.runtime.name",
+    ("*-attr", "node", "-sentry.timestamp.sequence"):
+        "@sentry/node orders items that share a millisecond timestamp; the crate's timestamps "
+        "have microseconds",
+}
+RELAY_SKIP = ("the sentry-relay Python package (0.10.1, the newest on PyPI; the suite pins none) "
+              "exposes only event normalisation (StoreNormalizer.normalize_event): its library "
+              "has no log or trace_metric processing and knows those only as data categories "
+              "(log_item, trace_metric), so Relay's normaliser cannot be run on these items")
 
 
 def env_float(name, default):
@@ -253,6 +299,11 @@ def item_trace_ids(record):
     return ids
 
 
+def strip_record(record):
+    """A recorded item without its raw text (kept in ingest.jsonl)."""
+    return {k: v for k, v in record.items() if k not in ("payload_raw", "envelope_header_raw")}
+
+
 def item_type(record):
     return (record.get("item_header") or {}).get("type")
 
@@ -275,6 +326,62 @@ class Ingest:
         return [r for r in self.for_trace(trace_id) if item_type(r) == "span"]
 
 
+def json_type(value):
+    """The JSON type of a value, numbers as `integer` or `double` as Python parsed them."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "double"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return "null"
+
+
+def as_dict(value):
+    """`value` if it is a JSON object, else an empty one (a malformed item is reported, not
+    a crash)."""
+    return value if isinstance(value, dict) else {}
+
+
+def attribute_problems(item):
+    """What is wrong with an item's typed attributes: each must be {"type", "value"} with a
+    value of that type (an integer may stand for a double)."""
+    problems = []
+    attributes = item.get("attributes")
+    if not isinstance(attributes, dict):
+        return ["attributes %r" % (attributes,)]
+    for key, attr in attributes.items():
+        if not isinstance(attr, dict) or set(attr) != {"type", "value"}:
+            problems.append("%s is %r" % (key, attr))
+            continue
+        have, want = json_type(attr["value"]), attr["type"]
+        if not (have == want or (want == "double" and have == "integer")):
+            problems.append("%s: type %r, value %r" % (key, want, attr["value"]))
+    return problems
+
+
+def key_differences(kind, sdk, ours, theirs):
+    """(unexpected, intended) differences between two key sets, per INTENDED."""
+    unexpected, intended = [], []
+    for sign, keys in (("+", set(ours) - set(theirs)), ("-", set(theirs) - set(ours))):
+        for key in sorted(keys):
+            reason = None
+            for what in (kind, "*-" + kind.split("-")[1]):
+                for who in (sdk, "*"):
+                    reason = reason or INTENDED.get((what, who, sign + key))
+            if reason:
+                intended.append("%s%s (%s): %s" % (sign, key, SDK_LABEL[sdk], reason))
+            else:
+                unexpected.append("%s%s vs %s" % (sign, key, SDK_LABEL[sdk]))
+    return unexpected, intended
+
+
 # ---------------------------------------------------------------------------------------------
 # Results.
 
@@ -293,6 +400,11 @@ class Report:
             self.failed += 1
             print("FAIL %s%s" % (name, (": " + detail) if detail else ""), flush=True)
         return ok
+
+    def note(self, lines):
+        """Indented lines under the last check (not counted)."""
+        for line in lines:
+            print("    %s" % line, flush=True)
 
     def skip(self, name, why):
         self.skipped += 1
@@ -344,7 +456,8 @@ class Suite:
         env = dict(os.environ)
         env["SENTRY_DSN"] = "http://%s@127.0.0.1:%d/1" % (key, self.ingest_port)
         for name in ("SENTRY_TRACE_LIFECYCLE", "SENTRY_RELEASE", "SENTRY_ENVIRONMENT",
-                     "SENTRY_TRACES_SAMPLE_RATE", "SENTRY_TRACE", "SENTRY_BAGGAGE"):
+                     "SENTRY_TRACES_SAMPLE_RATE", "SENTRY_TRACE", "SENTRY_BAGGAGE",
+                     "SENTRY_ENABLE_LOGS"):
             env.pop(name, None)
         return env
 
@@ -376,7 +489,7 @@ class Suite:
             self.downstream_urls[sdk] = "http://127.0.0.1:%d/downstream" % port
         return procs
 
-    def start_service(self, lifecycle, downstream_sdk):
+    def start_service(self, lifecycle, downstream_sdk, name=None, extra=None):
         port = free_port()
         env = self.base_env(SERVICE_KEY)
         env.update(
@@ -388,8 +501,10 @@ class Suite:
         )
         if lifecycle == "stream":
             env["SENTRY_TRACE_LIFECYCLE"] = "stream"
+        env.update(extra or {})
         argv = shlex.split(self.args.service)
-        proc = self.procs.start("service-%s-to-%s" % (lifecycle, downstream_sdk), argv, env=env)
+        proc = self.procs.start("service-%s-%s" % (lifecycle, name or "to-" + downstream_sdk),
+                                argv, env=env)
         wait_listening(port, proc, env_float("SERVICE_START_TIMEOUT", "60"))
         return proc, "http://127.0.0.1:%d" % port
 
@@ -735,6 +850,248 @@ class Suite:
         check(name + ": span fields and segment attributes (spec)", not problems,
               "; ".join(problems[:8]))
 
+
+    # -- logs and metrics ------------------------------------------------------------------
+
+    def run_telemetry(self, lifecycle):
+        """The service (with SENTRY_ENABLE_LOGS=true) and both peers send the same log and the
+        same three metrics, each continuing a trace of its own; their items are compared."""
+        name = "[%s] telemetry" % lifecycle
+        try:
+            got = self.collect_telemetry(lifecycle)
+        except Exception as err:  # a crash is a failure, not a traceback
+            self.report.check(name + ": log and metrics sent", False,
+                              "%s: %s" % (type(err).__name__, err))
+            return
+        if got is None:
+            self.report.skip(name, "the service has no GET /telemetry (404)")
+            return
+        with open(os.path.join(self.out, "telemetry-samples-%s.json" % lifecycle), "w") as f:
+            json.dump(got, f, indent=2, sort_keys=True)
+        try:
+            self.check_telemetry(name, got)
+        except Exception as err:
+            self.report.check(name + " checks ran", False, "%s: %s" % (type(err).__name__, err))
+
+    def collect_telemetry(self, lifecycle):
+        traces = {who: os.urandom(16).hex() for who, _ in TELEMETRY_SENDERS}
+        parents = {who: os.urandom(8).hex() for who, _ in TELEMETRY_SENDERS}
+        header = lambda who: "%s-%s-1" % (traces[who], parents[who])
+        # A service of its own: logs on, so that /call's events stay out of the other checks.
+        proc, base = self.start_service(lifecycle, "node", name="telemetry",
+                                        extra={"SENTRY_ENABLE_LOGS": "true"})
+        try:
+            status, _ = http_get(base + "/telemetry", headers={"sentry-trace": header("rust")})
+            if status == 404:
+                return None
+            if status != 200:
+                raise RuntimeError("GET /telemetry answered %s" % status)
+            http_get(base + "/flush", timeout=10)
+        finally:
+            self.procs.stop(proc)
+        ids = {"rust": {"trace_id": traces["rust"], "span_id": None}}
+        for who, key in TELEMETRY_SENDERS[1:]:
+            env = self.base_env(key)
+            env["SENTRY_TRACE_LIFECYCLE"] = lifecycle
+            argv = ([self.node, os.path.join(HERE, "node_peer.js")] if who == "node"
+                    else [self.python, os.path.join(HERE, "py_peer.py")])
+            done = subprocess.run(argv + ["telemetry", header(who)], env=env,
+                                  capture_output=True, timeout=30, text=True)
+            if done.returncode != 0:
+                raise RuntimeError("%s telemetry peer failed: %s" % (who, done.stderr[-2000:]))
+            ids[who] = json.loads(done.stdout.strip().splitlines()[-1])
+
+        def items(who, key, ty):
+            return [r for r in self.ingest.records(key)
+                    if item_type(r) == ty and traces[who] in item_trace_ids(r)]
+
+        def arrived():
+            return all(items(who, key, "log") and sum(
+                len((r.get("payload") or {}).get("items") or [])
+                for r in items(who, key, "trace_metric")) >= len(TELEMETRY_METRICS)
+                for who, key in TELEMETRY_SENDERS)
+
+        wait_for(arrived, self.wait)
+        got = {}
+        for who, key in TELEMETRY_SENDERS:
+            got[who] = dict(trace_id=traces[who], parent_span_id=parents[who],
+                            span_id=ids[who].get("span_id"),
+                            log=[strip_record(r) for r in items(who, key, "log")],
+                            trace_metric=[strip_record(r) for r in items(who, key, "trace_metric")])
+        return got
+
+    def check_telemetry(self, name, got):
+        check, note = self.report.check, self.report.note
+        missing = ["%s %s" % (who, ty) for who in got for ty in ("log", "trace_metric")
+                   if not got[who][ty]]
+        if not check(name + ": the service, sentry-sdk and @sentry/node each sent a log item "
+                     "and a trace_metric item", not missing, "none from " + ", ".join(missing)):
+            return
+        for ty, content_type in (("log", LOG_CONTENT_TYPE), ("trace_metric", METRIC_CONTENT_TYPE)):
+            problems = []
+            for who in got:
+                for r in got[who][ty]:
+                    header, payload = r["item_header"], r.get("payload") or {}
+                    listed = payload.get("items") if isinstance(payload, dict) else None
+                    if header.get("content_type") != content_type:
+                        problems.append("%s content_type %r" % (who, header.get("content_type")))
+                    if not isinstance(listed, list) or header.get("item_count") != len(listed):
+                        problems.append("%s item_count %r" % (who, header.get("item_count")))
+                    if not isinstance(payload, dict) or sorted(payload) != ["items", "version"] \
+                            or payload.get("version") != 2:
+                        problems.append("%s container keys %r version %r" % (
+                            who, sorted(payload) if isinstance(payload, dict) else payload,
+                            payload.get("version") if isinstance(payload, dict) else None))
+            check(name + ": %s items: content type %s, item_count, container "
+                  "{\"version\": 2, \"items\"} (all three)" % (ty, content_type),
+                  not problems, "; ".join(problems[:6]))
+        headers = {who: sorted((got[who]["log"][0].get("envelope_header") or {}).keys())
+                   for who in got}
+        check(name + ": no DSC (`trace`) in the envelope header of log/metric envelopes (all "
+              "three)", all("trace" not in (r.get("envelope_header") or {})
+                            for who in got for ty in ("log", "trace_metric")
+                            for r in got[who][ty]), repr(headers))
+        note(["envelope header keys: " + ", ".join("%s %s" % (w, h) for w, h in headers.items())])
+        self.check_telemetry_logs(name, got)
+        self.check_telemetry_metrics(name, got)
+        self.report.skip(name + ": Relay normaliser on log and trace_metric items", RELAY_SKIP)
+
+    def check_telemetry_logs(self, name, got):
+        check, note = self.report.check, self.report.note
+        logs = {who: [l for r in got[who]["log"] for l in (r.get("payload") or {}).get("items")
+                      or [] if l.get("body") == "interop log"] for who in got}
+        if not check(name + ": one \"interop log\" log from each sender",
+                     all(len(v) == 1 for v in logs.values()),
+                     repr({w: len(v) for w, v in logs.items()})):
+            return
+        log = {who: v[0] for who, v in logs.items()}
+        ours = log["rust"]
+        # Values: trace, span, level, severity, body.
+        problems = []
+        for who, item in log.items():
+            attrs = as_dict(item.get("attributes"))
+            span = item.get("span_id") or as_dict(attrs.get("sentry.trace.parent_span_id")).get(
+                "value")
+            if item.get("trace_id") != got[who]["trace_id"]:
+                problems.append("%s trace_id %r" % (who, item.get("trace_id")))
+            if not (isinstance(span, str) and len(span) == 16 and span != got[who]["parent_span_id"]
+                    and (got[who]["span_id"] in (None, span))):
+                problems.append("%s span %r (peer's %r)" % (who, span, got[who]["span_id"]))
+            severity = item.get("severity_number",
+                                as_dict(attrs.get("sentry.severity_number")).get("value"))
+            if item.get("level") != "info" or severity != 9:
+                problems.append("%s level %r severity %r" % (who, item.get("level"), severity))
+            if not isinstance(item.get("timestamp"), float):
+                problems.append("%s timestamp %r" % (who, item.get("timestamp")))
+        check(name + ": each log has its trace id, the span it was recorded in (not the caller's), "
+              "level info, severity number 9, a float timestamp", not problems,
+              "; ".join(problems))
+        # Top-level keys and their types.
+        unexpected, intended = [], []
+        for sdk in ("python", "node"):
+            u, i = key_differences("log-key", sdk, ours, log[sdk])
+            unexpected += u
+            intended += i
+            for key in set(ours) & set(log[sdk]):
+                if json_type(ours[key]) != json_type(log[sdk][key]):
+                    unexpected.append("%s: %s vs %s %s" % (key, json_type(ours[key]), SDK_LABEL[sdk],
+                                                          json_type(log[sdk][key])))
+        check(name + ": log keys and their JSON types match sentry-sdk's and @sentry/node's "
+              "(intended differences listed)", not unexpected, "; ".join(unexpected))
+        note(intended)
+        self.check_attributes(name + ": log", "log-attr", {w: [l] for w, l in log.items()},
+                              TELEMETRY_LOG_ATTRIBUTES)
+        attrs = as_dict(ours.get("attributes"))
+        value = lambda key: as_dict(attrs.get(key)).get("value")
+        check(name + ": our log's sentry.origin is auto.log.tracing, severity text info",
+              value("sentry.origin") == "auto.log.tracing" and value("sentry.severity_text") == "info",
+              repr({k: value(k) for k in ("sentry.origin", "sentry.severity_text")}))
+
+    def check_telemetry_metrics(self, name, got):
+        check = self.report.check
+        metrics = {who: {m.get("name"): m for r in got[who]["trace_metric"]
+                         for m in (r.get("payload") or {}).get("items") or []} for who in got}
+        missing = ["%s %s" % (who, n) for who in metrics for n in TELEMETRY_METRICS
+                   if n not in metrics[who]]
+        if not check(name + ": a counter, a gauge and a distribution from each sender",
+                     not missing, "missing " + ", ".join(missing)):
+            return
+        problems = []
+        for who in metrics:
+            for metric_name, (kind, value, unit) in TELEMETRY_METRICS.items():
+                m = metrics[who][metric_name]
+                if m.get("type") != kind or m.get("value") != value or m.get("unit") != unit:
+                    problems.append("%s %s: type %r value %r unit %r" % (
+                        who, metric_name, m.get("type"), m.get("value"), m.get("unit")))
+                span = m.get("span_id")
+                if m.get("trace_id") != got[who]["trace_id"] or not (
+                        isinstance(span, str) and len(span) == 16
+                        and span != got[who]["parent_span_id"]
+                        and got[who]["span_id"] in (None, span)):
+                    problems.append("%s %s: trace %r span %r" % (who, metric_name,
+                                                                m.get("trace_id"), span))
+                if not isinstance(m.get("timestamp"), float):
+                    problems.append("%s %s: timestamp %r" % (who, metric_name, m.get("timestamp")))
+        check(name + ": each metric's type, value, unit, trace id and span id (all three)",
+              not problems, "; ".join(problems[:6]))
+        unexpected, intended = [], []
+        for metric_name in TELEMETRY_METRICS:
+            ours = metrics["rust"][metric_name]
+            for sdk in ("python", "node"):
+                theirs = metrics[sdk][metric_name]
+                u, i = key_differences("metric-key", sdk, ours, theirs)
+                unexpected += ["%s %s" % (metric_name, x) for x in u]
+                intended += i
+                for key in set(ours) & set(theirs):
+                    a, b = json_type(ours[key]), json_type(theirs[key])
+                    # JavaScript has one number type: @sentry/node writes 1 for 1.0.
+                    if a != b and not (key == "value" and sdk == "node"
+                                       and {a, b} <= {"integer", "double"}):
+                        unexpected.append("%s %s: %s vs %s %s" % (metric_name, key, a,
+                                                                  SDK_LABEL[sdk], b))
+        check(name + ": metric keys and their JSON types match sentry-sdk's and @sentry/node's "
+              "for each type (the value a double, as sentry-sdk writes it)",
+              not unexpected, "; ".join(unexpected))
+        self.report.note(sorted(set(intended)))
+        self.check_attributes(name + ": metric", "metric-attr",
+                              {w: list(m.values()) for w, m in metrics.items()},
+                              {"interop.route": "string"})
+
+    def check_attributes(self, name, kind, items, user):
+        """Typed attributes: valid {type, value} on every item of every sender; the user's
+        attributes with the same types; the common sentry.* ones; key sets per INTENDED."""
+        check = self.report.check
+        problems = ["%s: %s" % (who, p) for who in items for item in items[who]
+                    for p in attribute_problems(item)]
+        check(name + " attributes are {type, value} with a value of that type (all three)",
+              not problems, "; ".join(problems[:6]))
+        problems = []
+        expected = {"sentry.sdk.name": None, "sentry.sdk.version": None,
+                    "sentry.release": RELEASE, "sentry.environment": ENVIRONMENT}
+        for who in items:
+            for item in items[who]:
+                attrs = as_dict(item.get("attributes"))
+                for key, ty in list(user.items()) + [(k, "string") for k in expected]:
+                    if as_dict(attrs.get(key)).get("type") != ty:
+                        problems.append("%s %s: %r" % (who, key, attrs.get(key)))
+                if who == "rust":
+                    for key, want in expected.items():
+                        if want and as_dict(attrs.get(key)).get("value") != want:
+                            problems.append("%s %s: %r" % (who, key, attrs.get(key)))
+        check(name + " attributes: the user's with the same types, sentry.sdk.name/version, "
+              "sentry.release, sentry.environment (all three; ours the service's)",
+              not problems, "; ".join(problems[:6]))
+        unexpected, intended = [], []
+        for sdk in ("python", "node"):
+            for ours, theirs in zip(items["rust"], items[sdk]):
+                u, i = key_differences(kind, sdk, ours.get("attributes") or {},
+                                       theirs.get("attributes") or {})
+                unexpected += u
+                intended += i
+        check(name + " attribute keys match sentry-sdk's and @sentry/node's (intended "
+              "differences listed)", not unexpected, "; ".join(sorted(set(unexpected))))
+        self.report.note(sorted(set(intended)))
+
     # -- whole run ---------------------------------------------------------------------------
 
     def stream_supported(self, results):
@@ -765,6 +1122,7 @@ class Suite:
                 continue
             for sdk, results, downstream_sdk in runs:
                 self.check_direction(lifecycle, sdk, results, downstream_sdk)
+            self.run_telemetry(lifecycle)
         self.check_ingest()
 
     def save_span_samples(self):

@@ -102,13 +102,15 @@ impl SentryLayer {
         SentryLayerBuilder::new()
     }
 
-    /// Returns a builder configured from `SENTRY_DSN`, `SENTRY_RELEASE`, `SENTRY_ENVIRONMENT` and
-    /// `SENTRY_TRACES_SAMPLE_RATE` (see [`SentryLayerBuilder::from_env`]).
+    /// Returns a builder configured from the `SENTRY_*` variables Sentry's SDKs read:
+    /// `SENTRY_DSN`, `SENTRY_RELEASE`, `SENTRY_ENVIRONMENT`, `SENTRY_TRACES_SAMPLE_RATE`,
+    /// `SENTRY_TRACE_LIFECYCLE`, `SENTRY_SPOTLIGHT` and `SENTRY_ENABLE_LOGS` (the same as
+    /// [`SentryLayerBuilder::from_env`], which lists what each accepts).
     ///
     /// # Examples
     ///
     /// ```no_run
-    /// // Reads SENTRY_DSN, SENTRY_RELEASE, SENTRY_ENVIRONMENT, SENTRY_TRACES_SAMPLE_RATE.
+    /// // Reads SENTRY_DSN, SENTRY_RELEASE, SENTRY_ENVIRONMENT, SENTRY_TRACES_SAMPLE_RATE, ...
     /// let builder = tracing_sentry::SentryLayer::builder_from_env().environment("override");
     /// # drop(builder);
     /// ```

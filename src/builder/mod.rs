@@ -606,8 +606,9 @@ impl SentryLayerBuilder {
     /// `on`, ...; `false`, `0`, `no`, `off`, ...; or a URL), and the SDKs' precedence applies:
     /// `spotlight(false)` wins over the variable; a URL given here wins over the variable's;
     /// `spotlight(true)` takes the variable's URL if it holds one; without this option the
-    /// variable decides. A variable overridden by a value set here is named in one line on
-    /// stderr.
+    /// variable decides. When `spotlight(false)` turns off a variable that would turn Spotlight
+    /// on, or a URL given here replaces another URL in the variable, one line on stderr says so
+    /// (the SDKs' warnings).
     ///
     /// The sidecar is reached over plain HTTP (`http://` URLs only; another scheme or a
     /// malformed URL makes [`build`](Self::build) fail, see [`BuildError::is_spotlight`]). Run
@@ -986,14 +987,21 @@ impl fmt::Debug for BuildError {
                 .field("reason", reason)
                 .field("from_env", from_env)
                 .finish(),
-            BuildErrorKind::TraceLifecycle => f.write_str("BuildError::TraceLifecycle"),
+            // The message too: `main` returning the error prints its `Debug` form.
+            BuildErrorKind::TraceLifecycle => f
+                .debug_tuple("BuildError::TraceLifecycle")
+                .field(&self.to_string())
+                .finish(),
             BuildErrorKind::Spotlight(reason, from_env) => f
                 .debug_struct("BuildError::Spotlight")
                 .field("reason", reason)
                 .field("from_env", from_env)
                 .finish(),
             #[cfg(feature = "sentry")]
-            BuildErrorKind::SentryClientMissing => f.write_str("BuildError::SentryClientMissing"),
+            BuildErrorKind::SentryClientMissing => f
+                .debug_tuple("BuildError::SentryClientMissing")
+                .field(&self.to_string())
+                .finish(),
             BuildErrorKind::Worker(err) => f.debug_tuple("BuildError::Worker").field(err).finish(),
         }
     }

@@ -150,6 +150,9 @@ mod tests {
         assert!(!err.is_dsn());
         let message = err.to_string();
         assert!(message.contains("sentry::init"), "{message}");
+        // `fn main() -> Result<(), Box<dyn Error>>` prints the `Debug` form: it says it too.
+        let debug = format!("{err:?}");
+        assert!(debug.contains("sentry::init"), "{debug}");
     }
 
     #[test]

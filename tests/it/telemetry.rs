@@ -137,13 +137,15 @@ fn the_item_header_counts_the_logs_and_names_the_container() {
             "application/vnd.sentry.items.log+json"
         );
         let payload: Value = serde_json::from_slice(lines[2]).unwrap();
-        let keys: Vec<&str> = payload
+        let mut keys: Vec<&str> = payload
             .as_object()
             .unwrap()
             .keys()
             .map(String::as_str)
             .collect();
-        assert_eq!(keys, ["items"]);
+        keys.sort_unstable();
+        assert_eq!(keys, ["items", "version"]);
+        assert_eq!(payload["version"], 2);
         assert_eq!(
             item["item_count"],
             payload["items"].as_array().unwrap().len()

@@ -268,9 +268,10 @@ impl SpotlightSink {
         let (copies, received) = sync_channel(SPOTLIGHT_QUEUE);
         let pending = Arc::new(Pending::default());
         let handled = Arc::clone(&pending);
+        let counted = Arc::clone(&stats);
         std::thread::Builder::new()
             .name(THREAD_NAME.to_owned())
-            .spawn(move || run(&target, &received, &handled))?;
+            .spawn(move || run(&target, &received, &handled, &counted))?;
         Ok(Self {
             copies,
             stats,
@@ -301,33 +302,48 @@ impl SpotlightSink {
     }
 }
 
-/// The Spotlight thread: posts each copy unless a backoff runs after a failure.
-fn run(target: &SpotlightTarget, received: &Receiver<Vec<u8>>, pending: &Pending) {
+/// The Spotlight thread: posts each copy unless a backoff runs after a failure; a copy that
+/// did not reach the sidecar is counted as dropped.
+fn run(
+    target: &SpotlightTarget,
+    received: &Receiver<Vec<u8>>,
+    pending: &Pending,
+    stats: &StatsInner,
+) {
     let mut backoff = Backoff::default();
     while let Ok(body) = received.recv() {
-        handle(target, &body, &mut backoff);
+        if !handle(target, &body, &mut backoff) {
+            stats
+                .spotlight_envelopes_dropped
+                .fetch_add(1, Ordering::Relaxed);
+        }
         pending.done();
     }
 }
 
-/// Posts one copy, or skips it while a backoff runs.
-fn handle(target: &SpotlightTarget, body: &[u8], backoff: &mut Backoff) {
+/// Posts one copy, or skips it while a backoff runs; `true` if the sidecar accepted it.
+fn handle(target: &SpotlightTarget, body: &[u8], backoff: &mut Backoff) -> bool {
     if backoff.active(Instant::now()) {
-        return;
+        return false;
     }
     match post(target, body) {
-        Ok(_) => backoff.succeeded(),
+        Ok(_) => {
+            backoff.succeeded();
+            true
+        }
         Err(err) => {
             if backoff.failed(Instant::now()) {
                 // Not `eprintln!`: a closed stderr must not end the thread.
                 let _ = writeln!(
                     std::io::stderr(),
-                    "tracing-sentry: Spotlight at {} is unreachable ({err}); envelopes still go to \
-                     Sentry, and Spotlight is retried with a growing backoff. Is the sidecar \
-                     running (`npx @spotlightjs/spotlight`)?",
+                    "tracing-sentry: Spotlight at {} is unreachable ({err}): its copies are \
+                     dropped (counted in Stats::spotlight_envelopes_dropped) and it is retried \
+                     with a growing backoff; what goes to Sentry, with a DSN, is not affected. \
+                     Is the sidecar running (`npx @spotlightjs/spotlight`)?",
                     target.url()
                 );
             }
+            false
         }
     }
 }
@@ -681,10 +697,15 @@ mod tests {
             SPOTLIGHT_QUEUE * 4,
             "Sentry got every envelope"
         );
-        // The channel is bounded: what did not fit was dropped and counted.
-        assert!(
-            stats.spotlight_envelopes_dropped.load(Ordering::Relaxed)
-                <= (SPOTLIGHT_QUEUE * 4) as u64
+        // Nothing reached the sidecar, and every copy is counted as dropped: the ones the
+        // bounded channel refused, and the ones the thread could not post or skipped while
+        // backing off.
+        assert!(transport
+            .sink
+            .flush_until(Some(Instant::now() + Duration::from_secs(10))));
+        assert_eq!(
+            stats.spotlight_envelopes_dropped.load(Ordering::Relaxed),
+            (SPOTLIGHT_QUEUE * 4) as u64
         );
     }
 

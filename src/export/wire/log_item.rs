@@ -1,12 +1,15 @@
 //! Logs ([`LogBatch`]) become one `log` item (develop docs, "Logs" telemetry, the Sentry Log
-//! protocol): the container `{"items":[...]}` with content type
-//! `application/vnd.sentry.items.log+json` and the item header's `item_count`.
+//! protocol): the container `{"version":2,"items":[...]}` with content type
+//! `application/vnd.sentry.items.log+json` and the item header's `item_count`. The container's
+//! `version` is what `sentry-sdk` 2.75.0 and `@sentry/node` 11.12.0 send (the interop suite
+//! compares their log items with ours), as for span v2 items.
 //!
 //! Each log carries `timestamp` (float seconds), `trace_id`, `span_id` (top-level, where
 //! `sentry-sdk` 2.75.0 puts it; earlier SDKs sent the attribute `sentry.trace.parent_span_id`),
 //! `level` (`trace`, `debug`, `info`, `warn`, `error`), `body`, and typed `attributes`: the
 //! event's fields, then what every log carries (`sentry.sdk.name`/`version`,
-//! `sentry.environment`, `sentry.release`, `server.address` when a server name is configured,
+//! `sentry.environment`, `sentry.release`, `server.address` when there is a server name,
+//! `process.runtime.name`/`version` as `sentry-sdk` sends them,
 //! `sentry.origin` = `auto.log.tracing` as the spec names logs captured from a logging
 //! library, `sentry.severity_number`/`sentry.severity_text` as `sentry-sdk` writes them, and
 //! `code.file.path` (never absolute: see `code_path`), `code.line.number`,
@@ -19,7 +22,7 @@ use crate::export::record::{FieldValue, LogBatch, SentryLog};
 use crate::export::wire::json::{push_f64, push_str, push_str_parts};
 use crate::export::wire::sdk::SDK_NAME;
 use crate::export::wire::span_item::Attributes;
-use crate::export::wire::transaction::{repeated_later, EventMeta};
+use crate::export::wire::transaction::{repeated_later, EventMeta, RUNTIME_NAME};
 
 /// The item's content type.
 pub(crate) const LOG_CONTENT_TYPE: &str = "application/vnd.sentry.items.log+json";
@@ -27,13 +30,12 @@ pub(crate) const LOG_CONTENT_TYPE: &str = "application/vnd.sentry.items.log+json
 /// `sentry.origin` of every log: captured from a logging library (`auto.log.<library>`).
 pub(crate) const LOG_ORIGIN: &str = "auto.log.tracing";
 
-/// Attribute keys this module writes itself.
+/// The start of a log or metric item container, up to its first item: the version the pinned
+/// SDKs write, then the items.
+pub(crate) const CONTAINER_OPEN: &[u8] = br#"{"version":2,"items":["#;
+
+/// Attribute keys this module writes itself, besides [`COMMON_KEYS`].
 const RESERVED: &[&str] = &[
-    "sentry.sdk.name",
-    "sentry.sdk.version",
-    "sentry.environment",
-    "sentry.release",
-    "server.address",
     "sentry.origin",
     "sentry.severity_number",
     "sentry.severity_text",
@@ -53,7 +55,7 @@ pub(crate) fn severity(level: tracing_core::Level) -> (&'static str, i64) {
 
 /// Writes the item payload for `batch` into `out`.
 pub(crate) fn write_log_payload(out: &mut Vec<u8>, batch: &LogBatch, meta: &EventMeta) {
-    out.extend_from_slice(br#"{"items":["#);
+    out.extend_from_slice(CONTAINER_OPEN);
     for (i, log) in batch.items.iter().enumerate() {
         if i > 0 {
             out.push(b',');
@@ -110,21 +112,38 @@ pub(crate) fn push_ids(
     }
 }
 
-/// The user's attributes: a key repeated later or one of `reserved` is left out.
+/// The user's attributes: a key repeated later, one of `reserved` or one of [`COMMON_KEYS`] is
+/// left out.
 pub(crate) fn write_user_attributes(
     attrs: &mut Attributes<'_>,
     data: &[(std::borrow::Cow<'static, str>, FieldValue)],
     reserved: &[&str],
 ) {
     for (i, (key, value)) in data.iter().enumerate() {
-        if repeated_later(data, i) || reserved.contains(&key.as_ref()) {
+        if repeated_later(data, i)
+            || reserved.contains(&key.as_ref())
+            || COMMON_KEYS.contains(&key.as_ref())
+        {
             continue;
         }
         attrs.value(key, value);
     }
 }
 
-/// What every log and metric carries: the SDK, the environment, the release and the server.
+/// Attribute keys every log and metric gets from [`write_common`].
+pub(crate) const COMMON_KEYS: &[&str] = &[
+    "sentry.sdk.name",
+    "sentry.sdk.version",
+    "sentry.environment",
+    "sentry.release",
+    "server.address",
+    "process.runtime.name",
+    "process.runtime.version",
+];
+
+/// What every log and metric carries: the SDK, the environment, the release, the server and
+/// the runtime (`process.runtime.name`/`version`, which `sentry-sdk` 2.75.0 puts on its logs
+/// and metrics and the crate on its streamed spans).
 pub(crate) fn write_common(attrs: &mut Attributes<'_>, meta: &EventMeta) {
     attrs.string("sentry.sdk.name", SDK_NAME);
     attrs.string("sentry.sdk.version", env!("CARGO_PKG_VERSION"));
@@ -134,6 +153,10 @@ pub(crate) fn write_common(attrs: &mut Attributes<'_>, meta: &EventMeta) {
     }
     if let Some(server) = &meta.server_name {
         attrs.string("server.address", server);
+    }
+    attrs.string("process.runtime.name", RUNTIME_NAME);
+    if let Some(version) = &meta.host.rustc_version {
+        attrs.string("process.runtime.version", version);
     }
 }
 
@@ -161,5 +184,99 @@ fn value_size(value: &FieldValue) -> usize {
         FieldValue::Bool(_) => 1,
         FieldValue::Str(s) => s.len(),
         _ => 8,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use serde_json::Value;
+
+    use super::*;
+    use crate::export::record::TelemetryBatch;
+    use crate::id::{SpanId, TraceId};
+
+    fn meta() -> EventMeta {
+        EventMeta {
+            release: Some("svc@1".to_owned()),
+            environment: "production".to_owned(),
+            ..EventMeta::default()
+        }
+    }
+
+    fn log(body: &str) -> SentryLog {
+        SentryLog {
+            level: tracing_core::Level::INFO,
+            body: body.to_owned(),
+            attributes: vec![("n".into(), FieldValue::I64(3))],
+            trace_id: TraceId::from_bytes([0x11; 16]),
+            span_id: Some(SpanId::from_bytes([0x22; 8])),
+            timestamp: UNIX_EPOCH + Duration::from_millis(1_700_000_000_250),
+            metadata: None,
+        }
+    }
+
+    /// `sentry-sdk` 2.75.0 and `@sentry/node` 11.12.0 both send `{"version": 2, "items": [...]}`
+    /// for logs (observed by the interop suite); the container once lacked `version`.
+    #[test]
+    fn the_container_has_version_2_and_the_items() {
+        let batch = TelemetryBatch {
+            items: vec![log("a"), log("b")],
+            bytes: 0,
+        };
+        let mut out = Vec::new();
+        write_log_payload(&mut out, &batch, &meta());
+        let payload: Value = serde_json::from_slice(&out).unwrap();
+        let mut keys: Vec<&str> = payload
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        keys.sort_unstable();
+        assert_eq!(keys, ["items", "version"]);
+        assert_eq!(payload["version"], 2);
+        let items = payload["items"].as_array().unwrap();
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[1]["body"], "b");
+        assert_eq!(items[0]["trace_id"], "11111111111111111111111111111111");
+        assert_eq!(items[0]["span_id"], "2222222222222222");
+        assert_eq!(items[0]["timestamp"], 1_700_000_000.25);
+        assert_eq!(
+            items[0]["attributes"]["n"],
+            serde_json::json!({"type": "integer", "value": 3})
+        );
+    }
+    /// `sentry-sdk` 2.75.0 puts its runtime on every log and metric (`process.runtime.name`,
+    /// `process.runtime.version`; seen by the interop suite); they once lacked it. A field of
+    /// the same name does not override it.
+    #[test]
+    fn logs_carry_the_runtime_as_sentry_sdk_does() {
+        let mut meta = meta();
+        meta.host.rustc_version = Some("1.90.0".to_owned());
+        let mut with_field = log("a");
+        with_field.attributes.push((
+            "process.runtime.name".into(),
+            FieldValue::Str("mine".into()),
+        ));
+        let batch = TelemetryBatch {
+            items: vec![with_field],
+            bytes: 0,
+        };
+        let mut out = Vec::new();
+        write_log_payload(&mut out, &batch, &meta);
+        let payload: Value = serde_json::from_slice(&out).unwrap();
+        let attributes = &payload["items"][0]["attributes"];
+        assert_eq!(
+            attributes["process.runtime.name"],
+            serde_json::json!({"type": "string", "value": "rustc"})
+        );
+        assert_eq!(
+            attributes["process.runtime.version"],
+            serde_json::json!({"type": "string", "value": "1.90.0"})
+        );
+        let text = std::str::from_utf8(&out).unwrap();
+        assert_eq!(text.matches("process.runtime.name").count(), 1);
     }
 }
