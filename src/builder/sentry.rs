@@ -112,7 +112,10 @@ impl SentryLayerBuilder {
         // A client whose transport is our pipeline gets this layer's pipeline (attached in
         // `build`); one with a transport of its own sends our envelopes through it.
         let link = pipeline_link(&client);
-        if this.transport.is_none() && link.is_none() {
+        let through_pipeline = link
+            .as_ref()
+            .is_some_and(|link| link.sends_through_pipeline());
+        if this.transport.is_none() && !through_pipeline {
             this.transport = Some(Arc::new(ClientTransport::new(Arc::clone(&client))));
         }
         *self = this;
@@ -131,7 +134,9 @@ pub(super) fn flush_client_too(
     let Some((client, link)) = client else {
         return guard;
     };
-    guard.client_first = link.is_some_and(|link| link.attach(export));
+    // A wrapped application transport's link gets the pipeline too: it counts its panics.
+    guard.client_first =
+        link.is_some_and(|link| link.attach(export) && link.sends_through_pipeline());
     guard.then_flush = Some(Arc::new(move |left: Duration| client.flush(Some(left))));
     guard
 }
