@@ -6,14 +6,15 @@
 //! ```sh
 //! cargo build --release --features sentry --example with_sentry
 //! cargo bench --bench sentry_load --features sentry -- [--requests 2000] [--latency 50,200] \
-//!     [--transport pipeline,sentry] [--ingest ok|down|hang|429|500|flap] [--timeout 90] \
+//!     [--transport pipeline,sentry] [--ingest ok|down|hang|429|500|flap] [--timeout 90] [--flush 20] \
 //!     [--example target/release/examples/with_sentry]
 //! ```
 //!
 //! For each transport (`pipeline`: the layer's export pipeline as the client's transport, the
 //! default of `link`; `sentry`: the `sentry` crate's own transport, wrapped by `link`) and each
 //! latency it starts an ingest (tests/support/ingest.rs), runs the example with `REQUESTS`
-//! requests against it (killed after `--timeout` seconds), and prints one row. Each request
+//! requests against it (its final flush bounded by `--flush` seconds, the process killed after
+//! `--timeout`), and prints one row. Each request
 //! sends two error events (request 0 a panic besides), one transaction and one log.
 //! `--ingest` chooses how the ingest answers: `ok`, `down` (nothing listens), `hang`, `429`
 //! (every POST, `X-Sentry-Rate-Limits` on `transaction` and `log_item` only), `500`, or `flap`
@@ -35,6 +36,7 @@ struct Args {
     transports: Vec<String>,
     ingest: String,
     timeout: u64,
+    flush: u64,
     example: String,
 }
 
@@ -45,6 +47,7 @@ fn args() -> Args {
         transports: vec!["pipeline".to_owned(), "sentry".to_owned()],
         ingest: "ok".to_owned(),
         timeout: 90,
+        flush: 20,
         example: "target/release/examples/with_sentry".to_owned(),
     };
     let mut it = std::env::args().skip(1);
@@ -60,6 +63,7 @@ fn args() -> Args {
             }
             "--ingest" => args.ingest = value(),
             "--timeout" => args.timeout = value().parse().unwrap_or(90),
+            "--flush" => args.flush = value().parse().unwrap_or(20),
             "--example" => args.example = value(),
             _ => {} // cargo bench passes `--bench`
         }
@@ -96,6 +100,7 @@ fn run(args: &Args, transport: &str, latency_ms: u64) {
         .env("SENTRY_DSN", dsn)
         .env("REQUESTS", args.requests.to_string())
         .env("SENTRY_TRANSPORT", transport)
+        .env("FLUSH_SECS", args.flush.to_string())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()

