@@ -67,3 +67,56 @@ impl FieldValue {
         }
     }
 }
+
+/// The most bytes of a string field that are kept (8 KiB); longer values are cut at a character
+/// boundary.
+pub(crate) const MAX_FIELD_BYTES: usize = 8 * 1024;
+
+/// `s` cut to at most `max` bytes, at a character boundary.
+pub(crate) fn cut(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.get(..end).unwrap_or_default()
+}
+
+/// Implements `tracing`'s `Visit` for a type with a `push(&mut self, &Field, FieldValue)`
+/// method: every value typed as a [`FieldValue`], strings and `Debug` values cut to
+/// [`MAX_FIELD_BYTES`]. Span fields and event fields are visited alike.
+macro_rules! visit_as_field_values {
+    ($ty:ty) => {
+        impl tracing_core::field::Visit for $ty {
+            fn record_bool(&mut self, field: &tracing_core::field::Field, value: bool) {
+                self.push(field, $crate::field::FieldValue::Bool(value));
+            }
+            fn record_i64(&mut self, field: &tracing_core::field::Field, value: i64) {
+                self.push(field, $crate::field::FieldValue::I64(value));
+            }
+            fn record_u64(&mut self, field: &tracing_core::field::Field, value: u64) {
+                self.push(field, $crate::field::FieldValue::U64(value));
+            }
+            fn record_f64(&mut self, field: &tracing_core::field::Field, value: f64) {
+                self.push(field, $crate::field::FieldValue::F64(value));
+            }
+            fn record_str(&mut self, field: &tracing_core::field::Field, value: &str) {
+                let value = $crate::field::cut(value, $crate::field::MAX_FIELD_BYTES);
+                self.push(field, $crate::field::FieldValue::Str(value.to_owned()));
+            }
+            fn record_debug(
+                &mut self,
+                field: &tracing_core::field::Field,
+                value: &dyn std::fmt::Debug,
+            ) {
+                let mut text = format!("{value:?}");
+                let kept = $crate::field::cut(&text, $crate::field::MAX_FIELD_BYTES).len();
+                text.truncate(kept);
+                self.push(field, $crate::field::FieldValue::Str(text));
+            }
+        }
+    };
+}
+pub(crate) use visit_as_field_values;

@@ -18,6 +18,7 @@
 //!   a thread whose name does not fit in the table sends no `thread.name`. Unnamed threads send
 //!   none either.
 
+use crate::field::cut;
 use std::cell::Cell;
 use std::sync::{Mutex, OnceLock};
 
@@ -130,18 +131,6 @@ fn intern(names: &[OnceLock<Box<str>>], used: &Mutex<usize>, name: &str) -> u16 
         }
     };
     u16::try_from(index + 1).unwrap_or(0)
-}
-
-/// `s` cut to at most `max` bytes, at a character boundary.
-fn cut(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    s.get(..end).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 use std::time::{Instant, SystemTime};
 
-use tracing_core::field::{Field, Visit};
+use tracing_core::field::Field;
 use tracing_core::Metadata;
 
 use crate::export::record::{SpanLink, SpanRecord, TransactionSource, DEFAULT_ORIGIN};
@@ -25,8 +25,8 @@ pub(crate) const FIELD_STATUS: &str = "sentry.status";
 pub(crate) const FIELD_ORIGIN: &str = "sentry.origin";
 pub(crate) const FIELD_SOURCE: &str = "sentry.source";
 
-/// The longest string kept in span `data`; longer values are cut at a character boundary.
-pub(crate) const MAX_FIELD_BYTES: usize = 8 * 1024;
+#[cfg(test)]
+use crate::field::MAX_FIELD_BYTES;
 
 /// The most links (`follows_from`) one span keeps.
 const MAX_LINKS: usize = 128;
@@ -341,31 +341,7 @@ impl FieldVisitor {
     }
 }
 
-impl Visit for FieldVisitor {
-    fn record_bool(&mut self, field: &Field, value: bool) {
-        self.push(field, FieldValue::Bool(value));
-    }
-    fn record_i64(&mut self, field: &Field, value: i64) {
-        self.push(field, FieldValue::I64(value));
-    }
-    fn record_u64(&mut self, field: &Field, value: u64) {
-        self.push(field, FieldValue::U64(value));
-    }
-    fn record_f64(&mut self, field: &Field, value: f64) {
-        self.push(field, FieldValue::F64(value));
-    }
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.push(field, FieldValue::Str(truncate(value).to_owned()));
-    }
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        let mut text = format!("{value:?}");
-        if text.len() > MAX_FIELD_BYTES {
-            let cut = truncate(&text).len();
-            text.truncate(cut);
-        }
-        self.push(field, FieldValue::Str(text));
-    }
-}
+crate::field::visit_as_field_values!(FieldVisitor);
 
 /// Visits `attrs` into `fields` once, on first need (the sampler and the recording share one
 /// visit).
@@ -384,17 +360,6 @@ pub(crate) fn ensure_fields<'f>(
     fields.as_deref().unwrap_or_default()
 }
 
-pub(crate) fn truncate(s: &str) -> &str {
-    if s.len() <= MAX_FIELD_BYTES {
-        return s;
-    }
-    let mut end = MAX_FIELD_BYTES;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    s.get(..end).unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -402,7 +367,7 @@ mod tests {
     #[test]
     fn long_strings_are_cut_at_a_character_boundary() {
         let long = "é".repeat(MAX_FIELD_BYTES);
-        let cut = truncate(&long);
+        let cut = crate::field::cut(&long, MAX_FIELD_BYTES);
         assert!(cut.len() <= MAX_FIELD_BYTES);
         assert!(cut.chars().all(|c| c == 'é'));
     }

@@ -74,14 +74,13 @@ pub(crate) mod metrics;
 use std::borrow::Cow;
 use std::time::SystemTime;
 
-use tracing_core::field::{Field, Visit};
+use tracing_core::field::Field;
 use tracing_core::{Event, Level, Metadata, Subscriber};
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
 pub use crate::export::record::{MetricType, SentryLog, SentryMetric};
 use crate::field::FieldValue;
 use crate::id::{SpanId, TraceId};
-use crate::span::recording::{truncate, MAX_FIELD_BYTES};
 
 /// The most attributes a log takes from its spans (with `log_span_fields`).
 pub(crate) const MAX_SPAN_ATTRIBUTES: usize = 64;
@@ -243,28 +242,4 @@ impl EventFields {
     }
 }
 
-impl Visit for EventFields {
-    fn record_bool(&mut self, field: &Field, value: bool) {
-        self.push(field, FieldValue::Bool(value));
-    }
-    fn record_i64(&mut self, field: &Field, value: i64) {
-        self.push(field, FieldValue::I64(value));
-    }
-    fn record_u64(&mut self, field: &Field, value: u64) {
-        self.push(field, FieldValue::U64(value));
-    }
-    fn record_f64(&mut self, field: &Field, value: f64) {
-        self.push(field, FieldValue::F64(value));
-    }
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.push(field, FieldValue::Str(truncate(value).to_owned()));
-    }
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        let mut text = format!("{value:?}");
-        if text.len() > MAX_FIELD_BYTES {
-            let cut = truncate(&text).len();
-            text.truncate(cut);
-        }
-        self.push(field, FieldValue::Str(text));
-    }
-}
+crate::field::visit_as_field_values!(EventFields);
