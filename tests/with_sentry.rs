@@ -869,7 +869,11 @@ mod ingest_faults {
     #[test]
     fn a_down_ingest_never_blocks_capture_and_every_loss_is_counted() {
         let run = run(&ingest::down_dsn("public", 7));
-        assert!(run.longest_capture < NEVER_BLOCKED, "{:?}", run.longest_capture);
+        assert!(
+            run.longest_capture < NEVER_BLOCKED,
+            "{:?}",
+            run.longest_capture
+        );
         let stats = all_accounted(run);
         assert_eq!(errors_accounted(&stats), N, "{stats:?}");
         assert_eq!(transactions_accounted(&stats), N, "{stats:?}");
@@ -881,7 +885,11 @@ mod ingest_faults {
     fn a_failing_ingest_never_blocks_capture_and_every_loss_is_counted() {
         let ingest = Ingest::start(Behavior::Status(500));
         let run = run(&ingest.dsn("public", 7));
-        assert!(run.longest_capture < NEVER_BLOCKED, "{:?}", run.longest_capture);
+        assert!(
+            run.longest_capture < NEVER_BLOCKED,
+            "{:?}",
+            run.longest_capture
+        );
         let stats = all_accounted(run);
         assert_eq!(errors_accounted(&stats), N, "{stats:?}");
         assert_eq!(transactions_accounted(&stats), N, "{stats:?}");
@@ -893,7 +901,11 @@ mod ingest_faults {
     fn a_hanging_ingest_never_blocks_capture_or_shutdown() {
         let ingest = Ingest::start(Behavior::Hang(Duration::from_secs(20)));
         let run = run(&ingest.dsn("public", 7));
-        assert!(run.longest_capture < NEVER_BLOCKED, "{:?}", run.longest_capture);
+        assert!(
+            run.longest_capture < NEVER_BLOCKED,
+            "{:?}",
+            run.longest_capture
+        );
         assert!(!run.guard.flush(Duration::from_millis(300)));
         let started = Instant::now();
         let stats = all_accounted(run);
@@ -912,11 +924,18 @@ mod ingest_faults {
             rate_limits: Some("60:transaction:organization".to_owned()),
         });
         let run = run(&ingest.dsn("public", 7));
-        assert!(run.longest_capture < NEVER_BLOCKED, "{:?}", run.longest_capture);
+        assert!(
+            run.longest_capture < NEVER_BLOCKED,
+            "{:?}",
+            run.longest_capture
+        );
         let stats = all_accounted(run);
         assert_eq!(errors_accounted(&stats), N, "{stats:?}");
         assert_eq!(transactions_accounted(&stats), N, "{stats:?}");
-        assert!(stats.transactions_dropped_rate_limited >= N - 1, "{stats:?}");
+        assert!(
+            stats.transactions_dropped_rate_limited >= N - 1,
+            "{stats:?}"
+        );
         // The ingest answered 429 to every POST, the ones with errors too: an error that got a
         // 429 counts as rate limited, not as sent; but no error was held back by a limit on
         // transactions alone, so each of them was sent (and answered).
@@ -953,7 +972,10 @@ mod ingest_faults {
         assert_eq!(errors_accounted(&stats), N, "{stats:?}");
         assert_eq!(transactions_accounted(&stats), N, "{stats:?}");
         // The ingest saw every error sent, and others it answered with a 500 or not at all.
-        assert!(ingest.tally().events >= stats.sentry_items_sent, "{stats:?}");
+        assert!(
+            ingest.tally().events >= stats.sentry_items_sent,
+            "{stats:?}"
+        );
         assert!(stats.sentry_items_sent > 0, "{stats:?}");
     }
 }
@@ -994,7 +1016,10 @@ fn a_panicking_application_transport_is_contained_and_counted() {
         })
     }));
     assert!(caught.is_ok(), "the capturing code never sees the panic");
-    assert!(!client.flush(Some(Duration::from_millis(100))), "a panicking flush fails");
+    assert!(
+        !client.flush(Some(Duration::from_millis(100))),
+        "a panicking flush fails"
+    );
     guard.flush(Duration::from_secs(5));
     let stats = guard.stats();
     assert_eq!(stats.sentry_items_dropped_send_failed, 2, "{stats:?}");

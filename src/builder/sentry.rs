@@ -37,7 +37,9 @@ impl SentryLayerBuilder {
     /// [`transport`](Self::transport) of our own, our envelopes are handed to the client
     /// ([`sentry_core::Client::send_envelope`]) and [`ExportGuard::flush`] flushes the client
     /// after our queue. A transaction handed to such a client counts as sent in our
-    /// [`Stats`](crate::Stats); what the client's transport then drops is its own business.
+    /// [`Stats`](crate::Stats); what the client's transport then drops is its own business,
+    /// except a panic of it: caught, and counted in this layer's `Stats` as a panic of ours
+    /// is (`transport_panics`, the envelope's items as lost).
     ///
     /// `None` (no client bound to the hub: `sentry::init` was not called yet, or its guard was
     /// dropped) makes [`build`](Self::build) fail ([`BuildError::is_sentry_client_missing`]):

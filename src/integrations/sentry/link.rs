@@ -13,9 +13,9 @@ use tracing_core::subscriber::NoSubscriber;
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 use tracing_subscriber::Registry;
 
+use super::transport::linked_factory;
 #[cfg(feature = "ureq")]
 use super::transport::pipeline_factory;
-use super::transport::linked_factory;
 use crate::propagation::DynamicSamplingContext;
 use crate::span::access::with_span_data;
 use crate::span::trace_context::TraceContext;
