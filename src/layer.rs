@@ -2,6 +2,8 @@
 //!
 //! # A span's life, callback by callback
 //!
+//! - `register_callsite`: an event callsite's metric fields are looked up once (see
+//!   `telemetry::metrics::CallsiteCache`); the interest stays the default `always`.
 //! - `on_new_span`: a local root gets a [`SpanData`] with a new [`RootState`]
 //!   (`SpanData::new_root`: trace origin, head sampling, recording); a child of a recorded span
 //!   gets a recording `SpanData`; a child in an unrecorded trace gets nothing (it borrows its
@@ -26,7 +28,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use tracing_core::span::{Attributes, Id, Record};
-use tracing_core::{Event, Level, Subscriber};
+use tracing_core::subscriber::Interest;
+use tracing_core::{Event, Level, Metadata, Subscriber};
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 
@@ -169,6 +172,15 @@ impl<S> tracing_subscriber::Layer<S> for SentryLayer
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
+    /// Interest is what the default gives (`always`: filtering is left to the filters, never
+    /// widened); an event callsite's metric fields are looked up here once, not per event.
+    fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
+        if metadata.is_event() && self.config.telemetry.as_ref().is_some_and(|t| t.metrics) {
+            crate::telemetry::metrics::register_callsite(metadata);
+        }
+        Interest::always()
+    }
+
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
         if self.keeps_span_fields() && !attrs.fields().is_empty() {
             if let Some(span) = ctx.span(id) {
@@ -265,24 +277,45 @@ where
             let layer = Arc::as_ptr(&self.config) as usize;
             crate::integrations::sentry::note_event_span(layer, dispatch, event);
         }
-        let error = *event.metadata().level() == Level::ERROR;
-        // Logs and metrics (`telemetry`): one comparison when the event is neither.
-        let telemetry = match &self.config.telemetry {
-            Some(telemetry) => telemetry.wants(event.metadata()),
-            None => None,
-        };
-        if !error && telemetry.is_none() {
+        // Neither an error nor telemetry: a comparison and a cache lookup, no call.
+        let metadata = event.metadata();
+        if *metadata.level() != Level::ERROR
+            && self
+                .config
+                .telemetry
+                .as_ref()
+                .map_or(true, |t| t.ignores(metadata))
+        {
             return;
         }
-        let span = ctx.event_span(event);
-        if let (true, Some(span)) = (error, &span) {
-            let mut ext = span.extensions_mut();
-            if let Some(rec) = ext.get_mut::<SpanData>().and_then(|d| d.recording.as_mut()) {
-                rec.error_seen();
-            }
+        on_wanted_event(&self.config, event, ctx);
+    }
+}
+
+/// The rest of `on_event`, for an event that may be an error or telemetry. Out of line, so
+/// that `on_event` stays small where it is inlined (`Layered::event`) and an event that is
+/// neither costs only the checks there.
+#[inline(never)]
+fn on_wanted_event<S>(config: &Config, event: &Event<'_>, ctx: Context<'_, S>)
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    let error = *event.metadata().level() == Level::ERROR;
+    let telemetry = match &config.telemetry {
+        Some(telemetry) => telemetry.wants(event.metadata()),
+        None => None,
+    };
+    if !error && telemetry.is_none() {
+        return;
+    }
+    let span = ctx.event_span(event);
+    if let (true, Some(span)) = (error, &span) {
+        let mut ext = span.extensions_mut();
+        if let Some(rec) = ext.get_mut::<SpanData>().and_then(|d| d.recording.as_mut()) {
+            rec.error_seen();
         }
-        if let Some(wanted) = telemetry {
-            crate::telemetry::record(wanted, &self.config, event, span.as_ref());
-        }
+    }
+    if let Some(wanted) = telemetry {
+        crate::telemetry::record(wanted, config, event, span.as_ref());
     }
 }

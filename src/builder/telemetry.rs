@@ -81,7 +81,7 @@ impl SentryLayerBuilder {
     ///
     /// This never widens what `tracing` records: the layer's interest in callsites and its
     /// level hint stay what they are, so an event your filters disable costs nothing, and
-    /// one below this level costs one comparison.
+    /// one below this level costs a comparison and a lookup of what its callsite declared.
     pub fn logs_level(mut self, level: Level) -> Self {
         self.telemetry.logs_level = level;
         self

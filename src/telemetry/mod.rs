@@ -105,9 +105,19 @@ pub(crate) struct Wanted {
 }
 
 impl TelemetryConfig {
-    /// What `event` becomes, if anything: one comparison for an event below the logs level
-    /// without metric fields, and a look at the field names when metrics are on.
+    /// Whether an event of this callsite is surely neither a log nor a metric: below the logs
+    /// level, and (with metrics on) a callsite known from its registration to have no metric
+    /// field. A comparison and a cache lookup, no call: the layer's `on_event` returns at once
+    /// for such an event (and decides the rest with [`wants`](Self::wants) out of line).
     #[inline]
+    pub(crate) fn ignores(&self, metadata: &Metadata<'_>) -> bool {
+        !self.logs.is_some_and(|least| *metadata.level() <= least)
+            && (!self.metrics || metrics::known_metric_field(metadata) == Some(false))
+    }
+
+    /// What `event` becomes, if anything: with metrics on, whether its callsite has a metric
+    /// field (kept at its registration, or its field names looked at); then its level against
+    /// the logs level.
     pub(crate) fn wants(&self, metadata: &Metadata<'_>) -> Option<Wanted> {
         let metric = self.metrics && metrics::has_metric_field(metadata);
         let log = !metric && self.logs.is_some_and(|least| *metadata.level() <= least);

@@ -63,8 +63,11 @@ fn parse_args() -> Opts {
                     .split(',')
                     .map(|s| Subject::from_id(s).unwrap_or_else(|| die(&format!("unknown subject {s}"))))
                     .collect();
-                if !o.subjects.contains(&Subject::Registry) {
-                    o.subjects.insert(0, Subject::Registry); // ratios need the floor
+                // Ratios need the floors.
+                for floor in [Subject::RegistryInfo, Subject::Registry] {
+                    if !o.subjects.contains(&floor) {
+                        o.subjects.insert(0, floor);
+                    }
                 }
             }
             // `cargo bench` style flags are ignored.
@@ -75,6 +78,33 @@ fn parse_args() -> Opts {
         }
     }
     o
+}
+
+impl Opts {
+    /// The selected subjects that `w` runs against, its floor first.
+    fn subjects_of(&self, w: Workload) -> impl Iterator<Item = Subject> + '_ {
+        w.subjects()
+            .iter()
+            .copied()
+            .filter(|s| self.subjects.contains(s))
+    }
+
+    /// The selected workloads that run against `s`.
+    fn workloads_of(&self, s: Subject) -> impl Iterator<Item = Workload> + '_ {
+        self.workloads
+            .iter()
+            .copied()
+            .filter(move |w| w.subjects().contains(&s))
+    }
+
+    /// The selected subjects of the span workloads (heap and scaling tables).
+    fn span_subjects(&self) -> Vec<Subject> {
+        self.subjects
+            .iter()
+            .copied()
+            .filter(|s| Subject::SPANS.contains(s))
+            .collect()
+    }
 }
 
 fn die(msg: &str) -> ! {
@@ -161,7 +191,7 @@ const OPEN_SPANS: u64 = 32 * ((1 << 9) - 1) - 8 - 1;
 /// Heap per open span, on a fresh subject (fresh registry slab): an entered root and
 /// `OPEN_SPANS` children with two fields, created and held open. Includes the registry's slot.
 fn measure_open_heap(o: &Opts, heap: &mut HashMap<Subject, Heap>) {
-    for &s in &o.subjects {
+    for s in o.span_subjects() {
         let child = open_heap(s, false, false);
         let root = open_heap(s, true, false);
         heap.insert(s, (Some(child), Some(root)));
@@ -217,10 +247,13 @@ fn open_heap(s: Subject, roots: bool, detail: bool) -> f64 {
 
 fn measure_allocations(o: &Opts, results: &mut Results) {
     for &s in &o.subjects {
+        if o.workloads_of(s).next().is_none() {
+            continue;
+        }
         eprintln!("allocations: {}", s.id());
         let env = Env::new(s);
         tracing::dispatcher::with_default(&env.dispatch, || {
-            for &w in &o.workloads {
+            for w in o.workloads_of(s) {
                 let n = match w {
                     Workload::Transaction => 500,
                     Workload::Threads => 8_000,
@@ -293,9 +326,12 @@ fn run_criterion(o: &Opts, results: &mut Results) {
             .sample_size(30)
     };
     for &s in &o.subjects {
+        if o.workloads_of(s).next().is_none() {
+            continue;
+        }
         let env = Env::new(s);
         tracing::dispatcher::with_default(&env.dispatch, || {
-            for &w in &o.workloads {
+            for w in o.workloads_of(s) {
                 let mut p = Prepared::new(&env, w);
                 let k = spans_per_iter(w);
                 let mut group = c.benchmark_group(w.id());
@@ -414,7 +450,7 @@ fn run_callgrind(o: &Opts, results: &mut Results) {
     let mut jobs = Vec::new();
     for &w in &o.workloads {
         let (lo, hi) = w.callgrind_counts(o.quick);
-        for &s in &o.subjects {
+        for s in o.subjects_of(w) {
             jobs.push((w, s, lo));
             jobs.push((w, s, hi));
         }
@@ -442,7 +478,7 @@ fn run_callgrind(o: &Opts, results: &mut Results) {
     let totals = totals.into_inner().unwrap();
     for &w in &o.workloads {
         let (lo, hi) = w.callgrind_counts(o.quick);
-        for &s in &o.subjects {
+        for s in o.subjects_of(w) {
             if let (Some(a), Some(b)) = (totals.get(&(w, s, lo)), totals.get(&(w, s, hi))) {
                 let per = |a: u64, b: u64| (b as f64 - a as f64) / (hi - lo) as f64;
                 let cell = results.entry((w, s)).or_default();
@@ -579,10 +615,10 @@ fn report(
     let _ = writeln!(w_, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
     for &w in &o.workloads {
         let floor = results
-            .get(&(w, Subject::Registry))
+            .get(&(w, w.floor()))
             .copied()
             .unwrap_or_default();
-        for (k, &s) in o.subjects.iter().enumerate() {
+        for (k, s) in o.subjects_of(w).enumerate() {
             let c = results.get(&(w, s)).copied().unwrap_or_default();
             let wl = if k == 0 {
                 format!("{} (per {})", w.label(), w.unit())
@@ -620,7 +656,7 @@ fn report(
     );
     let _ = writeln!(w_, "|---|--:|--:|--:|--:|");
     let floor = heap.get(&Subject::Registry).copied().unwrap_or_default();
-    for &s in &o.subjects {
+    for s in o.span_subjects() {
         let h = heap.get(&s).copied().unwrap_or_default();
         let _ = writeln!(
             w_,
@@ -649,7 +685,7 @@ fn report(
             "| subject | instr 1 thr | instr 4 thr | ratio | CPU ns 1 thr | CPU ns 4 thr | ratio |"
         );
         let _ = writeln!(w_, "|---|--:|--:|--:|--:|--:|--:|");
-        for &s in &o.subjects {
+        for s in o.span_subjects() {
             let a = results
                 .get(&(Workload::Child, s))
                 .copied()
@@ -730,6 +766,43 @@ fn report(
     }
     target("heap per open child", S, heap.get(&S).and_then(|h| h.0), 350.0, " B");
     target("heap per open root", U, heap.get(&U).and_then(|h| h.1), 300.0, " B");
+    // The event targets are relative: to sentry-tracing's `LogLayer` (f), to the floor (g, h),
+    // to our own log event (i). Instructions on the instrumented thread.
+    let rel = |w: Workload, s: Subject| get(w, s).ir_thread;
+    let mut relative = |name: &str, s: Subject, v: Option<f64>, limit: Option<f64>, of: &str| {
+        let met = match (v, limit) {
+            (Some(v), Some(l)) if v <= l => "yes",
+            (Some(_), Some(_)) => "**no**",
+            _ => "n/a",
+        };
+        let _ = writeln!(
+            w_,
+            "| {name} | {} | {} | {} ({of}) | {met} |",
+            s.label(),
+            fmt_num(v, 0),
+            fmt_num(limit, 0)
+        );
+    };
+    use Subject::{OursLogs as L, OursLogsInfo as LI, RegistryInfo as RI};
+    if has(LogEvent) {
+        let quarter = rel(LogEvent, Subject::SentryLogs).map(|v| v / 4.0);
+        relative("(f) log event, thread", L, rel(LogEvent, L), quarter, "1/4 of LogLayer");
+    }
+    // "The same cost": within 2 instructions of the floor (the loop's own jitter). An event
+    // that reaches the layers costs `Layered`'s dispatch for any layer, so (g) is held to the
+    // registry with a layer that does nothing.
+    if has(BelowLogsLevel) {
+        let floor = rel(BelowLogsLevel, Subject::RegistryLayer).map(|v| v + 2.0);
+        let (name, of) = ("(g) below the logs level, thread", "a layer with no callbacks");
+        relative(name, L, rel(BelowLogsLevel, L), floor, of);
+    }
+    if has(Disabled) {
+        let floor = rel(Disabled, RI).map(|v| v + 2.0);
+        relative("(h) disabled event, thread", LI, rel(Disabled, LI), floor, "the filtered registry's");
+    }
+    if has(Metric) && has(LogEvent) {
+        relative("(i) metric event, thread", L, rel(Metric, L), rel(LogEvent, L), "our log event");
+    }
     md
 }
 
@@ -756,8 +829,8 @@ fn profile_mode(args: &[String]) {
     let vs_registry = args.iter().any(|a| a == "--vs-registry");
     let (total, mut rows) = per_iteration_profile(w, s, inclusive, quick);
     let mut what = "";
-    let total = if vs_registry && s != Subject::Registry {
-        let (floor_total, floor) = per_iteration_profile(w, Subject::Registry, inclusive, quick);
+    let total = if vs_registry && s != w.floor() {
+        let (floor_total, floor) = per_iteration_profile(w, w.floor(), inclusive, quick);
         for (f, v) in rows.iter_mut() {
             *v -= floor.get(f).copied().unwrap_or(0.0);
         }
@@ -833,7 +906,7 @@ fn per_iteration_profile(
 /// `--check`: prints, per subject, the outbound headers of (c) and of the server span of (d),
 /// so one can see that every subject continues the incoming trace.
 fn check() {
-    for s in Subject::ALL {
+    for s in Subject::SPANS {
         let env = Env::new(s);
         tracing::dispatcher::with_default(&env.dispatch, || {
             println!("{}:", s.id());

@@ -1,6 +1,8 @@
 //! The subjects: the bare registry, our layer (unsampled, sampled), sentry-tracing, and
-//! tracing-opentelemetry (always on, always off). Every one is a `Dispatch` whose export, if
-//! any, discards, plus the per-subject way of doing workloads (c) and (d).
+//! tracing-opentelemetry (always on, always off); for the event workloads (f) to (i), our layer
+//! with logs on, sentry-tracing's `SpanLayer` + `LogLayer`, and both behind a global `INFO`
+//! filter. Every one is a `Dispatch` whose export, if any, discards, plus the per-subject way of
+//! doing workloads (c) and (d).
 
 use std::collections::HashMap;
 use std::hint::black_box;
@@ -18,6 +20,7 @@ use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider, SpanData, SpanProcess
 use tracing::span::EnteredSpan;
 use tracing::Dispatch;
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::prelude::*;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -28,10 +31,35 @@ pub enum Subject {
     SentryTracing,
     OtelOn,
     OtelOff,
+    /// `registry()` with a global `LevelFilter::INFO` layer: the floor of (h).
+    RegistryInfo,
+    /// `registry()` with a layer that implements no callback: what any layer costs an event.
+    RegistryLayer,
+    /// Our layer, rate 1, `enable_logs(true)` (logs level `INFO`, metrics on by default).
+    OursLogs,
+    /// `OursLogs` behind a global `LevelFilter::INFO` layer.
+    OursLogsInfo,
+    /// sentry-tracing's `SpanLayer` and `LogLayer` (no per-layer filters, its cheapest), rate 1.
+    SentryLogs,
 }
 
 impl Subject {
-    pub const ALL: [Subject; 6] = [
+    pub const ALL: [Subject; 11] = [
+        Subject::Registry,
+        Subject::OursUnsampled,
+        Subject::OursSampled,
+        Subject::SentryTracing,
+        Subject::OtelOn,
+        Subject::OtelOff,
+        Subject::RegistryInfo,
+        Subject::RegistryLayer,
+        Subject::OursLogs,
+        Subject::OursLogsInfo,
+        Subject::SentryLogs,
+    ];
+
+    /// The subjects of the span workloads (a) to (e).
+    pub const SPANS: [Subject; 6] = [
         Subject::Registry,
         Subject::OursUnsampled,
         Subject::OursSampled,
@@ -39,6 +67,7 @@ impl Subject {
         Subject::OtelOn,
         Subject::OtelOff,
     ];
+
 
     /// Short id, used on the command line and in file names.
     pub fn id(self) -> &'static str {
@@ -49,6 +78,11 @@ impl Subject {
             Subject::SentryTracing => "sentry_tracing",
             Subject::OtelOn => "otel_on",
             Subject::OtelOff => "otel_off",
+            Subject::RegistryInfo => "registry_info",
+            Subject::RegistryLayer => "registry_layer",
+            Subject::OursLogs => "ours_logs",
+            Subject::OursLogsInfo => "ours_logs_info",
+            Subject::SentryLogs => "sentry_logs",
         }
     }
 
@@ -61,6 +95,11 @@ impl Subject {
             Subject::SentryTracing => "sentry-tracing, rate 1",
             Subject::OtelOn => "tracing-opentelemetry, AlwaysOn",
             Subject::OtelOff => "tracing-opentelemetry, AlwaysOff",
+            Subject::RegistryInfo => "registry + INFO filter (floor)",
+            Subject::RegistryLayer => "registry + a layer with no callbacks",
+            Subject::OursLogs => "tracing-sentry, rate 1, logs on",
+            Subject::OursLogsInfo => "INFO filter + tracing-sentry, rate 1, logs on",
+            Subject::SentryLogs => "sentry-tracing SpanLayer + LogLayer, rate 1",
         }
     }
 
@@ -98,6 +137,12 @@ impl sentry::Transport for DiscardSentry {
     }
 }
 
+/// A layer that implements no callback (`Layer`'s defaults, like `layer::Identity`): what
+/// `Layered` costs an event before any layer does anything.
+struct EmptyLayer;
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for EmptyLayer {}
+
 /// An OpenTelemetry span processor that drops every finished span (`SpanData` built, then
 /// dropped on the calling thread; no exporter, no batching).
 #[derive(Debug)]
@@ -119,10 +164,10 @@ impl SpanProcessor for DiscardProcessor {
 enum Guard {
     None,
     Ours(tracing_sentry::ExportGuard),
-    Sentry(
-        #[expect(dead_code, reason = "held for its `Drop`, which flushes and closes the client")]
-        sentry::ClientInitGuard,
-    ),
+    /// The client's guard (its `Drop` flushes and closes the client), and whether `flush`
+    /// flushes the client's log batcher (the logs subject only, so the span rows stay as they
+    /// were measured).
+    Sentry(sentry::ClientInitGuard, bool),
     Otel(SdkTracerProvider),
 }
 
@@ -140,18 +185,29 @@ pub struct Env {
 
 impl Env {
     pub fn new(subject: Subject) -> Env {
-        let ours = |rate: f64| {
-            let (layer, guard) = tracing_sentry::SentryLayer::builder()
+        let ours_layer = |rate: f64, logs: bool| {
+            tracing_sentry::SentryLayer::builder()
                 .dsn_str(DSN)
                 .traces_sample_rate(rate)
+                .enable_logs(logs)
                 .transport(our_transport())
                 .queue_capacity(1 << 16)
                 .build()
-                .expect("our layer builds");
+                .expect("our layer builds")
+        };
+        let ours = |rate: f64| {
+            let (layer, guard) = ours_layer(rate, false);
             (
                 Dispatch::new(tracing_subscriber::registry().with(layer)),
                 Guard::Ours(guard),
             )
+        };
+        let sentry_client = || {
+            let mut options = sentry::ClientOptions::default().traces_sample_rate(1.0);
+            options.dsn = Some(DSN.parse().expect("dsn"));
+            let serialize = std::env::var_os("TS_PEER_SENTRY_SERIALIZE").is_some_and(|v| v == "1");
+            options.transport = Some(Arc::new(Arc::new(DiscardSentry { serialize })));
+            sentry::init(options)
         };
         let otel = |sampler: Sampler| {
             let provider = SdkTracerProvider::builder()
@@ -170,20 +226,45 @@ impl Env {
             Subject::OursUnsampled => ours(0.0),
             Subject::OursSampled => ours(1.0),
             Subject::SentryTracing => {
-                let mut options = sentry::ClientOptions::default().traces_sample_rate(1.0);
-                options.dsn = Some(DSN.parse().expect("dsn"));
-                let serialize =
-                    std::env::var_os("TS_PEER_SENTRY_SERIALIZE").is_some_and(|v| v == "1");
-                options.transport = Some(Arc::new(Arc::new(DiscardSentry { serialize })));
-                let guard = sentry::init(options);
+                let guard = sentry_client();
                 let layer = sentry_tracing::SpanLayer::new();
                 (
                     Dispatch::new(tracing_subscriber::registry().with(layer)),
-                    Guard::Sentry(guard),
+                    Guard::Sentry(guard, false),
                 )
             }
             Subject::OtelOn => otel(Sampler::AlwaysOn),
             Subject::OtelOff => otel(Sampler::AlwaysOff),
+            Subject::RegistryInfo => (
+                Dispatch::new(tracing_subscriber::registry().with(LevelFilter::INFO)),
+                Guard::None,
+            ),
+            Subject::RegistryLayer => (
+                Dispatch::new(tracing_subscriber::registry().with(EmptyLayer)),
+                Guard::None,
+            ),
+            Subject::OursLogs => {
+                let (layer, guard) = ours_layer(1.0, true);
+                (
+                    Dispatch::new(tracing_subscriber::registry().with(layer)),
+                    Guard::Ours(guard),
+                )
+            }
+            Subject::OursLogsInfo => {
+                let (layer, guard) = ours_layer(1.0, true);
+                let stack = tracing_subscriber::registry()
+                    .with(LevelFilter::INFO)
+                    .with(layer);
+                (Dispatch::new(stack), Guard::Ours(guard))
+            }
+            Subject::SentryLogs => {
+                // `enable_logs` is on by default in sentry-core 0.49 (deprecated field).
+                let guard = sentry_client();
+                let stack = tracing_subscriber::registry()
+                    .with(sentry_tracing::SpanLayer::new())
+                    .with(sentry_tracing::LogLayer::new());
+                (Dispatch::new(stack), Guard::Sentry(guard, true))
+            }
         };
 
         // Every subject gets the same incoming headers from a sampled caller: our unsampled
@@ -234,7 +315,8 @@ impl Env {
     }
 
     /// Waits until everything finished so far has been handed to the transport. Only our
-    /// layer exports off-thread; the peers hand over synchronously when a span ends.
+    /// layer exports off-thread; the peers hand over synchronously when a span ends, and
+    /// sentry's log batcher every 100 logs on the calling thread (the rest here).
     pub fn flush(&self) {
         match &self.guard {
             Guard::Ours(g) => {
@@ -243,7 +325,10 @@ impl Env {
             Guard::Otel(p) => {
                 let _ = p.force_flush();
             }
-            Guard::None | Guard::Sentry(_) => {}
+            Guard::Sentry(client, true) => {
+                assert!(client.flush(Some(Duration::from_secs(30))), "flush timed out");
+            }
+            Guard::None | Guard::Sentry(_, false) => {}
         }
     }
 
@@ -260,7 +345,7 @@ impl Env {
     #[inline(never)]
     pub fn server_span_set_parent(&self, headers: &HeaderMap) {
         match self.subject {
-            Subject::OursUnsampled | Subject::OursSampled => {
+            Subject::OursUnsampled | Subject::OursSampled | Subject::OursLogs | Subject::OursLogsInfo => {
                 use tracing_sentry::SentrySpanExt as _;
                 let span = tracing::info_span!("GET /users/:id", http.method = "GET");
                 let _ = span.set_parent_from_headers(headers);
@@ -274,12 +359,12 @@ impl Env {
     #[inline(always)]
     pub fn server_span_with(&self, headers: &HeaderMap, inside: impl FnOnce()) {
         match self.subject {
-            Subject::Registry => {
+            Subject::Registry | Subject::RegistryInfo | Subject::RegistryLayer => {
                 let span = tracing::info_span!("GET /users/:id", http.method = "GET");
                 let _g = span.enter();
                 inside();
             }
-            Subject::OursUnsampled | Subject::OursSampled => {
+            Subject::OursUnsampled | Subject::OursSampled | Subject::OursLogs | Subject::OursLogsInfo => {
                 let make = || tracing::info_span!("GET /users/:id", http.method = "GET");
                 let span = match tracing_sentry::PropagationContext::from_headers(headers) {
                     Ok(Some(parent)) => tracing_sentry::continue_trace(parent, make),
@@ -288,7 +373,7 @@ impl Env {
                 let _g = span.enter();
                 inside();
             }
-            Subject::SentryTracing => {
+            Subject::SentryTracing | Subject::SentryLogs => {
                 // sentry-tracing continues a trace from the `sentry.trace` field of a root span
                 // (it reads `sentry-trace` only; baggage is not taken in).
                 let st = headers.get("sentry-trace").and_then(|v| v.to_str().ok());
@@ -311,14 +396,14 @@ impl Env {
     /// entered. Drop order: child, then root.
     pub fn continued(&self) -> (EnteredSpan, EnteredSpan) {
         let root = match self.subject {
-            Subject::Registry => tracing::info_span!("GET /users/:id"),
-            Subject::OursUnsampled | Subject::OursSampled => {
+            Subject::Registry | Subject::RegistryInfo | Subject::RegistryLayer => tracing::info_span!("GET /users/:id"),
+            Subject::OursUnsampled | Subject::OursSampled | Subject::OursLogs | Subject::OursLogsInfo => {
                 let parent = tracing_sentry::PropagationContext::from_headers(&self.incoming)
                     .expect("valid incoming headers")
                     .expect("sentry-trace present");
                 tracing_sentry::continue_trace(parent, || tracing::info_span!("GET /users/:id"))
             }
-            Subject::SentryTracing => {
+            Subject::SentryTracing | Subject::SentryLogs => {
                 let st = self.incoming.get("sentry-trace").unwrap().to_str().unwrap();
                 tracing::info_span!("GET /users/:id", sentry.trace = st)
             }
@@ -338,7 +423,7 @@ impl Env {
     #[inline(never)]
     pub fn outbound_headers(&self) {
         match self.subject {
-            Subject::Registry => {
+            Subject::Registry | Subject::RegistryInfo | Subject::RegistryLayer => {
                 // Floor: find the current span and return a map with the same two headers,
                 // preformatted (no formatting, no trace state).
                 let span = tracing::Span::current();
@@ -348,10 +433,10 @@ impl Env {
                 }
                 black_box((span, h));
             }
-            Subject::OursUnsampled | Subject::OursSampled => {
+            Subject::OursUnsampled | Subject::OursSampled | Subject::OursLogs | Subject::OursLogsInfo => {
                 black_box(tracing_sentry::current_headers());
             }
-            Subject::SentryTracing => {
+            Subject::SentryTracing | Subject::SentryLogs => {
                 let mut h = HeaderMap::new();
                 sentry::configure_scope(|scope| {
                     for (name, value) in scope.iter_trace_propagation_headers() {
@@ -380,17 +465,17 @@ impl Env {
     #[inline(never)]
     pub fn outbound_headers_into(&self, request: &mut HeaderMap) {
         match self.subject {
-            Subject::Registry => {
+            Subject::Registry | Subject::RegistryInfo | Subject::RegistryLayer => {
                 let span = tracing::Span::current();
                 for (k, v) in &self.floor_headers {
                     request.insert(k.clone(), v.clone());
                 }
                 black_box(span);
             }
-            Subject::OursUnsampled | Subject::OursSampled => {
+            Subject::OursUnsampled | Subject::OursSampled | Subject::OursLogs | Subject::OursLogsInfo => {
                 tracing_sentry::inject_current_headers(request);
             }
-            Subject::SentryTracing => {
+            Subject::SentryTracing | Subject::SentryLogs => {
                 sentry::configure_scope(|scope| {
                     for (name, value) in scope.iter_trace_propagation_headers() {
                         if let Ok(value) = HeaderValue::try_from(value) {
@@ -410,12 +495,12 @@ impl Env {
     /// What workload (c) produces for the current span, as text (for `--check`).
     pub fn describe_outbound(&self) -> String {
         let pairs: Vec<(String, String)> = match self.subject {
-            Subject::Registry => vec![("(floor)".into(), "preformatted".into())],
-            Subject::OursUnsampled | Subject::OursSampled => tracing_sentry::current_headers()
+            Subject::Registry | Subject::RegistryInfo | Subject::RegistryLayer => vec![("(floor)".into(), "preformatted".into())],
+            Subject::OursUnsampled | Subject::OursSampled | Subject::OursLogs | Subject::OursLogsInfo => tracing_sentry::current_headers()
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("?").to_string()))
                 .collect(),
-            Subject::SentryTracing => sentry::configure_scope(|scope| {
+            Subject::SentryTracing | Subject::SentryLogs => sentry::configure_scope(|scope| {
                 scope
                     .iter_trace_propagation_headers()
                     .map(|(k, v)| (k.to_string(), v))

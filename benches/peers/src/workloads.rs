@@ -1,5 +1,6 @@
-//! The workloads. Each runs the same `tracing` code against every subject; only (c) and (d)
-//! call subject-specific APIs (see `Env::outbound_headers` and `Env::server_span`).
+//! The workloads. Each runs the same `tracing` code against every subject it applies to (see
+//! `Workload::subjects`); only (c) and (d) call subject-specific APIs (see
+//! `Env::outbound_headers` and `Env::server_span`).
 
 use std::hint::black_box;
 use std::sync::mpsc;
@@ -7,7 +8,7 @@ use std::thread;
 
 use tracing::span::EnteredSpan;
 
-use crate::subjects::Env;
+use crate::subjects::{Env, Subject};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Workload {
@@ -18,10 +19,14 @@ pub enum Workload {
     Continue,
     ContinueExt,
     Threads,
+    LogEvent,
+    BelowLogsLevel,
+    Disabled,
+    Metric,
 }
 
 impl Workload {
-    pub const ALL: [Workload; 7] = [
+    pub const ALL: [Workload; 11] = [
         Workload::Child,
         Workload::Transaction,
         Workload::Headers,
@@ -29,7 +34,40 @@ impl Workload {
         Workload::Continue,
         Workload::ContinueExt,
         Workload::Threads,
+        Workload::LogEvent,
+        Workload::BelowLogsLevel,
+        Workload::Disabled,
+        Workload::Metric,
     ];
+
+    /// The subjects this workload runs against, its floor first.
+    pub fn subjects(self) -> &'static [Subject] {
+        match self {
+            Workload::LogEvent | Workload::Metric => {
+                &[Subject::Registry, Subject::OursLogs, Subject::SentryLogs]
+            }
+            Workload::BelowLogsLevel => &[
+                Subject::Registry,
+                Subject::RegistryLayer,
+                Subject::OursLogs,
+            ],
+            Workload::Disabled => &[Subject::RegistryInfo, Subject::OursLogsInfo],
+            _ => &Subject::SPANS,
+        }
+    }
+
+    /// The subject this workload's ratios are taken to.
+    pub fn floor(self) -> Subject {
+        self.subjects()[0]
+    }
+
+    /// Whether an event workload (an entered sampled span held for the whole run).
+    pub fn is_event(self) -> bool {
+        matches!(
+            self,
+            Workload::LogEvent | Workload::BelowLogsLevel | Workload::Disabled | Workload::Metric
+        )
+    }
 
     pub fn id(self) -> &'static str {
         match self {
@@ -40,6 +78,10 @@ impl Workload {
             Workload::Continue => "d_continue_trace",
             Workload::ContinueExt => "d2_set_parent_from_headers",
             Workload::Threads => "e_child_span_4_threads",
+            Workload::LogEvent => "f_log_event",
+            Workload::BelowLogsLevel => "g_below_logs_level",
+            Workload::Disabled => "h_disabled_event",
+            Workload::Metric => "i_metric_event",
         }
     }
 
@@ -52,6 +94,10 @@ impl Workload {
             Workload::Continue => "(d) continue trace + server span",
             Workload::ContinueExt => "(d2) = (d) through set_parent_from_headers",
             Workload::Threads => "(e) = (a) on 4 threads, per span",
+            Workload::LogEvent => "(f) `info!` with 2 fields in a sampled span, as a log",
+            Workload::BelowLogsLevel => "(g) `debug!` (f), below the logs level `INFO`",
+            Workload::Disabled => "(h) `debug!` (f) under a global `INFO` filter",
+            Workload::Metric => "(i) `info!(counter.requests = 1, route = \"/x\")` in a sampled span",
         }
     }
 
@@ -61,6 +107,9 @@ impl Workload {
             Workload::Transaction => "transaction",
             Workload::Headers | Workload::HeadersInto => "call",
             Workload::Continue | Workload::ContinueExt => "request",
+            Workload::LogEvent | Workload::BelowLogsLevel | Workload::Disabled | Workload::Metric => {
+                "event"
+            }
             _ => "span",
         }
     }
@@ -76,6 +125,11 @@ impl Workload {
     pub fn callgrind_counts(self, quick: bool) -> (u64, u64) {
         let (lo, hi) = match self {
             Workload::Child | Workload::Headers | Workload::HeadersInto => (1_000, 3_000),
+            // Multiples of 100: both exporters batch 100 logs.
+            Workload::LogEvent
+            | Workload::BelowLogsLevel
+            | Workload::Disabled
+            | Workload::Metric => (1_000, 3_000),
             Workload::Transaction => (100, 300),
             Workload::Continue | Workload::ContinueExt => (500, 1_500),
             Workload::Threads => (4_000, 12_000),
@@ -98,6 +152,24 @@ pub const ROLL: u32 = 500;
 pub fn child_span(i: u64) {
     let span = tracing::info_span!("child", user.id = i, http.method = "GET");
     let _g = span.enter();
+}
+
+/// Workload (f), and (g) and (h) at `DEBUG`: an event with two fields and a message.
+#[inline(never)]
+pub fn log_event(i: u64) {
+    tracing::info!(user.id = i, http.method = "GET", "request handled");
+}
+
+/// Workloads (g) and (h): (f) at `DEBUG`.
+#[inline(never)]
+pub fn debug_event(i: u64) {
+    tracing::debug!(user.id = i, http.method = "GET", "request handled");
+}
+
+/// Workload (i): a counter with one attribute.
+#[inline(never)]
+pub fn metric_event() {
+    tracing::info!(counter.requests = 1, route = "/x");
 }
 
 /// An entered root that is replaced every `ROLL` children.
@@ -175,6 +247,8 @@ pub struct Prepared<'e> {
     env: &'e Env,
     rolling: Option<Rolling>,
     _continued: Option<(EnteredSpan, EnteredSpan)>,
+    /// The sampled span the events of (f) to (i) are recorded in.
+    _span: Option<EnteredSpan>,
     /// The request's own headers in (c2), emptied before each call as a new request's are.
     request: http::HeaderMap,
     workload: Workload,
@@ -190,6 +264,9 @@ impl<'e> Prepared<'e> {
             rolling: (workload == Workload::Child).then(Rolling::new),
             _continued: matches!(workload, Workload::Headers | Workload::HeadersInto)
                 .then(|| env.continued()),
+            _span: workload
+                .is_event()
+                .then(|| tracing::info_span!("request", http.route = "/users").entered()),
             request: http::HeaderMap::with_capacity(8),
             workload,
             pool: (workload == Workload::Threads).then(|| Pool::new(env, 4)),
@@ -230,6 +307,23 @@ impl<'e> Prepared<'e> {
                 }
             }
             Workload::Threads => self.pool.as_ref().unwrap().run(n),
+            Workload::LogEvent => {
+                for _ in 0..n {
+                    self.i += 1;
+                    log_event(black_box(self.i));
+                }
+            }
+            Workload::BelowLogsLevel | Workload::Disabled => {
+                for _ in 0..n {
+                    self.i += 1;
+                    debug_event(black_box(self.i));
+                }
+            }
+            Workload::Metric => {
+                for _ in 0..n {
+                    metric_event();
+                }
+            }
         }
     }
 }
