@@ -14,8 +14,15 @@
 //! and the id of its `work` span; the panic carries the `crash` span's id, and `crash` gets
 //! status `internal_error`. Each request prints the trace id its events carry (without
 //! `SENTRY_DSN`, nothing is sent).
+//!
+//! `SENTRY_TRANSPORT=sentry` gives the client the `sentry` crate's own transport instead (`link`
+//! then wraps it, and our transactions go through it too): `benches/sentry_load.rs` compares
+//! the two; `FLUSH_SECS` (default 20) bounds the final flush. At the end the example prints on stderr what was sent and lost, and the longest
+//! and mean `sentry::capture_error` call.
 
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use sentry::integrations::tracing::ErrorLayer;
 use sentry::SentryFutureExt;
@@ -32,9 +39,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // `sentry::init` reads SENTRY_DSN and enables its default integrations (panics among them);
     // `link` registers the trace context integration and makes the layer's export pipeline the
     // client's transport (bounded in bytes, many requests in flight, errors first).
-    let sentry = sentry::init(tracing_sentry::integrations::sentry::link(
-        sentry::ClientOptions::new(),
-    ));
+    let mut options = sentry::ClientOptions::new();
+    if std::env::var("SENTRY_TRANSPORT").is_ok_and(|t| t == "sentry") {
+        options.transport = Some(Arc::new(sentry::transports::DefaultTransportFactory));
+    }
+    let sentry = sentry::init(tracing_sentry::integrations::sentry::link(options));
     // Our layer, configured from the same client (DSN, release, environment): its pipeline
     // sends the client's errors, logs and sessions and our transactions.
     let (layer, guard) = tracing_sentry::SentryLayer::builder()
@@ -53,7 +62,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let tasks: Vec<_> = (0..requests)
             .map(|id| {
                 // A hub per request keeps breadcrumbs and scope data apart.
-                let hub = std::sync::Arc::new(sentry::Hub::new_from_top(sentry::Hub::current()));
+                let hub = Arc::new(sentry::Hub::new_from_top(sentry::Hub::current()));
                 tokio::spawn(handle(id).bind_hub(hub))
             })
             .collect();
@@ -64,7 +73,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     })?;
 
     // The client's batches (logs, sessions), then the one queue.
-    if !guard.flush(Duration::from_secs(20)) {
+    let flush_secs = std::env::var("FLUSH_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20);
+    let flushed = guard.flush(Duration::from_secs(flush_secs));
+    if !flushed {
         eprintln!("some telemetry was still in flight");
     }
     let stats = guard.stats();
@@ -79,10 +93,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             + stats.sentry_items_dropped_send_failed
             + stats.sentry_items_dropped_rate_limited
     );
+    let captures = CAPTURES.load(Ordering::Relaxed).max(1);
+    eprintln!(
+        "capture_error: longest {} us, mean {:.1} us over {captures} calls; flushed: {flushed}",
+        CAPTURE_MAX_NS.load(Ordering::Relaxed) / 1000,
+        CAPTURE_SUM_NS.load(Ordering::Relaxed) as f64 / captures as f64 / 1000.0,
+    );
     drop(guard);
     drop(sentry); // closes the client
     Ok(())
 }
+
+/// How long `sentry::capture_error` took on the request's thread: never waiting for the network.
+static CAPTURES: AtomicU64 = AtomicU64::new(0);
+static CAPTURE_SUM_NS: AtomicU64 = AtomicU64::new(0);
+static CAPTURE_MAX_NS: AtomicU64 = AtomicU64::new(0);
 
 async fn handle(id: u64) {
     let request = tracing::info_span!("request", request_id = id);
@@ -104,7 +129,12 @@ async fn work(id: u64) {
     }
     tokio::task::yield_now().await;
     let err = std::io::Error::other(format!("request {id} failed"));
+    let started = Instant::now();
     sentry::capture_error(&err);
+    let took = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+    CAPTURES.fetch_add(1, Ordering::Relaxed);
+    CAPTURE_SUM_NS.fetch_add(took, Ordering::Relaxed);
+    CAPTURE_MAX_NS.fetch_max(took, Ordering::Relaxed);
     tracing::error!("request {id} error event");
     sentry::logger_info!("request {} log line", id);
     if id == 0 {

@@ -781,3 +781,250 @@ fn a_panicking_request_behind_catch_panic_is_on_its_trace() {
         500
     );
 }
+
+/// Faults of the ingest, with the client linked to the layer's pipeline: `sentry::capture_*`
+/// never waits for the network, and every error event and transaction is either sent or
+/// counted lost in `Stats` once the guard is gone.
+mod ingest_faults {
+    use std::time::Instant;
+
+    use super::*;
+    use ingest::{Behavior, Ingest};
+
+    /// Far below the ingest's stall or the retries' back-off (seconds): passing means the
+    /// capturing thread never waited on the network; it is not a speed measurement.
+    const NEVER_BLOCKED: Duration = Duration::from_millis(1500);
+    const N: u64 = 40;
+
+    struct Run {
+        longest_capture: Duration,
+        guard: ExportGuard,
+        layer: SentryLayer,
+        _client: Arc<sentry::Client>,
+    }
+
+    /// `N` requests, each a transaction with an error captured inside it.
+    fn run(dsn: &str) -> Run {
+        let client = Arc::new(sentry::Client::with_options(link(
+            ClientOptions::new().dsn(dsn).traces_sample_rate(1.0),
+        )));
+        let hub = Arc::new(Hub::new(Some(client.clone()), Arc::new(Scope::default())));
+        let (layer, guard) = SentryLayer::builder()
+            .sentry_client(client.clone())
+            .shutdown_timeout(Duration::from_millis(500))
+            .build()
+            .unwrap();
+        let dispatch = Dispatch::new(tracing_subscriber::registry().with(layer.clone()));
+        let mut longest_capture = Duration::ZERO;
+        Hub::run(hub, || {
+            tracing::dispatcher::with_default(&dispatch, || {
+                for i in 0..N {
+                    let _request = tracing::info_span!("request", i).entered();
+                    let started = Instant::now();
+                    sentry::capture_message(&format!("error {i}"), sentry::Level::Error);
+                    longest_capture = longest_capture.max(started.elapsed());
+                }
+            })
+        });
+        Run {
+            longest_capture,
+            guard,
+            layer,
+            _client: client,
+        }
+    }
+
+    fn errors_accounted(stats: &tracing_sentry::Stats) -> u64 {
+        stats.sentry_items_sent
+            + stats.sentry_items_dropped_queue_full
+            + stats.sentry_items_dropped_rate_limited
+            + stats.sentry_items_dropped_send_failed
+            + stats.sentry_items_dropped_rejected
+    }
+
+    fn transactions_accounted(stats: &tracing_sentry::Stats) -> u64 {
+        stats.transactions_sent
+            + stats.transactions_dropped_queue_full
+            + stats.transactions_dropped_rate_limited
+            + stats.transactions_dropped_send_failed
+            + stats.transactions_dropped_rejected
+            + stats.transactions_dropped_shutdown
+    }
+
+    /// Drops the guard and waits (boundedly) until every error and transaction is accounted
+    /// for: a send still under way when the guard went finishes on its sender.
+    fn all_accounted(run: Run) -> tracing_sentry::Stats {
+        drop(run.guard);
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let stats = run.layer.stats();
+            let done = errors_accounted(&stats) == N && transactions_accounted(&stats) == N;
+            if done || Instant::now() >= deadline {
+                return stats;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    #[test]
+    fn a_down_ingest_never_blocks_capture_and_every_loss_is_counted() {
+        let run = run(&ingest::down_dsn("public", 7));
+        assert!(
+            run.longest_capture < NEVER_BLOCKED,
+            "{:?}",
+            run.longest_capture
+        );
+        let stats = all_accounted(run);
+        assert_eq!(errors_accounted(&stats), N, "{stats:?}");
+        assert_eq!(transactions_accounted(&stats), N, "{stats:?}");
+        assert_eq!(stats.sentry_items_sent, 0);
+        assert!(stats.send_failures >= 1, "{stats:?}");
+    }
+
+    #[test]
+    fn a_failing_ingest_never_blocks_capture_and_every_loss_is_counted() {
+        let ingest = Ingest::start(Behavior::Status(500));
+        let run = run(&ingest.dsn("public", 7));
+        assert!(
+            run.longest_capture < NEVER_BLOCKED,
+            "{:?}",
+            run.longest_capture
+        );
+        let stats = all_accounted(run);
+        assert_eq!(errors_accounted(&stats), N, "{stats:?}");
+        assert_eq!(transactions_accounted(&stats), N, "{stats:?}");
+        assert_eq!(stats.sentry_items_sent, 0);
+        assert!(stats.sentry_items_dropped_send_failed >= 1, "{stats:?}");
+    }
+
+    #[test]
+    fn a_hanging_ingest_never_blocks_capture_or_shutdown() {
+        let ingest = Ingest::start(Behavior::Hang(Duration::from_secs(20)));
+        let run = run(&ingest.dsn("public", 7));
+        assert!(
+            run.longest_capture < NEVER_BLOCKED,
+            "{:?}",
+            run.longest_capture
+        );
+        assert!(!run.guard.flush(Duration::from_millis(300)));
+        let started = Instant::now();
+        let stats = all_accounted(run);
+        assert!(started.elapsed() < Duration::from_secs(16));
+        assert_eq!(stats.sentry_items_sent + stats.transactions_sent, 0);
+        // What had not left when the guard went is counted; a send that was hanging is
+        // counted when its timeout ends it.
+        assert_eq!(errors_accounted(&stats), N, "{stats:?}");
+        assert_eq!(transactions_accounted(&stats), N, "{stats:?}");
+    }
+
+    #[test]
+    fn a_429_on_transactions_keeps_errors_going_and_reports_the_limited() {
+        let ingest = Ingest::start(Behavior::RateLimited {
+            retry_after: "60".to_owned(),
+            rate_limits: Some("60:transaction:organization".to_owned()),
+        });
+        let run = run(&ingest.dsn("public", 7));
+        assert!(
+            run.longest_capture < NEVER_BLOCKED,
+            "{:?}",
+            run.longest_capture
+        );
+        let stats = all_accounted(run);
+        assert_eq!(errors_accounted(&stats), N, "{stats:?}");
+        assert_eq!(transactions_accounted(&stats), N, "{stats:?}");
+        assert!(
+            stats.transactions_dropped_rate_limited >= N - 1,
+            "{stats:?}"
+        );
+        // The ingest answered 429 to every POST, the ones with errors too: an error that got a
+        // 429 counts as rate limited, not as sent; but no error was held back by a limit on
+        // transactions alone, so each of them was sent (and answered).
+        assert_eq!(ingest.tally().events, N, "{stats:?}");
+    }
+
+    #[test]
+    fn a_flapping_ingest_never_blocks_capture_and_every_error_is_sent_or_counted() {
+        let ingest = Ingest::start(Behavior::Status(500));
+        let dsn = ingest.dsn("public", 7);
+        let flapping = std::thread::scope(|scope| {
+            let flapper = scope.spawn(|| {
+                for i in 0..6 {
+                    ingest.set_behavior(match i % 3 {
+                        0 => Behavior::Status(500),
+                        1 => Behavior::Hang(Duration::from_millis(300)),
+                        _ => Behavior::Ok,
+                    });
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                ingest.set_behavior(Behavior::Ok);
+            });
+            let run = run(&dsn);
+            let _ = flapper.join();
+            run
+        });
+        assert!(
+            flapping.longest_capture < NEVER_BLOCKED,
+            "{:?}",
+            flapping.longest_capture
+        );
+        assert!(flapping.guard.flush(Duration::from_secs(10)));
+        let stats = all_accounted(flapping);
+        assert_eq!(errors_accounted(&stats), N, "{stats:?}");
+        assert_eq!(transactions_accounted(&stats), N, "{stats:?}");
+        // The ingest saw every error sent, and others it answered with a 500 or not at all.
+        assert!(
+            ingest.tally().events >= stats.sentry_items_sent,
+            "{stats:?}"
+        );
+        assert!(stats.sentry_items_sent > 0, "{stats:?}");
+    }
+}
+
+/// A transport of the application's that panics: `link` keeps it, and its panic never reaches
+/// the capturing code; the envelopes it lost are counted as ours are.
+#[test]
+fn a_panicking_application_transport_is_contained_and_counted() {
+    struct Panics;
+    impl sentry::Transport for Panics {
+        fn send_envelope(&self, _: sentry::Envelope) {
+            panic!("the application's transport panicked");
+        }
+        fn flush(&self, _: Duration) -> bool {
+            panic!("the application's transport panicked in flush");
+        }
+    }
+    let client = Arc::new(sentry::Client::with_options(link(
+        ClientOptions::new()
+            .dsn(DSN)
+            .traces_sample_rate(1.0)
+            .transport(Arc::new(Panics)),
+    )));
+    let hub = Arc::new(Hub::new(Some(client.clone()), Arc::new(Scope::default())));
+    let (layer, guard) = SentryLayer::builder()
+        .sentry_client(client.clone())
+        .build()
+        .unwrap();
+    let dispatch = Dispatch::new(tracing_subscriber::registry().with(layer));
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        Hub::run(hub, || {
+            tracing::dispatcher::with_default(&dispatch, || {
+                let _request = tracing::info_span!("request").entered();
+                sentry::capture_message("in a span", sentry::Level::Error);
+                drop(_request);
+                sentry::capture_message("outside spans", sentry::Level::Error);
+            })
+        })
+    }));
+    assert!(caught.is_ok(), "the capturing code never sees the panic");
+    assert!(
+        !client.flush(Some(Duration::from_millis(100))),
+        "a panicking flush fails"
+    );
+    guard.flush(Duration::from_secs(5));
+    let stats = guard.stats();
+    assert_eq!(stats.sentry_items_dropped_send_failed, 2, "{stats:?}");
+    // Our transaction went through the same transport, from a sender: counted there.
+    assert_eq!(stats.transactions_dropped_send_failed, 1, "{stats:?}");
+    // The two events, the transaction, and any client report about them.
+    assert!(stats.transport_panics >= 3, "{stats:?}");
+}

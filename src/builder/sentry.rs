@@ -37,7 +37,9 @@ impl SentryLayerBuilder {
     /// [`transport`](Self::transport) of our own, our envelopes are handed to the client
     /// ([`sentry_core::Client::send_envelope`]) and [`ExportGuard::flush`] flushes the client
     /// after our queue. A transaction handed to such a client counts as sent in our
-    /// [`Stats`](crate::Stats); what the client's transport then drops is its own business.
+    /// [`Stats`](crate::Stats); what the client's transport then drops is its own business,
+    /// except a panic of it: caught, and counted in this layer's `Stats` as a panic of ours
+    /// is (`transport_panics`, the envelope's items as lost).
     ///
     /// `None` (no client bound to the hub: `sentry::init` was not called yet, or its guard was
     /// dropped) makes [`build`](Self::build) fail ([`BuildError::is_sentry_client_missing`]):
@@ -112,7 +114,10 @@ impl SentryLayerBuilder {
         // A client whose transport is our pipeline gets this layer's pipeline (attached in
         // `build`); one with a transport of its own sends our envelopes through it.
         let link = pipeline_link(&client);
-        if this.transport.is_none() && link.is_none() {
+        let through_pipeline = link
+            .as_ref()
+            .is_some_and(|link| link.sends_through_pipeline());
+        if this.transport.is_none() && !through_pipeline {
             this.transport = Some(Arc::new(ClientTransport::new(Arc::clone(&client))));
         }
         *self = this;
@@ -131,7 +136,9 @@ pub(super) fn flush_client_too(
     let Some((client, link)) = client else {
         return guard;
     };
-    guard.client_first = link.is_some_and(|link| link.attach(export));
+    // A wrapped application transport's link gets the pipeline too: it counts its panics.
+    guard.client_first =
+        link.is_some_and(|link| link.attach(export) && link.sends_through_pipeline());
     guard.then_flush = Some(Arc::new(move |left: Duration| client.flush(Some(left))));
     guard
 }

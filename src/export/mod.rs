@@ -314,6 +314,14 @@ impl ExportHandle {
         }
     }
 
+    /// Counts an envelope of the `sentry` crate that the application's transport panicked on.
+    #[cfg(feature = "sentry")]
+    pub(crate) fn record_external_panic(&self, quantities: &Quantities) {
+        if let Some(shared) = &self.shared {
+            shared.record_external_panic(quantities);
+        }
+    }
+
     /// Waits until everything queued so far was handled, until `deadline`.
     #[cfg(feature = "sentry")]
     pub(crate) fn flush_until(&self, deadline: Option<Instant>) -> bool {

@@ -269,6 +269,16 @@ impl Pipeline {
         self.push(Work::External(external));
     }
 
+    /// Counts an envelope of the `sentry` crate lost because the application's transport
+    /// panicked on it (caught by the link): `transport_panics`, a send failure, its items as
+    /// `sentry_items_dropped_send_failed`, reported as `internal_sdk_error`.
+    #[cfg(feature = "sentry")]
+    pub(crate) fn record_external_panic(&self, quantities: &external::Quantities) {
+        StatsInner::incr(&self.stats.transport_panics);
+        StatsInner::incr(&self.stats.send_failures);
+        self.delivery.account_items(Outcome::Panicked, quantities);
+    }
+
     /// Queues `work`; a full queue sheds lower priorities for it or drops it (`queue_full`),
     /// a closed one drops it too (`shutdown`). What is shed is counted as dropped from a full
     /// queue.

@@ -13,9 +13,9 @@ use tracing_core::subscriber::NoSubscriber;
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 use tracing_subscriber::Registry;
 
+use super::transport::linked_factory;
 #[cfg(feature = "ureq")]
 use super::transport::pipeline_factory;
-use super::transport::LinkedTransportFactory;
 use crate::propagation::DynamicSamplingContext;
 use crate::span::access::with_span_data;
 use crate::span::trace_context::TraceContext;
@@ -61,7 +61,7 @@ pub struct TraceLinkIntegration;
 /// ```
 pub fn link(mut options: ClientOptions) -> ClientOptions {
     options.transport = Some(match options.transport.take() {
-        Some(theirs) => Arc::new(LinkedTransportFactory::new(theirs)),
+        Some(theirs) => linked_factory(theirs),
         None => default_transport(),
     });
     options.integrations.push(Arc::new(TraceLinkIntegration));
@@ -77,9 +77,7 @@ fn default_transport() -> Arc<dyn sentry_core::TransportFactory> {
 /// Without our HTTP transport (feature `ureq` off): the `sentry` crate's default one, wrapped.
 #[cfg(not(feature = "ureq"))]
 fn default_transport() -> Arc<dyn sentry_core::TransportFactory> {
-    Arc::new(LinkedTransportFactory::new(Arc::new(
-        ::sentry::transports::DefaultTransportFactory,
-    )))
+    linked_factory(Arc::new(::sentry::transports::DefaultTransportFactory))
 }
 
 impl Integration for TraceLinkIntegration {

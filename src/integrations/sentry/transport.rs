@@ -11,7 +11,9 @@
     )
 )]
 
+use std::cell::Cell;
 use std::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
@@ -27,15 +29,25 @@ use crate::propagation::DynamicSamplingContext;
 
 /// What links a `sentry` client's transport to an export pipeline: the pipeline of the layer
 /// built with [`sentry_client`](crate::SentryLayerBuilder::sentry_client) (attached when it is
-/// built), or else one started for the client's envelopes at its first envelope.
+/// built), or else one started for the client's envelopes at its first envelope. For the
+/// application's transport, wrapped, the attached pipeline only counts and reports what that
+/// transport lost by panicking.
 #[derive(Default)]
 pub(crate) struct PipelineLink {
     handle: OnceLock<ExportHandle>,
     /// The guard of a pipeline started here (no layer was attached first).
     own_guard: Mutex<Option<ExportGuard>>,
+    /// The client keeps the application's transport ([`LinkedTransport`]).
+    wraps_theirs: bool,
 }
 
 impl PipelineLink {
+    /// Whether the client's envelopes go through the pipeline (else through the application's
+    /// transport, wrapped).
+    pub(crate) fn sends_through_pipeline(&self) -> bool {
+        !self.wraps_theirs
+    }
+
     /// Makes the client's envelopes go into `handle`'s pipeline; `false` if they already go
     /// into another one (an envelope was sent before the layer was built).
     pub(crate) fn attach(&self, handle: &ExportHandle) -> bool {
@@ -77,11 +89,25 @@ pub(super) fn pipeline_factory() -> Arc<dyn TransportFactory> {
     let factory: Arc<dyn TransportFactory> = Arc::new(PipelineTransportFactory {
         link: Arc::clone(&link),
     });
-    let mut links = LINKS.lock().unwrap_or_else(PoisonError::into_inner);
-    let key = factory_key(&factory);
-    links.retain(|(k, weak)| *k != key && weak.strong_count() > 0);
-    links.push((key, Arc::downgrade(&link)));
+    register(&factory, &link);
     factory
+}
+
+/// The application's transport factory `theirs`, wrapped in a [`LinkedTransportFactory`]
+/// registered for the builder (which attaches its pipeline to count panics).
+pub(super) fn linked_factory(theirs: Arc<dyn TransportFactory>) -> Arc<dyn TransportFactory> {
+    let factory = LinkedTransportFactory::new(theirs);
+    let link = Arc::clone(&factory.link);
+    let factory: Arc<dyn TransportFactory> = Arc::new(factory);
+    register(&factory, &link);
+    factory
+}
+
+fn register(factory: &Arc<dyn TransportFactory>, link: &Arc<PipelineLink>) {
+    let mut links = LINKS.lock().unwrap_or_else(PoisonError::into_inner);
+    let key = factory_key(factory);
+    links.retain(|(k, weak)| *k != key && weak.strong_count() > 0);
+    links.push((key, Arc::downgrade(link)));
 }
 
 /// The pipeline link of `client`, if its options hold a factory made by [`link`](super::link).
@@ -267,11 +293,18 @@ pub(crate) fn dsn_string(dsn: &sentry_core::types::Dsn) -> String {
 /// Creates the application's transport, wrapped in [`LinkedTransport`].
 pub(super) struct LinkedTransportFactory {
     inner: Arc<dyn TransportFactory>,
+    /// Where the panics of the application's transport are counted (once a layer is built
+    /// with this client).
+    link: Arc<PipelineLink>,
 }
 
 impl LinkedTransportFactory {
-    pub(super) fn new(inner: Arc<dyn TransportFactory>) -> Self {
-        Self { inner }
+    fn new(inner: Arc<dyn TransportFactory>) -> Self {
+        let link = Arc::new(PipelineLink {
+            wraps_theirs: true,
+            ..PipelineLink::default()
+        });
+        Self { inner, link }
     }
 }
 
@@ -282,11 +315,14 @@ impl TransportFactory for LinkedTransportFactory {
     ) -> Arc<dyn sentry_core::Transport> {
         // The `sentry` crate's default factory panics when it was built without an HTTP
         // transport: contain it, and drop envelopes as a client without transport does.
-        let inner = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let inner = catch_unwind(AssertUnwindSafe(|| {
             self.inner.create_transport_with_options(options)
         }));
         let inner = inner.unwrap_or_else(|_| Arc::new(NoTransport));
-        Arc::new(LinkedTransport { inner })
+        Arc::new(LinkedTransport {
+            inner,
+            link: Arc::clone(&self.link),
+        })
     }
 }
 
@@ -297,9 +333,13 @@ impl sentry_core::Transport for NoTransport {
     fn send_envelope(&self, _: sentry_core::Envelope) {}
 }
 
-/// Sets the envelope `trace` header of an event linked on this thread, then delegates.
+/// Sets the envelope `trace` header of an event linked on this thread, then delegates. A
+/// panic of the application's transport stays here: the envelope counts as lost (in the
+/// attached pipeline's `Stats` and client reports, as a panic of our transport does), and a
+/// `flush` or `shutdown` that panicked returns `false`.
 struct LinkedTransport {
     inner: Arc<dyn sentry_core::Transport>,
+    link: Arc<PipelineLink>,
 }
 
 impl sentry_core::Transport for LinkedTransport {
@@ -309,15 +349,27 @@ impl sentry_core::Transport for LinkedTransport {
             Some(raw) => raw,
             None => envelope,
         };
-        self.inner.send_envelope(envelope);
+        if FROM_OUR_SENDER.try_with(Cell::get).unwrap_or(false) {
+            // Our envelope, handed over by `ClientTransport` on a sender: a panic unwinds to
+            // the sender's own containment, which counts it in the envelope's categories.
+            self.inner.send_envelope(envelope);
+            return;
+        }
+        let (quantities, _) = measure(&envelope);
+        let sent = catch_unwind(AssertUnwindSafe(|| self.inner.send_envelope(envelope)));
+        if sent.is_err() {
+            if let Some(handle) = self.link.handle.get() {
+                handle.record_external_panic(&quantities);
+            }
+        }
     }
 
     fn flush(&self, timeout: Duration) -> bool {
-        self.inner.flush(timeout)
+        catch_unwind(AssertUnwindSafe(|| self.inner.flush(timeout))).unwrap_or(false)
     }
 
     fn shutdown(&self, timeout: Duration) -> bool {
-        self.inner.shutdown(timeout)
+        catch_unwind(AssertUnwindSafe(|| self.inner.shutdown(timeout))).unwrap_or(false)
     }
 }
 
@@ -378,8 +430,30 @@ impl EnvelopeTransport for ClientTransport {
                 )
             })?;
         // The client's transport queues it and owns delivery and rate limits from here.
+        let _from_us = FromOurSender::enter();
         self.client.send_envelope(raw);
         Ok(TransportResponse::new(200))
+    }
+}
+
+thread_local! {
+    /// Set while [`ClientTransport`] hands one of our envelopes to the client, on a sender.
+    static FROM_OUR_SENDER: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Sets [`FROM_OUR_SENDER`] until dropped (also when the client's transport panics).
+struct FromOurSender;
+
+impl FromOurSender {
+    fn enter() -> Self {
+        let _ = FROM_OUR_SENDER.try_with(|flag| flag.set(true));
+        Self
+    }
+}
+
+impl Drop for FromOurSender {
+    fn drop(&mut self) {
+        let _ = FROM_OUR_SENDER.try_with(|flag| flag.set(false));
     }
 }
 
