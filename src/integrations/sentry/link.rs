@@ -107,15 +107,20 @@ impl Integration for TraceLinkIntegration {
             with_span_data(span, |data| {
                 // The context leaves the process with the event: no later remote parent.
                 data.mark_started();
-                let op = data
-                    .recording
-                    .as_ref()
-                    .and_then(|rec| rec.op())
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| {
+                let op = match data.recording.as_ref().and_then(|rec| rec.op()) {
+                    Some(op) => op.to_owned(),
+                    None => {
+                        // `target::name`, without the formatting machinery (this runs for
+                        // every captured event).
                         let meta = span.metadata();
-                        format!("{}::{}", meta.target(), meta.name())
-                    });
+                        let (target, name) = (meta.target(), meta.name());
+                        let mut op = String::with_capacity(target.len() + 2 + name.len());
+                        op.push_str(target);
+                        op.push_str("::");
+                        op.push_str(name);
+                        op
+                    }
+                };
                 (TraceContext::of(data), op, Arc::clone(data.root.dsc()))
             })
         })
@@ -123,15 +128,22 @@ impl Integration for TraceLinkIntegration {
             return Some(event);
         };
         let (ctx, op, dsc) = current;
-        let mut trace = match event.contexts.remove("trace") {
-            Some(Context::Trace(trace)) => *trace,
-            _ => protocol::TraceContext::default(),
+        let set = |trace: &mut protocol::TraceContext| {
+            trace.trace_id = ctx.trace_id().into();
+            trace.span_id = ctx.span_id().into();
+            trace.parent_span_id = ctx.parent_span_id().map(Into::into);
+            trace.op = Some(op);
         };
-        trace.trace_id = ctx.trace_id().into();
-        trace.span_id = ctx.span_id().into();
-        trace.parent_span_id = ctx.parent_span_id().map(Into::into);
-        trace.op = Some(op);
-        event.contexts.insert("trace".to_owned(), trace.into());
+        // The client's scope has already put a trace context in: updated in place, which
+        // spares the map a removal, an insertion and a new key.
+        match event.contexts.get_mut("trace") {
+            Some(Context::Trace(trace)) => set(trace),
+            _ => {
+                let mut trace = protocol::TraceContext::default();
+                set(&mut trace);
+                event.contexts.insert("trace".to_owned(), trace.into());
+            }
+        }
         stash(event.event_id, dsc);
         Some(event)
     }
