@@ -242,8 +242,8 @@ mod thread;
 pub mod what_is_sent {}
 
 pub use builder::{
-    BuildError, SentryLayerBuilder, DEFAULT_ENVIRONMENT, DEFAULT_MAX_SPANS, DEFAULT_QUEUE_CAPACITY,
-    DEFAULT_SHUTDOWN_TIMEOUT,
+    BuildError, SentryLayerBuilder, DEFAULT_ENVIRONMENT, DEFAULT_MAX_QUEUED_BYTES,
+    DEFAULT_MAX_SPANS, DEFAULT_QUEUE_CAPACITY, DEFAULT_SHUTDOWN_TIMEOUT,
 };
 pub use export::transport::spotlight::{Spotlight, DEFAULT_SPOTLIGHT_URL};
 pub use export::ExportGuard;

@@ -27,6 +27,11 @@ mod sentry;
 
 /// The default capacity of the export queue, in transactions.
 pub const DEFAULT_QUEUE_CAPACITY: usize = 1024;
+/// The default byte budget of the export queue; see [`SentryLayerBuilder::max_queued_bytes`].
+pub const DEFAULT_MAX_QUEUED_BYTES: usize = export::DEFAULT_MAX_QUEUED_BYTES;
+/// The smallest byte budget [`SentryLayerBuilder::max_queued_bytes`] accepts (a budget
+/// smaller than one large item would refuse it).
+const MIN_QUEUED_BYTES: usize = 64 * 1024;
 /// The default maximum number of child spans per transaction (Sentry's own limit).
 pub const DEFAULT_MAX_SPANS: usize = 1000;
 /// The default time the [`ExportGuard`] waits on drop for queued transactions.
@@ -98,6 +103,7 @@ pub struct SentryLayerBuilder {
     transport: Option<Arc<dyn EnvelopeTransport>>,
     queue_capacity: usize,
     max_requests_in_flight: usize,
+    max_queued_bytes: usize,
     backpressure_handling: bool,
     max_spans: usize,
     shutdown_timeout: Option<Duration>,
@@ -167,6 +173,7 @@ impl Default for SentryLayerBuilder {
             transport: None,
             queue_capacity: DEFAULT_QUEUE_CAPACITY,
             max_requests_in_flight: export::DEFAULT_MAX_REQUESTS_IN_FLIGHT,
+            max_queued_bytes: DEFAULT_MAX_QUEUED_BYTES,
             backpressure_handling: true,
             max_spans: DEFAULT_MAX_SPANS,
             shutdown_timeout: None,
@@ -534,6 +541,34 @@ impl SentryLayerBuilder {
         self
     }
 
+    /// Sets the byte budget of the export queue (default [`DEFAULT_MAX_QUEUED_BYTES`], 32 MiB,
+    /// at least 64 KiB): about the serialised size of everything queued and in flight
+    /// (transactions, streamed spans, logs, metrics and, through
+    /// [`integrations::sentry::link`](crate::integrations::sentry::link), the `sentry`
+    /// crate's events), estimated when each is queued. The memory the queue holds is of the
+    /// same order.
+    ///
+    /// When the budget is spent, work of a lower priority is shed for work of a higher one
+    /// (errors first, then check-ins and sessions, transactions, spans, logs and metrics), so
+    /// the budget is what a burst of errors can use while Sentry is slow or unreachable: a
+    /// typical error event is about 1 KB, so the default holds about 30,000 of them. Every
+    /// item shed or refused is counted in [`Stats`](crate::Stats) and client-reported as
+    /// `queue_overflow`.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// let (layer, _guard) = tracing_sentry::SentryLayer::builder()
+    ///     .max_queued_bytes(64 * 1024 * 1024)
+    ///     .build()?;
+    /// # drop(layer);
+    /// # Ok::<(), tracing_sentry::BuildError>(())
+    /// ```
+    pub fn max_queued_bytes(mut self, bytes: usize) -> Self {
+        self.max_queued_bytes = bytes.max(MIN_QUEUED_BYTES);
+        self
+    }
+
     /// Turns backpressure handling on or off (default on, as in Sentry's Python SDK).
     ///
     /// Every 10 s the export pipeline checks its health: unhealthy if its queue was full (it
@@ -726,6 +761,7 @@ impl SentryLayerBuilder {
         };
         let options = export::ExportOptions {
             max_in_flight: self.max_requests_in_flight,
+            max_queued_bytes: self.max_queued_bytes,
             health_check_interval: self
                 .backpressure_handling
                 .then_some(export::DEFAULT_HEALTH_CHECK_INTERVAL),

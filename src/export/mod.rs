@@ -44,7 +44,8 @@
 //!
 //! Nothing blocks the program and nothing is lost silently. The queue is bounded in
 //! transactions ([`queue_capacity`](crate::SentryLayerBuilder::queue_capacity)), in estimated
-//! bytes (16 MiB, queued and in flight together) and in requests in flight. Every
+//! bytes ([`max_queued_bytes`](crate::SentryLayerBuilder::max_queued_bytes), 32 MiB, queued and
+//! in flight together) and in requests in flight. Every
 //! transaction that is not delivered increments one counter of [`Stats`], named by why it was
 //! lost: `transactions_dropped_queue_full` (the queue was full when the root closed),
 //! `transactions_dropped_rate_limited`, `transactions_dropped_send_failed`,
@@ -152,8 +153,9 @@ pub(crate) const DEFAULT_MAX_RETRIES: u32 = 2;
 pub(crate) const DEFAULT_RETRY_BACKOFF: Duration = Duration::from_millis(200);
 /// Requests in flight at most, by default; see `SentryLayerBuilder::max_requests_in_flight`.
 pub(crate) const DEFAULT_MAX_REQUESTS_IN_FLIGHT: usize = 64;
-/// Estimated bytes of queued and in-flight transactions at most, by default.
-pub(crate) const DEFAULT_MAX_QUEUED_BYTES: usize = 16 * 1024 * 1024;
+/// Estimated bytes of queued and in-flight work at most, by default: room for a burst of
+/// about 30,000 error events while Sentry is slow, the lower priorities shed first.
+pub(crate) const DEFAULT_MAX_QUEUED_BYTES: usize = 32 * 1024 * 1024;
 /// How often pending client reports are sent on their own when no envelope carries them.
 pub(crate) const DEFAULT_CLIENT_REPORT_INTERVAL: Duration = Duration::from_secs(30);
 
@@ -192,7 +194,7 @@ pub(crate) struct ExportOptions {
     pub(crate) retry_backoff: Duration,
     /// Requests in flight at most (sender threads); at least 1.
     pub(crate) max_in_flight: usize,
-    /// Estimated bytes of queued and in-flight transactions at most.
+    /// Estimated bytes of queued and in-flight work at most.
     pub(crate) max_queued_bytes: usize,
     /// How often pending client reports go out on their own.
     pub(crate) client_report_interval: Duration,

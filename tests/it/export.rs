@@ -371,3 +371,65 @@ fn a_full_queue_drops_and_counts_without_blocking() {
     );
     assert_eq!(stats.transactions_sent, sent);
 }
+
+/// A transport that holds every send until the test lets them go (an ingest that hangs).
+#[derive(Clone, Default)]
+struct Held {
+    open: std::sync::Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>,
+}
+
+impl Held {
+    fn release(&self) {
+        let (open, changed) = &*self.open;
+        *open.lock().unwrap() = true;
+        changed.notify_all();
+    }
+}
+
+impl tracing_sentry::export::EnvelopeTransport for Held {
+    fn send(
+        &self,
+        _: &tracing_sentry::export::EnvelopeBytes,
+    ) -> Result<tracing_sentry::export::TransportResponse, tracing_sentry::export::TransportError>
+    {
+        let (open, changed) = &*self.open;
+        let mut open = open.lock().unwrap();
+        while !*open {
+            open = changed.wait(open).unwrap();
+        }
+        Ok(tracing_sentry::export::TransportResponse::new(200))
+    }
+}
+
+/// Spans with a 1 KB field each, while the ingest hangs, against a byte budget; returns the
+/// transactions the queue refused.
+fn refused_under_budget(budget: Option<usize>) -> u64 {
+    let held = Held::default();
+    let mut builder = sampled()
+        .queue_capacity(100_000)
+        .max_requests_in_flight(1)
+        .transport(held.clone());
+    if let Some(bytes) = budget {
+        builder = builder.max_queued_bytes(bytes);
+    }
+    let (layer, guard) = builder.build().unwrap();
+    let stats_layer = layer.clone();
+    let payload = "x".repeat(1024);
+    with_layer(layer, || {
+        for _ in 0..200 {
+            tracing::info_span!("burst", payload = payload.as_str()).in_scope(|| {});
+        }
+    });
+    let refused = stats_layer.stats().transactions_dropped_queue_full;
+    held.release();
+    drop(guard);
+    refused
+}
+
+#[test]
+fn the_byte_budget_bounds_the_queue_and_the_default_holds_a_burst() {
+    // 200 transactions of about 2.5 KB each: over a 256 KiB budget, well within the default.
+    let refused = refused_under_budget(Some(256 * 1024));
+    assert!((50..200).contains(&refused), "refused {refused} of 200");
+    assert_eq!(refused_under_budget(None), 0);
+}

@@ -10,7 +10,8 @@
 //! - **Priorities** ([`Priority`]): consumers take the highest priority first; a push into a
 //!   full queue sheds queued items of lower priorities (oldest first, the lowest priority
 //!   first) to make room, and fails only when nothing of a lower priority is queued. The
-//!   highest priority (errors) is bounded by the byte budget alone, not by the item limit.
+//!   highest priority (errors) is bounded by the byte budget alone: it neither counts
+//!   against the item limit nor is held back by it.
 //!   So a burst of logs or transactions never costs an error its place.
 //! - **Exact flush**: every item gets a sequence number; [`flush_until`](Queue::flush_until)
 //!   waits until every item pushed before the call is done, whichever consumer took it and in
@@ -163,8 +164,13 @@ impl<T> Queue<T> {
             return Err(PushError::Closed(item));
         }
         // Errors are bounded by the byte budget alone: a burst of them is never refused for
-        // want of an item slot while bytes remain.
-        let mut need_slot = state.len >= self.max_items && priority < Priority::Critical;
+        // want of an item slot while bytes remain, and takes no slot from the others.
+        let critical = state
+            .classes
+            .get(Priority::Critical.index())
+            .map_or(0, |class| class.items.len());
+        let mut need_slot =
+            priority < Priority::Critical && state.len.saturating_sub(critical) >= self.max_items;
         let mut excess = if state.bytes > 0 {
             state
                 .bytes
@@ -669,6 +675,22 @@ mod tests {
             queue.push_with(2, 60, Priority::Critical),
             Err(PushError::Full(2))
         ));
+    }
+
+    #[test]
+    fn queued_errors_take_no_item_slot_from_the_others() {
+        let queue = Queue::new(2, usize::MAX);
+        for error in 0..5 {
+            queue.push_with(error, 0, Priority::Critical).unwrap();
+        }
+        // Five errors queued, and still two transactions fit, as in an empty queue.
+        assert_eq!(queue.push_with(10, 0, Priority::Medium).unwrap(), Vec::<u32>::new());
+        assert_eq!(queue.push_with(11, 0, Priority::Medium).unwrap(), Vec::<u32>::new());
+        assert!(matches!(
+            queue.push_with(12, 0, Priority::Medium),
+            Err(PushError::Full(12))
+        ));
+        assert_eq!(queue.close(None), [0, 1, 2, 3, 4, 10, 11]);
     }
 
     #[test]

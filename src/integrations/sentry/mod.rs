@@ -76,6 +76,7 @@
 
 mod convert;
 mod link;
+mod size;
 mod transport;
 
 pub(crate) use link::note_event_span;

@@ -21,6 +21,7 @@ use sentry_core::protocol::EnvelopeItem;
 use sentry_core::{Client, TransportFactory, TransportOptions};
 
 use super::link::take_stashed;
+use super::size;
 use crate::export::{
     DataCategory, Dsn, EnvelopeBytes, EnvelopeTransport, ExportGuard, ExportHandle, External,
     ExternalEnvelope, Quantities, TransportError, TransportErrorKind, TransportResponse,
@@ -175,38 +176,49 @@ impl sentry_core::Transport for PipelineTransport {
     }
 }
 
-/// The data category and client-report quantity of one item of the `sentry` crate, and about
-/// its serialised size.
-fn item_facts(item: &EnvelopeItem) -> (DataCategory, u64, usize) {
+/// The data category and client-report quantity of one item of the `sentry` crate.
+fn item_facts(item: &EnvelopeItem) -> (DataCategory, u64) {
     use sentry_core::protocol::ItemContainer;
     match item {
-        EnvelopeItem::Event(_) => (DataCategory::Error, 1, 2048),
-        EnvelopeItem::Transaction(tx) => {
-            (DataCategory::Transaction, 1, 1024 + 256 * tx.spans.len())
-        }
+        EnvelopeItem::Event(_) => (DataCategory::Error, 1),
+        EnvelopeItem::Transaction(_) => (DataCategory::Transaction, 1),
         EnvelopeItem::SessionUpdate(_) | EnvelopeItem::SessionAggregates(_) => {
-            (DataCategory::Session, 1, 512)
+            (DataCategory::Session, 1)
         }
         EnvelopeItem::Attachment(attachment) => {
-            let len = attachment.buffer.len();
-            (DataCategory::Attachment, len as u64, len + 256)
+            (DataCategory::Attachment, attachment.buffer.len() as u64)
         }
-        EnvelopeItem::MonitorCheckIn(_) => (DataCategory::Monitor, 1, 512),
-        EnvelopeItem::ClientReport(_) => (DataCategory::Internal, 1, 256),
+        EnvelopeItem::MonitorCheckIn(_) => (DataCategory::Monitor, 1),
+        EnvelopeItem::ClientReport(_) => (DataCategory::Internal, 1),
         EnvelopeItem::ItemContainer(container) => {
-            let n = container.len();
             let category = match container {
                 ItemContainer::Logs(_) => DataCategory::LogItem,
                 _ => {
                     DataCategory::of_item_type(container.ty()).unwrap_or(DataCategory::TraceMetric)
                 }
             };
-            (category, n as u64, 64 + 512 * n)
+            (category, container.len() as u64)
         }
         // An item type this crate does not know yet: sent, and counted as an error (the
         // highest priority, so it is never shed for routine telemetry).
-        _ => (DataCategory::Error, 1, 2048),
+        _ => (DataCategory::Error, 1),
     }
+}
+
+/// About the serialised size of one item of the `sentry` crate, with its item header.
+fn item_size(item: &EnvelopeItem) -> usize {
+    const ITEM_HEADER: usize = 64;
+    ITEM_HEADER
+        + match item {
+            EnvelopeItem::Event(event) => size::event_size(event),
+            EnvelopeItem::Transaction(tx) => 1024 + 256 * tx.spans.len(),
+            EnvelopeItem::SessionUpdate(_) | EnvelopeItem::SessionAggregates(_) => 512,
+            EnvelopeItem::Attachment(attachment) => attachment.buffer.len() + 192,
+            EnvelopeItem::MonitorCheckIn(_) => 512,
+            EnvelopeItem::ClientReport(_) => 192,
+            EnvelopeItem::ItemContainer(container) => 512 * container.len(),
+            _ => 2048,
+        }
 }
 
 /// The quantities of `envelope`'s items and about its serialised size, without serialising. A
@@ -217,12 +229,12 @@ fn measure(envelope: &sentry_core::Envelope) -> (Quantities, usize) {
     let mut any = false;
     for item in envelope.items() {
         any = true;
-        let (category, quantity, bytes) = item_facts(item);
+        let (category, quantity) = item_facts(item);
         quantities.add_item(category, quantity);
         if let EnvelopeItem::Transaction(tx) = item {
             quantities.add_to(DataCategory::Span, tx.spans.len() as u64 + 1);
         }
-        weight += bytes;
+        weight += item_size(item);
     }
     if !any {
         quantities.add_item(DataCategory::Error, 1);
@@ -251,7 +263,7 @@ impl ExternalEnvelope for SentryEnvelope {
         let mut kept = sentry_core::Envelope::new().with_headers(envelope.headers().clone());
         let mut any = false;
         for item in envelope.into_items() {
-            let (category, quantity, _) = item_facts(&item);
+            let (category, quantity) = item_facts(&item);
             if keep(category) {
                 any = true;
                 kept.add_item(item);
