@@ -315,7 +315,6 @@ mod tests {
         assert!(value_size(&value) < 64 + 4 * MAX_VALUE_DEPTH + 16);
         // Deep values are dropped the same way they were built, one level at a time, so the
         // test itself does not overflow the stack on drop.
-        let mut value = value;
         while let Value::Array(mut items) = value {
             value = items.pop().unwrap_or(Value::Null);
         }
