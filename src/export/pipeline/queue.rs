@@ -684,8 +684,14 @@ mod tests {
             queue.push_with(error, 0, Priority::Critical).unwrap();
         }
         // Five errors queued, and still two transactions fit, as in an empty queue.
-        assert_eq!(queue.push_with(10, 0, Priority::Medium).unwrap(), Vec::<u32>::new());
-        assert_eq!(queue.push_with(11, 0, Priority::Medium).unwrap(), Vec::<u32>::new());
+        assert_eq!(
+            queue.push_with(10, 0, Priority::Medium).unwrap(),
+            Vec::<u32>::new()
+        );
+        assert_eq!(
+            queue.push_with(11, 0, Priority::Medium).unwrap(),
+            Vec::<u32>::new()
+        );
         assert!(matches!(
             queue.push_with(12, 0, Priority::Medium),
             Err(PushError::Full(12))

@@ -6,7 +6,8 @@
 //! a band of the real size for typical and large events).
 
 use sentry_core::protocol::{
-    Breadcrumb, Context, Event, Exception, Frame, Map, Request, Stacktrace, Thread, User, Value,
+    Breadcrumb, Context, Event, Exception, Frame, Level, Map, Request, Stacktrace, Thread, User,
+    Value,
 };
 
 /// Nested JSON values deeper than this are counted at a flat cost (the walk stays bounded on
@@ -137,7 +138,15 @@ fn request_size(request: &Request) -> usize {
 }
 
 fn breadcrumb_size(crumb: &Breadcrumb) -> usize {
-    60 + crumb.ty.len()
+    // The timestamp; the type and level only when not the defaults (`default`, `info`).
+    let ty = if crumb.ty == "default" {
+        0
+    } else {
+        10 + crumb.ty.len()
+    };
+    let level = if crumb.level == Level::Info { 0 } else { 16 };
+    36 + ty
+        + level
         + field(crumb.category.as_deref())
         + field(crumb.message.as_deref())
         + value_map(&crumb.data)
@@ -201,7 +210,7 @@ mod tests {
     use std::borrow::Cow;
 
     use proptest::prelude::*;
-    use sentry_core::protocol::{Level, OsContext, TraceContext, Values};
+    use sentry_core::protocol::{OsContext, TraceContext, Values};
 
     use super::*;
 
