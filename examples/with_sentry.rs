@@ -17,8 +17,9 @@
 //!
 //! `SENTRY_TRANSPORT=sentry` gives the client the `sentry` crate's own transport instead (`link`
 //! then wraps it, and our transactions go through it too): `benches/sentry_load.rs` compares
-//! the two; `FLUSH_SECS` (default 20) bounds the final flush. At the end the example prints on stderr what was sent and lost, and the longest
-//! and mean `sentry::capture_error` call.
+//! the two; `FLUSH_SECS` (default 20) bounds the final flush. At the end the example prints on
+//! stderr the longest and mean `sentry::capture_error` call and, once the pipeline has shut
+//! down, what was sent and what was lost (counted in `Stats`, shutdown losses included).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -50,6 +51,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .sentry_client(sentry::Hub::current().client())
         .traces_sample_rate(1.0)
         .build()?;
+    // A handle for the final accounting, read after the guard has shut the pipeline down.
+    let stats = layer.clone();
     tracing_subscriber::registry()
         .with(layer)
         .with(ErrorLayer::new().with_filter(LevelFilter::ERROR))
@@ -81,26 +84,31 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if !flushed {
         eprintln!("some telemetry was still in flight");
     }
-    let stats = guard.stats();
-    eprintln!(
-        "sent {} transactions and {} items of the sentry crate; lost {}",
-        stats.transactions_sent,
-        stats.sentry_items_sent,
-        stats.transactions_dropped_queue_full
-            + stats.transactions_dropped_send_failed
-            + stats.transactions_dropped_rate_limited
-            + stats.sentry_items_dropped_queue_full
-            + stats.sentry_items_dropped_send_failed
-            + stats.sentry_items_dropped_rate_limited
-    );
     let captures = CAPTURES.load(Ordering::Relaxed).max(1);
     eprintln!(
         "capture_error: longest {} us, mean {:.1} us over {captures} calls; flushed: {flushed}",
         CAPTURE_MAX_NS.load(Ordering::Relaxed) / 1000,
         CAPTURE_SUM_NS.load(Ordering::Relaxed) as f64 / captures as f64 / 1000.0,
     );
+    // Shut down: what is still queued after the flush is dropped, and counted.
     drop(guard);
     drop(sentry); // closes the client
+    let stats = stats.stats();
+    eprintln!(
+        "sent {} transactions and {} items of the sentry crate; lost {} (counted in Stats)",
+        stats.transactions_sent,
+        stats.sentry_items_sent,
+        stats.transactions_dropped_queue_full
+            + stats.transactions_dropped_send_failed
+            + stats.transactions_dropped_rate_limited
+            + stats.transactions_dropped_rejected
+            + stats.transactions_dropped_too_large
+            + stats.transactions_dropped_shutdown
+            + stats.sentry_items_dropped_queue_full
+            + stats.sentry_items_dropped_send_failed
+            + stats.sentry_items_dropped_rate_limited
+            + stats.sentry_items_dropped_rejected
+    );
     Ok(())
 }
 
