@@ -295,15 +295,21 @@ impl Parser {
         }
         let name_start = start + SENTRY_PREFIX.len();
         let (value_start, value_end) = m.value_range(bytes);
-        // A member as Sentry's SDKs write it, `sentry-name=value` with no escape and no SP/HTAB
-        // around the `=`, becomes an entry that points into a copy of the header.
-        let regular = !m.escaped_key
-            && !m.escaped_value
-            && value_start == eq + 1
-            && !matches!(bytes.get(eq.wrapping_sub(1)), Some(b' ' | b'\t'));
-        if !regular {
+        // A key as Sentry's SDKs write it: no escape, no SP/HTAB before the `=`.
+        let plain_key =
+            !m.escaped_key && !matches!(bytes.get(eq.wrapping_sub(1)), Some(b' ' | b'\t'));
+        if !plain_key {
             return self.irregular(view, (start, end), eq, (value_start, value_end), m);
         }
+        if m.escaped_value || value_start != eq + 1 {
+            // A value with an escape (`sentry-release=app%401.0`) or SP/HTAB after the `=`:
+            // written out (decoded) after the copy of the header.
+            let name = view.get(name_start..eq).unwrap_or_default();
+            let value = view.get(value_start..value_end).unwrap_or_default();
+            return self.sentry_value(view, name, end - start, (value, m.escaped_value));
+        }
+        // A member as Sentry's SDKs write it, `sentry-name=value` with no escape and no SP/HTAB
+        // around the `=`, becomes an entry that points into a copy of the header.
         let name = bytes.get(name_start..eq).unwrap_or_default();
         if name.is_empty() || value_start == value_end {
             self.baggage.dropped += 1;
@@ -317,8 +323,9 @@ impl Parser {
         self.add_entry(view, name, end - start, text);
     }
 
-    /// A `sentry-` member with an escape, or SP/HTAB around its `=`, or one whose key holds a
-    /// `%` (its decoded key decides what it is): decoded, and stored on its own.
+    /// A `sentry-` member with SP/HTAB before its `=` or an escape in its key, or any member
+    /// whose key holds a `%` (its decoded key decides what it is): decoded, and stored on its
+    /// own.
     #[cold]
     #[inline(never)]
     fn irregular(
@@ -524,7 +531,18 @@ impl Member {
 
 /// `start..end` without the SP/HTAB at either end.
 #[inline]
-fn trim_range(bytes: &[u8], mut start: usize, mut end: usize) -> (usize, usize) {
+fn trim_range(bytes: &[u8], start: usize, end: usize) -> (usize, usize) {
+    // The usual member has no SP/HTAB at either end: two byte checks.
+    let is_ows = |b: &u8| matches!(b, b' ' | b'\t');
+    match bytes.get(start..end) {
+        Some([first, .., last]) if !is_ows(first) && !is_ows(last) => (start, end),
+        _ => trim_range_slow(bytes, start, end),
+    }
+}
+
+/// [`trim_range`] when an end may hold SP/HTAB (or the range is one byte or empty).
+#[cold]
+fn trim_range_slow(bytes: &[u8], mut start: usize, mut end: usize) -> (usize, usize) {
     while start < end && matches!(bytes.get(start), Some(b' ' | b'\t')) {
         start += 1;
     }
