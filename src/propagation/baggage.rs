@@ -469,13 +469,12 @@ impl Parser {
             third_party,
             ..
         } = &mut self.baggage;
-        if sentry.finish_parse_would_compact() {
+        sentry.finish_parse(|dsc| {
             // Compaction keeps only the entries: the members move out first.
             if let ThirdParty::InDsc(..) = third_party {
-                *third_party = ThirdParty::Owned(third_party.as_str(sentry).to_owned());
+                *third_party = ThirdParty::Owned(third_party.as_str(dsc).to_owned());
             }
-        }
-        sentry.finish_parse();
+        });
         self.baggage
     }
 

@@ -533,24 +533,15 @@ impl DynamicSamplingContext {
     }
 
     /// For the baggage parser, once done: counts the bytes no entry uses (the copies' other
-    /// members), and compacts the buffer if they are most of it.
-    pub(crate) fn finish_parse(&mut self) {
-        self.garbage = self.unused();
+    /// members), and compacts the buffer if they are most of it, calling `before_compact`
+    /// first (ranges of the buffer stop being valid).
+    pub(crate) fn finish_parse(&mut self, before_compact: impl FnOnce(&Self)) {
+        let used: usize = self.entries.iter().map(Entry::len).sum();
+        self.garbage = self.buf.len().saturating_sub(used);
         if self.garbage > 256 && self.garbage > self.buf.len() / 2 {
+            before_compact(self);
             self.compact();
         }
-    }
-
-    /// Whether [`finish_parse`](Self::finish_parse) will compact the buffer (so ranges of it
-    /// stop being valid).
-    pub(crate) fn finish_parse_would_compact(&self) -> bool {
-        let unused = self.unused();
-        unused > 256 && unused > self.buf.len() / 2
-    }
-
-    fn unused(&self) -> usize {
-        let used: usize = self.entries.iter().map(Entry::len).sum();
-        self.buf.len().saturating_sub(used)
     }
 
     /// For the baggage parser: `start..end` of the buffer (text [`copy_raw`](Self::copy_raw)
