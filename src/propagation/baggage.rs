@@ -1168,12 +1168,19 @@ mod tests {
         for (values, want) in cases {
             let b = Baggage::parse_values(values.iter().copied());
             assert_eq!(b.third_party(), *want, "{values:?}");
-            assert_eq!(b.sentry().get("release").is_some(), values.concat().contains("sentry-"));
+            assert_eq!(
+                b.sentry().get("release").is_some(),
+                values.concat().contains("sentry-")
+            );
         }
         // A compacted DSC keeps the members apart.
         let header = format!("big={},tail=2,sentry-a=1", "x".repeat(600));
         let b = Baggage::parse(&header);
-        assert!(b.sentry.buf_len() < 100, "compacted: {}", b.sentry.buf_len());
+        assert!(
+            b.sentry.buf_len() < 100,
+            "compacted: {}",
+            b.sentry.buf_len()
+        );
         assert_eq!(b.third_party(), format!("big={},tail=2", "x".repeat(600)));
     }
 

@@ -56,8 +56,8 @@ mod traceparent;
 mod spec_tests;
 
 pub(crate) use baggage::is_w3c_member;
-pub use baggage::{merge_baggage, strip_sentry_members, Baggage};
 pub(crate) use baggage::ThirdParty;
+pub use baggage::{merge_baggage, strip_sentry_members, Baggage};
 #[cfg(test)]
 pub(crate) use baggage::{MAX_BAGGAGE_BYTES, MAX_BAGGAGE_MEMBERS};
 pub use dsc::DynamicSamplingContext;
