@@ -317,7 +317,7 @@ impl Parser {
 
     /// Takes one member of `view`, found by [`Member::scan`]. Works on offsets: the
     /// delimiters are ASCII, so every offset used here is a char boundary.
-    #[inline]
+    #[inline(always)]
     fn member(&mut self, view: &str, m: &Member) {
         let bytes = view.as_bytes();
         let (start, end) = trim_range(bytes, m.start, m.end);
