@@ -57,13 +57,51 @@ const SCAN_LIMIT: usize = 64 * 1024;
 ///
 /// `Debug` shows the keys of the dynamic sampling context and how many third-party members
 /// were kept, never values or third-party members: header bytes belong in no log.
-#[derive(Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 pub struct Baggage {
     pub(crate) sentry: DynamicSamplingContext,
-    /// The third-party members, joined with `,` (one allocation, however many there are).
-    pub(crate) third_party: String,
+    /// The third-party members, joined with `,`: where `sentry`'s copy of the header holds
+    /// them.
+    pub(crate) third_party: ThirdParty,
     pub(crate) third_party_members: usize,
     pub(crate) dropped: usize,
+}
+
+impl PartialEq for Baggage {
+    fn eq(&self, other: &Self) -> bool {
+        self.sentry == other.sentry
+            && self.third_party() == other.third_party()
+            && self.third_party_members == other.third_party_members
+            && self.dropped == other.dropped
+    }
+}
+
+/// Where the kept third-party members of a parsed `baggage` are, joined with `,`.
+///
+/// The DSC's buffer starts with a copy of the header value, so members that arrived one after
+/// the other (the usual case: all foreign members together, before or after Sentry's) are a
+/// range of it, and keeping them allocates nothing. Members scattered between Sentry's ones are
+/// joined into a string of their own.
+#[derive(Clone, Default, Debug)]
+pub(crate) enum ThirdParty {
+    /// None kept.
+    #[default]
+    None,
+    /// `start..end` of the DSC's buffer (the buffer is not compacted while this refers to it).
+    InDsc(usize, usize),
+    /// Joined on their own.
+    Owned(String),
+}
+
+impl ThirdParty {
+    /// The members, `dsc` being the DSC parsed from the same header.
+    pub(crate) fn as_str<'a>(&'a self, dsc: &'a DynamicSamplingContext) -> &'a str {
+        match self {
+            Self::None => "",
+            Self::InDsc(start, end) => dsc.raw(*start, *end),
+            Self::Owned(joined) => joined,
+        }
+    }
 }
 
 impl Baggage {
@@ -161,7 +199,7 @@ impl Baggage {
     /// assert_eq!(b.third_party().split(',').collect::<Vec<_>>(), ["key2 = value2 ;p", "k=v"]);
     /// ```
     pub fn third_party(&self) -> &str {
-        &self.third_party
+        self.third_party.as_str(&self.sentry)
     }
 
     /// Returns how many members were dropped: without `=`, with a malformed escape or an empty
@@ -279,7 +317,7 @@ impl Parser {
 
     /// Takes one member of `view`, found by [`Member::scan`]. Works on offsets: the
     /// delimiters are ASCII, so every offset used here is a char boundary.
-    #[inline]
+    #[inline(always)]
     fn member(&mut self, view: &str, m: &Member) {
         let bytes = view.as_bytes();
         let (start, end) = trim_range(bytes, m.start, m.end);
@@ -291,19 +329,25 @@ impl Parser {
             return;
         };
         if !m.sentry && !m.escaped_key {
-            return self.third_party(view.get(start..end).unwrap_or_default());
+            return self.third_party(view, start, end);
         }
         let name_start = start + SENTRY_PREFIX.len();
         let (value_start, value_end) = m.value_range(bytes);
-        // A member as Sentry's SDKs write it, `sentry-name=value` with no escape and no SP/HTAB
-        // around the `=`, becomes an entry that points into a copy of the header.
-        let regular = !m.escaped_key
-            && !m.escaped_value
-            && value_start == eq + 1
-            && !matches!(bytes.get(eq.wrapping_sub(1)), Some(b' ' | b'\t'));
-        if !regular {
+        // A key as Sentry's SDKs write it: no escape, no SP/HTAB before the `=`.
+        let plain_key =
+            !m.escaped_key && !matches!(bytes.get(eq.wrapping_sub(1)), Some(b' ' | b'\t'));
+        if !plain_key {
             return self.irregular(view, (start, end), eq, (value_start, value_end), m);
         }
+        if m.escaped_value || value_start != eq + 1 {
+            // A value with an escape (`sentry-release=app%401.0`) or SP/HTAB after the `=`:
+            // written out (decoded) after the copy of the header.
+            let name = view.get(name_start..eq).unwrap_or_default();
+            let value = view.get(value_start..value_end).unwrap_or_default();
+            return self.sentry_value(view, name, end - start, (value, m.escaped_value));
+        }
+        // A member as Sentry's SDKs write it, `sentry-name=value` with no escape and no SP/HTAB
+        // around the `=`, becomes an entry that points into a copy of the header.
         let name = bytes.get(name_start..eq).unwrap_or_default();
         if name.is_empty() || value_start == value_end {
             self.baggage.dropped += 1;
@@ -317,8 +361,9 @@ impl Parser {
         self.add_entry(view, name, end - start, text);
     }
 
-    /// A `sentry-` member with an escape, or SP/HTAB around its `=`, or one whose key holds a
-    /// `%` (its decoded key decides what it is): decoded, and stored on its own.
+    /// A `sentry-` member with SP/HTAB before its `=` or an escape in its key, or any member
+    /// whose key holds a `%` (its decoded key decides what it is): decoded, and stored on its
+    /// own.
     #[cold]
     #[inline(never)]
     fn irregular(
@@ -344,13 +389,13 @@ impl Parser {
             if key.starts_with(SENTRY_PREFIX) {
                 self.baggage.dropped += 1;
             } else {
-                self.third_party(member);
+                self.third_party(view, start, end);
             }
             return;
         }
         match decoded.strip_prefix(SENTRY_PREFIX) {
             Some(name) => self.sentry_value(view, name, member.len(), (value, m.escaped_value)),
-            None => self.third_party(member),
+            None => self.third_party(view, start, end),
         }
     }
 
@@ -419,35 +464,60 @@ impl Parser {
 
     /// The result, its DSC's buffer trimmed if copies of the headers left it mostly unused.
     fn finish(mut self) -> Baggage {
-        self.baggage.sentry.finish_parse();
+        let Baggage {
+            sentry,
+            third_party,
+            ..
+        } = &mut self.baggage;
+        sentry.finish_parse(|dsc| {
+            // Compaction keeps only the entries: the members move out first.
+            if let ThirdParty::InDsc(..) = third_party {
+                *third_party = ThirdParty::Owned(third_party.as_str(dsc).to_owned());
+            }
+        });
         self.baggage
     }
 
-    /// Keeps a third-party member (trimmed, verbatim) if it fits.
-    fn third_party(&mut self, member: &str) {
-        let baggage = &mut self.baggage;
+    /// Keeps the third-party member `view[start..end]` (trimmed, verbatim) if it fits.
+    fn third_party(&mut self, view: &str, start: usize, end: usize) {
+        let len = end - start;
+        let Self {
+            baggage,
+            base,
+            third_party_bytes,
+            skip_third_party,
+            ..
+        } = self;
         let kept = baggage.third_party_members;
-        if !fits(
-            &mut baggage.dropped,
-            kept,
-            &mut self.third_party_bytes,
-            member.len(),
-            true,
-        ) {
+        if !fits(&mut baggage.dropped, kept, third_party_bytes, len, true) {
             return;
         }
         baggage.third_party_members += 1;
-        if self.skip_third_party {
+        if *skip_third_party {
             return;
         }
-        if kept == 0 {
-            baggage
-                .third_party
-                .reserve(self.hint.min(MAX_BAGGAGE_BYTES));
-        } else {
-            baggage.third_party.push(',');
+        let base = *base.get_or_insert_with(|| baggage.sentry.copy_raw(view));
+        let (start, end) = (base + start, base + end);
+        match &mut baggage.third_party {
+            ThirdParty::None => baggage.third_party = ThirdParty::InDsc(start, end),
+            // Right after the last one, past the `,` that ends it: the range grows.
+            ThirdParty::InDsc(_, last)
+                if *last + 1 == start && baggage.sentry.raw(*last, start) == "," =>
+            {
+                *last = end;
+            }
+            ThirdParty::InDsc(first, last) => {
+                let mut joined = String::with_capacity(*last - *first + 1 + len);
+                joined.push_str(baggage.sentry.raw(*first, *last));
+                joined.push(',');
+                joined.push_str(baggage.sentry.raw(start, end));
+                baggage.third_party = ThirdParty::Owned(joined);
+            }
+            ThirdParty::Owned(joined) => {
+                joined.push(',');
+                joined.push_str(baggage.sentry.raw(start, end));
+            }
         }
-        baggage.third_party.push_str(member);
     }
 }
 
@@ -524,7 +594,18 @@ impl Member {
 
 /// `start..end` without the SP/HTAB at either end.
 #[inline]
-fn trim_range(bytes: &[u8], mut start: usize, mut end: usize) -> (usize, usize) {
+fn trim_range(bytes: &[u8], start: usize, end: usize) -> (usize, usize) {
+    // The usual member has no SP/HTAB at either end: two byte checks.
+    let is_ows = |b: &u8| matches!(b, b' ' | b'\t');
+    match bytes.get(start..end) {
+        Some([first, .., last]) if !is_ows(first) && !is_ows(last) => (start, end),
+        _ => trim_range_slow(bytes, start, end),
+    }
+}
+
+/// [`trim_range`] when an end may hold SP/HTAB (or the range is one byte or empty).
+#[cold]
+fn trim_range_slow(bytes: &[u8], mut start: usize, mut end: usize) -> (usize, usize) {
     while start < end && matches!(bytes.get(start), Some(b' ' | b'\t')) {
         start += 1;
     }
@@ -1061,10 +1142,46 @@ mod tests {
         let skipped = Baggage::parse_byte_values([value.as_bytes()], true);
         assert_eq!(skipped.sentry(), kept.sentry());
         assert!(skipped.third_party().is_empty());
-        assert_eq!(skipped.third_party.capacity(), 0, "nothing allocated");
+        assert!(
+            matches!(skipped.third_party, ThirdParty::None),
+            "nothing kept"
+        );
         assert_eq!(skipped.third_party_members, kept.third_party_members);
         assert_eq!(skipped.dropped_members(), kept.dropped_members());
         assert_eq!(kept.dropped_members(), 71 - MAX_BAGGAGE_MEMBERS);
+    }
+
+    #[test]
+    fn third_party_members_join_with_commas_wherever_they_sit() {
+        #[rustfmt::skip]
+        let cases: &[(&[&str], &str)] = &[
+            (&["a=1,b=2;p,sentry-release=1"],          "a=1,b=2;p"),
+            (&["sentry-release=1,a=1,b=2"],            "a=1,b=2"),
+            (&["a=1,sentry-release=1,b=2"],            "a=1,b=2"),
+            (&["a=1 , b=2,,c=3"],                      "a=1,b=2,c=3"),
+            (&["a=1 ", "b=2"],                         "a=1,b=2"),
+            (&["a=1\t", "sentry-release=1", "b=2"],    "a=1,b=2"),
+            (&["a=1,", "b=2"],                         "a=1,b=2"),
+            (&["a=1", "", "b=2", "c=3"],               "a=1,b=2,c=3"),
+            (&["sentry-release=1", "a=1"],             "a=1"),
+        ];
+        for (values, want) in cases {
+            let b = Baggage::parse_values(values.iter().copied());
+            assert_eq!(b.third_party(), *want, "{values:?}");
+            assert_eq!(
+                b.sentry().get("release").is_some(),
+                values.concat().contains("sentry-")
+            );
+        }
+        // A compacted DSC keeps the members apart.
+        let header = format!("big={},tail=2,sentry-a=1", "x".repeat(600));
+        let b = Baggage::parse(&header);
+        assert!(
+            b.sentry.buf_len() < 100,
+            "compacted: {}",
+            b.sentry.buf_len()
+        );
+        assert_eq!(b.third_party(), format!("big={},tail=2", "x".repeat(600)));
     }
 
     #[test]

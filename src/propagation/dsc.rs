@@ -533,13 +533,21 @@ impl DynamicSamplingContext {
     }
 
     /// For the baggage parser, once done: counts the bytes no entry uses (the copies' other
-    /// members), and compacts the buffer if they are most of it.
-    pub(crate) fn finish_parse(&mut self) {
+    /// members), and compacts the buffer if they are most of it, calling `before_compact`
+    /// first (ranges of the buffer stop being valid).
+    pub(crate) fn finish_parse(&mut self, before_compact: impl FnOnce(&Self)) {
         let used: usize = self.entries.iter().map(Entry::len).sum();
         self.garbage = self.buf.len().saturating_sub(used);
         if self.garbage > 256 && self.garbage > self.buf.len() / 2 {
+            before_compact(self);
             self.compact();
         }
+    }
+
+    /// For the baggage parser: `start..end` of the buffer (text [`copy_raw`](Self::copy_raw)
+    /// copied), or `""` if that is not a range of it.
+    pub(crate) fn raw(&self, start: usize, end: usize) -> &str {
+        self.slice(start, end)
     }
 
     fn compact(&mut self) {

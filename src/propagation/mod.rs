@@ -56,6 +56,7 @@ mod traceparent;
 mod spec_tests;
 
 pub(crate) use baggage::is_w3c_member;
+pub(crate) use baggage::ThirdParty;
 pub use baggage::{merge_baggage, strip_sentry_members, Baggage};
 #[cfg(test)]
 pub(crate) use baggage::{MAX_BAGGAGE_BYTES, MAX_BAGGAGE_MEMBERS};
@@ -159,12 +160,12 @@ pub enum PropagationSource {
 /// `Debug` shows the parsed `sentry-trace` (validated ids and flag), the keys of the dynamic
 /// sampling context and how many third-party members arrived, never baggage values or
 /// third-party members: header bytes belong in no log.
-#[derive(Clone, PartialEq)]
+#[derive(Clone)]
 pub struct PropagationContext {
     pub(crate) sentry_trace: SentryTrace,
     pub(crate) dsc: DynamicSamplingContext,
-    /// The third-party members, joined with `,`.
-    pub(crate) third_party: String,
+    /// The third-party members, joined with `,` (see [`third_party_baggage`](Self::third_party_baggage)).
+    pub(crate) third_party: ThirdParty,
     pub(crate) third_party_members: usize,
     pub(crate) source: PropagationSource,
     pub(crate) dropped_baggage: usize,
@@ -223,7 +224,7 @@ impl PropagationContext {
         Self {
             sentry_trace,
             dsc,
-            third_party: String::new(),
+            third_party: ThirdParty::None,
             third_party_members: 0,
             source: PropagationSource::SentryTrace,
             dropped_baggage: 0,
@@ -521,7 +522,7 @@ impl PropagationContext {
     /// # Ok::<(), tracing_sentry::propagation::ExtractError>(())
     /// ```
     pub fn third_party_baggage(&self) -> &str {
-        &self.third_party
+        self.third_party.as_str(&self.dsc)
     }
 
     /// Returns how many incoming baggage members were dropped (invalid, over the limits, or
@@ -586,6 +587,17 @@ impl PropagationContext {
         if let Some(b) = self.dsc.to_baggage() {
             f(BAGGAGE_NAME, &b);
         }
+    }
+}
+
+impl PartialEq for PropagationContext {
+    fn eq(&self, other: &Self) -> bool {
+        self.sentry_trace == other.sentry_trace
+            && self.dsc == other.dsc
+            && self.third_party_baggage() == other.third_party_baggage()
+            && self.third_party_members == other.third_party_members
+            && self.source == other.source
+            && self.dropped_baggage == other.dropped_baggage
     }
 }
 

@@ -105,6 +105,38 @@ pub(crate) fn decode_into(s: &str, out: &mut Vec<u8>) -> bool {
 /// UTF-8 conversion (U+FFFD) gives it; a value of up to 128 bytes is decoded on the stack.
 /// Returns `false`, with `out` unchanged, if an escape is malformed.
 pub(crate) fn decode_onto(s: &str, out: &mut String) -> bool {
+    // The usual value decodes to ASCII: pushed as it is decoded, with no buffer and no UTF-8
+    // check; a byte that is not ASCII sends the whole value to the general path.
+    let bytes = s.as_bytes();
+    let mark = out.len();
+    out.reserve(bytes.len());
+    let mut at = 0;
+    while let Some(&b) = bytes.get(at) {
+        let byte = if b == b'%' {
+            let hi = bytes.get(at + 1).copied().and_then(hex_value);
+            let lo = bytes.get(at + 2).copied().and_then(hex_value);
+            let (Some(hi), Some(lo)) = (hi, lo) else {
+                out.truncate(mark);
+                return false;
+            };
+            at += 3;
+            hi << 4 | lo
+        } else {
+            at += 1;
+            b
+        };
+        if !byte.is_ascii() {
+            out.truncate(mark);
+            return decode_onto_general(s, out);
+        }
+        out.push(char::from(byte));
+    }
+    true
+}
+
+/// [`decode_onto`] for a value that decodes to more than ASCII.
+#[cold]
+fn decode_onto_general(s: &str, out: &mut String) -> bool {
     let mut stack = [0u8; 128];
     let mut heap = Vec::new();
     let decoded = if s.len() <= stack.len() {

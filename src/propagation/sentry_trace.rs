@@ -14,8 +14,11 @@
 //! characters, extra components, the 4-part `traceparent` form, a 16-digit trace id) is rejected,
 //! which the caller treats as "no incoming trace".
 
+use std::cell::RefCell;
 use std::fmt;
 use std::str::FromStr;
+
+use http::HeaderValue;
 
 use crate::id::{decode_hex, SpanId, TraceId};
 
@@ -279,6 +282,37 @@ impl SentryTrace {
         ))
     }
 
+    /// The header value as an `http::HeaderValue`.
+    ///
+    /// A span that calls several services sends the same value each time: the last value made
+    /// on this thread is kept, and asking again for it costs a comparison and a reference count
+    /// instead of encoding, checking and copying 51 bytes into a new allocation. The value is a
+    /// function of `self` alone, so the cache can never answer with another span's value; it
+    /// holds one value per thread.
+    pub(crate) fn header_value(&self) -> Option<HeaderValue> {
+        thread_local! {
+            static LAST: RefCell<Option<(SentryTrace, HeaderValue)>> = const { RefCell::new(None) };
+        }
+        LAST.try_with(|last| {
+            let mut last = last.try_borrow_mut().ok()?;
+            if let Some((key, value)) = last.as_ref() {
+                if key == self {
+                    return Some(value.clone());
+                }
+            }
+            let value = self.new_header_value()?;
+            *last = Some((*self, value.clone()));
+            Some(value)
+        })
+        .unwrap_or_else(|_| self.new_header_value())
+    }
+
+    /// [`header_value`](Self::header_value) without the cache.
+    fn new_header_value(&self) -> Option<HeaderValue> {
+        let mut buf = [0; 51];
+        HeaderValue::from_bytes(self.encode_bytes(&mut buf)).ok()
+    }
+
     /// Writes the header value into a stack buffer (at most 51 bytes) and returns it as `&str`.
     pub(crate) fn encode<'b>(&self, buf: &'b mut [u8; 51]) -> &'b str {
         // Only ASCII hex digits and `-` are written.
@@ -451,6 +485,26 @@ mod tests {
 
     const T: &str = "d49d9bf66f13450b81f65bc51cf49c03";
     const S: &str = "1cc4b26ab9094ef0";
+
+    #[test]
+    fn header_values_follow_every_part_of_the_value_through_the_cache() {
+        // Each value differs from the one before it in one part only: a cache keyed on less
+        // than the whole value would answer with the previous one.
+        for (value, again) in [
+            ("d49d9bf66f13450b81f65bc51cf49c03-1cc4b26ab9094ef0-1", true),
+            ("d49d9bf66f13450b81f65bc51cf49c03-1cc4b26ab9094ef0-1", false),
+            ("d49d9bf66f13450b81f65bc51cf49c03-1cc4b26ab9094ef0-0", true),
+            ("d49d9bf66f13450b81f65bc51cf49c03-1cc4b26ab9094ef0", false),
+            ("d49d9bf66f13450b81f65bc51cf49c03-1cc4b26ab9094ef1", true),
+            ("e49d9bf66f13450b81f65bc51cf49c03-1cc4b26ab9094ef1", false),
+        ] {
+            let st: SentryTrace = value.parse().unwrap();
+            assert_eq!(st.header_value().unwrap(), value);
+            if again {
+                assert_eq!(st.header_value().unwrap(), value);
+            }
+        }
+    }
 
     #[rustfmt::skip]
     const VALID: &[(&str, &str, &str, Option<bool>)] = &[

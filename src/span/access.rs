@@ -142,9 +142,8 @@ pub(crate) fn config_of(span: &SpanRef<'_, Registry>) -> Option<Arc<Config>> {
 pub(crate) fn insert_headers(data: &SpanData, headers: &mut HeaderMap, merge: bool) {
     data.mark_started();
     let root = &data.root;
-    let mut buf = [0u8; 51];
     let sentry_trace = SentryTrace::new(data.trace_id(), data.span_id, data.sampled());
-    if let Ok(value) = HeaderValue::from_bytes(sentry_trace.encode_bytes(&mut buf)) {
+    if let Some(value) = sentry_trace.header_value() {
         headers.insert(SENTRY_TRACE, value);
     }
     if root.config.propagate_traceparent && !(merge && headers.contains_key(TRACEPARENT)) {

@@ -121,7 +121,7 @@ impl TraceOrigin {
             sample_rand,
             rand_backfilled,
             third_party: if config.forward_third_party_baggage {
-                forwardable(config, &remote.third_party)
+                forwardable(config, remote.third_party_baggage())
             } else {
                 String::new()
             },
