@@ -34,9 +34,7 @@ use crate::propagation::{
 };
 use crate::rng;
 use crate::sampling::{Decision, SamplingContext};
-use crate::span::recording::{
-    declares_name, ensure_fields, requested_name, Fields, Recording,
-};
+use crate::span::recording::{declares_name, ensure_fields, requested_name, Fields, Recording};
 use crate::span::root::{RootParts, RootState};
 use crate::stats::StatsInner;
 
