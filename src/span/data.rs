@@ -34,7 +34,9 @@ use crate::propagation::{
 };
 use crate::rng;
 use crate::sampling::{Decision, SamplingContext};
-use crate::span::recording::{declares_name, ensure_fields, requested_name, Fields, Recording};
+use crate::span::recording::{
+    declares_name, ensure_fields, requested_name, FieldVisitor, Fields, Recording,
+};
 use crate::span::root::{RootParts, RootState};
 use crate::stats::StatsInner;
 
@@ -251,7 +253,9 @@ impl SpanData {
             return None;
         }
         let mut rec = Recording::new(attrs.metadata(), Instant::now());
-        rec.record_attributes(attrs);
+        let mut visitor = FieldVisitor::for_metadata(attrs.metadata());
+        attrs.record(&mut visitor);
+        rec.absorb(visitor.fields);
         Some(match &config.ignore {
             None => SpanData::child_of(parent_data, Some(rec)),
             Some(_) => SpanData::child_unless_ignored(parent_data, rec, config),

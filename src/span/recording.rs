@@ -87,14 +87,6 @@ impl Recording {
         self.extra.as_ref().and_then(|e| e.source)
     }
 
-    /// Visits a new span's creation fields straight into this (empty) recording: no
-    /// intermediate vector to scan and move. Special fields set properties, as in
-    /// [`Recording::absorb`].
-    pub(crate) fn record_attributes(&mut self, attrs: &tracing_core::span::Attributes<'_>) {
-        self.data = Vec::with_capacity(attrs.metadata().fields().len());
-        attrs.record(&mut RecordingVisitor(self));
-    }
-
     /// Applies fields collected by a [`FieldVisitor`] (special fields set properties).
     pub(crate) fn absorb(&mut self, fields: Fields) {
         if self.data.is_empty() && !fields.iter().any(|(k, _)| k.starts_with("sentry.")) {
@@ -350,23 +342,6 @@ impl FieldVisitor {
 }
 
 crate::field::visit_as_field_values!(FieldVisitor);
-
-/// Visits fields into a [`Recording`] (see [`Recording::record_attributes`]).
-struct RecordingVisitor<'a>(&'a mut Recording);
-
-impl RecordingVisitor<'_> {
-    #[inline]
-    fn push(&mut self, field: &Field, value: FieldValue) {
-        let name = field.name();
-        if name.starts_with("sentry.") {
-            self.0.set_field(Cow::Borrowed(name), value);
-        } else {
-            self.0.data.push((Cow::Borrowed(name), value));
-        }
-    }
-}
-
-crate::field::visit_as_field_values!(RecordingVisitor<'_>);
 
 /// Visits `attrs` into `fields` once, on first need (the sampler and the recording share one
 /// visit).
