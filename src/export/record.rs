@@ -76,7 +76,8 @@ impl TransactionSource {
 #[derive(Clone, Debug)]
 pub(crate) struct TransactionRecord {
     pub(crate) trace_id: TraceId,
-    pub(crate) name: String,
+    /// Borrowed when it is the root's callsite name: no copy per transaction.
+    pub(crate) name: Cow<'static, str>,
     pub(crate) source: TransactionSource,
     /// The root span: its id and parent go into `contexts.trace`.
     pub(crate) root: SpanRecord,

@@ -114,7 +114,7 @@ pub(crate) fn sample_record() -> TransactionRecord {
 
     TransactionRecord {
         trace_id: TRACE_ID.parse::<TraceId>().unwrap(),
-        name: "GET /users/:id".to_owned(),
+        name: Cow::Borrowed("GET /users/:id"),
         source: TransactionSource::Route,
         root,
         spans: vec![grandchild, child],
@@ -178,7 +178,7 @@ pub(crate) fn assert_sentry_types_reads(envelope: &EnvelopeBytes, record: &Trans
         envelope.event_id(),
         "payload event_id equals the header's"
     );
-    assert_eq!(tx.name.as_deref(), Some(record.name.as_str()));
+    assert_eq!(tx.name.as_deref(), Some(record.name.as_ref()));
     let Some(sentry::Context::Trace(trace)) = tx.contexts.get("trace") else {
         panic!("no trace context in {:?}", tx.contexts);
     };

@@ -21,6 +21,9 @@ use crate::sampling::Decision;
 use crate::span::recording::{default_source, RequestedName};
 use crate::stats::StatsInner;
 
+/// Room for the first finished children of a transaction, reserved at the first one.
+const FIRST_CHILDREN: usize = 16;
+
 /// State shared by every span of one local root (one future transaction).
 pub(crate) struct RootState {
     pub(crate) config: Arc<Config>,
@@ -242,6 +245,13 @@ impl RootState {
             tx.dropped = tx.dropped.saturating_add(1);
             StatsInner::incr(&stats.spans_dropped_limit);
         } else {
+            if tx.spans.capacity() == 0 {
+                // One allocation for the first children instead of growing through 4 and 8:
+                // each growth copies the records and, freed later on the export thread, costs
+                // this thread a slow `malloc`.
+                tx.spans
+                    .reserve_exact(FIRST_CHILDREN.min(self.config.max_spans.max(1)));
+            }
             tx.spans.push(record);
         }
     }
@@ -325,7 +335,7 @@ impl RootState {
             Err(_) => return,
         };
         let (name, source) = match self.name.lock() {
-            Ok(name) => (name.0.to_string(), name.1),
+            Ok(name) => (name.0.clone(), name.1),
             Err(_) => return,
         };
         let record = TransactionRecord {

@@ -206,7 +206,7 @@ impl<'a> TransactionView<'a> {
 
     /// Renames the transaction (its source stays as it was).
     pub fn set_name(&mut self, name: impl Into<String>) {
-        self.tx.name = name.into();
+        self.tx.name = Cow::Owned(name.into());
     }
 
     /// The root span: its op, status and data are the trace context's.

@@ -295,7 +295,7 @@ mod tests {
     use crate::export::wire::json::rfc3339;
 
     fn streamed(tx: &TransactionRecord) -> SpanBatch {
-        let name: Arc<str> = Arc::from(tx.name.as_str());
+        let name: Arc<str> = Arc::from(tx.name.as_ref());
         let stream = |record: &crate::export::record::SpanRecord, is_segment| StreamedSpan {
             record: record.clone(),
             segment_id: tx.root.span_id,
