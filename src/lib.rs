@@ -214,6 +214,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod builder;
+mod clock;
 mod code_path;
 mod config;
 pub mod export;

@@ -5,8 +5,9 @@
 
 use std::borrow::Cow;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
+use crate::clock::Clock;
 pub(crate) use crate::field::FieldValue;
 use crate::id::{SpanId, TraceId};
 use crate::propagation::DynamicSamplingContext;
@@ -34,9 +35,10 @@ pub(crate) struct SpanRecord {
     pub(crate) op: Cow<'static, str>,
     pub(crate) description: Option<String>,
     pub(crate) status: Option<SpanStatus>,
-    /// Wall-clock start; `end = start + monotonic duration`, so `start <= end` always holds.
-    pub(crate) start: SystemTime,
-    pub(crate) end: SystemTime,
+    /// Monotonic start and end: the sender turns them into wall-clock times with the
+    /// [`Clock`] of the span's local root (so `start <= end` always holds).
+    pub(crate) start: Instant,
+    pub(crate) end: Instant,
     pub(crate) data: Vec<(Cow<'static, str>, FieldValue)>,
     pub(crate) links: Vec<SpanLink>,
     /// `auto.tracing` unless the user set `sentry.origin`.
@@ -85,6 +87,8 @@ pub(crate) struct TransactionRecord {
     pub(crate) spans: Vec<SpanRecord>,
     /// Children dropped because the transaction was full (already counted in stats).
     pub(crate) dropped_spans: u32,
+    /// Turns the spans' instants into wall-clock times.
+    pub(crate) clock: Clock,
     /// The frozen dynamic sampling context: the envelope header `trace`.
     pub(crate) dsc: Arc<DynamicSamplingContext>,
 }
@@ -93,6 +97,8 @@ pub(crate) struct TransactionRecord {
 #[derive(Clone, Debug)]
 pub(crate) struct StreamedSpan {
     pub(crate) record: SpanRecord,
+    /// Turns the span's instants into wall-clock times (its local root's clock).
+    pub(crate) clock: Clock,
     /// The local root's span id (`sentry.segment.id`).
     pub(crate) segment_id: SpanId,
     /// The local root's transaction name when the span finished (`sentry.segment.name`; the

@@ -3,11 +3,12 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeSet;
-use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use sentry_types::protocol::v7 as sentry;
 
+use crate::clock::Clock;
 use crate::export::record::{
     FieldValue, SpanLink, SpanRecord, TransactionRecord, TransactionSource,
 };
@@ -31,6 +32,18 @@ pub(crate) fn at_micros(micros: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(1_795_530_742) + Duration::from_micros(micros)
 }
 
+/// The instant that [`test_clock`] puts at `at_micros(micros)`.
+pub(crate) fn instant_at_micros(micros: u64) -> Instant {
+    // An hour ahead, so that instants a little before it exist on any machine.
+    static BASE: OnceLock<Instant> = OnceLock::new();
+    *BASE.get_or_init(|| Instant::now() + Duration::from_secs(3600)) + Duration::from_micros(micros)
+}
+
+/// The clock of the hand-made records: `instant_at_micros(n)` is at `at_micros(n)`.
+pub(crate) fn test_clock() -> Clock {
+    Clock::new(at_micros(0), instant_at_micros(0))
+}
+
 pub(crate) fn span(
     id: &str,
     parent: Option<&str>,
@@ -44,8 +57,8 @@ pub(crate) fn span(
         op: Cow::Borrowed(op),
         description: None,
         status: None,
-        start: at_micros(start),
-        end: at_micros(end),
+        start: instant_at_micros(start),
+        end: instant_at_micros(end),
         data: Vec::new(),
         links: Vec::new(),
         origin: Cow::Borrowed("auto.tracing"),
@@ -119,6 +132,7 @@ pub(crate) fn sample_record() -> TransactionRecord {
         root,
         spans: vec![grandchild, child],
         dropped_spans: 0,
+        clock: test_clock(),
         dsc: Arc::new(dsc),
     }
 }

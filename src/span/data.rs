@@ -372,8 +372,7 @@ impl SpanData {
         let Some(recording) = self.recording.take() else {
             return;
         };
-        let start = self.root.wall_clock(recording.start);
-        let record = recording.finish(start, self.span_id, self.parent_span_id);
+        let record = recording.finish(self.span_id, self.parent_span_id);
         if self.is_local_root {
             self.root.finish_root(record);
         } else {

@@ -5,7 +5,7 @@
 //! unsampled span never does.
 
 use std::borrow::Cow;
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
 use tracing_core::field::Field;
 use tracing_core::Metadata;
@@ -165,8 +165,8 @@ impl Recording {
                 .unwrap_or(Cow::Borrowed("")),
             description: text(|e| &e.description).or_else(|| text(|e| &e.name)),
             status: self.status,
-            start: SystemTime::UNIX_EPOCH,
-            end: SystemTime::UNIX_EPOCH,
+            start: self.start,
+            end: self.start,
             data: self.data.clone(),
             links: Vec::new(),
             origin: extra
@@ -177,15 +177,9 @@ impl Recording {
         }
     }
 
-    /// Turns the recording into the finished span's record. `start` is the wall-clock time of
-    /// [`Recording::start`] (the root's clock anchor gives it).
-    pub(crate) fn finish(
-        self,
-        start: SystemTime,
-        span_id: SpanId,
-        parent_span_id: Option<SpanId>,
-    ) -> SpanRecord {
-        let end = start + Instant::now().saturating_duration_since(self.start);
+    /// Turns the recording into the finished span's record, which ends now.
+    pub(crate) fn finish(self, span_id: SpanId, parent_span_id: Option<SpanId>) -> SpanRecord {
+        let (start, end) = (self.start, Instant::now());
         let status = self
             .status
             .or_else(|| self.error_seen.then_some(SpanStatus::InternalError))

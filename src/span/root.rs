@@ -10,7 +10,9 @@
 
 use std::borrow::Cow;
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
+
+use crate::clock::Clock;
 
 use crate::config::Config;
 use crate::export::record::{SpanRecord, StreamedSpan, TransactionRecord, TransactionSource};
@@ -54,7 +56,7 @@ pub(crate) struct RootState {
 struct Recorded {
     /// Wall clock and monotonic clock read together when the root started recording, so child
     /// spans need only a monotonic read for their wall-clock start.
-    anchor: (SystemTime, Instant),
+    clock: Clock,
     /// Finished children waiting for the root to close.
     buffer: Mutex<TxBuffer>,
 }
@@ -95,12 +97,8 @@ pub(crate) struct RootParts {
 impl RootState {
     pub(crate) fn new(parts: RootParts) -> Self {
         let tx = parts.recording_since.map(|mono| {
-            let now = Instant::now();
-            let wall = SystemTime::now()
-                .checked_sub(now.saturating_duration_since(mono))
-                .unwrap_or_else(SystemTime::now);
             Box::new(Recorded {
-                anchor: (wall, mono),
+                clock: Clock::anchored_at(mono),
                 buffer: Mutex::new(TxBuffer {
                     spans: Vec::new(),
                     dropped: 0,
@@ -213,21 +211,6 @@ impl RootState {
         }
     }
 
-    /// The wall-clock time of the monotonic instant `at`.
-    /// (`UNIX_EPOCH` for a root that does not record: none of its spans has a time.)
-    pub(crate) fn wall_clock(&self, at: Instant) -> SystemTime {
-        let Some(tx) = &self.tx else {
-            return SystemTime::UNIX_EPOCH;
-        };
-        let (wall, mono) = tx.anchor;
-        match at.checked_duration_since(mono) {
-            Some(after) => wall + after,
-            None => wall
-                .checked_sub(mono.saturating_duration_since(at))
-                .unwrap_or(wall),
-        }
-    }
-
     /// Adds a finished child to the transaction (bounded; a full or already sent transaction
     /// drops it and counts).
     pub(crate) fn push_child(&self, record: SpanRecord) {
@@ -273,19 +256,20 @@ impl RootState {
         let Some(export) = &self.config.export else {
             return;
         };
-        let Some(Ok(segment_id)) = self
-            .tx
-            .as_deref()
-            .map(|tx| tx.buffer.lock().map(|tx| tx.segment_id))
-        else {
+        let Some(tx) = self.tx.as_deref() else {
             return;
         };
+        let Ok(segment_id) = tx.buffer.lock().map(|buffer| buffer.segment_id) else {
+            return;
+        };
+        let clock = tx.clock;
         let (segment_name, source) = match self.name.lock() {
             Ok(name) => (Arc::<str>::from(name.0.as_ref()), name.1),
             Err(_) => return,
         };
         let span = StreamedSpan {
             record,
+            clock,
             segment_id,
             segment_name,
             source,
@@ -345,6 +329,7 @@ impl RootState {
             root,
             spans,
             dropped_spans,
+            clock: tx.clock,
             dsc: Arc::clone(self.dsc()),
         };
         if let Some(export) = &self.config.export {

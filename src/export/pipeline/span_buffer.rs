@@ -179,6 +179,7 @@ mod tests {
         record.description = Some("x".repeat(name_len));
         StreamedSpan {
             record,
+            clock: crate::export::test_support::test_clock(),
             segment_id: ROOT.parse().unwrap(),
             segment_name: Arc::from("seg"),
             source: crate::export::record::TransactionSource::Custom,

@@ -74,11 +74,7 @@ fn write_span(out: &mut Vec<u8>, ids: &IdsPrefix, span: &StreamedSpan, meta: &Ev
     push_str(out, status_of(record.status));
     out.extend_from_slice(br#","is_segment":"#);
     push_bool(out, span.is_segment);
-    let (start, end) = if record.end >= record.start {
-        (record.start, record.end)
-    } else {
-        (record.start, record.start)
-    };
+    let (start, end) = super::transaction::ordered(&span.clock, record.start, record.end);
     out.extend_from_slice(br#","start_timestamp":"#);
     push_f64(out, seconds(start));
     out.extend_from_slice(br#","end_timestamp":"#);
@@ -298,6 +294,7 @@ mod tests {
         let name: Arc<str> = Arc::from(tx.name.as_ref());
         let stream = |record: &crate::export::record::SpanRecord, is_segment| StreamedSpan {
             record: record.clone(),
+            clock: tx.clock,
             segment_id: tx.root.span_id,
             segment_name: Arc::clone(&name),
             source: tx.source,

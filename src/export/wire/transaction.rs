@@ -2,10 +2,11 @@
 //! (spec 7.2/7.3): the root goes into `contexts.trace`, every descendant into the flat `spans[]`.
 
 use std::borrow::Cow;
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 use tracing_core::Metadata;
 
+use crate::clock::Clock;
 use crate::export::record::{FieldValue, SpanLink, SpanRecord, TransactionRecord, DEFAULT_ORIGIN};
 use crate::export::wire::json::{
     push_bool, push_f64, push_i64, push_key, push_plain_str, push_str, push_str_parts, push_u64,
@@ -249,7 +250,7 @@ pub(crate) fn write_transaction(
     scrub: Option<&dyn JudgeKey>,
 ) {
     let ids = ids_prefix(tx.trace_id);
-    let (start, end) = ordered(tx.root.start, tx.root.end);
+    let (start, end) = ordered(&tx.clock, tx.root.start, tx.root.end);
 
     out.extend_from_slice(br#"{"type":"transaction","event_id":""#);
     out.extend_from_slice(event_id);
@@ -277,7 +278,7 @@ pub(crate) fn write_transaction(
         if let Some(entries) = push_span_fields(out, &ids, span, caches, scrub) {
             spans_trimmed.push((i, entries));
         }
-        let (start, end) = ordered(span.start, span.end);
+        let (start, end) = ordered(&tx.clock, span.start, span.end);
         caches.timestamps.push_start_and_end(out, start, end);
         out.push(b'}');
     }
@@ -781,10 +782,11 @@ pub(super) fn push_links(out: &mut Vec<u8>, links: &[SpanLink]) {
     out.push(b']');
 }
 
-/// Returns `(start, end)` with `end >= start`: Relay drops a transaction whose span ends before
-/// it starts. The layer already guarantees this; the check keeps a hand-made record honest.
-fn ordered(start: SystemTime, end: SystemTime) -> (SystemTime, SystemTime) {
-    (start, end.max(start))
+/// The wall-clock `(start, end)` of a span's instants, with `end >= start`: Relay drops a
+/// transaction whose span ends before it starts. The layer already guarantees this; the check
+/// keeps a hand-made record honest.
+pub(super) fn ordered(clock: &Clock, start: Instant, end: Instant) -> (SystemTime, SystemTime) {
+    (clock.wall(start), clock.wall(end.max(start)))
 }
 
 pub(super) fn hex(bytes: &[u8]) -> &str {

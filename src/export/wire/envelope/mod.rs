@@ -703,8 +703,8 @@ mod tests {
     #[test]
     fn a_span_that_ends_before_it_starts_is_written_with_end_equal_to_start() {
         let mut record = sample_record();
-        record.root.end = at_micros(0) - Duration::from_secs(1);
-        record.spans[0].end = at_micros(0);
+        record.root.end = instant_at_micros(0) - Duration::from_secs(1);
+        record.spans[0].end = instant_at_micros(0);
         let envelope = build(&record);
         let tx = envelope.transaction().unwrap();
         assert_eq!(tx["timestamp"], tx["start_timestamp"]);
