@@ -417,6 +417,7 @@ impl Parser {
     /// Adds DSC entry `name` (not empty, prefix removed; its value not empty either) of a
     /// member `len` bytes long (trimmed), if it fits: it points into the DSC's copy of `view`,
     /// or its decoded text goes after that copy, in the room left there.
+    #[inline(always)]
     fn add_entry(&mut self, view: &str, name: &[u8], len: usize, text: Text<'_>) {
         let Self {
             baggage,
