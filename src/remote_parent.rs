@@ -14,13 +14,17 @@
 use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 
+use http::HeaderMap;
+
 use tracing_subscriber::registry::SpanRef;
 use tracing_subscriber::Registry;
 
 use crate::config::Config;
 use crate::propagation::{should_continue_trace, PropagationContext};
+use crate::span::access::config_of;
 use crate::span::data::{HasChildren, RootInit, SpanData};
 use crate::span::ext::SetParentError;
+use crate::span::recording::Recording;
 use crate::stats::StatsInner;
 
 thread_local! {
@@ -140,6 +144,68 @@ pub(crate) fn set_parent_on(
             None => None,
         }
     };
+    reroot(span, config, parent, previous);
+    Ok(())
+}
+
+/// Gives `span` the remote parent that `headers` carry, read with the options of the layer
+/// recording it (as [`set_parent_on`] after extracting it).
+///
+/// A span with data of its own (the usual case) is looked at under one write lock: the
+/// layer's options, the extraction, the org-id rule and whether the span may still take a
+/// parent, in that order (the order in which errors are reported), then its recording so far
+/// is taken. Nothing under the lock runs user code.
+pub(crate) fn set_parent_from_headers_on(
+    span: &SpanRef<'_, Registry>,
+    headers: &HeaderMap,
+) -> Result<(), SetParentError> {
+    let mut ext = span.extensions_mut();
+    let has_children = ext.get_mut::<HasChildren>().is_some();
+    let Some(data) = ext.get_mut::<SpanData>() else {
+        // No data of its own: the nearest recorded ancestor's layer decides.
+        drop(ext);
+        let config = config_of(span).ok_or(SetParentError::LayerNotFound)?;
+        return match extract(&config, headers)? {
+            Some(parent) => set_parent_on(span, &config, parent),
+            None => Ok(()),
+        };
+    };
+    let config = Arc::clone(&data.root.config);
+    let Some(parent) = extract(&config, headers)? else {
+        return Ok(());
+    };
+    if !admit_remote(&config, &parent) {
+        return Err(SetParentError::OrgMismatch);
+    }
+    if has_children || data.is_started() {
+        return Err(SetParentError::AlreadyStarted);
+    }
+    let previous = data.take_for_reparent();
+    drop(ext);
+    reroot(span, &config, parent, previous);
+    Ok(())
+}
+
+/// The remote parent `headers` carry, if any, read with `config`'s options; malformed
+/// headers are counted.
+fn extract(
+    config: &Config,
+    headers: &HeaderMap,
+) -> Result<Option<PropagationContext>, SetParentError> {
+    PropagationContext::from_headers_with(config.extract_options(), headers).map_err(|err| {
+        StatsInner::incr(&config.stats.invalid_incoming_headers);
+        SetParentError::InvalidHeaders(err)
+    })
+}
+
+/// Makes `span` a local root continuing `parent`, keeping `previous` (what it recorded so
+/// far). No extension lock is held on entry: the sampler runs here.
+fn reroot(
+    span: &SpanRef<'_, Registry>,
+    config: &Arc<Config>,
+    parent: PropagationContext,
+    previous: Option<Recording>,
+) {
     let data = SpanData::new_root(RootInit {
         config,
         metadata: span.metadata(),
@@ -156,5 +222,4 @@ pub(crate) fn set_parent_on(
             let _ = ext.replace(data);
         }
     }
-    Ok(())
 }

@@ -239,8 +239,6 @@ struct Parser {
     sentry_bytes: usize,
     third_party_bytes: usize,
     scanned: usize,
-    /// The [`key_bit`]s of the DSC's keys.
-    seen: u64,
     /// Where the DSC's copy of the value being parsed starts, once it has one.
     base: Option<usize>,
 }
@@ -419,11 +417,11 @@ impl Parser {
     /// Adds DSC entry `name` (not empty, prefix removed; its value not empty either) of a
     /// member `len` bytes long (trimmed), if it fits: it points into the DSC's copy of `view`,
     /// or its decoded text goes after that copy, in the room left there.
+    #[inline(always)]
     fn add_entry(&mut self, view: &str, name: &[u8], len: usize, text: Text<'_>) {
         let Self {
             baggage,
             sentry_bytes,
-            seen,
             base,
             ..
         } = self;
@@ -447,7 +445,7 @@ impl Parser {
                 }
             },
         };
-        let (bit, at) = find_key(dsc, *seen, name);
+        let at = dsc.position_bytes(name);
         if fits(
             &mut baggage.dropped,
             dsc.len(),
@@ -455,8 +453,7 @@ impl Parser {
             len,
             at.is_none(),
         ) {
-            *seen |= bit;
-            dsc.set_in_place(start, key_end, end, at);
+            dsc.set_in_place(name, start, key_end, end, at);
         } else if matches!(text, Text::Decoded { .. }) {
             dsc.truncate_buf(start);
         }
@@ -613,28 +610,6 @@ fn trim_range_slow(bytes: &[u8], mut start: usize, mut end: usize) -> (usize, us
         end -= 1;
     }
     (start, end)
-}
-
-/// Where DSC key `name` is, and its [`key_bit`]. One lookup serves both the member limit and
-/// the update, and none is made for a key that cannot be there yet (no key with its bit in
-/// `seen` was added).
-#[inline]
-fn find_key(dsc: &DynamicSamplingContext, seen: u64, name: &[u8]) -> (u64, Option<usize>) {
-    let bit = key_bit(name);
-    let at = if seen & bit != 0 {
-        dsc.position_bytes(name)
-    } else {
-        None
-    };
-    (bit, at)
-}
-
-/// A bit standing for DSC key `name` (by length and last byte), so that the parser looks a
-/// key up only when one like it was seen before.
-#[inline]
-fn key_bit(name: &[u8]) -> u64 {
-    let last = name.last().copied().unwrap_or(0);
-    1 << ((name.len() * 7 + usize::from(last)) & 63)
 }
 
 /// The offset of the first byte of `bytes[from..]` that is in `set`, or `bytes.len()`.

@@ -40,6 +40,10 @@ pub struct DynamicSamplingContext {
     buf: String,
     entries: Vec<Entry>,
     garbage: usize,
+    /// The [`key_bit`]s of every key an entry has had: a key whose bit is clear is not there,
+    /// so looking up an absent key (`org_id` on most requests) costs no search. Bits are never
+    /// cleared (a removed key's bit may be shared), so a set bit only means "search".
+    keys: u64,
 }
 
 /// `buf[start..key_end]` is the key, `buf[key_end + 1..end]` the value: key and value are
@@ -78,6 +82,7 @@ impl DynamicSamplingContext {
             buf: String::new(),
             entries: Vec::new(),
             garbage: 0,
+            keys: 0,
         }
     }
 
@@ -147,7 +152,10 @@ impl DynamicSamplingContext {
                 self.garbage += e.len();
                 *e = new;
             }
-            None => self.entries.push(new),
+            None => {
+                self.keys |= key_bit(key.as_bytes());
+                self.entries.push(new);
+            }
         }
     }
 
@@ -157,6 +165,7 @@ impl DynamicSamplingContext {
             buf: String::with_capacity(bytes),
             entries: Vec::with_capacity(entries),
             garbage: 0,
+            keys: 0,
         }
     }
 
@@ -208,7 +217,16 @@ impl DynamicSamplingContext {
     }
 
     /// [`position`](Self::position) of a key given as bytes.
+    #[inline]
     pub(crate) fn position_bytes(&self, key: &[u8]) -> Option<usize> {
+        if self.keys & key_bit(key) == 0 {
+            return None;
+        }
+        self.search(key)
+    }
+
+    /// [`position_bytes`](Self::position_bytes) once `key`'s bit is set: the search.
+    fn search(&self, key: &[u8]) -> Option<usize> {
         let buf = self.buf.as_bytes();
         // Keys of the same length often share a prefix (`sample_rate`, `sample_rand`): the last
         // byte tells most of them apart before a full comparison.
@@ -472,12 +490,14 @@ impl DynamicSamplingContext {
         base
     }
 
-    /// For the baggage parser: sets the entry whose key is `buf[start..key_end]` and whose value
-    /// is `buf[key_end + 1..end]`, text already in the buffer ([`copy_raw`](Self::copy_raw));
+    /// For the baggage parser: sets the entry whose key is `buf[start..key_end]` (the bytes of
+    /// `key`) and whose value is `buf[key_end + 1..end]`, text already in the buffer
+    /// ([`copy_raw`](Self::copy_raw));
     /// `pos` is the key's [`position`](Self::position). Key and value are not empty, and the
     /// offsets are char boundaries.
     pub(crate) fn set_in_place(
         &mut self,
+        key: &[u8],
         start: usize,
         key_end: usize,
         end: usize,
@@ -490,7 +510,10 @@ impl DynamicSamplingContext {
         };
         match pos.and_then(|i| self.entries.get_mut(i)) {
             Some(e) => *e = new,
-            None => self.entries.push(new),
+            None => {
+                self.keys |= key_bit(key);
+                self.entries.push(new);
+            }
         }
     }
 
@@ -582,6 +605,13 @@ impl DynamicSamplingContext {
         // Offsets always sit at the ends of pushed `&str`s, so they are char boundaries.
         self.buf.get(from..to).unwrap_or_default()
     }
+}
+
+/// A bit standing for key `name` (by length and last byte): see `DynamicSamplingContext::keys`.
+#[inline]
+fn key_bit(name: &[u8]) -> u64 {
+    let last = name.last().copied().unwrap_or(0);
+    1 << ((name.len() * 7 + usize::from(last)) & 63)
 }
 
 /// What the head of a trace (this service, starting it) puts into its dynamic sampling context.
@@ -685,6 +715,27 @@ impl fmt::Debug for DynamicSamplingContext {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lookups_find_every_key_whatever_keys_share_a_bit() {
+        // `ab` and `xb` have the same length and last byte, so the same bit.
+        let mut dsc = DynamicSamplingContext::new().with("ab", "1").with("c", "2");
+        assert_eq!(dsc.get("xb"), None);
+        assert_eq!(dsc.get("org_id"), None);
+        dsc.set("xb", "3");
+        assert_eq!((dsc.get("ab"), dsc.get("xb")), (Some("1"), Some("3")));
+        dsc.set("ab", "");
+        assert_eq!((dsc.get("ab"), dsc.get("xb")), (None, Some("3")));
+        dsc.set("ab", "4");
+        assert_eq!(dsc.get("ab"), Some("4"));
+        let parsed = super::super::Baggage::parse("sentry-ab=5,sentry-xb=6,sentry-ab=7");
+        let parsed = parsed.sentry();
+        assert_eq!(
+            parsed.iter().collect::<Vec<_>>(),
+            [("ab", "7"), ("xb", "6")]
+        );
+        assert_eq!(parsed.get("cb"), None);
+    }
 
     #[test]
     fn set_replaces_in_place_and_empty_removes() {

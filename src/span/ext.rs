@@ -10,12 +10,11 @@ use http::HeaderMap;
 use tracing::Span;
 
 use crate::propagation::{ExtractError, PropagationContext};
-use crate::remote_parent::set_parent_on;
+use crate::remote_parent::{set_parent_from_headers_on, set_parent_on};
 use crate::span::access::{
     config_of, insert_headers, with_registry_span, with_span_data, Unreachable,
 };
 use crate::span::trace_context::TraceContext;
-use crate::stats::StatsInner;
 
 mod sealed {
     pub trait Sealed {}
@@ -189,17 +188,7 @@ impl SentrySpanExt for Span {
     }
 
     fn set_parent_from_headers(&self, headers: &HeaderMap) -> Result<(), SetParentError> {
-        with_registry_span(self, |span| {
-            let config = config_of(&span).ok_or(SetParentError::LayerNotFound)?;
-            match PropagationContext::from_headers_with(config.extract_options(), headers) {
-                Ok(Some(parent)) => set_parent_on(&span, &config, parent),
-                Ok(None) => Ok(()),
-                Err(err) => {
-                    StatsInner::incr(&config.stats.invalid_incoming_headers);
-                    Err(SetParentError::InvalidHeaders(err))
-                }
-            }
-        })?
+        with_registry_span(self, |span| set_parent_from_headers_on(&span, headers))?
     }
 
     fn trace_context(&self) -> Option<TraceContext> {
