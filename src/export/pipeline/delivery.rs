@@ -13,7 +13,7 @@
 //!   runs. Their counts are only cleared when an envelope carrying them was accepted.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -79,7 +79,15 @@ pub(crate) struct Delivery {
     started: Instant,
     stats: Arc<StatsInner>,
     pub(crate) drops: DropLog,
+    /// Whether the last call of the transport (by any sender) took [`SLOW_SEND`] or longer:
+    /// then waiting work is worth another sender.
+    slow_send: AtomicBool,
 }
+
+/// A transport call that takes this long (a request over a network) makes waiting work worth
+/// another sender: senders in parallel help against the transport's latency, not against the
+/// writing of envelopes, which one sender does faster than a program makes them.
+const SLOW_SEND: Duration = Duration::from_millis(1);
 
 impl Delivery {
     pub(crate) fn new(config: DeliveryConfig, stats: Arc<StatsInner>) -> Self {
@@ -92,7 +100,13 @@ impl Delivery {
             started: Instant::now(),
             stats,
             drops: DropLog::new(),
+            slow_send: AtomicBool::new(false),
         }
+    }
+
+    /// Whether the last transport call took [`SLOW_SEND`] or longer.
+    pub(crate) fn sending_is_slow(&self) -> bool {
+        self.slow_send.load(Ordering::Relaxed)
     }
 
     pub(crate) fn debug(&self) -> bool {
@@ -555,7 +569,13 @@ impl Delivery {
     /// One call of the transport, contained: a panic is caught and counted.
     fn attempt(&self, envelope: &EnvelopeBytes) -> Attempt {
         let transport = &self.config.transport;
-        match catch_unwind(AssertUnwindSafe(|| transport.send(envelope))) {
+        let started = Instant::now();
+        let sent = catch_unwind(AssertUnwindSafe(|| transport.send(envelope)));
+        let slow = started.elapsed() >= SLOW_SEND;
+        if slow != self.slow_send.load(Ordering::Relaxed) {
+            self.slow_send.store(slow, Ordering::Relaxed);
+        }
+        match sent {
             Err(_panic) => {
                 StatsInner::incr(&self.stats.transport_panics);
                 StatsInner::incr(&self.stats.send_failures);
