@@ -1478,7 +1478,7 @@ mod tests {
     }
 
     #[test]
-    fn a_transport_call_of_a_millisecond_or_more_marks_sending_slow() {
+    fn two_sends_of_a_millisecond_or_more_in_a_row_mark_the_transport_slow() {
         let slow = Arc::new(Slow {
             delay: Duration::from_millis(20),
             now: AtomicUsize::new(0),
@@ -1490,7 +1490,12 @@ mod tests {
         assert!(!delivery.sending_is_slow(), "nothing sent yet");
         p.submit(1);
         assert!(p.flush());
+        assert!(!delivery.sending_is_slow(), "one slow send may be a descheduled thread");
+        p.submit(1);
+        assert!(p.flush());
         assert!(delivery.sending_is_slow());
+        delivery.note_send(Duration::from_micros(100));
+        assert!(!delivery.sending_is_slow(), "a fast send ends the streak");
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! The sender pool: spawning, growing and retiring the sender threads, and nothing else.
 //!
 //! One sender starts with the pipeline; a sender starts another when work is waiting, no
-//! sender is idle and either the transport is slow (its last call took a millisecond or more:
-//! parallel requests hide its latency) or the queue is half full (up to `max_in_flight`); idle
+//! sender is idle and either the transport is slow (the last two sends took a millisecond or
+//! more each: parallel requests hide its latency) or the queue is half full (up to `max_in_flight`); idle
 //! senders retire down to one, so a quiet service keeps one thread. The queue counts the
 //! senders; each runs [`run`].
 
@@ -112,6 +112,11 @@ fn run(pipeline: Arc<Pipeline>) {
                     now
                 }))
                 .unwrap_or_else(|_| Instant::now());
+                if let Some(since) = scratch.sending_since.take() {
+                    pipeline
+                        .delivery
+                        .note_send(now.saturating_duration_since(since));
+                }
                 drop(item);
                 pipeline.queue.done(ticket);
                 pipeline.submit_due_spans(now);
