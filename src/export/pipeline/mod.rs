@@ -1490,7 +1490,10 @@ mod tests {
         assert!(!delivery.sending_is_slow(), "nothing sent yet");
         p.submit(1);
         assert!(p.flush());
-        assert!(!delivery.sending_is_slow(), "one slow send may be a descheduled thread");
+        assert!(
+            !delivery.sending_is_slow(),
+            "one slow send may be a descheduled thread"
+        );
         p.submit(1);
         assert!(p.flush());
         assert!(delivery.sending_is_slow());

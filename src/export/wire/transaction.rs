@@ -423,7 +423,7 @@ fn push_span_fields(
     scrub: Option<&dyn JudgeKey>,
 ) -> Option<usize> {
     let keys = &mut caches.keys;
-    let mut callsite = span.metadata.and_then(|m| caches.callsites.get(m));
+    let callsite = span.metadata.and_then(|m| caches.callsites.get(m));
     push_ids(out, ids, span);
     let described = match callsite.as_deref() {
         // The callsite's op and description and the default origin, in one piece.
@@ -447,11 +447,16 @@ fn push_span_fields(
             .max(MIN_DATA_BUDGET);
         // The callsite's code data in one piece, unless a field overrides one of its keys
         // (`push_data` checks).
-        let code = match (span.metadata, callsite.as_deref_mut()) {
+        let code = match (span.metadata, callsite) {
             (Some(metadata), Some(callsite)) => {
                 callsite.write_tail(span.thread);
                 let callsite: &CallsiteJson = callsite;
-                Code::Written(callsite.code(), callsite.code_entries, metadata, &callsite.tail)
+                Code::Written(
+                    callsite.code(),
+                    callsite.code_entries,
+                    metadata,
+                    &callsite.tail,
+                )
             }
             (Some(metadata), None) => Code::Metadata(metadata),
             (None, _) => Code::None,
