@@ -525,7 +525,8 @@ impl SentryLayerBuilder {
     /// Each request waits a round trip to Sentry, so one at a time delivers at most about
     /// 1/RTT transactions per second; 64 requests deliver over 1,000 per second at 50 ms and
     /// over 300 at 200 ms (measured; see the README). Senders are threads that start when work
-    /// waits and retire when idle, sharing one connection pool and one rate-limit state.
+    /// waits and requests take a millisecond or more (or the queue is half full), and retire
+    /// when idle, sharing one connection pool and one rate-limit state.
     ///
     /// # Examples
     ///

@@ -158,6 +158,51 @@ fn every_span_carries_the_thread_it_started_on() {
     assert_ne!(child_id, this_thread_id(), "the worker's own id");
 }
 
+/// A span of the callsite `step` with field `i`, child of `parent`.
+fn step(parent: &tracing::Span, i: u64) {
+    tracing::info_span!(parent: parent, "step", i).in_scope(|| {});
+}
+
+#[test]
+fn spans_of_one_callsite_alternating_between_threads_each_carry_their_own() {
+    let (layer, guard, transport) = exporting(SentryLayer::builder().traces_sample_rate(1.0));
+    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
+    tracing::dispatcher::with_default(&dispatch, || {
+        let root = tracing::info_span!("root");
+        for i in 0..5 {
+            if i % 2 == 0 {
+                step(&root, i);
+                continue;
+            }
+            let (dispatch, parent) = (dispatch.clone(), root.clone());
+            std::thread::Builder::new()
+                .name("other-thread".to_owned())
+                .spawn(move || tracing::dispatcher::with_default(&dispatch, || step(&parent, i)))
+                .unwrap()
+                .join()
+                .unwrap();
+        }
+        drop(root);
+    });
+    assert!(guard.flush(Duration::from_secs(5)));
+    let (_, tx) = first_transaction(&transport);
+    let spans = tx["spans"].as_array().expect("spans");
+    assert_eq!(spans.len(), 5);
+    for span in spans {
+        let data = &span["data"];
+        let i = data["i"].as_u64().expect("the field");
+        let id = data["thread.id"].as_str().expect("a thread id");
+        if i % 2 == 0 {
+            assert_eq!(id, this_thread_id(), "span {i}");
+            assert_ne!(data["thread.name"], "other-thread", "span {i}");
+        } else {
+            assert_ne!(id, this_thread_id(), "span {i}");
+            assert_eq!(data["thread.name"], "other-thread", "span {i}");
+        }
+        assert!(data["code.line.number"].is_u64(), "span {i}: {data}");
+    }
+}
+
 #[test]
 fn a_span_field_named_like_a_thread_attribute_wins() {
     let (layer, guard, transport) = exporting(SentryLayer::builder().traces_sample_rate(1.0));

@@ -13,7 +13,7 @@
 //!   runs. Their counts are only cleared when an envelope carrying them was accepted.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -79,7 +79,18 @@ pub(crate) struct Delivery {
     started: Instant,
     stats: Arc<StatsInner>,
     pub(crate) drops: DropLog,
+    /// How many sends in a row (by any sender) took [`SLOW_SEND`] or longer; from
+    /// [`SLOW_SENDS`] on, waiting work is worth another sender.
+    slow_sends: AtomicU32,
 }
+
+/// A send that takes this long (a request over a network) is slow: senders in parallel help
+/// against the transport's latency, not against the writing of envelopes, which one sender
+/// does faster than a program makes them.
+const SLOW_SEND: Duration = Duration::from_millis(1);
+/// Slow sends in a row that make the transport slow: one alone may be a thread that was
+/// descheduled while it sent.
+const SLOW_SENDS: u32 = 2;
 
 impl Delivery {
     pub(crate) fn new(config: DeliveryConfig, stats: Arc<StatsInner>) -> Self {
@@ -92,6 +103,23 @@ impl Delivery {
             started: Instant::now(),
             stats,
             drops: DropLog::new(),
+            slow_sends: AtomicU32::new(0),
+        }
+    }
+
+    /// Whether the last [`SLOW_SENDS`] sends each took [`SLOW_SEND`] or longer.
+    pub(crate) fn sending_is_slow(&self) -> bool {
+        self.slow_sends.load(Ordering::Relaxed) >= SLOW_SENDS
+    }
+
+    /// Counts a send (its attempts, and the release of what it sent) that took `took`.
+    pub(crate) fn note_send(&self, took: Duration) {
+        let streak = self.slow_sends.load(Ordering::Relaxed);
+        if took >= SLOW_SEND {
+            self.slow_sends
+                .store(streak.saturating_add(1), Ordering::Relaxed);
+        } else if streak != 0 {
+            self.slow_sends.store(0, Ordering::Relaxed);
         }
     }
 
@@ -266,7 +294,9 @@ impl Delivery {
             Ok(envelope) => envelope,
             Err(_) => return self.account_items(Outcome::Rejected(0), &kept),
         };
-        let report = if self.reports_due(Instant::now()) && self.reports_allowed() {
+        let now = Instant::now();
+        scratch.sending_since = Some(now);
+        let report = if self.reports_due(now) && self.reports_allowed() {
             self.take_report(&mut envelope)
         } else {
             None
@@ -427,8 +457,10 @@ impl Delivery {
         };
         // Pending client reports ride along once the interval has passed (Sentry's SDKs send
         // them at most every 30 s); exempt from the transaction limit, but not from one on
-        // their own category.
-        let report = if self.reports_due(Instant::now()) && self.reports_allowed() {
+        // their own category. The same clock read starts the send's time.
+        let now = Instant::now();
+        scratch.sending_since = Some(now);
+        let report = if self.reports_due(now) && self.reports_allowed() {
             self.take_report(&mut envelope)
         } else {
             None

@@ -1461,6 +1461,47 @@ mod tests {
     }
 
     #[test]
+    fn a_burst_on_a_fast_transport_keeps_one_sender() {
+        // Writing envelopes keeps up with a burst that fits in half the queue: a thread more
+        // would cost its start, its cold caches and its exit, and gain nothing.
+        let transport = InMemoryTransport::new();
+        let p = pipeline(Arc::new(transport.clone()), |c, o| {
+            c.queue_capacity = 1000;
+            o.max_in_flight = 8;
+        });
+        p.submit(300);
+        assert!(p.flush());
+        assert_eq!(transport.len(), 300);
+        let senders = p.handle.shared.as_ref().unwrap().queue.load().3;
+        // One, or two if a send was preempted for a millisecond on a busy machine.
+        assert!(senders <= 2, "{senders} senders");
+    }
+
+    #[test]
+    fn two_sends_of_a_millisecond_or_more_in_a_row_mark_the_transport_slow() {
+        let slow = Arc::new(Slow {
+            delay: Duration::from_millis(20),
+            now: AtomicUsize::new(0),
+            peak: AtomicUsize::new(0),
+            seen: InMemoryTransport::new(),
+        });
+        let p = pipeline(slow, |_, _| {});
+        let delivery = &p.handle.shared.as_ref().unwrap().delivery;
+        assert!(!delivery.sending_is_slow(), "nothing sent yet");
+        p.submit(1);
+        assert!(p.flush());
+        assert!(
+            !delivery.sending_is_slow(),
+            "one slow send may be a descheduled thread"
+        );
+        p.submit(1);
+        assert!(p.flush());
+        assert!(delivery.sending_is_slow());
+        delivery.note_send(Duration::from_micros(100));
+        assert!(!delivery.sending_is_slow(), "a fast send ends the streak");
+    }
+
+    #[test]
     fn a_429_stops_every_sender_at_once() {
         let script = Script::new([Answer::StatusWith(429, Some("60"), None)]);
         let p = pipeline(script.transport.clone(), |c, o| {

@@ -446,6 +446,13 @@ impl<T> Queue<T> {
         false
     }
 
+    /// Whether half the item slots or half the byte budget are taken: a backlog that will
+    /// soon shed.
+    pub(crate) fn half_full(&self) -> bool {
+        let state = self.lock();
+        state.len >= self.max_items.div_ceil(2) || state.bytes >= self.max_bytes.div_ceil(2)
+    }
+
     /// `(queued items, in-flight items, reserved bytes, consumers)`.
     pub(crate) fn load(&self) -> (usize, usize, usize, usize) {
         let state = self.lock();

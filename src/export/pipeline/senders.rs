@@ -1,8 +1,10 @@
 //! The sender pool: spawning, growing and retiring the sender threads, and nothing else.
 //!
-//! One sender starts with the pipeline; a sender starts another when work is waiting and no
-//! sender is idle (up to `max_in_flight`), and idle senders retire down to one, so a quiet
-//! service keeps one thread. The queue counts the senders; each runs [`run`].
+//! One sender starts with the pipeline; a sender starts another when work is waiting, no
+//! sender is idle and either the transport is slow (the last two sends took a millisecond or
+//! more each: parallel requests hide its latency) or the queue is half full (up to `max_in_flight`); idle
+//! senders retire down to one, so a quiet service keeps one thread. The queue counts the
+//! senders; each runs [`run`].
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
@@ -69,6 +71,14 @@ pub(crate) fn on_sender_thread() -> bool {
     ON_SENDER.with(std::cell::Cell::get)
 }
 
+/// Whether waiting work is worth another sender: the transport is slow, or the queue is half
+/// full. One sender writes envelopes faster than a program makes transactions, except in a
+/// burst, and a thread started for a short backlog costs more than it saves (its start, its
+/// cold caches, its exit); a queue filling up is worth it, before it sheds.
+fn worth_another(pipeline: &Pipeline) -> bool {
+    pipeline.delivery.sending_is_slow() || pipeline.queue.half_full()
+}
+
 /// One sender: takes work off the queue until the queue closes or the sender retires.
 fn run(pipeline: Arc<Pipeline>) {
     ON_SENDER.with(|on| on.set(true));
@@ -84,7 +94,7 @@ fn run(pipeline: Arc<Pipeline>) {
                 idle_ticks = 0;
                 // More senders help against latency, not against a failing ingest: while
                 // the shared backoff runs they would only wait too.
-                if grow && !pipeline.delivery.backing_off() {
+                if grow && !pipeline.delivery.backing_off() && worth_another(&pipeline) {
                     pipeline.senders.grow(&pipeline);
                 }
                 // `handle` does not panic, but if a bug made it, the sender must survive
@@ -102,6 +112,11 @@ fn run(pipeline: Arc<Pipeline>) {
                     now
                 }))
                 .unwrap_or_else(|_| Instant::now());
+                if let Some(since) = scratch.sending_since.take() {
+                    pipeline
+                        .delivery
+                        .note_send(now.saturating_duration_since(since));
+                }
                 drop(item);
                 pipeline.queue.done(ticket);
                 pipeline.submit_due_spans(now);

@@ -109,7 +109,8 @@ impl EventMeta {
 /// The JSON a callsite contributes to each of its spans, written once per callsite and
 /// sender, in one buffer: `,"op":"{target}::{name}"`, `,"description":"{name}"`,
 /// `,"origin":"auto.tracing"` (so a span with the callsite's op and description and the
-/// default origin writes the three in one copy) and the `code.*` data.
+/// default origin writes the three in one copy) and the `code.*` data; and the end of the
+/// data map for the thread its last span started on (see [`CallsiteJson::tail`]).
 struct CallsiteJson {
     metadata: &'static Metadata<'static>,
     json: Vec<u8>,
@@ -121,6 +122,10 @@ struct CallsiteJson {
     /// "code.file.path":...,"code.line.number":N`, possibly empty.
     code_at: usize,
     code_entries: usize,
+    /// The thread `tail` was written for.
+    tail_thread: Option<ThreadTag>,
+    /// The code data, the thread data of `tail_thread` and the closing brace of the map.
+    tail: Vec<u8>,
 }
 
 impl CallsiteJson {
@@ -162,6 +167,24 @@ impl CallsiteJson {
             origin_at,
             code_at,
             code_entries,
+            tail_thread: None,
+            tail: Vec::new(),
+        }
+    }
+
+    /// Writes `tail` for `thread`, unless it is written for it:
+    /// `"code.module.name":...,"thread.id":"N","thread.name":"…"}`, the entries a span of
+    /// this callsite started on `thread` ends its data with (none of them set by a field),
+    /// and the closing brace. Written again when the thread differs from the last span's:
+    /// the spans of a callsite mostly start on few threads, often one.
+    fn write_tail(&mut self, thread: ThreadTag) {
+        if self.tail_thread != Some(thread) {
+            let code = self.json.get(self.code_at..).unwrap_or_default();
+            self.tail.clear();
+            self.tail.extend_from_slice(code);
+            ThreadData::of(thread).push_entries(&mut self.tail, code.is_empty(), |_| false);
+            self.tail.push(b'}');
+            self.tail_thread = Some(thread);
         }
     }
 
@@ -196,7 +219,7 @@ pub(crate) struct CallsiteCache {
 const CALLSITE_SLOTS: usize = 512;
 
 impl CallsiteCache {
-    fn get(&mut self, metadata: &'static Metadata<'static>) -> Option<&CallsiteJson> {
+    fn get(&mut self, metadata: &'static Metadata<'static>) -> Option<&mut CallsiteJson> {
         if self.slots.is_empty() {
             self.slots.resize_with(CALLSITE_SLOTS, || None);
         }
@@ -208,7 +231,7 @@ impl CallsiteCache {
         if !hit {
             *slot = Some(CallsiteJson::new(metadata));
         }
-        slot.as_ref()
+        slot.as_mut()
     }
 }
 
@@ -403,7 +426,7 @@ fn push_span_fields(
     let keys = &mut caches.keys;
     let callsite = span.metadata.and_then(|m| caches.callsites.get(m));
     push_ids(out, ids, span);
-    let described = match callsite {
+    let described = match callsite.as_deref() {
         // The callsite's op and description and the default origin, in one piece.
         Some(callsite)
             if span.op.is_empty()
@@ -414,11 +437,11 @@ fn push_span_fields(
             out.extend_from_slice(callsite.head());
             callsite.description().len()
         }
-        _ => push_op_to_origin(out, span, callsite, keys),
+        callsite => push_op_to_origin(out, span, callsite, keys),
     };
     let mut trimmed = None;
-    let thread = ThreadData::of(span.thread);
-    if !span.data.is_empty() || span.metadata.is_some() || !thread.is_empty() {
+    if !span.data.is_empty() || span.metadata.is_some() || span.thread != ThreadTag::default() {
+        let thread = ThreadData::of(span.thread);
         out.extend_from_slice(br#","data":"#);
         let budget = MAX_SPAN_BYTES
             .saturating_sub(SPAN_FIELDS_RESERVE + described)
@@ -427,7 +450,14 @@ fn push_span_fields(
         // (`push_data` checks).
         let code = match (span.metadata, callsite) {
             (Some(metadata), Some(callsite)) => {
-                Code::Written(callsite.code(), callsite.code_entries, metadata)
+                callsite.write_tail(span.thread);
+                let callsite: &CallsiteJson = callsite;
+                Code::Written(
+                    callsite.code(),
+                    callsite.code_entries,
+                    metadata,
+                    &callsite.tail,
+                )
             }
             (Some(metadata), None) => Code::Metadata(metadata),
             (None, _) => Code::None,
@@ -485,8 +515,9 @@ fn push_op_to_origin(
 enum Code<'a> {
     None,
     /// Written by [`CallsiteJson`]: the JSON and its number of entries, unless a field
-    /// overrides one of its keys (then as [`Code::Metadata`]).
-    Written(&'a [u8], usize, &'static Metadata<'static>),
+    /// overrides one of its keys (then as [`Code::Metadata`]); and the callsite's tail for
+    /// the span's thread (the same JSON, the thread data and the closing brace).
+    Written(&'a [u8], usize, &'static Metadata<'static>, &'a [u8]),
     /// Written entry by entry (a field overrides one of the keys).
     Metadata(&'static Metadata<'static>),
 }
@@ -511,9 +542,9 @@ fn push_data(
     // Nearly always everything fits: write it all, then check. Entries are written in order
     // and the object only grows, so when the whole object fits, the budgeted writer would
     // have written exactly this.
-    let (code_json, metadata) = match code {
-        Code::None => (&[][..], None),
-        Code::Written(json, _, metadata) => (json, Some(metadata)),
+    let (tail, metadata) = match code {
+        Code::None => (None, None),
+        Code::Written(_, _, metadata, tail) => (Some(tail), Some(metadata)),
         Code::Metadata(_) => {
             return push_data_budgeted(out, data, code, thread, budget, keys, scrub)
         }
@@ -550,15 +581,19 @@ fn push_data(
         };
         return push_data_budgeted(out, data, code, thread, budget, keys, scrub);
     }
-    if !code_json.is_empty() {
-        if !first {
-            out.push(b',');
+    match tail {
+        // The code and thread data and the closing brace in one piece.
+        Some(tail) => {
+            if !first && tail.len() > 1 {
+                out.push(b',');
+            }
+            out.extend_from_slice(tail);
         }
-        first = false;
-        out.extend_from_slice(code_json);
+        None => {
+            thread.push_entries(out, first, |_| false);
+            out.push(b'}');
+        }
     }
-    thread.push_entries(out, first, |_| false);
-    out.push(b'}');
     if out.len() - start <= budget {
         return None;
     }
@@ -579,10 +614,6 @@ impl ThreadData {
             id: tag.id(),
             name: tag.name(),
         }
-    }
-
-    fn is_empty(self) -> bool {
-        self.id.is_none() && self.name.is_none()
     }
 
     /// Writes `"thread.id":"N","thread.name":"…"` (each if known and not `taken`), after a
@@ -672,7 +703,7 @@ fn push_data_budgeted(
     }
     match code {
         Code::None => {}
-        Code::Written(json, entries, _) => {
+        Code::Written(json, entries, _, _) => {
             if !json.is_empty() {
                 map.entries(out, entries, |out| out.extend_from_slice(json));
             }

@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 use std::ops::Range;
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 use crate::export::record::{SpanBatch, TransactionRecord};
 use crate::export::wire::json::{push_after, push_key, push_str, push_str_entry, Timestamps};
@@ -33,6 +33,10 @@ pub(crate) struct Scratch {
     steady: SteadyEntries,
     /// The last envelope's buffer, for the next one (see [`Scratch::recycle`]).
     spare: Vec<u8>,
+    /// When the delivery began to send the last envelope (set before its first attempt,
+    /// taken by the sender once the unit of work is done): how the senders tell a slow
+    /// transport without reading the clock again.
+    pub(crate) sending_since: Option<Instant>,
 }
 
 /// The largest envelope buffer a sender keeps for the next envelope: a rare large transaction
