@@ -1143,7 +1143,8 @@ class Suite:
     def check_ingest(self):
         self.save_span_samples()
         records = self.ingest.records()
-        errors = [r["error"] for r in records if "error" in r]
+        errors = ["%s (key %s, %s)" % (r["error"], r.get("sentry_key"), r.get("content_encoding"))
+                  for r in records if "error" in r]
         self.report.check("ingest: every envelope parsed (encodings seen: %s)"
                           % ", ".join(sorted({r.get("content_encoding") or "identity"
                                               for r in records})),
