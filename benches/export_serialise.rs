@@ -9,7 +9,7 @@
 //! BIN=$(ls -t target/release/deps/export_serialise-* | grep -v '\.d$' | head -1)
 //! for n in 0 10 100; do
 //!   valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.$n \
-//!     --toggle-collect='tracing_sentry::export::wire::envelope::EnvelopeBytes::from_transaction*' \
+//!     --toggle-collect='*EnvelopeBytes>::from_transaction' \
 //!     $BIN --spans $n --transactions 200 --gzip-level 0
 //! done   # then: callgrind_annotate /tmp/cg.N | head; divide by 200
 //! valgrind --tool=callgrind --toggle-collect='export_serialise::gzip_at*' $BIN --spans 10 \
@@ -27,14 +27,13 @@
 //! ```sh
 //! for n in 200 600; do
 //!   valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file=/tmp/cg.$n \
-//!     --toggle-collect='tracing_sentry::export::pipeline::senders::run*' \
 //!     $BIN --noop --spans 0 --transactions $n
-//! done   # (sum of the sender threads' totals at 600 - at 200) / 400
+//! done   # (sum of the sender threads' totals, files -02 on, at 600 - at 200) / 400
 //! ```
 //!
 //! Measured (instructions per transaction; the 0-span transaction is its root span with two
-//! fields): the whole sender 6,067 with 0 spans and 20,352 with 10; the envelope alone
-//! (`from_transaction`, 0 spans) 3,663. The envelope header with its DSC costs about 1,750 of
+//! fields): the whole sender 6,686 with 0 spans and 23,589 with 10; the envelope alone
+//! (`from_transaction`, 0 spans) 3,590. The envelope header with its DSC costs about 1,750 of
 //! it, dropping the record (allocated on the instrumented thread, so freed across arenas) about
 //! 1,100, the root span about 800, the delivery checks and the queue about 700. With spans, the
 //! figures move by up to 3,000 from run to run: glibc's `malloc_consolidate`, when the sender's
