@@ -34,6 +34,7 @@ use crate::propagation::{
 };
 use crate::rng;
 use crate::sampling::{Decision, SamplingContext};
+use crate::span::lazy_root::LazyRoot;
 use crate::span::recording::{
     declares_name, ensure_fields, requested_name, FieldVisitor, Fields, Recording,
 };
@@ -73,6 +74,14 @@ pub(crate) struct RootInit<'a> {
     /// The span's recording so far, when a span that already records is given a remote parent:
     /// its start time and fields are kept.
     pub(crate) previous: Option<Recording>,
+}
+
+/// What a new local root stores in its extensions.
+pub(crate) enum NewRoot {
+    /// Its data, with its `RootState`.
+    Full(SpanData),
+    /// A new-trace root that records nothing, without its `RootState` yet.
+    Lazy(LazyRoot),
 }
 
 /// Where a local root's trace comes from: the remote parent, or a new trace.
@@ -156,6 +165,16 @@ impl SpanData {
     /// Creates the data of a local root: continues `init.remote` (or starts a trace), makes the
     /// head-sampling decision, and starts recording if the trace is sampled and exported.
     pub(crate) fn new_root(init: RootInit<'_>) -> Self {
+        let metadata = init.metadata;
+        match Self::new_local_root(init) {
+            NewRoot::Full(data) => data,
+            NewRoot::Lazy(lazy) => lazy.into_span_data(metadata),
+        }
+    }
+
+    /// [`SpanData::new_root`], but a new-trace root that records nothing, was not ignored and
+    /// is named after its span stays a [`LazyRoot`] (no `RootState` until one is needed).
+    pub(crate) fn new_local_root(init: RootInit<'_>) -> NewRoot {
         let config = init.config;
         let mut origin = TraceOrigin::new(config, init.remote);
 
@@ -198,9 +217,16 @@ impl SpanData {
                 export.record_ignored(true);
             }
         }
-        let (name, source) = initial_name(recording.as_ref(), init.metadata, init.attrs, fields);
-
         let span_id = SpanId::random();
+        if recording.is_none()
+            && !ignored
+            && origin.dsc.is_none()
+            && origin.third_party.is_empty()
+            && !declares_name(init.metadata)
+        {
+            return NewRoot::Lazy(LazyRoot::new(config, origin.trace_id, span_id, decision));
+        }
+        let (name, source) = initial_name(recording.as_ref(), init.metadata, init.attrs, fields);
         let root = RootState::new(RootParts {
             config: Arc::clone(config),
             trace_id: origin.trace_id,
@@ -216,13 +242,26 @@ impl SpanData {
                 .map(|rec| recording_since.unwrap_or(rec.start)),
             ignored,
         });
-        Self {
+        NewRoot::Full(Self {
             span_id,
             parent_span_id: origin.parent_span_id,
             started: AtomicBool::new(false),
             is_local_root: true,
             root: Arc::new(root),
             recording,
+            ignored: false,
+        })
+    }
+
+    /// The data of a new-trace local root that records nothing (a [`LazyRoot`] made whole).
+    pub(crate) fn unrecorded_root(span_id: SpanId, started: bool, root: Arc<RootState>) -> Self {
+        Self {
+            span_id,
+            parent_span_id: None,
+            started: AtomicBool::new(started),
+            is_local_root: true,
+            root,
+            recording: None,
             ignored: false,
         }
     }
@@ -240,6 +279,11 @@ impl SpanData {
     ) -> Option<Self> {
         let ext = parent.extensions();
         let Some(parent_data) = ext.get::<SpanData>() else {
+            if let Some(lazy) = ext.get::<LazyRoot>() {
+                // A root that records nothing: nothing to store.
+                lazy.mark_started();
+                return None;
+            }
             let marked = ext.get::<HasChildren>().is_some();
             drop(ext);
             if !marked {

@@ -19,6 +19,7 @@
 pub(crate) mod access;
 pub(crate) mod data;
 pub(crate) mod ext;
+pub(crate) mod lazy_root;
 pub(crate) mod properties;
 pub(crate) mod recording;
 pub(crate) mod root;
