@@ -1,7 +1,9 @@
 //! [`SpanData`]: the private per-span extension, a span's identity in its trace.
 //!
 //! Which spans carry a [`SpanData`]:
-//! - every local root (a span with no parent for this layer, or one given a remote parent);
+//! - every local root (a span with no parent for this layer, or one given a remote parent),
+//!   except a new-trace root that records nothing: it holds a [`LazyRoot`] until something
+//!   needs its `RootState` (`lazy_root.rs`);
 //! - every child of a recorded (sampled and exported) span;
 //! - any other span only once something asks for its own trace context (an outgoing header,
 //!   [`TraceContext`](crate::TraceContext)); until then it borrows its nearest ancestor's.

@@ -6,7 +6,8 @@
 //! root and of each of its descendants that has data. It holds the head-sampling decision, the
 //! frozen dynamic sampling context, the transaction's name, and the buffer of finished
 //! children. The transaction is sent when the last `Arc` goes (`Drop for RootState`): the root
-//! and all its children have finished by then.
+//! and all its children have finished by then. A new-trace root that records nothing gets its
+//! `RootState` only once something needs it (see `lazy_root.rs`).
 
 use std::borrow::Cow;
 use std::sync::{Arc, Mutex, OnceLock};
