@@ -17,6 +17,9 @@ pub(crate) struct Config {
     pub(crate) release: Option<String>,
     pub(crate) environment: String,
     pub(crate) sampling: SamplingOptions,
+    /// Most new local roots are likely not to record (a rate under one half, no sampler): a
+    /// new span looks for an unrecorded root's data first (an order of lookups only).
+    pub(crate) roots_mostly_lazy: bool,
     pub(crate) strict_trace_continuation: bool,
     pub(crate) targets: PropagationTargets,
     pub(crate) propagate_traceparent: bool,

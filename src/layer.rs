@@ -36,7 +36,8 @@ use tracing_subscriber::registry::LookupSpan;
 use crate::builder::SentryLayerBuilder;
 use crate::config::Config;
 use crate::remote_parent::{admit_remote, take_pending};
-use crate::span::data::{RootInit, SpanData};
+use crate::span::data::{NewRoot, RootInit, SpanData};
+use crate::span::lazy_root::LazyRoot;
 use crate::span::properties::apply_fields;
 use crate::span::recording::{declares_name, FieldVisitor};
 use crate::stats::Stats;
@@ -217,14 +218,22 @@ where
 
         // A local root: a span with no parent, or the first span inside `continue_trace`.
         let Some(span) = ctx.span(id) else { return };
-        let data = SpanData::new_root(RootInit {
+        let root = SpanData::new_local_root(RootInit {
             config: &self.config,
             metadata: attrs.metadata(),
             attrs: Some(attrs),
             remote: pending.filter(|remote| admit_remote(&self.config, remote)),
             previous: None,
         });
-        let _ = span.extensions_mut().replace(data);
+        let mut ext = span.extensions_mut();
+        match root {
+            NewRoot::Full(data) => {
+                let _ = ext.replace(data);
+            }
+            NewRoot::Lazy(lazy) => {
+                let _ = ext.replace(lazy);
+            }
+        }
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
@@ -255,9 +264,13 @@ where
         let Some(other) = ctx.span(follows) else {
             return;
         };
-        let link = other
-            .scope()
-            .find_map(|s| s.extensions().get::<SpanData>().map(SpanData::as_link));
+        let link = other.scope().find_map(|s| {
+            let ext = s.extensions();
+            match ext.get::<SpanData>() {
+                Some(data) => Some(data.as_link()),
+                None => ext.get::<LazyRoot>().map(LazyRoot::as_link),
+            }
+        });
         let Some(link) = link else { return };
         let mut ext = span.extensions_mut();
         if let Some(rec) = ext.get_mut::<SpanData>().and_then(|d| d.recording.as_mut()) {

@@ -24,6 +24,7 @@ use crate::propagation::{should_continue_trace, PropagationContext};
 use crate::span::access::config_of;
 use crate::span::data::{HasChildren, RootInit, SpanData};
 use crate::span::ext::SetParentError;
+use crate::span::lazy_root::materialize_in;
 use crate::span::recording::Recording;
 use crate::stats::StatsInner;
 
@@ -135,6 +136,7 @@ pub(crate) fn set_parent_on(
     // with no extension lock held (it may itself read trace context or emit events).
     let previous = {
         let mut ext = span.extensions_mut();
+        materialize_in(&mut ext, span.metadata());
         if ext.get_mut::<HasChildren>().is_some() {
             return Err(SetParentError::AlreadyStarted);
         }
@@ -160,6 +162,7 @@ pub(crate) fn set_parent_from_headers_on(
     headers: &HeaderMap,
 ) -> Result<(), SetParentError> {
     let mut ext = span.extensions_mut();
+    materialize_in(&mut ext, span.metadata());
     let has_children = ext.get_mut::<HasChildren>().is_some();
     let Some(data) = ext.get_mut::<SpanData>() else {
         // No data of its own: the nearest recorded ancestor's layer decides.

@@ -853,6 +853,11 @@ impl SentryLayerBuilder {
             org_id,
             release: self.release,
             environment,
+            roots_mostly_lazy: self.sampling.traces_sampler.is_none()
+                && self
+                    .sampling
+                    .traces_sample_rate
+                    .map_or(true, |rate| rate < 0.5),
             sampling: self.sampling,
             strict_trace_continuation: self.strict_trace_continuation.unwrap_or(false),
             targets: self.targets,

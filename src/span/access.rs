@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use http::header::{Entry, HeaderMap, HeaderValue};
 use tracing::Span;
-use tracing_subscriber::registry::{LookupSpan, SpanRef};
+use tracing_subscriber::registry::{Extensions, LookupSpan, SpanRef};
 use tracing_subscriber::Registry;
 
 use crate::config::Config;
@@ -20,6 +20,7 @@ use crate::propagation::{
     merge_baggage, SentryTrace, Traceparent, BAGGAGE, SENTRY_TRACE, TRACEPARENT,
 };
 use crate::span::data::SpanData;
+use crate::span::lazy_root::{is_lazy, materialize};
 
 /// Why a span handle could not be reached in the registry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,9 +80,15 @@ pub(crate) fn with_span_data<'a, S: LookupSpan<'a>, R>(
     if let Some(data) = span.extensions().get::<SpanData>() {
         return Some(f(data));
     }
+    if is_lazy(span) {
+        materialize(span);
+        return span.extensions().get::<SpanData>().map(f);
+    }
     let mut materialized = None;
     for ancestor in span.scope().skip(1) {
-        let ext = ancestor.extensions();
+        let Some(ext) = data_ext(&ancestor) else {
+            continue;
+        };
         let Some(data) = ext.get::<SpanData>() else {
             continue;
         };
@@ -111,10 +118,25 @@ pub(crate) fn with_nearest_data<R>(
 ) -> Option<R> {
     let mut f = Some(f);
     span.scope().enumerate().find_map(|(depth, s)| {
-        let ext = s.extensions();
+        let ext = data_ext(&s)?;
         let data = ext.get::<SpanData>()?;
         f.take().map(|f| f(data, depth == 0))
     })
+}
+
+/// The extensions of `span` if it has [`SpanData`], making a [`LazyRoot`](crate::span::lazy_root::LazyRoot)
+/// whole first; `None` if it has neither.
+fn data_ext<'a, 's, S: LookupSpan<'a>>(span: &'s SpanRef<'a, S>) -> Option<Extensions<'s>> {
+    let ext = span.extensions();
+    if ext.get::<SpanData>().is_some() {
+        return Some(ext);
+    }
+    drop(ext);
+    if !is_lazy(span) {
+        return None;
+    }
+    materialize(span);
+    Some(span.extensions())
 }
 
 /// The configuration of the [`SentryLayer`](crate::SentryLayer) of the current default

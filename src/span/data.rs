@@ -1,7 +1,9 @@
 //! [`SpanData`]: the private per-span extension, a span's identity in its trace.
 //!
 //! Which spans carry a [`SpanData`]:
-//! - every local root (a span with no parent for this layer, or one given a remote parent);
+//! - every local root (a span with no parent for this layer, or one given a remote parent),
+//!   except a new-trace root that records nothing: it holds a [`LazyRoot`] until something
+//!   needs its `RootState` (`lazy_root.rs`);
 //! - every child of a recorded (sampled and exported) span;
 //! - any other span only once something asks for its own trace context (an outgoing header,
 //!   [`TraceContext`](crate::TraceContext)); until then it borrows its nearest ancestor's.
@@ -34,6 +36,7 @@ use crate::propagation::{
 };
 use crate::rng;
 use crate::sampling::{Decision, SamplingContext};
+use crate::span::lazy_root::LazyRoot;
 use crate::span::recording::{
     declares_name, ensure_fields, requested_name, FieldVisitor, Fields, Recording,
 };
@@ -73,6 +76,14 @@ pub(crate) struct RootInit<'a> {
     /// The span's recording so far, when a span that already records is given a remote parent:
     /// its start time and fields are kept.
     pub(crate) previous: Option<Recording>,
+}
+
+/// What a new local root stores in its extensions.
+pub(crate) enum NewRoot {
+    /// Its data, with its `RootState`.
+    Full(SpanData),
+    /// A new-trace root that records nothing, without its `RootState` yet.
+    Lazy(LazyRoot),
 }
 
 /// Where a local root's trace comes from: the remote parent, or a new trace.
@@ -156,6 +167,16 @@ impl SpanData {
     /// Creates the data of a local root: continues `init.remote` (or starts a trace), makes the
     /// head-sampling decision, and starts recording if the trace is sampled and exported.
     pub(crate) fn new_root(init: RootInit<'_>) -> Self {
+        let metadata = init.metadata;
+        match Self::new_local_root(init) {
+            NewRoot::Full(data) => data,
+            NewRoot::Lazy(lazy) => lazy.into_span_data(metadata),
+        }
+    }
+
+    /// [`SpanData::new_root`], but a new-trace root that records nothing, was not ignored and
+    /// is named after its span stays a [`LazyRoot`] (no `RootState` until one is needed).
+    pub(crate) fn new_local_root(init: RootInit<'_>) -> NewRoot {
         let config = init.config;
         let mut origin = TraceOrigin::new(config, init.remote);
 
@@ -198,9 +219,16 @@ impl SpanData {
                 export.record_ignored(true);
             }
         }
-        let (name, source) = initial_name(recording.as_ref(), init.metadata, init.attrs, fields);
-
         let span_id = SpanId::random();
+        if recording.is_none()
+            && !ignored
+            && origin.dsc.is_none()
+            && origin.third_party.is_empty()
+            && !declares_name(init.metadata)
+        {
+            return NewRoot::Lazy(LazyRoot::new(config, origin.trace_id, span_id, decision));
+        }
+        let (name, source) = initial_name(recording.as_ref(), init.metadata, init.attrs, fields);
         let root = RootState::new(RootParts {
             config: Arc::clone(config),
             trace_id: origin.trace_id,
@@ -216,13 +244,26 @@ impl SpanData {
                 .map(|rec| recording_since.unwrap_or(rec.start)),
             ignored,
         });
-        Self {
+        NewRoot::Full(Self {
             span_id,
             parent_span_id: origin.parent_span_id,
             started: AtomicBool::new(false),
             is_local_root: true,
             root: Arc::new(root),
             recording,
+            ignored: false,
+        })
+    }
+
+    /// The data of a new-trace local root that records nothing (a [`LazyRoot`] made whole).
+    pub(crate) fn unrecorded_root(span_id: SpanId, started: bool, root: Arc<RootState>) -> Self {
+        Self {
+            span_id,
+            parent_span_id: None,
+            started: AtomicBool::new(started),
+            is_local_root: true,
+            root,
+            recording: None,
             ignored: false,
         }
     }
@@ -239,7 +280,20 @@ impl SpanData {
         config: &Config,
     ) -> Option<Self> {
         let ext = parent.extensions();
+        // A root that records nothing has nothing for its children: looked for first where
+        // such roots are the likely parents, so that each kind of child costs one lookup in
+        // the common case.
+        if config.roots_mostly_lazy {
+            if let Some(lazy) = ext.get::<LazyRoot>() {
+                lazy.mark_started();
+                return None;
+            }
+        }
         let Some(parent_data) = ext.get::<SpanData>() else {
+            if let Some(lazy) = ext.get::<LazyRoot>() {
+                lazy.mark_started();
+                return None;
+            }
             let marked = ext.get::<HasChildren>().is_some();
             drop(ext);
             if !marked {

@@ -5,6 +5,8 @@
 //! - [`root`]: [`RootState`](root::RootState), what every span of one local root shares (the
 //!   sampling decision, the frozen dynamic sampling context, the transaction's buffer), and the
 //!   sending of its transaction;
+//! - [`lazy_root`]: [`LazyRoot`](lazy_root::LazyRoot), what a new-trace root that records
+//!   nothing keeps until it needs its `RootState`;
 //! - [`recording`]: what a recorded span accumulates from its fields, and the `sentry.*` fields;
 //! - [`properties`]: fields and typed properties applied to a span, from the layer's `on_record`
 //!   and from the integrations' request spans;
@@ -19,6 +21,7 @@
 pub(crate) mod access;
 pub(crate) mod data;
 pub(crate) mod ext;
+pub(crate) mod lazy_root;
 pub(crate) mod properties;
 pub(crate) mod recording;
 pub(crate) mod root;

@@ -14,6 +14,7 @@ use tracing_subscriber::Registry;
 use crate::field::FieldValue;
 use crate::span::access::with_registry_span;
 use crate::span::data::SpanData;
+use crate::span::lazy_root::{is_lazy, materialize, LazyRoot};
 use crate::span::recording::{requested_name, Property};
 
 /// Applies recorded `fields` to `span`: `sentry.*` fields set span properties, others become
@@ -64,6 +65,10 @@ pub(crate) fn set_properties_on(
     span: &SpanRef<'_, Registry>,
     fields: impl FnOnce() -> Vec<(Cow<'static, str>, FieldValue)>,
 ) {
+    if is_lazy(span) {
+        // A root names its transaction (and the head DSC): it needs its `RootState`.
+        materialize(span);
+    }
     let (records, is_root) = match span.extensions().get::<SpanData>() {
         Some(data) => (data.records(), data.is_local_root),
         None => return,
@@ -84,6 +89,12 @@ pub(crate) fn set_typed_properties_on<I: IntoIterator<Item = Property>>(
 ) {
     let mut ext = span.extensions_mut();
     let Some(data) = ext.get_mut::<SpanData>() else {
+        if ext.get_mut::<LazyRoot>().is_some() {
+            drop(ext);
+            return set_properties_on(span, || {
+                properties().into_iter().map(Property::into_field).collect()
+            });
+        }
         return;
     };
     if data.is_local_root {

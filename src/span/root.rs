@@ -6,7 +6,8 @@
 //! root and of each of its descendants that has data. It holds the head-sampling decision, the
 //! frozen dynamic sampling context, the transaction's name, and the buffer of finished
 //! children. The transaction is sent when the last `Arc` goes (`Drop for RootState`): the root
-//! and all its children have finished by then.
+//! and all its children have finished by then. A new-trace root that records nothing gets its
+//! `RootState` only once something needs it (see `lazy_root.rs`).
 
 use std::borrow::Cow;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -280,18 +281,8 @@ impl RootState {
 
     fn send(&self) {
         let Some(tx) = &self.tx else {
-            // A transaction (or, streaming, a segment span) the sampler decided against:
-            // Sentry's SDKs report it in their client reports (`sample_rate`). The children of
-            // an unsampled root are not counted: they store nothing, so that unsampled spans
-            // stay almost free.
-            if self.decision.sampled == Some(false) && !self.ignored {
-                if let Some(export) = &self.config.export {
-                    if self.decision.downsampled {
-                        export.record_backpressure(self.config.lifecycle == TraceLifecycle::Stream);
-                    } else {
-                        export.record_sampled_out(self.config.lifecycle == TraceLifecycle::Stream);
-                    }
-                }
+            if !self.ignored {
+                count_unsampled(&self.config, &self.decision);
             }
             return;
         };
@@ -334,6 +325,25 @@ impl RootState {
         };
         if let Some(export) = &self.config.export {
             export.submit(record);
+        }
+    }
+}
+
+/// Counts a local root that records nothing because the sampler decided against it: a
+/// transaction (or, streaming, a segment span) Sentry's SDKs report in their client reports
+/// (`sample_rate`, or `backpressure` when only downsampling dropped it). The children of an
+/// unsampled root are not counted: they store nothing, so that unsampled spans stay almost
+/// free.
+pub(crate) fn count_unsampled(config: &Config, decision: &Decision) {
+    if decision.sampled != Some(false) {
+        return;
+    }
+    if let Some(export) = &config.export {
+        let stream = config.lifecycle == TraceLifecycle::Stream;
+        if decision.downsampled {
+            export.record_backpressure(stream);
+        } else {
+            export.record_sampled_out(stream);
         }
     }
 }

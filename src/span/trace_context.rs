@@ -9,6 +9,7 @@ use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
 use crate::span::access::with_span_data;
 use crate::span::data::SpanData;
+use crate::span::lazy_root::LazyRoot;
 
 /// A read-only snapshot of one span's Sentry trace context, for log correlation and error
 /// reports.
@@ -47,6 +48,20 @@ pub struct TraceContext {
 }
 
 impl TraceContext {
+    pub(crate) fn new(
+        trace_id: TraceId,
+        span_id: SpanId,
+        parent_span_id: Option<SpanId>,
+        sampled: Option<bool>,
+    ) -> Self {
+        Self {
+            trace_id,
+            span_id,
+            parent_span_id,
+            sampled,
+        }
+    }
+
     pub(crate) fn of(data: &SpanData) -> Self {
         Self {
             trace_id: data.trace_id(),
@@ -84,6 +99,9 @@ impl TraceContext {
     /// });
     /// ```
     pub fn from_span_ref<'a, S: LookupSpan<'a>>(span: &SpanRef<'a, S>) -> Option<Self> {
+        if let Some(lazy) = span.extensions().get::<LazyRoot>() {
+            return Some(lazy.trace_context());
+        }
         with_span_data(span, Self::of)
     }
 

@@ -179,6 +179,52 @@ fn unsampled_traces_send_nothing_but_still_propagate() {
 }
 
 #[test]
+fn every_unsampled_root_is_reported_once_whatever_read_its_context() {
+    let (layer, guard, transport) = exporting(
+        SentryLayer::builder()
+            .release("svc@1")
+            .traces_sample_rate(0.0),
+    );
+    let (root_headers, child_headers) = with_layer(layer, || {
+        // Left alone, read by its children, propagated, looked at, linked.
+        drop(tracing::info_span!("quiet"));
+        tracing::info_span!("parent").in_scope(|| tracing::info_span!("child").in_scope(|| {}));
+        let root = tracing::info_span!("propagating");
+        let root_headers = root.in_scope(tracing_sentry::current_headers);
+        let child_headers = root
+            .in_scope(|| tracing::info_span!("inner").in_scope(tracing_sentry::current_headers));
+        let looked_at = tracing::info_span!("looked at");
+        assert_eq!(
+            looked_at.trace_context().and_then(|c| c.sampled()),
+            Some(false)
+        );
+        drop(looked_at);
+        let linked = tracing::info_span!("linked");
+        tracing::info_span!("follower").follows_from(&linked);
+        (root_headers, child_headers)
+    });
+    let (root_trace, root_span, root_sampled) = sentry_trace(&root_headers);
+    let (child_trace, child_span, _) = sentry_trace(&child_headers);
+    assert_eq!(root_trace, child_trace, "one trace");
+    assert_ne!(root_span, child_span, "the child has its own id");
+    assert_eq!(root_sampled.as_deref(), Some("0"));
+    let dsc = dsc_of(&child_headers);
+    assert_eq!(
+        dsc.get("transaction").map(String::as_str),
+        Some("propagating")
+    );
+    assert_eq!(dsc.get("sampled").map(String::as_str), Some("false"));
+    assert_eq!(dsc.get("trace_id"), Some(&root_trace));
+    assert_eq!(dsc_of(&root_headers), dsc, "the root's DSC, frozen once");
+    assert!(sent_transactions(&guard, &transport).is_empty());
+    assert_eq!(
+        crate::privacy::reported(&transport.envelopes(), "sample_rate", "transaction"),
+        6,
+        "quiet, parent, propagating, looked at, linked, follower"
+    );
+}
+
+#[test]
 fn an_incoming_positive_decision_is_exported_even_at_rate_zero() {
     let (layer, guard, transport) = exporting(SentryLayer::builder().traces_sample_rate(0.0));
     with_layer(layer, || {

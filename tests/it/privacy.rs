@@ -26,7 +26,7 @@ fn wire(guard: &tracing_sentry::ExportGuard, transport: &InMemoryTransport) -> S
 }
 
 /// The quantity client reports gave for `reason` and `category`, over every envelope.
-fn reported(envelopes: &[EnvelopeBytes], reason: &str, category: &str) -> u64 {
+pub(crate) fn reported(envelopes: &[EnvelopeBytes], reason: &str, category: &str) -> u64 {
     let mut total = 0;
     for envelope in envelopes {
         let text = String::from_utf8_lossy(envelope.as_bytes()).into_owned();
