@@ -329,9 +329,11 @@ fn run_criterion(o: &Opts, results: &mut Results) {
         if o.workloads_of(s).next().is_none() {
             continue;
         }
-        let env = Env::new(s);
-        tracing::dispatcher::with_default(&env.dispatch, || {
-            for w in o.workloads_of(s) {
+        for w in o.workloads_of(s) {
+            // A fresh subject per workload: the registry keeps what millions of spans left in
+            // its pools (gigabytes under criterion) until its dispatcher is dropped.
+            let env = Env::new(s);
+            tracing::dispatcher::with_default(&env.dispatch, || {
                 let mut p = Prepared::new(&env, w);
                 let k = spans_per_iter(w);
                 let mut group = c.benchmark_group(w.id());
@@ -355,8 +357,8 @@ fn run_criterion(o: &Opts, results: &mut Results) {
                     Some(ns) => results.entry((w, s)).or_default().ns = Some(ns),
                     None => eprintln!("could not read {}", est.display()),
                 }
-            }
-        });
+            });
+        }
     }
 }
 
