@@ -17,9 +17,9 @@
 //! `cargo bench --bench sentry_event --features sentry` runs criterion;
 //! `TS_BENCH_ONLY=capture:<variant>:<n>` runs one variant `n` times, for callgrind (count the
 //! capturing thread alone: `valgrind --tool=callgrind --separate-threads=yes`, file `-01`).
-//! Keep `n` within what the queue holds (under callgrind the senders run slowly; about 7,000
-//! error events fit the default byte budget): past it, events are shed, and freed, on the
-//! capturing thread, which measures the shedding instead of the capture. The README's figures
+//! Keep `n` within what the queue holds (under callgrind the senders run slowly, so the queue
+//! fills up to its byte budget, `max_queued_bytes`): past it, events are shed, and freed, on
+//! the capturing thread, which measures the shedding instead of the capture. The README's figures
 //! are the difference of runs with `n` = 1,000 and 5,000.
 
 use std::hint::black_box;
