@@ -22,6 +22,9 @@ pub(crate) const SENDER_THREAD_NAME: &str = "tracing-sentry-export";
 const IDLE_TICK: Duration = Duration::from_secs(1);
 /// How many idle ticks in a row make a surplus sender retire.
 const RETIRE_AFTER_IDLE_TICKS: u32 = 10;
+/// How often a busy sender looks for due batches (span, log and metric buffers) and runs the
+/// health check; an idle one does at every tick.
+const DUE_CHECK_EVERY: Duration = Duration::from_millis(1);
 
 /// How many senders may run.
 #[derive(Clone, Copy, Debug)]
@@ -84,6 +87,8 @@ fn run(pipeline: Arc<Pipeline>) {
     ON_SENDER.with(|on| on.set(true));
     let mut scratch = Scratch::default();
     let mut idle_ticks = 0u32;
+    // When this sender last looked for due batches and ran the health check.
+    let mut last_due_check: Option<Instant> = None;
     loop {
         match pipeline.queue.pop(IDLE_TICK) {
             Pop::Item {
@@ -119,8 +124,15 @@ fn run(pipeline: Arc<Pipeline>) {
                 }
                 drop(item);
                 pipeline.queue.done(ticket);
-                pipeline.submit_due_spans(now);
-                pipeline.check_health(now);
+                // Batches fall due seconds apart: under a stream of work, looking once per
+                // `DUE_CHECK_EVERY` is as timely and spares every item the buffers' locks.
+                if last_due_check
+                    .map_or(true, |last| now.saturating_duration_since(last) >= DUE_CHECK_EVERY)
+                {
+                    pipeline.submit_due_spans(now);
+                    pipeline.check_health(now);
+                    last_due_check = Some(now);
+                }
             }
             Pop::Idle => {
                 let now = Instant::now();
