@@ -126,9 +126,9 @@ fn run(pipeline: Arc<Pipeline>) {
                 pipeline.queue.done(ticket);
                 // Batches fall due seconds apart: under a stream of work, looking once per
                 // `DUE_CHECK_EVERY` is as timely and spares every item the buffers' locks.
-                if last_due_check
-                    .map_or(true, |last| now.saturating_duration_since(last) >= DUE_CHECK_EVERY)
-                {
+                if last_due_check.map_or(true, |last| {
+                    now.saturating_duration_since(last) >= DUE_CHECK_EVERY
+                }) {
                     pipeline.submit_due_spans(now);
                     pipeline.check_health(now);
                     last_due_check = Some(now);
