@@ -241,42 +241,15 @@ impl EnvelopeBytes {
         sent_at: SystemTime,
         scratch: &mut Scratch,
     ) -> Result<Self, TooLarge> {
-        let mut payload = Vec::with_capacity(scratch.size_hint.clamp(2048, MAX_ITEM_BYTES));
-        write_span_payload(&mut payload, batch, meta);
-        scratch.size_hint = payload.len();
-        if payload.len() > MAX_SPAN_ITEM_BYTES {
-            return Err(TooLarge {
-                payload_len: payload.len(),
-            });
-        }
-        let mut bytes = scratch.buffer(payload.len() + 1024);
-        let header = push_header(
-            &mut bytes,
-            None,
-            scratch.fixed.json(dsn),
-            sent_at,
-            Some((&batch.dsc, &mut scratch.steady)),
-            &mut scratch.sent_at,
-        );
-        bytes.extend_from_slice(br#"{"type":"span","item_count":"#);
-        crate::export::wire::json::push_u64(&mut bytes, batch.spans.len() as u64);
-        bytes.extend_from_slice(br#","content_type":"#);
-        push_str(&mut bytes, SPAN_CONTENT_TYPE);
-        bytes.extend_from_slice(br#","length":"#);
-        crate::export::wire::json::push_u64(&mut bytes, payload.len() as u64);
-        bytes.extend_from_slice(b"}\n");
-        let start = bytes.len();
-        bytes.extend_from_slice(&payload);
-        let items = Items::one(Item {
-            ty: Cow::Borrowed("span"),
-            payload: start..bytes.len(),
-        });
-        bytes.push(b'\n');
-        Ok(Self {
-            bytes,
-            event_id: None,
-            header,
-            items,
+        let item = CountedItem {
+            ty: "span",
+            content_type: SPAN_CONTENT_TYPE,
+            count: batch.spans.len(),
+            dsc: Some(&batch.dsc),
+            max_bytes: MAX_SPAN_ITEM_BYTES,
+        };
+        Self::with_counted_item(item, dsn, sent_at, scratch, |out| {
+            write_span_payload(out, batch, meta);
         })
     }
 
@@ -286,8 +259,28 @@ impl EnvelopeBytes {
     /// A payload over [`MAX_TELEMETRY_ITEM_BYTES`] is refused.
     pub(crate) fn from_batch(
         ty: &'static str,
-        content_type: &str,
+        content_type: &'static str,
         count: usize,
+        dsn: Option<&str>,
+        sent_at: SystemTime,
+        scratch: &mut Scratch,
+        write: impl FnOnce(&mut Vec<u8>),
+    ) -> Result<Self, TooLarge> {
+        let item = CountedItem {
+            ty,
+            content_type,
+            count,
+            dsc: None,
+            max_bytes: MAX_TELEMETRY_ITEM_BYTES,
+        };
+        Self::with_counted_item(item, dsn, sent_at, scratch, write)
+    }
+
+    /// An envelope of one item with `item_count` (spans, logs, metrics): the header (with the
+    /// DSC as `trace` when there is one), then the item header and the payload `write`
+    /// produces. A payload over the item's limit is refused.
+    fn with_counted_item(
+        item: CountedItem<'_>,
         dsn: Option<&str>,
         sent_at: SystemTime,
         scratch: &mut Scratch,
@@ -296,7 +289,7 @@ impl EnvelopeBytes {
         let mut payload = Vec::with_capacity(scratch.size_hint.clamp(1024, MAX_ITEM_BYTES));
         write(&mut payload);
         scratch.size_hint = payload.len();
-        if payload.len() > MAX_TELEMETRY_ITEM_BYTES {
+        if payload.len() > item.max_bytes {
             return Err(TooLarge {
                 payload_len: payload.len(),
             });
@@ -307,22 +300,22 @@ impl EnvelopeBytes {
             None,
             scratch.fixed.json(dsn),
             sent_at,
-            None,
+            item.dsc.map(|dsc| (dsc, &mut scratch.steady)),
             &mut scratch.sent_at,
         );
         bytes.extend_from_slice(br#"{"type":"#);
-        push_str(&mut bytes, ty);
+        push_str(&mut bytes, item.ty);
         bytes.extend_from_slice(br#","item_count":"#);
-        crate::export::wire::json::push_u64(&mut bytes, count as u64);
+        crate::export::wire::json::push_u64(&mut bytes, item.count as u64);
         bytes.extend_from_slice(br#","content_type":"#);
-        push_str(&mut bytes, content_type);
+        push_str(&mut bytes, item.content_type);
         bytes.extend_from_slice(br#","length":"#);
         crate::export::wire::json::push_u64(&mut bytes, payload.len() as u64);
         bytes.extend_from_slice(b"}\n");
         let start = bytes.len();
         bytes.extend_from_slice(&payload);
         let items = Items::one(Item {
-            ty: Cow::Borrowed(ty),
+            ty: Cow::Borrowed(item.ty),
             payload: start..bytes.len(),
         });
         bytes.push(b'\n');
@@ -519,4 +512,14 @@ pub(super) fn new_event_id() -> [u8; 32] {
         *b = (*b & 0x3f) | 0x80;
     }
     TraceId::from_bytes(bytes).to_hex()
+}
+
+/// The one item of a [`EnvelopeBytes::with_counted_item`] envelope.
+struct CountedItem<'a> {
+    ty: &'static str,
+    content_type: &'static str,
+    count: usize,
+    /// The trace's frozen DSC, for the envelope header's `trace` (spans of one trace only).
+    dsc: Option<&'a DynamicSamplingContext>,
+    max_bytes: usize,
 }
