@@ -173,14 +173,18 @@ impl Pipeline {
     /// lifecycle (`stream`) a `span` (the segment; there are no transactions to count). One
     /// relaxed atomic add.
     pub(crate) fn record_sampled_out(&self, stream: bool) {
+        self.record_unsent_root(DiscardReason::SampleRate, stream);
+    }
+
+    /// Counts one local root that was not sent, in the client reports: a `transaction`, or a
+    /// `span` (the segment) with the stream lifecycle.
+    fn record_unsent_root(&self, reason: DiscardReason, stream: bool) {
         let category = if stream {
             DataCategory::Span
         } else {
             DataCategory::Transaction
         };
-        self.delivery
-            .reports
-            .record(DiscardReason::SampleRate, category, 1);
+        self.delivery.reports.record(reason, category, 1);
     }
 
     /// Records, for the client reports, an ignored root (a transaction of one span) or child.
@@ -320,14 +324,7 @@ impl Pipeline {
     /// Records a transaction not sampled because of backpressure handling.
     pub(crate) fn record_backpressure(&self, stream: bool) {
         StatsInner::incr(&self.stats.transactions_dropped_backpressure);
-        let category = if stream {
-            DataCategory::Span
-        } else {
-            DataCategory::Transaction
-        };
-        self.delivery
-            .reports
-            .record(DiscardReason::Backpressure, category, 1);
+        self.record_unsent_root(DiscardReason::Backpressure, stream);
     }
 
     /// Runs backpressure handling's health check if it is due: unhealthy if the queue refused
