@@ -120,3 +120,597 @@ macro_rules! visit_as_field_values {
     };
 }
 pub(crate) use visit_as_field_values;
+
+// === a recorded span's data ===
+
+/// Fields as visited: name and typed value, in visiting order.
+pub(crate) type Fields = Vec<(std::borrow::Cow<'static, str>, FieldValue)>;
+
+/// Bytes of encoded entries kept inside [`DataFields`] itself (no allocation).
+const INLINE_BYTES: usize = 14;
+
+/// Encoded value tags.
+const TAG_FALSE: u8 = 0;
+const TAG_TRUE: u8 = 1;
+const TAG_I64: u8 = 2;
+const TAG_U64: u8 = 3;
+const TAG_F64: u8 = 4;
+const TAG_STR: u8 = 5;
+
+/// The data of a recorded span: its fields, keyed by their index in the span's callsite and
+/// encoded in a few bytes (small values inline, no allocation; larger ones in one boxed
+/// buffer), or, once something edits them (a hook, a privacy rule) or a key is not one of the
+/// callsite's, as a plain list.
+///
+/// A span's fields are written on the instrumented thread and read on the export worker: the
+/// encoded form spares the thread an allocation per field list and per string, and the
+/// worker freeing them across threads.
+#[derive(Clone, Debug)]
+pub(crate) enum DataFields {
+    /// Encoded entries, held inline: `len` bytes of `bytes`.
+    Inline { len: u8, bytes: [u8; INLINE_BYTES] },
+    /// Encoded entries too long to hold inline.
+    Packed(Box<[u8]>),
+    /// Plain entries.
+    Owned(Fields),
+}
+
+impl Default for DataFields {
+    fn default() -> Self {
+        Self::Inline {
+            len: 0,
+            bytes: [0; INLINE_BYTES],
+        }
+    }
+}
+
+impl From<Fields> for DataFields {
+    fn from(fields: Fields) -> Self {
+        Self::Owned(fields)
+    }
+}
+
+impl FromIterator<(std::borrow::Cow<'static, str>, FieldValue)> for DataFields {
+    fn from_iter<I: IntoIterator<Item = (std::borrow::Cow<'static, str>, FieldValue)>>(
+        iter: I,
+    ) -> Self {
+        Self::Owned(iter.into_iter().collect())
+    }
+}
+
+/// A borrowed [`FieldValue`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum ValueRef<'a> {
+    Bool(bool),
+    I64(i64),
+    U64(u64),
+    F64(f64),
+    Str(&'a str),
+}
+
+impl ValueRef<'_> {
+    pub(crate) fn to_owned(self) -> FieldValue {
+        match self {
+            Self::Bool(b) => FieldValue::Bool(b),
+            Self::I64(n) => FieldValue::I64(n),
+            Self::U64(n) => FieldValue::U64(n),
+            Self::F64(n) => FieldValue::F64(n),
+            Self::Str(s) => FieldValue::Str(s.to_owned()),
+        }
+    }
+}
+
+impl<'a> From<&'a FieldValue> for ValueRef<'a> {
+    fn from(value: &'a FieldValue) -> Self {
+        match value {
+            FieldValue::Bool(b) => Self::Bool(*b),
+            FieldValue::I64(n) => Self::I64(*n),
+            FieldValue::U64(n) => Self::U64(*n),
+            FieldValue::F64(n) => Self::F64(*n),
+            FieldValue::Str(s) => Self::Str(s),
+        }
+    }
+}
+
+/// A value that can be read as a [`ValueRef`] (the writers take plain and decoded data alike).
+pub(crate) trait AsValueRef {
+    fn value_ref(&self) -> ValueRef<'_>;
+}
+
+impl AsValueRef for FieldValue {
+    fn value_ref(&self) -> ValueRef<'_> {
+        self.into()
+    }
+}
+
+impl AsValueRef for ValueRef<'_> {
+    fn value_ref(&self) -> ValueRef<'_> {
+        *self
+    }
+}
+
+/// `list` emptied, for values of another lifetime: a list of decoded entries kept between
+/// uses keeps its allocation (the element layout is the same, so collecting the empty list
+/// reuses it).
+pub(crate) fn recycle<'b>(
+    mut list: Vec<(&'static str, ValueRef<'_>)>,
+) -> Vec<(&'static str, ValueRef<'b>)> {
+    list.clear();
+    list.into_iter()
+        .map(|(key, _)| (key, ValueRef::Bool(false)))
+        .collect()
+}
+
+/// Encoded entries being written: inline while they fit, then in a growing buffer.
+pub(crate) struct Encoder {
+    inline: [u8; INLINE_BYTES],
+    len: usize,
+    /// Every byte once the entries outgrow `inline` (empty until then).
+    heap: Vec<u8>,
+}
+
+impl Encoder {
+    pub(crate) fn new() -> Self {
+        Self {
+            inline: [0; INLINE_BYTES],
+            len: 0,
+            heap: Vec::new(),
+        }
+    }
+
+    fn from_bytes(bytes: &[u8]) -> Self {
+        let mut encoder = Self::new();
+        encoder.extend(bytes);
+        encoder
+    }
+
+    /// Moves the inline bytes to the heap, with room for `more`.
+    #[cold]
+    fn spill(&mut self, more: usize) {
+        self.heap.reserve((self.len + more).max(32));
+        self.heap
+            .extend_from_slice(self.inline.get(..self.len).unwrap_or_default());
+    }
+
+    #[inline]
+    fn byte(&mut self, b: u8) {
+        if self.heap.is_empty() {
+            if let Some(slot) = self.inline.get_mut(self.len) {
+                *slot = b;
+                self.len += 1;
+                return;
+            }
+            self.spill(1);
+        }
+        self.heap.push(b);
+    }
+
+    fn extend(&mut self, bytes: &[u8]) {
+        if self.heap.is_empty() {
+            let end = self.len + bytes.len();
+            if let Some(slot) = self.inline.get_mut(self.len..end) {
+                slot.copy_from_slice(bytes);
+                self.len = end;
+                return;
+            }
+            self.spill(bytes.len());
+        }
+        self.heap.extend_from_slice(bytes);
+    }
+
+    #[inline]
+    fn varint(&mut self, mut n: u64) {
+        while n >= 0x80 {
+            self.byte((n as u8 & 0x7f) | 0x80);
+            n >>= 7;
+        }
+        self.byte(n as u8);
+    }
+
+    /// Appends one entry: the key's index in the callsite, then the value.
+    pub(crate) fn push(&mut self, key: u8, value: ValueRef<'_>) {
+        self.byte(key);
+        match value {
+            ValueRef::Bool(b) => self.byte(if b { TAG_TRUE } else { TAG_FALSE }),
+            ValueRef::I64(n) => {
+                self.byte(TAG_I64);
+                // Zigzag: small negative numbers stay short.
+                self.varint(((n << 1) ^ (n >> 63)) as u64);
+            }
+            ValueRef::U64(n) => {
+                self.byte(TAG_U64);
+                self.varint(n);
+            }
+            ValueRef::F64(n) => {
+                self.byte(TAG_F64);
+                self.extend(&n.to_le_bytes());
+            }
+            ValueRef::Str(s) => {
+                self.byte(TAG_STR);
+                self.varint(s.len() as u64);
+                self.extend(s.as_bytes());
+            }
+        }
+    }
+
+    pub(crate) fn finish(self) -> DataFields {
+        if self.heap.is_empty() {
+            DataFields::Inline {
+                len: self.len as u8,
+                bytes: self.inline,
+            }
+        } else {
+            DataFields::Packed(self.heap.into_boxed_slice())
+        }
+    }
+}
+
+/// Reads encoded entries: `(index of the key in the callsite, value)`.
+struct Decoder<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> Decoder<'a> {
+    fn byte(&mut self) -> Option<u8> {
+        let (&b, rest) = self.bytes.split_first()?;
+        self.bytes = rest;
+        Some(b)
+    }
+
+    fn varint(&mut self) -> Option<u64> {
+        let mut n = 0u64;
+        let mut shift = 0u32;
+        loop {
+            let b = self.byte()?;
+            n |= u64::from(b & 0x7f).checked_shl(shift).unwrap_or(0);
+            if b < 0x80 {
+                return Some(n);
+            }
+            shift += 7;
+        }
+    }
+
+    fn take(&mut self, len: usize) -> Option<&'a [u8]> {
+        let taken = self.bytes.get(..len)?;
+        self.bytes = self.bytes.get(len..).unwrap_or_default();
+        Some(taken)
+    }
+}
+
+impl<'a> Iterator for Decoder<'a> {
+    type Item = (u8, ValueRef<'a>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let key = self.byte()?;
+        let value = match self.byte()? {
+            TAG_FALSE => ValueRef::Bool(false),
+            TAG_TRUE => ValueRef::Bool(true),
+            TAG_I64 => {
+                let z = self.varint()?;
+                ValueRef::I64((z >> 1) as i64 ^ -((z & 1) as i64))
+            }
+            TAG_U64 => ValueRef::U64(self.varint()?),
+            TAG_F64 => {
+                let raw = self.take(8)?;
+                ValueRef::F64(f64::from_le_bytes(raw.try_into().ok()?))
+            }
+            TAG_STR => {
+                let len = usize::try_from(self.varint()?).ok()?;
+                ValueRef::Str(std::str::from_utf8(self.take(len)?).ok()?)
+            }
+            _ => return None,
+        };
+        Some((key, value))
+    }
+}
+
+/// The name of field `index` of `metadata`'s callsite.
+fn key_name(metadata: Option<&'static Metadata<'static>>, index: u8) -> &'static str {
+    metadata
+        .and_then(|m| m.fields().iter().nth(usize::from(index)))
+        .map_or("", |f| f.name())
+}
+
+use tracing_core::Metadata;
+
+impl DataFields {
+    fn encoded(&self) -> Option<&[u8]> {
+        match self {
+            Self::Inline { len, bytes } => bytes.get(..usize::from(*len)),
+            Self::Packed(bytes) => Some(bytes),
+            Self::Owned(_) => None,
+        }
+    }
+
+    /// Whether there are no entries.
+    pub(crate) fn is_empty(&self) -> bool {
+        match self {
+            Self::Owned(fields) => fields.is_empty(),
+            _ => self.encoded().map_or(true, <[u8]>::is_empty),
+        }
+    }
+
+    /// Every entry, in order (a repeated key may appear twice only in the plain form).
+    /// `metadata` is the span's callsite: encoded keys are indices into its fields.
+    pub(crate) fn for_each(
+        &self,
+        metadata: Option<&'static Metadata<'static>>,
+        mut f: impl FnMut(&str, ValueRef<'_>),
+    ) {
+        match self.encoded() {
+            Some(bytes) => {
+                for (key, value) in (Decoder { bytes }) {
+                    f(key_name(metadata, key), value);
+                }
+            }
+            None => {
+                if let Self::Owned(fields) = self {
+                    for (key, value) in fields {
+                        f(key, value.into());
+                    }
+                }
+            }
+        }
+    }
+
+    /// The entries as a plain list: borrowed when they are one, else decoded into `scratch`
+    /// (emptied first).
+    pub(crate) fn as_slice<'s>(
+        &'s self,
+        metadata: Option<&'static Metadata<'static>>,
+        scratch: &'s mut Fields,
+    ) -> &'s [(std::borrow::Cow<'static, str>, FieldValue)] {
+        if let Self::Owned(fields) = self {
+            return fields;
+        }
+        scratch.clear();
+        if let Some(bytes) = self.encoded() {
+            for (key, value) in (Decoder { bytes }) {
+                scratch.push((
+                    std::borrow::Cow::Borrowed(key_name(metadata, key)),
+                    value.to_owned(),
+                ));
+            }
+        }
+        scratch
+    }
+
+    /// Appends the encoded entries to `list`, borrowed (nothing for the plain form: read
+    /// [`DataFields::owned`]).
+    pub(crate) fn decode_into<'a>(
+        &'a self,
+        metadata: Option<&'static Metadata<'static>>,
+        list: &mut Vec<(&'static str, ValueRef<'a>)>,
+    ) {
+        if let Some(bytes) = self.encoded() {
+            let names = metadata.map(|m| m.fields());
+            for (key, value) in (Decoder { bytes }) {
+                let name = names
+                    .and_then(|n| n.iter().nth(usize::from(key)))
+                    .map_or("", |f| f.name());
+                list.push((name, value));
+            }
+        }
+    }
+
+    /// The entries as a plain list, to edit (decoded once, on first edit).
+    pub(crate) fn to_mut(&mut self, metadata: Option<&'static Metadata<'static>>) -> &mut Fields {
+        if !matches!(self, Self::Owned(_)) {
+            let mut fields = Vec::new();
+            let _ = self.as_slice(metadata, &mut fields);
+            *self = Self::Owned(fields);
+        }
+        match self {
+            Self::Owned(fields) => fields,
+            // Not reached: the entries were made plain above.
+            other => {
+                *other = Self::Owned(Vec::new());
+                other.to_mut(metadata)
+            }
+        }
+    }
+
+    /// The entries as a plain list, taken (this is left empty).
+    pub(crate) fn take(&mut self, metadata: Option<&'static Metadata<'static>>) -> Fields {
+        std::mem::take(self.to_mut(metadata))
+    }
+
+    /// The plain list, if the entries are one.
+    pub(crate) fn owned(&self) -> Option<&Fields> {
+        match self {
+            Self::Owned(fields) => Some(fields),
+            _ => None,
+        }
+    }
+
+    /// Sets `key` to `value`: a key already present keeps its place and takes the new value,
+    /// a new key goes last.
+    pub(crate) fn set(
+        &mut self,
+        metadata: &'static Metadata<'static>,
+        key: std::borrow::Cow<'static, str>,
+        value: ValueRef<'_>,
+    ) {
+        let index = match self.encoded() {
+            Some(_) => callsite_index(metadata, &key),
+            None => None,
+        };
+        let (Some(index), Some(bytes)) = (index, self.encoded()) else {
+            let fields = self.to_mut(Some(metadata));
+            if let Some(slot) = fields.iter_mut().find(|(k, _)| *k == key) {
+                slot.1 = value.to_owned();
+            } else {
+                fields.push((key, value.to_owned()));
+            }
+            return;
+        };
+        let mut encoder = Encoder::from_bytes(&[]);
+        let mut replaced = false;
+        for (k, v) in (Decoder { bytes }) {
+            if k == index {
+                encoder.push(k, value);
+                replaced = true;
+            } else {
+                encoder.push(k, v);
+            }
+        }
+        if !replaced {
+            encoder.push(index, value);
+        }
+        *self = encoder.finish();
+    }
+
+    /// Appends one entry of the callsite's field `field` (slow path: one entry at a time).
+    #[cfg(test)]
+    pub(crate) fn append(
+        &mut self,
+        metadata: &'static Metadata<'static>,
+        field: &Field,
+        value: ValueRef<'_>,
+    ) {
+        match (field_index(metadata, field), self.encoded()) {
+            (Some(index), Some(bytes)) => {
+                let mut encoder = Encoder::from_bytes(bytes);
+                encoder.push(index, value);
+                *self = encoder.finish();
+            }
+            _ => self.set(metadata, std::borrow::Cow::Borrowed(field.name()), value),
+        }
+    }
+
+    /// The weight estimate of the entries (see `export/pipeline/weight.rs`) without decoding
+    /// them: every key of the callsite, plus the encoded values.
+    pub(crate) fn estimate(
+        &self,
+        metadata: Option<&'static Metadata<'static>>,
+        entry: impl Fn(&str, ValueRef<'_>) -> usize,
+    ) -> usize {
+        match (self.encoded(), metadata) {
+            (Some([]), _) => 0,
+            (Some(bytes), Some(metadata)) => {
+                bytes.len()
+                    + metadata
+                        .fields()
+                        .iter()
+                        .map(|f| entry(f.name(), ValueRef::Bool(false)))
+                        .sum::<usize>()
+            }
+            _ => {
+                let mut total = 0;
+                self.for_each(metadata, |key, value| total += entry(key, value));
+                total
+            }
+        }
+    }
+}
+
+/// The index of `field` in `metadata`'s callsite, if an encoded key can hold it.
+#[inline]
+pub(crate) fn field_index(metadata: &'static Metadata<'static>, field: &Field) -> Option<u8> {
+    metadata
+        .fields()
+        .iter()
+        .position(|f| f == *field)
+        .and_then(|i| u8::try_from(i).ok())
+}
+
+/// The index of the callsite's field named `key`, if it has one that an encoded key can hold.
+fn callsite_index(metadata: &'static Metadata<'static>, key: &str) -> Option<u8> {
+    metadata
+        .fields()
+        .iter()
+        .position(|f| f.name() == key)
+        .and_then(|i| u8::try_from(i).ok())
+}
+
+use tracing_core::field::Field;
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use super::*;
+
+    struct Cs;
+    static CS: Cs = Cs;
+    impl tracing_core::callsite::Callsite for Cs {
+        fn set_interest(&self, _: tracing_core::subscriber::Interest) {}
+        fn metadata(&self) -> &Metadata<'_> {
+            &META
+        }
+    }
+    static META: Metadata<'static> = tracing_core::metadata!(
+        name: "s",
+        target: "t",
+        level: tracing_core::Level::INFO,
+        fields: &["a", "b", "c", "d", "e"],
+        callsite: &CS,
+        kind: tracing_core::metadata::Kind::SPAN
+    );
+
+    fn field(name: &str) -> Field {
+        META.fields().field(name).expect("declared")
+    }
+
+    fn plain(data: &DataFields) -> Fields {
+        let mut scratch = Vec::new();
+        data.as_slice(Some(&META), &mut scratch).to_vec()
+    }
+
+    #[test]
+    fn encoded_entries_read_back_as_written() {
+        let long = "x".repeat(300);
+        let values = [
+            ("a", FieldValue::U64(u64::MAX)),
+            ("b", FieldValue::I64(-5)),
+            ("c", FieldValue::Str(long.clone())),
+            ("d", FieldValue::F64(1.5)),
+            ("e", FieldValue::Bool(true)),
+        ];
+        let mut data = DataFields::default();
+        for (name, value) in &values {
+            data.append(&META, &field(name), value.into());
+        }
+        assert!(matches!(data, DataFields::Packed(_)));
+        let expected: Fields = values
+            .iter()
+            .map(|(k, v)| (Cow::Borrowed(*k), v.clone()))
+            .collect();
+        assert_eq!(plain(&data), expected);
+        assert_eq!(data.clone().take(Some(&META)), expected);
+    }
+
+    #[test]
+    fn small_entries_stay_inline_and_a_set_keeps_the_order() {
+        let mut data = DataFields::default();
+        assert!(data.is_empty());
+        data.append(&META, &field("a"), ValueRef::U64(7));
+        data.append(&META, &field("b"), ValueRef::Str("GET"));
+        assert!(matches!(data, DataFields::Inline { .. }));
+        assert!(!data.is_empty());
+        data.set(&META, Cow::Borrowed("a"), ValueRef::I64(-1));
+        data.set(&META, Cow::Borrowed("c"), ValueRef::Bool(false));
+        assert!(!matches!(data, DataFields::Owned(_)));
+        assert_eq!(
+            plain(&data),
+            vec![
+                (Cow::Borrowed("a"), FieldValue::I64(-1)),
+                (Cow::Borrowed("b"), FieldValue::Str("GET".into())),
+                (Cow::Borrowed("c"), FieldValue::Bool(false)),
+            ]
+        );
+        // A key the callsite does not declare: the entries become a plain list.
+        data.set(&META, Cow::Borrowed("other"), ValueRef::U64(1));
+        assert!(matches!(data, DataFields::Owned(_)));
+        assert_eq!(plain(&data).len(), 4);
+        assert_eq!(
+            plain(&data).last(),
+            Some(&(Cow::Borrowed("other"), FieldValue::U64(1)))
+        );
+    }
+
+    #[test]
+    fn the_data_of_a_span_costs_no_more_than_a_vec() {
+        assert!(std::mem::size_of::<DataFields>() <= 24);
+    }
+}

@@ -9,6 +9,7 @@ use std::time::{Instant, SystemTime};
 
 use crate::clock::Clock;
 pub(crate) use crate::field::FieldValue;
+use crate::field::{DataFields, Fields};
 use crate::id::{SpanId, TraceId};
 use crate::propagation::DynamicSamplingContext;
 use crate::status::SpanStatus;
@@ -39,7 +40,8 @@ pub(crate) struct SpanRecord {
     /// [`Clock`] of the span's local root (so `start <= end` always holds).
     pub(crate) start: Instant,
     pub(crate) end: Instant,
-    pub(crate) data: Vec<(Cow<'static, str>, FieldValue)>,
+    /// Encoded as recorded; a plain list once something edits it ([`SpanRecord::data_mut`]).
+    pub(crate) data: DataFields,
     pub(crate) links: Vec<SpanLink>,
     /// `auto.tracing` unless the user set `sentry.origin`.
     pub(crate) origin: Cow<'static, str>,
@@ -48,6 +50,21 @@ pub(crate) struct SpanRecord {
     pub(crate) metadata: Option<&'static tracing_core::Metadata<'static>>,
     /// The thread the span started on (`thread.id`, `thread.name`).
     pub(crate) thread: ThreadTag,
+}
+
+impl SpanRecord {
+    /// The data as a plain list, to edit.
+    pub(crate) fn data_mut(&mut self) -> &mut Fields {
+        self.data.to_mut(self.metadata)
+    }
+
+    /// The data as a plain list, decoded into `scratch` unless it is one already.
+    pub(crate) fn data_slice<'s>(
+        &'s self,
+        scratch: &'s mut Fields,
+    ) -> &'s [(Cow<'static, str>, FieldValue)] {
+        self.data.as_slice(self.metadata, scratch)
+    }
 }
 
 /// How the transaction got its name (`transaction_info.source`).

@@ -59,7 +59,7 @@ pub(crate) fn span(
         status: None,
         start: instant_at_micros(start),
         end: instant_at_micros(end),
-        data: Vec::new(),
+        data: Default::default(),
         links: Vec::new(),
         origin: Cow::Borrowed("auto.tracing"),
         metadata: None,
@@ -82,7 +82,8 @@ pub(crate) fn sample_record() -> TransactionRecord {
             Cow::Borrowed("http.response.status_code"),
             FieldValue::U64(200),
         ),
-    ];
+    ]
+    .into();
 
     let mut child = span(CHILD, Some(ROOT), "db.query", 100, 300);
     child.description = Some("SELECT * FROM \"users\" WHERE id = $1\n".to_owned());
@@ -99,7 +100,8 @@ pub(crate) fn sample_record() -> TransactionRecord {
         (Cow::Borrowed("nan"), FieldValue::F64(f64::NAN)),
         (Cow::Borrowed("inf"), FieldValue::F64(f64::INFINITY)),
         (Cow::Borrowed("rows"), FieldValue::I64(7)),
-    ];
+    ]
+    .into();
     child.links = vec![
         SpanLink {
             trace_id: "0123456789abcdef0123456789abcdef".parse().unwrap(),

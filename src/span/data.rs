@@ -37,9 +37,7 @@ use crate::propagation::{
 use crate::rng;
 use crate::sampling::{Decision, SamplingContext};
 use crate::span::lazy_root::LazyRoot;
-use crate::span::recording::{
-    declares_name, ensure_fields, requested_name, FieldVisitor, Fields, Recording,
-};
+use crate::span::recording::{declares_name, ensure_fields, requested_name, Fields, Recording};
 use crate::span::root::{RootParts, RootState};
 use crate::stats::StatsInner;
 
@@ -184,7 +182,7 @@ impl SpanData {
         // recording needs them.
         let mut previous = init.previous;
         let recording_since = previous.as_ref().map(|p| p.start);
-        let mut fields = previous.as_mut().map(|p| std::mem::take(&mut p.data));
+        let mut fields = previous.as_mut().map(Recording::take_data);
 
         let decision = decide(config, &origin, init.metadata, init.attrs, &mut fields);
         if let Some(dsc) = origin.dsc.as_mut() {
@@ -198,9 +196,11 @@ impl SpanData {
             let mut rec = previous
                 .take()
                 .unwrap_or_else(|| Recording::new(init.metadata, Instant::now()));
-            ensure_fields(&mut fields, init.attrs);
-            if let Some(fields) = fields.take() {
-                rec.absorb(fields);
+            match (fields.take(), init.attrs) {
+                (Some(fields), _) => rec.absorb(fields),
+                // Not visited yet (no sampler ran): straight into the recording.
+                (None, Some(attrs)) => rec.record_attrs(attrs),
+                (None, None) => {}
             }
             rec
         });
@@ -307,9 +307,7 @@ impl SpanData {
             return None;
         }
         let mut rec = Recording::new(attrs.metadata(), Instant::now());
-        let mut visitor = FieldVisitor::for_metadata(attrs.metadata());
-        attrs.record(&mut visitor);
-        rec.absorb(visitor.fields);
+        rec.record_attrs(attrs);
         Some(match &config.ignore {
             None => SpanData::child_of(parent_data, Some(rec)),
             Some(_) => SpanData::child_unless_ignored(parent_data, rec, config),

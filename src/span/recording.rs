@@ -11,7 +11,7 @@ use tracing_core::field::Field;
 use tracing_core::Metadata;
 
 use crate::export::record::{SpanLink, SpanRecord, TransactionSource, DEFAULT_ORIGIN};
-use crate::field::FieldValue;
+use crate::field::{field_index, DataFields, Encoder, FieldValue, ValueRef};
 use crate::id::SpanId;
 use crate::status::SpanStatus;
 use crate::thread::ThreadTag;
@@ -31,8 +31,7 @@ use crate::field::MAX_FIELD_BYTES;
 /// The most links (`follows_from`) one span keeps.
 const MAX_LINKS: usize = 128;
 
-/// Fields as visited: name and typed value, in visiting order.
-pub(crate) type Fields = Vec<(Cow<'static, str>, FieldValue)>;
+pub(crate) use crate::field::Fields;
 
 /// What a recorded span accumulates until it closes. Kept small (it is moved into the span's
 /// extension); what few spans set lives behind one optional box.
@@ -43,7 +42,7 @@ pub(crate) struct Recording {
     error_seen: bool,
     /// The thread the span started on (in what would be padding).
     thread: ThreadTag,
-    pub(crate) data: Fields,
+    data: DataFields,
     extra: Option<Box<Extra>>,
 }
 
@@ -68,7 +67,7 @@ impl Recording {
             status: None,
             error_seen: false,
             thread: ThreadTag::current(),
-            data: Vec::new(),
+            data: DataFields::default(),
             extra: None,
         }
     }
@@ -89,14 +88,34 @@ impl Recording {
 
     /// Applies fields collected by a [`FieldVisitor`] (special fields set properties).
     pub(crate) fn absorb(&mut self, fields: Fields) {
-        if self.data.is_empty() && !fields.iter().any(|(k, _)| k.starts_with("sentry.")) {
-            // The common case: no special fields, so the visitor's vector becomes `data`.
-            self.data = fields;
-            return;
-        }
         for (name, value) in fields {
             self.set_field(name, value);
         }
+    }
+
+    /// Records a new span's fields, visited straight into the span's data (special fields set
+    /// properties).
+    pub(crate) fn record_attrs(&mut self, attrs: &tracing_core::span::Attributes<'_>) {
+        let mut visitor = DataVisitor {
+            metadata: self.metadata,
+            encoder: Encoder::new(),
+            // Straight into the encoded form only while nothing is recorded yet.
+            slow: (!self.data.is_empty()).then(Vec::new),
+            special: Vec::new(),
+        };
+        attrs.record(&mut visitor);
+        if visitor.slow.is_none() {
+            self.data = visitor.encoder.finish();
+        }
+        for (name, value) in visitor.slow.into_iter().flatten().chain(visitor.special) {
+            self.set_field(name, value);
+        }
+    }
+
+    /// Takes the fields recorded so far, as a plain list (a span given a remote parent keeps
+    /// them in its new recording).
+    pub(crate) fn take_data(&mut self) -> Fields {
+        self.data.take(Some(self.metadata))
     }
 
     fn set_field(&mut self, name: Cow<'static, str>, value: FieldValue) {
@@ -111,13 +130,7 @@ impl Recording {
             }
             FIELD_ORIGIN => self.extra().origin = Some(Cow::Owned(into_text(value))),
             FIELD_SOURCE => self.extra().source = parse_source(&into_text(value)),
-            _ => {
-                if let Some(slot) = self.data.iter_mut().find(|(k, _)| *k == name) {
-                    slot.1 = value;
-                } else {
-                    self.data.push((name, value));
-                }
-            }
+            _ => self.data.set(self.metadata, name, (&value).into()),
         }
     }
 
@@ -336,6 +349,65 @@ impl FieldVisitor {
 }
 
 crate::field::visit_as_field_values!(FieldVisitor);
+
+/// Visits a recorded span's fields straight into its [`DataFields`]: no list is built and no
+/// string copied to the heap when they fit inline. Special fields (`sentry.*`) are set aside
+/// for [`Recording::set_field`].
+struct DataVisitor {
+    metadata: &'static Metadata<'static>,
+    encoder: Encoder,
+    /// Fields set one by one instead (the recording has data already, or a field the
+    /// encoding cannot key).
+    slow: Option<Fields>,
+    special: Fields,
+}
+
+impl DataVisitor {
+    #[inline]
+    fn push(&mut self, field: &Field, value: ValueRef<'_>) {
+        let name = field.name();
+        if name.starts_with("sentry.") {
+            self.special.push((Cow::Borrowed(name), value.to_owned()));
+            return;
+        }
+        match (&mut self.slow, field_index(self.metadata, field)) {
+            (None, Some(index)) => self.encoder.push(index, value),
+            (None, None) => {
+                // Keep what is encoded, then go one by one.
+                let mut slow = Vec::new();
+                let mut encoded = std::mem::replace(&mut self.encoder, Encoder::new()).finish();
+                slow.extend(encoded.take(Some(self.metadata)));
+                slow.push((Cow::Borrowed(name), value.to_owned()));
+                self.slow = Some(slow);
+            }
+            (Some(slow), _) => slow.push((Cow::Borrowed(name), value.to_owned())),
+        }
+    }
+}
+
+impl tracing_core::field::Visit for DataVisitor {
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.push(field, ValueRef::Bool(value));
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.push(field, ValueRef::I64(value));
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.push(field, ValueRef::U64(value));
+    }
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.push(field, ValueRef::F64(value));
+    }
+    fn record_str(&mut self, field: &Field, value: &str) {
+        let value = crate::field::cut(value, crate::field::MAX_FIELD_BYTES);
+        self.push(field, ValueRef::Str(value));
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        let text = format!("{value:?}");
+        let kept = crate::field::cut(&text, crate::field::MAX_FIELD_BYTES);
+        self.push(field, ValueRef::Str(kept));
+    }
+}
 
 /// Visits `attrs` into `fields` once, on first need (the sampler and the recording share one
 /// visit).

@@ -5,6 +5,7 @@
 use crate::export::record::{
     FieldValue, SentryLog, SentryMetric, SpanRecord, StreamedSpan, TransactionRecord,
 };
+use crate::field::ValueRef;
 
 /// About the serialised size of a transaction.
 pub(crate) fn transaction_weight(tx: &TransactionRecord) -> usize {
@@ -25,7 +26,8 @@ pub(crate) fn streamed_span_weight(span: &StreamedSpan) -> usize {
 /// About the serialised size of one span: a fixed cost plus the strings it carries.
 fn span_weight(s: &SpanRecord) -> usize {
     const SPAN_OVERHEAD: usize = 256;
-    SPAN_OVERHEAD + s.description.as_ref().map_or(0, String::len) + data_weight(&s.data)
+    let data = s.data.estimate(s.metadata, entry_weight);
+    SPAN_OVERHEAD + s.description.as_ref().map_or(0, String::len) + data
 }
 
 /// About the serialised size of one log: the fixed fields and the attributes every log
@@ -48,13 +50,15 @@ fn attributes_weight(data: &[(std::borrow::Cow<'static, str>, FieldValue)]) -> u
 
 fn data_weight(data: &[(std::borrow::Cow<'static, str>, FieldValue)]) -> usize {
     data.iter()
-        .map(|(key, value)| {
-            key.len()
-                + 8
-                + match value {
-                    FieldValue::Str(s) => s.len(),
-                    _ => 16,
-                }
-        })
+        .map(|(key, value)| entry_weight(key, value.into()))
         .sum()
+}
+
+fn entry_weight(key: &str, value: ValueRef<'_>) -> usize {
+    key.len()
+        + 8
+        + match value {
+            ValueRef::Str(s) => s.len(),
+            _ => 16,
+        }
 }

@@ -236,7 +236,9 @@ impl Privacy {
         // The entries to remove, by index (a bit each for the first 64).
         let mut removed = 0u64;
         let mut removes = false;
-        for (i, (key, value)) in span.data.iter_mut().enumerate() {
+        // Only with a hook configured (it edits the plain list anyway).
+        let data = span.data_mut();
+        for (i, (key, value)) in data.iter_mut().enumerate() {
             match keys.verdict(key, |k| self.judge(k)) {
                 Verdict::Keep => {}
                 Verdict::Remove => {
@@ -249,13 +251,13 @@ impl Privacy {
         if !removes {
             return;
         }
-        let beyond = span.data.len() > 64;
+        let beyond = data.len() > 64;
         if removed.count_ones() == 1 && !beyond {
-            span.data.remove(removed.trailing_zeros() as usize);
+            data.remove(removed.trailing_zeros() as usize);
             return;
         }
         let mut i = 0u32;
-        span.data.retain(|(key, _)| {
+        data.retain(|(key, _)| {
             let remove = match 1u64.checked_shl(i) {
                 Some(bit) => removed & bit != 0,
                 None => keys.verdict(key, |k| self.judge(k)) == Verdict::Remove,
@@ -417,11 +419,12 @@ mod tests {
             ("DB_Password".into(), FieldValue::Str("pw".into())),
             ("http.query".into(), FieldValue::Str("q=1".into())),
             ("rows".into(), FieldValue::U64(2)),
-        ];
+        ]
+        .into();
         assert!(privacy.process_span(&mut record, &stats, &mut KeyFacts::default()));
         assert_eq!(
-            record.data,
-            vec![
+            record.data_mut(),
+            &vec![
                 ("DB_Password".into(), FieldValue::Str(FILTERED.into())),
                 ("rows".into(), FieldValue::U64(2)),
                 ("seen".into(), FieldValue::Bool(true)),
@@ -434,9 +437,9 @@ mod tests {
         privacy.send_default_pii = true;
         privacy.before_send_span = None;
         let mut kept = span(CHILD, Some(ROOT), "http", 0, 1);
-        kept.data = vec![("http.query".into(), FieldValue::Str("q=1".into()))];
+        kept.data = vec![("http.query".into(), FieldValue::Str("q=1".into()))].into();
         assert!(privacy.process_span(&mut kept, &stats, &mut KeyFacts::default()));
-        assert_eq!(kept.data.len(), 1);
+        assert_eq!(kept.data_mut().len(), 1);
     }
 
     #[test]

@@ -47,7 +47,14 @@ pub struct SpanView<'a> {
 
 impl<'a> SpanView<'a> {
     pub(crate) fn new(record: &'a mut SpanRecord) -> Self {
+        // A hook reads and edits the data as a plain list: decoded here, once.
+        let _ = record.data_mut();
         Self { record }
+    }
+
+    /// The data entries (plain since [`SpanView::new`]).
+    fn entries(&self) -> &[(Cow<'static, str>, FieldValue)] {
+        self.record.data.owned().map_or(&[], Vec::as_slice)
     }
 
     /// The span's id.
@@ -109,13 +116,12 @@ impl<'a> SpanView<'a> {
 
     /// The span's data (its recorded fields), in the order they were recorded.
     pub fn data(&self) -> impl Iterator<Item = (&str, &FieldValue)> + '_ {
-        self.record.data.iter().map(|(k, v)| (k.as_ref(), v))
+        self.entries().iter().map(|(k, v)| (k.as_ref(), v))
     }
 
     /// The value of one data entry (the last one, if the key repeats).
     pub fn get_data(&self, key: &str) -> Option<&FieldValue> {
-        self.record
-            .data
+        self.entries()
             .iter()
             .rev()
             .find(|(k, _)| k == key)
@@ -125,17 +131,19 @@ impl<'a> SpanView<'a> {
     /// Sets a data entry, replacing every entry with the same key.
     pub fn set_data(&mut self, key: impl Into<String>, value: FieldValue) {
         let key = key.into();
-        self.record.data.retain(|(k, _)| *k != key);
-        self.record.data.push((Cow::Owned(key), value));
+        let data = self.record.data_mut();
+        data.retain(|(k, _)| *k != key);
+        data.push((Cow::Owned(key), value));
     }
 
     /// Removes every entry with this key; returns the last value it had.
     pub fn remove_data(&mut self, key: &str) -> Option<FieldValue> {
         let mut removed = None;
         let mut i = 0;
-        while i < self.record.data.len() {
-            if self.record.data.get(i).is_some_and(|(k, _)| k == key) {
-                removed = Some(self.record.data.remove(i).1);
+        let data = self.record.data_mut();
+        while i < data.len() {
+            if data.get(i).is_some_and(|(k, _)| k == key) {
+                removed = Some(data.remove(i).1);
             } else {
                 i += 1;
             }
@@ -145,7 +153,7 @@ impl<'a> SpanView<'a> {
 
     /// Keeps only the data entries for which `keep` returns `true`.
     pub fn retain_data(&mut self, mut keep: impl FnMut(&str, &FieldValue) -> bool) {
-        self.record.data.retain(|(k, v)| keep(k, v));
+        self.record.data_mut().retain(|(k, v)| keep(k, v));
     }
 }
 
@@ -159,7 +167,7 @@ impl std::fmt::Debug for SpanView<'_> {
             .field("status", &self.record.status)
             .field(
                 "data_keys",
-                &self.record.data.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+                &self.entries().iter().map(|(k, _)| k).collect::<Vec<_>>(),
             )
             .finish()
     }

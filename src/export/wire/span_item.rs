@@ -139,7 +139,8 @@ fn write_attributes(out: &mut Vec<u8>, span: &StreamedSpan, meta: &EventMeta) {
     if let Some(status) = record.status.filter(|s| *s != SpanStatus::Ok) {
         attrs.string("sentry.status.message", status.as_str());
     }
-    let data = &record.data;
+    let mut scratch = Vec::new();
+    let data = record.data_slice(&mut scratch);
     for (i, (key, value)) in data.iter().enumerate() {
         if crate::export::wire::transaction::repeated_later(data, i)
             || RESERVED.contains(&key.as_ref())
@@ -160,7 +161,7 @@ fn write_attributes(out: &mut Vec<u8>, span: &StreamedSpan, meta: &EventMeta) {
             attrs.value("code.line.number", &FieldValue::I64(i64::from(line)));
         }
     }
-    write_common_attributes(&mut attrs, record, meta);
+    write_common_attributes(&mut attrs, record, data, meta);
 }
 
 /// The span protocol's common attributes that describe the process rather than the span (a
@@ -169,8 +170,12 @@ fn write_attributes(out: &mut Vec<u8>, span: &StreamedSpan, meta: &EventMeta) {
 /// (`process.runtime.name`/`version`, as the Python SDK sends them), and the thread the span
 /// started on (`thread.id`, a string as the protocol has it, and `thread.name`). Empty ones
 /// are left out, as the protocol asks.
-fn write_common_attributes(attrs: &mut Attributes<'_>, record: &SpanRecord, meta: &EventMeta) {
-    let data = &record.data;
+fn write_common_attributes(
+    attrs: &mut Attributes<'_>,
+    record: &SpanRecord,
+    data: &[(std::borrow::Cow<'static, str>, FieldValue)],
+    meta: &EventMeta,
+) {
     let free = |key: &str| !data.iter().any(|(k, _)| k == key);
     if let Some(server) = meta
         .server_name

@@ -1,13 +1,12 @@
 //! A finished span tree ([`TransactionRecord`]) becomes a Sentry transaction event
 //! (spec 7.2/7.3): the root goes into `contexts.trace`, every descendant into the flat `spans[]`.
 
-use std::borrow::Cow;
 use std::time::{Instant, SystemTime};
 
 use tracing_core::Metadata;
 
 use crate::clock::Clock;
-use crate::export::record::{FieldValue, SpanLink, SpanRecord, TransactionRecord, DEFAULT_ORIGIN};
+use crate::export::record::{SpanLink, SpanRecord, TransactionRecord, DEFAULT_ORIGIN};
 use crate::export::wire::json::{
     push_bool, push_f64, push_i64, push_key, push_plain_str, push_str, push_str_parts, push_u64,
     Timestamps,
@@ -15,6 +14,7 @@ use crate::export::wire::json::{
 use crate::export::wire::key_facts::{DataKey, JudgeKey, KeyFacts, Verdict, FILTERED};
 use crate::export::wire::limits::MAX_SPAN_BYTES;
 use crate::export::wire::sdk::SDK_JSON;
+use crate::field::{recycle, AsValueRef, ValueRef};
 use crate::id::TraceId;
 use crate::thread::ThreadTag;
 
@@ -252,6 +252,9 @@ pub(crate) struct SpanCaches {
     /// Also what the privacy pass judged of each key.
     pub(crate) keys: KeyFacts,
     timestamps: Timestamps,
+    /// The list an encoded span's data is decoded into for writing, kept empty between
+    /// spans (no allocation per span).
+    data: Vec<(&'static str, ValueRef<'static>)>,
 }
 
 /// Writes `s` as a JSON string, without scanning it when it is static text known to be plain.
@@ -372,14 +375,15 @@ const MIN_DATA_BUDGET: usize = 1024;
 
 /// Whether the key of entry `i` is set again later in `data`: a field recorded twice keeps
 /// its last value, in transactions and streamed spans alike.
-pub(crate) fn repeated_later(data: &[(Cow<'static, str>, FieldValue)], i: usize) -> bool {
+pub(crate) fn repeated_later<K: DataKey, V>(data: &[(K, V)], i: usize) -> bool {
     let Some((key, _)) = data.get(i) else {
         return false;
     };
+    let key = key.text();
     data.get(i + 1..)
         .unwrap_or_default()
         .iter()
-        .any(|(later, _)| later == key)
+        .any(|(later, _)| later.text() == key)
 }
 
 /// `"trace_id":"…","span_id":"`: how every span of a trace begins, written once per envelope.
@@ -462,7 +466,17 @@ fn push_span_fields(
             (Some(metadata), None) => Code::Metadata(metadata),
             (None, _) => Code::None,
         };
-        trimmed = push_data(out, &span.data, code, thread, budget, keys, scrub);
+        trimmed = match span.data.owned() {
+            Some(data) => push_data(out, data, code, thread, budget, keys, scrub),
+            None => {
+                // Decoded into a list kept between spans (its allocation reused).
+                let mut data = recycle(std::mem::take(&mut caches.data));
+                span.data.decode_into(span.metadata, &mut data);
+                let trimmed = push_data(out, &data, code, thread, budget, keys, scrub);
+                caches.data = recycle(data);
+                trimmed
+            }
+        };
     }
     if !span.links.is_empty() {
         out.push(b',');
@@ -530,9 +544,9 @@ enum Code<'a> {
 /// At most `budget` bytes are written: entries are written in order until one would not fit;
 /// it and every later one are left out. Returns the number of entries there were if some
 /// were left out.
-fn push_data(
+fn push_data<K: DataKey, V: AsValueRef>(
     out: &mut Vec<u8>,
-    data: &[(Cow<'static, str>, FieldValue)],
+    data: &[(K, V)],
     code: Code<'_>,
     thread: ThreadData,
     budget: usize,
@@ -569,9 +583,9 @@ fn push_data(
             continue;
         }
         first = false;
-        overrides_code |= key.starts_with("code.");
-        overrides_thread |= key.starts_with("thread.");
-        push_value(out, value, verdict);
+        overrides_code |= key.text().starts_with("code.");
+        overrides_thread |= key.text().starts_with("thread.");
+        push_value(out, value.value_ref(), verdict);
     }
     if overrides_code || overrides_thread {
         out.truncate(start);
@@ -660,7 +674,7 @@ fn verdict(key: &impl DataKey, keys: &mut KeyFacts, scrub: Option<&dyn JudgeKey>
 fn push_entry(
     out: &mut Vec<u8>,
     key: &impl DataKey,
-    value: &FieldValue,
+    value: ValueRef<'_>,
     verdict: Verdict,
     keys: &mut KeyFacts,
 ) {
@@ -669,24 +683,24 @@ fn push_entry(
 }
 
 /// Writes a data value (`"[Filtered]"` for a denied one).
-fn push_value(out: &mut Vec<u8>, value: &FieldValue, verdict: Verdict) {
+fn push_value(out: &mut Vec<u8>, value: ValueRef<'_>, verdict: Verdict) {
     if verdict == Verdict::Filter {
         push_plain_str(out, FILTERED);
         return;
     }
     match value {
-        FieldValue::Bool(b) => push_bool(out, *b),
-        FieldValue::I64(n) => push_i64(out, *n),
-        FieldValue::U64(n) => push_u64(out, *n),
-        FieldValue::F64(f) => push_f64(out, *f),
-        FieldValue::Str(s) => push_str(out, s),
+        ValueRef::Bool(b) => push_bool(out, b),
+        ValueRef::I64(n) => push_i64(out, n),
+        ValueRef::U64(n) => push_u64(out, n),
+        ValueRef::F64(f) => push_f64(out, f),
+        ValueRef::Str(s) => push_str(out, s),
     }
 }
 
 /// [`push_data`] entry by entry, each only if it still fits in `budget`.
-fn push_data_budgeted(
+fn push_data_budgeted<K: DataKey, V: AsValueRef>(
     out: &mut Vec<u8>,
-    data: &[(Cow<'static, str>, FieldValue)],
+    data: &[(K, V)],
     code: Code<'_>,
     thread: ThreadData,
     budget: usize,
@@ -699,7 +713,9 @@ fn push_data_budgeted(
         if verdict == Verdict::Remove || repeated_later(data, i) {
             continue;
         }
-        map.entries(out, 1, |out| push_entry(out, key, value, verdict, keys));
+        map.entries(out, 1, |out| {
+            push_entry(out, key, value.value_ref(), verdict, keys);
+        });
     }
     match code {
         Code::None => {}
@@ -709,7 +725,7 @@ fn push_data_budgeted(
             }
         }
         Code::Metadata(metadata) => {
-            let has = |key: &str| data.iter().any(|(k, _)| k == key);
+            let has = |key: &str| data.iter().any(|(k, _)| k.text() == key);
             if let Some(module) = metadata.module_path().filter(|_| !has("code.module.name")) {
                 map.entries(out, 1, |out| {
                     push_key(out, "code.module.name");
@@ -730,7 +746,7 @@ fn push_data_budgeted(
             }
         }
     }
-    let has = |key: &str| data.iter().any(|(k, _)| k == key);
+    let has = |key: &str| data.iter().any(|(k, _)| k.text() == key);
     let entries = usize::from(thread.id.is_some() && !has("thread.id"))
         + usize::from(thread.name.is_some() && !has("thread.name"));
     if entries > 0 {

@@ -481,15 +481,16 @@ mod tests {
             ("Api_Key".into(), FieldValue::Str("k".into())),
             ("b".into(), big.clone()),
             ("c".into(), big),
-        ];
+        ]
+        .into();
         record.spans[0]
-            .data
+            .data_mut()
             .push(("http.query".into(), FieldValue::Str("q=1".into())));
         record.spans[0]
-            .data
+            .data_mut()
             .push(("db.password".into(), FieldValue::I64(1)));
         record.spans[0]
-            .data
+            .data_mut()
             .push(("db.password".into(), FieldValue::I64(2)));
         for privacy in [
             Privacy::default(),
@@ -576,7 +577,7 @@ mod tests {
         record.spans[0].op = "".into();
         record.spans[1].metadata = Some(&METADATA);
         record.spans[1]
-            .data
+            .data_mut()
             .push(("code.line.number".into(), FieldValue::U64(7)));
         let envelope = build(&record);
         let tx = envelope.transaction().unwrap();
