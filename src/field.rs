@@ -568,7 +568,7 @@ impl DataFields {
         field: &Field,
         value: ValueRef<'_>,
     ) {
-        match (field_index(metadata, field), self.encoded()) {
+        match (u8::try_from(field.index()).ok(), self.encoded()) {
             (Some(index), Some(bytes)) => {
                 let mut encoder = Encoder::from_bytes(bytes);
                 encoder.push(index, value);
@@ -604,16 +604,6 @@ impl DataFields {
     }
 }
 
-/// The index of `field` in `metadata`'s callsite, if an encoded key can hold it.
-#[inline]
-pub(crate) fn field_index(metadata: &'static Metadata<'static>, field: &Field) -> Option<u8> {
-    metadata
-        .fields()
-        .iter()
-        .position(|f| f == *field)
-        .and_then(|i| u8::try_from(i).ok())
-}
-
 /// The index of the callsite's field named `key`, if it has one that an encoded key can hold.
 fn callsite_index(metadata: &'static Metadata<'static>, key: &str) -> Option<u8> {
     metadata
@@ -623,6 +613,7 @@ fn callsite_index(metadata: &'static Metadata<'static>, key: &str) -> Option<u8>
         .and_then(|i| u8::try_from(i).ok())
 }
 
+#[cfg(test)]
 use tracing_core::field::Field;
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use tracing_core::field::Field;
 use tracing_core::Metadata;
 
 use crate::export::record::{SpanLink, SpanRecord, TransactionSource, DEFAULT_ORIGIN};
-use crate::field::{field_index, DataFields, Encoder, FieldValue, ValueRef};
+use crate::field::{DataFields, Encoder, FieldValue, ValueRef};
 use crate::id::SpanId;
 use crate::status::SpanStatus;
 use crate::thread::ThreadTag;
@@ -104,11 +104,24 @@ impl Recording {
             special: Vec::new(),
         };
         attrs.record(&mut visitor);
-        if visitor.slow.is_none() {
-            self.data = visitor.encoder.finish();
+        let DataVisitor {
+            encoder,
+            slow,
+            special,
+            ..
+        } = visitor;
+        match slow {
+            None => self.data = encoder.finish(),
+            Some(slow) => {
+                for (name, value) in slow {
+                    self.set_field(name, value);
+                }
+            }
         }
-        for (name, value) in visitor.slow.into_iter().flatten().chain(visitor.special) {
-            self.set_field(name, value);
+        if !special.is_empty() {
+            for (name, value) in special {
+                self.set_field(name, value);
+            }
         }
     }
 
@@ -370,7 +383,7 @@ impl DataVisitor {
             self.special.push((Cow::Borrowed(name), value.to_owned()));
             return;
         }
-        match (&mut self.slow, field_index(self.metadata, field)) {
+        match (&mut self.slow, u8::try_from(field.index()).ok()) {
             (None, Some(index)) => self.encoder.push(index, value),
             (None, None) => {
                 // Keep what is encoded, then go one by one.
