@@ -127,7 +127,7 @@ pub(crate) use visit_as_field_values;
 pub(crate) type Fields = Vec<(std::borrow::Cow<'static, str>, FieldValue)>;
 
 /// Bytes of encoded entries kept inside [`DataFields`] itself (no allocation).
-const INLINE_BYTES: usize = 14;
+const INLINE_BYTES: usize = 22;
 
 /// Encoded value tags.
 const TAG_FALSE: u8 = 0;
@@ -151,8 +151,8 @@ pub(crate) enum DataFields {
     Inline { len: u8, bytes: [u8; INLINE_BYTES] },
     /// Encoded entries too long to hold inline.
     Packed(Box<[u8]>),
-    /// Plain entries.
-    Owned(Fields),
+    /// Plain entries (boxed: rare, and the encoded form gets the room inline).
+    Owned(Box<Fields>),
 }
 
 impl Default for DataFields {
@@ -166,7 +166,7 @@ impl Default for DataFields {
 
 impl From<Fields> for DataFields {
     fn from(fields: Fields) -> Self {
-        Self::Owned(fields)
+        Self::Owned(Box::new(fields))
     }
 }
 
@@ -174,7 +174,7 @@ impl FromIterator<(std::borrow::Cow<'static, str>, FieldValue)> for DataFields {
     fn from_iter<I: IntoIterator<Item = (std::borrow::Cow<'static, str>, FieldValue)>>(
         iter: I,
     ) -> Self {
-        Self::Owned(iter.into_iter().collect())
+        Self::Owned(Box::new(iter.into_iter().collect()))
     }
 }
 
@@ -314,12 +314,11 @@ impl Encoder {
             ValueRef::Bool(b) => self.byte(if b { TAG_TRUE } else { TAG_FALSE }),
             ValueRef::I64(n) => {
                 self.byte(TAG_I64);
-                // Zigzag: small negative numbers stay short.
-                self.varint(((n << 1) ^ (n >> 63)) as u64);
+                self.extend(&n.to_le_bytes());
             }
             ValueRef::U64(n) => {
                 self.byte(TAG_U64);
-                self.varint(n);
+                self.extend(&n.to_le_bytes());
             }
             ValueRef::F64(n) => {
                 self.byte(TAG_F64);
@@ -370,6 +369,13 @@ impl<'a> Decoder<'a> {
         }
     }
 
+    #[inline]
+    fn eight(&mut self) -> Option<[u8; 8]> {
+        let (raw, rest) = self.bytes.split_first_chunk::<8>()?;
+        self.bytes = rest;
+        Some(*raw)
+    }
+
     fn take(&mut self, len: usize) -> Option<&'a [u8]> {
         let taken = self.bytes.get(..len)?;
         self.bytes = self.bytes.get(len..).unwrap_or_default();
@@ -385,15 +391,9 @@ impl<'a> Iterator for Decoder<'a> {
         let value = match self.byte()? {
             TAG_FALSE => ValueRef::Bool(false),
             TAG_TRUE => ValueRef::Bool(true),
-            TAG_I64 => {
-                let z = self.varint()?;
-                ValueRef::I64((z >> 1) as i64 ^ -((z & 1) as i64))
-            }
-            TAG_U64 => ValueRef::U64(self.varint()?),
-            TAG_F64 => {
-                let raw = self.take(8)?;
-                ValueRef::F64(f64::from_le_bytes(raw.try_into().ok()?))
-            }
+            TAG_I64 => ValueRef::I64(i64::from_le_bytes(self.eight()?)),
+            TAG_U64 => ValueRef::U64(u64::from_le_bytes(self.eight()?)),
+            TAG_F64 => ValueRef::F64(f64::from_le_bytes(self.eight()?)),
             TAG_STR => {
                 let len = usize::try_from(self.varint()?).ok()?;
                 ValueRef::Str(std::str::from_utf8(self.take(len)?).ok()?)
@@ -445,7 +445,7 @@ impl DataFields {
             }
             None => {
                 if let Self::Owned(fields) = self {
-                    for (key, value) in fields {
+                    for (key, value) in fields.iter() {
                         f(key, value.into());
                     }
                 }
@@ -498,13 +498,13 @@ impl DataFields {
         if !matches!(self, Self::Owned(_)) {
             let mut fields = Vec::new();
             let _ = self.as_slice(metadata, &mut fields);
-            *self = Self::Owned(fields);
+            *self = Self::Owned(Box::new(fields));
         }
         match self {
             Self::Owned(fields) => fields,
             // Not reached: the entries were made plain above.
             other => {
-                *other = Self::Owned(Vec::new());
+                *other = Self::Owned(Box::default());
                 other.to_mut(metadata)
             }
         }
