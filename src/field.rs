@@ -308,7 +308,70 @@ impl Encoder {
     }
 
     /// Appends one entry: the key's index in the callsite, then the value.
+    #[inline]
     pub(crate) fn push(&mut self, key: u8, value: ValueRef<'_>) {
+        if !(self.heap.is_empty() && self.push_inline(key, value)) {
+            self.push_slow(key, value);
+        }
+    }
+
+    /// [`Encoder::push`] while the entries fit inline, the common case: a number or a short
+    /// string, written in one piece. `false` (nothing written) when it does not fit.
+    #[inline]
+    fn push_inline(&mut self, key: u8, value: ValueRef<'_>) -> bool {
+        let start = self.len;
+        match value {
+            ValueRef::I64(n) => self.inline_number(key, TAG_I64, n.to_le_bytes()),
+            ValueRef::U64(n) => self.inline_number(key, TAG_U64, n.to_le_bytes()),
+            ValueRef::F64(n) => self.inline_number(key, TAG_F64, n.to_le_bytes()),
+            ValueRef::Bool(b) => match self.inline.get_mut(start..start + 2) {
+                Some(slot) => {
+                    slot.copy_from_slice(&[key, if b { TAG_TRUE } else { TAG_FALSE }]);
+                    self.len = start + 2;
+                    true
+                }
+                None => false,
+            },
+            // A length under 0x80 is its own one-byte varint.
+            ValueRef::Str(s) if s.len() < 0x80 => {
+                let end = start + 3 + s.len();
+                match self
+                    .inline
+                    .get_mut(start..end)
+                    .and_then(<[u8]>::split_first_chunk_mut::<3>)
+                {
+                    Some((head, rest)) => {
+                        *head = [key, TAG_STR, s.len() as u8];
+                        rest.copy_from_slice(s.as_bytes());
+                        self.len = end;
+                        true
+                    }
+                    None => false,
+                }
+            }
+            ValueRef::Str(_) => false,
+        }
+    }
+
+    #[inline]
+    fn inline_number(&mut self, key: u8, tag: u8, payload: [u8; 8]) -> bool {
+        let start = self.len;
+        match self
+            .inline
+            .get_mut(start..start + 10)
+            .and_then(<[u8]>::split_first_chunk_mut::<2>)
+        {
+            Some((head, rest)) => {
+                *head = [key, tag];
+                rest.copy_from_slice(&payload);
+                self.len = start + 10;
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn push_slow(&mut self, key: u8, value: ValueRef<'_>) {
         self.byte(key);
         match value {
             ValueRef::Bool(b) => self.byte(if b { TAG_TRUE } else { TAG_FALSE }),
@@ -386,9 +449,11 @@ impl<'a> Decoder<'a> {
 impl<'a> Iterator for Decoder<'a> {
     type Item = (u8, ValueRef<'a>);
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        let key = self.byte()?;
-        let value = match self.byte()? {
+        let (&[key, tag], rest) = self.bytes.split_first_chunk::<2>()?;
+        self.bytes = rest;
+        let value = match tag {
             TAG_FALSE => ValueRef::Bool(false),
             TAG_TRUE => ValueRef::Bool(true),
             TAG_I64 => ValueRef::I64(i64::from_le_bytes(self.eight()?)),
@@ -482,14 +547,22 @@ impl DataFields {
         metadata: Option<&'static Metadata<'static>>,
         list: &mut Vec<(&'static str, ValueRef<'a>)>,
     ) {
-        if let Some(bytes) = self.encoded() {
-            let names = metadata.map(|m| m.fields());
-            for (key, value) in (Decoder { bytes }) {
-                let name = names
-                    .and_then(|n| n.iter().nth(usize::from(key)))
-                    .map_or("", |f| f.name());
-                list.push((name, value));
+        let (Some(bytes), Some(metadata)) = (self.encoded(), metadata) else {
+            return;
+        };
+        // Keys come in the callsite's order unless a field was recorded again: the names
+        // are walked forward, from the start again only when a key goes back.
+        let mut names = metadata.fields().iter();
+        let mut next = 0usize;
+        for (key, value) in (Decoder { bytes }) {
+            let key = usize::from(key);
+            if key < next {
+                names = metadata.fields().iter();
+                next = 0;
             }
+            let name = names.nth(key - next).map_or("", |f| f.name());
+            next = key + 1;
+            list.push((name, value));
         }
     }
 
@@ -617,12 +690,10 @@ fn callsite_index(metadata: &'static Metadata<'static>, key: &str) -> Option<u8>
 use tracing_core::field::Field;
 
 #[cfg(test)]
-mod tests {
-    use std::borrow::Cow;
-
+mod tests_support {
     use super::*;
 
-    struct Cs;
+    pub(super) struct Cs;
     static CS: Cs = Cs;
     impl tracing_core::callsite::Callsite for Cs {
         fn set_interest(&self, _: tracing_core::subscriber::Interest) {}
@@ -630,7 +701,7 @@ mod tests {
             &META
         }
     }
-    static META: Metadata<'static> = tracing_core::metadata!(
+    pub(super) static META: Metadata<'static> = tracing_core::metadata!(
         name: "s",
         target: "t",
         level: tracing_core::Level::INFO,
@@ -639,9 +710,18 @@ mod tests {
         kind: tracing_core::metadata::Kind::SPAN
     );
 
-    fn field(name: &str) -> Field {
+    pub(super) fn field(name: &str) -> Field {
         META.fields().field(name).expect("declared")
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use super::*;
+
+    use super::tests_support::*;
 
     fn plain(data: &DataFields) -> Fields {
         let mut scratch = Vec::new();
@@ -703,5 +783,37 @@ mod tests {
     #[test]
     fn the_data_of_a_span_costs_no_more_than_a_vec() {
         assert!(std::mem::size_of::<DataFields>() <= 24);
+    }
+}
+
+#[cfg(test)]
+mod more_tests {
+    use std::borrow::Cow;
+
+    use super::tests_support::*;
+    use super::*;
+
+    #[test]
+    fn entries_spill_to_the_heap_mid_way_and_keys_may_go_back() {
+        let mut data = DataFields::default();
+        data.append(&META, &field("c"), ValueRef::U64(1));
+        data.append(&META, &field("d"), ValueRef::I64(-2));
+        assert!(matches!(data, DataFields::Inline { .. }));
+        // Does not fit in what is left inline.
+        data.append(&META, &field("e"), ValueRef::Str("GET"));
+        assert!(matches!(data, DataFields::Packed(_)));
+        // A key before the last one.
+        data.set(&META, Cow::Borrowed("a"), ValueRef::Bool(true));
+        let mut list = Vec::new();
+        data.decode_into(Some(&META), &mut list);
+        assert_eq!(
+            list,
+            vec![
+                ("c", ValueRef::U64(1)),
+                ("d", ValueRef::I64(-2)),
+                ("e", ValueRef::Str("GET")),
+                ("a", ValueRef::Bool(true)),
+            ]
+        );
     }
 }
