@@ -652,7 +652,8 @@ impl DataFields {
     }
 
     /// The weight estimate of the entries (see `export/pipeline/weight.rs`) without decoding
-    /// them: every key of the callsite, plus the encoded values.
+    /// them: the encoded bytes (a string's bytes are most of them), plus 32 for every field
+    /// of the callsite (a key, its quotes and a number).
     pub(crate) fn estimate(
         &self,
         metadata: Option<&'static Metadata<'static>>,
@@ -660,14 +661,7 @@ impl DataFields {
     ) -> usize {
         match (self.encoded(), metadata) {
             (Some([]), _) => 0,
-            (Some(bytes), Some(metadata)) => {
-                bytes.len()
-                    + metadata
-                        .fields()
-                        .iter()
-                        .map(|f| entry(f.name(), ValueRef::Bool(false)))
-                        .sum::<usize>()
-            }
+            (Some(bytes), Some(metadata)) => bytes.len() + 32 * metadata.fields().len(),
             _ => {
                 let mut total = 0;
                 self.for_each(metadata, |key, value| total += entry(key, value));
