@@ -540,6 +540,18 @@ impl DataFields {
         scratch
     }
 
+    /// `fields` encoded, or kept as they are if a key is not one of the callsite's.
+    pub(crate) fn encode(metadata: &'static Metadata<'static>, fields: Fields) -> Self {
+        let mut encoder = Encoder::new();
+        for (key, value) in &fields {
+            match callsite_index(metadata, key) {
+                Some(index) => encoder.push(index, value.into()),
+                None => return Self::from(fields),
+            }
+        }
+        encoder.finish()
+    }
+
     /// Appends the encoded entries to `list`, borrowed (nothing for the plain form: read
     /// [`DataFields::owned`]).
     pub(crate) fn decode_into<'a>(
@@ -786,6 +798,22 @@ mod more_tests {
 
     use super::tests_support::*;
     use super::*;
+
+    #[test]
+    fn a_visited_list_is_encoded_unless_a_key_is_not_the_callsites() {
+        let fields: Fields = vec![
+            (Cow::Borrowed("b"), FieldValue::Str("x".into())),
+            (Cow::Borrowed("a"), FieldValue::U64(3)),
+        ];
+        let data = DataFields::encode(&META, fields.clone());
+        assert!(matches!(data, DataFields::Inline { .. }));
+        let mut scratch = Vec::new();
+        assert_eq!(data.as_slice(Some(&META), &mut scratch), fields.as_slice());
+        let mut other = fields;
+        other.push((Cow::Borrowed("zz"), FieldValue::Bool(true)));
+        let data = DataFields::encode(&META, other.clone());
+        assert_eq!(data.owned(), Some(&other));
+    }
 
     #[test]
     fn entries_spill_to_the_heap_mid_way_and_keys_may_go_back() {

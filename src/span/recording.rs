@@ -88,6 +88,12 @@ impl Recording {
 
     /// Applies fields collected by a [`FieldVisitor`] (special fields set properties).
     pub(crate) fn absorb(&mut self, fields: Fields) {
+        if self.data.is_empty() && !fields.iter().any(|(k, _)| k.starts_with("sentry.")) {
+            // The common case: no special fields, nothing recorded yet. Encoded in one pass
+            // when every key is the callsite's, else the list becomes the data as it is.
+            self.data = DataFields::encode(self.metadata, fields);
+            return;
+        }
         for (name, value) in fields {
             self.set_field(name, value);
         }
