@@ -182,9 +182,16 @@ impl SpanData {
         // recording needs them.
         let mut previous = init.previous;
         let recording_since = previous.as_ref().map(|p| p.start);
-        let mut fields = previous.as_mut().map(Recording::take_data);
+        let mut fields = None;
 
-        let decision = decide(config, &origin, init.metadata, init.attrs, &mut fields);
+        let decision = decide(
+            config,
+            &origin,
+            init.metadata,
+            init.attrs,
+            previous.as_ref(),
+            &mut fields,
+        );
         if let Some(dsc) = origin.dsc.as_mut() {
             let backfilled = origin.rand_backfilled.then_some(origin.sample_rand);
             dsc.apply_local_decision(decision.applied_rate, backfilled);
@@ -193,9 +200,11 @@ impl SpanData {
         let mut decision = decision;
         let records = decision.sampled == Some(true) && config.records();
         let mut recording = records.then(|| {
-            let mut rec = previous
-                .take()
-                .unwrap_or_else(|| Recording::new(init.metadata, Instant::now()));
+            // A span given a remote parent keeps what it recorded, as it is.
+            if let Some(rec) = previous.take() {
+                return rec;
+            }
+            let mut rec = Recording::new(init.metadata, Instant::now());
             match (fields.take(), init.attrs) {
                 (Some(fields), _) => rec.absorb(fields),
                 // Not visited yet (no sampler ran): straight into the recording.
@@ -446,6 +455,7 @@ fn decide(
     origin: &TraceOrigin,
     metadata: &'static Metadata<'static>,
     attrs: Option<&tracing_core::span::Attributes<'_>>,
+    previous: Option<&Recording>,
     fields: &mut Option<Fields>,
 ) -> Decision {
     let parent_sampled = origin.parent_sampled;
@@ -458,6 +468,10 @@ fn decide(
     config
         .sampling
         .decide(origin.sample_rand, parent_sampled, || {
+            // A span given a remote parent shows what it recorded.
+            if fields.is_none() {
+                *fields = previous.map(Recording::data_list);
+            }
             let ctx = SamplingContext {
                 metadata,
                 fields: ensure_fields(fields, attrs),

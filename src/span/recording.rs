@@ -131,10 +131,15 @@ impl Recording {
         }
     }
 
-    /// Takes the fields recorded so far, as a plain list (a span given a remote parent keeps
-    /// them in its new recording).
-    pub(crate) fn take_data(&mut self) -> Fields {
-        self.data.take(Some(self.metadata))
+    /// The fields recorded so far, as a plain list (what a sampler sees of a span given a
+    /// remote parent).
+    pub(crate) fn data_list(&self) -> Fields {
+        if let Some(list) = self.data.owned() {
+            return list.clone();
+        }
+        let mut list = Vec::new();
+        let _ = self.data.as_slice(Some(self.metadata), &mut list);
+        list
     }
 
     fn set_field(&mut self, name: Cow<'static, str>, value: FieldValue) {
