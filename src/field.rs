@@ -578,6 +578,19 @@ impl DataFields {
         }
     }
 
+    /// [`DataFields::decode_into`] with the callsite's field names at hand, by index.
+    pub(crate) fn decode_named<'a>(
+        &'a self,
+        names: &[&'static str],
+        list: &mut Vec<(&'static str, ValueRef<'a>)>,
+    ) {
+        if let Some(bytes) = self.encoded() {
+            for (key, value) in (Decoder { bytes }) {
+                list.push((names.get(usize::from(key)).copied().unwrap_or(""), value));
+            }
+        }
+    }
+
     /// The entries as a plain list, to edit (decoded once, on first edit).
     pub(crate) fn to_mut(&mut self, metadata: Option<&'static Metadata<'static>>) -> &mut Fields {
         if !matches!(self, Self::Owned(_)) {

@@ -126,6 +126,8 @@ struct CallsiteJson {
     tail_thread: Option<ThreadTag>,
     /// The code data, the thread data of `tail_thread` and the closing brace of the map.
     tail: Vec<u8>,
+    /// The callsite's field names, by index (an encoded span's keys).
+    names: Box<[&'static str]>,
 }
 
 impl CallsiteJson {
@@ -169,6 +171,7 @@ impl CallsiteJson {
             code_entries,
             tail_thread: None,
             tail: Vec::new(),
+            names: metadata.fields().iter().map(|f| f.name()).collect(),
         }
     }
 
@@ -452,26 +455,30 @@ fn push_span_fields(
             .max(MIN_DATA_BUDGET);
         // The callsite's code data in one piece, unless a field overrides one of its keys
         // (`push_data` checks).
-        let code = match (span.metadata, callsite) {
+        let (code, names) = match (span.metadata, callsite) {
             (Some(metadata), Some(callsite)) => {
                 callsite.write_tail(span.thread);
                 let callsite: &CallsiteJson = callsite;
-                Code::Written(
+                let code = Code::Written(
                     callsite.code(),
                     callsite.code_entries,
                     metadata,
                     &callsite.tail,
-                )
+                );
+                (code, Some(&*callsite.names))
             }
-            (Some(metadata), None) => Code::Metadata(metadata),
-            (None, _) => Code::None,
+            (Some(metadata), None) => (Code::Metadata(metadata), None),
+            (None, _) => (Code::None, None),
         };
         trimmed = match span.data.owned() {
             Some(data) => push_data(out, data, code, thread, budget, keys, scrub),
             None => {
                 // Decoded into a list kept between spans (its allocation reused).
                 let mut data = recycle(std::mem::take(&mut caches.data));
-                span.data.decode_into(span.metadata, &mut data);
+                match names {
+                    Some(names) => span.data.decode_named(names, &mut data),
+                    None => span.data.decode_into(span.metadata, &mut data),
+                }
                 let trimmed = push_data(out, &data, code, thread, budget, keys, scrub);
                 caches.data = recycle(data);
                 trimmed
