@@ -178,14 +178,15 @@ impl FromIterator<(std::borrow::Cow<'static, str>, FieldValue)> for DataFields {
     }
 }
 
-/// A borrowed [`FieldValue`].
+/// A borrowed [`FieldValue`]. A string is its UTF-8 bytes: decoding the encoded form does not
+/// check again what was a `&str` when it was encoded.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) enum ValueRef<'a> {
     Bool(bool),
     I64(i64),
     U64(u64),
     F64(f64),
-    Str(&'a str),
+    Str(&'a [u8]),
 }
 
 impl ValueRef<'_> {
@@ -195,7 +196,7 @@ impl ValueRef<'_> {
             Self::I64(n) => FieldValue::I64(n),
             Self::U64(n) => FieldValue::U64(n),
             Self::F64(n) => FieldValue::F64(n),
-            Self::Str(s) => FieldValue::Str(s.to_owned()),
+            Self::Str(s) => FieldValue::Str(String::from_utf8_lossy(s).into_owned()),
         }
     }
 }
@@ -207,7 +208,7 @@ impl<'a> From<&'a FieldValue> for ValueRef<'a> {
             FieldValue::I64(n) => Self::I64(*n),
             FieldValue::U64(n) => Self::U64(*n),
             FieldValue::F64(n) => Self::F64(*n),
-            FieldValue::Str(s) => Self::Str(s),
+            FieldValue::Str(s) => Self::Str(s.as_bytes()),
         }
     }
 }
@@ -342,7 +343,7 @@ impl Encoder {
                 {
                     Some((head, rest)) => {
                         *head = [key, TAG_STR, s.len() as u8];
-                        rest.copy_from_slice(s.as_bytes());
+                        rest.copy_from_slice(s);
                         self.len = end;
                         true
                     }
@@ -390,7 +391,7 @@ impl Encoder {
             ValueRef::Str(s) => {
                 self.byte(TAG_STR);
                 self.varint(s.len() as u64);
-                self.extend(s.as_bytes());
+                self.extend(s);
             }
         }
     }
@@ -461,7 +462,7 @@ impl<'a> Iterator for Decoder<'a> {
             TAG_F64 => ValueRef::F64(f64::from_le_bytes(self.eight()?)),
             TAG_STR => {
                 let len = usize::try_from(self.varint()?).ok()?;
-                ValueRef::Str(std::str::from_utf8(self.take(len)?).ok()?)
+                ValueRef::Str(self.take(len)?)
             }
             _ => return None,
         };
@@ -775,7 +776,7 @@ mod tests {
         let mut data = DataFields::default();
         assert!(data.is_empty());
         data.append(&META, &field("a"), ValueRef::U64(7));
-        data.append(&META, &field("b"), ValueRef::Str("GET"));
+        data.append(&META, &field("b"), ValueRef::Str(b"GET"));
         assert!(matches!(data, DataFields::Inline { .. }));
         assert!(!data.is_empty());
         data.set(&META, Cow::Borrowed("a"), ValueRef::I64(-1));
@@ -835,7 +836,7 @@ mod more_tests {
         data.append(&META, &field("d"), ValueRef::I64(-2));
         assert!(matches!(data, DataFields::Inline { .. }));
         // Does not fit in what is left inline.
-        data.append(&META, &field("e"), ValueRef::Str("GET"));
+        data.append(&META, &field("e"), ValueRef::Str(b"GET"));
         assert!(matches!(data, DataFields::Packed(_)));
         // A key before the last one.
         data.set(&META, Cow::Borrowed("a"), ValueRef::Bool(true));
@@ -846,7 +847,7 @@ mod more_tests {
             vec![
                 ("c", ValueRef::U64(1)),
                 ("d", ValueRef::I64(-2)),
-                ("e", ValueRef::Str("GET")),
+                ("e", ValueRef::Str(b"GET")),
                 ("a", ValueRef::Bool(true)),
             ]
         );

@@ -424,12 +424,12 @@ impl tracing_core::field::Visit for DataVisitor {
     }
     fn record_str(&mut self, field: &Field, value: &str) {
         let value = crate::field::cut(value, crate::field::MAX_FIELD_BYTES);
-        self.push(field, ValueRef::Str(value));
+        self.push(field, ValueRef::Str(value.as_bytes()));
     }
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
         let text = format!("{value:?}");
         let kept = crate::field::cut(&text, crate::field::MAX_FIELD_BYTES);
-        self.push(field, ValueRef::Str(kept));
+        self.push(field, ValueRef::Str(kept.as_bytes()));
     }
 }
 

@@ -19,6 +19,13 @@ pub(crate) fn push_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
+/// [`push_str`] for the UTF-8 bytes of a string.
+pub(crate) fn push_utf8(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.push(b'"');
+    push_bytes_content(out, bytes);
+    out.push(b'"');
+}
+
 /// Writes `"key":"value"`, both escaped.
 pub(crate) fn push_str_entry(out: &mut Vec<u8>, key: &str, value: &str) {
     out.push(b'"');
@@ -52,7 +59,12 @@ const SHORT: usize = 8;
 
 /// Writes `s` escaped, without quotes.
 fn push_str_content(out: &mut Vec<u8>, s: &str) {
-    let bytes = s.as_bytes();
+    push_bytes_content(out, s.as_bytes());
+}
+
+/// Writes the UTF-8 bytes of a string escaped, without quotes.
+#[inline]
+fn push_bytes_content(out: &mut Vec<u8>, bytes: &[u8]) {
     if bytes.len() <= SHORT {
         // Checked and gathered into one word in one pass; the word is written whole (no
         // copy call) and the length cut back to the string's. (A byte-by-byte copy into a

@@ -9,7 +9,7 @@ use crate::clock::Clock;
 use crate::export::record::{SpanLink, SpanRecord, TransactionRecord, DEFAULT_ORIGIN};
 use crate::export::wire::json::{
     push_bool, push_f64, push_i64, push_key, push_plain_str, push_str, push_str_parts, push_u64,
-    Timestamps,
+    push_utf8, Timestamps,
 };
 use crate::export::wire::key_facts::{DataKey, JudgeKey, KeyFacts, Verdict, FILTERED};
 use crate::export::wire::limits::MAX_SPAN_BYTES;
@@ -700,7 +700,7 @@ fn push_value(out: &mut Vec<u8>, value: ValueRef<'_>, verdict: Verdict) {
         ValueRef::I64(n) => push_i64(out, n),
         ValueRef::U64(n) => push_u64(out, n),
         ValueRef::F64(f) => push_f64(out, f),
-        ValueRef::Str(s) => push_str(out, s),
+        ValueRef::Str(s) => push_utf8(out, s),
     }
 }
 
