@@ -106,28 +106,21 @@ impl Recording {
             metadata: self.metadata,
             encoder: Encoder::new(),
             // Straight into the encoded form only while nothing is recorded yet.
-            slow: (!self.data.is_empty()).then(Vec::new),
-            special: Vec::new(),
+            slow: !self.data.is_empty(),
+            rare: Vec::new(),
         };
         attrs.record(&mut visitor);
         let DataVisitor {
             encoder,
             slow,
-            special,
+            rare,
             ..
         } = visitor;
-        match slow {
-            None => self.data = encoder.finish(),
-            Some(slow) => {
-                for (name, value) in slow {
-                    self.set_field(name, value);
-                }
-            }
+        if !slow {
+            self.data = encoder.finish();
         }
-        if !special.is_empty() {
-            for (name, value) in special {
-                self.set_field(name, value);
-            }
+        for (name, value) in rare {
+            self.set_field(name, value);
         }
     }
 
@@ -380,32 +373,37 @@ crate::field::visit_as_field_values!(FieldVisitor);
 struct DataVisitor {
     metadata: &'static Metadata<'static>,
     encoder: Encoder,
-    /// Fields set one by one instead (the recording has data already, or a field the
+    /// Every field goes to `rare` instead (the recording has data already, or a field the
     /// encoding cannot key).
-    slow: Option<Fields>,
-    special: Fields,
+    slow: bool,
+    /// What [`Recording::set_field`] applies after the visit, in visiting order: special
+    /// fields, and every field once `slow`.
+    rare: Fields,
 }
 
 impl DataVisitor {
     #[inline]
     fn push(&mut self, field: &Field, value: ValueRef<'_>) {
         let name = field.name();
-        if name.starts_with("sentry.") {
-            self.special.push((Cow::Borrowed(name), value.to_owned()));
-            return;
+        let special = name.as_bytes().first() == Some(&b's') && name.starts_with("sentry.");
+        match u8::try_from(field.index()) {
+            Ok(index) if !self.slow && !special => self.encoder.push(index, value),
+            _ => self.push_rare(name, value, special),
         }
-        match (&mut self.slow, u8::try_from(field.index()).ok()) {
-            (None, Some(index)) => self.encoder.push(index, value),
-            (None, None) => {
-                // Keep what is encoded, then go one by one.
-                let mut slow = Vec::new();
-                let mut encoded = std::mem::replace(&mut self.encoder, Encoder::new()).finish();
-                slow.extend(encoded.take(Some(self.metadata)));
-                slow.push((Cow::Borrowed(name), value.to_owned()));
-                self.slow = Some(slow);
-            }
-            (Some(slow), _) => slow.push((Cow::Borrowed(name), value.to_owned())),
+    }
+
+    #[cold]
+    fn push_rare(&mut self, name: &'static str, value: ValueRef<'_>, special: bool) {
+        if !self.slow && !special {
+            // A key the encoding cannot hold: what is encoded goes first, then field by field.
+            self.slow = true;
+            let mut encoded = std::mem::replace(&mut self.encoder, Encoder::new()).finish();
+            // Before any special field already set aside: those never become data.
+            let mut list = encoded.take(Some(self.metadata));
+            list.append(&mut self.rare);
+            self.rare = list;
         }
+        self.rare.push((Cow::Borrowed(name), value.to_owned()));
     }
 }
 
