@@ -27,14 +27,14 @@ pub(crate) struct SpanLink {
     pub(crate) sampled: Option<bool>,
 }
 
-/// One finished span (the transaction's root or one of its children).
+/// One finished span (the transaction's root or one of its children). Kept small: it is
+/// moved into its transaction's child list on the instrumented thread; what few spans set
+/// (op, description, origin, links) lives behind one optional box.
 #[derive(Clone, Debug)]
 pub(crate) struct SpanRecord {
     pub(crate) span_id: SpanId,
     /// The local parent; for the root, the remote parent (if the trace was continued).
     pub(crate) parent_span_id: Option<SpanId>,
-    pub(crate) op: Cow<'static, str>,
-    pub(crate) description: Option<String>,
     pub(crate) status: Option<SpanStatus>,
     /// Monotonic start and end: the sender turns them into wall-clock times with the
     /// [`Clock`] of the span's local root (so `start <= end` always holds).
@@ -42,9 +42,8 @@ pub(crate) struct SpanRecord {
     pub(crate) end: Instant,
     /// Encoded as recorded; a plain list once something edits it ([`SpanRecord::data_mut`]).
     pub(crate) data: DataFields,
-    pub(crate) links: Vec<SpanLink>,
-    /// `auto.tracing` unless the user set `sentry.origin`.
-    pub(crate) origin: Cow<'static, str>,
+    /// The op, description, origin and links the span set, if any (see the accessors).
+    pub(crate) details: Option<Box<SpanDetails>>,
     /// The span's callsite: the default `op` (`{target}::{name}`) and the `code.*` data are
     /// written from it on the export worker, so the instrumented thread formats nothing.
     pub(crate) metadata: Option<&'static tracing_core::Metadata<'static>>,
@@ -52,7 +51,59 @@ pub(crate) struct SpanRecord {
     pub(crate) thread: ThreadTag,
 }
 
+/// What few spans set: special-field overrides (`sentry.op`, `sentry.name`,
+/// `sentry.description`, `sentry.origin`, `sentry.source`) and links. Built by the recording
+/// and handed to the record as it is.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct SpanDetails {
+    pub(crate) op: Option<Cow<'static, str>>,
+    /// The transaction name the span asked for; the description when none is set.
+    pub(crate) name: Option<String>,
+    pub(crate) description: Option<String>,
+    pub(crate) origin: Option<Cow<'static, str>>,
+    pub(crate) source: Option<TransactionSource>,
+    pub(crate) links: Vec<SpanLink>,
+}
+
+/// The op of a span that set none (the callsite's is written).
+const NO_OP: &Cow<'static, str> = &Cow::Borrowed("");
+/// The origin of a span that set none.
+const AUTO_ORIGIN: &Cow<'static, str> = &Cow::Borrowed(DEFAULT_ORIGIN);
+
 impl SpanRecord {
+    /// The op the span set (`sentry.op`), empty if none.
+    pub(crate) fn op(&self) -> &Cow<'static, str> {
+        self.details
+            .as_ref()
+            .and_then(|d| d.op.as_ref())
+            .unwrap_or(NO_OP)
+    }
+
+    /// The description the span set, else the transaction name it asked for; `None` falls
+    /// back to the span's name when it is written.
+    pub(crate) fn description(&self) -> Option<&String> {
+        let details = self.details.as_deref()?;
+        details.description.as_ref().or(details.name.as_ref())
+    }
+
+    /// `auto.tracing` unless the user set `sentry.origin`.
+    pub(crate) fn origin(&self) -> &Cow<'static, str> {
+        self.details
+            .as_ref()
+            .and_then(|d| d.origin.as_ref())
+            .unwrap_or(AUTO_ORIGIN)
+    }
+
+    /// The links recorded with `follows_from`.
+    pub(crate) fn links(&self) -> &[SpanLink] {
+        self.details.as_ref().map_or(&[], |d| d.links.as_slice())
+    }
+
+    /// The details, to edit (created on first edit).
+    pub(crate) fn details_mut(&mut self) -> &mut SpanDetails {
+        self.details.get_or_insert_with(Box::default)
+    }
+
     /// The data as a plain list, to edit.
     pub(crate) fn data_mut(&mut self) -> &mut Fields {
         self.data.to_mut(self.metadata)

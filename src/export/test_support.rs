@@ -54,14 +54,16 @@ pub(crate) fn span(
     SpanRecord {
         span_id: span_id(id),
         parent_span_id: parent.map(span_id),
-        op: Cow::Borrowed(op),
-        description: None,
         status: None,
         start: instant_at_micros(start),
         end: instant_at_micros(end),
         data: Default::default(),
-        links: Vec::new(),
-        origin: Cow::Borrowed("auto.tracing"),
+        details: (!op.is_empty()).then(|| {
+            Box::new(crate::export::record::SpanDetails {
+                op: Some(Cow::Borrowed(op)),
+                ..Default::default()
+            })
+        }),
         metadata: None,
         thread: crate::thread::ThreadTag::default(),
     }
@@ -71,7 +73,7 @@ pub(crate) fn span(
 /// statuses, a link and a full DSC.
 pub(crate) fn sample_record() -> TransactionRecord {
     let mut root = span(ROOT, Some(REMOTE_PARENT), "http.server", 0, 500);
-    root.description = Some("GET /users/:id".to_owned());
+    root.details_mut().description = Some("GET /users/:id".to_owned());
     root.status = Some(SpanStatus::Ok);
     root.data = vec![
         (
@@ -86,7 +88,7 @@ pub(crate) fn sample_record() -> TransactionRecord {
     .into();
 
     let mut child = span(CHILD, Some(ROOT), "db.query", 100, 300);
-    child.description = Some("SELECT * FROM \"users\" WHERE id = $1\n".to_owned());
+    child.details_mut().description = Some("SELECT * FROM \"users\" WHERE id = $1\n".to_owned());
     // Not `Unknown`: sentry-types cannot read `unknown`, the name Relay keeps (tests/it/hardening.rs).
     child.status = Some(SpanStatus::NotFound);
     child.data = vec![
@@ -102,7 +104,7 @@ pub(crate) fn sample_record() -> TransactionRecord {
         (Cow::Borrowed("rows"), FieldValue::I64(7)),
     ]
     .into();
-    child.links = vec![
+    child.details_mut().links = vec![
         SpanLink {
             trace_id: "0123456789abcdef0123456789abcdef".parse().unwrap(),
             span_id: span_id("0123456789abcdef"),
@@ -141,8 +143,8 @@ pub(crate) fn sample_record() -> TransactionRecord {
 
 /// The `op` the serializer writes for `span`: its own, else `{target}::{name}`, else none.
 pub(crate) fn expected_op(span: &SpanRecord) -> Option<String> {
-    if !span.op.is_empty() {
-        Some(span.op.to_string())
+    if !span.op().is_empty() {
+        Some(span.op().to_string())
     } else {
         span.metadata
             .map(|m| format!("{}::{}", m.target(), m.name()))

@@ -514,5 +514,8 @@ mod tests {
         // root one `RootState` besides): the heap per open span in `benches/peers` counts them.
         assert!(std::mem::size_of::<SpanData>() <= 96);
         assert!(std::mem::size_of::<RootState>() <= 160);
+        // Every finished child is moved into its transaction's list on the instrumented
+        // thread (and the list grows by copying them).
+        assert!(std::mem::size_of::<crate::export::record::SpanRecord>() <= 96);
     }
 }

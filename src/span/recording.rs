@@ -10,7 +10,7 @@ use std::time::Instant;
 use tracing_core::field::Field;
 use tracing_core::Metadata;
 
-use crate::export::record::{SpanLink, SpanRecord, TransactionSource, DEFAULT_ORIGIN};
+use crate::export::record::{SpanLink, SpanRecord, TransactionSource};
 use crate::field::{DataFields, Encoder, FieldValue, ValueRef};
 use crate::id::SpanId;
 use crate::status::SpanStatus;
@@ -43,19 +43,11 @@ pub(crate) struct Recording {
     /// The thread the span started on (in what would be padding).
     thread: ThreadTag,
     data: DataFields,
+    /// Special-field overrides and links, set by few spans: handed on to the record as it is.
     extra: Option<Box<Extra>>,
 }
 
-/// Special-field overrides and links: set by few spans.
-#[derive(Default)]
-struct Extra {
-    op: Option<Cow<'static, str>>,
-    name: Option<String>,
-    description: Option<String>,
-    origin: Option<Cow<'static, str>>,
-    source: Option<TransactionSource>,
-    links: Vec<SpanLink>,
-}
+use crate::export::record::SpanDetails as Extra;
 
 // === impl Recording ===
 
@@ -185,23 +177,24 @@ impl Recording {
     /// What an `ignore_spans` rule sees of a span being created: its name, op, description,
     /// origin and data so far (ids and times are placeholders; the rules do not see them).
     pub(crate) fn preview(&self) -> SpanRecord {
-        let extra = self.extra.as_deref();
-        let text = |f: fn(&Extra) -> &Option<String>| extra.and_then(|e| f(e).clone());
+        let details = self.extra.as_deref().map(|e| {
+            Box::new(Extra {
+                op: e.op.clone(),
+                name: e.name.clone(),
+                description: e.description.clone(),
+                origin: e.origin.clone(),
+                source: e.source,
+                links: Vec::new(),
+            })
+        });
         SpanRecord {
             span_id: SpanId::from_bytes([0; 8]),
             parent_span_id: None,
-            op: extra
-                .and_then(|e| e.op.clone())
-                .unwrap_or(Cow::Borrowed("")),
-            description: text(|e| &e.description).or_else(|| text(|e| &e.name)),
             status: self.status,
             start: self.start,
             end: self.start,
             data: self.data.clone(),
-            links: Vec::new(),
-            origin: extra
-                .and_then(|e| e.origin.clone())
-                .unwrap_or(Cow::Borrowed(DEFAULT_ORIGIN)),
+            details,
             metadata: Some(self.metadata),
             thread: self.thread,
         }
@@ -215,27 +208,15 @@ impl Recording {
             .or_else(|| self.error_seen.then_some(SpanStatus::InternalError))
             // Dropped while its thread unwinds from a panic (checked only for recorded spans).
             .or_else(|| std::thread::panicking().then_some(SpanStatus::InternalError));
-        // Most spans set none of the extras: no default `Extra` is built for them.
-        let (op, description, links, origin) = match self.extra {
-            None => (None, None, Vec::new(), None),
-            Some(extra) => {
-                let extra = *extra;
-                // `None` falls back to the span's name when the transaction is serialised.
-                let description = extra.description.or(extra.name);
-                (extra.op, description, extra.links, extra.origin)
-            }
-        };
         SpanRecord {
             span_id,
             parent_span_id,
-            op: op.unwrap_or(Cow::Borrowed("")),
-            description,
             status,
             start,
             end,
             data: self.data,
-            links,
-            origin: origin.unwrap_or(Cow::Borrowed(DEFAULT_ORIGIN)),
+            // Most spans set none of the extras: no box for them.
+            details: self.extra,
             metadata: Some(self.metadata),
             thread: self.thread,
         }

@@ -1246,7 +1246,7 @@ mod tests {
         let script = Script::new([Answer::Status(200)]);
         let p = pipeline(script.transport.clone(), |_, _| {});
         let mut record = sample_record();
-        record.root.description = Some("x".repeat(2 * 1024 * 1024));
+        record.root.details_mut().description = Some("x".repeat(2 * 1024 * 1024));
         p.handle.submit(record);
         p.submit(1);
         assert!(p.flush());

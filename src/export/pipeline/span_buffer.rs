@@ -176,7 +176,7 @@ mod tests {
 
     fn one(name_len: usize) -> StreamedSpan {
         let mut record = span(ROOT, None, "op", 0, 1);
-        record.description = Some("x".repeat(name_len));
+        record.details_mut().description = Some("x".repeat(name_len));
         StreamedSpan {
             record,
             clock: crate::export::test_support::test_clock(),

@@ -27,7 +27,7 @@ pub(crate) fn streamed_span_weight(span: &StreamedSpan) -> usize {
 fn span_weight(s: &SpanRecord) -> usize {
     const SPAN_OVERHEAD: usize = 256;
     let data = s.data.estimate(s.metadata, entry_weight);
-    SPAN_OVERHEAD + s.description.as_ref().map_or(0, String::len) + data
+    SPAN_OVERHEAD + s.description().map_or(0, String::len) + data
 }
 
 /// About the serialised size of one log: the fixed fields and the attributes every log

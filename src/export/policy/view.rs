@@ -79,7 +79,7 @@ impl<'a> SpanView<'a> {
 
     /// The operation sent: `sentry.op` if the span set one, else `{target}::{name}`.
     pub fn op(&self) -> Cow<'_, str> {
-        match (&self.record.op, self.record.metadata) {
+        match (self.record.op(), self.record.metadata) {
             (op, _) if !op.is_empty() => Cow::Borrowed(op),
             (_, Some(m)) => Cow::Owned(format!("{}::{}", m.target(), m.name())),
             (_, None) => Cow::Borrowed(""),
@@ -88,12 +88,12 @@ impl<'a> SpanView<'a> {
 
     /// Replaces the operation.
     pub fn set_op(&mut self, op: impl Into<String>) {
-        self.record.op = Cow::Owned(op.into());
+        self.record.details_mut().op = Some(Cow::Owned(op.into()));
     }
 
     /// The description sent: `sentry.name` if the span set one, else the span's name.
     pub fn description(&self) -> &str {
-        match &self.record.description {
+        match self.record.description() {
             Some(description) => description,
             None => self.name(),
         }
@@ -101,7 +101,7 @@ impl<'a> SpanView<'a> {
 
     /// Replaces the description.
     pub fn set_description(&mut self, description: impl Into<String>) {
-        self.record.description = Some(description.into());
+        self.record.details_mut().description = Some(description.into());
     }
 
     /// The status sent, if any.

@@ -63,7 +63,7 @@ fn write_span(out: &mut Vec<u8>, ids: &IdsPrefix, span: &StreamedSpan, meta: &Ev
         push_str(out, &span.segment_name);
     } else {
         // The description the transaction's span would carry: explicit, or the span's name.
-        let name = match (&record.description, record.metadata) {
+        let name = match (record.description(), record.metadata) {
             (Some(description), _) => description.as_str(),
             (None, Some(metadata)) => metadata.name(),
             (None, None) => "",
@@ -82,9 +82,9 @@ fn write_span(out: &mut Vec<u8>, ids: &IdsPrefix, span: &StreamedSpan, meta: &Ev
     out.extend_from_slice(br#","attributes":{"#);
     write_attributes(out, span, meta);
     out.push(b'}');
-    if !record.links.is_empty() {
+    if !record.links().is_empty() {
         out.extend_from_slice(br#","links":"#);
-        push_links(out, &record.links);
+        push_links(out, record.links());
     }
     out.push(b'}');
 }
@@ -110,8 +110,8 @@ fn write_attributes(out: &mut Vec<u8>, span: &StreamedSpan, meta: &EventMeta) {
     let record = &span.record;
     let mut attrs = Attributes { out, first: true };
     let op_parts: [&str; 3];
-    let op: &[&str] = if !record.op.is_empty() {
-        op_parts = [record.op.as_ref(), "", ""];
+    let op: &[&str] = if !record.op().is_empty() {
+        op_parts = [record.op().as_ref(), "", ""];
         &op_parts
     } else if let Some(metadata) = record.metadata {
         // `{target}::{name}` of the callsite, as the transaction's span would have it.
@@ -123,7 +123,7 @@ fn write_attributes(out: &mut Vec<u8>, span: &StreamedSpan, meta: &EventMeta) {
     if !op.is_empty() {
         attrs.string_parts("sentry.op", op);
     }
-    attrs.string("sentry.origin", &record.origin);
+    attrs.string("sentry.origin", record.origin());
     if let Some(release) = &meta.release {
         attrs.string("sentry.release", release);
     }

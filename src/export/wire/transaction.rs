@@ -436,10 +436,10 @@ fn push_span_fields(
     let described = match callsite.as_deref() {
         // The callsite's op and description and the default origin, in one piece.
         Some(callsite)
-            if span.op.is_empty()
-                && span.description.is_none()
+            if span.op().is_empty()
+                && span.description().is_none()
                 && span.status.is_none()
-                && span.origin == DEFAULT_ORIGIN =>
+                && span.origin() == DEFAULT_ORIGIN =>
         {
             out.extend_from_slice(callsite.head());
             callsite.description().len()
@@ -485,10 +485,10 @@ fn push_span_fields(
             }
         };
     }
-    if !span.links.is_empty() {
+    if !span.links().is_empty() {
         out.push(b',');
         push_key(out, "links");
-        push_links(out, &span.links);
+        push_links(out, span.links());
     }
     trimmed
 }
@@ -501,16 +501,16 @@ fn push_op_to_origin(
     callsite: Option<&CallsiteJson>,
     keys: &mut KeyFacts,
 ) -> usize {
-    if !span.op.is_empty() {
+    if !span.op().is_empty() {
         out.extend_from_slice(br#","op":"#);
-        push_text(out, &span.op, keys);
+        push_text(out, span.op(), keys);
     } else if let Some(callsite) = callsite {
         // `{target}::{name}` of the callsite, as sentry-tracing does.
         out.extend_from_slice(callsite.op());
     }
     // Without an explicit description the span's name is used, written here on the sender so
     // the instrumented thread copies no string.
-    let described = match (&span.description, callsite) {
+    let described = match (span.description(), callsite) {
         (Some(description), _) => {
             out.extend_from_slice(br#","description":"#);
             push_str(out, description);
@@ -527,7 +527,7 @@ fn push_op_to_origin(
         push_plain_str(out, status.as_str());
     }
     out.extend_from_slice(br#","origin":"#);
-    push_text(out, &span.origin, keys);
+    push_text(out, span.origin(), keys);
     described
 }
 

@@ -540,10 +540,10 @@ mod tests {
     #[test]
     fn callsite_json_from_the_cache_is_what_a_fresh_sender_writes() {
         let mut record = sample_record();
-        record.root.op = "".into();
+        record.root.details_mut().op = None;
         record.root.metadata = Some(&METADATA);
         record.spans[0].metadata = Some(&METADATA);
-        record.spans[0].description = None;
+        record.spans[0].details_mut().description = None;
         record.spans[1].metadata = Some(&METADATA);
         let payload = |scratch: &mut Scratch| {
             let envelope = EnvelopeBytes::from_transaction(
@@ -572,9 +572,9 @@ mod tests {
     #[test]
     fn spans_without_op_get_target_and_name_and_every_span_gets_code_data() {
         let mut record = sample_record();
-        record.root.op = "".into();
+        record.root.details_mut().op = None;
         record.root.metadata = Some(&METADATA);
-        record.spans[0].op = "".into();
+        record.spans[0].details_mut().op = None;
         record.spans[1].metadata = Some(&METADATA);
         record.spans[1]
             .data_mut()
@@ -778,11 +778,11 @@ mod tests {
         };
         // One byte under, exactly at, and one byte over the limit (the description grows the
         // payload byte for byte: plain ASCII needs no escaping).
-        let base = record.spans[0].description.take();
+        let base = record.spans[0].details_mut().description.take();
         assert!(base.is_none());
         let filler = MAX_ITEM_BYTES - overhead - r#","description":"""#.len();
         for (extra, fits) in [(filler - 1, true), (filler, true), (filler + 1, false)] {
-            record.spans[0].description = Some("x".repeat(extra));
+            record.spans[0].details_mut().description = Some("x".repeat(extra));
             let result = EnvelopeBytes::from_transaction(
                 &record,
                 &meta(),
