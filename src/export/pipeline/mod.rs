@@ -47,14 +47,6 @@ use weight::{log_weight, metric_weight, transaction_weight};
 
 /// One unit of work for a sender.
 #[derive(Debug)]
-// With the `sentry` feature an external envelope's variant is about as large.
-#[cfg_attr(
-    not(feature = "sentry"),
-    expect(
-        clippy::large_enum_variant,
-        reason = "transactions are the common case; boxing them would cost an allocation each"
-    )
-)]
 pub(crate) enum Work {
     /// A finished transaction: serialised and sent as one envelope.
     Transaction(TransactionRecord),
