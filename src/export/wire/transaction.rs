@@ -2,15 +2,13 @@
 //! (spec 7.2/7.3): the root goes into `contexts.trace`, every descendant into the flat `spans[]`.
 
 use std::borrow::Cow;
-use std::time::{Instant, SystemTime};
 
 use tracing_core::Metadata;
 
-use crate::clock::Clock;
 use crate::export::record::{FieldValue, SpanLink, SpanRecord, TransactionRecord, DEFAULT_ORIGIN};
 use crate::export::wire::json::{
     push_bool, push_f64, push_i64, push_key, push_plain_str, push_str, push_str_parts, push_u64,
-    Timestamps,
+    EpochClock, Timestamps,
 };
 use crate::export::wire::key_facts::{DataKey, JudgeKey, KeyFacts, Verdict, FILTERED};
 use crate::export::wire::limits::MAX_SPAN_BYTES;
@@ -273,7 +271,7 @@ pub(crate) fn write_transaction(
     scrub: Option<&dyn JudgeKey>,
 ) {
     let ids = ids_prefix(tx.trace_id);
-    let (start, end) = ordered(&tx.clock, tx.root.start, tx.root.end);
+    let clock = EpochClock::new(&tx.clock);
 
     out.extend_from_slice(br#"{"type":"transaction","event_id":""#);
     out.extend_from_slice(event_id);
@@ -283,7 +281,9 @@ pub(crate) fn write_transaction(
     push_plain_str(out, tx.source.as_str());
     out.push(b'}');
     out.extend_from_slice(meta.json());
-    caches.timestamps.push_start_and_end(out, start, end);
+    caches
+        .timestamps
+        .push_span_times(out, &clock, tx.root.start, tx.root.end);
     out.extend_from_slice(br#","contexts":{"#);
     out.extend_from_slice(meta.contexts_json());
     out.extend_from_slice(br#""trace":{"type":"trace","#);
@@ -301,8 +301,9 @@ pub(crate) fn write_transaction(
         if let Some(entries) = push_span_fields(out, &ids, span, caches, scrub) {
             spans_trimmed.push((i, entries));
         }
-        let (start, end) = ordered(&tx.clock, span.start, span.end);
-        caches.timestamps.push_start_and_end(out, start, end);
+        caches
+            .timestamps
+            .push_span_times(out, &clock, span.start, span.end);
         out.push(b'}');
     }
     out.push(b']');
@@ -811,13 +812,6 @@ pub(super) fn push_links(out: &mut Vec<u8>, links: &[SpanLink]) {
         out.push(b'}');
     }
     out.push(b']');
-}
-
-/// The wall-clock `(start, end)` of a span's instants, with `end >= start`: Relay drops a
-/// transaction whose span ends before it starts. The layer already guarantees this; the check
-/// keeps a hand-made record honest.
-pub(super) fn ordered(clock: &Clock, start: Instant, end: Instant) -> (SystemTime, SystemTime) {
-    (clock.wall(start), clock.wall(end.max(start)))
 }
 
 pub(super) fn hex(bytes: &[u8]) -> &str {
