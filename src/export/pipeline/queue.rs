@@ -251,7 +251,9 @@ impl<T> Queue<T> {
 
     /// Takes the next item, waiting up to `idle_after` for one.
     pub(crate) fn pop(&self, idle_after: Duration) -> Pop<T> {
-        let started = Instant::now();
+        // The idle time counts from the first time the queue is found empty: an item waiting
+        // costs no clock read.
+        let mut started: Option<Instant> = None;
         let mut state = self.lock();
         let mut lingered = false;
         loop {
@@ -279,7 +281,7 @@ impl<T> Queue<T> {
                 return Pop::Closed;
             }
             let now = Instant::now();
-            let deadline = started.checked_add(idle_after);
+            let deadline = started.get_or_insert(now).checked_add(idle_after);
             if deadline.is_some_and(|d| now >= d) {
                 return Pop::Idle;
             }

@@ -87,13 +87,14 @@ fn run(pipeline: Arc<Pipeline>) {
     ON_SENDER.with(|on| on.set(true));
     let mut scratch = Scratch::default();
     let mut idle_ticks = 0u32;
-    // When this sender last looked for due batches and ran the health check.
-    let mut last_due_check: Option<Instant> = None;
+    // When this sender next looks for due batches and runs the health check.
+    let mut next_due_check: Option<Instant> = None;
     loop {
         match pipeline.queue.pop(IDLE_TICK) {
+            // The item stays where `pop` put it: handled and freed in place, never moved.
             Pop::Item {
                 ticket,
-                mut item,
+                ref mut item,
                 grow,
             } => {
                 idle_ticks = 0;
@@ -109,35 +110,36 @@ fn run(pipeline: Arc<Pipeline>) {
                     let report = matches!(item, Work::ClientReport);
                     pipeline
                         .delivery
-                        .handle(&mut item, &mut scratch, &pipeline.queue);
+                        .handle(item, &mut scratch, &pipeline.queue);
                     let now = Instant::now();
                     if !report {
-                        pipeline.delivery.send_reports_if_due(now);
+                        pipeline
+                            .delivery
+                            .send_reports_if_due(now, &mut scratch.reports_not_due_before);
                     }
                     now
                 }))
                 .unwrap_or_else(|_| Instant::now());
                 if let Some(since) = scratch.sending_since.take() {
-                    pipeline
-                        .delivery
-                        .note_send(now.saturating_duration_since(since));
+                    pipeline.delivery.note_send(since, now);
                 }
-                drop(item);
+                // Frees what the item still holds before it is done.
+                *item = Work::ClientReport;
                 pipeline.queue.done(ticket);
                 // Batches fall due seconds apart: under a stream of work, looking once per
                 // `DUE_CHECK_EVERY` is as timely and spares every item the buffers' locks.
-                if last_due_check.map_or(true, |last| {
-                    now.saturating_duration_since(last) >= DUE_CHECK_EVERY
-                }) {
+                if next_due_check.map_or(true, |next| now >= next) {
                     pipeline.submit_due_spans(now);
                     pipeline.check_health(now);
-                    last_due_check = Some(now);
+                    next_due_check = now.checked_add(DUE_CHECK_EVERY);
                 }
             }
             Pop::Idle => {
                 let now = Instant::now();
                 pipeline.submit_due_spans(now);
-                pipeline.delivery.send_reports_if_due(now);
+                pipeline
+                    .delivery
+                    .send_reports_if_due(now, &mut scratch.reports_not_due_before);
                 pipeline.check_health(now);
                 idle_ticks += 1;
                 if idle_ticks >= RETIRE_AFTER_IDLE_TICKS && pipeline.queue.retire_idle_consumer(1) {

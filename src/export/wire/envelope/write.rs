@@ -37,6 +37,8 @@ pub(crate) struct Scratch {
     /// taken by the sender once the unit of work is done): how the senders tell a slow
     /// transport without reading the clock again.
     pub(crate) sending_since: Option<Instant>,
+    /// The earliest time client reports can be due, as this sender last saw it.
+    pub(crate) reports_not_due_before: Option<Instant>,
 }
 
 /// The largest envelope buffer a sender keeps for the next envelope: a rare large transaction
