@@ -242,6 +242,33 @@ pub(crate) fn push_f64(out: &mut Vec<u8>, f: f64) {
     }
 }
 
+/// Writes a time since the epoch as float seconds to the microsecond: the JSON text
+/// [`push_f64`] writes for `secs as f64 + micros as f64 / 1e6`, without float formatting.
+///
+/// From `2^13` seconds after the epoch to `2^32` (year 2106), doubles are under a microsecond
+/// apart, and no decimal `secs.micros` lies near enough to the midpoint of two of them for
+/// the rounding of `micros / 1e6` to matter: the sum is the double nearest `secs.micros`, and
+/// its shortest round-tripping text is that decimal (at least one fractional digit, trailing
+/// zeros cut). Other times (never a real clock's) go through [`push_f64`].
+pub(crate) fn push_epoch_seconds(out: &mut Vec<u8>, since: Duration) {
+    let (secs, micros) = (since.as_secs(), since.subsec_micros());
+    if !(1 << 13..1 << 32).contains(&secs) {
+        push_f64(out, secs as f64 + f64::from(micros) / 1e6);
+        return;
+    }
+    push_u64(out, secs);
+    let [a, b] = digit_pair(micros / 10_000);
+    let [c, d] = digit_pair(micros / 100 % 100);
+    let [e, f] = digit_pair(micros % 100);
+    let fraction = [b'.', a, b, c, d, e, f];
+    // The point and one digit always; then up to the last non-zero digit.
+    let len = fraction
+        .iter()
+        .rposition(|&digit| digit != b'0')
+        .map_or(2, |last| last.max(1) + 1);
+    out.extend_from_slice(fraction.get(..len).unwrap_or(b".0"));
+}
+
 /// Writes `true` or `false`.
 pub(crate) fn push_bool(out: &mut Vec<u8>, b: bool) {
     out.extend_from_slice(if b { b"true" } else { b"false" });
@@ -476,6 +503,7 @@ pub(crate) fn rfc3339(t: SystemTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::strategy::Just;
     use std::time::Duration;
 
     fn at(secs: u64, micros: u32) -> SystemTime {
@@ -609,7 +637,45 @@ mod tests {
         (secs, num(20..26) as u32)
     }
 
+    #[test]
+    fn epoch_seconds_match_known_floats() {
+        for (secs, micros, want) in [
+            (1_795_530_742, 849_756, "1795530742.849756"),
+            (1_795_530_742, 0, "1795530742.0"),
+            (1_795_530_742, 500_000, "1795530742.5"),
+            (1_795_530_742, 1, "1795530742.000001"),
+            (8192, 100, "8192.0001"),
+            (0, 1, "1e-6"),
+            (1, 999_999, "1.9999989999999999"),
+            ((1 << 32) - 1, 999_999, "4294967295.999999"),
+        ] {
+            let mut out = Vec::new();
+            push_epoch_seconds(&mut out, Duration::new(secs, micros * 1000));
+            assert_eq!(String::from_utf8(out).unwrap(), want, "{secs}.{micros}");
+        }
+    }
+
     proptest::proptest! {
+        /// The decimal text is the float's, for the times it covers and around its limits.
+        #[test]
+        fn epoch_seconds_are_written_as_the_float_would_be(
+            secs in proptest::prop_oneof![
+                0u64..100,
+                8_092u64..8_292,
+                1_000_000_000u64..2_500_000_000,
+                (1u64 << 32) - 100..(1u64 << 32) + 100,
+                0u64..1 << 40,
+            ],
+            micros in proptest::prop_oneof![0u32..1_000_000, Just(0), Just(999_999)],
+            nanos in 0u32..1000,
+        ) {
+            let mut fast = Vec::new();
+            push_epoch_seconds(&mut fast, Duration::new(secs, micros * 1000 + nanos));
+            let mut float = Vec::new();
+            push_f64(&mut float, secs as f64 + f64::from(micros) / 1e6);
+            proptest::prop_assert_eq!(String::from_utf8(fast).unwrap(), String::from_utf8(float).unwrap());
+        }
+
         /// A span's times by durations are its local root clock's wall-clock times, the end
         /// taken as the start when it is before it, also for instants before the anchor.
         #[test]

@@ -12,11 +12,9 @@
 //! transaction would carry is kept in `sentry.status.message`, since span v2 has only `ok` and
 //! `error`.
 
-use std::time::Duration;
-
 use crate::export::record::{FieldValue, SpanBatch, SpanRecord, StreamedSpan};
 use crate::export::wire::json::{
-    push_any_key, push_bool, push_f64, push_i64, push_str, push_u64, EpochClock,
+    push_any_key, push_bool, push_epoch_seconds, push_f64, push_i64, push_str, push_u64, EpochClock,
 };
 use crate::export::wire::transaction::{
     hex, ids_prefix, push_links, EventMeta, IdsPrefix, ThreadData, RUNTIME_NAME,
@@ -78,9 +76,9 @@ fn write_span(out: &mut Vec<u8>, ids: &IdsPrefix, span: &StreamedSpan, meta: &Ev
     push_bool(out, span.is_segment);
     let (start, end) = EpochClock::new(&span.clock).span(record.start, record.end);
     out.extend_from_slice(br#","start_timestamp":"#);
-    push_f64(out, seconds(start));
+    push_epoch_seconds(out, start);
     out.extend_from_slice(br#","end_timestamp":"#);
-    push_f64(out, seconds(end));
+    push_epoch_seconds(out, end);
     out.extend_from_slice(br#","attributes":{"#);
     write_attributes(out, span, meta);
     out.push(b'}');
@@ -99,11 +97,6 @@ fn status_of(status: Option<SpanStatus>) -> &'static str {
         None | Some(SpanStatus::Ok) => "ok",
         Some(_) => "error",
     }
-}
-
-/// Seconds since the epoch, to the microsecond (what the transaction's timestamps carry).
-fn seconds(since: Duration) -> f64 {
-    since.as_secs() as f64 + f64::from(since.subsec_micros()) / 1e6
 }
 
 /// Writes the attributes (without braces).
