@@ -144,7 +144,32 @@ pub(crate) const COMMON_KEYS: &[&str] = &[
 /// What every log and metric carries: the SDK, the environment, the release, the server and
 /// the runtime (`process.runtime.name`/`version`, which `sentry-sdk` 2.75.0 puts on its logs
 /// and metrics and the crate on its streamed spans).
+///
+/// They never change for a pipeline: written once, then copied.
 pub(crate) fn write_common(attrs: &mut Attributes<'_>, meta: &EventMeta) {
+    let json = meta.common_attributes.get_or_init(|| {
+        let mut json = Vec::with_capacity(384);
+        write_common_entries(
+            &mut Attributes {
+                out: &mut json,
+                first: true,
+            },
+            meta,
+        );
+        json
+    });
+    if json.is_empty() {
+        return;
+    }
+    if !attrs.first {
+        attrs.out.push(b',');
+    }
+    attrs.first = false;
+    attrs.out.extend_from_slice(json);
+}
+
+/// The attributes of [`write_common`], one by one.
+fn write_common_entries(attrs: &mut Attributes<'_>, meta: &EventMeta) {
     attrs.string("sentry.sdk.name", SDK_NAME);
     attrs.string("sentry.sdk.version", env!("CARGO_PKG_VERSION"));
     attrs.string("sentry.environment", &meta.environment);

@@ -28,6 +28,9 @@ pub(crate) struct EventMeta {
     pub(crate) json: std::sync::OnceLock<Vec<u8>>,
     /// The `os` and `runtime` contexts' JSON, written on first use.
     pub(crate) contexts: std::sync::OnceLock<Vec<u8>>,
+    /// The attributes every log and metric carries, written on first use (see
+    /// `log_item::write_common`).
+    pub(crate) common_attributes: std::sync::OnceLock<Vec<u8>>,
 }
 
 /// What every transaction says of the process's host, as Sentry's Rust SDK puts it on errors
