@@ -89,14 +89,16 @@ fn run(pipeline: Arc<Pipeline>) {
     let mut idle_ticks = 0u32;
     // When this sender next looks for due batches and runs the health check.
     let mut next_due_check: Option<Instant> = None;
+    // Where the queue puts each item and where it is handled and freed; between items it holds `ClientReport`, the variant that holds nothing.
+    let mut item = Work::ClientReport;
+    // The ticket of the item just handled: the next pop marks it done under its own lock.
+    let mut finished = None;
     loop {
-        match pipeline.queue.pop(IDLE_TICK) {
-            // The item stays where `pop` put it: handled and freed in place, never moved.
-            Pop::Item {
-                ticket,
-                ref mut item,
-                grow,
-            } => {
+        match pipeline
+            .queue
+            .pop_into(IDLE_TICK, finished.take(), &mut item)
+        {
+            Pop::Item { ticket, grow } => {
                 idle_ticks = 0;
                 // More senders help against latency, not against a failing ingest: while
                 // the shared backoff runs they would only wait too.
@@ -110,7 +112,7 @@ fn run(pipeline: Arc<Pipeline>) {
                     let report = matches!(item, Work::ClientReport);
                     pipeline
                         .delivery
-                        .handle(item, &mut scratch, &pipeline.queue);
+                        .handle(&mut item, &mut scratch, &pipeline.queue);
                     let now = Instant::now();
                     if !report {
                         pipeline
@@ -124,8 +126,8 @@ fn run(pipeline: Arc<Pipeline>) {
                     pipeline.delivery.note_send(since, now);
                 }
                 // Frees what the item still holds before it is done.
-                *item = Work::ClientReport;
-                pipeline.queue.done(ticket);
+                item = Work::ClientReport;
+                finished = Some(ticket);
                 // Batches fall due seconds apart: under a stream of work, looking once per
                 // `DUE_CHECK_EVERY` is as timely and spares every item the buffers' locks.
                 if next_due_check.map_or(true, |next| now >= next) {
