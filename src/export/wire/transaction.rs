@@ -24,10 +24,9 @@ pub(crate) struct EventMeta {
     pub(crate) server_name: Option<String>,
     /// The operating system and the compiler, read once when the layer is built.
     pub(crate) host: Host,
-    /// Their JSON, written on first use: they never change.
+    /// Their JSON and the contexts' besides `trace`, written on first use: they never
+    /// change (see [`EventMeta::json`]).
     pub(crate) json: std::sync::OnceLock<Vec<u8>>,
-    /// The `os` and `runtime` contexts' JSON, written on first use.
-    pub(crate) contexts: std::sync::OnceLock<Vec<u8>>,
     /// The attributes every log and metric carries, written on first use (see
     /// `log_item::write_common`).
     pub(crate) common_attributes: std::sync::OnceLock<Vec<u8>>,
@@ -51,12 +50,14 @@ pub(crate) struct Host {
 pub(crate) const RUNTIME_NAME: &str = "rustc";
 
 impl EventMeta {
-    /// `,"platform":"native","sdk":{...},"release":...,"environment":...,"server_name":...`
-    /// (release and server name only if set): every transaction's fields that never change,
-    /// written once.
+    /// `,"platform":"native","sdk":{...},"release":...,"environment":...,"server_name":...,
+    /// "contexts":{"os":{...},"runtime":{...},"trace":{"type":"trace",` (release and server
+    /// name only if set, no `os` context with no field known): every transaction's fields
+    /// that never change and the opening of its `trace` context, written once and copied in
+    /// one piece.
     fn json(&self) -> &[u8] {
         self.json.get_or_init(|| {
-            let mut out = Vec::with_capacity(160);
+            let mut out = Vec::with_capacity(320);
             out.extend_from_slice(br#","platform":"native","sdk":"#);
             out.extend_from_slice(SDK_JSON);
             if let Some(release) = &self.release {
@@ -69,41 +70,40 @@ impl EventMeta {
                 out.extend_from_slice(br#","server_name":"#);
                 push_str(&mut out, server_name);
             }
+            out.extend_from_slice(br#","contexts":{"#);
+            self.push_contexts(&mut out);
+            out.extend_from_slice(br#""trace":{"type":"trace","#);
             out
         })
     }
 
-    /// `"os":{...},"runtime":{...},`: the contexts besides `trace`, written once (nothing
-    /// for an `os` context with no field known).
-    fn contexts_json(&self) -> &[u8] {
-        self.contexts.get_or_init(|| {
-            let host = &self.host;
-            let mut out = Vec::with_capacity(160);
-            let os = [
-                ("name", &host.os_name),
-                ("version", &host.os_version),
-                ("kernel_version", &host.os_kernel_version),
-            ];
-            if os.iter().any(|(_, value)| value.is_some()) {
-                out.extend_from_slice(br#""os":{"type":"os""#);
-                for (key, value) in os {
-                    if let Some(value) = value {
-                        out.push(b',');
-                        push_key(&mut out, key);
-                        push_str(&mut out, value);
-                    }
+    /// `"os":{...},"runtime":{...},`: the contexts besides `trace` (nothing for an `os`
+    /// context with no field known).
+    fn push_contexts(&self, out: &mut Vec<u8>) {
+        let host = &self.host;
+        let os = [
+            ("name", &host.os_name),
+            ("version", &host.os_version),
+            ("kernel_version", &host.os_kernel_version),
+        ];
+        if os.iter().any(|(_, value)| value.is_some()) {
+            out.extend_from_slice(br#""os":{"type":"os""#);
+            for (key, value) in os {
+                if let Some(value) = value {
+                    out.push(b',');
+                    push_key(out, key);
+                    push_str(out, value);
                 }
-                out.extend_from_slice(b"},");
-            }
-            out.extend_from_slice(br#""runtime":{"type":"runtime","name":"#);
-            push_str(&mut out, RUNTIME_NAME);
-            if let Some(version) = &host.rustc_version {
-                out.extend_from_slice(br#","version":"#);
-                push_str(&mut out, version);
             }
             out.extend_from_slice(b"},");
-            out
-        })
+        }
+        out.extend_from_slice(br#""runtime":{"type":"runtime","name":"#);
+        push_str(out, RUNTIME_NAME);
+        if let Some(version) = &host.rustc_version {
+            out.extend_from_slice(br#","version":"#);
+            push_str(out, version);
+        }
+        out.extend_from_slice(b"},");
     }
 }
 
@@ -283,13 +283,11 @@ pub(crate) fn write_transaction(
     out.extend_from_slice(br#","transaction_info":{"source":"#);
     push_plain_str(out, tx.source.as_str());
     out.push(b'}');
-    out.extend_from_slice(meta.json());
     caches
         .timestamps
         .push_span_times(out, &clock, tx.root.start, tx.root.end);
-    out.extend_from_slice(br#","contexts":{"#);
-    out.extend_from_slice(meta.contexts_json());
-    out.extend_from_slice(br#""trace":{"type":"trace","#);
+    // The constant fields, the contexts besides `trace` and the opening of `trace`.
+    out.extend_from_slice(meta.json());
     let root_trimmed = push_span_fields(out, &ids, &tx.root, caches, scrub);
     out.push(b'}');
     out.push(b'}');

@@ -197,10 +197,16 @@ impl EnvelopeBytes {
             Some((&tx.dsc, &mut scratch.steady)),
             &mut scratch.sent_at,
         );
-        bytes.extend_from_slice(br#"{"type":"transaction","length":"#);
-        let length_at = bytes.len();
-        bytes.extend_from_slice(&[b' '; LENGTH_WIDTH]);
-        bytes.extend_from_slice(b",\"content_type\":\"application/json\"}\n");
+        // The item header in one copy, the length's ten characters blank.
+        const ITEM_HEADER: &[u8] =
+            b"{\"type\":\"transaction\",\"length\":          ,\"content_type\":\"application/json\"}\n";
+        const LENGTH_AT: usize = br#"{"type":"transaction","length":"#.len();
+        const _: () = assert!(
+            ITEM_HEADER.len()
+                == LENGTH_AT + LENGTH_WIDTH + b",\"content_type\":\"application/json\"}\n".len()
+        );
+        let length_at = bytes.len() + LENGTH_AT;
+        bytes.extend_from_slice(ITEM_HEADER);
         let start = bytes.len();
         write_transaction(&mut bytes, tx, &event_id, meta, &mut scratch.spans, scrub);
         let payload_len = bytes.len() - start;
