@@ -340,15 +340,25 @@ impl Timestamps {
 
     #[inline]
     fn push_pair(&mut self, out: &mut Vec<u8>, start: (u64, u32), end: (u64, u32)) {
-        const START: &[u8] = br#","start_timestamp":"#;
-        const END: &[u8] = br#","timestamp":"#;
+        // Assembled on the stack and written in one fixed-size copy.
+        const START: &[u8; 19] = br#","start_timestamp":"#;
+        const END: &[u8; 13] = br#","timestamp":"#;
         let start = self.quoted_parts(start);
         let end = self.quoted_parts(end);
-        out.reserve(START.len() + 29 + END.len() + 29);
-        out.extend_from_slice(START);
-        out.extend_from_slice(&start);
-        out.extend_from_slice(END);
-        out.extend_from_slice(&end);
+        let mut pair = [0u8; 19 + 29 + 13 + 29];
+        if let Some((head, rest)) = pair.split_first_chunk_mut::<19>() {
+            *head = *START;
+            if let Some((first, rest)) = rest.split_first_chunk_mut::<29>() {
+                *first = start;
+                if let Some((middle, rest)) = rest.split_first_chunk_mut::<13>() {
+                    *middle = *END;
+                    if let Some(last) = rest.first_chunk_mut::<29>() {
+                        *last = end;
+                    }
+                }
+            }
+        }
+        out.extend_from_slice(&pair);
     }
 
     /// `t`, quoted.
