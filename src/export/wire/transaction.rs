@@ -400,19 +400,26 @@ pub(super) fn ids_prefix(trace_id: TraceId) -> IdsPrefix {
 /// fields a transaction's span and a streamed span share. Ids are hex this crate wrote:
 /// fixed-size copies, nothing to escape.
 pub(super) fn push_ids(out: &mut Vec<u8>, prefix: &IdsPrefix, span: &SpanRecord) {
-    out.extend_from_slice(prefix);
-    let mut id = [b'"'; 17];
-    if let Some(hex) = id.get_mut(..16) {
-        hex.copy_from_slice(&span.span_id.to_hex());
-    }
-    out.extend_from_slice(&id);
-    if let Some(parent) = span.parent_span_id {
-        let mut field = *br#","parent_span_id":"0000000000000000""#;
-        if let Some(hex) = field.get_mut(19..35) {
-            hex.copy_from_slice(&parent.to_hex());
+    // Assembled on the stack and written in one fixed-size copy.
+    const PARENT: &[u8; 20] = br#"","parent_span_id":""#;
+    let mut ids = [b'"'; 57 + 16 + 20 + 16 + 1];
+    let mut len = 57 + 16 + 1;
+    if let Some((head, rest)) = ids.split_first_chunk_mut::<57>() {
+        *head = *prefix;
+        if let Some((id, rest)) = rest.split_first_chunk_mut::<16>() {
+            *id = span.span_id.to_hex();
+            if let Some(parent) = span.parent_span_id {
+                if let Some((key, rest)) = rest.split_first_chunk_mut::<20>() {
+                    *key = *PARENT;
+                    if let Some(hex) = rest.first_chunk_mut::<16>() {
+                        *hex = parent.to_hex();
+                        len = ids.len();
+                    }
+                }
+            }
         }
-        out.extend_from_slice(&field);
     }
+    out.extend_from_slice(ids.get(..len).unwrap_or_default());
 }
 
 /// The fields a span and the trace context share, without braces or timestamps. The data is
