@@ -32,29 +32,32 @@
 //! ```
 //!
 //! Measured (instructions per transaction; the 0-span transaction is its root span with two
-//! fields): the whole sender 6,686 with 0 spans and 23,589 with 10; the envelope alone
-//! (`from_transaction`, 0 spans) 3,590. The envelope header with its DSC costs about 1,750 of
+//! fields): the whole sender 6,084 with 0 spans and 21,492 with 10; the envelope alone
+//! (`from_transaction`, 0 spans) 3,489. The envelope header with its DSC costs about 1,700 of
 //! it, dropping the record (allocated on the instrumented thread, so freed across arenas) about
-//! 1,100, the root span about 800, the delivery checks and the queue about 700. With spans, the
-//! figures move by up to 3,000 from run to run: glibc's `malloc_consolidate`, when the sender's
-//! frees meet the instrumented thread's allocations, depends on how the two threads interleave
-//! (take the lowest of a few runs).
+//! 800 (the root's record 300, the DSC's three allocations 470), the root span about 870 (its
+//! fields 650, its timestamps 210), the queue, the delivery checks and the loop about 1,100.
+//! With spans, the figures move by up to 3,000 from run to run: glibc's `malloc_consolidate`,
+//! when the sender's frees meet the instrumented thread's allocations, depends on how the two
+//! threads interleave (take the lowest of a few runs).
 //!
 //! Measured (instructions per envelope, 200 transactions; the default rules scrub the span data
 //! while it is written, so the count includes them):
 //!
 //! | spans | instructions |
 //! |--:|--:|
-//! | 0 | 5,542 |
-//! | 1 | 7,293 |
-//! | 10 | 18,517 |
-//! | 100 | 119,801 |
+//! | 0 | 3,489 |
+//! | 1 | 4,718 |
+//! | 10 | 15,951 |
+//! | 100 | 130,947 |
 //!
-//! About 1,140 per span: privacy verdicts, key JSON and escaping remembered per
+//! About 1,250 per span: privacy verdicts, key JSON and escaping remembered per
 //! static key, timestamps from a remembered second with the microseconds as digit pairs, ids
 //! from a per-envelope prefix and a digit-pair table, the callsite's op, description and
 //! default origin in one copy, the data written in one pass with its budget checked once.
-//! Of what is left, two `SystemTime::duration_since` calls per span cost about 110.
+//! A span's two timestamps cost about 210, of which 110 are the two monotonic subtractions
+//! (`Instant` arithmetic) that place them after the transaction's clock reading; the rest is
+//! integer arithmetic on durations since the epoch.
 
 use std::hint::black_box;
 use std::io::Write as _;

@@ -29,6 +29,12 @@ impl Clock {
         Self { wall, mono }
     }
 
+    /// The wall-clock time and the monotonic instant it was read at (for a converter that
+    /// turns many instants into times since the epoch, like the export sender's).
+    pub(crate) fn anchor(&self) -> (SystemTime, Instant) {
+        (self.wall, self.mono)
+    }
+
     /// The wall-clock time of the instant `at`.
     pub(crate) fn wall(&self, at: Instant) -> SystemTime {
         match at.checked_duration_since(self.mono) {

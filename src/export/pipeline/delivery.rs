@@ -112,10 +112,12 @@ impl Delivery {
         self.slow_sends.load(Ordering::Relaxed) >= SLOW_SENDS
     }
 
-    /// Counts a send (its attempts, and the release of what it sent) that took `took`.
-    pub(crate) fn note_send(&self, took: Duration) {
+    /// Counts a send (its attempts, and the release of what it sent) that began at `since`
+    /// and was done at `now` (compared without computing the duration).
+    pub(crate) fn note_send(&self, since: Instant, now: Instant) {
+        let slow = since.checked_add(SLOW_SEND).is_some_and(|slow| now >= slow);
         let streak = self.slow_sends.load(Ordering::Relaxed);
-        if took >= SLOW_SEND {
+        if slow {
             self.slow_sends
                 .store(streak.saturating_add(1), Ordering::Relaxed);
         } else if streak != 0 {
@@ -296,7 +298,9 @@ impl Delivery {
         };
         let now = Instant::now();
         scratch.sending_since = Some(now);
-        let report = if self.reports_due(now) && self.reports_allowed() {
+        let report = if self.reports_due(now, &mut scratch.reports_not_due_before)
+            && self.reports_allowed()
+        {
             self.take_report(&mut envelope)
         } else {
             None
@@ -460,7 +464,9 @@ impl Delivery {
         // their own category. The same clock read starts the send's time.
         let now = Instant::now();
         scratch.sending_since = Some(now);
-        let report = if self.reports_due(now) && self.reports_allowed() {
+        let report = if self.reports_due(now, &mut scratch.reports_not_due_before)
+            && self.reports_allowed()
+        {
             self.take_report(&mut envelope)
         } else {
             None
@@ -495,15 +501,29 @@ impl Delivery {
         u64::try_from(now.saturating_duration_since(self.started).as_nanos()).unwrap_or(u64::MAX)
     }
 
-    fn reports_due(&self, now: Instant) -> bool {
-        let elapsed = self
-            .since_start(now)
-            .saturating_sub(self.last_report.load(Ordering::Relaxed));
-        u128::from(elapsed) >= self.config.client_report_interval.as_nanos()
+    /// Whether client reports are due at `now`. `not_before` is a sender's own memory of the
+    /// earliest time they can be due (the last report only ever moves later), so that most
+    /// items cost an instant comparison rather than a duration computed from the start.
+    fn reports_due(&self, now: Instant, not_before: &mut Option<Instant>) -> bool {
+        if not_before.is_some_and(|not_before| now < not_before) {
+            return false;
+        }
+        let last = self.last_report.load(Ordering::Relaxed);
+        let interval =
+            u64::try_from(self.config.client_report_interval.as_nanos()).unwrap_or(u64::MAX);
+        let due = self.since_start(now).saturating_sub(last) >= interval;
+        if !due {
+            *not_before = self
+                .started
+                .checked_add(Duration::from_nanos(last.saturating_add(interval)));
+        }
+        due
     }
 
-    pub(crate) fn send_reports_if_due(&self, now: Instant) {
-        if self.reports_due(now) && !self.reports.is_empty() {
+    /// Sends the pending client reports if they are due (see
+    /// [`reports_due`](Self::reports_due) for `not_before`).
+    pub(crate) fn send_reports_if_due(&self, now: Instant, not_before: &mut Option<Instant>) {
+        if self.reports_due(now, not_before) && !self.reports.is_empty() {
             self.send_reports();
         }
     }

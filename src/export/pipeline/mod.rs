@@ -1488,7 +1488,8 @@ mod tests {
         p.submit(1);
         assert!(p.flush());
         assert!(delivery.sending_is_slow());
-        delivery.note_send(Duration::from_micros(100));
+        let now = Instant::now();
+        delivery.note_send(now, now + Duration::from_micros(100));
         assert!(!delivery.sending_is_slow(), "a fast send ends the streak");
     }
 

@@ -3,7 +3,8 @@
 //! [`delivery`](crate::export::pipeline), as tracing-appender keeps its worker apart from its channel.
 //!
 //! - **Bounded** by a number of items and by their estimated bytes. The bytes of an item stay
-//!   reserved until its sender is [`done`](Queue::done) with it, so the budget covers what is
+//!   reserved until its sender is done with it (the sender's next [`pop_into`](Queue::pop_into)
+//!   says so), so the budget covers what is
 //!   queued and what is in flight.
 //! - **Never blocks a producer**: a push takes a short lock and fails (returning the item)
 //!   when the queue is full or closed.
@@ -101,19 +102,21 @@ pub(crate) enum PushError<T> {
     Closed(T),
 }
 
-/// Proof that a consumer took an item; hand it back to [`Queue::done`].
+/// Proof that a consumer took an item; hand it back to the consumer's next
+/// [`Queue::pop_into`] once done with the item.
 #[derive(Debug)]
-#[must_use = "pass the ticket to `Queue::done`, or flushes wait forever"]
+#[must_use = "pass the ticket to the next `Queue::pop_into`, or flushes wait forever"]
 pub(crate) struct Ticket {
     seq: u64,
     bytes: usize,
 }
 
-/// What [`Queue::pop`] returns.
+/// What [`Queue::pop_into`] returns.
 #[derive(Debug)]
-pub(crate) enum Pop<T> {
-    /// An item; `grow` says that more items wait and no other consumer is idle.
-    Item { ticket: Ticket, item: T, grow: bool },
+pub(crate) enum Pop {
+    /// An item, now in the consumer's slot; `grow` says that more items wait and no other
+    /// consumer is idle.
+    Item { ticket: Ticket, grow: bool },
     /// Nothing arrived within the idle time.
     Idle,
     /// The queue is closed and empty: the consumer should exit.
@@ -249,14 +252,33 @@ impl<T> Queue<T> {
         self.notify_progress(state);
     }
 
-    /// Takes the next item, waiting up to `idle_after` for one.
-    pub(crate) fn pop(&self, idle_after: Duration) -> Pop<T> {
-        let started = Instant::now();
+    /// Takes the next item into `slot`, waiting up to `idle_after` for one; first marks the
+    /// consumer's last item done (`finished`, its ticket), under the same lock.
+    ///
+    /// The item is moved into `slot`, which the consumer handles it in: one move of a large
+    /// item rather than one through each return. What `slot` held is dropped under the lock,
+    /// so the consumer leaves a value there that holds nothing (and costs nothing to drop).
+    pub(crate) fn pop_into(
+        &self,
+        idle_after: Duration,
+        finished: Option<Ticket>,
+        slot: &mut T,
+    ) -> Pop {
+        // The idle time counts from the first time the queue is found empty: an item waiting
+        // costs no clock read.
+        let mut started: Option<Instant> = None;
         let mut state = self.lock();
+        if let Some(ticket) = finished {
+            state.finish(&ticket);
+            // A flush may be complete now; it waits on the lock at most for this pop.
+            if state.watchers > 0 {
+                self.progress.notify_all();
+            }
+        }
         let mut lingered = false;
         loop {
-            if let Some(entry) = state.pop_highest() {
-                state.in_flight.push(entry.seq);
+            if let Some(ticket) = state.pop_highest_into(slot) {
+                state.in_flight.push(ticket.seq);
                 let more = state.len > 0;
                 let grow = more && state.idle == 0;
                 // More items wait: pass the work on to a parked consumer (a push does not wake
@@ -266,20 +288,13 @@ impl<T> Queue<T> {
                 if pass_on {
                     self.work.notify_one();
                 }
-                return Pop::Item {
-                    ticket: Ticket {
-                        seq: entry.seq,
-                        bytes: entry.bytes,
-                    },
-                    item: entry.item,
-                    grow,
-                };
+                return Pop::Item { ticket, grow };
             }
             if state.closed {
                 return Pop::Closed;
             }
             let now = Instant::now();
-            let deadline = started.checked_add(idle_after);
+            let deadline = started.get_or_insert(now).checked_add(idle_after);
             if deadline.is_some_and(|d| now >= d) {
                 return Pop::Idle;
             }
@@ -308,12 +323,10 @@ impl<T> Queue<T> {
     }
 
     /// Marks the item of `ticket` done: its bytes are released and flushes may complete.
+    #[cfg(test)]
     pub(crate) fn done(&self, ticket: Ticket) {
         let mut state = self.lock();
-        if let Some(pos) = state.in_flight.iter().position(|&s| s == ticket.seq) {
-            state.in_flight.swap_remove(pos);
-        }
-        state.bytes = state.bytes.saturating_sub(ticket.bytes);
+        state.finish(&ticket);
         self.notify_progress(state);
     }
 
@@ -466,17 +479,31 @@ impl<T> Queue<T> {
 }
 
 impl<T> State<T> {
-    /// Takes the oldest item of the highest priority that has one.
-    fn pop_highest(&mut self) -> Option<Entry<T>> {
+    /// Moves the oldest item of the highest priority that has one into `slot` (what `slot`
+    /// held is dropped) and returns its ticket.
+    fn pop_highest_into(&mut self, slot: &mut T) -> Option<Ticket> {
         let class = self
             .classes
             .iter_mut()
             .rev()
             .find(|class| !class.items.is_empty())?;
         let entry = class.items.pop_front()?;
-        class.bytes = class.bytes.saturating_sub(entry.bytes);
+        *slot = entry.item;
+        let ticket = Ticket {
+            seq: entry.seq,
+            bytes: entry.bytes,
+        };
+        class.bytes = class.bytes.saturating_sub(ticket.bytes);
         self.len -= 1;
-        Some(entry)
+        Some(ticket)
+    }
+
+    /// Releases the bytes of the item of `ticket` and forgets its sequence number.
+    fn finish(&mut self, ticket: &Ticket) {
+        if let Some(pos) = self.in_flight.iter().position(|&s| s == ticket.seq) {
+            self.in_flight.swap_remove(pos);
+        }
+        self.bytes = self.bytes.saturating_sub(ticket.bytes);
     }
 }
 
@@ -520,10 +547,17 @@ fn wait<'a, S>(
 mod tests {
     use super::*;
 
+    /// [`Queue::pop_into`] with nothing finished and a fresh slot: the outcome and the slot.
+    fn pop(queue: &Queue<u32>, idle_after: Duration) -> (Pop, u32) {
+        let mut slot = u32::MAX;
+        let pop = queue.pop_into(idle_after, None, &mut slot);
+        (pop, slot)
+    }
+
     fn take(queue: &Queue<u32>) -> (Ticket, u32) {
-        match queue.pop(Duration::from_secs(1)) {
-            Pop::Item { ticket, item, .. } => (ticket, item),
-            other => panic!("expected an item, got {other:?}"),
+        match pop(queue, Duration::from_secs(1)) {
+            (Pop::Item { ticket, .. }, item) => (ticket, item),
+            (other, _) => panic!("expected an item, got {other:?}"),
         }
     }
 
@@ -549,7 +583,7 @@ mod tests {
                 assert!(queue.add_consumer(2));
                 let (queue, tx, barrier) = (queue.clone(), tx.clone(), barrier.clone());
                 std::thread::spawn(move || {
-                    if let Pop::Item { ticket, item, .. } = queue.pop(Duration::from_secs(10)) {
+                    if let (Pop::Item { ticket, .. }, item) = pop(&queue, Duration::from_secs(10)) {
                         tx.send(item).unwrap();
                         barrier.wait();
                         queue.done(ticket);
@@ -748,17 +782,30 @@ mod tests {
         let queue = Queue::new(10, usize::MAX);
         queue.push(1, 0).unwrap();
         queue.push(2, 0).unwrap();
-        let Pop::Item { ticket, grow, .. } = queue.pop(Duration::ZERO) else {
+        let mut slot = 0;
+        let Pop::Item { ticket, grow } = queue.pop_into(Duration::ZERO, None, &mut slot) else {
             panic!("an item");
         };
         assert!(grow, "one more waits");
-        queue.done(ticket);
-        let Pop::Item { ticket, grow, .. } = queue.pop(Duration::ZERO) else {
+        assert_eq!(slot, 1);
+        // The first item is done by the pop that takes the second.
+        let Pop::Item { ticket, grow } = queue.pop_into(Duration::ZERO, Some(ticket), &mut slot)
+        else {
             panic!("an item");
         };
         assert!(!grow, "nothing left");
-        queue.done(ticket);
-        assert!(matches!(queue.pop(Duration::from_millis(5)), Pop::Idle));
+        assert_eq!(slot, 2);
+        assert_eq!(
+            queue.load().1,
+            1,
+            "the first item is done, the second in flight"
+        );
+        assert!(matches!(
+            queue.pop_into(Duration::from_millis(5), Some(ticket), &mut slot),
+            Pop::Idle
+        ));
+        assert_eq!(queue.load().1, 0, "done by the pop that found nothing");
+        assert!(queue.flush_until(Some(Instant::now())));
     }
 
     #[test]

@@ -87,15 +87,18 @@ fn run(pipeline: Arc<Pipeline>) {
     ON_SENDER.with(|on| on.set(true));
     let mut scratch = Scratch::default();
     let mut idle_ticks = 0u32;
-    // When this sender last looked for due batches and ran the health check.
-    let mut last_due_check: Option<Instant> = None;
+    // When this sender next looks for due batches and runs the health check.
+    let mut next_due_check: Option<Instant> = None;
+    // Where the queue puts each item and where it is handled and freed; between items it holds `ClientReport`, the variant that holds nothing.
+    let mut item = Work::ClientReport;
+    // The ticket of the item just handled: the next pop marks it done under its own lock.
+    let mut finished = None;
     loop {
-        match pipeline.queue.pop(IDLE_TICK) {
-            Pop::Item {
-                ticket,
-                mut item,
-                grow,
-            } => {
+        match pipeline
+            .queue
+            .pop_into(IDLE_TICK, finished.take(), &mut item)
+        {
+            Pop::Item { ticket, grow } => {
                 idle_ticks = 0;
                 // More senders help against latency, not against a failing ingest: while
                 // the shared backoff runs they would only wait too.
@@ -112,32 +115,33 @@ fn run(pipeline: Arc<Pipeline>) {
                         .handle(&mut item, &mut scratch, &pipeline.queue);
                     let now = Instant::now();
                     if !report {
-                        pipeline.delivery.send_reports_if_due(now);
+                        pipeline
+                            .delivery
+                            .send_reports_if_due(now, &mut scratch.reports_not_due_before);
                     }
                     now
                 }))
                 .unwrap_or_else(|_| Instant::now());
                 if let Some(since) = scratch.sending_since.take() {
-                    pipeline
-                        .delivery
-                        .note_send(now.saturating_duration_since(since));
+                    pipeline.delivery.note_send(since, now);
                 }
-                drop(item);
-                pipeline.queue.done(ticket);
+                // Frees what the item still holds before it is done.
+                item = Work::ClientReport;
+                finished = Some(ticket);
                 // Batches fall due seconds apart: under a stream of work, looking once per
                 // `DUE_CHECK_EVERY` is as timely and spares every item the buffers' locks.
-                if last_due_check.map_or(true, |last| {
-                    now.saturating_duration_since(last) >= DUE_CHECK_EVERY
-                }) {
+                if next_due_check.map_or(true, |next| now >= next) {
                     pipeline.submit_due_spans(now);
                     pipeline.check_health(now);
-                    last_due_check = Some(now);
+                    next_due_check = now.checked_add(DUE_CHECK_EVERY);
                 }
             }
             Pop::Idle => {
                 let now = Instant::now();
                 pipeline.submit_due_spans(now);
-                pipeline.delivery.send_reports_if_due(now);
+                pipeline
+                    .delivery
+                    .send_reports_if_due(now, &mut scratch.reports_not_due_before);
                 pipeline.check_health(now);
                 idle_ticks += 1;
                 if idle_ticks >= RETIRE_AFTER_IDLE_TICKS && pipeline.queue.retire_idle_consumer(1) {

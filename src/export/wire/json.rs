@@ -5,8 +5,9 @@
 //! to one growing buffer per transaction. Every function here writes valid JSON for any input:
 //! strings are escaped, and non-finite floats become strings.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::clock::Clock;
 use crate::export::wire::calendar::{civil_from_days, SECS_PER_DAY};
 
 /// The last instant we write, `9999-12-31T23:59:59.999999Z`; RFC 3339 has four-digit years.
@@ -253,6 +254,33 @@ pub(crate) fn push_f64(out: &mut Vec<u8>, f: f64) {
     }
 }
 
+/// Writes a time since the epoch as float seconds to the microsecond: the JSON text
+/// [`push_f64`] writes for `secs as f64 + micros as f64 / 1e6`, without float formatting.
+///
+/// From `2^13` seconds after the epoch to `2^32` (year 2106), doubles are under a microsecond
+/// apart, and no decimal `secs.micros` lies near enough to the midpoint of two of them for
+/// the rounding of `micros / 1e6` to matter: the sum is the double nearest `secs.micros`, and
+/// its shortest round-tripping text is that decimal (at least one fractional digit, trailing
+/// zeros cut). Other times (never a real clock's) go through [`push_f64`].
+pub(crate) fn push_epoch_seconds(out: &mut Vec<u8>, since: Duration) {
+    let (secs, micros) = (since.as_secs(), since.subsec_micros());
+    if !(1 << 13..1 << 32).contains(&secs) {
+        push_f64(out, secs as f64 + f64::from(micros) / 1e6);
+        return;
+    }
+    push_u64(out, secs);
+    let [a, b] = digit_pair(micros / 10_000);
+    let [c, d] = digit_pair(micros / 100 % 100);
+    let [e, f] = digit_pair(micros % 100);
+    let fraction = [b'.', a, b, c, d, e, f];
+    // The point and one digit always; then up to the last non-zero digit.
+    let len = fraction
+        .iter()
+        .rposition(|&digit| digit != b'0')
+        .map_or(2, |last| last.max(1) + 1);
+    out.extend_from_slice(fraction.get(..len).unwrap_or(b".0"));
+}
+
 /// Writes `true` or `false`.
 pub(crate) fn push_bool(out: &mut Vec<u8>, b: bool) {
     out.extend_from_slice(if b { b"true" } else { b"false" });
@@ -298,35 +326,62 @@ impl Timestamps {
     }
 
     /// Writes `,"start_timestamp":"…","timestamp":"…"` (a span's or an event's) in one copy.
+    #[cfg(test)]
     pub(crate) fn push_start_and_end(
         &mut self,
         out: &mut Vec<u8>,
         start: SystemTime,
         end: SystemTime,
     ) {
-        const START: &[u8] = br#","start_timestamp":"#;
-        const END: &[u8] = br#","timestamp":"#;
-        let mut fields = [0u8; 19 + 29 + 13 + 29];
-        let (start_key, rest) = fields.split_at_mut(START.len());
-        let (start_value, rest) = rest.split_at_mut(29);
-        let (end_key, end_value) = rest.split_at_mut(END.len());
-        start_key.copy_from_slice(START);
-        start_value.copy_from_slice(&self.quoted(start));
-        end_key.copy_from_slice(END);
-        end_value.copy_from_slice(&self.quoted(end));
-        out.extend_from_slice(&fields);
+        self.push_pair(out, unix_parts(start), unix_parts(end));
+    }
+
+    /// [`push_start_and_end`](Self::push_start_and_end) for a span's monotonic instants,
+    /// turned into wall-clock times by `clock` (an end before the start is taken as the
+    /// start: Relay drops a span that ends before it starts).
+    pub(crate) fn push_span_times(
+        &mut self,
+        out: &mut Vec<u8>,
+        clock: &EpochClock,
+        start: Instant,
+        end: Instant,
+    ) {
+        let (start, end) = clock.span(start, end);
+        self.push_pair(out, epoch_parts(start), epoch_parts(end));
+    }
+
+    #[inline]
+    fn push_pair(&mut self, out: &mut Vec<u8>, start: (u64, u32), end: (u64, u32)) {
+        // Assembled on the stack and written in one fixed-size copy.
+        const START: &[u8; 19] = br#","start_timestamp":"#;
+        const END: &[u8; 13] = br#","timestamp":"#;
+        let start = self.quoted_parts(start);
+        let end = self.quoted_parts(end);
+        let mut pair = [0u8; 19 + 29 + 13 + 29];
+        if let Some((head, rest)) = pair.split_first_chunk_mut::<19>() {
+            *head = *START;
+            if let Some((first, rest)) = rest.split_first_chunk_mut::<29>() {
+                *first = start;
+                if let Some((middle, rest)) = rest.split_first_chunk_mut::<13>() {
+                    *middle = *END;
+                    if let Some(last) = rest.first_chunk_mut::<29>() {
+                        *last = end;
+                    }
+                }
+            }
+        }
+        out.extend_from_slice(&pair);
     }
 
     /// `t`, quoted.
     #[inline]
     fn quoted(&mut self, t: SystemTime) -> [u8; 29] {
-        let (secs, micros) = match t.duration_since(UNIX_EPOCH) {
-            Ok(since) if since.as_secs() <= MAX_UNIX_SECS => {
-                (since.as_secs(), since.subsec_micros())
-            }
-            Ok(_) => (MAX_UNIX_SECS, 999_999),
-            Err(_) => (0, 0),
-        };
+        self.quoted_parts(unix_parts(t))
+    }
+
+    /// The time `secs` seconds and `micros` microseconds after the epoch, quoted.
+    #[inline]
+    fn quoted_parts(&mut self, (secs, micros): (u64, u32)) -> [u8; 29] {
         if secs != self.secs {
             self.set_second(secs);
         }
@@ -367,6 +422,77 @@ impl Timestamps {
     }
 }
 
+/// The seconds and microseconds of `t` since the epoch, as [`Timestamps`] writes them: the
+/// epoch for a time before it, the last microsecond of year 9999 for one after.
+fn unix_parts(t: SystemTime) -> (u64, u32) {
+    match t.duration_since(UNIX_EPOCH) {
+        Ok(since) => epoch_parts(since),
+        Err(_) => (0, 0),
+    }
+}
+
+/// [`unix_parts`] of a time since the epoch.
+#[inline]
+fn epoch_parts(since: Duration) -> (u64, u32) {
+    if since.as_secs() <= MAX_UNIX_SECS {
+        (since.as_secs(), since.subsec_micros())
+    } else {
+        (MAX_UNIX_SECS, 999_999)
+    }
+}
+
+/// A [`Clock`] read as the time since the epoch at its anchor instant: an instant's time is
+/// then one monotonic subtraction and one addition of durations, with no wall-clock
+/// arithmetic per timestamp. The same times as [`Clock::wall`], to the nanosecond.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct EpochClock {
+    clock: Clock,
+    mono: Instant,
+    /// The anchor's time since the epoch (`None` before it: such times take the slow path).
+    epoch: Option<Duration>,
+}
+
+impl EpochClock {
+    pub(crate) fn new(clock: &Clock) -> Self {
+        let (wall, mono) = clock.anchor();
+        Self {
+            clock: *clock,
+            mono,
+            epoch: wall.duration_since(UNIX_EPOCH).ok(),
+        }
+    }
+
+    /// The times since the epoch of a span's start and end, an end before the start taken as
+    /// the start (Relay drops a span that ends before it starts); zero for a time before the
+    /// epoch.
+    #[inline]
+    pub(crate) fn span(&self, start: Instant, end: Instant) -> (Duration, Duration) {
+        self.fast_span(start, end)
+            .unwrap_or_else(|| self.wall_span(start, end))
+    }
+
+    /// [`span`](Self::span) by durations only, or `None` for an instant before the anchor, an
+    /// anchor before the epoch or a time beyond `Duration`.
+    #[inline]
+    fn fast_span(&self, start: Instant, end: Instant) -> Option<(Duration, Duration)> {
+        let since_start = self
+            .epoch?
+            .checked_add(start.checked_duration_since(self.mono)?)?;
+        let since_end = since_start.checked_add(end.saturating_duration_since(start))?;
+        Some((since_start, since_end))
+    }
+
+    /// [`span`](Self::span) through the clock's wall-clock times.
+    #[cold]
+    fn wall_span(&self, start: Instant, end: Instant) -> (Duration, Duration) {
+        let since = |t: SystemTime| t.duration_since(UNIX_EPOCH).unwrap_or_default();
+        (
+            since(self.clock.wall(start)),
+            since(self.clock.wall(end.max(start))),
+        )
+    }
+}
+
 /// The two decimal digits of `n`, below 100 (`00` otherwise).
 #[inline]
 fn digit_pair(n: u32) -> [u8; 2] {
@@ -399,6 +525,7 @@ pub(crate) fn rfc3339(t: SystemTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::strategy::Just;
     use std::time::Duration;
 
     fn at(secs: u64, micros: u32) -> SystemTime {
@@ -532,7 +659,71 @@ mod tests {
         (secs, num(20..26) as u32)
     }
 
+    #[test]
+    fn epoch_seconds_match_known_floats() {
+        for (secs, micros, want) in [
+            (1_795_530_742, 849_756, "1795530742.849756"),
+            (1_795_530_742, 0, "1795530742.0"),
+            (1_795_530_742, 500_000, "1795530742.5"),
+            (1_795_530_742, 1, "1795530742.000001"),
+            (8192, 100, "8192.0001"),
+            (0, 1, "1e-6"),
+            (1, 999_999, "1.9999989999999999"),
+            ((1 << 32) - 1, 999_999, "4294967295.999999"),
+        ] {
+            let mut out = Vec::new();
+            push_epoch_seconds(&mut out, Duration::new(secs, micros * 1000));
+            assert_eq!(String::from_utf8(out).unwrap(), want, "{secs}.{micros}");
+        }
+    }
+
     proptest::proptest! {
+        /// The decimal text is the float's, for the times it covers and around its limits.
+        #[test]
+        fn epoch_seconds_are_written_as_the_float_would_be(
+            secs in proptest::prop_oneof![
+                0u64..100,
+                8_092u64..8_292,
+                1_000_000_000u64..2_500_000_000,
+                (1u64 << 32) - 100..(1u64 << 32) + 100,
+                0u64..1 << 40,
+            ],
+            micros in proptest::prop_oneof![0u32..1_000_000, Just(0), Just(999_999)],
+            nanos in 0u32..1000,
+        ) {
+            let mut fast = Vec::new();
+            push_epoch_seconds(&mut fast, Duration::new(secs, micros * 1000 + nanos));
+            let mut float = Vec::new();
+            push_f64(&mut float, secs as f64 + f64::from(micros) / 1e6);
+            proptest::prop_assert_eq!(String::from_utf8(fast).unwrap(), String::from_utf8(float).unwrap());
+        }
+
+        /// A span's times by durations are its local root clock's wall-clock times, the end
+        /// taken as the start when it is before it, also for instants before the anchor.
+        #[test]
+        fn span_times_by_durations_are_the_clocks_wall_times(
+            anchor_secs in 0u64..4_000_000_000,
+            anchor_nanos in 0u32..1_000_000_000,
+            start_after in -5_000_000_000i64..5_000_000_000,
+            lasted in -2_000_000_000i64..5_000_000_000,
+        ) {
+            let base = Instant::now() + Duration::from_secs(10);
+            let shift = |at: Instant, nanos: i64| {
+                if nanos >= 0 {
+                    at + Duration::from_nanos(nanos.unsigned_abs())
+                } else {
+                    at - Duration::from_nanos(nanos.unsigned_abs())
+                }
+            };
+            let wall = UNIX_EPOCH + Duration::new(anchor_secs, anchor_nanos);
+            let clock = Clock::new(wall, base);
+            let start = shift(base, start_after);
+            let end = shift(start, lasted);
+            let since = |t: SystemTime| t.duration_since(UNIX_EPOCH).unwrap_or_default();
+            let want = (since(clock.wall(start)), since(clock.wall(end.max(start))));
+            proptest::prop_assert_eq!(EpochClock::new(&clock).span(start, end), want);
+        }
+
         /// One writer reused over many timestamps (its remembered second changing or not)
         /// writes each as it is.
         #[test]

@@ -16,10 +16,10 @@
 //! `code.module.name` from the callsite). A field with
 //! one of those names is left out rather than written twice.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::export::record::{FieldValue, LogBatch, SentryLog};
-use crate::export::wire::json::{push_f64, push_str, push_str_parts};
+use crate::export::wire::json::{push_epoch_seconds, push_str, push_str_parts};
 use crate::export::wire::sdk::SDK_NAME;
 use crate::export::wire::span_item::Attributes;
 use crate::export::wire::transaction::{repeated_later, EventMeta, RUNTIME_NAME};
@@ -68,7 +68,7 @@ pub(crate) fn write_log_payload(out: &mut Vec<u8>, batch: &LogBatch, meta: &Even
 fn write_log(out: &mut Vec<u8>, log: &SentryLog, meta: &EventMeta) {
     let (level, number) = severity(log.level);
     out.extend_from_slice(br#"{"timestamp":"#);
-    push_f64(out, seconds(log.timestamp));
+    push_epoch_seconds(out, since_epoch(log.timestamp));
     push_ids(out, log.trace_id, log.span_id);
     out.extend_from_slice(br#","level":"#);
     push_str(out, level);
@@ -144,7 +144,32 @@ pub(crate) const COMMON_KEYS: &[&str] = &[
 /// What every log and metric carries: the SDK, the environment, the release, the server and
 /// the runtime (`process.runtime.name`/`version`, which `sentry-sdk` 2.75.0 puts on its logs
 /// and metrics and the crate on its streamed spans).
+///
+/// They never change for a pipeline: written once, then copied.
 pub(crate) fn write_common(attrs: &mut Attributes<'_>, meta: &EventMeta) {
+    let json = meta.common_attributes.get_or_init(|| {
+        let mut json = Vec::with_capacity(384);
+        write_common_entries(
+            &mut Attributes {
+                out: &mut json,
+                first: true,
+            },
+            meta,
+        );
+        json
+    });
+    if json.is_empty() {
+        return;
+    }
+    if !attrs.first {
+        attrs.out.push(b',');
+    }
+    attrs.first = false;
+    attrs.out.extend_from_slice(json);
+}
+
+/// The attributes of [`write_common`], one by one.
+fn write_common_entries(attrs: &mut Attributes<'_>, meta: &EventMeta) {
     attrs.string("sentry.sdk.name", SDK_NAME);
     attrs.string("sentry.sdk.version", env!("CARGO_PKG_VERSION"));
     attrs.string("sentry.environment", &meta.environment);
@@ -160,10 +185,10 @@ pub(crate) fn write_common(attrs: &mut Attributes<'_>, meta: &EventMeta) {
     }
 }
 
-/// Seconds since the epoch, to the microsecond.
-pub(crate) fn seconds(t: SystemTime) -> f64 {
-    let since = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    since.as_secs() as f64 + f64::from(since.subsec_micros()) / 1e6
+/// The time since the epoch (zero before it), written as float seconds to the microsecond
+/// by [`push_epoch_seconds`].
+pub(crate) fn since_epoch(t: SystemTime) -> Duration {
+    t.duration_since(UNIX_EPOCH).unwrap_or_default()
 }
 
 /// The size Relay counts for a log in `log_byte` outcomes: the body's bytes plus each

@@ -12,9 +12,9 @@
 //! `sentry-sdk` gives every metric.
 
 use crate::export::record::{MetricBatch, SentryMetric};
-use crate::export::wire::json::{push_f64, push_str};
+use crate::export::wire::json::{push_epoch_seconds, push_f64, push_str};
 use crate::export::wire::log_item::{
-    push_ids, seconds, write_common, write_user_attributes, CONTAINER_OPEN,
+    push_ids, since_epoch, write_common, write_user_attributes, CONTAINER_OPEN,
 };
 use crate::export::wire::span_item::Attributes;
 use crate::export::wire::transaction::EventMeta;
@@ -36,7 +36,7 @@ pub(crate) fn write_metric_payload(out: &mut Vec<u8>, batch: &MetricBatch, meta:
 
 fn write_metric(out: &mut Vec<u8>, metric: &SentryMetric, meta: &EventMeta) {
     out.extend_from_slice(br#"{"timestamp":"#);
-    push_f64(out, seconds(metric.timestamp));
+    push_epoch_seconds(out, since_epoch(metric.timestamp));
     push_ids(out, metric.trace_id, metric.span_id);
     out.extend_from_slice(br#","name":"#);
     push_str(out, &metric.name);

@@ -12,10 +12,10 @@
 //! transaction would carry is kept in `sentry.status.message`, since span v2 has only `ok` and
 //! `error`.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use crate::export::record::{FieldValue, SpanBatch, SpanRecord, StreamedSpan};
-use crate::export::wire::json::{push_any_key, push_bool, push_f64, push_i64, push_str, push_u64};
+use crate::export::wire::json::{
+    push_any_key, push_bool, push_epoch_seconds, push_f64, push_i64, push_str, push_u64, EpochClock,
+};
 use crate::export::wire::transaction::{
     hex, ids_prefix, push_links, EventMeta, IdsPrefix, ThreadData, RUNTIME_NAME,
 };
@@ -74,11 +74,11 @@ fn write_span(out: &mut Vec<u8>, ids: &IdsPrefix, span: &StreamedSpan, meta: &Ev
     push_str(out, status_of(record.status));
     out.extend_from_slice(br#","is_segment":"#);
     push_bool(out, span.is_segment);
-    let (start, end) = super::transaction::ordered(&span.clock, record.start, record.end);
+    let (start, end) = EpochClock::new(&span.clock).span(record.start, record.end);
     out.extend_from_slice(br#","start_timestamp":"#);
-    push_f64(out, seconds(start));
+    push_epoch_seconds(out, start);
     out.extend_from_slice(br#","end_timestamp":"#);
-    push_f64(out, seconds(end));
+    push_epoch_seconds(out, end);
     out.extend_from_slice(br#","attributes":{"#);
     write_attributes(out, span, meta);
     out.push(b'}');
@@ -97,12 +97,6 @@ fn status_of(status: Option<SpanStatus>) -> &'static str {
         None | Some(SpanStatus::Ok) => "ok",
         Some(_) => "error",
     }
-}
-
-/// Seconds since the epoch, to the microsecond (what the transaction's timestamps carry).
-fn seconds(t: SystemTime) -> f64 {
-    let since = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    since.as_secs() as f64 + f64::from(since.subsec_micros()) / 1e6
 }
 
 /// Writes the attributes (without braces).

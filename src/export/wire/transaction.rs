@@ -1,15 +1,12 @@
 //! A finished span tree ([`TransactionRecord`]) becomes a Sentry transaction event
 //! (spec 7.2/7.3): the root goes into `contexts.trace`, every descendant into the flat `spans[]`.
 
-use std::time::{Instant, SystemTime};
-
 use tracing_core::Metadata;
 
-use crate::clock::Clock;
 use crate::export::record::{SpanLink, SpanRecord, TransactionRecord, DEFAULT_ORIGIN};
 use crate::export::wire::json::{
     push_bool, push_f64, push_i64, push_key, push_plain_str, push_str, push_str_parts, push_u64,
-    push_utf8, Timestamps,
+    push_utf8, EpochClock, Timestamps,
 };
 use crate::export::wire::key_facts::{DataKey, JudgeKey, KeyFacts, Verdict, FILTERED};
 use crate::export::wire::limits::MAX_SPAN_BYTES;
@@ -26,10 +23,12 @@ pub(crate) struct EventMeta {
     pub(crate) server_name: Option<String>,
     /// The operating system and the compiler, read once when the layer is built.
     pub(crate) host: Host,
-    /// Their JSON, written on first use: they never change.
+    /// Their JSON and the contexts' besides `trace`, written on first use: they never
+    /// change (see [`EventMeta::json`]).
     pub(crate) json: std::sync::OnceLock<Vec<u8>>,
-    /// The `os` and `runtime` contexts' JSON, written on first use.
-    pub(crate) contexts: std::sync::OnceLock<Vec<u8>>,
+    /// The attributes every log and metric carries, written on first use (see
+    /// `log_item::write_common`).
+    pub(crate) common_attributes: std::sync::OnceLock<Vec<u8>>,
 }
 
 /// What every transaction says of the process's host, as Sentry's Rust SDK puts it on errors
@@ -50,12 +49,14 @@ pub(crate) struct Host {
 pub(crate) const RUNTIME_NAME: &str = "rustc";
 
 impl EventMeta {
-    /// `,"platform":"native","sdk":{...},"release":...,"environment":...,"server_name":...`
-    /// (release and server name only if set): every transaction's fields that never change,
-    /// written once.
+    /// `,"platform":"native","sdk":{...},"release":...,"environment":...,"server_name":...,
+    /// "contexts":{"os":{...},"runtime":{...},"trace":{"type":"trace",` (release and server
+    /// name only if set, no `os` context with no field known): every transaction's fields
+    /// that never change and the opening of its `trace` context, written once and copied in
+    /// one piece.
     fn json(&self) -> &[u8] {
         self.json.get_or_init(|| {
-            let mut out = Vec::with_capacity(160);
+            let mut out = Vec::with_capacity(320);
             out.extend_from_slice(br#","platform":"native","sdk":"#);
             out.extend_from_slice(SDK_JSON);
             if let Some(release) = &self.release {
@@ -68,41 +69,40 @@ impl EventMeta {
                 out.extend_from_slice(br#","server_name":"#);
                 push_str(&mut out, server_name);
             }
+            out.extend_from_slice(br#","contexts":{"#);
+            self.push_contexts(&mut out);
+            out.extend_from_slice(br#""trace":{"type":"trace","#);
             out
         })
     }
 
-    /// `"os":{...},"runtime":{...},`: the contexts besides `trace`, written once (nothing
-    /// for an `os` context with no field known).
-    fn contexts_json(&self) -> &[u8] {
-        self.contexts.get_or_init(|| {
-            let host = &self.host;
-            let mut out = Vec::with_capacity(160);
-            let os = [
-                ("name", &host.os_name),
-                ("version", &host.os_version),
-                ("kernel_version", &host.os_kernel_version),
-            ];
-            if os.iter().any(|(_, value)| value.is_some()) {
-                out.extend_from_slice(br#""os":{"type":"os""#);
-                for (key, value) in os {
-                    if let Some(value) = value {
-                        out.push(b',');
-                        push_key(&mut out, key);
-                        push_str(&mut out, value);
-                    }
+    /// `"os":{...},"runtime":{...},`: the contexts besides `trace` (nothing for an `os`
+    /// context with no field known).
+    fn push_contexts(&self, out: &mut Vec<u8>) {
+        let host = &self.host;
+        let os = [
+            ("name", &host.os_name),
+            ("version", &host.os_version),
+            ("kernel_version", &host.os_kernel_version),
+        ];
+        if os.iter().any(|(_, value)| value.is_some()) {
+            out.extend_from_slice(br#""os":{"type":"os""#);
+            for (key, value) in os {
+                if let Some(value) = value {
+                    out.push(b',');
+                    push_key(out, key);
+                    push_str(out, value);
                 }
-                out.extend_from_slice(b"},");
-            }
-            out.extend_from_slice(br#""runtime":{"type":"runtime","name":"#);
-            push_str(&mut out, RUNTIME_NAME);
-            if let Some(version) = &host.rustc_version {
-                out.extend_from_slice(br#","version":"#);
-                push_str(&mut out, version);
             }
             out.extend_from_slice(b"},");
-            out
-        })
+        }
+        out.extend_from_slice(br#""runtime":{"type":"runtime","name":"#);
+        push_str(out, RUNTIME_NAME);
+        if let Some(version) = &host.rustc_version {
+            out.extend_from_slice(br#","version":"#);
+            push_str(out, version);
+        }
+        out.extend_from_slice(b"},");
     }
 }
 
@@ -279,7 +279,7 @@ pub(crate) fn write_transaction(
     scrub: Option<&dyn JudgeKey>,
 ) {
     let ids = ids_prefix(tx.trace_id);
-    let (start, end) = ordered(&tx.clock, tx.root.start, tx.root.end);
+    let clock = EpochClock::new(&tx.clock);
 
     out.extend_from_slice(br#"{"type":"transaction","event_id":""#);
     out.extend_from_slice(event_id);
@@ -288,11 +288,11 @@ pub(crate) fn write_transaction(
     out.extend_from_slice(br#","transaction_info":{"source":"#);
     push_plain_str(out, tx.source.as_str());
     out.push(b'}');
+    caches
+        .timestamps
+        .push_span_times(out, &clock, tx.root.start, tx.root.end);
+    // The constant fields, the contexts besides `trace` and the opening of `trace`.
     out.extend_from_slice(meta.json());
-    caches.timestamps.push_start_and_end(out, start, end);
-    out.extend_from_slice(br#","contexts":{"#);
-    out.extend_from_slice(meta.contexts_json());
-    out.extend_from_slice(br#""trace":{"type":"trace","#);
     let root_trimmed = push_span_fields(out, &ids, &tx.root, caches, scrub);
     out.push(b'}');
     out.push(b'}');
@@ -307,8 +307,9 @@ pub(crate) fn write_transaction(
         if let Some(entries) = push_span_fields(out, &ids, span, caches, scrub) {
             spans_trimmed.push((i, entries));
         }
-        let (start, end) = ordered(&tx.clock, span.start, span.end);
-        caches.timestamps.push_start_and_end(out, start, end);
+        caches
+            .timestamps
+            .push_span_times(out, &clock, span.start, span.end);
         out.push(b'}');
     }
     out.push(b']');
@@ -405,19 +406,26 @@ pub(super) fn ids_prefix(trace_id: TraceId) -> IdsPrefix {
 /// fields a transaction's span and a streamed span share. Ids are hex this crate wrote:
 /// fixed-size copies, nothing to escape.
 pub(super) fn push_ids(out: &mut Vec<u8>, prefix: &IdsPrefix, span: &SpanRecord) {
-    out.extend_from_slice(prefix);
-    let mut id = [b'"'; 17];
-    if let Some(hex) = id.get_mut(..16) {
-        hex.copy_from_slice(&span.span_id.to_hex());
-    }
-    out.extend_from_slice(&id);
-    if let Some(parent) = span.parent_span_id {
-        let mut field = *br#","parent_span_id":"0000000000000000""#;
-        if let Some(hex) = field.get_mut(19..35) {
-            hex.copy_from_slice(&parent.to_hex());
+    // Assembled on the stack and written in one fixed-size copy.
+    const PARENT: &[u8; 20] = br#"","parent_span_id":""#;
+    let mut ids = [b'"'; 57 + 16 + 20 + 16 + 1];
+    let mut len = 57 + 16 + 1;
+    if let Some((head, rest)) = ids.split_first_chunk_mut::<57>() {
+        *head = *prefix;
+        if let Some((id, rest)) = rest.split_first_chunk_mut::<16>() {
+            *id = span.span_id.to_hex();
+            if let Some(parent) = span.parent_span_id {
+                if let Some((key, rest)) = rest.split_first_chunk_mut::<20>() {
+                    *key = *PARENT;
+                    if let Some(hex) = rest.first_chunk_mut::<16>() {
+                        *hex = parent.to_hex();
+                        len = ids.len();
+                    }
+                }
+            }
         }
-        out.extend_from_slice(&field);
     }
+    out.extend_from_slice(ids.get(..len).unwrap_or_default());
 }
 
 /// The fields a span and the trace context share, without braces or timestamps. The data is
@@ -834,13 +842,6 @@ pub(super) fn push_links(out: &mut Vec<u8>, links: &[SpanLink]) {
         out.push(b'}');
     }
     out.push(b']');
-}
-
-/// The wall-clock `(start, end)` of a span's instants, with `end >= start`: Relay drops a
-/// transaction whose span ends before it starts. The layer already guarantees this; the check
-/// keeps a hand-made record honest.
-pub(super) fn ordered(clock: &Clock, start: Instant, end: Instant) -> (SystemTime, SystemTime) {
-    (clock.wall(start), clock.wall(end.max(start)))
 }
 
 pub(super) fn hex(bytes: &[u8]) -> &str {

@@ -37,6 +37,8 @@ pub(crate) struct Scratch {
     /// taken by the sender once the unit of work is done): how the senders tell a slow
     /// transport without reading the clock again.
     pub(crate) sending_since: Option<Instant>,
+    /// The earliest time client reports can be due, as this sender last saw it.
+    pub(crate) reports_not_due_before: Option<Instant>,
 }
 
 /// The largest envelope buffer a sender keeps for the next envelope: a rare large transaction
@@ -195,10 +197,16 @@ impl EnvelopeBytes {
             Some((&tx.dsc, &mut scratch.steady)),
             &mut scratch.sent_at,
         );
-        bytes.extend_from_slice(br#"{"type":"transaction","length":"#);
-        let length_at = bytes.len();
-        bytes.extend_from_slice(&[b' '; LENGTH_WIDTH]);
-        bytes.extend_from_slice(b",\"content_type\":\"application/json\"}\n");
+        // The item header in one copy, the length's ten characters blank.
+        const ITEM_HEADER: &[u8] =
+            b"{\"type\":\"transaction\",\"length\":          ,\"content_type\":\"application/json\"}\n";
+        const LENGTH_AT: usize = br#"{"type":"transaction","length":"#.len();
+        const _: () = assert!(
+            ITEM_HEADER.len()
+                == LENGTH_AT + LENGTH_WIDTH + b",\"content_type\":\"application/json\"}\n".len()
+        );
+        let length_at = bytes.len() + LENGTH_AT;
+        bytes.extend_from_slice(ITEM_HEADER);
         let start = bytes.len();
         write_transaction(&mut bytes, tx, &event_id, meta, &mut scratch.spans, scrub);
         let payload_len = bytes.len() - start;
