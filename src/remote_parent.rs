@@ -22,9 +22,9 @@ use tracing_subscriber::Registry;
 use crate::config::Config;
 use crate::propagation::{should_continue_trace, PropagationContext};
 use crate::span::access::config_of;
-use crate::span::data::{HasChildren, RootInit, SpanData};
+use crate::span::data::{HasChildren, RootInit, RootPlan, SpanData};
 use crate::span::ext::SetParentError;
-use crate::span::lazy_root::materialize_in;
+use crate::span::lazy_root::LazyRoot;
 use crate::span::recording::Recording;
 use crate::stats::StatsInner;
 
@@ -136,14 +136,16 @@ pub(crate) fn set_parent_on(
     // with no extension lock held (it may itself read trace context or emit events).
     let previous = {
         let mut ext = span.extensions_mut();
-        materialize_in(&mut ext, span.metadata());
         if ext.get_mut::<HasChildren>().is_some() {
             return Err(SetParentError::AlreadyStarted);
         }
         match ext.get_mut::<SpanData>() {
             Some(data) if data.is_started() => return Err(SetParentError::AlreadyStarted),
             Some(data) => data.take_for_reparent(),
-            None => None,
+            None => match ext.get_mut::<LazyRoot>() {
+                Some(lazy) if lazy.is_started() => return Err(SetParentError::AlreadyStarted),
+                _ => None,
+            },
         }
     };
     reroot(span, config, parent, previous);
@@ -156,34 +158,50 @@ pub(crate) fn set_parent_on(
 /// A span with data of its own (the usual case) is looked at under one write lock: the
 /// layer's options, the extraction, the org-id rule and whether the span may still take a
 /// parent, in that order (the order in which errors are reported), then its recording so far
-/// is taken. Nothing under the lock runs user code.
+/// is taken. Nothing under the lock runs user code. A root that records nothing and has no
+/// `RootState` yet ([`LazyRoot`]) gets none for the trace it is leaving.
 pub(crate) fn set_parent_from_headers_on(
     span: &SpanRef<'_, Registry>,
     headers: &HeaderMap,
 ) -> Result<(), SetParentError> {
     let mut ext = span.extensions_mut();
-    materialize_in(&mut ext, span.metadata());
     let has_children = ext.get_mut::<HasChildren>().is_some();
-    let Some(data) = ext.get_mut::<SpanData>() else {
-        // No data of its own: the nearest recorded ancestor's layer decides.
-        drop(ext);
-        let config = config_of(span).ok_or(SetParentError::LayerNotFound)?;
-        return match extract(&config, headers)? {
-            Some(parent) => set_parent_on(span, &config, parent),
-            None => Ok(()),
-        };
+    let (config, lazy_started) = match ext.get_mut::<SpanData>() {
+        Some(data) => (Arc::clone(&data.root.config), None),
+        None => match ext.get_mut::<LazyRoot>() {
+            Some(lazy) => (Arc::clone(lazy.config()), Some(lazy.is_started())),
+            None => {
+                // No data of its own: the nearest recorded ancestor's layer decides.
+                drop(ext);
+                let config = config_of(span).ok_or(SetParentError::LayerNotFound)?;
+                return match extract(&config, headers)? {
+                    Some(parent) => set_parent_on(span, &config, parent),
+                    None => Ok(()),
+                };
+            }
+        },
     };
-    let config = Arc::clone(&data.root.config);
     let Some(parent) = extract(&config, headers)? else {
         return Ok(());
     };
     if !admit_remote(&config, &parent) {
         return Err(SetParentError::OrgMismatch);
     }
-    if has_children || data.is_started() {
-        return Err(SetParentError::AlreadyStarted);
-    }
-    let previous = data.take_for_reparent();
+    let previous = match (lazy_started, ext.get_mut::<SpanData>()) {
+        (Some(started), _) => {
+            if has_children || started {
+                return Err(SetParentError::AlreadyStarted);
+            }
+            None
+        }
+        (None, Some(data)) => {
+            if has_children || data.is_started() {
+                return Err(SetParentError::AlreadyStarted);
+            }
+            data.take_for_reparent()
+        }
+        (None, None) => None,
+    };
     drop(ext);
     reroot(span, &config, parent, previous);
     Ok(())
@@ -209,20 +227,37 @@ fn reroot(
     parent: PropagationContext,
     previous: Option<Recording>,
 ) {
-    let data = SpanData::new_root(RootInit {
+    let plan = SpanData::plan_local_root(RootInit {
         config,
         metadata: span.metadata(),
         attrs: None,
         remote: Some(parent),
         previous,
     });
-    // The span's old data (a local root of its own) is replaced where it is, rather than
-    // boxed again.
     let mut ext = span.extensions_mut();
+    let full = match plan {
+        RootPlan::Full(full) => full,
+        // Not reached (a continued root has a frozen DSC), but total.
+        RootPlan::Lazy(lazy) => {
+            let data = lazy.into_span_data(span.metadata());
+            match ext.get_mut::<SpanData>() {
+                Some(slot) => *slot = data,
+                None => {
+                    drop(ext.remove::<LazyRoot>());
+                    let _ = ext.replace(data);
+                }
+            }
+            return;
+        }
+    };
+    // The span's old data (a local root of its own) is renewed where it is, its `RootState`
+    // too when nothing else holds it, rather than boxed and allocated again.
     match ext.get_mut::<SpanData>() {
-        Some(slot) => *slot = data,
+        Some(slot) => full.install(slot),
         None => {
-            let _ = ext.replace(data);
+            // A root without its `RootState` yet ends here as one that was never sampled.
+            drop(ext.remove::<LazyRoot>());
+            let _ = ext.replace(full.into_data());
         }
     }
 }

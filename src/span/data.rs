@@ -86,6 +86,60 @@ pub(crate) enum NewRoot {
     Lazy(LazyRoot),
 }
 
+/// A new local root, decided, before its `RootState` exists (see
+/// [`SpanData::plan_local_root`]).
+pub(crate) enum RootPlan {
+    /// A root with a `RootState`, not yet allocated.
+    Full(FullRoot),
+    /// A new-trace root that records nothing.
+    Lazy(LazyRoot),
+}
+
+/// The parts of a local root's [`SpanData`] and of its `RootState`.
+pub(crate) struct FullRoot {
+    span_id: SpanId,
+    parent_span_id: Option<SpanId>,
+    recording: Option<Recording>,
+    parts: RootParts,
+}
+
+impl FullRoot {
+    /// The root's data, with a new `RootState`.
+    pub(crate) fn into_data(self) -> SpanData {
+        SpanData {
+            span_id: self.span_id,
+            parent_span_id: self.parent_span_id,
+            started: AtomicBool::new(false),
+            is_local_root: true,
+            root: Arc::new(RootState::new(self.parts)),
+            recording: self.recording,
+            ignored: false,
+        }
+    }
+
+    /// Makes `slot` (the data of a span given a remote parent, its recording already taken)
+    /// this root. A local root's `RootState` that nothing else shares is renewed where it is,
+    /// keeping its allocations, rather than dropped and allocated again: nothing has seen it
+    /// (the span has no child and has not propagated).
+    pub(crate) fn install(self, slot: &mut SpanData) {
+        let renewable = if slot.is_local_root {
+            Arc::get_mut(&mut slot.root)
+        } else {
+            None
+        };
+        match renewable {
+            Some(root) => root.renew(self.parts),
+            None => slot.root = Arc::new(RootState::new(self.parts)),
+        }
+        slot.span_id = self.span_id;
+        slot.parent_span_id = self.parent_span_id;
+        slot.started = AtomicBool::new(false);
+        slot.is_local_root = true;
+        slot.recording = self.recording;
+        slot.ignored = false;
+    }
+}
+
 /// Where a local root's trace comes from: the remote parent, or a new trace.
 struct TraceOrigin {
     trace_id: TraceId,
@@ -165,18 +219,20 @@ fn forwardable(config: &Config, members: &str) -> String {
 
 impl SpanData {
     /// Creates the data of a local root: continues `init.remote` (or starts a trace), makes the
-    /// head-sampling decision, and starts recording if the trace is sampled and exported.
-    pub(crate) fn new_root(init: RootInit<'_>) -> Self {
-        let metadata = init.metadata;
-        match Self::new_local_root(init) {
-            NewRoot::Full(data) => data,
-            NewRoot::Lazy(lazy) => lazy.into_span_data(metadata),
+    /// head-sampling decision, and starts recording if the trace is sampled and exported. A
+    /// new-trace root that records nothing, was not ignored and is named after its span stays
+    /// a [`LazyRoot`] (no `RootState` until one is needed).
+    pub(crate) fn new_local_root(init: RootInit<'_>) -> NewRoot {
+        match Self::plan_local_root(init) {
+            RootPlan::Full(full) => NewRoot::Full(full.into_data()),
+            RootPlan::Lazy(lazy) => NewRoot::Lazy(lazy),
         }
     }
 
-    /// [`SpanData::new_root`], but a new-trace root that records nothing, was not ignored and
-    /// is named after its span stays a [`LazyRoot`] (no `RootState` until one is needed).
-    pub(crate) fn new_local_root(init: RootInit<'_>) -> NewRoot {
+    /// Everything a new local root is made of, decided (origin, head sampling, recording,
+    /// name), without its `RootState` yet: [`FullRoot::into_data`] allocates one,
+    /// [`FullRoot::install`] reuses the one a re-parented root had.
+    pub(crate) fn plan_local_root(init: RootInit<'_>) -> RootPlan {
         let config = init.config;
         let mut origin = TraceOrigin::new(config, init.remote);
 
@@ -226,10 +282,10 @@ impl SpanData {
             && origin.third_party.is_empty()
             && !declares_name(init.metadata)
         {
-            return NewRoot::Lazy(LazyRoot::new(config, origin.trace_id, span_id, decision));
+            return RootPlan::Lazy(LazyRoot::new(config, origin.trace_id, span_id, decision));
         }
         let (name, source) = initial_name(recording.as_ref(), init.metadata, init.attrs, fields);
-        let root = RootState::new(RootParts {
+        let parts = RootParts {
             config: Arc::clone(config),
             trace_id: origin.trace_id,
             sample_rand: origin.sample_rand,
@@ -243,15 +299,12 @@ impl SpanData {
                 .as_ref()
                 .map(|rec| recording_since.unwrap_or(rec.start)),
             ignored,
-        });
-        NewRoot::Full(Self {
+        };
+        RootPlan::Full(FullRoot {
             span_id,
             parent_span_id: origin.parent_span_id,
-            started: AtomicBool::new(false),
-            is_local_root: true,
-            root: Arc::new(root),
             recording,
-            ignored: false,
+            parts,
         })
     }
 

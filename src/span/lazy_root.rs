@@ -79,6 +79,16 @@ impl LazyRoot {
         }
     }
 
+    /// Whether the span has a child or has propagated: a remote parent is refused then.
+    pub(crate) fn is_started(&self) -> bool {
+        self.started.load(Ordering::Relaxed)
+    }
+
+    /// The options of the layer that created the root.
+    pub(crate) fn config(&self) -> &Arc<Config> {
+        &self.config
+    }
+
     /// The span's trace context.
     pub(crate) fn trace_context(&self) -> TraceContext {
         TraceContext::new(self.trace_id, self.span_id, None, self.sampled)
@@ -93,7 +103,7 @@ impl LazyRoot {
         }
     }
 
-    /// The root's full data, with its `RootState` as `SpanData::new_root` builds it for such a
+    /// The root's full data, with its `RootState` as `SpanData::new_local_root` builds it for such a
     /// root (named after the span, source by default).
     pub(crate) fn into_span_data(mut self, metadata: &'static Metadata<'static>) -> SpanData {
         self.counts = false;
