@@ -166,20 +166,42 @@ pub(crate) fn set_parent_from_headers_on(
 ) -> Result<(), SetParentError> {
     let mut ext = span.extensions_mut();
     let has_children = ext.get_mut::<HasChildren>().is_some();
-    let (config, lazy_started) = match ext.get_mut::<SpanData>() {
-        Some(data) => (Arc::clone(&data.root.config), None),
-        None => match ext.get_mut::<LazyRoot>() {
-            Some(lazy) => (Arc::clone(lazy.config()), Some(lazy.is_started())),
-            None => {
-                // No data of its own: the nearest recorded ancestor's layer decides.
-                drop(ext);
-                let config = config_of(span).ok_or(SetParentError::LayerNotFound)?;
-                return match extract(&config, headers)? {
-                    Some(parent) => set_parent_on(span, &config, parent),
-                    None => Ok(()),
-                };
+    if let Some(data) = ext.get_mut::<SpanData>() {
+        let config = Arc::clone(&data.root.config);
+        let Some(parent) = extract(&config, headers)? else {
+            return Ok(());
+        };
+        if !admit_remote(&config, &parent) {
+            return Err(SetParentError::OrgMismatch);
+        }
+        if has_children || data.is_started() {
+            return Err(SetParentError::AlreadyStarted);
+        }
+        let previous = data.take_for_reparent();
+        if runs_no_user_code(&config) {
+            // No sampler and no `ignore_spans` rule: nothing user-written runs while the
+            // new root is decided, so it is decided and installed under the same lock.
+            match plan_reroot(span, &config, parent, previous) {
+                RootPlan::Full(full) => full.install(data),
+                RootPlan::Lazy(lazy) => *data = lazy.into_span_data(span.metadata()),
             }
-        },
+            return Ok(());
+        }
+        drop(ext);
+        reroot(span, &config, parent, previous);
+        return Ok(());
+    }
+    let (config, started) = match ext.get_mut::<LazyRoot>() {
+        Some(lazy) => (Arc::clone(lazy.config()), lazy.is_started()),
+        None => {
+            // No data of its own: the nearest recorded ancestor's layer decides.
+            drop(ext);
+            let config = config_of(span).ok_or(SetParentError::LayerNotFound)?;
+            return match extract(&config, headers)? {
+                Some(parent) => set_parent_on(span, &config, parent),
+                None => Ok(()),
+            };
+        }
     };
     let Some(parent) = extract(&config, headers)? else {
         return Ok(());
@@ -187,24 +209,18 @@ pub(crate) fn set_parent_from_headers_on(
     if !admit_remote(&config, &parent) {
         return Err(SetParentError::OrgMismatch);
     }
-    let previous = match (lazy_started, ext.get_mut::<SpanData>()) {
-        (Some(started), _) => {
-            if has_children || started {
-                return Err(SetParentError::AlreadyStarted);
-            }
-            None
-        }
-        (None, Some(data)) => {
-            if has_children || data.is_started() {
-                return Err(SetParentError::AlreadyStarted);
-            }
-            data.take_for_reparent()
-        }
-        (None, None) => None,
-    };
+    if has_children || started {
+        return Err(SetParentError::AlreadyStarted);
+    }
     drop(ext);
-    reroot(span, &config, parent, previous);
+    reroot(span, &config, parent, None);
     Ok(())
+}
+
+/// Whether deciding a new local root runs no user code: no `traces_sampler`, no
+/// `ignore_spans` rule.
+fn runs_no_user_code(config: &Config) -> bool {
+    config.sampling.traces_sampler.is_none() && config.ignore.is_none()
 }
 
 /// The remote parent `headers` carry, if any, read with `config`'s options; malformed
@@ -227,13 +243,7 @@ fn reroot(
     parent: PropagationContext,
     previous: Option<Recording>,
 ) {
-    let plan = SpanData::plan_local_root(RootInit {
-        config,
-        metadata: span.metadata(),
-        attrs: None,
-        remote: Some(parent),
-        previous,
-    });
+    let plan = plan_reroot(span, config, parent, previous);
     let mut ext = span.extensions_mut();
     let full = match plan {
         RootPlan::Full(full) => full,
@@ -260,4 +270,20 @@ fn reroot(
             let _ = ext.replace(full.into_data());
         }
     }
+}
+
+/// The new local root `span` becomes with the remote parent `parent`.
+fn plan_reroot(
+    span: &SpanRef<'_, Registry>,
+    config: &Arc<Config>,
+    parent: PropagationContext,
+    previous: Option<Recording>,
+) -> RootPlan {
+    SpanData::plan_local_root(RootInit {
+        config,
+        metadata: span.metadata(),
+        attrs: None,
+        remote: Some(parent),
+        previous,
+    })
 }
