@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use http::HeaderMap;
 
-use tracing_subscriber::registry::SpanRef;
+use tracing_subscriber::registry::{ExtensionsMut, SpanRef};
 use tracing_subscriber::Registry;
 
 use crate::config::Config;
@@ -181,10 +181,7 @@ pub(crate) fn set_parent_from_headers_on(
         if runs_no_user_code(&config) {
             // No sampler and no `ignore_spans` rule: nothing user-written runs while the
             // new root is decided, so it is decided and installed under the same lock.
-            match plan_reroot(span, &config, parent, previous) {
-                RootPlan::Full(full) => full.install(data),
-                RootPlan::Lazy(lazy) => *data = lazy.into_span_data(span.metadata()),
-            }
+            install_in(data, span, plan_reroot(span, &config, parent, previous));
             return Ok(());
         }
         drop(ext);
@@ -211,6 +208,10 @@ pub(crate) fn set_parent_from_headers_on(
     }
     if has_children || started {
         return Err(SetParentError::AlreadyStarted);
+    }
+    if runs_no_user_code(&config) {
+        install(&mut ext, span, plan_reroot(span, &config, parent, None));
+        return Ok(());
     }
     drop(ext);
     reroot(span, &config, parent, None);
@@ -244,31 +245,31 @@ fn reroot(
     previous: Option<Recording>,
 ) {
     let plan = plan_reroot(span, config, parent, previous);
-    let mut ext = span.extensions_mut();
-    let full = match plan {
-        RootPlan::Full(full) => full,
+    install(&mut span.extensions_mut(), span, plan);
+}
+
+/// Stores the new local root `plan` in `span`'s extensions `ext`. The span's old data (a
+/// local root of its own) is renewed where it is, its `RootState` too when nothing else holds
+/// it, rather than boxed and allocated again; a root without its `RootState` yet
+/// ([`LazyRoot`]) ends here as one that was never sampled.
+fn install(ext: &mut ExtensionsMut<'_>, span: &SpanRef<'_, Registry>, plan: RootPlan) {
+    if let Some(slot) = ext.get_mut::<SpanData>() {
+        return install_in(slot, span, plan);
+    }
+    let data = match plan {
+        RootPlan::Full(full) => full.into_data(),
         // Not reached (a continued root has a frozen DSC), but total.
-        RootPlan::Lazy(lazy) => {
-            let data = lazy.into_span_data(span.metadata());
-            match ext.get_mut::<SpanData>() {
-                Some(slot) => *slot = data,
-                None => {
-                    drop(ext.remove::<LazyRoot>());
-                    let _ = ext.replace(data);
-                }
-            }
-            return;
-        }
+        RootPlan::Lazy(lazy) => lazy.into_span_data(span.metadata()),
     };
-    // The span's old data (a local root of its own) is renewed where it is, its `RootState`
-    // too when nothing else holds it, rather than boxed and allocated again.
-    match ext.get_mut::<SpanData>() {
-        Some(slot) => full.install(slot),
-        None => {
-            // A root without its `RootState` yet ends here as one that was never sampled.
-            drop(ext.remove::<LazyRoot>());
-            let _ = ext.replace(full.into_data());
-        }
+    drop(ext.remove::<LazyRoot>());
+    let _ = ext.replace(data);
+}
+
+/// [`install`] into the span's old data `slot`.
+fn install_in(slot: &mut SpanData, span: &SpanRef<'_, Registry>, plan: RootPlan) {
+    match plan {
+        RootPlan::Full(full) => full.install(slot),
+        RootPlan::Lazy(lazy) => *slot = lazy.into_span_data(span.metadata()),
     }
 }
 
