@@ -110,6 +110,7 @@ pub(crate) struct FullRoot {
 
 impl FullRoot {
     /// The root's data, with a new `RootState`.
+    #[inline(always)]
     pub(crate) fn into_data(self) -> SpanData {
         SpanData {
             span_id: self.span_id,
@@ -237,6 +238,7 @@ impl SpanData {
     /// Everything a new local root is made of, decided (origin, head sampling, recording,
     /// name), without its `RootState` yet: [`FullRoot::into_data`] allocates one,
     /// [`FullRoot::install`] reuses the one a re-parented root had.
+    #[inline(always)]
     pub(crate) fn plan_local_root(init: RootInit<'_>) -> RootPlan {
         let config = init.config;
         let mut origin = TraceOrigin::new(config, init.remote);
