@@ -274,6 +274,7 @@ fn install_in(slot: &mut SpanData, span: &SpanRef<'_, Registry>, plan: RootPlan)
 }
 
 /// The new local root `span` becomes with the remote parent `parent`.
+#[inline]
 fn plan_reroot(
     span: &SpanRef<'_, Registry>,
     config: &Arc<Config>,

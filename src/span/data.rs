@@ -127,6 +127,7 @@ impl FullRoot {
     /// this root. A local root's `RootState` that nothing else shares is renewed where it is,
     /// keeping its allocations, rather than dropped and allocated again: nothing has seen it
     /// (the span has no child and has not propagated).
+    #[inline(always)]
     pub(crate) fn install(self, slot: &mut SpanData) {
         let renewable = if slot.is_local_root {
             Arc::get_mut(&mut slot.root)
@@ -135,7 +136,13 @@ impl FullRoot {
         };
         match renewable {
             Some(root) => root.renew(self.parts),
-            None => slot.root = Arc::new(RootState::new(self.parts)),
+            None => {
+                if slot.is_local_root {
+                    // Its transaction goes without being counted as unfinished.
+                    slot.root.abandon();
+                }
+                slot.root = Arc::new(RootState::new(self.parts));
+            }
         }
         slot.span_id = self.span_id;
         slot.parent_span_id = self.parent_span_id;
@@ -460,12 +467,9 @@ impl SpanData {
         self.started.load(Ordering::Relaxed)
     }
 
-    /// Takes this span's recording (when it is replaced by a continued local root), and lets its
-    /// transaction go without counting it as unfinished.
+    /// Takes this span's recording, when it is to be replaced by a continued local root
+    /// ([`FullRoot::install`], which lets the old transaction go).
     pub(crate) fn take_for_reparent(&mut self) -> Option<Recording> {
-        if self.is_local_root {
-            self.root.abandon();
-        }
         self.recording.take()
     }
 
