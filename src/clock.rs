@@ -23,6 +23,11 @@ impl Clock {
         Self { wall, mono }
     }
 
+    /// The monotonic instant the wall clock was read for.
+    pub(crate) fn mono(&self) -> Instant {
+        self.mono
+    }
+
     /// A clock from a known pair (tests).
     #[cfg(test)]
     pub(crate) fn new(wall: SystemTime, mono: Instant) -> Self {

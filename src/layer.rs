@@ -5,9 +5,9 @@
 //! - `register_callsite`: an event callsite's metric fields are looked up once (see
 //!   `telemetry::metrics::CallsiteCache`); the interest stays the default `always`.
 //! - `on_new_span`: a local root gets a [`SpanData`] with a new [`RootState`]
-//!   (`SpanData::new_root`: trace origin, head sampling, recording); a child of a recorded span
-//!   gets a recording `SpanData`; a child in an unrecorded trace gets nothing (it borrows its
-//!   ancestor's context until it propagates, see `span::access::with_span_data`).
+//!   (`SpanData::new_local_root`: trace origin, head sampling, recording); a child of a recorded
+//!   span gets a recording `SpanData`; a child in an unrecorded trace gets nothing (it borrows
+//!   its ancestor's context until it propagates, see `span::access::with_span_data`).
 //! - `on_record`: fields go into the span's [`Recording`]; `sentry.name`/`sentry.source` on a
 //!   root rename its transaction (`RootState::set_name`).
 //! - `on_follows_from`, `on_event` (level `ERROR`): a link, or the error mark, on the recording.

@@ -16,15 +16,15 @@ use std::sync::Arc;
 
 use http::HeaderMap;
 
-use tracing_subscriber::registry::SpanRef;
+use tracing_subscriber::registry::{ExtensionsMut, SpanRef};
 use tracing_subscriber::Registry;
 
 use crate::config::Config;
 use crate::propagation::{should_continue_trace, PropagationContext};
 use crate::span::access::config_of;
-use crate::span::data::{HasChildren, RootInit, SpanData};
+use crate::span::data::{HasChildren, RootInit, RootPlan, SpanData};
 use crate::span::ext::SetParentError;
-use crate::span::lazy_root::materialize_in;
+use crate::span::lazy_root::LazyRoot;
 use crate::span::recording::Recording;
 use crate::stats::StatsInner;
 
@@ -136,14 +136,16 @@ pub(crate) fn set_parent_on(
     // with no extension lock held (it may itself read trace context or emit events).
     let previous = {
         let mut ext = span.extensions_mut();
-        materialize_in(&mut ext, span.metadata());
         if ext.get_mut::<HasChildren>().is_some() {
             return Err(SetParentError::AlreadyStarted);
         }
         match ext.get_mut::<SpanData>() {
             Some(data) if data.is_started() => return Err(SetParentError::AlreadyStarted),
             Some(data) => data.take_for_reparent(),
-            None => None,
+            None => match ext.get_mut::<LazyRoot>() {
+                Some(lazy) if lazy.is_started() => return Err(SetParentError::AlreadyStarted),
+                _ => None,
+            },
         }
     };
     reroot(span, config, parent, previous);
@@ -156,37 +158,70 @@ pub(crate) fn set_parent_on(
 /// A span with data of its own (the usual case) is looked at under one write lock: the
 /// layer's options, the extraction, the org-id rule and whether the span may still take a
 /// parent, in that order (the order in which errors are reported), then its recording so far
-/// is taken. Nothing under the lock runs user code.
+/// is taken. Nothing under the lock runs user code. A root that records nothing and has no
+/// `RootState` yet ([`LazyRoot`]) gets none for the trace it is leaving.
 pub(crate) fn set_parent_from_headers_on(
     span: &SpanRef<'_, Registry>,
     headers: &HeaderMap,
 ) -> Result<(), SetParentError> {
     let mut ext = span.extensions_mut();
-    materialize_in(&mut ext, span.metadata());
     let has_children = ext.get_mut::<HasChildren>().is_some();
-    let Some(data) = ext.get_mut::<SpanData>() else {
-        // No data of its own: the nearest recorded ancestor's layer decides.
-        drop(ext);
-        let config = config_of(span).ok_or(SetParentError::LayerNotFound)?;
-        return match extract(&config, headers)? {
-            Some(parent) => set_parent_on(span, &config, parent),
-            None => Ok(()),
+    if let Some(data) = ext.get_mut::<SpanData>() {
+        let config = Arc::clone(&data.root.config);
+        let Some(parent) = extract(&config, headers)? else {
+            return Ok(());
         };
+        if !admit_remote(&config, &parent) {
+            return Err(SetParentError::OrgMismatch);
+        }
+        if has_children || data.is_started() {
+            return Err(SetParentError::AlreadyStarted);
+        }
+        let previous = data.take_for_reparent();
+        if runs_no_user_code(&config) {
+            // No sampler and no `ignore_spans` rule: nothing user-written runs while the
+            // new root is decided, so it is decided and installed under the same lock.
+            install_in(data, span, plan_reroot(span, &config, parent, previous));
+            return Ok(());
+        }
+        drop(ext);
+        reroot(span, &config, parent, previous);
+        return Ok(());
+    }
+    let (config, started) = match ext.get_mut::<LazyRoot>() {
+        Some(lazy) => (Arc::clone(lazy.config()), lazy.is_started()),
+        None => {
+            // No data of its own: the nearest recorded ancestor's layer decides.
+            drop(ext);
+            let config = config_of(span).ok_or(SetParentError::LayerNotFound)?;
+            return match extract(&config, headers)? {
+                Some(parent) => set_parent_on(span, &config, parent),
+                None => Ok(()),
+            };
+        }
     };
-    let config = Arc::clone(&data.root.config);
     let Some(parent) = extract(&config, headers)? else {
         return Ok(());
     };
     if !admit_remote(&config, &parent) {
         return Err(SetParentError::OrgMismatch);
     }
-    if has_children || data.is_started() {
+    if has_children || started {
         return Err(SetParentError::AlreadyStarted);
     }
-    let previous = data.take_for_reparent();
+    if runs_no_user_code(&config) {
+        install(&mut ext, span, plan_reroot(span, &config, parent, None));
+        return Ok(());
+    }
     drop(ext);
-    reroot(span, &config, parent, previous);
+    reroot(span, &config, parent, None);
     Ok(())
+}
+
+/// Whether deciding a new local root runs no user code: no `traces_sampler`, no
+/// `ignore_spans` rule.
+fn runs_no_user_code(config: &Config) -> bool {
+    config.sampling.traces_sampler.is_none() && config.ignore.is_none()
 }
 
 /// The remote parent `headers` carry, if any, read with `config`'s options; malformed
@@ -209,20 +244,48 @@ fn reroot(
     parent: PropagationContext,
     previous: Option<Recording>,
 ) {
-    let data = SpanData::new_root(RootInit {
+    let plan = plan_reroot(span, config, parent, previous);
+    install(&mut span.extensions_mut(), span, plan);
+}
+
+/// Stores the new local root `plan` in `span`'s extensions `ext`. The span's old data (a
+/// local root of its own) is renewed where it is, its `RootState` too when nothing else holds
+/// it, rather than boxed and allocated again; a root without its `RootState` yet
+/// ([`LazyRoot`]) ends here as one that was never sampled.
+fn install(ext: &mut ExtensionsMut<'_>, span: &SpanRef<'_, Registry>, plan: RootPlan) {
+    if let Some(slot) = ext.get_mut::<SpanData>() {
+        return install_in(slot, span, plan);
+    }
+    let data = match plan {
+        RootPlan::Full(full) => full.into_data(),
+        // Not reached (a continued root has a frozen DSC), but total.
+        RootPlan::Lazy(lazy) => lazy.into_span_data(span.metadata()),
+    };
+    drop(ext.remove::<LazyRoot>());
+    let _ = ext.replace(data);
+}
+
+/// [`install`] into the span's old data `slot`.
+fn install_in(slot: &mut SpanData, span: &SpanRef<'_, Registry>, plan: RootPlan) {
+    match plan {
+        RootPlan::Full(full) => full.install(slot),
+        RootPlan::Lazy(lazy) => *slot = lazy.into_span_data(span.metadata()),
+    }
+}
+
+/// The new local root `span` becomes with the remote parent `parent`.
+#[inline]
+fn plan_reroot(
+    span: &SpanRef<'_, Registry>,
+    config: &Arc<Config>,
+    parent: PropagationContext,
+    previous: Option<Recording>,
+) -> RootPlan {
+    SpanData::plan_local_root(RootInit {
         config,
         metadata: span.metadata(),
         attrs: None,
         remote: Some(parent),
         previous,
-    });
-    // The span's old data (a local root of its own) is replaced where it is, rather than
-    // boxed again.
-    let mut ext = span.extensions_mut();
-    match ext.get_mut::<SpanData>() {
-        Some(slot) => *slot = data,
-        None => {
-            let _ = ext.replace(data);
-        }
-    }
+    })
 }

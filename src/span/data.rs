@@ -84,6 +84,73 @@ pub(crate) enum NewRoot {
     Lazy(LazyRoot),
 }
 
+/// A new local root, decided, before its `RootState` exists (see
+/// [`SpanData::plan_local_root`]).
+#[expect(
+    clippy::large_enum_variant,
+    reason = "a plan lives on the stack between deciding and installing a root: boxing it would \
+              cost every new root an allocation"
+)]
+pub(crate) enum RootPlan {
+    /// A root with a `RootState`, not yet allocated.
+    Full(FullRoot),
+    /// A new-trace root that records nothing.
+    Lazy(LazyRoot),
+}
+
+/// The parts of a local root's [`SpanData`] and of its `RootState`.
+pub(crate) struct FullRoot {
+    span_id: SpanId,
+    parent_span_id: Option<SpanId>,
+    recording: Option<Recording>,
+    parts: RootParts,
+}
+
+impl FullRoot {
+    /// The root's data, with a new `RootState`.
+    #[inline(always)]
+    pub(crate) fn into_data(self) -> SpanData {
+        SpanData {
+            span_id: self.span_id,
+            parent_span_id: self.parent_span_id,
+            started: AtomicBool::new(false),
+            is_local_root: true,
+            root: Arc::new(RootState::new(self.parts)),
+            recording: self.recording,
+            ignored: false,
+        }
+    }
+
+    /// Makes `slot` (the data of a span given a remote parent, its recording already taken)
+    /// this root. A local root's `RootState` that nothing else shares is renewed where it is,
+    /// keeping its allocations, rather than dropped and allocated again: nothing has seen it
+    /// (the span has no child and has not propagated).
+    #[inline(always)]
+    pub(crate) fn install(self, slot: &mut SpanData) {
+        let renewable = if slot.is_local_root {
+            Arc::get_mut(&mut slot.root)
+        } else {
+            None
+        };
+        match renewable {
+            Some(root) => root.renew(self.parts),
+            None => {
+                if slot.is_local_root {
+                    // Its transaction goes without being counted as unfinished.
+                    slot.root.abandon();
+                }
+                slot.root = Arc::new(RootState::new(self.parts));
+            }
+        }
+        slot.span_id = self.span_id;
+        slot.parent_span_id = self.parent_span_id;
+        slot.started = AtomicBool::new(false);
+        slot.is_local_root = true;
+        slot.recording = self.recording;
+        slot.ignored = false;
+    }
+}
+
 /// Where a local root's trace comes from: the remote parent, or a new trace.
 struct TraceOrigin {
     trace_id: TraceId,
@@ -115,9 +182,9 @@ impl TraceOrigin {
                 third_party: String::new(),
             };
         };
-        let parent_sample_rate = remote.dsc.sample_rate();
+        let parent_sample_rate = remote.sample.rate;
         let (sample_rand, rand_backfilled) = continued_sample_rand(
-            remote.dsc.sample_rand(),
+            remote.sample.rand,
             remote.sampled(),
             parent_sample_rate,
             rng::next_f64(),
@@ -163,18 +230,21 @@ fn forwardable(config: &Config, members: &str) -> String {
 
 impl SpanData {
     /// Creates the data of a local root: continues `init.remote` (or starts a trace), makes the
-    /// head-sampling decision, and starts recording if the trace is sampled and exported.
-    pub(crate) fn new_root(init: RootInit<'_>) -> Self {
-        let metadata = init.metadata;
-        match Self::new_local_root(init) {
-            NewRoot::Full(data) => data,
-            NewRoot::Lazy(lazy) => lazy.into_span_data(metadata),
+    /// head-sampling decision, and starts recording if the trace is sampled and exported. A
+    /// new-trace root that records nothing, was not ignored and is named after its span stays
+    /// a [`LazyRoot`] (no `RootState` until one is needed).
+    pub(crate) fn new_local_root(init: RootInit<'_>) -> NewRoot {
+        match Self::plan_local_root(init) {
+            RootPlan::Full(full) => NewRoot::Full(full.into_data()),
+            RootPlan::Lazy(lazy) => NewRoot::Lazy(lazy),
         }
     }
 
-    /// [`SpanData::new_root`], but a new-trace root that records nothing, was not ignored and
-    /// is named after its span stays a [`LazyRoot`] (no `RootState` until one is needed).
-    pub(crate) fn new_local_root(init: RootInit<'_>) -> NewRoot {
+    /// Everything a new local root is made of, decided (origin, head sampling, recording,
+    /// name), without its `RootState` yet: [`FullRoot::into_data`] allocates one,
+    /// [`FullRoot::install`] reuses the one a re-parented root had.
+    #[inline(always)]
+    pub(crate) fn plan_local_root(init: RootInit<'_>) -> RootPlan {
         let config = init.config;
         let mut origin = TraceOrigin::new(config, init.remote);
 
@@ -235,10 +305,10 @@ impl SpanData {
             && origin.third_party.is_empty()
             && !declares_name(init.metadata)
         {
-            return NewRoot::Lazy(LazyRoot::new(config, origin.trace_id, span_id, decision));
+            return RootPlan::Lazy(LazyRoot::new(config, origin.trace_id, span_id, decision));
         }
         let (name, source) = initial_name(recording.as_ref(), init.metadata, init.attrs, fields);
-        let root = RootState::new(RootParts {
+        let parts = RootParts {
             config: Arc::clone(config),
             trace_id: origin.trace_id,
             sample_rand: origin.sample_rand,
@@ -252,15 +322,12 @@ impl SpanData {
                 .as_ref()
                 .map(|rec| recording_since.unwrap_or(rec.start)),
             ignored,
-        });
-        NewRoot::Full(Self {
+        };
+        RootPlan::Full(FullRoot {
             span_id,
             parent_span_id: origin.parent_span_id,
-            started: AtomicBool::new(false),
-            is_local_root: true,
-            root: Arc::new(root),
             recording,
-            ignored: false,
+            parts,
         })
     }
 
@@ -407,12 +474,9 @@ impl SpanData {
         self.started.load(Ordering::Relaxed)
     }
 
-    /// Takes this span's recording (when it is replaced by a continued local root), and lets its
-    /// transaction go without counting it as unfinished.
+    /// Takes this span's recording, when it is to be replaced by a continued local root
+    /// ([`FullRoot::install`], which lets the old transaction go).
     pub(crate) fn take_for_reparent(&mut self) -> Option<Recording> {
-        if self.is_local_root {
-            self.root.abandon();
-        }
         self.recording.take()
     }
 

@@ -4,9 +4,10 @@
 //! Most roots at a low sample rate are such roots, and most of them end without a child with
 //! data, an outgoing header or a rename: they keep only what their descendants' reads and the
 //! log formatters need (trace id, span id, decision, options) inline, and no `RootState`.
-//! The first reader that needs more (a child's own context, the DSC for `baggage`, a rename,
-//! a remote parent) turns it into a [`SpanData`] with its `RootState` in place
-//! ([`materialize`]); a `LazyRoot` that ends as it is still counts its trace as sampled out.
+//! The first reader that needs more (a child's own context, the DSC for `baggage`, a rename)
+//! turns it into a [`SpanData`] with its `RootState` in place ([`materialize`]); a remote
+//! parent replaces it with the continued root's data without that; a `LazyRoot` that ends as
+//! it is (or is replaced) still counts its trace as sampled out.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -79,6 +80,16 @@ impl LazyRoot {
         }
     }
 
+    /// Whether the span has a child or has propagated: a remote parent is refused then.
+    pub(crate) fn is_started(&self) -> bool {
+        self.started.load(Ordering::Relaxed)
+    }
+
+    /// The options of the layer that created the root.
+    pub(crate) fn config(&self) -> &Arc<Config> {
+        &self.config
+    }
+
     /// The span's trace context.
     pub(crate) fn trace_context(&self) -> TraceContext {
         TraceContext::new(self.trace_id, self.span_id, None, self.sampled)
@@ -93,8 +104,8 @@ impl LazyRoot {
         }
     }
 
-    /// The root's full data, with its `RootState` as `SpanData::new_root` builds it for such a
-    /// root (named after the span, source by default).
+    /// The root's full data, with its `RootState` as `SpanData::new_local_root` builds it for
+    /// such a root (named after the span, source by default).
     pub(crate) fn into_span_data(mut self, metadata: &'static Metadata<'static>) -> SpanData {
         self.counts = false;
         let root = RootState::new(RootParts {

@@ -97,17 +97,42 @@ pub(crate) struct RootParts {
 
 impl RootState {
     pub(crate) fn new(parts: RootParts) -> Self {
-        let tx = parts.recording_since.map(|mono| {
-            Box::new(Recorded {
-                clock: Clock::anchored_at(mono),
-                buffer: Mutex::new(TxBuffer {
-                    spans: Vec::new(),
-                    dropped: 0,
-                    root: None,
-                    closed: false,
-                    segment_id: parts.segment_id,
-                }),
+        Self::with_recorded(parts, None)
+    }
+
+    /// Makes this state that of a new local root built from `parts`, in place: a root given a
+    /// remote parent before anything saw its state (no child, not propagated). What only a
+    /// recording root needs is kept, and its clock too when the recording started at the same
+    /// instant; the old state ends as a replaced root does (its transaction abandoned, an
+    /// unsampled trace counted).
+    pub(crate) fn renew(&mut self, parts: RootParts) {
+        let recorded = self.tx.take();
+        *self = Self::with_recorded(parts, recorded);
+    }
+
+    /// [`RootState::new`], reusing `recorded` (an abandoned root's) if the root records.
+    fn with_recorded(parts: RootParts, recorded: Option<Box<Recorded>>) -> Self {
+        let buffer = || {
+            Mutex::new(TxBuffer {
+                spans: Vec::new(),
+                dropped: 0,
+                root: None,
+                closed: false,
+                segment_id: parts.segment_id,
             })
+        };
+        let tx = parts.recording_since.map(|mono| match recorded {
+            Some(mut tx) => {
+                if tx.clock.mono() != mono {
+                    tx.clock = Clock::anchored_at(mono);
+                }
+                tx.buffer = buffer();
+                tx
+            }
+            None => Box::new(Recorded {
+                clock: Clock::anchored_at(mono),
+                buffer: buffer(),
+            }),
         });
         let dsc = OnceLock::new();
         if let Some(frozen) = parts.frozen_dsc {

@@ -479,3 +479,61 @@ fn the_byte_budget_bounds_the_queue_and_the_default_holds_a_burst() {
     assert!((50..200).contains(&refused), "refused {refused} of 200");
     assert_eq!(refused_under_budget(None), 0);
 }
+
+#[test]
+fn a_recording_root_given_a_remote_parent_keeps_its_start_and_fields_and_sends_once() {
+    let (layer, guard, transport) = exporting(sampled());
+    let stats_layer = layer.clone();
+    let root_ctx = with_layer(layer, || {
+        let span = tracing::info_span!("GET /orders", route = "/orders");
+        std::thread::sleep(Duration::from_millis(20));
+        span.set_parent_from_headers(&headers(&[(
+            "sentry-trace",
+            &format!("{TRACE}-{PARENT}-1"),
+        )]))
+        .unwrap();
+        let _g = span.enter();
+        tracing::info_span!("child").in_scope(|| {});
+        span.trace_context().unwrap()
+    });
+    let sent = sent_transactions(&guard, &transport);
+    assert_eq!(sent.len(), 1, "the trace the root left sends nothing");
+    let (header, tx) = &sent[0];
+    let trace = &tx["contexts"]["trace"];
+    assert_eq!(trace["trace_id"], TRACE);
+    assert_eq!(trace["parent_span_id"], PARENT);
+    assert_eq!(trace["span_id"], root_ctx.span_id().to_string());
+    assert_eq!(trace["data"]["route"], "/orders", "creation fields kept");
+    assert_eq!(
+        span_named(tx, "child")["parent_span_id"],
+        root_ctx.span_id().to_string()
+    );
+    assert!(
+        header
+            .get("trace")
+            .map_or(true, |t| t.as_object().is_some_and(|t| t.is_empty())),
+        "the incoming DSC, frozen empty (no baggage arrived)"
+    );
+    let secs = |v: &serde_json::Value| -> f64 {
+        let t = v
+            .as_str()
+            .unwrap()
+            .split('T')
+            .nth(1)
+            .unwrap()
+            .trim_end_matches('Z');
+        let mut parts = t.split(':');
+        let h: f64 = parts.next().unwrap().parse().unwrap();
+        let m: f64 = parts.next().unwrap().parse().unwrap();
+        let s: f64 = parts.next().unwrap().parse().unwrap();
+        h * 3600.0 + m * 60.0 + s
+    };
+    let duration = secs(&tx["timestamp"]) - secs(&tx["start_timestamp"]);
+    assert!(
+        duration >= 0.015,
+        "the root started when it was created, not when its parent arrived: {duration}"
+    );
+    let stats = stats_layer.stats();
+    assert_eq!(stats.transactions_sent, 1);
+    assert_eq!(stats.transactions_unfinished, 0);
+}

@@ -531,3 +531,41 @@ struct CountedItem<'a> {
     dsc: Option<&'a DynamicSamplingContext>,
     max_bytes: usize,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dsc_keys_are_told_apart_exactly() {
+        assert_eq!(DscKey::of("public_key"), DscKey::Steady(0));
+        assert_eq!(DscKey::of("release"), DscKey::Steady(1));
+        assert_eq!(DscKey::of("environment"), DscKey::Steady(2));
+        assert_eq!(DscKey::of("org_id"), DscKey::Steady(3));
+        for key in [
+            "trace_id",
+            "transaction",
+            "sample_rate",
+            "sample_rand",
+            "sampled",
+        ] {
+            let DscKey::Varying(prefix) = DscKey::of(key) else {
+                panic!("{key} is a varying key");
+            };
+            assert_eq!(prefix, format!(r#","{key}":""#).as_bytes());
+        }
+        // Same length and last byte as a known key, or a known key's prefix: other keys.
+        for key in [
+            "publicxkey",
+            "rexease",
+            "org_xd",
+            "sample_xand",
+            "samplex",
+            "",
+            "d",
+            "user_id",
+        ] {
+            assert_eq!(DscKey::of(key), DscKey::Other, "{key}");
+        }
+    }
+}
