@@ -6,16 +6,15 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::export::ExportHandle;
-use crate::propagation::{ExtractOptions, PropagationTargets};
+use crate::propagation::{ExtractOptions, HeadOptions, PropagationTargets};
 use crate::sampling::SamplingOptions;
 use crate::stats::StatsInner;
 
 /// The layer's resolved options, shared by every span through an `Arc`.
 pub(crate) struct Config {
-    pub(crate) public_key: Option<String>,
-    pub(crate) org_id: Option<String>,
-    pub(crate) release: Option<String>,
-    pub(crate) environment: String,
+    /// The public key, org id, environment and release: what a head DSC takes from the
+    /// options, shared with the transaction records that carry an unbuilt head DSC.
+    pub(crate) head: Arc<HeadOptions>,
     pub(crate) sampling: SamplingOptions,
     /// Most new local roots are likely not to record (a rate under one half, no sampler): a
     /// new span looks for an unrecorded root's data first (an order of lookups only).
@@ -62,10 +61,10 @@ impl Config {
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
-            .field("public_key", &self.public_key)
-            .field("org_id", &self.org_id)
-            .field("release", &self.release)
-            .field("environment", &self.environment)
+            .field("public_key", &self.head.public_key)
+            .field("org_id", &self.head.org_id)
+            .field("release", &self.head.release)
+            .field("environment", &self.head.environment)
             .field("traces_sample_rate", &self.sampling.traces_sample_rate)
             .field("traces_sampler", &self.sampling.traces_sampler.is_some())
             .field("strict_trace_continuation", &self.strict_trace_continuation)

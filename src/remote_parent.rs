@@ -113,7 +113,7 @@ pub(crate) fn admit_remote(config: &Config, remote: &PropagationContext) -> bool
     );
     let ok = should_continue_trace(
         remote.dsc().org_id(),
-        config.org_id.as_deref(),
+        config.head.org_id.as_deref(),
         config.strict_trace_continuation,
     );
     if !ok {

@@ -12,7 +12,7 @@ use crate::export::{
 use crate::ignore::IgnoreRules;
 use crate::layer::SentryLayer;
 use crate::lifecycle::TraceLifecycle;
-use crate::propagation::{org_id_from_dsn_host, PropagationTargets};
+use crate::propagation::{org_id_from_dsn_host, HeadOptions, PropagationTargets};
 use crate::sampling::{SamplingContext, SamplingOptions};
 use crate::stats::StatsInner;
 
@@ -849,10 +849,12 @@ impl SentryLayerBuilder {
                 .and_then(|d| org_id_from_dsn_host(d.host()).map(str::to_owned))
         });
         Config {
-            public_key,
-            org_id,
-            release: self.release,
-            environment,
+            head: Arc::new(HeadOptions {
+                public_key,
+                org_id,
+                environment,
+                release: self.release,
+            }),
             roots_mostly_lazy: self.sampling.traces_sampler.is_none()
                 && self
                     .sampling

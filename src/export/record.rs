@@ -11,7 +11,7 @@ use crate::clock::Clock;
 pub(crate) use crate::field::FieldValue;
 use crate::field::{DataFields, Fields};
 use crate::id::{SpanId, TraceId};
-use crate::propagation::DynamicSamplingContext;
+use crate::propagation::{DynamicSamplingContext, HeadFacts};
 use crate::status::SpanStatus;
 use crate::thread::ThreadTag;
 
@@ -157,8 +157,34 @@ pub(crate) struct TransactionRecord {
     pub(crate) dropped_spans: u32,
     /// Turns the spans' instants into wall-clock times.
     pub(crate) clock: Clock,
-    /// The frozen dynamic sampling context: the envelope header `trace`.
-    pub(crate) dsc: Arc<DynamicSamplingContext>,
+    /// The dynamic sampling context, the envelope header `trace`: read it with
+    /// [`TransactionRecord::dsc`].
+    pub(crate) dsc: TransactionDsc,
+}
+
+/// A transaction's dynamic sampling context, as its local root left it.
+#[derive(Clone, Debug)]
+pub(crate) enum TransactionDsc {
+    /// Frozen while the trace ran: it came with a remote parent, or left the process.
+    Frozen(Arc<DynamicSamplingContext>),
+    /// A head DSC that never left the process: built from these values and the transaction's
+    /// name when the envelope is written (on the export sender), as it would have been when
+    /// the root ended.
+    Head(HeadFacts),
+}
+
+impl TransactionRecord {
+    /// The transaction's DSC: the frozen one, or the head DSC built now.
+    pub(crate) fn dsc(&self) -> Cow<'_, DynamicSamplingContext> {
+        match &self.dsc {
+            TransactionDsc::Frozen(dsc) => Cow::Borrowed(dsc),
+            TransactionDsc::Head(facts) => Cow::Owned(facts.build(
+                self.trace_id,
+                &self.name,
+                self.source == TransactionSource::Url,
+            )),
+        }
+    }
 }
 
 /// One finished span of the stream lifecycle, with what its segment gives it.

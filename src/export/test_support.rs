@@ -10,7 +10,7 @@ use sentry_types::protocol::v7 as sentry;
 
 use crate::clock::Clock;
 use crate::export::record::{
-    FieldValue, SpanLink, SpanRecord, TransactionRecord, TransactionSource,
+    FieldValue, SpanLink, SpanRecord, TransactionDsc, TransactionRecord, TransactionSource,
 };
 use crate::export::EnvelopeBytes;
 use crate::export::{ExportConfig, ExportOptions};
@@ -137,7 +137,7 @@ pub(crate) fn sample_record() -> TransactionRecord {
         spans: vec![grandchild, child],
         dropped_spans: 0,
         clock: test_clock(),
-        dsc: Arc::new(dsc),
+        dsc: TransactionDsc::Frozen(Arc::new(dsc)),
     }
 }
 

@@ -45,6 +45,7 @@
 
 mod baggage;
 mod dsc;
+mod head;
 mod percent;
 mod sample_rand;
 mod sentry_trace;
@@ -61,7 +62,7 @@ pub(crate) use baggage::{SampleValues, ThirdParty};
 #[cfg(test)]
 pub(crate) use baggage::{MAX_BAGGAGE_BYTES, MAX_BAGGAGE_MEMBERS};
 pub use dsc::DynamicSamplingContext;
-pub(crate) use dsc::HeadDsc;
+pub(crate) use head::{HeadFacts, HeadOptions};
 #[cfg(test)]
 pub(crate) use sample_rand::{backfill_interval, sample_rand_in};
 pub(crate) use sample_rand::{continued_sample_rand, sample_rand_from_trace_id};

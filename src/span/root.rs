@@ -16,10 +16,12 @@ use std::time::Instant;
 use crate::clock::Clock;
 
 use crate::config::Config;
-use crate::export::record::{SpanRecord, StreamedSpan, TransactionRecord, TransactionSource};
+use crate::export::record::{
+    SpanRecord, StreamedSpan, TransactionDsc, TransactionRecord, TransactionSource,
+};
 use crate::id::{SpanId, TraceId};
 use crate::lifecycle::TraceLifecycle;
-use crate::propagation::{DynamicSamplingContext, HeadDsc};
+use crate::propagation::{DynamicSamplingContext, HeadFacts};
 use crate::sampling::Decision;
 use crate::span::recording::{default_source, RequestedName};
 use crate::stats::StatsInner;
@@ -187,26 +189,24 @@ impl RootState {
     }
 
     fn head_dsc(&self) -> DynamicSamplingContext {
-        let config = &self.config;
-        let name = self.name.lock();
-        // `transaction` names the transaction for dynamic-sampling rules. Without tracing
-        // configured no transaction exists, and Sentry's SDKs leave it out (vector ps-010).
-        let transaction = match (&name, self.decision.sampled) {
-            (Ok(name), Some(_)) if name.1 != TransactionSource::Url => Some(name.0.as_ref()),
-            _ => None,
-        };
-        HeadDsc {
-            trace_id: self.trace_id,
-            public_key: config.public_key.as_deref(),
-            org_id: config.org_id.as_deref(),
-            environment: &config.environment,
-            release: config.release.as_deref(),
-            transaction,
+        match self.name.lock() {
+            Ok(name) => {
+                let is_url = name.1 == TransactionSource::Url;
+                self.head_facts().build(self.trace_id, &name.0, is_url)
+            }
+            // No name can be trusted: none goes into the DSC.
+            Err(_) => self.head_facts().build(self.trace_id, "", true),
+        }
+    }
+
+    /// This trace's values for its head DSC, for building it now or on the export sender.
+    fn head_facts(&self) -> HeadFacts {
+        HeadFacts {
+            options: Arc::clone(&self.config.head),
             sample_rate: self.decision.applied_rate,
             sampled: self.decision.sampled,
             sample_rand: self.sample_rand,
         }
-        .build()
     }
 
     /// Names the transaction from what a span of this root asked for (`sentry.name`,
@@ -346,7 +346,11 @@ impl RootState {
             spans,
             dropped_spans,
             clock: tx.clock,
-            dsc: Arc::clone(self.dsc()),
+            // A DSC that never left the process is built by the export sender, not here.
+            dsc: match self.dsc.get() {
+                Some(frozen) => TransactionDsc::Frozen(Arc::clone(frozen)),
+                None => TransactionDsc::Head(self.head_facts()),
+            },
         };
         if let Some(export) = &self.config.export {
             export.submit(record);

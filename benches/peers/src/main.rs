@@ -139,7 +139,7 @@ fn warm_iters(w: Workload) -> u64 {
     match w {
         Workload::Child => workloads::ROLL as u64,
         Workload::Threads => 4 * workloads::ROLL as u64,
-        Workload::Transaction => 20,
+        Workload::Transaction | Workload::RootOnly => 20,
         _ => 200,
     }
 }
@@ -255,7 +255,7 @@ fn measure_allocations(o: &Opts, results: &mut Results) {
         tracing::dispatcher::with_default(&env.dispatch, || {
             for w in o.workloads_of(s) {
                 let n = match w {
-                    Workload::Transaction => 500,
+                    Workload::Transaction | Workload::RootOnly => 500,
                     Workload::Threads => 8_000,
                     _ => 5_000,
                 };
@@ -765,6 +765,17 @@ fn report(
     if has(Child) && has(Transaction) {
         target("export worker per span", S, per_span, 1_500.0, "");
         target("export worker per transaction besides", S, per_tx, 3_000.0, "");
+    }
+    // The same two figures measured like with like: (b0) is (b)'s root alone, so its worker
+    // cost is a transaction's besides its child spans, and (b) minus (b0) is ten of (b)'s
+    // children (whose two fields are both kept, where (a)'s `user.id` is removed as private).
+    if has(RootOnly) {
+        let alone = worker(RootOnly);
+        target("export worker per transaction, (b0) alone", S, alone, 3_000.0, "");
+        if has(Transaction) {
+            let per_child = (|| Some((worker(Transaction)? - alone?) / 10.0))();
+            target("export worker per span of (b), (b) - (b0)", S, per_child, 1_500.0, "");
+        }
     }
     target("heap per open child", S, heap.get(&S).and_then(|h| h.0), 350.0, " B");
     target("heap per open root", U, heap.get(&U).and_then(|h| h.1), 300.0, " B");

@@ -14,6 +14,7 @@ use crate::subjects::{Env, Subject};
 pub enum Workload {
     Child,
     Transaction,
+    RootOnly,
     Headers,
     HeadersInto,
     Continue,
@@ -26,9 +27,10 @@ pub enum Workload {
 }
 
 impl Workload {
-    pub const ALL: [Workload; 11] = [
+    pub const ALL: [Workload; 12] = [
         Workload::Child,
         Workload::Transaction,
+        Workload::RootOnly,
         Workload::Headers,
         Workload::HeadersInto,
         Workload::Continue,
@@ -73,6 +75,7 @@ impl Workload {
         match self {
             Workload::Child => "a_child_span",
             Workload::Transaction => "b_transaction",
+            Workload::RootOnly => "b0_root_only",
             Workload::Headers => "c_outbound_headers",
             Workload::HeadersInto => "c2_headers_into_request",
             Workload::Continue => "d_continue_trace",
@@ -89,6 +92,7 @@ impl Workload {
         match self {
             Workload::Child => "(a) child span, 2 fields, in a sampled root",
             Workload::Transaction => "(b) root + 10 children (depth <= 3), exported",
+            Workload::RootOnly => "(b0) = (b)'s root alone, exported",
             Workload::Headers => "(c) outbound headers, continued trace",
             Workload::HeadersInto => "(c2) = (c) into the request's own HeaderMap",
             Workload::Continue => "(d) continue trace + server span",
@@ -104,7 +108,7 @@ impl Workload {
     /// What one iteration is.
     pub fn unit(self) -> &'static str {
         match self {
-            Workload::Transaction => "transaction",
+            Workload::Transaction | Workload::RootOnly => "transaction",
             Workload::Headers | Workload::HeadersInto => "call",
             Workload::Continue | Workload::ContinueExt => "request",
             Workload::LogEvent | Workload::BelowLogsLevel | Workload::Disabled | Workload::Metric => {
@@ -132,6 +136,7 @@ impl Workload {
             // stays below 0.3 per event.
             Workload::BelowLogsLevel | Workload::Disabled => (10_000, 30_000),
             Workload::Transaction => (100, 300),
+            Workload::RootOnly => (500, 1_500),
             Workload::Continue | Workload::ContinueExt => (500, 1_500),
             Workload::Threads => (4_000, 12_000),
         };
@@ -211,6 +216,13 @@ impl Rolling {
     }
 }
 
+/// Workload (b0): (b)'s root alone, a transaction with no child spans, so that what the
+/// export worker spends per transaction besides its spans is measured, not derived.
+#[inline(never)]
+pub fn root_only(i: u64) {
+    let _root = tracing::info_span!("request", n = i, kind = "bench").entered();
+}
+
 /// Workload (b): a root with 10 children, depth up to 3, every span with two fields.
 #[inline(never)]
 pub fn transaction(i: u64) {
@@ -282,6 +294,12 @@ impl<'e> Prepared<'e> {
                 for _ in 0..n {
                     self.i += 1;
                     transaction(black_box(self.i));
+                }
+            }
+            Workload::RootOnly => {
+                for _ in 0..n {
+                    self.i += 1;
+                    root_only(black_box(self.i));
                 }
             }
             Workload::Headers => {

@@ -194,7 +194,7 @@ mod tests {
     #[test]
     fn a_trace_is_due_at_1000_spans_and_traces_stay_apart() {
         let buffer = SpanBuffer::default();
-        let dsc = Arc::clone(&sample_record().dsc);
+        let dsc = Arc::new(sample_record().dsc().into_owned());
         let now = Instant::now();
         for i in 0..MAX_SPANS_PER_ITEM - 1 {
             assert!(
@@ -222,7 +222,7 @@ mod tests {
     #[test]
     fn a_trace_is_due_5_s_after_its_first_span() {
         let buffer = SpanBuffer::default();
-        let dsc = Arc::clone(&sample_record().dsc);
+        let dsc = Arc::new(sample_record().dsc().into_owned());
         let t0 = Instant::now();
         buffer.push(trace(1), &dsc, one(0), t0);
         buffer.push(trace(2), &dsc, one(0), t0 + Duration::from_secs(3));
@@ -237,7 +237,7 @@ mod tests {
     #[test]
     fn spans_pushed_after_the_buffer_emptied_become_due_again() {
         let buffer = SpanBuffer::default();
-        let dsc = Arc::clone(&sample_record().dsc);
+        let dsc = Arc::new(sample_record().dsc().into_owned());
         let t0 = Instant::now();
         let late = t0 + Duration::from_secs(60);
         assert!(buffer.take_due(late).is_empty(), "nothing buffered yet");
@@ -259,7 +259,7 @@ mod tests {
     #[test]
     fn batches_go_at_5_mib_and_the_buffer_is_bounded_in_bytes_and_spans() {
         let buffer = SpanBuffer::default();
-        let dsc = Arc::clone(&sample_record().dsc);
+        let dsc = Arc::new(sample_record().dsc().into_owned());
         let now = Instant::now();
         // About 64 KiB a span: a batch is due between 5 and 10 MiB.
         let mut due = None;

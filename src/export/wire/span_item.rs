@@ -303,7 +303,7 @@ mod tests {
         spans.extend(tx.spans.iter().map(|s| stream(s, false)));
         SpanBatch {
             trace_id: tx.trace_id,
-            dsc: Arc::clone(&tx.dsc),
+            dsc: Arc::new(tx.dsc().into_owned()),
             spans,
             bytes: 0,
         }

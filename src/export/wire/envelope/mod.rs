@@ -134,7 +134,7 @@ mod tests {
     use super::write::new_event_id;
     use super::*;
     use crate::export::record::FieldValue;
-    use crate::export::record::TransactionRecord;
+    use crate::export::record::{TransactionDsc, TransactionRecord};
     use crate::export::test_support::*;
     use crate::export::wire::limits::MAX_ITEM_BYTES;
     use crate::export::wire::transaction::{write_transaction, EventMeta, SpanCaches};
@@ -220,15 +220,15 @@ mod tests {
         assert_eq!(header["sdk"]["version"], env!("CARGO_PKG_VERSION"));
 
         let trace = header["trace"].as_object().unwrap();
-        assert_eq!(trace.len(), record.dsc.len());
-        for (key, value) in record.dsc.iter() {
+        assert_eq!(trace.len(), record.dsc().len());
+        for (key, value) in record.dsc().iter() {
             assert_eq!(
                 trace[key],
                 Value::String(value.to_owned()),
                 "DSC {key} is a string"
             );
         }
-        assert_eq!(envelope.trace(), *record.dsc);
+        assert_eq!(envelope.trace(), *record.dsc());
     }
 
     /// The `trace` object of `envelope`'s header, entries in wire order, parsed by serde.
@@ -286,7 +286,7 @@ mod tests {
             for (key, value) in entries {
                 dsc.set(key, *value);
             }
-            record.dsc = Arc::new(dsc);
+            record.dsc = TransactionDsc::Frozen(Arc::new(dsc));
             let envelope = EnvelopeBytes::from_transaction(
                 &record,
                 &meta(),
@@ -681,7 +681,7 @@ mod tests {
     fn head_transaction_has_no_parent_and_no_dsc_means_no_trace_header() {
         let mut record = sample_record();
         record.root.parent_span_id = None;
-        record.dsc = Arc::new(DynamicSamplingContext::new());
+        record.dsc = TransactionDsc::Frozen(Arc::new(DynamicSamplingContext::new()));
         let envelope = EnvelopeBytes::from_transaction(
             &record,
             &EventMeta::default(),

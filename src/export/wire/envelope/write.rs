@@ -189,12 +189,13 @@ impl EnvelopeBytes {
         let event_id = new_event_id();
         // Room for a client report item besides the transaction.
         let mut bytes = scratch.buffer(scratch.size_hint.clamp(2048, MAX_ITEM_BYTES) + 512);
+        let dsc = tx.dsc();
         let header = push_header(
             &mut bytes,
             Some(&event_id),
             scratch.fixed.json(dsn),
             sent_at,
-            Some((&tx.dsc, &mut scratch.steady)),
+            Some((&dsc, &mut scratch.steady)),
             &mut scratch.sent_at,
         );
         // The item header in one copy, the length's ten characters blank.
