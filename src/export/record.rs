@@ -174,7 +174,9 @@ pub(crate) enum TransactionDsc {
 }
 
 impl TransactionRecord {
-    /// The transaction's DSC: the frozen one, or the head DSC built now.
+    /// The transaction's DSC: the frozen one, or the head DSC built now. The envelope writer
+    /// writes a head DSC without building it; its tests compare the two.
+    #[cfg(test)]
     pub(crate) fn dsc(&self) -> Cow<'_, DynamicSamplingContext> {
         match &self.dsc {
             TransactionDsc::Frozen(dsc) => Cow::Borrowed(dsc),

@@ -63,6 +63,7 @@ pub(crate) use baggage::{SampleValues, ThirdParty};
 pub(crate) use baggage::{MAX_BAGGAGE_BYTES, MAX_BAGGAGE_MEMBERS};
 pub use dsc::DynamicSamplingContext;
 pub(crate) use head::{HeadFacts, HeadOptions};
+pub(crate) use sample_rand::sample_rand_text;
 #[cfg(test)]
 pub(crate) use sample_rand::{backfill_interval, sample_rand_in};
 pub(crate) use sample_rand::{continued_sample_rand, sample_rand_from_trace_id};

@@ -134,11 +134,12 @@ mod tests {
     use super::write::new_event_id;
     use super::*;
     use crate::export::record::FieldValue;
-    use crate::export::record::{TransactionDsc, TransactionRecord};
+    use crate::export::record::{TransactionDsc, TransactionRecord, TransactionSource};
     use crate::export::test_support::*;
     use crate::export::wire::limits::MAX_ITEM_BYTES;
     use crate::export::wire::transaction::{write_transaction, EventMeta, SpanCaches};
     use crate::propagation::DynamicSamplingContext;
+    use crate::propagation::{HeadFacts, HeadOptions};
     use serde_json::Value;
     use std::sync::Arc;
     use std::time::Duration;
@@ -302,6 +303,103 @@ mod tests {
                 .collect();
             assert_eq!(wire_trace(&envelope), expected);
             scratch.recycle(envelope);
+        }
+    }
+
+    /// The `trace` a transaction with an unbuilt head DSC gets: the DSC its facts build, in
+    /// order, whatever one scratch wrote before.
+    fn head_trace_case(
+        scratch: &mut Scratch,
+        options: &Arc<HeadOptions>,
+        (name, source): (&str, TransactionSource),
+        (sample_rate, sampled, sample_rand): (Option<f64>, Option<bool>, f64),
+    ) {
+        let mut record = sample_record();
+        record.name = Cow::Owned(name.to_owned());
+        record.source = source;
+        record.dsc = TransactionDsc::Head(HeadFacts {
+            options: Arc::clone(options),
+            sample_rate,
+            sampled,
+            sample_rand,
+        });
+        let envelope = EnvelopeBytes::from_transaction(
+            &record,
+            &meta(),
+            Some(DSN),
+            at_micros(1_000),
+            scratch,
+            None,
+        )
+        .unwrap();
+        let built: Vec<(String, String)> = record
+            .dsc()
+            .iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        assert!(built.iter().any(|(k, _)| k == "trace_id"));
+        assert_eq!(
+            wire_trace(&envelope),
+            built,
+            "{name:?} {source:?} {sampled:?}"
+        );
+        scratch.recycle(envelope);
+    }
+
+    #[test]
+    fn a_head_dsc_is_written_as_its_facts_build_it() {
+        let options = Arc::new(HeadOptions {
+            public_key: Some("49d0f7386ad645858ae85020e393bef3".to_owned()),
+            org_id: Some("42".to_owned()),
+            environment: "prod".to_owned(),
+            release: Some("app@1.0".to_owned()),
+        });
+        let odd = Arc::new(HeadOptions {
+            public_key: None,
+            org_id: None,
+            environment: String::new(),
+            release: Some("say \"hi\"\\\n".to_owned()),
+        });
+        let mut scratch = Scratch::default();
+        for options in [&options, &odd, &options] {
+            for name in [
+                ("GET /users/:id", TransactionSource::Route),
+                ("", TransactionSource::Custom),
+            ]
+            .into_iter()
+            .chain([
+                ("/users/42", TransactionSource::Url),
+                ("a \"b\"\u{1}", TransactionSource::Task),
+            ]) {
+                for facts in [
+                    (Some(1.0), Some(true), 0.5),
+                    (Some(0.25), Some(false), 0.999_999),
+                    (Some(0.25), Some(true), 0.0),
+                    (None, Some(true), 0.123_456),
+                    (None, None, 0.75),
+                ] {
+                    head_trace_case(&mut scratch, options, name, facts);
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_head_dsc_is_written_as_its_facts_build_it(
+            public_key in proptest::option::of(".{0,8}"),
+            org_id in proptest::option::of("[0-9]{0,3}"),
+            environment in ".{0,8}",
+            release in proptest::option::of(".{0,8}"),
+            name in ".{0,12}",
+            url in proptest::bool::ANY,
+            rate in proptest::option::of(0.0f64..=1.0),
+            sampled in proptest::option::of(proptest::bool::ANY),
+            rand in 0.0f64..1.0,
+        ) {
+            let options = Arc::new(HeadOptions { public_key, org_id, environment, release });
+            let source = if url { TransactionSource::Url } else { TransactionSource::Route };
+            head_trace_case(&mut Scratch::default(), &options, (&name, source), (rate, sampled, rand));
         }
     }
 

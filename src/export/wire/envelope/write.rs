@@ -3,9 +3,10 @@
 
 use std::borrow::Cow;
 use std::ops::Range;
+use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
-use crate::export::record::{SpanBatch, TransactionRecord};
+use crate::export::record::{SpanBatch, TransactionDsc, TransactionRecord, TransactionSource};
 use crate::export::wire::json::{push_after, push_key, push_str, push_str_entry, Timestamps};
 use crate::export::wire::key_facts::JudgeKey;
 use crate::export::wire::limits::{MAX_ITEM_BYTES, MAX_SPAN_ITEM_BYTES, MAX_TELEMETRY_ITEM_BYTES};
@@ -13,7 +14,7 @@ use crate::export::wire::sdk::SDK_JSON;
 use crate::export::wire::span_item::{write_span_payload, SPAN_CONTENT_TYPE};
 use crate::export::wire::transaction::{write_transaction, EventMeta, SpanCaches};
 use crate::id::TraceId;
-use crate::propagation::DynamicSamplingContext;
+use crate::propagation::{sample_rand_text, DynamicSamplingContext, HeadFacts, HeadOptions};
 
 use super::read::find_newline;
 use super::{EnvelopeBytes, EnvelopeErrorKind, EventId, Item, Items, ParseEnvelopeError};
@@ -31,6 +32,8 @@ pub(crate) struct Scratch {
     sent_at: Timestamps,
     /// The DSC entries that are the same in every envelope of a sender, written out.
     steady: SteadyEntries,
+    /// What a head DSC takes from the layer's options, and its last sample rate, written out.
+    head: HeadJson,
     /// The last envelope's buffer, for the next one (see [`Scratch::recycle`]).
     spare: Vec<u8>,
     /// When the delivery began to send the last envelope (set before its first attempt,
@@ -189,13 +192,16 @@ impl EnvelopeBytes {
         let event_id = new_event_id();
         // Room for a client report item besides the transaction.
         let mut bytes = scratch.buffer(scratch.size_hint.clamp(2048, MAX_ITEM_BYTES) + 512);
-        let dsc = tx.dsc();
+        let trace = match &tx.dsc {
+            TransactionDsc::Frozen(dsc) => TraceJson::Dsc(dsc, &mut scratch.steady),
+            TransactionDsc::Head(facts) => TraceJson::Head(tx, facts, &mut scratch.head),
+        };
         let header = push_header(
             &mut bytes,
             Some(&event_id),
             scratch.fixed.json(dsn),
             sent_at,
-            Some((&dsc, &mut scratch.steady)),
+            trace,
             &mut scratch.sent_at,
         );
         // The item header in one copy, the length's ten characters blank.
@@ -309,7 +315,10 @@ impl EnvelopeBytes {
             None,
             scratch.fixed.json(dsn),
             sent_at,
-            item.dsc.map(|dsc| (dsc, &mut scratch.steady)),
+            match item.dsc {
+                Some(dsc) => TraceJson::Dsc(dsc, &mut scratch.steady),
+                None => TraceJson::None,
+            },
             &mut scratch.sent_at,
         );
         bytes.extend_from_slice(br#"{"type":"#);
@@ -347,7 +356,7 @@ impl EnvelopeBytes {
             None,
             &fixed,
             sent_at,
-            None,
+            TraceJson::None,
             &mut Timestamps::default(),
         );
         Self {
@@ -460,7 +469,7 @@ fn push_header(
     event_id: Option<&[u8; 32]>,
     fixed: &[u8],
     sent_at: SystemTime,
-    dsc: Option<(&DynamicSamplingContext, &mut SteadyEntries)>,
+    trace: TraceJson<'_>,
     timestamps: &mut Timestamps,
 ) -> Range<usize> {
     let start = bytes.len();
@@ -473,8 +482,10 @@ fn push_header(
     }
     timestamps.push(bytes, sent_at);
     bytes.extend_from_slice(fixed);
-    if let Some((dsc, steady)) = dsc {
-        push_trace_header(bytes, dsc, steady);
+    match trace {
+        TraceJson::None => {}
+        TraceJson::Dsc(dsc, steady) => push_trace_header(bytes, dsc, steady),
+        TraceJson::Head(tx, facts, head) => push_head_trace_header(bytes, tx, facts, head),
     }
     bytes.push(b'}');
     let header = start..bytes.len();
@@ -492,6 +503,91 @@ fn push_fixed_header(out: &mut Vec<u8>, dsn: Option<&str>) {
     out.push(b',');
     push_key(out, "sdk");
     out.extend_from_slice(SDK_JSON);
+}
+
+/// The envelope header's `trace`, and how to write it.
+enum TraceJson<'a> {
+    /// No `trace`.
+    None,
+    /// A DSC as it is (frozen, or another SDK's).
+    Dsc(&'a DynamicSamplingContext, &'a mut SteadyEntries),
+    /// A transaction's head DSC, written from its facts without building it.
+    Head(&'a TransactionRecord, &'a HeadFacts, &'a mut HeadJson),
+}
+
+/// The parts of a head DSC's JSON that repeat from one transaction to the next: the entries
+/// from the layer's options (written again only when the options differ) and the last
+/// sample rate's text.
+#[derive(Debug, Default)]
+struct HeadJson {
+    options: Option<Arc<HeadOptions>>,
+    /// `,"public_key":"…","org_id":"…","environment":"…","release":"…"`, the set ones.
+    json: Vec<u8>,
+    /// The bits of the last sample rate, and its text (as a DSC writes it).
+    rate: Option<(u64, String)>,
+}
+
+impl HeadJson {
+    fn options(&mut self, options: &Arc<HeadOptions>) -> &[u8] {
+        if !self
+            .options
+            .as_ref()
+            .is_some_and(|o| Arc::ptr_eq(o, options))
+        {
+            self.json.clear();
+            let entries = [
+                ("public_key", options.public_key.as_deref()),
+                ("org_id", options.org_id.as_deref()),
+                ("environment", Some(options.environment.as_str())),
+                ("release", options.release.as_deref()),
+            ];
+            for (key, value) in entries {
+                if let Some(value) = value.filter(|v| !v.is_empty()) {
+                    self.json.push(b',');
+                    push_str_entry(&mut self.json, key, value);
+                }
+            }
+            self.options = Some(Arc::clone(options));
+        }
+        &self.json
+    }
+
+    fn rate(&mut self, rate: f64) -> &str {
+        let bits = rate.to_bits();
+        if self.rate.as_ref().map_or(true, |(last, _)| *last != bits) {
+            self.rate = Some((bits, rate.to_string()));
+        }
+        self.rate.as_ref().map_or("", |(_, text)| text)
+    }
+}
+
+/// Writes `,"trace":{...}` for a transaction's head DSC: the entries, in the order and with the
+/// values [`HeadFacts::build`] gives them, without building the DSC.
+fn push_head_trace_header(
+    out: &mut Vec<u8>,
+    tx: &TransactionRecord,
+    facts: &HeadFacts,
+    head: &mut HeadJson,
+) {
+    out.extend_from_slice(br#","trace":{"trace_id":""#);
+    out.extend_from_slice(&tx.trace_id.to_hex());
+    out.push(b'"');
+    out.extend_from_slice(head.options(&facts.options));
+    let named = facts.sampled.is_some() && tx.source != TransactionSource::Url;
+    if named && !tx.name.is_empty() {
+        push_after(out, br#","transaction":""#, &tx.name);
+    }
+    if let Some(rate) = facts.sample_rate {
+        push_after(out, br#","sample_rate":""#, head.rate(rate));
+    }
+    match facts.sampled {
+        Some(true) => out.extend_from_slice(br#","sampled":"true""#),
+        Some(false) => out.extend_from_slice(br#","sampled":"false""#),
+        None => {}
+    }
+    out.extend_from_slice(br#","sample_rand":""#);
+    out.extend_from_slice(&sample_rand_text(facts.sample_rand));
+    out.extend_from_slice(b"\"}");
 }
 
 /// Writes `,"trace":{...}` with the DSC entries as string values; nothing when the DSC is empty.
