@@ -32,11 +32,12 @@
 //! ```
 //!
 //! Measured (instructions per transaction; the 0-span transaction is its root span with two
-//! fields): the whole sender 6,084 with 0 spans and 21,492 with 10; the envelope alone
-//! (`from_transaction`, 0 spans) 3,489. The envelope header with its DSC costs about 1,700 of
-//! it, dropping the record (allocated on the instrumented thread, so freed across arenas) about
-//! 800 (the root's record 300, the DSC's three allocations 470), the root span about 870 (its
-//! fields 650, its timestamps 210), the queue, the delivery checks and the loop about 1,100.
+//! fields): the whole sender 5,880 with 0 spans and 20,870 with 10; the envelope alone
+//! (`from_transaction`, 0 spans) 3,402. The envelope header with its DSC costs about 1,850 of
+//! the whole, dropping the record (allocated on the instrumented thread, so freed across
+//! arenas) about 1,000 (the root's record 490, the DSC's three allocations 480), the root span
+//! about 1,090 (its fields 810, its timestamps 280), the rest of the event and the item header
+//! about 650, the queue, the delivery checks and the loop about 1,080.
 //! With spans, the figures move by up to 3,000 from run to run: glibc's `malloc_consolidate`,
 //! when the sender's frees meet the instrumented thread's allocations, depends on how the two
 //! threads interleave (take the lowest of a few runs).
@@ -46,16 +47,17 @@
 //!
 //! | spans | instructions |
 //! |--:|--:|
-//! | 0 | 3,489 |
-//! | 1 | 4,718 |
-//! | 10 | 15,951 |
-//! | 100 | 130,947 |
+//! | 0 | 3,402 |
+//! | 1 | 4,589 |
+//! | 10 | 15,067 |
+//! | 100 | 123,512 |
 //!
-//! About 1,250 per span: privacy verdicts, key JSON and escaping remembered per
+//! About 1,170 to 1,200 per span: privacy verdicts, key JSON and escaping remembered per
 //! static key, timestamps from a remembered second with the microseconds as digit pairs, ids
-//! from a per-envelope prefix and a digit-pair table, the callsite's op, description and
-//! default origin in one copy, the data written in one pass with its budget checked once.
-//! A span's two timestamps cost about 210, of which 110 are the two monotonic subtractions
+//! from a per-envelope prefix and a digit-pair table, the ids and the two timestamps each
+//! assembled on the stack and written in one fixed-size copy, the callsite's op, description
+//! and default origin in one copy, the data written in one pass with its budget checked once.
+//! A span's two timestamps cost about 280, of which 110 are the two monotonic subtractions
 //! (`Instant` arithmetic) that place them after the transaction's clock reading; the rest is
 //! integer arithmetic on durations since the epoch.
 

@@ -406,26 +406,34 @@ pub(super) fn ids_prefix(trace_id: TraceId) -> IdsPrefix {
 /// fields a transaction's span and a streamed span share. Ids are hex this crate wrote:
 /// fixed-size copies, nothing to escape.
 pub(super) fn push_ids(out: &mut Vec<u8>, prefix: &IdsPrefix, span: &SpanRecord) {
-    // Assembled on the stack and written in one fixed-size copy.
+    // Assembled on the stack and written in one fixed-size copy (a copy of a length known
+    // here is a few vector moves; of a variable one, a call).
     const PARENT: &[u8; 20] = br#"","parent_span_id":""#;
     let mut ids = [b'"'; 57 + 16 + 20 + 16 + 1];
-    let mut len = 57 + 16 + 1;
-    if let Some((head, rest)) = ids.split_first_chunk_mut::<57>() {
-        *head = *prefix;
-        if let Some((id, rest)) = rest.split_first_chunk_mut::<16>() {
-            *id = span.span_id.to_hex();
-            if let Some(parent) = span.parent_span_id {
-                if let Some((key, rest)) = rest.split_first_chunk_mut::<20>() {
-                    *key = *PARENT;
-                    if let Some(hex) = rest.first_chunk_mut::<16>() {
-                        *hex = parent.to_hex();
-                        len = ids.len();
-                    }
+    let Some((head, rest)) = ids.split_first_chunk_mut::<57>() else {
+        return;
+    };
+    *head = *prefix;
+    let Some((id, rest)) = rest.split_first_chunk_mut::<16>() else {
+        return;
+    };
+    *id = span.span_id.to_hex();
+    match span.parent_span_id {
+        Some(parent) => {
+            if let Some((key, rest)) = rest.split_first_chunk_mut::<20>() {
+                *key = *PARENT;
+                if let Some(hex) = rest.first_chunk_mut::<16>() {
+                    *hex = parent.to_hex();
                 }
+            }
+            out.extend_from_slice(&ids);
+        }
+        None => {
+            if let Some(root) = ids.first_chunk::<{ 57 + 16 + 1 }>() {
+                out.extend_from_slice(root);
             }
         }
     }
-    out.extend_from_slice(ids.get(..len).unwrap_or_default());
 }
 
 /// The fields a span and the trace context share, without braces or timestamps. The data is
