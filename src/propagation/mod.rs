@@ -56,8 +56,8 @@ mod traceparent;
 mod spec_tests;
 
 pub(crate) use baggage::is_w3c_member;
+pub(crate) use baggage::ThirdParty;
 pub use baggage::{merge_baggage, strip_sentry_members, Baggage};
-pub(crate) use baggage::{SampleValues, ThirdParty};
 #[cfg(test)]
 pub(crate) use baggage::{MAX_BAGGAGE_BYTES, MAX_BAGGAGE_MEMBERS};
 pub use dsc::DynamicSamplingContext;
@@ -169,8 +169,6 @@ pub struct PropagationContext {
     pub(crate) third_party_members: usize,
     pub(crate) source: PropagationSource,
     pub(crate) dropped_baggage: usize,
-    /// `dsc`'s `sample_rate` and `sample_rand`, parsed once.
-    pub(crate) sample: SampleValues,
 }
 
 /// The error returned when incoming trace headers are present but malformed.
@@ -225,7 +223,6 @@ impl PropagationContext {
     pub fn new(sentry_trace: SentryTrace, dsc: DynamicSamplingContext) -> Self {
         Self {
             sentry_trace,
-            sample: SampleValues::of(&dsc),
             dsc,
             third_party: ThirdParty::None,
             third_party_members: 0,
@@ -441,7 +438,6 @@ impl PropagationContext {
             third_party_members: baggage.third_party_members,
             source,
             dropped_baggage: baggage.dropped,
-            sample: baggage.sample,
         }))
     }
 
