@@ -65,27 +65,6 @@ pub struct Baggage {
     pub(crate) third_party: ThirdParty,
     pub(crate) third_party_members: usize,
     pub(crate) dropped: usize,
-    /// `sentry`'s `sample_rate` and `sample_rand`, parsed as their members were read.
-    pub(crate) sample: SampleValues,
-}
-
-/// A DSC's `sample_rate` and `sample_rand`, parsed: what continuing its trace reads.
-#[derive(Clone, Copy, Default, Debug, PartialEq)]
-pub(crate) struct SampleValues {
-    /// [`DynamicSamplingContext::sample_rate`].
-    pub(crate) rate: Option<f64>,
-    /// [`DynamicSamplingContext::sample_rand`].
-    pub(crate) rand: Option<f64>,
-}
-
-impl SampleValues {
-    /// Looks both up in `dsc`.
-    pub(crate) fn of(dsc: &DynamicSamplingContext) -> Self {
-        Self {
-            rate: dsc.sample_rate(),
-            rand: dsc.sample_rand(),
-        }
-    }
 }
 
 impl PartialEq for Baggage {
@@ -475,16 +454,6 @@ impl Parser {
             at.is_none(),
         ) {
             dsc.set_in_place(name, start, key_end, end, at);
-            // The two values continuing a trace reads, parsed now rather than looked up later.
-            match name {
-                b"sample_rate" => {
-                    baggage.sample.rate = super::parse_sample_rate(dsc.raw(key_end + 1, end));
-                }
-                b"sample_rand" => {
-                    baggage.sample.rand = super::parse_sample_rand(dsc.raw(key_end + 1, end));
-                }
-                _ => {}
-            }
         } else if matches!(text, Text::Decoded { .. }) {
             dsc.truncate_buf(start);
         }
@@ -1209,42 +1178,6 @@ mod tests {
             b.sentry().iter().collect::<Vec<_>>(),
             [("b", "2"), ("c", "4")]
         );
-    }
-
-    /// `sample_rate` and `sample_rand` are parsed as their members are read, and agree with a
-    /// lookup in the finished DSC whatever form the members took.
-    #[test]
-    fn sample_values_are_parsed_while_reading() {
-        let cases: [(&str, Option<f64>, Option<f64>); 7] = [
-            (
-                "sentry-sample_rate=0.5,sentry-sample_rand=0.25",
-                Some(0.5),
-                Some(0.25),
-            ),
-            (
-                "sentry-sample_rate=0.5,sentry-sample_rate=0.125",
-                Some(0.125),
-                None,
-            ),
-            ("sentry-sample_rate=0.5,sentry-sample_rate=2", None, None),
-            (
-                "sentry-sample_rand=0%2E75, sentry-sample_rate = 1",
-                Some(1.0),
-                Some(0.75),
-            ),
-            (
-                "sentry%2Dsample_rand=0.5;p=1,sentry-sample_rat=0.5",
-                None,
-                Some(0.5),
-            ),
-            ("sentry-sample_rand=1.0,sentry-sample_rate=0.1%", None, None),
-            ("other=1,sentry-sample_ratf=0.5", None, None),
-        ];
-        for (header, rate, rand) in cases {
-            let b = Baggage::parse(header);
-            assert_eq!(b.sample, SampleValues { rate, rand }, "{header}");
-            assert_eq!(b.sample, SampleValues::of(&b.sentry), "{header}");
-        }
     }
 
     proptest::proptest! {

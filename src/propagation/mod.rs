@@ -57,8 +57,8 @@ mod traceparent;
 mod spec_tests;
 
 pub(crate) use baggage::is_w3c_member;
+pub(crate) use baggage::ThirdParty;
 pub use baggage::{merge_baggage, strip_sentry_members, Baggage};
-pub(crate) use baggage::{SampleValues, ThirdParty};
 #[cfg(test)]
 pub(crate) use baggage::{MAX_BAGGAGE_BYTES, MAX_BAGGAGE_MEMBERS};
 pub use dsc::DynamicSamplingContext;
@@ -168,11 +168,11 @@ pub struct PropagationContext {
     pub(crate) dsc: DynamicSamplingContext,
     /// The third-party members, joined with `,` (see [`third_party_baggage`](Self::third_party_baggage)).
     pub(crate) third_party: ThirdParty,
-    pub(crate) third_party_members: usize,
+    /// Counts are `u32` (a parse counts fewer than 64 Ki members), keeping the context at 128
+    /// bytes: moved whole on every request, at that size without a call to `memcpy`.
+    pub(crate) third_party_members: u32,
     pub(crate) source: PropagationSource,
-    pub(crate) dropped_baggage: usize,
-    /// `dsc`'s `sample_rate` and `sample_rand`, parsed once.
-    pub(crate) sample: SampleValues,
+    pub(crate) dropped_baggage: u32,
 }
 
 /// The error returned when incoming trace headers are present but malformed.
@@ -227,7 +227,6 @@ impl PropagationContext {
     pub fn new(sentry_trace: SentryTrace, dsc: DynamicSamplingContext) -> Self {
         Self {
             sentry_trace,
-            sample: SampleValues::of(&dsc),
             dsc,
             third_party: ThirdParty::None,
             third_party_members: 0,
@@ -440,10 +439,9 @@ impl PropagationContext {
             sentry_trace,
             dsc: baggage.sentry,
             third_party: baggage.third_party,
-            third_party_members: baggage.third_party_members,
+            third_party_members: saturating_u32(baggage.third_party_members),
             source,
-            dropped_baggage: baggage.dropped,
-            sample: baggage.sample,
+            dropped_baggage: saturating_u32(baggage.dropped),
         }))
     }
 
@@ -548,7 +546,7 @@ impl PropagationContext {
     /// # Ok::<(), tracing_sentry::propagation::ExtractError>(())
     /// ```
     pub fn dropped_baggage_members(&self) -> usize {
-        self.dropped_baggage
+        usize::try_from(self.dropped_baggage).unwrap_or(usize::MAX)
     }
 
     /// Returns which header the trace came from.
@@ -617,6 +615,11 @@ impl fmt::Debug for PropagationContext {
             .field("dropped_baggage", &self.dropped_baggage)
             .finish()
     }
+}
+
+/// `n` as a `u32`, `u32::MAX` if it does not fit.
+fn saturating_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 // === impl ExtractError ===
@@ -823,6 +826,13 @@ mod tests {
         headers.remove("sentry-trace");
         let err = PropagationContext::from_headers_with(with_tp(), &headers).unwrap_err();
         assert_eq!(err.kind(), ExtractErrorKind::Traceparent);
+    }
+
+    /// The context is moved whole on every continued request: at 128 bytes or less the
+    /// moves are inline copies rather than calls to `memcpy`.
+    #[test]
+    fn the_context_stays_within_128_bytes() {
+        assert!(std::mem::size_of::<PropagationContext>() <= 128);
     }
 
     #[test]

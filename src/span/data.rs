@@ -182,9 +182,9 @@ impl TraceOrigin {
                 third_party: String::new(),
             };
         };
-        let parent_sample_rate = remote.sample.rate;
+        let parent_sample_rate = remote.dsc.sample_rate();
         let (sample_rand, rand_backfilled) = continued_sample_rand(
-            remote.sample.rand,
+            remote.dsc.sample_rand(),
             remote.sampled(),
             parent_sample_rate,
             rng::next_f64(),
