@@ -436,11 +436,12 @@ impl SpanData {
         let Some(recording) = self.recording.take() else {
             return;
         };
-        let record = recording.finish(self.span_id, self.parent_span_id);
         if self.is_local_root {
-            self.root.finish_root(record);
+            self.root
+                .finish_root(recording.finish(self.span_id, self.parent_span_id));
         } else {
-            self.root.push_child(record);
+            self.root
+                .push_child(recording, self.span_id, self.parent_span_id);
         }
     }
 }

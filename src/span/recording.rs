@@ -226,7 +226,18 @@ impl Recording {
 
     /// Turns the recording into the finished span's record, which ends now.
     pub(crate) fn finish(self, span_id: SpanId, parent_span_id: Option<SpanId>) -> SpanRecord {
-        let (start, end) = (self.start, Instant::now());
+        self.finish_at(span_id, parent_span_id, Instant::now())
+    }
+
+    /// Turns the recording into the finished span's record, which ended at `end`.
+    #[inline]
+    pub(crate) fn finish_at(
+        self,
+        span_id: SpanId,
+        parent_span_id: Option<SpanId>,
+        end: Instant,
+    ) -> SpanRecord {
+        let start = self.start;
         let status = self
             .status
             .or_else(|| self.error_seen.then_some(SpanStatus::InternalError))
