@@ -251,6 +251,7 @@ pub(crate) struct Encoder {
 }
 
 impl Encoder {
+    #[inline]
     pub(crate) fn new() -> Self {
         Self {
             inline: [0; INLINE_BYTES],
@@ -396,6 +397,7 @@ impl Encoder {
         }
     }
 
+    #[inline]
     pub(crate) fn finish(self) -> DataFields {
         if self.heap.is_empty() {
             DataFields::Inline {

@@ -274,14 +274,17 @@ impl SpanData {
             if let Some(rec) = previous.take() {
                 return rec;
             }
-            let mut rec = Recording::new(init.metadata, Instant::now());
             match (fields.take(), init.attrs) {
-                (Some(fields), _) => rec.absorb(fields),
                 // Not visited yet (no sampler ran): straight into the recording.
-                (None, Some(attrs)) => rec.record_attrs(attrs),
-                (None, None) => {}
+                (None, Some(attrs)) => Recording::from_attrs(init.metadata, Instant::now(), attrs),
+                (fields, _) => {
+                    let mut rec = Recording::new(init.metadata, Instant::now());
+                    if let Some(fields) = fields {
+                        rec.absorb(fields);
+                    }
+                    rec
+                }
             }
-            rec
         });
         // An ignored root is not sampled (it propagates `-0`, as the JavaScript SDK's
         // non-recording segment), and is counted and reported once, here.
@@ -382,8 +385,7 @@ impl SpanData {
             // An unsampled (or unrecorded) trace: nothing to store.
             return None;
         }
-        let mut rec = Recording::new(attrs.metadata(), Instant::now());
-        rec.record_attrs(attrs);
+        let rec = Recording::from_attrs(attrs.metadata(), Instant::now(), attrs);
         Some(match &config.ignore {
             None => SpanData::child_of(parent_data, Some(rec)),
             Some(_) => SpanData::child_unless_ignored(parent_data, rec, config),
@@ -391,6 +393,7 @@ impl SpanData {
     }
 
     /// Creates the data of a child of `parent`, recording it if the parent records.
+    #[inline]
     pub(crate) fn child_of(parent: &SpanData, recording: Option<Recording>) -> Self {
         Self {
             span_id: SpanId::random(),
@@ -497,11 +500,12 @@ impl SpanData {
         let Some(recording) = self.recording.take() else {
             return;
         };
-        let record = recording.finish(self.span_id, self.parent_span_id);
         if self.is_local_root {
-            self.root.finish_root(record);
+            self.root
+                .finish_root(recording.finish(self.span_id, self.parent_span_id));
         } else {
-            self.root.push_child(record);
+            self.root
+                .push_child(recording, self.span_id, self.parent_span_id);
         }
     }
 }

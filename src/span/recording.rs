@@ -91,14 +91,18 @@ impl Recording {
         }
     }
 
-    /// Records a new span's fields, visited straight into the span's data (special fields set
-    /// properties).
-    pub(crate) fn record_attrs(&mut self, attrs: &tracing_core::span::Attributes<'_>) {
+    /// A new span's recording, its fields visited straight into its data (special fields set
+    /// properties): the data is built in place, not a default one replaced.
+    #[inline]
+    pub(crate) fn from_attrs(
+        metadata: &'static Metadata<'static>,
+        start: Instant,
+        attrs: &tracing_core::span::Attributes<'_>,
+    ) -> Self {
         let mut visitor = DataVisitor {
-            metadata: self.metadata,
+            metadata,
             encoder: Encoder::new(),
-            // Straight into the encoded form only while nothing is recorded yet.
-            slow: !self.data.is_empty(),
+            slow: false,
             rare: Vec::new(),
         };
         attrs.record(&mut visitor);
@@ -108,9 +112,29 @@ impl Recording {
             rare,
             ..
         } = visitor;
-        if !slow {
-            self.data = encoder.finish();
+        let mut rec = Self {
+            start,
+            metadata,
+            status: None,
+            error_seen: false,
+            thread: ThreadTag::current(),
+            data: if slow {
+                DataFields::default()
+            } else {
+                encoder.finish()
+            },
+            extra: None,
+        };
+        if !rare.is_empty() {
+            rec.apply_rare(rare);
         }
+        rec
+    }
+
+    /// Sets the fields a visit set aside, in visiting order.
+    #[cold]
+    #[inline(never)]
+    fn apply_rare(&mut self, rare: Fields) {
         for (name, value) in rare {
             self.set_field(name, value);
         }
@@ -202,7 +226,18 @@ impl Recording {
 
     /// Turns the recording into the finished span's record, which ends now.
     pub(crate) fn finish(self, span_id: SpanId, parent_span_id: Option<SpanId>) -> SpanRecord {
-        let (start, end) = (self.start, Instant::now());
+        self.finish_at(span_id, parent_span_id, Instant::now())
+    }
+
+    /// Turns the recording into the finished span's record, which ended at `end`.
+    #[inline]
+    pub(crate) fn finish_at(
+        self,
+        span_id: SpanId,
+        parent_span_id: Option<SpanId>,
+        end: Instant,
+    ) -> SpanRecord {
+        let start = self.start;
         let status = self
             .status
             .or_else(|| self.error_seen.then_some(SpanStatus::InternalError))
@@ -354,8 +389,7 @@ crate::field::visit_as_field_values!(FieldVisitor);
 struct DataVisitor {
     metadata: &'static Metadata<'static>,
     encoder: Encoder,
-    /// Every field goes to `rare` instead (the recording has data already, or a field the
-    /// encoding cannot key).
+    /// Every field goes to `rare` instead (a field the encoding cannot key was met).
     slow: bool,
     /// What [`Recording::set_field`] applies after the visit, in visiting order: special
     /// fields, and every field once `slow`.

@@ -23,7 +23,7 @@ use crate::id::{SpanId, TraceId};
 use crate::lifecycle::TraceLifecycle;
 use crate::propagation::{DynamicSamplingContext, HeadFacts};
 use crate::sampling::Decision;
-use crate::span::recording::{default_source, RequestedName};
+use crate::span::recording::{default_source, Recording, RequestedName};
 use crate::stats::StatsInner;
 
 /// Room for the first finished children of a transaction, reserved at the first one.
@@ -239,11 +239,21 @@ impl RootState {
 
     /// Adds a finished child to the transaction (bounded; a full or already sent transaction
     /// drops it and counts).
-    pub(crate) fn push_child(&self, record: SpanRecord) {
+    /// The record is built in the transaction's list, under the lock, from the recording: one
+    /// copy of it, and none for a child that is dropped.
+    #[inline]
+    pub(crate) fn push_child(
+        &self,
+        recording: Recording,
+        span_id: SpanId,
+        parent_span_id: Option<SpanId>,
+    ) {
         let stats = &self.config.stats;
         let Some(tx) = &self.tx else { return };
+        // The end is read before the lock, so that waiting for it does not lengthen the span.
+        let end = Instant::now();
         if self.config.lifecycle == TraceLifecycle::Stream {
-            return self.stream(record, false);
+            return self.stream(recording.finish_at(span_id, parent_span_id, end), false);
         }
         let Ok(mut tx) = tx.buffer.lock() else {
             return;
@@ -261,7 +271,8 @@ impl RootState {
                 tx.spans
                     .reserve_exact(FIRST_CHILDREN.min(self.config.max_spans.max(1)));
             }
-            tx.spans.push(record);
+            tx.spans
+                .push(recording.finish_at(span_id, parent_span_id, end));
         }
     }
 
