@@ -581,6 +581,14 @@ impl DataFields {
         }
     }
 
+    /// The encoded entries, `(index of the key in the callsite, value)` in order, read
+    /// without decoding them into a list (`None` for the plain form: read
+    /// [`DataFields::owned`]).
+    #[inline]
+    pub(crate) fn encoded_entries(&self) -> Option<impl Iterator<Item = (u8, ValueRef<'_>)>> {
+        self.encoded().map(|bytes| Decoder { bytes })
+    }
+
     /// [`DataFields::decode_into`] with the callsite's field names at hand, by index.
     pub(crate) fn decode_named<'a>(
         &'a self,

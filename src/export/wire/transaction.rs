@@ -128,6 +128,9 @@ struct CallsiteJson {
     tail: Vec<u8>,
     /// The callsite's field names, by index (an encoded span's keys).
     names: Box<[&'static str]>,
+    /// Whether a field name begins with `code.` or `thread.`: such a field overrides the
+    /// data of `tail`, and the span's data is then written from a list.
+    names_override_tail: bool,
 }
 
 impl CallsiteJson {
@@ -172,6 +175,10 @@ impl CallsiteJson {
             tail_thread: None,
             tail: Vec::new(),
             names: metadata.fields().iter().map(|f| f.name()).collect(),
+            names_override_tail: metadata
+                .fields()
+                .iter()
+                .any(|f| f.name().starts_with("code.") || f.name().starts_with("thread.")),
         }
     }
 
@@ -471,7 +478,7 @@ fn push_span_fields(
             .max(MIN_DATA_BUDGET);
         // The callsite's code data in one piece, unless a field overrides one of its keys
         // (`push_data` checks).
-        let (code, names) = match (span.metadata, callsite) {
+        let (code, names, direct) = match (span.metadata, callsite) {
             (Some(metadata), Some(callsite)) => {
                 callsite.write_tail(span.thread);
                 let callsite: &CallsiteJson = callsite;
@@ -481,12 +488,20 @@ fn push_span_fields(
                     metadata,
                     &callsite.tail,
                 );
-                (code, Some(&*callsite.names))
+                let direct = !callsite.names_override_tail;
+                (code, Some(&*callsite.names), direct)
             }
-            (Some(metadata), None) => (Code::Metadata(metadata), None),
-            (None, _) => (Code::None, None),
+            (Some(metadata), None) => (Code::Metadata(metadata), None, false),
+            (None, _) => (Code::None, None, false),
+        };
+        let written = match (direct, names, code, span.data.encoded_entries()) {
+            (true, Some(names), Code::Written(_, _, _, tail), Some(entries)) => {
+                push_encoded_data(out, entries, names, tail, budget, keys, scrub)
+            }
+            _ => false,
         };
         trimmed = match span.data.owned() {
+            _ if written => None,
             Some(data) => push_data(out, data, code, thread, budget, keys, scrub),
             None => {
                 // Decoded into a list kept between spans (its allocation reused).
@@ -507,6 +522,58 @@ fn push_span_fields(
         push_links(out, span.links());
     }
     trimmed
+}
+
+/// [`push_data`] for encoded entries of a callsite whose field names override none of the
+/// code and thread data of `tail`, written as they are read (no list): the same JSON, when
+/// no key repeats and everything fits in `budget`. Returns whether it wrote; otherwise `out`
+/// is left as it was and the entries are written from a list (a repeated key keeps its last
+/// value, an entry that does not fit is cut).
+#[inline]
+fn push_encoded_data<'a>(
+    out: &mut Vec<u8>,
+    entries: impl Iterator<Item = (u8, ValueRef<'a>)>,
+    names: &[&'static str],
+    tail: &[u8],
+    budget: usize,
+    keys: &mut KeyFacts,
+    scrub: Option<&dyn JudgeKey>,
+) -> bool {
+    let start = out.len();
+    out.push(b'{');
+    let mut first = true;
+    // The keys seen, by index; a repeated key (or an index beyond the mask) goes to the list.
+    let mut seen = 0u128;
+    for (index, value) in entries {
+        let bit = 1u128.checked_shl(u32::from(index)).unwrap_or(0);
+        let name = names.get(usize::from(index)).copied();
+        let (Some(name), true) = (name, bit != 0 && seen & bit == 0) else {
+            out.truncate(start);
+            return false;
+        };
+        seen |= bit;
+        let mark = out.len();
+        if !first {
+            out.push(b',');
+        }
+        let judge = scrub.map(|privacy| |k: &str| privacy.judge(k));
+        let verdict = keys.push_key_unless_removed(out, &name, judge);
+        if verdict == Verdict::Remove {
+            out.truncate(mark);
+            continue;
+        }
+        first = false;
+        push_value(out, value, verdict);
+    }
+    if !first && tail.len() > 1 {
+        out.push(b',');
+    }
+    out.extend_from_slice(tail);
+    if out.len() - start <= budget {
+        return true;
+    }
+    out.truncate(start);
+    false
 }
 
 /// Writes `op`, `description`, `status` and `origin` one by one; returns the length of the
@@ -854,4 +921,123 @@ pub(super) fn push_links(out: &mut Vec<u8>, links: &[SpanLink]) {
 
 pub(super) fn hex(bytes: &[u8]) -> &str {
     std::str::from_utf8(bytes).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use serde_json::Value;
+    use tracing_core::Metadata;
+
+    use crate::export::policy::privacy::Privacy;
+    use crate::export::record::{FieldValue, TransactionRecord};
+    use crate::export::test_support::{at_micros, sample_record};
+    use crate::export::wire::envelope::{EnvelopeBytes, Scratch};
+    use crate::export::wire::key_facts::FILTERED;
+    use crate::field::{DataFields, Fields};
+
+    use super::EventMeta;
+
+    struct Cs;
+    static CS: Cs = Cs;
+    impl tracing_core::callsite::Callsite for Cs {
+        fn set_interest(&self, _: tracing_core::subscriber::Interest) {}
+        fn metadata(&self) -> &Metadata<'_> {
+            &META
+        }
+    }
+    static META: Metadata<'static> = tracing_core::metadata!(
+        name: "load",
+        target: "app::db",
+        level: tracing_core::Level::INFO,
+        fields: &["n", "kind", "user.id", "db.password", "big"],
+        callsite: &CS,
+        kind: tracing_core::metadata::Kind::SPAN
+    );
+
+    fn payload(record: &TransactionRecord, privacy: &Privacy) -> Value {
+        let envelope = EnvelopeBytes::from_transaction(
+            record,
+            &EventMeta::default(),
+            None,
+            at_micros(1),
+            &mut Scratch::default(),
+            privacy.scrubs_when_written(),
+        )
+        .unwrap();
+        let mut tx = envelope.transaction().unwrap();
+        tx["event_id"] = Value::Null; // random per envelope
+        tx
+    }
+
+    /// The record with `fields` on the root and the first child, encoded or as a list.
+    fn record(fields: &Fields, encoded: bool) -> TransactionRecord {
+        let mut record = sample_record();
+        for span in [&mut record.root, &mut record.spans[0]] {
+            span.metadata = Some(&META);
+            span.data = if encoded {
+                DataFields::encode(&META, fields.clone())
+            } else {
+                DataFields::from(fields.clone())
+            };
+            assert_eq!(span.data.owned().is_none(), encoded);
+        }
+        record
+    }
+
+    #[test]
+    fn encoded_data_is_written_as_its_list_is() {
+        let entry = |k: &'static str, v: FieldValue| (Cow::Borrowed(k), v);
+        let str = |s: &str| FieldValue::Str(s.to_owned());
+        let cases: Vec<Fields> = vec![
+            vec![entry("n", FieldValue::U64(3)), entry("kind", str("bench"))],
+            // A repeated key: its last value, in the place of the last.
+            vec![
+                entry("n", FieldValue::U64(3)),
+                entry("kind", str("bench")),
+                entry("n", FieldValue::I64(-4)),
+            ],
+            // Private and denied keys.
+            vec![
+                entry("user.id", FieldValue::U64(7)),
+                entry("db.password", str("hunter2")),
+                entry("kind", str("x\"y")),
+            ],
+            // Over the data budget: cut.
+            vec![
+                entry("n", FieldValue::F64(0.5)),
+                entry("big", str(&"v".repeat(9000))),
+                entry("kind", str("bench")),
+            ],
+            vec![],
+        ];
+        for privacy in [
+            Privacy::default(),
+            Privacy {
+                send_default_pii: true,
+                ..Privacy::default()
+            },
+        ] {
+            for fields in &cases {
+                let written = payload(&record(fields, true), &privacy);
+                assert_eq!(written, payload(&record(fields, false), &privacy));
+            }
+        }
+
+        let data = |tx: &Value| tx["spans"][0]["data"].clone();
+        let tx = payload(&record(&cases[1], true), &Privacy::default());
+        assert_eq!(data(&tx)["n"], -4, "the last value of a repeated key");
+        assert_eq!(data(&tx)["kind"], "bench");
+        assert_eq!(data(&tx)["code.module.name"], META.module_path().unwrap());
+        let tx = payload(&record(&cases[2], true), &Privacy::default());
+        assert!(data(&tx).get("user.id").is_none(), "private: removed");
+        assert_eq!(data(&tx)["db.password"], FILTERED);
+        assert_eq!(data(&tx)["kind"], "x\"y");
+        let tx = payload(&record(&cases[3], true), &Privacy::default());
+        assert!(data(&tx).get("big").is_none(), "over the budget: cut");
+        assert_eq!(data(&tx)["n"], 0.5);
+        // The three fields and the callsite's three code entries.
+        assert_eq!(tx["_meta"]["spans"]["0"]["data"][""]["len"], 6);
+    }
 }
