@@ -5,8 +5,8 @@ use tracing_core::Metadata;
 
 use crate::export::record::{SpanLink, SpanRecord, TransactionRecord, DEFAULT_ORIGIN};
 use crate::export::wire::json::{
-    push_bool, push_f64, push_i64, push_key, push_plain_str, push_str, push_str_parts, push_u64,
-    push_utf8, EpochClock, Timestamps,
+    push_any_key, push_bool, push_f64, push_i64, push_key, push_plain_str, push_str,
+    push_str_parts, push_u64, push_utf8, EpochClock, Timestamps,
 };
 use crate::export::wire::key_facts::{DataKey, JudgeKey, KeyFacts, Verdict, FILTERED};
 use crate::export::wire::limits::MAX_SPAN_BYTES;
@@ -128,6 +128,8 @@ struct CallsiteJson {
     tail: Vec<u8>,
     /// The callsite's field names, by index (an encoded span's keys).
     names: Box<[&'static str]>,
+    /// The callsite's keys written out, by index, and the privacy verdict on each.
+    key_json: Box<[KeyJson]>,
     /// Whether a field name begins with `code.` or `thread.`: such a field overrides the
     /// data of `tail`, and the span's data is then written from a list.
     names_override_tail: bool,
@@ -175,6 +177,11 @@ impl CallsiteJson {
             tail_thread: None,
             tail: Vec::new(),
             names: metadata.fields().iter().map(|f| f.name()).collect(),
+            key_json: metadata
+                .fields()
+                .iter()
+                .map(|f| KeyJson::new(f.name()))
+                .collect(),
             names_override_tail: metadata
                 .fields()
                 .iter()
@@ -215,6 +222,71 @@ impl CallsiteJson {
 
     fn code(&self) -> &[u8] {
         self.json.get(self.code_at..).unwrap_or_default()
+    }
+}
+
+/// The longest `"key":` a [`KeyJson`] holds.
+const KEY_JSON: usize = 38;
+
+/// One field name of a callsite written as `"key":` (escaped), and what the sender's privacy
+/// rules do to it, judged the first time (the rules a sender applies never change).
+struct KeyJson {
+    /// The length of `json` (0: too long to keep, written each time).
+    len: u8,
+    json: [u8; KEY_JSON],
+    /// `None` until judged.
+    verdict: std::cell::Cell<Option<Verdict>>,
+}
+
+impl KeyJson {
+    fn new(name: &'static str) -> Self {
+        let mut written = Vec::with_capacity(KEY_JSON);
+        push_any_key(&mut written, name);
+        let mut json = [0; KEY_JSON];
+        let len = match json.get_mut(..written.len()) {
+            Some(dst) => {
+                dst.copy_from_slice(&written);
+                written.len() as u8
+            }
+            None => 0,
+        };
+        Self {
+            len,
+            json,
+            verdict: std::cell::Cell::new(None),
+        }
+    }
+
+    /// The verdict on `name` (this entry's key) under `scrub`.
+    #[inline]
+    fn verdict(&self, name: &str, scrub: Option<&dyn JudgeKey>) -> Verdict {
+        let Some(privacy) = scrub else {
+            return Verdict::Keep;
+        };
+        match self.verdict.get() {
+            Some(verdict) => verdict,
+            None => {
+                let verdict = privacy.judge(name);
+                self.verdict.set(Some(verdict));
+                verdict
+            }
+        }
+    }
+
+    /// Writes `"key":`, after a comma unless `first`.
+    #[inline]
+    fn push(&self, out: &mut Vec<u8>, name: &str, first: bool) {
+        if !first {
+            out.push(b',');
+        }
+        if self.len == 0 {
+            push_any_key(out, name);
+            return;
+        }
+        // A fixed-size copy (no call) and a shorter length: cheaper than copying `len` bytes.
+        let end = out.len() + usize::from(self.len);
+        out.extend_from_slice(&self.json);
+        out.truncate(end);
     }
 }
 
@@ -489,14 +561,14 @@ fn push_span_fields(
                     &callsite.tail,
                 );
                 let direct = !callsite.names_override_tail;
-                (code, Some(&*callsite.names), direct)
+                (code, Some((&*callsite.names, &*callsite.key_json)), direct)
             }
             (Some(metadata), None) => (Code::Metadata(metadata), None, false),
             (None, _) => (Code::None, None, false),
         };
         let written = match (direct, names, code, span.data.encoded_entries()) {
             (true, Some(names), Code::Written(_, _, _, tail), Some(entries)) => {
-                push_encoded_data(out, entries, names, tail, budget, keys, scrub)
+                push_encoded_data(out, entries, names, tail, budget, scrub)
             }
             _ => false,
         };
@@ -506,7 +578,7 @@ fn push_span_fields(
             None => {
                 // Decoded into a list kept between spans (its allocation reused).
                 let mut data = recycle(std::mem::take(&mut caches.data));
-                match names {
+                match names.map(|(names, _)| names) {
                     Some(names) => span.data.decode_named(names, &mut data),
                     None => span.data.decode_into(span.metadata, &mut data),
                 }
@@ -533,10 +605,9 @@ fn push_span_fields(
 fn push_encoded_data<'a>(
     out: &mut Vec<u8>,
     entries: impl Iterator<Item = (u8, ValueRef<'a>)>,
-    names: &[&'static str],
+    (names, key_json): (&[&'static str], &[KeyJson]),
     tail: &[u8],
     budget: usize,
-    keys: &mut KeyFacts,
     scrub: Option<&dyn JudgeKey>,
 ) -> bool {
     let start = out.len();
@@ -547,21 +618,17 @@ fn push_encoded_data<'a>(
     for (index, value) in entries {
         let bit = 1u128.checked_shl(u32::from(index)).unwrap_or(0);
         let name = names.get(usize::from(index)).copied();
-        let (Some(name), true) = (name, bit != 0 && seen & bit == 0) else {
+        let key = key_json.get(usize::from(index));
+        let (Some(name), Some(key), true) = (name, key, bit != 0 && seen & bit == 0) else {
             out.truncate(start);
             return false;
         };
         seen |= bit;
-        let mark = out.len();
-        if !first {
-            out.push(b',');
-        }
-        let judge = scrub.map(|privacy| |k: &str| privacy.judge(k));
-        let verdict = keys.push_key_unless_removed(out, &name, judge);
+        let verdict = key.verdict(name, scrub);
         if verdict == Verdict::Remove {
-            out.truncate(mark);
             continue;
         }
+        key.push(out, name, first);
         first = false;
         push_value(out, value, verdict);
     }
