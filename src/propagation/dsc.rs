@@ -729,7 +729,7 @@ impl DynamicSamplingContext {
 
     fn compact(&mut self) {
         let old = std::mem::take(&mut self.buf);
-        let entries = std::mem::replace(&mut self.entries, Entries::new());
+        let entries = std::mem::take(&mut self.entries);
         self.buf.reserve(old.len().saturating_sub(self.garbage));
         self.garbage = 0;
         for &e in entries.iter() {

@@ -86,11 +86,6 @@ pub(crate) enum NewRoot {
 
 /// A new local root, decided, before its `RootState` exists (see
 /// [`SpanData::plan_local_root`]).
-#[expect(
-    clippy::large_enum_variant,
-    reason = "a plan lives on the stack between deciding and installing a root: boxing it would \
-              cost every new root an allocation"
-)]
 pub(crate) enum RootPlan {
     /// A root with a `RootState`, not yet allocated.
     Full(FullRoot),
