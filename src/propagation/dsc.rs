@@ -33,7 +33,8 @@ pub(crate) const SENTRY_PREFIX: &str = "sentry-";
 /// ```
 #[derive(Clone, Default)]
 pub struct DynamicSamplingContext {
-    // All keys and values live in one buffer, so a parsed DSC costs two allocations rather than
+    // All keys and values live in one buffer and the entry table is inline (up to
+    // `INLINE_ENTRIES`), so a parsed DSC costs one allocation (two behind its `Arc`) rather than
     // two per entry: a parsed one is a copy of the incoming `baggage` value, its entries
     // pointing at the members as they arrived (escaped ones decoded after it). `entries` index
     // into it; bytes no entry uses (other members, replaced or removed entries) are `garbage`
