@@ -1,6 +1,7 @@
 //! The dynamic sampling context (`sentry-*` baggage members, spec 2.2 and 2.4).
 
 use std::fmt;
+use std::sync::Arc;
 
 use super::baggage::{MAX_BAGGAGE_BYTES, MAX_BAGGAGE_MEMBERS};
 use super::percent;
@@ -32,13 +33,14 @@ pub(crate) const SENTRY_PREFIX: &str = "sentry-";
 /// ```
 #[derive(Clone, Default)]
 pub struct DynamicSamplingContext {
-    // All keys and values live in one buffer, so a parsed DSC costs two allocations rather than
+    // All keys and values live in one buffer and the entry table is inline (up to
+    // `INLINE_ENTRIES`), so a parsed DSC costs one allocation (two behind its `Arc`) rather than
     // two per entry: a parsed one is a copy of the incoming `baggage` value, its entries
     // pointing at the members as they arrived (escaped ones decoded after it). `entries` index
     // into it; bytes no entry uses (other members, replaced or removed entries) are `garbage`
     // until the next compaction.
     buf: String,
-    entries: Vec<Entry>,
+    entries: Entries,
     garbage: usize,
     /// The [`key_bit`]s of every key an entry has had: a key whose bit is clear is not there,
     /// so looking up an absent key (`org_id` on most requests) costs no search. Bits are never
@@ -48,20 +50,176 @@ pub struct DynamicSamplingContext {
 
 /// `buf[start..key_end]` is the key, `buf[key_end + 1..end]` the value: key and value are
 /// stored as `key=value`, so a parsed member that arrived that way is copied in one piece.
+/// Offsets are `u32`, keeping the inline table small: a DSC holds at most 4 GiB of text (a
+/// `set` past that is ignored).
 #[derive(Clone, Copy)]
 struct Entry {
-    start: usize,
-    key_end: usize,
-    end: usize,
+    start: u32,
+    key_end: u32,
+    end: u32,
+}
+
+/// Entries a DSC holds without a table of their own: Sentry's SDKs send at most 10 members,
+/// and a head DSC has 9.
+const INLINE_ENTRIES: usize = 10;
+
+/// The entry table: inline up to [`INLINE_ENTRIES`], so a parsed DSC (behind its `Arc`) is two
+/// allocations, its `Arc` and its buffer; on the heap past that.
+#[derive(Clone)]
+enum Entries {
+    Inline {
+        len: u8,
+        items: [Entry; INLINE_ENTRIES],
+    },
+    Heap(Vec<Entry>),
+}
+
+impl Default for Entries {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Entries {
+    #[inline]
+    const fn new() -> Self {
+        Self::Inline {
+            len: 0,
+            items: [Entry::EMPTY; INLINE_ENTRIES],
+        }
+    }
+
+    #[inline]
+    fn with_capacity(n: usize) -> Self {
+        if n <= INLINE_ENTRIES {
+            Self::new()
+        } else {
+            Self::Heap(Vec::with_capacity(n))
+        }
+    }
+
+    #[inline]
+    fn as_slice(&self) -> &[Entry] {
+        match self {
+            Self::Inline { len, items } => items.get(..usize::from(*len)).unwrap_or_default(),
+            Self::Heap(v) => v,
+        }
+    }
+
+    #[inline]
+    fn as_mut_slice(&mut self) -> &mut [Entry] {
+        match self {
+            Self::Inline { len, items } => items.get_mut(..usize::from(*len)).unwrap_or_default(),
+            Self::Heap(v) => v,
+        }
+    }
+
+    #[inline]
+    fn len(&self) -> usize {
+        self.as_slice().len()
+    }
+
+    #[inline]
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    #[inline]
+    fn iter(&self) -> std::slice::Iter<'_, Entry> {
+        self.as_slice().iter()
+    }
+
+    #[inline]
+    fn get(&self, i: usize) -> Option<&Entry> {
+        self.as_slice().get(i)
+    }
+
+    #[inline]
+    fn get_mut(&mut self, i: usize) -> Option<&mut Entry> {
+        self.as_mut_slice().get_mut(i)
+    }
+
+    #[inline]
+    fn push(&mut self, e: Entry) {
+        match self {
+            Self::Inline { len, items } => {
+                if let Some(slot) = items.get_mut(usize::from(*len)) {
+                    *slot = e;
+                    *len += 1;
+                } else {
+                    self.spill(e);
+                }
+            }
+            Self::Heap(v) => v.push(e),
+        }
+    }
+
+    /// Moves a full inline table to the heap, adding `e`.
+    #[cold]
+    #[inline(never)]
+    fn spill(&mut self, e: Entry) {
+        let mut v = Vec::with_capacity(INLINE_ENTRIES * 2);
+        v.extend_from_slice(self.as_slice());
+        v.push(e);
+        *self = Self::Heap(v);
+    }
+
+    /// Removes entry `i`, keeping the others' order.
+    #[inline]
+    fn remove(&mut self, i: usize) -> Option<Entry> {
+        match self {
+            Self::Inline { len, items } => {
+                let n = usize::from(*len);
+                let old = *items.get(..n)?.get(i)?;
+                items.copy_within(i + 1..n, i);
+                *len -= 1;
+                Some(old)
+            }
+            Self::Heap(v) => (i < v.len()).then(|| v.remove(i)),
+        }
+    }
 }
 
 impl Entry {
-    const fn len(&self) -> usize {
-        self.end - self.start
+    const EMPTY: Self = Self {
+        start: 0,
+        key_end: 0,
+        end: 0,
+    };
+
+    /// The entry at these offsets, if they fit.
+    #[inline]
+    fn new(start: usize, key_end: usize, end: usize) -> Option<Self> {
+        Some(Self {
+            start: u32::try_from(start).ok()?,
+            key_end: u32::try_from(key_end).ok()?,
+            end: u32::try_from(end).ok()?,
+        })
     }
 
+    #[inline]
+    const fn start(&self) -> usize {
+        self.start as usize
+    }
+
+    #[inline]
+    const fn key_end(&self) -> usize {
+        self.key_end as usize
+    }
+
+    #[inline]
+    const fn end(&self) -> usize {
+        self.end as usize
+    }
+
+    #[inline]
+    const fn len(&self) -> usize {
+        self.end() - self.start()
+    }
+
+    #[inline]
     const fn value_start(&self) -> usize {
-        self.key_end + 1
+        self.key_end() + 1
     }
 }
 
@@ -80,7 +238,7 @@ impl DynamicSamplingContext {
     pub const fn new() -> Self {
         Self {
             buf: String::new(),
-            entries: Vec::new(),
+            entries: Entries::new(),
             garbage: 0,
             keys: 0,
         }
@@ -118,8 +276,7 @@ impl DynamicSamplingContext {
             return;
         }
         if value.is_empty() {
-            if let Some(i) = pos.filter(|&i| i < self.entries.len()) {
-                let old = self.entries.remove(i);
+            if let Some(old) = pos.and_then(|i| self.entries.remove(i)) {
                 self.garbage += old.len();
             }
             return;
@@ -139,14 +296,16 @@ impl DynamicSamplingContext {
             }
         }
         let start = self.buf.len();
+        let Some(new) = Entry::new(
+            start,
+            start + key.len(),
+            start + key.len() + 1 + value.len(),
+        ) else {
+            return;
+        };
         self.buf.push_str(key);
         self.buf.push('=');
         self.buf.push_str(value);
-        let new = Entry {
-            start,
-            key_end: start + key.len(),
-            end: self.buf.len(),
-        };
         match pos.and_then(|i| self.entries.get_mut(i)) {
             Some(e) => {
                 self.garbage += e.len();
@@ -163,7 +322,7 @@ impl DynamicSamplingContext {
     pub(crate) fn with_capacity(bytes: usize, entries: usize) -> Self {
         Self {
             buf: String::with_capacity(bytes),
-            entries: Vec::with_capacity(entries),
+            entries: Entries::with_capacity(entries),
             garbage: 0,
             keys: 0,
         }
@@ -207,7 +366,7 @@ impl DynamicSamplingContext {
     pub fn get(&self, key: &str) -> Option<&str> {
         self.position(key)
             .and_then(|i| self.entries.get(i))
-            .map(|e| self.slice(e.value_start(), e.end))
+            .map(|e| self.slice(e.value_start(), e.end()))
     }
 
     /// The index of `key`'s entry, comparing bytes (keys are looked up on every incoming
@@ -226,15 +385,16 @@ impl DynamicSamplingContext {
     }
 
     /// [`position_bytes`](Self::position_bytes) once `key`'s bit is set: the search.
+    #[inline]
     fn search(&self, key: &[u8]) -> Option<usize> {
         let buf = self.buf.as_bytes();
         // Keys of the same length often share a prefix (`sample_rate`, `sample_rand`): the last
         // byte tells most of them apart before a full comparison.
         let last = key.last();
         self.entries.iter().position(|e| {
-            e.key_end - e.start == key.len()
-                && buf.get(e.key_end.wrapping_sub(1)) == last
-                && buf.get(e.start..e.key_end) == Some(key)
+            e.key_end() - e.start() == key.len()
+                && buf.get(e.key_end().wrapping_sub(1)) == last
+                && buf.get(e.start()..e.key_end()) == Some(key)
         })
     }
 
@@ -249,7 +409,7 @@ impl DynamicSamplingContext {
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
         self.entries
             .iter()
-            .map(|e| (self.key_of(e), self.slice(e.value_start(), e.end)))
+            .map(|e| (self.key_of(e), self.slice(e.value_start(), e.end())))
     }
 
     /// Returns the number of entries.
@@ -477,10 +637,6 @@ impl DynamicSamplingContext {
         let base = self.buf.len();
         let room = value.len() + 64;
         // Allocated directly when empty (the usual case): cheaper than growing.
-        if self.entries.capacity() == 0 {
-            // Sentry's SDKs send at most 10 members.
-            self.entries = Vec::with_capacity(10);
-        }
         if self.buf.capacity() == 0 {
             self.buf = String::with_capacity(room);
         } else {
@@ -495,6 +651,7 @@ impl DynamicSamplingContext {
     /// ([`copy_raw`](Self::copy_raw));
     /// `pos` is the key's [`position`](Self::position). Key and value are not empty, and the
     /// offsets are char boundaries.
+    #[inline]
     pub(crate) fn set_in_place(
         &mut self,
         key: &[u8],
@@ -503,10 +660,8 @@ impl DynamicSamplingContext {
         end: usize,
         pos: Option<usize>,
     ) {
-        let new = Entry {
-            start,
-            key_end,
-            end,
+        let Some(new) = Entry::new(start, key_end, end) else {
+            return;
         };
         match pos.and_then(|i| self.entries.get_mut(i)) {
             Some(e) => *e = new,
@@ -578,27 +733,30 @@ impl DynamicSamplingContext {
         let entries = std::mem::take(&mut self.entries);
         self.buf.reserve(old.len().saturating_sub(self.garbage));
         self.garbage = 0;
-        for e in entries {
+        for &e in entries.iter() {
             // `key=value` moves in one piece.
-            let joined = old.get(e.start..e.end).unwrap_or_default();
+            let joined = old.get(e.start()..e.end()).unwrap_or_default();
             let start = self.buf.len();
-            self.buf.push_str(joined);
-            self.entries.push(Entry {
+            // Offsets only shrink, so they fit.
+            if let Some(moved) = Entry::new(
                 start,
-                key_end: start + (e.key_end - e.start),
-                end: self.buf.len(),
-            });
+                start + (e.key_end() - e.start()),
+                start + joined.len(),
+            ) {
+                self.buf.push_str(joined);
+                self.entries.push(moved);
+            }
         }
     }
 
     fn key_of(&self, e: &Entry) -> &str {
-        self.slice(e.start, e.key_end)
+        self.slice(e.start(), e.key_end())
     }
 
     fn value_of_index(&self, i: usize) -> Option<&str> {
         self.entries
             .get(i)
-            .map(|e| self.slice(e.value_start(), e.end))
+            .map(|e| self.slice(e.value_start(), e.end()))
     }
 
     fn slice(&self, from: usize, to: usize) -> &str {
@@ -669,19 +827,22 @@ impl DynamicSamplingContext {
     /// Applies the two exceptions to "frozen" that Sentry's SDKs make for an incoming DSC (spec
     /// 2.6, 3.3): the rate a local decision applied, and a backfilled `sample_rand`. A
     /// frozen-empty DSC (an old SDK upstream) stays empty.
+    ///
+    /// The DSC is copied only if it changes and its `Arc` is shared.
     pub(crate) fn apply_local_decision(
-        &mut self,
+        this: &mut Arc<Self>,
         applied_rate: Option<f64>,
         backfilled_rand: Option<f64>,
     ) {
-        if self.is_empty() {
+        if this.is_empty() || (applied_rate.is_none() && backfilled_rand.is_none()) {
             return;
         }
+        let dsc = Arc::make_mut(this);
         if let Some(rate) = applied_rate {
-            self.set("sample_rate", rate.to_string());
+            dsc.set("sample_rate", rate.to_string());
         }
         if let Some(rand) = backfilled_rand {
-            self.set("sample_rand", super::format_sample_rand(rand));
+            dsc.set("sample_rand", super::format_sample_rand(rand));
         }
     }
 }
@@ -844,12 +1005,46 @@ mod tests {
 
     #[test]
     fn a_local_decision_updates_a_frozen_dsc_but_not_an_empty_one() {
-        let mut empty = DynamicSamplingContext::new();
-        empty.apply_local_decision(Some(0.5), Some(0.25));
+        let mut empty = Arc::new(DynamicSamplingContext::new());
+        DynamicSamplingContext::apply_local_decision(&mut empty, Some(0.5), Some(0.25));
         assert!(empty.is_empty());
-        let mut dsc = DynamicSamplingContext::new().with("release", "1");
-        dsc.apply_local_decision(Some(0.5), Some(0.25));
+        let mut dsc = Arc::new(DynamicSamplingContext::new().with("release", "1"));
+        DynamicSamplingContext::apply_local_decision(&mut dsc, Some(0.5), Some(0.25));
         assert_eq!(dsc.sample_rate(), Some(0.5));
         assert_eq!(dsc.get("sample_rand"), Some("0.250000"));
+    }
+
+    #[test]
+    fn a_local_decision_leaves_a_shared_frozen_dsc_as_it_was() {
+        let incoming = Arc::new(DynamicSamplingContext::new().with("sample_rate", "0.1"));
+        let mut frozen = Arc::clone(&incoming);
+        DynamicSamplingContext::apply_local_decision(&mut frozen, Some(0.5), None);
+        assert_eq!(frozen.sample_rate(), Some(0.5));
+        assert_eq!(incoming.sample_rate(), Some(0.1));
+        // Nothing to apply: still the same DSC, not a copy.
+        let mut same = Arc::clone(&incoming);
+        DynamicSamplingContext::apply_local_decision(&mut same, None, None);
+        assert!(Arc::ptr_eq(&same, &incoming));
+    }
+
+    #[test]
+    fn entries_past_the_inline_table_keep_their_order_and_removals() {
+        let mut dsc = DynamicSamplingContext::new();
+        let keys: Vec<String> = (0..25).map(|i| format!("k{i}")).collect();
+        for (i, key) in keys.iter().enumerate() {
+            dsc.set(key, i.to_string());
+        }
+        dsc.set("k3", "");
+        dsc.set("k20", "x");
+        assert_eq!(dsc.len(), 24);
+        assert_eq!(dsc.get("k3"), None);
+        assert_eq!(dsc.get("k20"), Some("x"));
+        assert_eq!(dsc.iter().nth(3), Some(("k4", "4")));
+        let mut small = DynamicSamplingContext::new()
+            .with("a", "1")
+            .with("b", "2")
+            .with("c", "3");
+        small.set("a", "");
+        assert_eq!(small.iter().collect::<Vec<_>>(), [("b", "2"), ("c", "3")]);
     }
 }

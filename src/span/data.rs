@@ -86,11 +86,6 @@ pub(crate) enum NewRoot {
 
 /// A new local root, decided, before its `RootState` exists (see
 /// [`SpanData::plan_local_root`]).
-#[expect(
-    clippy::large_enum_variant,
-    reason = "a plan lives on the stack between deciding and installing a root: boxing it would \
-              cost every new root an allocation"
-)]
 pub(crate) enum RootPlan {
     /// A root with a `RootState`, not yet allocated.
     Full(FullRoot),
@@ -159,7 +154,7 @@ struct TraceOrigin {
     /// The incoming DSC's `sample_rate`, parsed once.
     parent_sample_rate: Option<f64>,
     /// The incoming DSC, frozen (continued traces only).
-    dsc: Option<DynamicSamplingContext>,
+    dsc: Option<Arc<DynamicSamplingContext>>,
     sample_rand: f64,
     /// Whether `sample_rand` was backfilled (and so belongs in the frozen DSC).
     rand_backfilled: bool,
@@ -264,7 +259,7 @@ impl SpanData {
         );
         if let Some(dsc) = origin.dsc.as_mut() {
             let backfilled = origin.rand_backfilled.then_some(origin.sample_rand);
-            dsc.apply_local_decision(decision.applied_rate, backfilled);
+            DynamicSamplingContext::apply_local_decision(dsc, decision.applied_rate, backfilled);
         }
 
         let mut decision = decision;

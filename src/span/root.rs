@@ -86,7 +86,7 @@ pub(crate) struct RootParts {
     /// The local root's span id.
     pub(crate) segment_id: SpanId,
     /// The incoming (frozen) DSC of a continued trace.
-    pub(crate) frozen_dsc: Option<DynamicSamplingContext>,
+    pub(crate) frozen_dsc: Option<Arc<DynamicSamplingContext>>,
     pub(crate) name: Cow<'static, str>,
     pub(crate) source: Option<TransactionSource>,
     pub(crate) third_party: String,
@@ -138,7 +138,7 @@ impl RootState {
         });
         let dsc = OnceLock::new();
         if let Some(frozen) = parts.frozen_dsc {
-            let _ = dsc.set(Arc::new(frozen));
+            let _ = dsc.set(frozen);
         }
         let source = parts.source.unwrap_or_else(|| default_source(&parts.name));
         Self {
@@ -171,21 +171,24 @@ impl RootState {
 
     /// The `baggage` header value of the frozen DSC (plus forwarded third-party members).
     pub(crate) fn baggage(&self) -> Option<&http::HeaderValue> {
-        self.baggage
-            .get_or_init(|| {
-                let sentry = self.dsc().to_baggage();
-                let value = if self.third_party.is_empty() {
-                    sentry
-                } else {
-                    crate::propagation::merge_baggage(
-                        Some(&self.third_party),
-                        sentry.as_deref().unwrap_or(""),
-                    )
-                };
-                // From the `String` itself: no copy of the value.
-                value.and_then(|v| http::HeaderValue::try_from(v).ok().map(Box::new))
-            })
-            .as_deref()
+        self.baggage.get_or_init(|| self.build_baggage()).as_deref()
+    }
+
+    /// The `baggage` header value, built once (see [`RootState::baggage`]).
+    #[cold]
+    #[inline(never)]
+    fn build_baggage(&self) -> Option<Box<http::HeaderValue>> {
+        let sentry = self.dsc().to_baggage();
+        let value = if self.third_party.is_empty() {
+            sentry
+        } else {
+            crate::propagation::merge_baggage(
+                Some(&self.third_party),
+                sentry.as_deref().unwrap_or(""),
+            )
+        };
+        // From the `String` itself: no copy of the value.
+        value.and_then(|v| http::HeaderValue::try_from(v).ok().map(Box::new))
     }
 
     fn head_dsc(&self) -> DynamicSamplingContext {
