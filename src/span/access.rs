@@ -73,6 +73,7 @@ pub(crate) fn with_current(f: impl FnOnce(&SpanData)) {
 /// has none yet (a span in an unrecorded trace gets an id only when someone asks for it). A span
 /// whose nearest recorded ancestor records its children was excluded by a filter: it uses that
 /// ancestor's context. Returns `None` if no ancestor has data (no layer records this span).
+#[inline]
 pub(crate) fn with_span_data<'a, S: LookupSpan<'a>, R>(
     span: &SpanRef<'a, S>,
     f: impl FnOnce(&SpanData) -> R,
