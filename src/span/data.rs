@@ -18,8 +18,8 @@
 //! span accumulates lives in [`Recording`] (`recording.rs`). A span finishes when the registry
 //! drops its extensions (`Drop for SpanData`), which it does when the span closes.
 
+use crate::span::started::Started;
 use std::borrow::Cow;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -53,7 +53,7 @@ pub(crate) struct SpanData {
     pub(crate) span_id: SpanId,
     pub(crate) parent_span_id: Option<SpanId>,
     /// Set once the span has a child or its context has left the process.
-    started: AtomicBool,
+    started: Started,
     pub(crate) is_local_root: bool,
     pub(crate) root: Arc<RootState>,
     pub(crate) recording: Option<Recording>,
@@ -108,7 +108,7 @@ impl FullRoot {
         SpanData {
             span_id: self.span_id,
             parent_span_id: self.parent_span_id,
-            started: AtomicBool::new(false),
+            started: Started::new(false),
             is_local_root: true,
             root: Arc::new(RootState::new(self.parts)),
             recording: self.recording,
@@ -139,7 +139,7 @@ impl FullRoot {
         }
         slot.span_id = self.span_id;
         slot.parent_span_id = self.parent_span_id;
-        slot.started = AtomicBool::new(false);
+        slot.started = Started::new(false);
         slot.is_local_root = true;
         slot.recording = self.recording;
         slot.ignored = false;
@@ -334,7 +334,7 @@ impl SpanData {
         Self {
             span_id,
             parent_span_id: None,
-            started: AtomicBool::new(started),
+            started: Started::new(started),
             is_local_root: true,
             root,
             recording: None,
@@ -393,7 +393,7 @@ impl SpanData {
         Self {
             span_id: SpanId::random(),
             parent_span_id: Some(parent.span_id),
-            started: AtomicBool::new(false),
+            started: Started::new(false),
             is_local_root: false,
             root: Arc::clone(&parent.root),
             recording,
@@ -426,7 +426,7 @@ impl SpanData {
         Self {
             span_id: parent.span_id,
             parent_span_id: parent.parent_span_id,
-            started: AtomicBool::new(false),
+            started: Started::new(false),
             is_local_root: false,
             root: Arc::clone(&parent.root),
             recording: None,
@@ -462,14 +462,11 @@ impl SpanData {
     /// Marks that the span has a child or has propagated; a remote parent is refused after this.
     #[inline]
     pub(crate) fn mark_started(&self) {
-        // Read first so that the common case (already set) does not write a shared cache line.
-        if !self.started.load(Ordering::Relaxed) {
-            self.started.store(true, Ordering::Relaxed);
-        }
+        self.started.mark();
     }
 
     pub(crate) fn is_started(&self) -> bool {
-        self.started.load(Ordering::Relaxed)
+        self.started.get()
     }
 
     /// Takes this span's recording, when it is to be replaced by a continued local root

@@ -9,7 +9,7 @@
 //! parent replaces it with the continued root's data without that; a `LazyRoot` that ends as
 //! it is (or is replaced) still counts its trace as sampled out.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use crate::span::started::Started;
 use std::sync::Arc;
 
 use tracing_core::Metadata;
@@ -36,7 +36,7 @@ pub(crate) struct LazyRoot {
     sampled: Option<bool>,
     downsampled: bool,
     /// Set once the span has a child or its context has left the process.
-    started: AtomicBool,
+    started: Started,
     /// Cleared when the root became a [`SpanData`]: its `RootState` counts the trace then.
     counts: bool,
 }
@@ -59,7 +59,7 @@ impl LazyRoot {
             has_rate: decision.applied_rate.is_some(),
             sampled: decision.sampled,
             downsampled: decision.downsampled,
-            started: AtomicBool::new(false),
+            started: Started::new(false),
             counts: true,
         }
     }
@@ -75,14 +75,12 @@ impl LazyRoot {
     /// Marks that the span has a child or has propagated.
     #[inline]
     pub(crate) fn mark_started(&self) {
-        if !self.started.load(Ordering::Relaxed) {
-            self.started.store(true, Ordering::Relaxed);
-        }
+        self.started.mark();
     }
 
     /// Whether the span has a child or has propagated: a remote parent is refused then.
     pub(crate) fn is_started(&self) -> bool {
-        self.started.load(Ordering::Relaxed)
+        self.started.get()
     }
 
     /// The options of the layer that created the root.
@@ -121,11 +119,7 @@ impl LazyRoot {
             recording_since: None,
             ignored: false,
         });
-        SpanData::unrecorded_root(
-            self.span_id,
-            self.started.load(Ordering::Relaxed),
-            Arc::new(root),
-        )
+        SpanData::unrecorded_root(self.span_id, self.started.get(), Arc::new(root))
     }
 }
 

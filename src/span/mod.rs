@@ -7,6 +7,7 @@
 //!   sending of its transaction;
 //! - [`lazy_root`]: [`LazyRoot`](lazy_root::LazyRoot), what a new-trace root that records
 //!   nothing keeps until it needs its `RootState`;
+//! - [`started`]: the mark that a span has a child or has propagated (no remote parent after);
 //! - [`recording`]: what a recorded span accumulates from its fields, and the `sentry.*` fields;
 //! - [`properties`]: fields and typed properties applied to a span, from the layer's `on_record`
 //!   and from the integrations' request spans;
@@ -25,4 +26,5 @@ pub(crate) mod lazy_root;
 pub(crate) mod properties;
 pub(crate) mod recording;
 pub(crate) mod root;
+pub(crate) mod started;
 pub(crate) mod trace_context;
